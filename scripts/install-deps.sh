@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build and the tests need. Idempotent; run as root.
+# Also installs the npm packages the tests use (DuckDB as an independent Parquet reader)
+# into tests/node_modules.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  clang clang-format clang-tidy libclang-rt-14-dev
+  libyaml-cpp-dev libsimdjson-dev libfast-float-dev
+  libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev libdeflate-dev
+  libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev
+  libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libxxhash-dev libre2-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nodejs npm zstd gzip
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [[ "${SLUICE_SKIP_NPM:-0}" != "1" ]]; then
+  if [[ ! -d tests/node_modules/@duckdb/node-api ]]; then
+    echo "install-deps: installing @duckdb/node-api for tests"
+    (cd tests && npm install --no-audit --no-fund --loglevel=error)
+  fi
+fi

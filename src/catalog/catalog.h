@@ -1,0 +1,242 @@
+// Catalog: the port to sluice's state store.
+//
+// It records pipelines and their immutable versions, batches and every state
+// transition, lake tables with their snapshots and data files, lineage, and the
+// staged files waiting to be published. Implementations: SqliteCatalog
+// (embedded, WAL; sqlite_catalog.cc), PostgreSQL later.
+//
+// Every method is one transaction and is safe to call from several threads and
+// several processes at once. Timestamps are microseconds since the Unix epoch.
+//
+// Batch state machine (see docs/architecture.md):
+//   landed -> queued -> processing -> committing -> committed
+//   processing|committing -> failed (retryable; re-queued by a retry or replay)
+//   processing|committing -> quarantined (bad input past policy; terminal)
+//   failed|quarantined -> queued (replay)
+// committed and quarantined are terminal except through Replay; a transition
+// out of a terminal state is kFailedPrecondition, so a late ("zombie") worker
+// cannot regress a finished batch.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "core/types.h"
+
+namespace sluice {
+
+enum class BatchState {
+  kLanded,
+  kQueued,
+  kProcessing,
+  kCommitting,
+  kCommitted,
+  kFailed,
+  kQuarantined,
+};
+std::string_view BatchStateName(BatchState s);
+Result<BatchState> ParseBatchState(std::string_view name);
+inline bool IsTerminal(BatchState s) {
+  return s == BatchState::kCommitted || s == BatchState::kQuarantined;
+}
+
+struct PipelineVersion {
+  int64_t id = 0;
+  std::string pipeline;
+  std::string content_hash;  // sha256 hex of spec_text
+  std::string spec_text;     // the YAML as deployed
+  std::string source_path;   // file it was read from
+  int64_t created_us = 0;
+  bool active = false;
+};
+
+struct BatchStats {
+  int64_t rows_read = 0;         // records seen in the input, good and bad
+  int64_t rows_written = 0;      // rows that reached the outputs (after transforms)
+  int64_t rows_quarantined = 0;  // bad records written to quarantine
+  int64_t rows_skipped = 0;      // bad records dropped (on_bad_record: skip)
+  int64_t duplicates_removed = 0;
+  double seconds = 0;            // processing wall time of the winning attempt
+};
+
+struct BatchInfo {
+  int64_t id = 0;
+  std::string pipeline;
+  int64_t pipeline_version_id = 0;
+  std::string object_key;   // where it landed (landing/<pipeline>/...)
+  std::string archive_key;  // where the input is kept once taken from landing
+  std::string sha256;
+  int64_t size_bytes = 0;
+  BatchState state = BatchState::kLanded;
+  std::string reason;       // why it failed / was quarantined (empty otherwise)
+  int attempts = 0;         // processing attempts started
+  int64_t duplicate_landings = 0;  // later landings of the same content
+  BatchStats stats;
+  int64_t created_us = 0;
+  int64_t updated_us = 0;
+};
+
+struct BatchEvent {
+  int64_t batch_id = 0;
+  BatchState state = BatchState::kLanded;
+  std::string reason;
+  int64_t at_us = 0;
+};
+
+struct RegisterBatchRequest {
+  std::string pipeline;
+  std::string object_key;
+  std::string archive_key;
+  std::string sha256;
+  int64_t size_bytes = 0;
+};
+
+struct RegisterBatchResult {
+  enum class Outcome {
+    kNew,               // a new batch was created in state landed
+    kSameObject,        // this (pipeline, key, sha256) was registered before: no-op
+    kDuplicateContent,  // same content under another key: recorded as a duplicate landing
+  };
+  Outcome outcome = Outcome::kNew;
+  int64_t batch_id = 0;  // the new batch, or the one that already holds this content
+};
+
+struct TableInfo {
+  std::string name;
+  Schema schema;
+  std::vector<std::string> partition_by;
+  int64_t current_snapshot = 0;  // 0 = no snapshot yet
+  int64_t num_files = 0;         // in the current snapshot
+  int64_t num_rows = 0;
+  int64_t total_bytes = 0;
+  int64_t created_us = 0;
+};
+
+struct DataFile {
+  std::string table;
+  std::string key;          // final location in the lake (lake/<table>/...)
+  std::string staging_key;  // where the writer left it before publication
+  std::string partition;    // "day=2024-01-01/currency=EUR", empty if unpartitioned
+  int64_t rows = 0;
+  int64_t bytes = 0;
+  int64_t batch_id = 0;
+  int64_t snapshot_id = 0;  // snapshot that added it
+};
+
+struct SnapshotInfo {
+  int64_t id = 0;
+  std::string table;
+  int64_t batch_id = 0;
+  int64_t added_files = 0;
+  int64_t added_rows = 0;
+  int64_t created_us = 0;
+};
+
+// Output of a batch into one lake table.
+struct TableCommit {
+  std::string table;
+  Schema schema;
+  std::vector<std::string> partition_by;
+  std::vector<DataFile> files;  // table, key, staging_key, partition, rows, bytes
+};
+
+// Rows a batch delivered to a non-lake output (e.g. an SQLite sink table).
+struct OutputLineage {
+  std::string output;  // "sqlite:/path/db.sqlite#table"
+  int64_t rows = 0;
+};
+
+// A staged object to move to its final key after the commit (quarantine files).
+struct Publication {
+  std::string staging_key;
+  std::string final_key;
+};
+
+struct CommitRequest {
+  int64_t batch_id = 0;
+  int attempt = 0;
+  BatchState final_state = BatchState::kCommitted;  // or kQuarantined
+  std::string reason;                               // for kQuarantined
+  BatchStats stats;
+  std::vector<TableCommit> tables;  // empty for kQuarantined
+  std::vector<OutputLineage> outputs;
+  std::vector<Publication> extra_publications;
+};
+
+struct Lineage {
+  int64_t batch_id = 0;
+  int64_t pipeline_version_id = 0;
+  std::string output;  // "table:<name>" or a sink name
+  std::string file_key;  // empty for non-file outputs
+  int64_t rows = 0;
+};
+
+class Catalog {
+ public:
+  virtual ~Catalog() = default;
+
+  // --- pipelines -----------------------------------------------------------
+  // Stores a version of `pipeline` with this content (new row only if the hash
+  // is new for the pipeline) and makes it the active one. Returns it.
+  virtual Result<PipelineVersion> DeployPipeline(const std::string& pipeline,
+                                                 const std::string& spec_text,
+                                                 const std::string& source_path) = 0;
+  virtual Result<PipelineVersion> GetActiveVersion(const std::string& pipeline) = 0;
+  virtual Result<PipelineVersion> GetVersion(int64_t version_id) = 0;
+  // Active version of every pipeline, by name.
+  virtual Result<std::vector<PipelineVersion>> ListActivePipelines() = 0;
+
+  // --- batches ---------------------------------------------------------------
+  // Idempotent registration (see RegisterBatchResult). A new batch is pinned to
+  // the pipeline's active version (kFailedPrecondition if it has none) and
+  // starts in state landed with one history row.
+  virtual Result<RegisterBatchResult> RegisterBatch(const RegisterBatchRequest& req) = 0;
+  // Moves a batch to `to`, appending a history row. Allowed moves are those of
+  // the state machine above; others return kFailedPrecondition. Moving to
+  // processing increments `attempts`.
+  virtual Status TransitionBatch(int64_t batch_id, BatchState to, const std::string& reason) = 0;
+  virtual Result<BatchInfo> GetBatch(int64_t batch_id) = 0;
+  // Batches in a state (all if nullopt), newest first, at most `limit` (0 = all).
+  virtual Result<std::vector<BatchInfo>> ListBatches(std::optional<BatchState> state,
+                                                     const std::string& pipeline,
+                                                     int64_t limit) = 0;
+  virtual Result<std::vector<BatchEvent>> BatchHistory(int64_t batch_id) = 0;
+  // Count of batches per state, for status displays.
+  virtual Result<std::vector<std::pair<BatchState, int64_t>>> CountBatchesByState() = 0;
+
+  // The atomic end of a batch: in one transaction, checks that the batch is in
+  // committing, creates missing tables (or checks the schema of existing ones),
+  // adds one snapshot per table with the files, writes lineage, stats and
+  // publications, and moves the batch to final_state. If the batch is already
+  // committed/quarantined returns kAlreadyExists and changes nothing (another
+  // attempt won).
+  virtual Status CommitBatch(const CommitRequest& req) = 0;
+  // Re-pins a failed, quarantined or committed batch to `version_id` (0 = keep)
+  // and moves it to queued. For a committed batch the files it added are
+  // removed from each table in a new snapshot (the replay will add new ones).
+  virtual Status ReplayBatch(int64_t batch_id, int64_t version_id) = 0;
+
+  // --- publication (redo log of staged -> final renames) ----------------------
+  virtual Result<std::vector<Publication>> PendingPublications() = 0;
+  virtual Status MarkPublished(const std::string& staging_key) = 0;
+
+  // --- tables ----------------------------------------------------------------
+  virtual Result<std::vector<TableInfo>> ListTables() = 0;
+  virtual Result<TableInfo> GetTable(const std::string& name) = 0;
+  // Files visible in a snapshot (current if snapshot_id == 0).
+  virtual Result<std::vector<DataFile>> ListFiles(const std::string& table,
+                                                  int64_t snapshot_id) = 0;
+  virtual Result<std::vector<SnapshotInfo>> ListSnapshots(const std::string& table) = 0;
+  virtual Result<std::vector<Lineage>> BatchLineage(int64_t batch_id) = 0;
+};
+
+// Opens (creating if needed) an SQLite catalog at `path` and applies pending
+// migrations. The database is in WAL mode with a busy timeout.
+Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path);
+
+}  // namespace sluice

@@ -1,0 +1,62 @@
+// Byte streams: the seam between storage (ObjectStore, files) and formats.
+//
+// InputStream is a forward-only reader; OutputStream a forward-only writer whose
+// bytes become durable and visible only after Close() returns OK (implementations
+// write to a temporary name and rename). Neither is thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace sluice {
+
+class InputStream {
+ public:
+  virtual ~InputStream() = default;
+  // Reads up to n bytes into buf. Returns the number read; 0 means end of stream.
+  virtual Result<size_t> Read(char* buf, size_t n) = 0;
+  // Name for error messages (file path or object key).
+  virtual const std::string& name() const = 0;
+  // Total size in bytes if known up front, else -1 (for progress reporting).
+  virtual int64_t SizeHint() const { return -1; }
+  // Bytes consumed from the underlying source so far (compressed bytes for a
+  // decompressing stream), for progress reporting.
+  virtual int64_t BytesConsumed() const = 0;
+};
+
+class OutputStream {
+ public:
+  virtual ~OutputStream() = default;
+  virtual Status Write(const void* data, size_t n) = 0;
+  Status Write(std::string_view s) { return Write(s.data(), s.size()); }
+  // Bytes written so far.
+  virtual int64_t Tell() const = 0;
+  // Flushes, fsyncs and publishes the stream under its final name.
+  virtual Status Close() = 0;
+  // Discards what was written (no file is left under the final name).
+  virtual void Abort() = 0;
+};
+
+// A buffered reader of a local file.
+Result<std::unique_ptr<InputStream>> OpenFileInput(const std::string& path);
+// A reader over a string held in memory (tests, small inputs).
+std::unique_ptr<InputStream> NewStringInput(std::string data, std::string name = "<memory>");
+// Writes to `path.tmp-<random>` and renames to `path` on Close (after fsync when
+// `sync` is set). Parent directories are created.
+Result<std::unique_ptr<OutputStream>> OpenFileOutput(const std::string& path, bool sync = true);
+// An OutputStream that appends to a std::string (tests).
+std::unique_ptr<OutputStream> NewStringOutput(std::string* target);
+
+// Reads a whole stream into a string.
+Result<std::string> ReadAll(InputStream& in);
+// Reads a whole local file.
+Result<std::string> ReadFileToString(const std::string& path);
+// Writes a whole local file atomically (tmp + fsync + rename).
+Status WriteFileAtomic(const std::string& path, std::string_view content);
+
+}  // namespace sluice

@@ -1,0 +1,38 @@
+// Text <-> value conversions shared by decoders, inference, sinks and the CLI.
+//
+// Parsers are strict (the whole input must be consumed, no surrounding spaces
+// unless stated) and never allocate. They return false on a malformed or
+// out-of-range value; callers turn that into a bad-record reason.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/types.h"
+
+namespace sluice {
+
+bool ParseBool(std::string_view s, bool* out);  // true/false/t/f/yes/no/y/n/1/0, any case
+bool ParseInt32(std::string_view s, int32_t* out);
+bool ParseInt64(std::string_view s, int64_t* out);
+bool ParseFloat64(std::string_view s, double* out);  // also nan, inf, -inf
+// "12.5", "-0.07", "3" into an unscaled int64 with `scale` digits; fails if the
+// value needs more than `precision` digits or more than `scale` fraction digits
+// that are not zero.
+bool ParseDecimal(std::string_view s, int precision, int scale, int64_t* out);
+// YYYY-MM-DD
+bool ParseDate(std::string_view s, int32_t* days);
+// ISO-8601 and common variants: "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS[.ffffff]]",
+// 'T' or ' ' separator, optional "Z" or "+HH[:MM]"/"-HH[:MM]" offset
+// (converted to UTC). Microsecond precision; extra fraction digits are truncated.
+bool ParseTimestamp(std::string_view s, int64_t* micros);
+
+std::string FormatDecimal(int64_t unscaled, int scale);
+std::string FormatDate(int32_t days);            // YYYY-MM-DD
+std::string FormatTimestamp(int64_t micros);     // YYYY-MM-DDTHH:MM:SS[.ffffff]Z
+// Days since epoch <-> civil date (proleptic Gregorian).
+int32_t DaysFromCivil(int y, unsigned m, unsigned d);
+void CivilFromDays(int32_t days, int* y, unsigned* m, unsigned* d);
+
+}  // namespace sluice

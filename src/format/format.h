@@ -1,0 +1,108 @@
+// Decoders and encoders: turning bytes into RecordBatches and back.
+//
+// Framing (splitting bytes into records) is kept apart from decoding (record ->
+// typed values). A Decoder pulls from an InputStream that is already
+// decompressed (see compression.h) and fills RecordBatches of the declared
+// schema; values that do not fit the schema make the record a BadRecord. An
+// Encoder writes RecordBatches to an OutputStream in one file format.
+//
+// Threading: a Decoder or Encoder instance is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/bad_record.h"
+#include "core/column.h"
+#include "core/io.h"
+#include "core/status.h"
+#include "core/types.h"
+
+namespace sluice {
+
+enum class FileFormat { kCsv, kNdjson, kParquet };
+std::string_view FileFormatName(FileFormat f);
+Result<FileFormat> ParseFileFormat(std::string_view name);  // "csv", "ndjson"/"jsonl", "parquet"
+// Guesses the format from a file name, ignoring .gz/.zst/.zstd suffixes.
+Result<FileFormat> FileFormatFromName(std::string_view path);
+
+struct CsvOptions {
+  char delimiter = ',';
+  char quote = '"';
+  bool header = true;
+  // An unquoted field equal to one of these is NULL. A quoted field is never NULL.
+  std::vector<std::string> null_values = {""};
+};
+
+struct DecoderOptions {
+  Schema schema;                  // the declared schema; columns are matched by name
+  CsvOptions csv;
+  int64_t batch_rows = 64 * 1024; // rows per RecordBatch (a batch may be cut earlier)
+  // When true (CSV with header / NDJSON), fields of the file that are not in
+  // the schema are ignored; when false they make the file fail.
+  bool ignore_unknown_fields = true;
+};
+
+class Decoder {
+ public:
+  virtual ~Decoder() = default;
+  // Decodes up to batch_rows records into *out (reset to an empty batch of the
+  // schema first; out->source_lines is filled). Records that fail are appended
+  // to *bad instead. Returns false when the input is exhausted and nothing was
+  // produced. A non-OK status is a file-level problem (I/O error, unreadable
+  // header, corrupt compression) and names the file.
+  virtual Result<bool> Next(RecordBatch* out, std::vector<BadRecord>* bad) = 0;
+  // Records seen so far, good and bad.
+  virtual int64_t records_read() const = 0;
+};
+
+Result<std::unique_ptr<Decoder>> NewCsvDecoder(std::unique_ptr<InputStream> in,
+                                               const DecoderOptions& options);
+Result<std::unique_ptr<Decoder>> NewNdjsonDecoder(std::unique_ptr<InputStream> in,
+                                                  const DecoderOptions& options);
+// Dispatches on format (Parquet input is not supported yet: kInvalidArgument).
+Result<std::unique_ptr<Decoder>> NewDecoder(FileFormat format, std::unique_ptr<InputStream> in,
+                                            const DecoderOptions& options);
+
+struct InferOptions {
+  int64_t sample_rows = 20000;
+  CsvOptions csv;
+};
+// Samples the start of the stream and returns the narrowest schema that holds
+// every sampled value: bool < int32 < int64 < decimal < float64 < string for
+// numbers; date / timestamp for temporal text; all-empty columns become string.
+// Fields are nullable unless the caller tightens them.
+Result<Schema> InferSchema(FileFormat format, InputStream& in, const InferOptions& options);
+
+enum class Compression { kUncompressed, kSnappy, kGzip, kZstd };
+Result<Compression> ParseCompression(std::string_view name);  // none|snappy|gzip|zstd
+
+struct ParquetWriterOptions {
+  Compression compression = Compression::kZstd;
+  int compression_level = 3;
+  int64_t row_group_rows = 1024 * 1024;
+  int64_t page_bytes = 1024 * 1024;
+  std::vector<std::pair<std::string, std::string>> key_value_metadata;
+};
+
+class Encoder {
+ public:
+  virtual ~Encoder() = default;
+  // Appends the rows of `batch` (whose schema must equal the encoder's).
+  virtual Status Write(const RecordBatch& batch) = 0;
+  // Writes any footer and closes the stream (publishing the file).
+  virtual Status Finish() = 0;
+  virtual int64_t rows_written() const = 0;
+  // Bytes written to the stream so far (the final file size after Finish).
+  virtual int64_t bytes_written() const = 0;
+};
+
+Result<std::unique_ptr<Encoder>> NewParquetEncoder(std::unique_ptr<OutputStream> out,
+                                                   const Schema& schema,
+                                                   const ParquetWriterOptions& options);
+
+}  // namespace sluice

@@ -1,0 +1,51 @@
+// sluice.yaml: the project configuration.
+//
+//   store_root: ./store          # ObjectStore root (landing/, lake/, ...)
+//   catalog: ./store/catalog.db  # SQLite catalog path
+//   pipelines_dir: ./pipelines   # *.yaml pipeline specs
+//   workers: 2                   # worker threads (0 = number of cores)
+//   poll_interval: 1s            # landing poll period (ms, s, m suffixes)
+//   lease: 30s                   # task lease; a dead worker's task returns after this
+//   max_attempts: 5              # processing attempts before a batch stays failed
+//   profiles:                    # named overrides, chosen with --profile / SLUICE_PROFILE
+//     dev: { workers: 1 }
+//
+// Values may use ${VAR} and ${VAR:-default}; an unset VAR without default is an
+// error. Relative paths resolve against the directory holding sluice.yaml.
+// Unknown keys are rejected; every error names the file, line and key.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "core/status.h"
+
+namespace sluice {
+
+struct Config {
+  std::string path;           // the sluice.yaml read (empty for the built-in default)
+  std::string project_dir;    // its directory (absolute)
+  std::string profile;        // selected profile, empty if none
+  std::string store_root;     // absolute
+  std::string catalog_path;   // absolute
+  std::string pipelines_dir;  // absolute
+  int workers = 2;
+  std::chrono::milliseconds poll_interval{1000};
+  std::chrono::milliseconds lease{30000};
+  int max_attempts = 5;
+
+  Status Validate() const;
+};
+
+// Reads and validates `path` with the given profile ("" = none; falls back to
+// $SLUICE_PROFILE).
+Result<Config> LoadConfig(const std::string& path, const std::string& profile);
+// The embedded default project rooted at `dir` (store at dir/store, catalog at
+// dir/catalog.db, pipelines at dir/pipelines).
+Config DefaultConfig(const std::string& dir);
+// Expands ${VAR} / ${VAR:-default} in `text`; `where` prefixes errors.
+Result<std::string> InterpolateEnv(const std::string& text, const std::string& where);
+// Parses "250ms", "2s", "5m", "1h" or a bare number of seconds.
+Result<std::chrono::milliseconds> ParseDuration(const std::string& text);
+
+}  // namespace sluice

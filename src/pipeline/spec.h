@@ -1,0 +1,72 @@
+// Pipeline specs: the YAML a user writes for one pipeline, parsed and validated.
+//
+//   pipeline: orders
+//   source:
+//     pattern: "*.csv*"            # glob on the file name under landing/orders/
+//     format: csv                  # csv | ndjson (default: from the file name)
+//     csv: { delimiter: ",", quote: "\"", header: true, null_values: [""] }
+//   schema:
+//     order_id: int64 not null
+//     amount: decimal(12,2)
+//   on_bad_record: quarantine      # fail | skip | quarantine
+//   max_bad_ratio: 0.01            # over this, the batch ends quarantined
+//   transform:
+//     - rename: { amount: total }
+//     - dedupe: { key: [order_id], keep: last }
+//   outputs:
+//     - table: orders_clean
+//       partition_by: [day]
+//       compression: zstd
+//     - sqlite: { path: out.db, table: orders }
+//
+// ParsePipeline type-checks the whole spec (binds the transform chain against
+// the schema and checks outputs), so a spec that parses can run. Errors name
+// file:line and the key.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/types.h"
+#include "format/format.h"
+#include "sink/sink.h"
+#include "transform/operator.h"
+
+namespace sluice {
+
+enum class BadRecordPolicy { kFail, kSkip, kQuarantine };
+std::string_view BadRecordPolicyName(BadRecordPolicy p);
+
+struct SourceSpec {
+  std::string pattern = "*";
+  bool format_from_name = true;  // format not given: guess per file from its name
+  FileFormat format = FileFormat::kCsv;
+  CsvOptions csv;
+};
+
+struct PipelineSpec {
+  std::string name;
+  SourceSpec source;
+  Schema schema;
+  BadRecordPolicy on_bad_record = BadRecordPolicy::kQuarantine;
+  double max_bad_ratio = 0.0;  // fraction of records; 0 = any bad record quarantines (quarantine policy)
+  std::vector<StepSpec> transform;
+  std::vector<SinkSpec> outputs;
+  Schema output_schema;        // schema after the transform chain
+  std::string file;            // where it was read from
+  std::string text;            // the exact YAML text (its sha256 is the version hash)
+};
+
+// Parses a pipeline spec from YAML text. `file` is used in error messages.
+Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& file);
+// Reads and parses a file.
+Result<PipelineSpec> LoadPipelineFile(const std::string& path);
+// Every *.yaml / *.yml in `dir`, sorted; a duplicate pipeline name is an error.
+Result<std::vector<PipelineSpec>> LoadPipelineDir(const std::string& dir);
+// Builds the operator chain of a spec (fresh operators for one batch).
+Result<OperatorChain> BuildChain(const PipelineSpec& spec);
+// Renders a spec back to YAML (used by `ingest --table` and `infer`).
+std::string RenderPipeline(const PipelineSpec& spec);
+
+}  // namespace sluice

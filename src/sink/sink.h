@@ -1,0 +1,81 @@
+// Sink: where a pipeline's transformed rows go (a lake table, an SQLite table,
+// later PostgreSQL).
+//
+// One Sink instance serves one attempt at one batch, on one thread:
+//   Open(ctx)        before the first row; ctx names the batch and attempt
+//   Write(batch)*    transformed rows; the sink stages them (nothing visible yet)
+//   Finish()         all rows are staged; returns what the catalog commit needs
+//   then exactly one of
+//   Load()           makes the staged rows visible exactly once. Called before
+//                    the catalog commit; it must be idempotent across attempts
+//                    of the same batch (a ledger keyed by batch id), because an
+//                    attempt may crash between Load and the commit.
+//   Discard()        drops the staged data (bad batch, failed attempt)
+// Lake sinks become visible through the catalog commit itself, so their Load
+// is a no-op; their staged files are listed in StagedOutput::table.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
+#include "core/column.h"
+#include "core/status.h"
+#include "store/object_store.h"
+
+namespace sluice {
+
+// One output as written in a pipeline spec: `- table: orders_clean` is kind
+// "table" with args {"table": "orders_clean", "partition_by": [...]}; `- sqlite:
+// {path: out.db, table: t}` is kind "sqlite". `where` is "file:line".
+struct SinkSpec {
+  std::string kind;
+  nlohmann::json args;
+  std::string where;
+};
+
+struct SinkContext {
+  std::string pipeline;
+  int64_t batch_id = 0;
+  int attempt = 0;
+  int64_t pipeline_version_id = 0;
+  Schema schema;              // schema of the rows Write receives
+  ObjectStore* store = nullptr;
+  std::string project_dir;    // relative sink paths (sqlite files) resolve against it
+};
+
+struct StagedOutput {
+  std::optional<TableCommit> table;    // lake sinks
+  std::optional<OutputLineage> lineage;  // other sinks
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual Status Open(const SinkContext& ctx) = 0;
+  virtual Status Write(const RecordBatch& batch) = 0;
+  virtual Result<StagedOutput> Finish() = 0;
+  virtual Status Load() = 0;
+  virtual void Discard() = 0;
+  // Cheap check that the destination is reachable/writable.
+  virtual Status HealthCheck() = 0;
+  // Stable identifier for logs and lineage ("table:orders", "sqlite:out.db#orders").
+  virtual std::string Describe() const = 0;
+};
+
+// The single registry of sink kinds (sink/registry.cc). Validates spec.args
+// (unknown keys rejected) and returns an unopened sink.
+Result<std::unique_ptr<Sink>> MakeSink(const SinkSpec& spec);
+std::vector<std::string> SinkKinds();
+
+// Removes staged data of attempts that will never commit: everything under
+// staging/ for the batch except `keep_attempt` (0 = remove all), and SQLite
+// stage tables of the batch. Called by the engine's garbage collector.
+Status CleanupStaging(ObjectStore& store, int64_t batch_id, int keep_attempt);
+
+}  // namespace sluice

@@ -1,0 +1,71 @@
+// Transform operators: push-based, columnar steps between decode and outputs.
+//
+// Lifecycle, all on one thread per operator instance:
+//   Bind(input schema) -> output schema      once, at plan time (type-checks the step)
+//   Push(batch, ctx)   -> zero or more batches to ctx.emit, any number of times
+//   Finish(ctx)        -> flushes any held state (e.g. dedupe keep=last), once
+// Operators work on whole columns; rows that fail (e.g. a cast that does not
+// fit) go to ctx.bad with the batch's source line, never to an exception.
+// Expression-based operators (filter, derive) plug in through the same
+// interface: their arguments are in StepSpec::args.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/bad_record.h"
+#include "core/column.h"
+#include "core/status.h"
+
+namespace sluice {
+
+struct OperatorContext {
+  // Receives output batches; returning non-OK aborts the pipeline.
+  std::function<Status(RecordBatch&&)> emit;
+  // Rows rejected by the operator.
+  std::vector<BadRecord>* bad = nullptr;
+};
+
+class Operator {
+ public:
+  virtual ~Operator() = default;
+  virtual Result<Schema> Bind(const Schema& input) = 0;
+  virtual Status Push(RecordBatch&& batch, OperatorContext& ctx) = 0;
+  virtual Status Finish(OperatorContext& ctx) = 0;
+};
+
+// One transform step as written in a pipeline spec: `- dedupe: {key: [id]}` is
+// kind "dedupe" with args {"key": ["id"]}. `where` is "file:line" for errors.
+struct StepSpec {
+  std::string kind;
+  nlohmann::json args;
+  std::string where;
+};
+
+// The single registry of operator kinds (transform/registry.cc). Unknown kinds
+// and malformed args are kInvalidArgument naming spec.where.
+Result<std::unique_ptr<Operator>> MakeOperator(const StepSpec& spec);
+// Names of all registered kinds (for docs and error messages).
+std::vector<std::string> OperatorKinds();
+
+// Chains operators: Bind runs through each; Push/Finish feed outputs onward.
+class OperatorChain {
+ public:
+  explicit OperatorChain(std::vector<std::unique_ptr<Operator>> ops) : ops_(std::move(ops)) {}
+  Result<Schema> Bind(const Schema& input);
+  // Pushes a batch through every operator; final outputs go to `sink`.
+  Status Push(RecordBatch&& batch, std::vector<BadRecord>* bad,
+              const std::function<Status(RecordBatch&&)>& sink);
+  Status Finish(std::vector<BadRecord>* bad, const std::function<Status(RecordBatch&&)>& sink);
+
+ private:
+  Status PushFrom(size_t i, RecordBatch&& batch, std::vector<BadRecord>* bad,
+                  const std::function<Status(RecordBatch&&)>& sink);
+  std::vector<std::unique_ptr<Operator>> ops_;
+};
+
+}  // namespace sluice
