@@ -210,7 +210,8 @@ class Catalog {
   virtual Result<std::vector<std::pair<BatchState, int64_t>>> CountBatchesByState() = 0;
 
   // The atomic end of a batch: in one transaction, checks that the batch is in
-  // committing, creates missing tables (or checks the schema of existing ones),
+  // committing and that req.attempt equals the batch's `attempts` (a zombie
+  // attempt superseded by a newer one gets kAborted and changes nothing), creates missing tables (or checks the schema of existing ones),
   // adds one snapshot per table with the files, writes lineage, stats and
   // publications, and moves the batch to final_state. If the batch is already
   // committed/quarantined returns kAlreadyExists and changes nothing (another
