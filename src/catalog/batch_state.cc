@@ -1,0 +1,45 @@
+#include <array>
+#include <string>
+#include <utility>
+
+#include "catalog/catalog.h"
+
+namespace sluice {
+
+namespace {
+
+// The stored spelling of each state: these strings are in catalog files on
+// disk, so they never change.
+constexpr std::array<std::pair<BatchState, std::string_view>, 7> kNames = {{
+    {BatchState::kLanded, "landed"},
+    {BatchState::kQueued, "queued"},
+    {BatchState::kProcessing, "processing"},
+    {BatchState::kCommitting, "committing"},
+    {BatchState::kCommitted, "committed"},
+    {BatchState::kFailed, "failed"},
+    {BatchState::kQuarantined, "quarantined"},
+}};
+
+}  // namespace
+
+std::string_view BatchStateName(BatchState s) {
+  for (const auto& [state, name] : kNames) {
+    if (state == s) return name;
+  }
+  return "unknown";
+}
+
+Result<BatchState> ParseBatchState(std::string_view name) {
+  for (const auto& [state, n] : kNames) {
+    if (n == name) return state;
+  }
+  std::string known;
+  for (const auto& entry : kNames) {
+    if (!known.empty()) known += ", ";
+    known += entry.second;
+  }
+  return Status::InvalidArgument("unknown batch state '" + std::string(name) +
+                                 "' (expected one of: " + known + ")");
+}
+
+}  // namespace sluice

@@ -1,0 +1,221 @@
+#include "catalog/migrations.h"
+
+#include "core/clock.h"
+
+namespace sluice {
+
+namespace {
+
+// Version 1: the whole first schema. Later changes get new versions; never
+// edit a migration that has shipped.
+//
+// Snapshot ids come from one global sequence (AUTOINCREMENT), so they also
+// increase within each table; a file is visible in snapshot S of its table
+// when added_snapshot <= S and (removed_snapshot IS NULL or > S).
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE pipelines (
+  name              TEXT PRIMARY KEY,
+  active_version_id INTEGER NOT NULL,
+  updated_us        INTEGER NOT NULL
+);
+
+CREATE TABLE pipeline_versions (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  pipeline     TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  spec_text    TEXT NOT NULL,
+  source_path  TEXT NOT NULL,
+  created_us   INTEGER NOT NULL,
+  UNIQUE (pipeline, content_hash)
+);
+
+CREATE TABLE batches (
+  id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+  pipeline           TEXT NOT NULL,
+  version_id         INTEGER NOT NULL,
+  object_key         TEXT NOT NULL,
+  archive_key        TEXT NOT NULL,
+  sha256             TEXT NOT NULL,
+  size_bytes         INTEGER NOT NULL,
+  state              TEXT NOT NULL,
+  reason             TEXT NOT NULL DEFAULT '',
+  attempts           INTEGER NOT NULL DEFAULT 0,
+  duplicate_landings INTEGER NOT NULL DEFAULT 0,
+  rows_read          INTEGER NOT NULL DEFAULT 0,
+  rows_written       INTEGER NOT NULL DEFAULT 0,
+  rows_quarantined   INTEGER NOT NULL DEFAULT 0,
+  rows_skipped       INTEGER NOT NULL DEFAULT 0,
+  duplicates_removed INTEGER NOT NULL DEFAULT 0,
+  seconds            REAL NOT NULL DEFAULT 0,
+  committed_attempt  INTEGER NOT NULL DEFAULT 0,
+  created_us         INTEGER NOT NULL,
+  updated_us         INTEGER NOT NULL,
+  UNIQUE (pipeline, sha256)
+);
+CREATE INDEX batches_by_state ON batches (state, id);
+CREATE INDEX batches_by_pipeline ON batches (pipeline, id);
+
+CREATE TABLE batch_landings (
+  id           INTEGER PRIMARY KEY,
+  batch_id     INTEGER NOT NULL,
+  pipeline     TEXT NOT NULL,
+  object_key   TEXT NOT NULL,
+  sha256       TEXT NOT NULL,
+  landed_us    INTEGER NOT NULL,
+  is_duplicate INTEGER NOT NULL,
+  UNIQUE (pipeline, object_key, sha256)
+);
+CREATE INDEX batch_landings_by_batch ON batch_landings (batch_id);
+
+CREATE TABLE batch_events (
+  id       INTEGER PRIMARY KEY,
+  batch_id INTEGER NOT NULL,
+  state    TEXT NOT NULL,
+  reason   TEXT NOT NULL DEFAULT '',
+  at_us    INTEGER NOT NULL
+);
+CREATE INDEX batch_events_by_batch ON batch_events (batch_id, id);
+
+CREATE TABLE lake_tables (
+  name              TEXT PRIMARY KEY,
+  schema_json       TEXT NOT NULL,
+  partition_by_json TEXT NOT NULL,
+  created_us        INTEGER NOT NULL,
+  current_snapshot  INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE snapshots (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  table_name    TEXT NOT NULL,
+  parent_id     INTEGER NOT NULL DEFAULT 0,
+  batch_id      INTEGER NOT NULL,
+  operation     TEXT NOT NULL,  -- 'append' (commit) or 'remove' (replay)
+  added_files   INTEGER NOT NULL DEFAULT 0,
+  added_rows    INTEGER NOT NULL DEFAULT 0,
+  removed_files INTEGER NOT NULL DEFAULT 0,
+  created_us    INTEGER NOT NULL
+);
+CREATE INDEX snapshots_by_table ON snapshots (table_name, id);
+
+CREATE TABLE data_files (
+  id               INTEGER PRIMARY KEY,
+  table_name       TEXT NOT NULL,
+  object_key       TEXT NOT NULL,
+  staging_key      TEXT NOT NULL DEFAULT '',
+  partition_path   TEXT NOT NULL DEFAULT '',
+  num_rows         INTEGER NOT NULL,
+  num_bytes        INTEGER NOT NULL,
+  batch_id         INTEGER NOT NULL,
+  added_snapshot   INTEGER NOT NULL,
+  removed_snapshot INTEGER
+);
+CREATE INDEX data_files_by_table ON data_files (table_name, added_snapshot);
+CREATE INDEX data_files_by_batch ON data_files (batch_id);
+
+CREATE TABLE lineage (
+  id         INTEGER PRIMARY KEY,
+  batch_id   INTEGER NOT NULL,
+  version_id INTEGER NOT NULL,
+  output     TEXT NOT NULL,
+  file_key   TEXT NOT NULL DEFAULT '',
+  num_rows   INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX lineage_by_batch ON lineage (batch_id, id);
+
+CREATE TABLE publications (
+  staging_key TEXT PRIMARY KEY,
+  final_key   TEXT NOT NULL,
+  batch_id    INTEGER NOT NULL,
+  published   INTEGER NOT NULL DEFAULT 0,
+  created_us  INTEGER NOT NULL
+);
+CREATE INDEX publications_pending ON publications (published, created_us);
+
+CREATE TABLE tasks (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind             TEXT NOT NULL,
+  batch_id         INTEGER NOT NULL,
+  state            TEXT NOT NULL,  -- 'pending' or 'leased'; acked tasks are deleted
+  attempt          INTEGER NOT NULL DEFAULT 0,
+  due_us           INTEGER NOT NULL,
+  lease_expires_us INTEGER NOT NULL DEFAULT 0,
+  owner            TEXT NOT NULL DEFAULT '',
+  created_us       INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX tasks_one_live_per_batch ON tasks (kind, batch_id)
+  WHERE state IN ('pending', 'leased');
+CREATE INDEX tasks_pending ON tasks (state, due_us);
+CREATE INDEX tasks_leased ON tasks (state, lease_expires_us);
+)sql";
+
+Status EnsureMigrationsTable(SqliteDb& db) {
+  return db.Transaction([&] {
+    return db.Exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "  version    INTEGER PRIMARY KEY,"
+        "  name       TEXT NOT NULL,"
+        "  applied_us INTEGER NOT NULL)");
+  });
+}
+
+}  // namespace
+
+const std::vector<Migration>& CatalogMigrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "initial catalog and task queue schema", kSchemaV1},
+  };
+  return kMigrations;
+}
+
+Result<std::vector<int64_t>> AppliedMigrationVersions(SqliteDb& db) {
+  std::vector<int64_t> out;
+  ASSIGN_OR_RETURN(bool exists, db.TableExists("schema_migrations"));
+  if (!exists) return out;
+  ASSIGN_OR_RETURN(SqliteStatement stmt,
+                   db.Prepare("SELECT version FROM schema_migrations ORDER BY version"));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(stmt.ColumnInt64(0));
+  }
+  return out;
+}
+
+Status ApplyMigrations(SqliteDb& db, const std::vector<Migration>& migrations) {
+  RETURN_IF_ERROR(EnsureMigrationsTable(db));
+  int64_t newest_known = migrations.empty() ? 0 : migrations.back().version;
+  for (const Migration& m : migrations) {
+    Status st = db.Transaction([&]() -> Status {
+      // Checked under the write lock: another process may have applied it
+      // between our last look and now.
+      ASSIGN_OR_RETURN(SqliteStatement check,
+                       db.Prepare("SELECT MAX(version) FROM schema_migrations"));
+      ASSIGN_OR_RETURN(bool row, check.Step());
+      int64_t newest = row && !check.ColumnIsNull(0) ? check.ColumnInt64(0) : 0;
+      if (newest > newest_known) {
+        return Status::FailedPrecondition("schema version " + std::to_string(newest) +
+                                          " is newer than this sluice knows (" +
+                                          std::to_string(newest_known) + "); upgrade sluice");
+      }
+      ASSIGN_OR_RETURN(SqliteStatement has,
+                       db.Prepare("SELECT 1 FROM schema_migrations WHERE version = ?1"));
+      has.Bind(1, m.version);
+      ASSIGN_OR_RETURN(bool done, has.Step());
+      if (done) return Status::OK();
+      RETURN_IF_ERROR(db.Exec(m.sql));
+      ASSIGN_OR_RETURN(SqliteStatement rec,
+                       db.Prepare("INSERT INTO schema_migrations (version, name, applied_us) "
+                                  "VALUES (?1, ?2, ?3)"));
+      rec.Bind(1, m.version).Bind(2, m.name).Bind(3, NowMicros());
+      return rec.Exec();
+    });
+    if (!st.ok()) {
+      return st.WithContext("migration " + std::to_string(m.version) + " (" + m.name + ")");
+    }
+  }
+  return Status::OK();
+}
+
+Status ApplyCatalogMigrations(SqliteDb& db) { return ApplyMigrations(db, CatalogMigrations()); }
+
+}  // namespace sluice

@@ -1,0 +1,295 @@
+#include "catalog/sqlite_db.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <utility>
+
+namespace sluice {
+
+namespace {
+
+// SQL text shortened for error messages: whitespace runs collapsed, long
+// statements cut.
+std::string ShortSql(std::string_view sql) {
+  std::string out;
+  bool space = false;
+  for (char c : sql) {
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+    if (out.size() >= 80) {
+      out += "...";
+      break;
+    }
+  }
+  return out;
+}
+
+StatusCode CodeFor(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return StatusCode::kUnavailable;
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return StatusCode::kAlreadyExists;
+      }
+      return StatusCode::kInternal;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      return StatusCode::kIOError;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return StatusCode::kDataLoss;
+    default:
+      return StatusCode::kInternal;
+  }
+}
+
+}  // namespace
+
+// --- SqliteStatement ---------------------------------------------------------
+
+SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      bind_error_(std::move(other.bind_error_)) {}
+
+SqliteStatement& SqliteStatement::operator=(SqliteStatement&& other) noexcept {
+  if (this != &other) {
+    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+    db_ = std::exchange(other.db_, nullptr);
+    stmt_ = std::exchange(other.stmt_, nullptr);
+    bind_error_ = std::move(other.bind_error_);
+  }
+  return *this;
+}
+
+SqliteStatement::~SqliteStatement() {
+  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+}
+
+void SqliteStatement::NoteBindError(int rc, int index) {
+  if (rc != SQLITE_OK && bind_error_.ok()) {
+    bind_error_ = db_->ErrorStatus(
+        rc, "bind parameter " + std::to_string(index) + " of '" + ShortSql(sql()) + "'");
+  }
+}
+
+SqliteStatement& SqliteStatement::Bind(int index, int64_t value) {
+  NoteBindError(sqlite3_bind_int64(stmt_, index, value), index);
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::Bind(int index, double value) {
+  NoteBindError(sqlite3_bind_double(stmt_, index, value), index);
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::Bind(int index, std::string_view text) {
+  NoteBindError(
+      sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+      index);
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::BindBlob(int index, std::string_view bytes) {
+  NoteBindError(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT),
+                index);
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::BindNull(int index) {
+  NoteBindError(sqlite3_bind_null(stmt_, index), index);
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::Bind(int index, std::optional<int64_t> value) {
+  return value ? Bind(index, *value) : BindNull(index);
+}
+
+Result<bool> SqliteStatement::Step() {
+  if (!bind_error_.ok()) return bind_error_;
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  Status st = db_->ErrorStatus(rc, "run '" + ShortSql(sql()) + "'");
+  // A failed statement must be reset before the connection can roll back
+  // cleanly; keep the error we already captured.
+  sqlite3_reset(stmt_);
+  return st;
+}
+
+Status SqliteStatement::Exec() {
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, Step());
+    if (!row) return Status::OK();
+  }
+}
+
+void SqliteStatement::Reset() { sqlite3_reset(stmt_); }
+
+void SqliteStatement::ClearBindings() {
+  sqlite3_clear_bindings(stmt_);
+  bind_error_ = Status::OK();
+}
+
+int SqliteStatement::ColumnCount() const { return sqlite3_column_count(stmt_); }
+
+bool SqliteStatement::ColumnIsNull(int col) const {
+  return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+}
+
+int64_t SqliteStatement::ColumnInt64(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+double SqliteStatement::ColumnDouble(int col) const { return sqlite3_column_double(stmt_, col); }
+
+std::string SqliteStatement::ColumnText(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  int n = sqlite3_column_bytes(stmt_, col);
+  if (p == nullptr || n <= 0) return {};
+  return std::string(static_cast<const char*>(p), static_cast<size_t>(n));
+}
+
+std::optional<int64_t> SqliteStatement::ColumnOptionalInt64(int col) const {
+  if (ColumnIsNull(col)) return std::nullopt;
+  return ColumnInt64(col);
+}
+
+std::string_view SqliteStatement::sql() const {
+  const char* s = stmt_ != nullptr ? sqlite3_sql(stmt_) : nullptr;
+  return s != nullptr ? std::string_view(s) : std::string_view();
+}
+
+// --- SqliteDb ----------------------------------------------------------------
+
+Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
+  return Open(path, Options());
+}
+
+Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, const Options& options) {
+  int flags = SQLITE_OPEN_NOMUTEX;
+  if (options.read_only) {
+    flags |= SQLITE_OPEN_READONLY;
+  } else {
+    flags |= SQLITE_OPEN_READWRITE;
+    if (options.create) flags |= SQLITE_OPEN_CREATE;
+  }
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    if (raw != nullptr) sqlite3_close_v2(raw);
+    return Status(CodeFor(rc), "sqlite '" + path + "': open: " + msg);
+  }
+  std::unique_ptr<SqliteDb> db(new SqliteDb(raw, path, options));
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+
+  if (!options.read_only && path != ":memory:" && !path.empty()) {
+    // Switching to WAL takes an exclusive lock for a moment, so a second
+    // process opening the file at the same time may see SQLITE_BUSY here.
+    RETURN_IF_ERROR(db->ExecWithBusyRetry("PRAGMA journal_mode=WAL", "set journal_mode=WAL"));
+  }
+  RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=" + options.synchronous));
+  RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
+  return db;
+}
+
+SqliteDb::~SqliteDb() {
+  if (db_ != nullptr) {
+    if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close_v2(db_);
+  }
+}
+
+Status SqliteDb::ErrorStatus(int rc, std::string_view what) const {
+  std::string msg = "sqlite '" + path_ + "': " + std::string(what) + ": ";
+  // sqlite3_errmsg describes the most recent failure on this connection; for
+  // codes raised without one (e.g. a bind of a bad index) fall back to errstr.
+  int last = db_ != nullptr ? sqlite3_extended_errcode(db_) : SQLITE_OK;
+  msg += (db_ != nullptr && last == rc) ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+  return Status(CodeFor(rc), std::move(msg));
+}
+
+Status SqliteDb::Exec(std::string_view sql) {
+  std::string text(sql);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+  if (rc == SQLITE_OK) return Status::OK();
+  std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
+  sqlite3_free(err);
+  return Status(CodeFor(rc), "sqlite '" + path_ + "': run '" + ShortSql(sql) + "': " + msg);
+}
+
+Status SqliteDb::ExecWithBusyRetry(const char* sql, std::string_view what) {
+  Status st;
+  for (int attempt = 0; attempt <= options_.busy_retries; ++attempt) {
+    st = Exec(sql);
+    if (st.code() != StatusCode::kUnavailable) return st;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 * (attempt + 1)));
+  }
+  return st.WithContext(std::string(what) + " (database stayed locked)");
+}
+
+Result<SqliteStatement> SqliteDb::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), 0, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    Status st = ErrorStatus(rc, "prepare '" + ShortSql(sql) + "'");
+    if (stmt != nullptr) sqlite3_finalize(stmt);
+    return st;
+  }
+  if (stmt == nullptr) {
+    return Status::Internal("sqlite '" + path_ + "': prepare: empty statement");
+  }
+  return SqliteStatement(this, stmt);
+}
+
+bool SqliteDb::InTransaction() const { return !sqlite3_get_autocommit(db_); }
+
+Status SqliteDb::BeginImmediate() {
+  // IMMEDIATE takes the write lock up front: a deferred transaction that reads
+  // and then writes can fail with SQLITE_BUSY_SNAPSHOT in WAL mode, which the
+  // busy handler does not retry.
+  return ExecWithBusyRetry("BEGIN IMMEDIATE", "begin transaction");
+}
+
+Status SqliteDb::Commit() { return ExecWithBusyRetry("COMMIT", "commit"); }
+
+void SqliteDb::Rollback() {
+  if (InTransaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+Status SqliteDb::Transaction(const std::function<Status()>& body) {
+  if (InTransaction()) return body();
+  RETURN_IF_ERROR(BeginImmediate());
+  Status st = body();
+  if (st.ok()) st = Commit();
+  if (!st.ok()) Rollback();
+  return st;
+}
+
+int64_t SqliteDb::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+
+int64_t SqliteDb::Changes() const { return sqlite3_changes64(db_); }
+
+Result<bool> SqliteDb::TableExists(std::string_view name) {
+  ASSIGN_OR_RETURN(SqliteStatement stmt,
+                   Prepare("SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND "
+                           "name = ?1"));
+  stmt.Bind(1, name);
+  return stmt.Step();
+}
+
+}  // namespace sluice

@@ -1,0 +1,153 @@
+// SqliteDb: a small RAII wrapper over one sqlite3 connection, shared by the
+// SQLite catalog, the embedded task queue and the SQLite sink.
+//
+// It opens a database in WAL mode with a busy timeout, prepares statements
+// (SqliteStatement: bind / step / column), and runs transactions as
+// BEGIN IMMEDIATE ... COMMIT, rolling back when the body fails. Every error is
+// a Status whose message names the database path.
+//
+// Thread-safety: a SqliteDb (and its statements) must be used by one thread at
+// a time; callers that share one across threads hold a mutex around it.
+// Several connections, in one process or several, may open the same file:
+// writers are serialised by SQLite's lock, waited for by the busy timeout and
+// by a retry loop around BEGIN IMMEDIATE.
+//
+// Error codes: SQLITE_BUSY/LOCKED after the wait -> kUnavailable (retryable);
+// a UNIQUE/PRIMARY KEY violation -> kAlreadyExists; I/O errors and a full disk
+// -> kIOError; a corrupt file -> kDataLoss; anything else (bad SQL, misuse) ->
+// kInternal.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace sluice {
+
+class SqliteDb;
+
+// A prepared statement. Parameters are 1-based (as in sqlite3_bind_*),
+// columns 0-based (as in sqlite3_column_*). Bind calls return *this so that
+// they chain; a bind error is reported by the next Step()/Exec().
+class SqliteStatement {
+ public:
+  SqliteStatement(SqliteStatement&& other) noexcept;
+  SqliteStatement& operator=(SqliteStatement&& other) noexcept;
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+  ~SqliteStatement();
+
+  SqliteStatement& Bind(int index, int64_t value);
+  SqliteStatement& Bind(int index, int value) { return Bind(index, static_cast<int64_t>(value)); }
+  SqliteStatement& Bind(int index, double value);
+  SqliteStatement& Bind(int index, std::string_view text);
+  SqliteStatement& Bind(int index, const std::string& text) {
+    return Bind(index, std::string_view(text));
+  }
+  SqliteStatement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
+  SqliteStatement& BindBlob(int index, std::string_view bytes);
+  SqliteStatement& BindNull(int index);
+  // Binds a value or NULL.
+  SqliteStatement& Bind(int index, std::optional<int64_t> value);
+
+  // Runs one step. Returns true when a row is available (read it with the
+  // Column* accessors), false when the statement is done.
+  Result<bool> Step();
+  // Steps to completion, ignoring any rows.
+  Status Exec();
+  // Makes the statement runnable again; keeps bindings unless ClearBindings.
+  void Reset();
+  void ClearBindings();
+
+  int ColumnCount() const;
+  bool ColumnIsNull(int col) const;
+  int64_t ColumnInt64(int col) const;
+  int ColumnInt(int col) const { return static_cast<int>(ColumnInt64(col)); }
+  double ColumnDouble(int col) const;
+  // Text (or blob) bytes; empty for NULL.
+  std::string ColumnText(int col) const;
+  std::optional<int64_t> ColumnOptionalInt64(int col) const;
+
+  // The SQL text, for error messages.
+  std::string_view sql() const;
+
+ private:
+  friend class SqliteDb;
+  SqliteStatement(SqliteDb* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  void NoteBindError(int rc, int index);
+
+  SqliteDb* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+  Status bind_error_;
+};
+
+class SqliteDb {
+ public:
+  struct Options {
+    // How long SQLite waits for another connection's lock before SQLITE_BUSY.
+    int busy_timeout_ms = 10'000;
+    // Extra attempts at BEGIN IMMEDIATE / COMMIT after a SQLITE_BUSY that
+    // outlasted the busy timeout.
+    int busy_retries = 3;
+    // "NORMAL" is durable across process crashes in WAL mode (a power loss may
+    // roll back the last commits but never corrupts); "FULL" also survives
+    // power loss at the cost of an fsync per commit.
+    std::string synchronous = "NORMAL";
+    bool read_only = false;
+    // Creates the file if missing (ignored when read_only).
+    bool create = true;
+  };
+
+  // Opens `path` (":memory:" for a private in-memory database).
+  static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path);
+  static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path, const Options& options);
+  ~SqliteDb();
+  SqliteDb(const SqliteDb&) = delete;
+  SqliteDb& operator=(const SqliteDb&) = delete;
+
+  // Runs one or more statements that return no rows (schema, pragmas).
+  Status Exec(std::string_view sql);
+  Result<SqliteStatement> Prepare(std::string_view sql);
+
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT. A non-OK Status from `body`
+  // (or a failed COMMIT) rolls back and is returned. When a transaction is
+  // already open on this connection, `body` simply runs inside it.
+  Status Transaction(const std::function<Status()>& body);
+  // The pieces of Transaction, for callers that need them apart.
+  Status BeginImmediate();
+  Status Commit();
+  void Rollback();
+  bool InTransaction() const;
+
+  int64_t LastInsertRowId() const;
+  // Rows changed by the last INSERT/UPDATE/DELETE.
+  int64_t Changes() const;
+  // True if a table (or view) with this name exists.
+  Result<bool> TableExists(std::string_view name);
+
+  const std::string& path() const { return path_; }
+  sqlite3* handle() const { return db_; }
+
+  // A Status for SQLite result code `rc` while doing `what`, naming the path
+  // and carrying sqlite3_errmsg.
+  Status ErrorStatus(int rc, std::string_view what) const;
+
+ private:
+  SqliteDb(sqlite3* db, std::string path, Options options)
+      : db_(db), path_(std::move(path)), options_(std::move(options)) {}
+  Status ExecWithBusyRetry(const char* sql, std::string_view what);
+
+  sqlite3* db_;
+  std::string path_;
+  Options options_;
+};
+
+}  // namespace sluice
