@@ -36,6 +36,9 @@ class Operator {
   virtual Result<Schema> Bind(const Schema& input) = 0;
   virtual Status Push(RecordBatch&& batch, OperatorContext& ctx) = 0;
   virtual Status Finish(OperatorContext& ctx) = 0;
+  // Rows this instance dropped on purpose so far (e.g. duplicates removed by
+  // dedupe; not bad records). The engine reports the chain's sum.
+  virtual int64_t rows_removed() const { return 0; }
 };
 
 // One transform step as written in a pipeline spec: `- dedupe: {key: [id]}` is
@@ -61,6 +64,8 @@ class OperatorChain {
   Status Push(RecordBatch&& batch, std::vector<BadRecord>* bad,
               const std::function<Status(RecordBatch&&)>& sink);
   Status Finish(std::vector<BadRecord>* bad, const std::function<Status(RecordBatch&&)>& sink);
+  // Sum of rows_removed() over the operators.
+  int64_t RowsRemoved() const;
 
  private:
   Status PushFrom(size_t i, RecordBatch&& batch, std::vector<BadRecord>* bad,
