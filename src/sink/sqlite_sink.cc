@@ -1,0 +1,397 @@
+#include "sink/sqlite_sink.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "catalog/sqlite_db.h"
+#include "core/clock.h"
+#include "core/value_text.h"
+#include "sink/sink_args.h"
+
+namespace sluice {
+namespace {
+
+constexpr std::string_view kLedgerDdl =
+    "CREATE TABLE IF NOT EXISTS _sluice_ledger(batch_id INTEGER, target TEXT, rows INTEGER, "
+    "loaded_us INTEGER, PRIMARY KEY(batch_id, target))";
+
+std::string QuoteIdent(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string_view SqlType(TypeId id) {
+  switch (id) {
+    case TypeId::kBool:
+    case TypeId::kInt32:
+    case TypeId::kInt64:
+      return "INTEGER";
+    case TypeId::kFloat64:
+      return "REAL";
+    case TypeId::kDecimal:
+    case TypeId::kString:
+    case TypeId::kDate:
+    case TypeId::kTimestamp:
+      return "TEXT";
+  }
+  return "TEXT";
+}
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// SQLite's column affinity rules (https://sqlite.org/datatype3.html 3.1), so
+// that a user-made "INT" or "VARCHAR(20)" column matches what we would create.
+std::string Affinity(std::string_view declared) {
+  std::string t = Upper(declared);
+  if (t.find("INT") != std::string::npos) return "INTEGER";
+  if (t.find("CHAR") != std::string::npos || t.find("CLOB") != std::string::npos ||
+      t.find("TEXT") != std::string::npos) {
+    return "TEXT";
+  }
+  if (t.empty() || t.find("BLOB") != std::string::npos) return "BLOB";
+  if (t.find("REAL") != std::string::npos || t.find("FLOA") != std::string::npos ||
+      t.find("DOUB") != std::string::npos) {
+    return "REAL";
+  }
+  return "NUMERIC";
+}
+
+bool IsValidIdent(const std::string& name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+class SqliteSink final : public Sink {
+ public:
+  explicit SqliteSink(SqliteSinkOptions options) : options_(std::move(options)) {}
+
+  ~SqliteSink() override {
+    insert_.reset();
+    if (db_ != nullptr && db_->InTransaction()) db_->Rollback();
+  }
+
+  Status Open(const SinkContext& ctx) override {
+    if (state_ != State::kNew) return Status::Internal(Describe() + ": Open called twice");
+    schema_ = ctx.schema;
+    batch_id_ = ctx.batch_id;
+    std::filesystem::path p(options_.path);
+    if (p.is_relative()) {
+      p = ctx.project_dir.empty() ? std::filesystem::absolute(p)
+                                  : std::filesystem::path(ctx.project_dir) / p;
+    }
+    resolved_path_ = p.lexically_normal().string();
+    stage_ = StagePrefix() + std::to_string(ctx.attempt) + "_" + options_.table;
+
+    SqliteDb::Options db_options;
+    db_options.busy_timeout_ms = options_.busy_timeout_ms;
+    // The ledger row is the proof that a batch was loaded; it must survive a
+    // power loss as long as the catalog commit that follows it does.
+    db_options.synchronous = "FULL";
+    auto db = SqliteDb::Open(resolved_path_, db_options);
+    if (!db.ok()) return db.status().WithContext(Context());
+    db_ = std::move(db).value();
+
+    Status st = db_->Transaction([&]() -> Status {
+      RETURN_IF_ERROR(db_->Exec(kLedgerDdl));
+      RETURN_IF_ERROR(CheckTarget());
+      RETURN_IF_ERROR(DropDeadStages());
+      RETURN_IF_ERROR(db_->Exec("DROP TABLE IF EXISTS " + QuoteIdent(stage_)));
+      return db_->Exec(CreateTableSql(stage_, /*not_null=*/false));
+    });
+    if (!st.ok()) return st.WithContext(Context());
+
+    std::string sql = "INSERT INTO " + QuoteIdent(stage_) + " VALUES (";
+    for (int i = 0; i < schema_.num_fields(); ++i) sql += i == 0 ? "?" : ",?";
+    sql += ")";
+    auto stmt = db_->Prepare(sql);
+    if (!stmt.ok()) return stmt.status().WithContext(Context());
+    insert_.emplace(std::move(stmt).value());
+    state_ = State::kOpen;
+    return Status::OK();
+  }
+
+  Status Write(const RecordBatch& batch) override {
+    if (state_ != State::kOpen) return Status::Internal(Describe() + ": Write outside Open/Finish");
+    if (static_cast<int>(batch.columns.size()) != schema_.num_fields()) {
+      return Status::Internal(Context() + ": batch has " + std::to_string(batch.columns.size()) +
+                              " columns, the output schema " +
+                              std::to_string(schema_.num_fields()));
+    }
+    // One transaction per slice of rows_per_transaction rows, committed before
+    // returning: holding SQLite's write lock between Write calls would block
+    // other writers of the file while the engine decodes the next batch.
+    const int64_t n = batch.num_rows();
+    for (int64_t start = 0; start < n; start += options_.rows_per_transaction) {
+      const int64_t end = std::min(n, start + options_.rows_per_transaction);
+      Status st = db_->Transaction([&]() -> Status {
+        for (int64_t row = start; row < end; ++row) {
+          insert_->Reset();
+          insert_->ClearBindings();
+          for (int c = 0; c < schema_.num_fields(); ++c) BindValue(batch.columns[c], row, c + 1);
+          RETURN_IF_ERROR(insert_->Exec());
+        }
+        return Status::OK();
+      });
+      if (!st.ok()) return st.WithContext(Context());
+      rows_ += end - start;
+    }
+    return Status::OK();
+  }
+
+  Result<StagedOutput> Finish() override {
+    if (state_ != State::kOpen) return Status::Internal(Describe() + ": Finish outside Open");
+    insert_.reset();
+    state_ = State::kFinished;
+    StagedOutput out;
+    out.lineage = OutputLineage{"sqlite:" + resolved_path_ + "#" + options_.table, rows_};
+    return out;
+  }
+
+  Status Load() override {
+    if (state_ != State::kFinished) return Status::Internal(Describe() + ": Load before Finish");
+    Status st = db_->Transaction([&]() -> Status {
+      ASSIGN_OR_RETURN(SqliteStatement seen,
+                       db_->Prepare("SELECT 1 FROM _sluice_ledger WHERE batch_id = ? AND "
+                                    "target = ?"));
+      seen.Bind(1, batch_id_).Bind(2, options_.table);
+      ASSIGN_OR_RETURN(bool loaded, seen.Step());
+      if (!loaded) {
+        // Created here rather than at Open so that nothing is visible before
+        // the first load; re-checked because another batch may have created it
+        // since our Open.
+        RETURN_IF_ERROR(db_->Exec(CreateTableSql(options_.table, /*not_null=*/true)));
+        RETURN_IF_ERROR(CheckTarget());
+        std::string cols;
+        for (const Field& f : schema_.fields()) {
+          if (!cols.empty()) cols += ", ";
+          cols += QuoteIdent(f.name);
+        }
+        RETURN_IF_ERROR(db_->Exec("INSERT INTO " + QuoteIdent(options_.table) + " (" + cols +
+                                  ") SELECT " + cols + " FROM " + QuoteIdent(stage_)));
+        int64_t copied = db_->Changes();
+        ASSIGN_OR_RETURN(SqliteStatement ledger,
+                         db_->Prepare("INSERT INTO _sluice_ledger(batch_id, target, rows, "
+                                      "loaded_us) VALUES (?, ?, ?, ?)"));
+        ledger.Bind(1, batch_id_).Bind(2, options_.table).Bind(3, copied).Bind(4, NowMicros());
+        RETURN_IF_ERROR(ledger.Exec());
+      }
+      return db_->Exec("DROP TABLE IF EXISTS " + QuoteIdent(stage_));
+    });
+    if (!st.ok()) return st.WithContext(Context());
+    db_.reset();
+    state_ = State::kDone;
+    return Status::OK();
+  }
+
+  void Discard() override {
+    insert_.reset();
+    if (db_ != nullptr) {
+      if (db_->InTransaction()) db_->Rollback();
+      // Best effort: if this fails the next attempt's Open drops the table.
+      db_->Exec("DROP TABLE IF EXISTS " + QuoteIdent(stage_)).IgnoreError();
+      db_.reset();
+    }
+    state_ = State::kDone;
+  }
+
+  Status HealthCheck() override {
+    std::unique_ptr<SqliteDb> temp;
+    SqliteDb* db = db_.get();
+    if (db == nullptr) {
+      if (resolved_path_.empty()) return Status::FailedPrecondition(Describe() + ": not opened");
+      auto opened = SqliteDb::Open(resolved_path_);
+      if (!opened.ok()) return opened.status().WithContext(Describe());
+      temp = std::move(opened).value();
+      db = temp.get();
+    }
+    auto stmt = db->Prepare("SELECT count(*) FROM sqlite_master");
+    if (!stmt.ok()) return stmt.status().WithContext(Describe());
+    auto row = stmt->Step();
+    return row.ok() ? Status::OK() : row.status().WithContext(Describe());
+  }
+
+  std::string Describe() const override { return "sqlite:" + options_.path + "#" + options_.table; }
+
+ private:
+  enum class State { kNew, kOpen, kFinished, kDone };
+
+  std::string Context() const {
+    return (options_.where.empty() ? "" : options_.where + ": ") + "sqlite output '" +
+           options_.path + "#" + options_.table + "'";
+  }
+
+  std::string StagePrefix() const { return "_sluice_stage_b" + std::to_string(batch_id_) + "_a"; }
+
+  std::string CreateTableSql(const std::string& name, bool not_null) const {
+    std::string sql = "CREATE TABLE IF NOT EXISTS " + QuoteIdent(name) + " (";
+    for (int i = 0; i < schema_.num_fields(); ++i) {
+      const Field& f = schema_.field(i);
+      if (i > 0) sql += ", ";
+      sql += QuoteIdent(f.name);
+      sql += " ";
+      sql += SqlType(f.type.id);
+      if (not_null && !f.nullable) sql += " NOT NULL";
+    }
+    sql += ")";
+    return sql;
+  }
+
+  // OK if the target is missing or has our columns (names, order, affinity).
+  Status CheckTarget() {
+    ASSIGN_OR_RETURN(SqliteStatement info,
+                     db_->Prepare("SELECT name, type FROM pragma_table_info(?)"));
+    info.Bind(1, options_.table);
+    std::vector<std::pair<std::string, std::string>> cols;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, info.Step());
+      if (!row) break;
+      cols.emplace_back(info.ColumnText(0), info.ColumnText(1));
+    }
+    if (cols.empty()) return Status::OK();
+    auto describe_existing = [&] {
+      std::string s;
+      for (const auto& [name, type] : cols) s += (s.empty() ? "" : ", ") + name + " " + type;
+      return s;
+    };
+    auto describe_expected = [&] {
+      std::string s;
+      for (const Field& f : schema_.fields()) {
+        s += (s.empty() ? "" : ", ") + f.name + " " + std::string(SqlType(f.type.id));
+      }
+      return s;
+    };
+    bool same = static_cast<int>(cols.size()) == schema_.num_fields();
+    for (int i = 0; same && i < schema_.num_fields(); ++i) {
+      same = Upper(cols[i].first) == Upper(schema_.field(i).name) &&
+             Affinity(cols[i].second) == SqlType(schema_.field(i).type.id);
+    }
+    if (same) return Status::OK();
+    return Status::FailedPrecondition("table '" + options_.table + "' exists with columns (" +
+                                      describe_existing() + ") but the output needs (" +
+                                      describe_expected() + ")");
+  }
+
+  // Stage tables of other attempts at this batch and table are dead: an
+  // attempt only starts after the previous one was given up.
+  Status DropDeadStages() {
+    const std::string prefix = StagePrefix();
+    const std::string suffix = "_" + options_.table;
+    ASSIGN_OR_RETURN(SqliteStatement list,
+                     db_->Prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND "
+                                  "substr(name, 1, ?) = ?"));
+    list.Bind(1, static_cast<int64_t>(prefix.size())).Bind(2, prefix);
+    std::vector<std::string> dead;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, list.Step());
+      if (!row) break;
+      std::string name = list.ColumnText(0);
+      if (name == stage_ || name.size() <= prefix.size() + suffix.size()) continue;
+      if (name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+      std::string_view attempt(name.data() + prefix.size(),
+                               name.size() - prefix.size() - suffix.size());
+      if (AllDigits(attempt)) dead.push_back(std::move(name));
+    }
+    for (const std::string& name : dead) {
+      RETURN_IF_ERROR(db_->Exec("DROP TABLE IF EXISTS " + QuoteIdent(name)));
+    }
+    return Status::OK();
+  }
+
+  void BindValue(const Column& col, int64_t row, int index) {
+    if (col.IsNull(row)) {
+      insert_->BindNull(index);
+      return;
+    }
+    switch (col.type().id) {
+      case TypeId::kBool:
+        insert_->Bind(index, static_cast<int64_t>(col.Value<uint8_t>(row) != 0));
+        break;
+      case TypeId::kInt32:
+        insert_->Bind(index, static_cast<int64_t>(col.Value<int32_t>(row)));
+        break;
+      case TypeId::kInt64:
+        insert_->Bind(index, col.Value<int64_t>(row));
+        break;
+      case TypeId::kFloat64:
+        insert_->Bind(index, col.Value<double>(row));
+        break;
+      case TypeId::kDecimal:
+        insert_->Bind(index, FormatDecimal(col.Value<int64_t>(row), col.type().scale));
+        break;
+      case TypeId::kString:
+        insert_->Bind(index, col.GetString(row));
+        break;
+      case TypeId::kDate:
+        insert_->Bind(index, FormatDate(col.Value<int32_t>(row)));
+        break;
+      case TypeId::kTimestamp:
+        insert_->Bind(index, FormatTimestamp(col.Value<int64_t>(row)));
+        break;
+    }
+  }
+
+  SqliteSinkOptions options_;
+  State state_ = State::kNew;
+  Schema schema_;
+  int64_t batch_id_ = 0;
+  std::string resolved_path_;
+  std::string stage_;
+  std::unique_ptr<SqliteDb> db_;
+  std::optional<SqliteStatement> insert_;  // destroyed before db_
+  int64_t rows_ = 0;
+};
+
+}  // namespace
+
+Status SqliteSinkOptions::Validate() const {
+  std::string ctx = (where.empty() ? "" : where + ": ") + "sqlite output";
+  if (path.empty()) return Status::InvalidArgument(ctx + ": 'path' is required");
+  if (!IsValidIdent(table)) {
+    return Status::InvalidArgument(ctx + ": 'table': '" + table +
+                                   "' is not a valid table name (use [A-Za-z_][A-Za-z0-9_]*)");
+  }
+  if (Upper(table).rfind("_SLUICE_", 0) == 0) {
+    return Status::InvalidArgument(ctx + ": 'table': names starting with _sluice_ are reserved");
+  }
+  if (busy_timeout_ms < 0 || rows_per_transaction < 1) {
+    return Status::InvalidArgument(ctx + ": limits must be positive");
+  }
+  return Status::OK();
+}
+
+Result<SqliteSinkOptions> ParseSqliteSinkOptions(const nlohmann::json& args,
+                                                 const std::string& where) {
+  SinkArgs a(args, where, "sqlite output");
+  RETURN_IF_ERROR(a.CheckKeys({"path", "table"}));
+  SqliteSinkOptions o;
+  o.where = where;
+  ASSIGN_OR_RETURN(o.path, a.RequiredString("path"));
+  ASSIGN_OR_RETURN(o.table, a.RequiredString("table"));
+  RETURN_IF_ERROR(o.Validate());
+  return o;
+}
+
+std::unique_ptr<Sink> NewSqliteSink(SqliteSinkOptions options) {
+  return std::make_unique<SqliteSink>(std::move(options));
+}
+
+}  // namespace sluice
