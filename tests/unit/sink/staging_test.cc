@@ -1,0 +1,65 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "sink/sink.h"
+#include "sink_test_util.h"
+
+namespace sluice {
+namespace {
+
+using ::sluice::testing::TempDir;
+using ::testing::ElementsAre;
+
+class CleanupStagingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(dir_.path().empty());
+    store_ = NewLocalObjectStore(dir_.path());
+    for (const char* key :
+         {"staging/7/a1/orders/part-00000.parquet", "staging/7/a2/orders/day=1/part-00000.parquet",
+          "staging/7/a2/other/part-00000.parquet", "staging/7/a3/orders/part-00000.parquet",
+          "staging/7/a10/orders/part-00000.parquet", "staging/77/a1/orders/part-00000.parquet",
+          "lake/orders/part-b7-00000.parquet"}) {
+      auto out = store_->OpenWrite(key);
+      ASSERT_TRUE(out.ok()) << out.status().ToString();
+      ASSERT_TRUE((*out)->Write(std::string_view("data")).ok());
+      ASSERT_TRUE((*out)->Close().ok());
+    }
+  }
+
+  std::vector<std::string> Keys() {
+    std::vector<std::string> keys;
+    for (const ObjectInfo& o : *store_->List("")) keys.push_back(o.key);
+    return keys;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ObjectStore> store_;
+};
+
+TEST_F(CleanupStagingTest, KeepsOneAttempt) {
+  ASSERT_TRUE(CleanupStaging(*store_, 7, 2).ok());
+  EXPECT_THAT(Keys(), ElementsAre("lake/orders/part-b7-00000.parquet",
+                                  "staging/7/a2/orders/day=1/part-00000.parquet",
+                                  "staging/7/a2/other/part-00000.parquet",
+                                  "staging/77/a1/orders/part-00000.parquet"));
+}
+
+TEST_F(CleanupStagingTest, KeepsAttemptOneNotTen) {
+  ASSERT_TRUE(CleanupStaging(*store_, 7, 1).ok());
+  EXPECT_THAT(Keys(), ElementsAre("lake/orders/part-b7-00000.parquet",
+                                  "staging/7/a1/orders/part-00000.parquet",
+                                  "staging/77/a1/orders/part-00000.parquet"));
+}
+
+TEST_F(CleanupStagingTest, ZeroRemovesAllAttempts) {
+  ASSERT_TRUE(CleanupStaging(*store_, 7, 0).ok());
+  EXPECT_THAT(Keys(), ElementsAre("lake/orders/part-b7-00000.parquet",
+                                  "staging/77/a1/orders/part-00000.parquet"));
+  // Nothing left to do is fine.
+  EXPECT_TRUE(CleanupStaging(*store_, 7, 0).ok());
+  EXPECT_TRUE(CleanupStaging(*store_, 12345, 3).ok());
+}
+
+}  // namespace
+}  // namespace sluice
