@@ -61,7 +61,7 @@ struct BatchStats {
   int64_t rows_quarantined = 0;  // bad records written to quarantine
   int64_t rows_skipped = 0;      // bad records dropped (on_bad_record: skip)
   int64_t duplicates_removed = 0;
-  double seconds = 0;            // processing wall time of the winning attempt
+  double seconds = 0;  // processing wall time of the winning attempt
 };
 
 struct BatchInfo {
@@ -73,8 +73,8 @@ struct BatchInfo {
   std::string sha256;
   int64_t size_bytes = 0;
   BatchState state = BatchState::kLanded;
-  std::string reason;       // why it failed / was quarantined (empty otherwise)
-  int attempts = 0;         // processing attempts started
+  std::string reason;              // why it failed / was quarantined (empty otherwise)
+  int attempts = 0;                // processing attempts started
   int64_t duplicate_landings = 0;  // later landings of the same content
   BatchStats stats;
   int64_t created_us = 0;
@@ -171,7 +171,7 @@ struct CommitRequest {
 struct Lineage {
   int64_t batch_id = 0;
   int64_t pipeline_version_id = 0;
-  std::string output;  // "table:<name>" or a sink name
+  std::string output;    // "table:<name>" or a sink name
   std::string file_key;  // empty for non-file outputs
   int64_t rows = 0;
 };
@@ -211,9 +211,9 @@ class Catalog {
 
   // The atomic end of a batch: in one transaction, checks that the batch is in
   // committing and that req.attempt equals the batch's `attempts` (a zombie
-  // attempt superseded by a newer one gets kAborted and changes nothing), creates missing tables (or checks the schema of existing ones),
-  // adds one snapshot per table with the files, writes lineage, stats and
-  // publications, and moves the batch to final_state. If the batch is already
+  // attempt superseded by a newer one gets kAborted and changes nothing), creates missing tables
+  // (or checks the schema of existing ones), adds one snapshot per table with the files, writes
+  // lineage, stats and publications, and moves the batch to final_state. If the batch is already
   // committed/quarantined returns kAlreadyExists and changes nothing (another
   // attempt won).
   virtual Status CommitBatch(const CommitRequest& req) = 0;

@@ -280,6 +280,17 @@ Status SqliteDb::Transaction(const std::function<Status()>& body) {
   return st;
 }
 
+Status SqliteDb::ReadTransaction(const std::function<Status()>& body) {
+  if (InTransaction()) return body();
+  RETURN_IF_ERROR(ExecWithBusyRetry("BEGIN DEFERRED", "begin read transaction"));
+  Status st = body();
+  // Ending a read-only transaction cannot fail for lack of a lock, but COMMIT
+  // would write if `body` did; either way the result of `body` wins.
+  if (st.ok()) st = Commit();
+  if (!st.ok()) Rollback();
+  return st;
+}
+
 int64_t SqliteDb::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 
 int64_t SqliteDb::Changes() const { return sqlite3_changes64(db_); }

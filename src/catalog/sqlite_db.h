@@ -121,6 +121,10 @@ class SqliteDb {
   // (or a failed COMMIT) rolls back and is returned. When a transaction is
   // already open on this connection, `body` simply runs inside it.
   Status Transaction(const std::function<Status()>& body);
+  // Runs `body` inside a deferred (read) transaction, so that several SELECTs
+  // see one consistent snapshot without taking the write lock. Nested calls
+  // run inside the open transaction.
+  Status ReadTransaction(const std::function<Status()>& body);
   // The pieces of Transaction, for callers that need them apart.
   Status BeginImmediate();
   Status Commit();

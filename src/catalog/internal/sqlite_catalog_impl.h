@@ -1,0 +1,78 @@
+// The SQLite catalog class, shared by sqlite_catalog.cc (pipelines, batches)
+// and sqlite_catalog_tables.cc (commit, replay, tables, publications).
+//
+// Concurrency: one connection guarded by mu_, so calls from several threads of
+// one process are serialised; every write runs in BEGIN IMMEDIATE, which
+// serialises writers across processes too (readers use deferred transactions
+// and never block in WAL mode).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "catalog/sqlite_db.h"
+
+namespace sluice {
+
+class SqliteCatalog final : public Catalog {
+ public:
+  SqliteCatalog(std::unique_ptr<SqliteDb> db, std::function<int64_t()> now_us)
+      : db_(std::move(db)), now_us_(std::move(now_us)) {}
+
+  Result<PipelineVersion> DeployPipeline(const std::string& pipeline, const std::string& spec_text,
+                                         const std::string& source_path) override;
+  Result<PipelineVersion> GetActiveVersion(const std::string& pipeline) override;
+  Result<PipelineVersion> GetVersion(int64_t version_id) override;
+  Result<std::vector<PipelineVersion>> ListActivePipelines() override;
+
+  Result<RegisterBatchResult> RegisterBatch(const RegisterBatchRequest& req) override;
+  Status TransitionBatch(int64_t batch_id, BatchState to, const std::string& reason) override;
+  Result<BatchInfo> GetBatch(int64_t batch_id) override;
+  Result<std::vector<BatchInfo>> ListBatches(std::optional<BatchState> state,
+                                             const std::string& pipeline, int64_t limit) override;
+  Result<std::vector<BatchEvent>> BatchHistory(int64_t batch_id) override;
+  Result<std::vector<std::pair<BatchState, int64_t>>> CountBatchesByState() override;
+
+  Status CommitBatch(const CommitRequest& req) override;
+  Status ReplayBatch(int64_t batch_id, int64_t version_id) override;
+
+  Result<std::vector<Publication>> PendingPublications() override;
+  Status MarkPublished(const std::string& staging_key) override;
+
+  Result<std::vector<TableInfo>> ListTables() override;
+  Result<TableInfo> GetTable(const std::string& name) override;
+  Result<std::vector<DataFile>> ListFiles(const std::string& table, int64_t snapshot_id) override;
+  Result<std::vector<SnapshotInfo>> ListSnapshots(const std::string& table) override;
+  Result<std::vector<Lineage>> BatchLineage(int64_t batch_id) override;
+
+ private:
+  // Helpers below expect mu_ held and (for writes) a transaction open.
+  int64_t Now() const { return now_us_(); }
+  // The batch row, or kNotFound naming the id.
+  Result<BatchInfo> LoadBatch(int64_t batch_id);
+  Status AppendEvent(int64_t batch_id, BatchState state, const std::string& reason, int64_t at_us);
+  Result<PipelineVersion> LoadVersion(int64_t version_id);
+  Result<TableInfo> LoadTable(const std::string& name);
+  // Creates the table or checks that `tc` matches it; returns its current
+  // snapshot (0 for a new table).
+  Result<int64_t> EnsureTable(const TableCommit& tc, int64_t now);
+  Status CommitTable(const TableCommit& tc, const BatchInfo& batch, int64_t now);
+  Status RemoveBatchFiles(const BatchInfo& batch, int64_t now);
+  Status AddPublication(const std::string& staging_key, const std::string& final_key,
+                        int64_t batch_id, int64_t now);
+
+  std::mutex mu_;
+  std::unique_ptr<SqliteDb> db_;  // guarded by mu_
+  std::function<int64_t()> now_us_;
+};
+
+// Column list and reader for batch rows, shared by both files.
+extern const char* const kBatchColumns;
+BatchInfo ReadBatchRow(const SqliteStatement& stmt);
+
+}  // namespace sluice

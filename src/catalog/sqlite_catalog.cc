@@ -1,0 +1,388 @@
+// SqliteCatalog: opening, pipelines and batches (registration, the state
+// machine, history). Commit, replay and tables are in sqlite_catalog_tables.cc.
+#include "catalog/sqlite_catalog.h"
+
+#include <array>
+#include <string>
+#include <utility>
+
+#include "catalog/internal/sqlite_catalog_impl.h"
+#include "catalog/migrations.h"
+#include "core/clock.h"
+#include "core/hash.h"
+
+namespace sluice {
+
+namespace {
+
+std::string BatchName(int64_t id) { return "batch " + std::to_string(id); }
+
+// The moves TransitionBatch accepts. committing -> committed/quarantined with
+// files happens only in CommitBatch, and moves out of a terminal state only in
+// ReplayBatch.
+bool TransitionAllowed(BatchState from, BatchState to) {
+  using S = BatchState;
+  switch (to) {
+    case S::kQueued:
+      return from == S::kLanded || from == S::kFailed;
+    case S::kProcessing:
+      // processing -> processing and committing -> processing are retries
+      // after a crashed attempt.
+      return from == S::kQueued || from == S::kProcessing || from == S::kCommitting;
+    case S::kCommitting:
+      return from == S::kProcessing;
+    case S::kFailed:
+      return from == S::kQueued || from == S::kProcessing || from == S::kCommitting;
+    case S::kQuarantined:
+      return from == S::kProcessing || from == S::kCommitting;
+    case S::kLanded:
+    case S::kCommitted:
+      return false;
+  }
+  return false;
+}
+
+constexpr const char* kVersionColumns =
+    "v.id, v.pipeline, v.content_hash, v.spec_text, v.source_path, v.created_us, "
+    "(p.active_version_id IS NOT NULL AND p.active_version_id = v.id)";
+
+PipelineVersion ReadVersionRow(const SqliteStatement& s) {
+  PipelineVersion v;
+  v.id = s.ColumnInt64(0);
+  v.pipeline = s.ColumnText(1);
+  v.content_hash = s.ColumnText(2);
+  v.spec_text = s.ColumnText(3);
+  v.source_path = s.ColumnText(4);
+  v.created_us = s.ColumnInt64(5);
+  v.active = s.ColumnInt64(6) != 0;
+  return v;
+}
+
+}  // namespace
+
+const char* const kBatchColumns =
+    "id, pipeline, version_id, object_key, archive_key, sha256, size_bytes, state, reason, "
+    "attempts, duplicate_landings, rows_read, rows_written, rows_quarantined, rows_skipped, "
+    "duplicates_removed, seconds, created_us, updated_us";
+
+BatchInfo ReadBatchRow(const SqliteStatement& s) {
+  BatchInfo b;
+  b.id = s.ColumnInt64(0);
+  b.pipeline = s.ColumnText(1);
+  b.pipeline_version_id = s.ColumnInt64(2);
+  b.object_key = s.ColumnText(3);
+  b.archive_key = s.ColumnText(4);
+  b.sha256 = s.ColumnText(5);
+  b.size_bytes = s.ColumnInt64(6);
+  // States are written only by this file; an unknown name means a newer
+  // sluice wrote it, and reading it as landed is the least harmful choice.
+  b.state = ParseBatchState(s.ColumnText(7)).value_or(BatchState::kLanded);
+  b.reason = s.ColumnText(8);
+  b.attempts = s.ColumnInt(9);
+  b.duplicate_landings = s.ColumnInt64(10);
+  b.stats.rows_read = s.ColumnInt64(11);
+  b.stats.rows_written = s.ColumnInt64(12);
+  b.stats.rows_quarantined = s.ColumnInt64(13);
+  b.stats.rows_skipped = s.ColumnInt64(14);
+  b.stats.duplicates_removed = s.ColumnInt64(15);
+  b.stats.seconds = s.ColumnDouble(16);
+  b.created_us = s.ColumnInt64(17);
+  b.updated_us = s.ColumnInt64(18);
+  return b;
+}
+
+Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path) {
+  return OpenSqliteCatalog(path, SqliteCatalogOptions());
+}
+
+Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path,
+                                                   const SqliteCatalogOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path, options.db));
+  Status st = ApplyCatalogMigrations(*db);
+  if (!st.ok()) return st.WithContext("catalog '" + path + "'");
+  std::function<int64_t()> now = options.now_us;
+  if (!now) now = [] { return NowMicros(); };
+  return std::unique_ptr<Catalog>(std::make_unique<SqliteCatalog>(std::move(db), std::move(now)));
+}
+
+// --- helpers ------------------------------------------------------------------
+
+Result<BatchInfo> SqliteCatalog::LoadBatch(int64_t batch_id) {
+  ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare(std::string("SELECT ") + kBatchColumns +
+                                                   " FROM batches WHERE id = ?1"));
+  s.Bind(1, batch_id);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::NotFound("no " + BatchName(batch_id) + " in the catalog");
+  return ReadBatchRow(s);
+}
+
+Status SqliteCatalog::AppendEvent(int64_t batch_id, BatchState state, const std::string& reason,
+                                  int64_t at_us) {
+  ASSIGN_OR_RETURN(SqliteStatement s,
+                   db_->Prepare("INSERT INTO batch_events (batch_id, state, reason, at_us) "
+                                "VALUES (?1, ?2, ?3, ?4)"));
+  s.Bind(1, batch_id).Bind(2, BatchStateName(state)).Bind(3, reason).Bind(4, at_us);
+  return s.Exec();
+}
+
+Result<PipelineVersion> SqliteCatalog::LoadVersion(int64_t version_id) {
+  ASSIGN_OR_RETURN(SqliteStatement s,
+                   db_->Prepare(std::string("SELECT ") + kVersionColumns +
+                                " FROM pipeline_versions v LEFT JOIN pipelines p "
+                                "ON p.name = v.pipeline WHERE v.id = ?1"));
+  s.Bind(1, version_id);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) {
+    return Status::NotFound("no pipeline version " + std::to_string(version_id) +
+                            " in the catalog");
+  }
+  return ReadVersionRow(s);
+}
+
+// --- pipelines -------------------------------------------------------------------
+
+Result<PipelineVersion> SqliteCatalog::DeployPipeline(const std::string& pipeline,
+                                                      const std::string& spec_text,
+                                                      const std::string& source_path) {
+  if (pipeline.empty()) return Status::InvalidArgument("deploy: empty pipeline name");
+  const std::string hash = Sha256Hex(spec_text);
+  std::lock_guard lock(mu_);
+  PipelineVersion out;
+  RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
+    int64_t now = Now();
+    // Versions are immutable: redeploying known content re-activates the
+    // existing row (keeping its original source_path and time).
+    ASSIGN_OR_RETURN(SqliteStatement ins,
+                     db_->Prepare("INSERT OR IGNORE INTO pipeline_versions "
+                                  "(pipeline, content_hash, spec_text, source_path, created_us) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5)"));
+    ins.Bind(1, pipeline).Bind(2, hash).Bind(3, spec_text).Bind(4, source_path).Bind(5, now);
+    RETURN_IF_ERROR(ins.Exec());
+    ASSIGN_OR_RETURN(SqliteStatement sel,
+                     db_->Prepare("SELECT id FROM pipeline_versions "
+                                  "WHERE pipeline = ?1 AND content_hash = ?2"));
+    sel.Bind(1, pipeline).Bind(2, hash);
+    ASSIGN_OR_RETURN(bool row, sel.Step());
+    if (!row) return Status::Internal("deploy: version row vanished for '" + pipeline + "'");
+    int64_t id = sel.ColumnInt64(0);
+    ASSIGN_OR_RETURN(SqliteStatement act,
+                     db_->Prepare("INSERT INTO pipelines (name, active_version_id, updated_us) "
+                                  "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
+                                  "active_version_id = excluded.active_version_id, "
+                                  "updated_us = excluded.updated_us"));
+    act.Bind(1, pipeline).Bind(2, id).Bind(3, now);
+    RETURN_IF_ERROR(act.Exec());
+    ASSIGN_OR_RETURN(out, LoadVersion(id));
+    return Status::OK();
+  }));
+  return out;
+}
+
+Result<PipelineVersion> SqliteCatalog::GetActiveVersion(const std::string& pipeline) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(SqliteStatement s,
+                   db_->Prepare("SELECT active_version_id FROM pipelines WHERE name = ?1"));
+  s.Bind(1, pipeline);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::NotFound("pipeline '" + pipeline + "' has never been deployed");
+  return LoadVersion(s.ColumnInt64(0));
+}
+
+Result<PipelineVersion> SqliteCatalog::GetVersion(int64_t version_id) {
+  std::lock_guard lock(mu_);
+  return LoadVersion(version_id);
+}
+
+Result<std::vector<PipelineVersion>> SqliteCatalog::ListActivePipelines() {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(SqliteStatement s,
+                   db_->Prepare(std::string("SELECT ") + kVersionColumns +
+                                " FROM pipelines p JOIN pipeline_versions v "
+                                "ON v.id = p.active_version_id ORDER BY p.name"));
+  std::vector<PipelineVersion> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReadVersionRow(s));
+  }
+  return out;
+}
+
+// --- batches ---------------------------------------------------------------------
+
+Result<RegisterBatchResult> SqliteCatalog::RegisterBatch(const RegisterBatchRequest& req) {
+  if (req.pipeline.empty() || req.object_key.empty() || req.sha256.empty()) {
+    return Status::InvalidArgument(
+        "register batch: pipeline, object key and sha256 are required"
+        " (got pipeline '" +
+        req.pipeline + "', key '" + req.object_key + "')");
+  }
+  std::lock_guard lock(mu_);
+  RegisterBatchResult out;
+  RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
+    int64_t now = Now();
+    // 1. This exact object seen before (a re-scan of the landing zone).
+    ASSIGN_OR_RETURN(SqliteStatement same,
+                     db_->Prepare("SELECT batch_id FROM batch_landings WHERE pipeline = ?1 AND "
+                                  "object_key = ?2 AND sha256 = ?3"));
+    same.Bind(1, req.pipeline).Bind(2, req.object_key).Bind(3, req.sha256);
+    ASSIGN_OR_RETURN(bool seen, same.Step());
+    if (seen) {
+      out.outcome = RegisterBatchResult::Outcome::kSameObject;
+      out.batch_id = same.ColumnInt64(0);
+      return Status::OK();
+    }
+    ASSIGN_OR_RETURN(
+        SqliteStatement land,
+        db_->Prepare("INSERT INTO batch_landings (batch_id, pipeline, object_key, "
+                     "sha256, landed_us, is_duplicate) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    // 2. The same content under another key: count it, make no batch.
+    ASSIGN_OR_RETURN(SqliteStatement dup,
+                     db_->Prepare("SELECT id FROM batches WHERE pipeline = ?1 AND sha256 = ?2"));
+    dup.Bind(1, req.pipeline).Bind(2, req.sha256);
+    ASSIGN_OR_RETURN(bool exists, dup.Step());
+    if (exists) {
+      int64_t batch_id = dup.ColumnInt64(0);
+      land.Bind(1, batch_id).Bind(2, req.pipeline).Bind(3, req.object_key).Bind(4, req.sha256);
+      land.Bind(5, now).Bind(6, 1);
+      RETURN_IF_ERROR(land.Exec());
+      ASSIGN_OR_RETURN(SqliteStatement inc,
+                       db_->Prepare("UPDATE batches SET duplicate_landings = duplicate_landings "
+                                    "+ 1, updated_us = ?2 WHERE id = ?1"));
+      inc.Bind(1, batch_id).Bind(2, now);
+      RETURN_IF_ERROR(inc.Exec());
+      out.outcome = RegisterBatchResult::Outcome::kDuplicateContent;
+      out.batch_id = batch_id;
+      return Status::OK();
+    }
+    // 3. New content: a new batch pinned to the active version.
+    ASSIGN_OR_RETURN(SqliteStatement ver,
+                     db_->Prepare("SELECT active_version_id FROM pipelines WHERE name = ?1"));
+    ver.Bind(1, req.pipeline);
+    ASSIGN_OR_RETURN(bool has_version, ver.Step());
+    if (!has_version) {
+      return Status::FailedPrecondition("cannot register '" + req.object_key + "': pipeline '" +
+                                        req.pipeline + "' has no deployed version");
+    }
+    int64_t version_id = ver.ColumnInt64(0);
+    ASSIGN_OR_RETURN(SqliteStatement ins,
+                     db_->Prepare("INSERT INTO batches (pipeline, version_id, object_key, "
+                                  "archive_key, sha256, size_bytes, state, created_us, "
+                                  "updated_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"));
+    ins.Bind(1, req.pipeline).Bind(2, version_id).Bind(3, req.object_key);
+    ins.Bind(4, req.archive_key).Bind(5, req.sha256).Bind(6, req.size_bytes);
+    ins.Bind(7, BatchStateName(BatchState::kLanded)).Bind(8, now);
+    RETURN_IF_ERROR(ins.Exec());
+    int64_t batch_id = db_->LastInsertRowId();
+    land.Bind(1, batch_id).Bind(2, req.pipeline).Bind(3, req.object_key).Bind(4, req.sha256);
+    land.Bind(5, now).Bind(6, 0);
+    RETURN_IF_ERROR(land.Exec());
+    RETURN_IF_ERROR(AppendEvent(batch_id, BatchState::kLanded, "", now));
+    out.outcome = RegisterBatchResult::Outcome::kNew;
+    out.batch_id = batch_id;
+    return Status::OK();
+  }));
+  return out;
+}
+
+Status SqliteCatalog::TransitionBatch(int64_t batch_id, BatchState to, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  return db_->Transaction([&]() -> Status {
+    ASSIGN_OR_RETURN(BatchInfo b, LoadBatch(batch_id));
+    if (IsTerminal(b.state)) {
+      return Status::FailedPrecondition(BatchName(batch_id) + " is " +
+                                        std::string(BatchStateName(b.state)) +
+                                        " (final); it cannot move to " +
+                                        std::string(BatchStateName(to)) + " (replay it instead)");
+    }
+    if (!TransitionAllowed(b.state, to)) {
+      return Status::FailedPrecondition(BatchName(batch_id) + ": cannot move from " +
+                                        std::string(BatchStateName(b.state)) + " to " +
+                                        std::string(BatchStateName(to)));
+    }
+    int64_t now = Now();
+    bool keeps_reason = to == BatchState::kFailed || to == BatchState::kQuarantined;
+    ASSIGN_OR_RETURN(SqliteStatement up,
+                     db_->Prepare("UPDATE batches SET state = ?2, reason = ?3, "
+                                  "attempts = attempts + ?4, updated_us = ?5 WHERE id = ?1"));
+    up.Bind(1, batch_id).Bind(2, BatchStateName(to)).Bind(3, keeps_reason ? reason : "");
+    up.Bind(4, to == BatchState::kProcessing ? 1 : 0).Bind(5, now);
+    RETURN_IF_ERROR(up.Exec());
+    return AppendEvent(batch_id, to, reason, now);
+  });
+}
+
+Result<BatchInfo> SqliteCatalog::GetBatch(int64_t batch_id) {
+  std::lock_guard lock(mu_);
+  return LoadBatch(batch_id);
+}
+
+Result<std::vector<BatchInfo>> SqliteCatalog::ListBatches(std::optional<BatchState> state,
+                                                          const std::string& pipeline,
+                                                          int64_t limit) {
+  std::lock_guard lock(mu_);
+  std::string sql = std::string("SELECT ") + kBatchColumns +
+                    " FROM batches WHERE (?1 IS NULL OR state = ?1) AND (?2 = '' OR pipeline = "
+                    "?2) ORDER BY id DESC LIMIT ?3";
+  ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare(sql));
+  if (state) {
+    s.Bind(1, BatchStateName(*state));
+  } else {
+    s.BindNull(1);
+  }
+  s.Bind(2, pipeline).Bind(3, limit > 0 ? limit : int64_t{-1});
+  std::vector<BatchInfo> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReadBatchRow(s));
+  }
+  return out;
+}
+
+Result<std::vector<BatchEvent>> SqliteCatalog::BatchHistory(int64_t batch_id) {
+  std::lock_guard lock(mu_);
+  std::vector<BatchEvent> out;
+  RETURN_IF_ERROR(db_->ReadTransaction([&]() -> Status {
+    ASSIGN_OR_RETURN(BatchInfo b, LoadBatch(batch_id));
+    (void)b;
+    ASSIGN_OR_RETURN(SqliteStatement s,
+                     db_->Prepare("SELECT state, reason, at_us FROM batch_events "
+                                  "WHERE batch_id = ?1 ORDER BY id"));
+    s.Bind(1, batch_id);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      BatchEvent e;
+      e.batch_id = batch_id;
+      ASSIGN_OR_RETURN(e.state, ParseBatchState(s.ColumnText(0)));
+      e.reason = s.ColumnText(1);
+      e.at_us = s.ColumnInt64(2);
+      out.push_back(std::move(e));
+    }
+    return Status::OK();
+  }));
+  return out;
+}
+
+Result<std::vector<std::pair<BatchState, int64_t>>> SqliteCatalog::CountBatchesByState() {
+  std::lock_guard lock(mu_);
+  constexpr std::array<BatchState, 7> kAll = {
+      BatchState::kLanded,    BatchState::kQueued, BatchState::kProcessing, BatchState::kCommitting,
+      BatchState::kCommitted, BatchState::kFailed, BatchState::kQuarantined};
+  std::vector<std::pair<BatchState, int64_t>> out;
+  for (BatchState st : kAll) out.emplace_back(st, 0);
+  ASSIGN_OR_RETURN(SqliteStatement s,
+                   db_->Prepare("SELECT state, COUNT(*) FROM batches GROUP BY state"));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(BatchState st, ParseBatchState(s.ColumnText(0)));
+    for (auto& [state, count] : out) {
+      if (state == st) count = s.ColumnInt64(1);
+    }
+  }
+  return out;
+}
+
+}  // namespace sluice

@@ -1,0 +1,483 @@
+// SqliteCatalog: the commit protocol (CommitBatch, ReplayBatch), publications
+// and lake tables (snapshots, files, lineage).
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+
+#include "catalog/internal/sqlite_catalog_impl.h"
+
+namespace sluice {
+
+namespace {
+
+std::string BatchName(int64_t id) { return "batch " + std::to_string(id); }
+
+std::string PartitionByJson(const std::vector<std::string>& cols) {
+  return nlohmann::json(cols).dump();
+}
+
+Result<std::vector<std::string>> ParsePartitionBy(const std::string& text,
+                                                  const std::string& table) {
+  try {
+    return nlohmann::json::parse(text).get<std::vector<std::string>>();
+  } catch (const std::exception& e) {
+    return Status::DataLoss("catalog: table '" + table + "' has unreadable partition_by '" + text +
+                            "': " + e.what());
+  }
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
+  return out + "]";
+}
+
+// A readable list of how `incoming` differs from `existing` (empty if equal).
+std::string DescribeSchemaDifference(const Schema& existing, const Schema& incoming) {
+  std::string out;
+  auto add = [&](const std::string& s) { out += (out.empty() ? "" : "; ") + s; };
+  for (const Field& f : existing.fields()) {
+    int j = incoming.FieldIndex(f.name);
+    if (j < 0) {
+      add("column '" + f.name + "' is missing from the batch's output");
+      continue;
+    }
+    const Field& g = incoming.field(j);
+    if (f.type != g.type) {
+      add("column '" + f.name + "' is " + f.type.ToString() + " in the table but " +
+          g.type.ToString() + " in the batch");
+    }
+    if (f.nullable != g.nullable) {
+      add("column '" + f.name + "' is " + (f.nullable ? "nullable" : "not null") +
+          " in the table but " + (g.nullable ? "nullable" : "not null") + " in the batch");
+    }
+  }
+  for (const Field& g : incoming.fields()) {
+    if (existing.FieldIndex(g.name) < 0) add("the batch adds column '" + g.name + "'");
+  }
+  if (out.empty() && !(existing == incoming)) add("the columns are in a different order");
+  return out;
+}
+
+DataFile ReadFileRow(const SqliteStatement& s) {
+  DataFile f;
+  f.table = s.ColumnText(0);
+  f.key = s.ColumnText(1);
+  f.staging_key = s.ColumnText(2);
+  f.partition = s.ColumnText(3);
+  f.rows = s.ColumnInt64(4);
+  f.bytes = s.ColumnInt64(5);
+  f.batch_id = s.ColumnInt64(6);
+  f.snapshot_id = s.ColumnInt64(7);
+  return f;
+}
+
+constexpr const char* kFileColumns =
+    "table_name, object_key, staging_key, partition_path, num_rows, num_bytes, batch_id, "
+    "added_snapshot";
+// Files of table ?1 visible in snapshot ?2 (snapshot ids grow per table).
+constexpr const char* kVisibleInSnapshot =
+    "table_name = ?1 AND added_snapshot <= ?2 AND "
+    "(removed_snapshot IS NULL OR removed_snapshot > ?2)";
+
+}  // namespace
+
+// --- helpers ---------------------------------------------------------------------
+
+Result<TableInfo> SqliteCatalog::LoadTable(const std::string& name) {
+  ASSIGN_OR_RETURN(SqliteStatement s,
+                   db_->Prepare("SELECT name, schema_json, partition_by_json, current_snapshot, "
+                                "created_us FROM lake_tables WHERE name = ?1"));
+  s.Bind(1, name);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::NotFound("no table '" + name + "' in the catalog");
+  TableInfo t;
+  t.name = s.ColumnText(0);
+  auto schema = Schema::FromJson(s.ColumnText(1));
+  if (!schema.ok()) return schema.status().WithContext("catalog: schema of table '" + name + "'");
+  t.schema = std::move(schema).value();
+  ASSIGN_OR_RETURN(t.partition_by, ParsePartitionBy(s.ColumnText(2), name));
+  t.current_snapshot = s.ColumnInt64(3);
+  t.created_us = s.ColumnInt64(4);
+  ASSIGN_OR_RETURN(SqliteStatement c,
+                   db_->Prepare(std::string("SELECT COUNT(*), COALESCE(SUM(num_rows), 0), "
+                                            "COALESCE(SUM(num_bytes), 0) FROM data_files WHERE ") +
+                                kVisibleInSnapshot));
+  c.Bind(1, name).Bind(2, t.current_snapshot);
+  ASSIGN_OR_RETURN(bool crow, c.Step());
+  if (crow) {
+    t.num_files = c.ColumnInt64(0);
+    t.num_rows = c.ColumnInt64(1);
+    t.total_bytes = c.ColumnInt64(2);
+  }
+  return t;
+}
+
+Result<int64_t> SqliteCatalog::EnsureTable(const TableCommit& tc, int64_t now) {
+  auto existing = LoadTable(tc.table);
+  if (existing.ok()) {
+    std::string diff = DescribeSchemaDifference(existing->schema, tc.schema);
+    if (!diff.empty()) {
+      return Status::FailedPrecondition("table '" + tc.table +
+                                        "' exists with a different schema: " + diff);
+    }
+    if (existing->partition_by != tc.partition_by) {
+      return Status::FailedPrecondition(
+          "table '" + tc.table + "' is partitioned by " + Join(existing->partition_by) +
+          " but the batch writes it partitioned by " + Join(tc.partition_by));
+    }
+    return existing->current_snapshot;
+  }
+  if (existing.status().code() != StatusCode::kNotFound) return existing.status();
+  ASSIGN_OR_RETURN(SqliteStatement ins,
+                   db_->Prepare("INSERT INTO lake_tables (name, schema_json, partition_by_json, "
+                                "created_us, current_snapshot) VALUES (?1, ?2, ?3, ?4, 0)"));
+  ins.Bind(1, tc.table).Bind(2, tc.schema.ToJson()).Bind(3, PartitionByJson(tc.partition_by));
+  ins.Bind(4, now);
+  RETURN_IF_ERROR(ins.Exec());
+  return int64_t{0};
+}
+
+Status SqliteCatalog::AddPublication(const std::string& staging_key, const std::string& final_key,
+                                     int64_t batch_id, int64_t now) {
+  // A staging key is unique per (batch, task, attempt), so a conflict can only
+  // come from a replay re-committing the same object: publish it again.
+  ASSIGN_OR_RETURN(SqliteStatement s,
+                   db_->Prepare("INSERT INTO publications (staging_key, final_key, batch_id, "
+                                "published, created_us) VALUES (?1, ?2, ?3, 0, ?4) "
+                                "ON CONFLICT (staging_key) DO UPDATE SET final_key = "
+                                "excluded.final_key, batch_id = excluded.batch_id, published = 0, "
+                                "created_us = excluded.created_us"));
+  s.Bind(1, staging_key).Bind(2, final_key).Bind(3, batch_id).Bind(4, now);
+  return s.Exec();
+}
+
+Status SqliteCatalog::CommitTable(const TableCommit& tc, const BatchInfo& batch, int64_t now) {
+  if (tc.table.empty()) return Status::InvalidArgument("commit: a table commit has no table name");
+  ASSIGN_OR_RETURN(int64_t parent, EnsureTable(tc, now));
+  int64_t rows = 0;
+  for (const DataFile& f : tc.files) rows += f.rows;
+  ASSIGN_OR_RETURN(SqliteStatement snap,
+                   db_->Prepare("INSERT INTO snapshots (table_name, parent_id, batch_id, "
+                                "operation, added_files, added_rows, created_us) "
+                                "VALUES (?1, ?2, ?3, 'append', ?4, ?5, ?6)"));
+  snap.Bind(1, tc.table).Bind(2, parent).Bind(3, batch.id);
+  snap.Bind(4, static_cast<int64_t>(tc.files.size())).Bind(5, rows).Bind(6, now);
+  RETURN_IF_ERROR(snap.Exec());
+  int64_t snapshot_id = db_->LastInsertRowId();
+
+  ASSIGN_OR_RETURN(SqliteStatement file,
+                   db_->Prepare("INSERT INTO data_files (table_name, object_key, staging_key, "
+                                "partition_path, num_rows, num_bytes, batch_id, added_snapshot) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  ASSIGN_OR_RETURN(SqliteStatement lin,
+                   db_->Prepare("INSERT INTO lineage (batch_id, version_id, output, file_key, "
+                                "num_rows) VALUES (?1, ?2, ?3, ?4, ?5)"));
+  for (const DataFile& f : tc.files) {
+    if (!f.table.empty() && f.table != tc.table) {
+      return Status::InvalidArgument("commit of " + BatchName(batch.id) + ": file '" + f.key +
+                                     "' names table '" + f.table + "' inside the commit of '" +
+                                     tc.table + "'");
+    }
+    if (f.key.empty()) {
+      return Status::InvalidArgument("commit of " + BatchName(batch.id) + ": a file of table '" +
+                                     tc.table + "' has no key");
+    }
+    file.Reset();
+    file.Bind(1, tc.table).Bind(2, f.key).Bind(3, f.staging_key).Bind(4, f.partition);
+    file.Bind(5, f.rows).Bind(6, f.bytes).Bind(7, batch.id).Bind(8, snapshot_id);
+    RETURN_IF_ERROR(file.Exec());
+    lin.Reset();
+    lin.Bind(1, batch.id).Bind(2, batch.pipeline_version_id).Bind(3, "table:" + tc.table);
+    lin.Bind(4, f.key).Bind(5, f.rows);
+    RETURN_IF_ERROR(lin.Exec());
+    if (!f.staging_key.empty() && f.staging_key != f.key) {
+      RETURN_IF_ERROR(AddPublication(f.staging_key, f.key, batch.id, now));
+    }
+  }
+  ASSIGN_OR_RETURN(SqliteStatement cur,
+                   db_->Prepare("UPDATE lake_tables SET current_snapshot = ?2 WHERE name = ?1"));
+  cur.Bind(1, tc.table).Bind(2, snapshot_id);
+  return cur.Exec();
+}
+
+Status SqliteCatalog::RemoveBatchFiles(const BatchInfo& batch, int64_t now) {
+  ASSIGN_OR_RETURN(SqliteStatement tables,
+                   db_->Prepare("SELECT table_name, COUNT(*) FROM data_files WHERE batch_id = ?1 "
+                                "AND removed_snapshot IS NULL GROUP BY table_name "
+                                "ORDER BY table_name"));
+  tables.Bind(1, batch.id);
+  std::vector<std::pair<std::string, int64_t>> affected;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, tables.Step());
+    if (!row) break;
+    affected.emplace_back(tables.ColumnText(0), tables.ColumnInt64(1));
+  }
+  for (const auto& [table, count] : affected) {
+    ASSIGN_OR_RETURN(TableInfo t, LoadTable(table));
+    ASSIGN_OR_RETURN(SqliteStatement snap,
+                     db_->Prepare("INSERT INTO snapshots (table_name, parent_id, batch_id, "
+                                  "operation, removed_files, created_us) "
+                                  "VALUES (?1, ?2, ?3, 'remove', ?4, ?5)"));
+    snap.Bind(1, table).Bind(2, t.current_snapshot).Bind(3, batch.id).Bind(4, count).Bind(5, now);
+    RETURN_IF_ERROR(snap.Exec());
+    int64_t snapshot_id = db_->LastInsertRowId();
+    ASSIGN_OR_RETURN(
+        SqliteStatement rm,
+        db_->Prepare("UPDATE data_files SET removed_snapshot = ?3 WHERE "
+                     "table_name = ?1 AND batch_id = ?2 AND removed_snapshot IS NULL"));
+    rm.Bind(1, table).Bind(2, batch.id).Bind(3, snapshot_id);
+    RETURN_IF_ERROR(rm.Exec());
+    ASSIGN_OR_RETURN(SqliteStatement cur,
+                     db_->Prepare("UPDATE lake_tables SET current_snapshot = ?2 WHERE name = ?1"));
+    cur.Bind(1, table).Bind(2, snapshot_id);
+    RETURN_IF_ERROR(cur.Exec());
+  }
+  // Lineage describes what the batch currently contributes; the removed
+  // files stay in data_files (with their snapshots) as history.
+  ASSIGN_OR_RETURN(SqliteStatement lin, db_->Prepare("DELETE FROM lineage WHERE batch_id = ?1"));
+  lin.Bind(1, batch.id);
+  return lin.Exec();
+}
+
+// --- commit protocol -------------------------------------------------------------
+
+Status SqliteCatalog::CommitBatch(const CommitRequest& req) {
+  if (req.final_state != BatchState::kCommitted && req.final_state != BatchState::kQuarantined) {
+    return Status::InvalidArgument("commit of " + BatchName(req.batch_id) +
+                                   ": final state must be committed or quarantined, not " +
+                                   std::string(BatchStateName(req.final_state)));
+  }
+  std::lock_guard lock(mu_);
+  return db_->Transaction([&]() -> Status {
+    ASSIGN_OR_RETURN(BatchInfo batch, LoadBatch(req.batch_id));
+    if (IsTerminal(batch.state)) {
+      return Status::AlreadyExists(BatchName(batch.id) + " is already " +
+                                   std::string(BatchStateName(batch.state)));
+    }
+    if (req.attempt != batch.attempts) {
+      return Status::Aborted("commit of " + BatchName(batch.id) + " by attempt " +
+                             std::to_string(req.attempt) + " is stale: the batch is on attempt " +
+                             std::to_string(batch.attempts));
+    }
+    if (batch.state != BatchState::kCommitting) {
+      return Status::FailedPrecondition("commit of " + BatchName(batch.id) + ": it is " +
+                                        std::string(BatchStateName(batch.state)) +
+                                        ", not committing");
+    }
+    int64_t now = Now();
+    for (const TableCommit& tc : req.tables) RETURN_IF_ERROR(CommitTable(tc, batch, now));
+
+    ASSIGN_OR_RETURN(SqliteStatement lin,
+                     db_->Prepare("INSERT INTO lineage (batch_id, version_id, output, file_key, "
+                                  "num_rows) VALUES (?1, ?2, ?3, '', ?4)"));
+    for (const OutputLineage& o : req.outputs) {
+      lin.Reset();
+      lin.Bind(1, batch.id).Bind(2, batch.pipeline_version_id).Bind(3, o.output).Bind(4, o.rows);
+      RETURN_IF_ERROR(lin.Exec());
+    }
+    for (const Publication& p : req.extra_publications) {
+      RETURN_IF_ERROR(AddPublication(p.staging_key, p.final_key, batch.id, now));
+    }
+    const std::string reason = req.final_state == BatchState::kQuarantined ? req.reason : "";
+    ASSIGN_OR_RETURN(SqliteStatement up,
+                     db_->Prepare("UPDATE batches SET state = ?2, reason = ?3, rows_read = ?4, "
+                                  "rows_written = ?5, rows_quarantined = ?6, rows_skipped = ?7, "
+                                  "duplicates_removed = ?8, seconds = ?9, committed_attempt = "
+                                  "?10, updated_us = ?11 WHERE id = ?1"));
+    up.Bind(1, batch.id).Bind(2, BatchStateName(req.final_state)).Bind(3, reason);
+    up.Bind(4, req.stats.rows_read).Bind(5, req.stats.rows_written);
+    up.Bind(6, req.stats.rows_quarantined).Bind(7, req.stats.rows_skipped);
+    up.Bind(8, req.stats.duplicates_removed).Bind(9, req.stats.seconds).Bind(10, req.attempt);
+    up.Bind(11, now);
+    RETURN_IF_ERROR(up.Exec());
+    return AppendEvent(batch.id, req.final_state, reason, now);
+  });
+}
+
+Status SqliteCatalog::ReplayBatch(int64_t batch_id, int64_t version_id) {
+  std::lock_guard lock(mu_);
+  return db_->Transaction([&]() -> Status {
+    ASSIGN_OR_RETURN(BatchInfo batch, LoadBatch(batch_id));
+    if (batch.state != BatchState::kFailed && batch.state != BatchState::kQuarantined &&
+        batch.state != BatchState::kCommitted) {
+      return Status::FailedPrecondition(
+          "cannot replay " + BatchName(batch_id) + ": it is " +
+          std::string(BatchStateName(batch.state)) +
+          " (only failed, quarantined or committed batches can be replayed)");
+    }
+    int64_t pinned = batch.pipeline_version_id;
+    if (version_id != 0) {
+      ASSIGN_OR_RETURN(PipelineVersion v, LoadVersion(version_id));
+      if (v.pipeline != batch.pipeline) {
+        return Status::InvalidArgument(
+            "cannot replay " + BatchName(batch_id) + " of pipeline '" + batch.pipeline +
+            "' with version " + std::to_string(version_id) + " of pipeline '" + v.pipeline + "'");
+      }
+      pinned = version_id;
+    }
+    int64_t now = Now();
+    if (batch.state == BatchState::kCommitted) RETURN_IF_ERROR(RemoveBatchFiles(batch, now));
+    ASSIGN_OR_RETURN(SqliteStatement up,
+                     db_->Prepare("UPDATE batches SET state = ?2, version_id = ?3, reason = '', "
+                                  "attempts = 0, rows_read = 0, rows_written = 0, "
+                                  "rows_quarantined = 0, rows_skipped = 0, duplicates_removed = 0, "
+                                  "seconds = 0, committed_attempt = 0, updated_us = ?4 "
+                                  "WHERE id = ?1"));
+    up.Bind(1, batch_id).Bind(2, BatchStateName(BatchState::kQueued)).Bind(3, pinned).Bind(4, now);
+    RETURN_IF_ERROR(up.Exec());
+    std::string why = "replay from " + std::string(BatchStateName(batch.state));
+    if (pinned != batch.pipeline_version_id) {
+      why += " with version " + std::to_string(pinned) + " (was " +
+             std::to_string(batch.pipeline_version_id) + ")";
+    }
+    return AppendEvent(batch_id, BatchState::kQueued, why, now);
+  });
+}
+
+// --- publications ----------------------------------------------------------------
+
+Result<std::vector<Publication>> SqliteCatalog::PendingPublications() {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(SqliteStatement s,
+                   db_->Prepare("SELECT staging_key, final_key FROM publications "
+                                "WHERE published = 0 ORDER BY created_us, staging_key"));
+  std::vector<Publication> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back({s.ColumnText(0), s.ColumnText(1)});
+  }
+  return out;
+}
+
+Status SqliteCatalog::MarkPublished(const std::string& staging_key) {
+  std::lock_guard lock(mu_);
+  return db_->Transaction([&]() -> Status {
+    ASSIGN_OR_RETURN(SqliteStatement s,
+                     db_->Prepare("UPDATE publications SET published = 1 WHERE staging_key = ?1"));
+    s.Bind(1, staging_key);
+    RETURN_IF_ERROR(s.Exec());
+    if (db_->Changes() == 0) {
+      return Status::NotFound("no publication for staged object '" + staging_key + "'");
+    }
+    return Status::OK();
+  });
+}
+
+// --- tables ----------------------------------------------------------------------
+
+Result<std::vector<TableInfo>> SqliteCatalog::ListTables() {
+  std::lock_guard lock(mu_);
+  std::vector<TableInfo> out;
+  RETURN_IF_ERROR(db_->ReadTransaction([&]() -> Status {
+    ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare("SELECT name FROM lake_tables ORDER BY name"));
+    std::vector<std::string> names;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      names.push_back(s.ColumnText(0));
+    }
+    for (const std::string& n : names) {
+      ASSIGN_OR_RETURN(TableInfo t, LoadTable(n));
+      out.push_back(std::move(t));
+    }
+    return Status::OK();
+  }));
+  return out;
+}
+
+Result<TableInfo> SqliteCatalog::GetTable(const std::string& name) {
+  std::lock_guard lock(mu_);
+  TableInfo out;
+  RETURN_IF_ERROR(db_->ReadTransaction([&]() -> Status {
+    ASSIGN_OR_RETURN(out, LoadTable(name));
+    return Status::OK();
+  }));
+  return out;
+}
+
+Result<std::vector<DataFile>> SqliteCatalog::ListFiles(const std::string& table,
+                                                       int64_t snapshot_id) {
+  std::lock_guard lock(mu_);
+  std::vector<DataFile> out;
+  RETURN_IF_ERROR(db_->ReadTransaction([&]() -> Status {
+    ASSIGN_OR_RETURN(SqliteStatement t,
+                     db_->Prepare("SELECT current_snapshot FROM lake_tables WHERE name = ?1"));
+    t.Bind(1, table);
+    ASSIGN_OR_RETURN(bool found, t.Step());
+    if (!found) return Status::NotFound("no table '" + table + "' in the catalog");
+    int64_t snap = snapshot_id != 0 ? snapshot_id : t.ColumnInt64(0);
+    if (snapshot_id != 0) {
+      ASSIGN_OR_RETURN(SqliteStatement chk,
+                       db_->Prepare("SELECT 1 FROM snapshots WHERE id = ?1 AND table_name = ?2"));
+      chk.Bind(1, snapshot_id).Bind(2, table);
+      ASSIGN_OR_RETURN(bool ok, chk.Step());
+      if (!ok) {
+        return Status::NotFound("table '" + table + "' has no snapshot " +
+                                std::to_string(snapshot_id));
+      }
+    }
+    ASSIGN_OR_RETURN(SqliteStatement s,
+                     db_->Prepare(std::string("SELECT ") + kFileColumns +
+                                  " FROM data_files WHERE " + kVisibleInSnapshot + " ORDER BY id"));
+    s.Bind(1, table).Bind(2, snap);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadFileRow(s));
+    }
+    return Status::OK();
+  }));
+  return out;
+}
+
+Result<std::vector<SnapshotInfo>> SqliteCatalog::ListSnapshots(const std::string& table) {
+  std::lock_guard lock(mu_);
+  std::vector<SnapshotInfo> out;
+  RETURN_IF_ERROR(db_->ReadTransaction([&]() -> Status {
+    ASSIGN_OR_RETURN(TableInfo t, LoadTable(table));
+    (void)t;
+    ASSIGN_OR_RETURN(SqliteStatement s,
+                     db_->Prepare("SELECT id, table_name, batch_id, added_files, added_rows, "
+                                  "created_us FROM snapshots WHERE table_name = ?1 ORDER BY id"));
+    s.Bind(1, table);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      SnapshotInfo i;
+      i.id = s.ColumnInt64(0);
+      i.table = s.ColumnText(1);
+      i.batch_id = s.ColumnInt64(2);
+      i.added_files = s.ColumnInt64(3);
+      i.added_rows = s.ColumnInt64(4);
+      i.created_us = s.ColumnInt64(5);
+      out.push_back(std::move(i));
+    }
+    return Status::OK();
+  }));
+  return out;
+}
+
+Result<std::vector<Lineage>> SqliteCatalog::BatchLineage(int64_t batch_id) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(SqliteStatement s,
+                   db_->Prepare("SELECT batch_id, version_id, output, file_key, num_rows "
+                                "FROM lineage WHERE batch_id = ?1 ORDER BY id"));
+  s.Bind(1, batch_id);
+  std::vector<Lineage> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    Lineage l;
+    l.batch_id = s.ColumnInt64(0);
+    l.pipeline_version_id = s.ColumnInt64(1);
+    l.output = s.ColumnText(2);
+    l.file_key = s.ColumnText(3);
+    l.rows = s.ColumnInt64(4);
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+}  // namespace sluice
