@@ -1,0 +1,115 @@
+#include "format/parquet/column_statistics.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace sluice::parquet {
+namespace {
+
+template <typename T>
+std::string PlainBytes(T v) {
+  // PLAIN is little-endian; the hosts sluice supports are too.
+  std::string s(sizeof(T), '\0');
+  std::memcpy(s.data(), &v, sizeof(T));
+  return s;
+}
+
+// Unsigned byte order (std::string_view compares chars, which may be signed).
+int CompareBytes(std::string_view a, std::string_view b) {
+  size_t n = std::min(a.size(), b.size());
+  int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);
+  if (c != 0) return c;
+  return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
+}
+
+}  // namespace
+
+void ColumnStatistics::MergeInt(int64_t min, int64_t max) {
+  if (!has_minmax_) {
+    imin_ = min;
+    imax_ = max;
+    has_minmax_ = true;
+    return;
+  }
+  if (min < imin_) imin_ = min;
+  if (max > imax_) imax_ = max;
+}
+
+void ColumnStatistics::MergeDouble(double min, double max, bool saw_nan) {
+  saw_nan_ = saw_nan_ || saw_nan;
+  // A slice of only NaNs reports min > max; it adds no range.
+  if (!(min <= max)) return;
+  if (!has_minmax_) {
+    dmin_ = min;
+    dmax_ = max;
+    has_minmax_ = true;
+    return;
+  }
+  if (min < dmin_) dmin_ = min;
+  if (max > dmax_) dmax_ = max;
+}
+
+void ColumnStatistics::MergeString(std::string_view min, std::string_view max) {
+  if (!has_minmax_) {
+    smin_.assign(min);
+    smax_.assign(max);
+    has_minmax_ = true;
+    return;
+  }
+  if (CompareBytes(min, smin_) < 0) smin_.assign(min);
+  if (CompareBytes(max, smax_) > 0) smax_.assign(max);
+}
+
+Statistics ColumnStatistics::ToThrift() const {
+  Statistics s;
+  s.null_count = null_count_;
+  if (!has_minmax_) return s;
+  switch (type_) {
+    case PhysicalType::kBoolean:
+      s.min_value = std::string(1, static_cast<char>(imin_));
+      s.max_value = std::string(1, static_cast<char>(imax_));
+      break;
+    case PhysicalType::kInt32:
+      s.min_value = PlainBytes(static_cast<int32_t>(imin_));
+      s.max_value = PlainBytes(static_cast<int32_t>(imax_));
+      s.min = s.min_value;
+      s.max = s.max_value;
+      break;
+    case PhysicalType::kInt64:
+      s.min_value = PlainBytes(imin_);
+      s.max_value = PlainBytes(imax_);
+      s.min = s.min_value;
+      s.max = s.max_value;
+      break;
+    case PhysicalType::kDouble: {
+      if (saw_nan_) break;
+      // The spec asks for -0.0 as a zero min and +0.0 as a zero max, so that
+      // readers comparing either zero find it inside the range.
+      double mn = dmin_ == 0 ? -0.0 : dmin_;
+      double mx = dmax_ == 0 ? 0.0 : dmax_;
+      s.min_value = PlainBytes(mn);
+      s.max_value = PlainBytes(mx);
+      s.min = s.min_value;
+      s.max = s.max_value;
+      break;
+    }
+    case PhysicalType::kByteArray:
+      if (smin_.size() > kMaxStatisticsValueBytes || smax_.size() > kMaxStatisticsValueBytes) break;
+      s.min_value = smin_;
+      s.max_value = smax_;
+      break;
+    default:
+      break;
+  }
+  return s;
+}
+
+void ColumnStatistics::Reset() {
+  null_count_ = 0;
+  has_minmax_ = false;
+  saw_nan_ = false;
+  smin_.clear();
+  smax_.clear();
+}
+
+}  // namespace sluice::parquet

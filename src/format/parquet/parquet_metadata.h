@@ -1,0 +1,187 @@
+// Parquet file metadata (the parquet-format Thrift structs) and their compact
+// protocol serialization.
+//
+// Only the structs and fields a writer of flat files needs are modelled; each
+// field keeps the id of the parquet-format definition (see Serialize* in the
+// .cc). Optional Thrift fields are std::optional and omitted when empty.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "format/parquet/thrift_compact.h"
+
+namespace sluice::parquet {
+
+inline constexpr char kMagic[] = "PAR1";
+
+// Enum values are the parquet-format ones; they are written as i32.
+enum class PhysicalType : int32_t {
+  kBoolean = 0,
+  kInt32 = 1,
+  kInt64 = 2,
+  kInt96 = 3,
+  kFloat = 4,
+  kDouble = 5,
+  kByteArray = 6,
+  kFixedLenByteArray = 7,
+};
+
+enum class ConvertedType : int32_t {
+  kUtf8 = 0,
+  kDecimal = 5,
+  kDate = 6,
+  kTimestampMillis = 9,
+  kTimestampMicros = 10,
+};
+
+enum class Repetition : int32_t { kRequired = 0, kOptional = 1, kRepeated = 2 };
+
+enum class Encoding : int32_t {
+  kPlain = 0,
+  kPlainDictionary = 2,
+  kRle = 3,
+  kBitPacked = 4,
+  kRleDictionary = 8,
+};
+
+enum class CompressionCodec : int32_t {
+  kUncompressed = 0,
+  kSnappy = 1,
+  kGzip = 2,
+  kZstd = 6,
+};
+
+enum class PageType : int32_t {
+  kDataPage = 0,
+  kIndexPage = 1,
+  kDictionaryPage = 2,
+  kDataPageV2 = 3
+};
+
+enum class TimeUnit { kMillis, kMicros, kNanos };
+
+// The LogicalType union: exactly one member is set, chosen by `kind`.
+struct LogicalType {
+  enum class Kind { kString, kDecimal, kDate, kTimestamp };
+  Kind kind = Kind::kString;
+  int32_t scale = 0;                  // kDecimal
+  int32_t precision = 0;              // kDecimal
+  bool adjusted_to_utc = true;        // kTimestamp
+  TimeUnit unit = TimeUnit::kMicros;  // kTimestamp
+};
+
+struct SchemaElement {
+  std::optional<PhysicalType> type;             // 1 (absent on the root)
+  std::optional<Repetition> repetition;         // 3
+  std::string name;                             // 4
+  std::optional<int32_t> num_children;          // 5
+  std::optional<ConvertedType> converted_type;  // 6
+  std::optional<int32_t> scale;                 // 7
+  std::optional<int32_t> precision;             // 8
+  std::optional<LogicalType> logical_type;      // 10
+};
+
+// min/max are the deprecated fields (signed comparison); min_value/max_value
+// follow the column's sort order. All are PLAIN-encoded values without length.
+struct Statistics {
+  std::optional<std::string> max;         // 1
+  std::optional<std::string> min;         // 2
+  std::optional<int64_t> null_count;      // 3
+  std::optional<int64_t> distinct_count;  // 4
+  std::optional<std::string> max_value;   // 5
+  std::optional<std::string> min_value;   // 6
+};
+
+struct KeyValue {
+  std::string key;                   // 1
+  std::optional<std::string> value;  // 2
+};
+
+struct ColumnMetaData {
+  PhysicalType type = PhysicalType::kInt32;                  // 1
+  std::vector<Encoding> encodings;                           // 2
+  std::vector<std::string> path_in_schema;                   // 3
+  CompressionCodec codec = CompressionCodec::kUncompressed;  // 4
+  int64_t num_values = 0;                                    // 5
+  int64_t total_uncompressed_size = 0;                       // 6 (page headers included)
+  int64_t total_compressed_size = 0;                         // 7 (page headers included)
+  int64_t data_page_offset = 0;                              // 9
+  std::optional<int64_t> dictionary_page_offset;             // 11
+  std::optional<Statistics> statistics;                      // 12
+};
+
+struct ColumnChunk {
+  int64_t file_offset = 0;   // 2
+  ColumnMetaData meta_data;  // 3
+};
+
+struct RowGroup {
+  std::vector<ColumnChunk> columns;              // 1
+  int64_t total_byte_size = 0;                   // 2 (uncompressed)
+  int64_t num_rows = 0;                          // 3
+  std::optional<int64_t> file_offset;            // 5
+  std::optional<int64_t> total_compressed_size;  // 6
+  std::optional<int16_t> ordinal;                // 7
+};
+
+struct FileMetaData {
+  int32_t version = 1;                       // 1
+  std::vector<SchemaElement> schema;         // 2 (depth-first, root first)
+  int64_t num_rows = 0;                      // 3
+  std::vector<RowGroup> row_groups;          // 4
+  std::vector<KeyValue> key_value_metadata;  // 5 (omitted when empty)
+  std::optional<std::string> created_by;     // 6
+  // 7: when set, one TypeDefinedOrder ColumnOrder per leaf column, which tells
+  // readers that min_value/max_value follow each type's defined sort order.
+  int32_t type_defined_column_orders = 0;
+};
+
+struct DataPageHeader {
+  int32_t num_values = 0;                               // 1 (nulls included)
+  Encoding encoding = Encoding::kPlain;                 // 2
+  Encoding definition_level_encoding = Encoding::kRle;  // 3
+  Encoding repetition_level_encoding = Encoding::kRle;  // 4
+};
+
+struct DictionaryPageHeader {
+  int32_t num_values = 0;                // 1
+  Encoding encoding = Encoding::kPlain;  // 2
+  std::optional<bool> is_sorted;         // 3
+};
+
+struct PageHeader {
+  PageType type = PageType::kDataPage;                         // 1
+  int32_t uncompressed_page_size = 0;                          // 2
+  int32_t compressed_page_size = 0;                            // 3
+  std::optional<int32_t> crc;                                  // 4
+  std::optional<DataPageHeader> data_page_header;              // 5
+  std::optional<DictionaryPageHeader> dictionary_page_header;  // 7
+};
+
+// Each appends the struct (with its stop byte) to w's output.
+void Serialize(const LogicalType& v, CompactWriter* w);
+void Serialize(const SchemaElement& v, CompactWriter* w);
+void Serialize(const Statistics& v, CompactWriter* w);
+void Serialize(const KeyValue& v, CompactWriter* w);
+void Serialize(const ColumnMetaData& v, CompactWriter* w);
+void Serialize(const ColumnChunk& v, CompactWriter* w);
+void Serialize(const RowGroup& v, CompactWriter* w);
+void Serialize(const FileMetaData& v, CompactWriter* w);
+void Serialize(const DataPageHeader& v, CompactWriter* w);
+void Serialize(const DictionaryPageHeader& v, CompactWriter* w);
+void Serialize(const PageHeader& v, CompactWriter* w);
+
+// Convenience: the serialized bytes of a top-level struct.
+template <typename T>
+std::string SerializeToString(const T& v) {
+  std::string out;
+  CompactWriter w(&out);
+  Serialize(v, &w);
+  return out;
+}
+
+}  // namespace sluice::parquet

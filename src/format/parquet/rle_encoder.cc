@@ -1,0 +1,91 @@
+#include "format/parquet/rle_encoder.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "format/parquet/thrift_compact.h"
+
+namespace sluice::parquet {
+namespace {
+
+// Runs shorter than this are cheaper (or no dearer) bit-packed: a group of 8
+// costs bit_width bytes, an RLE run at least 2.
+constexpr int64_t kMinRleRun = 8;
+constexpr size_t kMaxBufferedLiterals = 1024;
+
+}  // namespace
+
+RleBitPackedEncoder::RleBitPackedEncoder(int bit_width) : bit_width_(bit_width) {
+  assert(bit_width >= 0 && bit_width <= 32);
+}
+
+void RleBitPackedEncoder::PutRepeated(uint32_t v, int64_t n) {
+  if (n <= 0) return;
+  if (v != run_value_ || run_length_ == 0) {
+    EndRun();
+    run_value_ = v;
+  }
+  run_length_ += n;
+}
+
+void RleBitPackedEncoder::EndRun() {
+  if (run_length_ == 0) return;
+  values_put_ += run_length_;
+  int64_t n = run_length_;
+  run_length_ = 0;
+  // A bit-packed run must hold whole groups of 8, so the run first tops up the
+  // literal buffer to a group boundary; only the rest can become an RLE run.
+  int64_t fill = (8 - static_cast<int64_t>(literals_.size() % 8)) % 8;
+  if (n - std::min(fill, n) < kMinRleRun) {
+    literals_.insert(literals_.end(), n, run_value_);
+    // Bound the buffer on long stretches of short runs by ending the
+    // bit-packed run early; the next one costs a single header byte.
+    if (literals_.size() >= kMaxBufferedLiterals) FlushLiterals(/*pad=*/false);
+    return;
+  }
+  literals_.insert(literals_.end(), fill, run_value_);
+  n -= fill;
+  FlushLiterals(/*pad=*/true);
+  WriteRleRun(run_value_, n);
+}
+
+void RleBitPackedEncoder::WriteRleRun(uint32_t v, int64_t n) {
+  AppendVarint(static_cast<uint64_t>(n) << 1, &out_);
+  int bytes = (bit_width_ + 7) / 8;
+  for (int i = 0; i < bytes; ++i) out_.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+void RleBitPackedEncoder::FlushLiterals(bool pad) {
+  size_t count = pad ? (literals_.size() + 7) / 8 * 8 : literals_.size() / 8 * 8;
+  if (count == 0) return;
+  literals_.resize(std::max(count, literals_.size()), 0);
+  int64_t groups = static_cast<int64_t>(count / 8);
+  AppendVarint((static_cast<uint64_t>(groups) << 1) | 1, &out_);
+  size_t start = out_.size();
+  out_.resize(start + groups * bit_width_);
+  char* dst = out_.data() + start;
+  // Values go in LSB-first; a group of 8 ends on a byte boundary.
+  uint64_t acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < count; ++i) {
+    acc |= static_cast<uint64_t>(literals_[i]) << bits;
+    bits += bit_width_;
+    while (bits >= 8) {
+      *dst++ = static_cast<char>(acc & 0xff);
+      acc >>= 8;
+      bits -= 8;
+    }
+  }
+  assert(bits == 0);
+  literals_.erase(literals_.begin(), literals_.begin() + count);
+}
+
+void RleBitPackedEncoder::FinishTo(std::string* out) {
+  EndRun();
+  FlushLiterals(/*pad=*/true);
+  out->append(out_);
+  out_.clear();
+  values_put_ = 0;
+}
+
+}  // namespace sluice::parquet
