@@ -1,0 +1,171 @@
+// The embedded task queue: rows of the catalog database's `tasks` table.
+//
+// A task row is 'pending' (waiting until due_us) or 'leased' (owned until
+// lease_expires_us); Ack deletes it. Lease claims a row with one
+// UPDATE ... RETURNING inside BEGIN IMMEDIATE, so two connections (threads or
+// processes) can never claim the same live lease. A lease is identified by
+// (id, attempt): once it expires and someone else leases the task, attempt
+// moves on and the old holder's Renew/Ack/Nack get kAborted.
+#include "queue/sqlite_task_queue.h"
+
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "catalog/migrations.h"
+#include "core/clock.h"
+
+namespace sluice {
+
+namespace {
+
+class SqliteTaskQueue final : public TaskQueue {
+ public:
+  SqliteTaskQueue(std::unique_ptr<SqliteDb> db, std::function<int64_t()> now_us)
+      : db_(std::move(db)), now_us_(std::move(now_us)) {}
+
+  Status Enqueue(TaskKind kind, int64_t batch_id) override {
+    std::lock_guard lock(mu_);
+    return db_->Transaction([&]() -> Status {
+      int64_t now = now_us_();
+      // The partial unique index on (kind, batch_id) over live rows turns a
+      // second enqueue into a no-op.
+      ASSIGN_OR_RETURN(SqliteStatement s,
+                       db_->Prepare("INSERT OR IGNORE INTO tasks (kind, batch_id, state, attempt, "
+                                    "due_us, lease_expires_us, owner, created_us) "
+                                    "VALUES (?1, ?2, 'pending', 0, ?3, 0, '', ?3)"));
+      s.Bind(1, TaskKindName(kind)).Bind(2, batch_id).Bind(3, now);
+      return s.Exec();
+    });
+  }
+
+  Result<std::optional<Task>> Lease(const std::string& worker,
+                                    std::chrono::milliseconds lease) override {
+    std::lock_guard lock(mu_);
+    std::optional<Task> out;
+    RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
+      int64_t now = now_us_();
+      ASSIGN_OR_RETURN(
+          SqliteStatement s,
+          db_->Prepare("UPDATE tasks SET state = 'leased', owner = ?1, attempt = attempt + 1, "
+                       "lease_expires_us = ?2 WHERE id = (SELECT id FROM tasks WHERE "
+                       "(state = 'pending' AND due_us <= ?3) OR "
+                       "(state = 'leased' AND lease_expires_us < ?3) ORDER BY id LIMIT 1) "
+                       "RETURNING id, kind, batch_id, attempt, lease_expires_us"));
+      s.Bind(1, worker).Bind(2, now + LeaseMicros(lease)).Bind(3, now);
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return Status::OK();
+      Task t;
+      t.id = s.ColumnInt64(0);
+      ASSIGN_OR_RETURN(t.kind, ParseTaskKind(s.ColumnText(1)));
+      t.batch_id = s.ColumnInt64(2);
+      t.attempt = s.ColumnInt(3);
+      t.lease_expires_us = s.ColumnInt64(4);
+      // RETURNING rows must be stepped to the end before the change is final.
+      RETURN_IF_ERROR(s.Exec());
+      out = t;
+      return Status::OK();
+    }));
+    return out;
+  }
+
+  Status Renew(const Task& task, std::chrono::milliseconds lease) override {
+    std::lock_guard lock(mu_);
+    return db_->Transaction([&]() -> Status {
+      ASSIGN_OR_RETURN(SqliteStatement s,
+                       db_->Prepare("UPDATE tasks SET lease_expires_us = ?3 WHERE id = ?1 AND "
+                                    "attempt = ?2 AND state = 'leased'"));
+      s.Bind(1, task.id).Bind(2, task.attempt).Bind(3, now_us_() + LeaseMicros(lease));
+      RETURN_IF_ERROR(s.Exec());
+      return CheckStillOurs(task, "renew");
+    });
+  }
+
+  Status Ack(const Task& task) override {
+    std::lock_guard lock(mu_);
+    return db_->Transaction([&]() -> Status {
+      ASSIGN_OR_RETURN(SqliteStatement s,
+                       db_->Prepare("DELETE FROM tasks WHERE id = ?1 AND attempt = ?2 AND "
+                                    "state = 'leased'"));
+      s.Bind(1, task.id).Bind(2, task.attempt);
+      RETURN_IF_ERROR(s.Exec());
+      return CheckStillOurs(task, "ack");
+    });
+  }
+
+  Status Nack(const Task& task, std::chrono::milliseconds delay) override {
+    std::lock_guard lock(mu_);
+    return db_->Transaction([&]() -> Status {
+      ASSIGN_OR_RETURN(SqliteStatement s,
+                       db_->Prepare("UPDATE tasks SET state = 'pending', due_us = ?3, owner = '', "
+                                    "lease_expires_us = 0 WHERE id = ?1 AND attempt = ?2 AND "
+                                    "state = 'leased'"));
+      s.Bind(1, task.id).Bind(2, task.attempt).Bind(3, now_us_() + LeaseMicros(delay));
+      RETURN_IF_ERROR(s.Exec());
+      return CheckStillOurs(task, "nack");
+    });
+  }
+
+  Result<int64_t> Depth() override {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare("SELECT COUNT(*) FROM tasks"));
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? s.ColumnInt64(0) : int64_t{0};
+  }
+
+ private:
+  static int64_t LeaseMicros(std::chrono::milliseconds d) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  }
+
+  // After an UPDATE/DELETE keyed on (id, attempt): no row changed means the
+  // lease was taken over (or the task is gone).
+  Status CheckStillOurs(const Task& task, const char* what) {
+    if (db_->Changes() > 0) return Status::OK();
+    return Status::Aborted(std::string(what) + " of task " + std::to_string(task.id) + " (batch " +
+                           std::to_string(task.batch_id) + ", attempt " +
+                           std::to_string(task.attempt) +
+                           "): the lease was lost to another worker or the task is gone");
+  }
+
+  std::mutex mu_;
+  std::unique_ptr<SqliteDb> db_;  // guarded by mu_
+  std::function<int64_t()> now_us_;
+};
+
+}  // namespace
+
+std::string_view TaskKindName(TaskKind kind) {
+  switch (kind) {
+    case TaskKind::kProcess:
+      return "process";
+  }
+  return "unknown";
+}
+
+Result<TaskKind> ParseTaskKind(std::string_view name) {
+  if (name == "process") return TaskKind::kProcess;
+  return Status::DataLoss("task queue: unknown task kind '" + std::string(name) + "'");
+}
+
+Result<std::unique_ptr<TaskQueue>> OpenSqliteTaskQueue(const std::string& path) {
+  return OpenSqliteTaskQueue(path, SqliteTaskQueueOptions());
+}
+
+Result<std::unique_ptr<TaskQueue>> OpenSqliteTaskQueue(const std::string& path,
+                                                       const SqliteTaskQueueOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path, options.db));
+  ASSIGN_OR_RETURN(bool has_tasks, db->TableExists("tasks"));
+  if (!has_tasks) {
+    // The queue may be opened before the catalog (e.g. a worker process that
+    // starts first); the catalog's migrations own the table.
+    Status st = ApplyCatalogMigrations(*db);
+    if (!st.ok()) return st.WithContext("task queue '" + path + "'");
+  }
+  std::function<int64_t()> now = options.now_us;
+  if (!now) now = [] { return NowMicros(); };
+  return std::unique_ptr<TaskQueue>(
+      std::make_unique<SqliteTaskQueue>(std::move(db), std::move(now)));
+}
+
+}  // namespace sluice
