@@ -1,0 +1,220 @@
+#include "format/compression.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <random>
+#include <string>
+
+#include "piece_input.h"
+
+namespace sluice {
+namespace {
+
+using testing::FailingInput;
+using testing::PieceInput;
+
+std::string Gzip(const std::string& data, int level = 6) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&zs, data.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+std::string Zstd(const std::string& data, int level = 3) {
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), level);
+  EXPECT_FALSE(ZSTD_isError(n));
+  out.resize(n);
+  return out;
+}
+
+// Text with some structure and some noise, so that it compresses but not to nothing.
+std::string SampleText(size_t n, unsigned seed = 1) {
+  std::mt19937 rng(seed);
+  std::string s;
+  s.reserve(n);
+  while (s.size() < n) {
+    s += "id,";
+    s += std::to_string(rng() % 100000);
+    s += ",name-";
+    s += static_cast<char>('a' + rng() % 26);
+    s += '\n';
+  }
+  s.resize(n);
+  return s;
+}
+
+Result<std::string> DecompressAll(std::string compressed, size_t piece,
+                                  size_t read_size = 1 << 16) {
+  auto in = std::make_unique<PieceInput>(std::move(compressed), piece, "data.bin");
+  ASSIGN_OR_RETURN(auto s, OpenDecompressed(std::move(in)));
+  std::string out;
+  std::string buf(read_size, '\0');
+  while (true) {
+    ASSIGN_OR_RETURN(size_t n, s->Read(buf.data(), buf.size()));
+    if (n == 0) break;
+    out.append(buf.data(), n);
+  }
+  return out;
+}
+
+TEST(CompressionTest, PlainInputPassesThrough) {
+  for (std::string data : {std::string(), std::string("a"), std::string("ab,c\n"),
+                           std::string("\x1f"), std::string("\x28\xb5\x2f"), SampleText(10000)}) {
+    for (size_t piece : {1, 3, 1000000}) {
+      auto out = DecompressAll(data, piece, 7);
+      ASSERT_TRUE(out.ok()) << out.status().ToString();
+      EXPECT_EQ(*out, data);
+    }
+  }
+}
+
+TEST(CompressionTest, GzipRoundTripAtManyReadSizes) {
+  std::string text = SampleText(300000);
+  std::string gz = Gzip(text);
+  for (size_t piece : {1, 2, 3, 7, 4096, 1 << 20}) {
+    for (size_t read_size : {1, 5, 1 << 16}) {
+      if (piece == 1 && read_size == 1) continue;  // slow and adds nothing over piece=2
+      auto out = DecompressAll(gz, piece, read_size);
+      ASSERT_TRUE(out.ok()) << out.status().ToString() << " piece=" << piece
+                            << " read=" << read_size;
+      EXPECT_EQ(*out, text) << "piece=" << piece << " read=" << read_size;
+    }
+  }
+}
+
+TEST(CompressionTest, GzipMultiMember) {
+  std::string a = SampleText(5000, 1), b = SampleText(7000, 2), c = "tail\n";
+  std::string gz = Gzip(a) + Gzip("") + Gzip(b, 1) + Gzip(c, 9);
+  for (size_t piece : {1, 13, 1 << 20}) {
+    auto out = DecompressAll(gz, piece);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(*out, a + b + c);
+  }
+}
+
+TEST(CompressionTest, GzipTruncatedIsDataLoss) {
+  std::string gz = Gzip(SampleText(50000));
+  for (size_t cut : {size_t{3}, size_t{10}, gz.size() / 2, gz.size() - 1}) {
+    auto out = DecompressAll(gz.substr(0, cut), 1 << 20);
+    ASSERT_FALSE(out.ok()) << "cut=" << cut;
+    EXPECT_EQ(out.status().code(), StatusCode::kDataLoss);
+    EXPECT_NE(out.status().message().find("data.bin"), std::string::npos);
+  }
+}
+
+TEST(CompressionTest, GzipCorruptIsDataLoss) {
+  std::string gz = Gzip(SampleText(50000));
+  gz[gz.size() / 2] ^= 0x55;
+  gz[gz.size() / 2 + 1] ^= 0x55;
+  auto out = DecompressAll(gz, 1 << 20);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(out.status().message().find("data.bin"), std::string::npos);
+  // A broken CRC in the trailer is caught as well.
+  std::string gz2 = Gzip("hello world\n");
+  gz2[gz2.size() - 6] ^= 1;
+  auto out2 = DecompressAll(gz2, 1 << 20);
+  ASSERT_FALSE(out2.ok());
+  EXPECT_EQ(out2.status().code(), StatusCode::kDataLoss);
+}
+
+TEST(CompressionTest, GzipTrailingGarbageIsDataLoss) {
+  auto out = DecompressAll(Gzip("abc\n") + "garbage", 1 << 20);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kDataLoss);
+}
+
+TEST(CompressionTest, ZstdRoundTripAtManyReadSizes) {
+  std::string text = SampleText(400000);
+  std::string zs = Zstd(text);
+  for (size_t piece : {1, 2, 5, 4096, 1 << 20}) {
+    for (size_t read_size : {3, 1 << 16}) {
+      auto out = DecompressAll(zs, piece, read_size);
+      ASSERT_TRUE(out.ok()) << out.status().ToString() << " piece=" << piece
+                            << " read=" << read_size;
+      EXPECT_EQ(*out, text) << "piece=" << piece << " read=" << read_size;
+    }
+  }
+}
+
+TEST(CompressionTest, ZstdMultiFrame) {
+  std::string a = SampleText(5000, 3), b = SampleText(9000, 4);
+  std::string zs = Zstd(a) + Zstd("") + Zstd(b, 19);
+  for (size_t piece : {1, 17, 1 << 20}) {
+    auto out = DecompressAll(zs, piece);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(*out, a + b);
+  }
+}
+
+TEST(CompressionTest, ZstdTruncatedOrCorruptIsDataLoss) {
+  std::string zs = Zstd(SampleText(80000));
+  for (size_t cut : {size_t{4}, size_t{9}, zs.size() / 2, zs.size() - 1}) {
+    auto out = DecompressAll(zs.substr(0, cut), 1 << 20);
+    ASSERT_FALSE(out.ok()) << "cut=" << cut;
+    EXPECT_EQ(out.status().code(), StatusCode::kDataLoss) << out.status().ToString();
+    EXPECT_NE(out.status().message().find("data.bin"), std::string::npos);
+  }
+  std::string bad = zs;
+  for (size_t i = 20; i < 60 && i < bad.size(); ++i) bad[i] ^= 0x3c;
+  auto out = DecompressAll(bad, 1 << 20);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kDataLoss);
+}
+
+TEST(CompressionTest, NameAndBytesConsumedComeFromInner) {
+  std::string text = SampleText(100000);
+  std::string gz = Gzip(text);
+  auto in = std::make_unique<PieceInput>(gz, 1000, "orders.csv.gz");
+  auto s = OpenDecompressed(std::move(in));
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->name(), "orders.csv.gz");
+  std::string buf(1 << 16, '\0');
+  size_t total = 0;
+  while (true) {
+    auto n = (*s)->Read(buf.data(), buf.size());
+    ASSERT_TRUE(n.ok());
+    if (*n == 0) break;
+    total += *n;
+    EXPECT_LE((*s)->BytesConsumed(), static_cast<int64_t>(gz.size()));
+  }
+  EXPECT_EQ(total, text.size());
+  EXPECT_EQ((*s)->BytesConsumed(), static_cast<int64_t>(gz.size()));
+
+  auto plain = OpenDecompressed(std::make_unique<PieceInput>("abcdef", 2, "p.csv"));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*plain)->BytesConsumed(), 0);  // sniffed bytes not yet handed out
+  char c[3];
+  ASSERT_TRUE((*plain)->Read(c, 3).ok());
+  EXPECT_EQ((*plain)->name(), "p.csv");
+}
+
+TEST(CompressionTest, InnerReadErrorPropagates) {
+  std::string gz = Gzip(SampleText(400000));
+  auto s = OpenDecompressed(std::make_unique<FailingInput>(gz, gz.size() / 2));
+  ASSERT_TRUE(s.ok());
+  std::string buf(1 << 16, '\0');
+  Status st;
+  while (true) {
+    auto n = (*s)->Read(buf.data(), buf.size());
+    if (!n.ok()) {
+      st = n.status();
+      break;
+    }
+    ASSERT_NE(*n, 0u) << "stream ended without reporting the read error";
+  }
+  EXPECT_EQ(st.code(), StatusCode::kIOError);
+}
+
+}  // namespace
+}  // namespace sluice
