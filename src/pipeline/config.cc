@@ -1,0 +1,302 @@
+#include "pipeline/config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "pipeline/yaml_util.h"
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::vector<std::string>& SettingKeys() {
+  static const std::vector<std::string> keys = {
+      "store_root", "catalog", "pipelines_dir", "workers", "poll_interval", "lease", "max_attempts",
+  };
+  return keys;
+}
+
+std::vector<std::string> TopLevelKeys() {
+  std::vector<std::string> keys = SettingKeys();
+  keys.push_back("profiles");
+  return keys;
+}
+
+std::string ResolvePath(const std::string& dir, const std::string& p) {
+  fs::path path(p);
+  if (path.is_relative()) path = fs::path(dir) / path;
+  return path.lexically_normal().string();
+}
+
+bool IsVarStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool IsVarChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    int err = errno;
+    if (err == ENOENT) return Status::NotFound(path + ": no such file");
+    return Status::IOError(path + ": cannot open: " + std::strerror(err));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Status::IOError(path + ": read failed");
+  return ss.str();
+}
+
+// One setting after profile overrides: where it came from and its raw text.
+struct Setting {
+  int line = 1;
+  YAML::Node value;
+};
+
+Result<std::string> ScalarSetting(const std::string& file, const std::string& key,
+                                  const Setting& s) {
+  if (!s.value.IsScalar()) {
+    return YamlError(file, s.line, key, "expected a single value, not a list or mapping");
+  }
+  return InterpolateEnv(s.value.Scalar(), file + ":" + std::to_string(s.line) + ": " + key);
+}
+
+Result<int> IntSetting(const std::string& file, const std::string& key, const Setting& s) {
+  ASSIGN_OR_RETURN(std::string text, ScalarSetting(file, key, s));
+  int v = 0;
+  auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (r.ec != std::errc() || r.ptr != text.data() + text.size()) {
+    return YamlError(file, s.line, key, "expected an integer, got '" + text + "'");
+  }
+  return v;
+}
+
+Result<std::chrono::milliseconds> DurationSetting(const std::string& file, const std::string& key,
+                                                  const Setting& s) {
+  ASSIGN_OR_RETURN(std::string text, ScalarSetting(file, key, s));
+  auto d = ParseDuration(text);
+  if (!d.ok()) return YamlError(file, s.line, key, d.status().message());
+  if (d->count() <= 0) {
+    return YamlError(file, s.line, key, "must be greater than zero, got '" + text + "'");
+  }
+  return *d;
+}
+
+}  // namespace
+
+Result<std::string> InterpolateEnv(const std::string& text, const std::string& where) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c != '$') {
+      out.push_back(c);
+      continue;
+    }
+    // "$${" is a literal "${" (an escape for values that contain one).
+    if (text.compare(i, 3, "$${") == 0) {
+      out += "${";
+      i += 2;
+      continue;
+    }
+    if (i + 1 >= text.size() || text[i + 1] != '{') {
+      out.push_back(c);
+      continue;
+    }
+    size_t close = text.find('}', i + 2);
+    if (close == std::string::npos) {
+      return Status::InvalidArgument(where + ": unterminated '${' in '" + text + "'");
+    }
+    std::string body = text.substr(i + 2, close - i - 2);
+    std::string name = body, fallback;
+    bool has_default = false;
+    size_t sep = body.find(":-");
+    if (sep != std::string::npos) {
+      name = body.substr(0, sep);
+      fallback = body.substr(sep + 2);
+      has_default = true;
+    }
+    bool valid = !name.empty() && IsVarStart(name[0]);
+    for (char n : name) valid = valid && IsVarChar(n);
+    if (!valid) {
+      return Status::InvalidArgument(where + ": malformed variable reference '${" + body +
+                                     "}' (expected ${NAME} or ${NAME:-default})");
+    }
+    const char* value = std::getenv(name.c_str());
+    if (has_default && (value == nullptr || *value == '\0')) {
+      out += fallback;
+    } else if (value != nullptr) {
+      out += value;
+    } else {
+      return Status::InvalidArgument(where + ": environment variable " + name +
+                                     " is not set (write ${" + name +
+                                     ":-default} to give a default)");
+    }
+    i = close;
+  }
+  return out;
+}
+
+Result<std::chrono::milliseconds> ParseDuration(const std::string& text) {
+  std::string_view s = text;
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  size_t num_end = 0;
+  while (num_end < s.size() &&
+         (std::isdigit(static_cast<unsigned char>(s[num_end])) || s[num_end] == '.')) {
+    ++num_end;
+  }
+  std::string_view num = s.substr(0, num_end), unit = s.substr(num_end);
+  double value = 0;
+  auto r = std::from_chars(num.data(), num.data() + num.size(), value);
+  if (num.empty() || r.ec != std::errc() || r.ptr != num.data() + num.size()) {
+    return Status::InvalidArgument("invalid duration '" + text +
+                                   "' (expected e.g. 250ms, 2s, 5m, 1h or a number of seconds)");
+  }
+  double scale = 0;
+  if (unit.empty() || unit == "s") {
+    scale = 1000;
+  } else if (unit == "ms") {
+    scale = 1;
+  } else if (unit == "m") {
+    scale = 60 * 1000;
+  } else if (unit == "h") {
+    scale = 3600 * 1000;
+  } else {
+    return Status::InvalidArgument("invalid duration unit '" + std::string(unit) + "' in '" + text +
+                                   "' (use ms, s, m or h)");
+  }
+  double ms = std::round(value * scale);
+  // Anything past a few centuries is a typo, and must not overflow int64.
+  if (ms > 1e13) return Status::InvalidArgument("duration '" + text + "' is too large");
+  return std::chrono::milliseconds(static_cast<int64_t>(ms));
+}
+
+Status Config::Validate() const {
+  if (workers < 0) {
+    return Status::InvalidArgument("workers: must be >= 0 (0 = one per core), got " +
+                                   std::to_string(workers));
+  }
+  if (poll_interval.count() <= 0) {
+    return Status::InvalidArgument("poll_interval: must be greater than zero");
+  }
+  if (lease.count() <= 0) return Status::InvalidArgument("lease: must be greater than zero");
+  if (max_attempts < 1) {
+    return Status::InvalidArgument("max_attempts: must be >= 1, got " +
+                                   std::to_string(max_attempts));
+  }
+  if (store_root.empty()) return Status::InvalidArgument("store_root: must not be empty");
+  if (catalog_path.empty()) return Status::InvalidArgument("catalog: must not be empty");
+  if (pipelines_dir.empty()) return Status::InvalidArgument("pipelines_dir: must not be empty");
+  return Status::OK();
+}
+
+Config DefaultConfig(const std::string& dir) {
+  Config c;
+  std::error_code ec;
+  fs::path abs = fs::absolute(dir.empty() ? "." : dir, ec);
+  c.project_dir = abs.lexically_normal().string();
+  // lexically_normal keeps a trailing separator ("/a/b/"); drop it for clean joins.
+  while (c.project_dir.size() > 1 && c.project_dir.back() == '/') c.project_dir.pop_back();
+  c.store_root = ResolvePath(c.project_dir, "store");
+  c.catalog_path = ResolvePath(c.project_dir, "catalog.db");
+  c.pipelines_dir = ResolvePath(c.project_dir, "pipelines");
+  return c;
+}
+
+Result<Config> LoadConfig(const std::string& path, const std::string& profile) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  ASSIGN_OR_RETURN(YAML::Node root, ParseYaml(text, path));
+  ASSIGN_OR_RETURN(std::vector<YamlEntry> top, YamlMapEntries(root, path, ""));
+  RETURN_IF_ERROR(YamlCheckKeys(top, TopLevelKeys(), path, ""));
+
+  std::map<std::string, Setting> settings;
+  const YamlEntry* profiles = nullptr;
+  for (const auto& e : top) {
+    if (e.key == "profiles") {
+      profiles = &e;
+    } else {
+      settings[e.key] = {e.line, e.value};
+    }
+  }
+
+  // Check every profile's keys, not only the selected one, so that a typo in
+  // `prod` is caught while testing with `dev`.
+  std::map<std::string, std::vector<YamlEntry>> profile_entries;
+  std::vector<std::string> profile_names;
+  if (profiles != nullptr) {
+    ASSIGN_OR_RETURN(std::vector<YamlEntry> names,
+                     YamlMapEntries(profiles->value, path, "profiles"));
+    for (const auto& p : names) {
+      std::string where = "profiles." + p.key;
+      ASSIGN_OR_RETURN(std::vector<YamlEntry> entries, YamlMapEntries(p.value, path, where));
+      RETURN_IF_ERROR(YamlCheckKeys(entries, SettingKeys(), path, where));
+      profile_names.push_back(p.key);
+      profile_entries[p.key] = std::move(entries);
+    }
+  }
+
+  std::string selected = profile;
+  std::string selected_from = "profile";
+  if (selected.empty()) {
+    const char* env = std::getenv("SLUICE_PROFILE");
+    if (env != nullptr) selected = env;
+    selected_from = "SLUICE_PROFILE";
+  }
+  if (!selected.empty()) {
+    auto it = profile_entries.find(selected);
+    if (it == profile_entries.end()) {
+      std::string known;
+      for (const auto& n : profile_names) known += (known.empty() ? "" : ", ") + n;
+      std::string msg = "unknown profile '" + selected + "' (from " + selected_from + "); ";
+      msg += known.empty() ? "this file defines no profiles" : "known profiles: " + known;
+      return YamlError(path, profiles ? profiles->line : 1, "profiles", msg);
+    }
+    for (const auto& e : it->second) settings[e.key] = {e.line, e.value};
+  }
+
+  std::error_code ec;
+  fs::path dir = fs::absolute(fs::path(path), ec).parent_path();
+  Config c = DefaultConfig(dir.string());
+  c.path = path;
+  c.profile = selected;
+
+  for (const auto& [key, s] : settings) {
+    if (key == "store_root" || key == "catalog" || key == "pipelines_dir") {
+      ASSIGN_OR_RETURN(std::string v, ScalarSetting(path, key, s));
+      if (v.empty()) return YamlError(path, s.line, key, "must not be empty");
+      std::string resolved = ResolvePath(c.project_dir, v);
+      if (key == "store_root") c.store_root = resolved;
+      if (key == "catalog") c.catalog_path = resolved;
+      if (key == "pipelines_dir") c.pipelines_dir = resolved;
+    } else if (key == "workers") {
+      ASSIGN_OR_RETURN(c.workers, IntSetting(path, key, s));
+      if (c.workers < 0) {
+        return YamlError(path, s.line, key,
+                         "must be >= 0 (0 = one per core), got " + std::to_string(c.workers));
+      }
+    } else if (key == "max_attempts") {
+      ASSIGN_OR_RETURN(c.max_attempts, IntSetting(path, key, s));
+      if (c.max_attempts < 1) {
+        return YamlError(path, s.line, key, "must be >= 1, got " + std::to_string(c.max_attempts));
+      }
+    } else if (key == "poll_interval") {
+      ASSIGN_OR_RETURN(c.poll_interval, DurationSetting(path, key, s));
+    } else if (key == "lease") {
+      ASSIGN_OR_RETURN(c.lease, DurationSetting(path, key, s));
+    }
+  }
+  RETURN_IF_ERROR(c.Validate().WithContext(path));
+  if (c.workers == 0) c.workers = std::max(1u, std::thread::hardware_concurrency());
+  return c;
+}
+
+}  // namespace sluice

@@ -1,0 +1,235 @@
+// dedupe: keeps one row per key across everything pushed to the operator (the
+// whole input batch, over all of its record batches).
+//
+//   - dedupe: { key: [order_id], keep: last }
+//
+// key   one column name or a list of them (required). Keys compare by value;
+//       NULL equals NULL here, and 0.0 equals -0.0, and all NaNs are equal.
+// keep  first (default): the first row of each key wins. Rows stream through:
+//       a row is emitted as soon as it is seen, duplicates are dropped.
+//       last: the last row of each key wins. Nothing is emitted until the
+//       input ends; then each surviving row comes out in the order in which
+//       it (the key's last occurrence) appeared in the input. Example: keys
+//       a1 b1 a2 -> b1 a2. Survivors are held in memory in columnar form.
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "transform/key_table.h"
+#include "transform/ops.h"
+#include "transform/step_args.h"
+
+namespace sluice {
+namespace {
+
+enum class Keep { kFirst, kLast };
+
+constexpr int64_t kEmitRows = 64 * 1024;
+// Superseded rows of keep=last are compacted away once they outnumber the
+// live ones (and are worth a copy).
+constexpr int64_t kCompactMinDead = 16 * 1024;
+
+// Encodes each row's key columns into one buffer, column by column; row i's
+// key is bytes [offs[i], offs[i+1]). Per cell: a 0 byte for NULL, else 1 and
+// the value's bytes (strings prefixed by their length, so ("ab","c") and
+// ("a","bc") differ).
+void EncodeKeys(const RecordBatch& batch, const std::vector<int>& key_idx, std::string* buf,
+                std::vector<uint64_t>* offs) {
+  int64_t n = batch.num_rows();
+  offs->assign(n + 1, 0);
+  for (int idx : key_idx) {
+    const Column& col = batch.columns[idx];
+    int w = col.type().FixedWidth();
+    for (int64_t i = 0; i < n; ++i) {
+      uint64_t len = 1;
+      if (col.IsValid(i)) len += w > 0 ? w : 4 + col.GetString(i).size();
+      (*offs)[i + 1] += len;
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) (*offs)[i + 1] += (*offs)[i];
+  buf->resize((*offs)[n]);
+  std::vector<uint64_t> cursor(offs->begin(), offs->end() - 1);
+  char* out = buf->data();
+  for (int idx : key_idx) {
+    const Column& col = batch.columns[idx];
+    TypeId id = col.type().id;
+    int w = col.type().FixedWidth();
+    for (int64_t i = 0; i < n; ++i) {
+      char* p = out + cursor[i];
+      if (col.IsNull(i)) {
+        *p = 0;
+        cursor[i] += 1;
+        continue;
+      }
+      *p++ = 1;
+      if (id == TypeId::kString) {
+        std::string_view s = col.GetString(i);
+        uint32_t len = static_cast<uint32_t>(s.size());
+        std::memcpy(p, &len, 4);
+        std::memcpy(p + 4, s.data(), s.size());
+        cursor[i] += 1 + 4 + s.size();
+      } else if (id == TypeId::kFloat64) {
+        double d = col.Value<double>(i);
+        if (d == 0) d = 0.0;  // -0.0 == 0.0
+        if (std::isnan(d)) d = std::numeric_limits<double>::quiet_NaN();
+        std::memcpy(p, &d, 8);
+        cursor[i] += 1 + 8;
+      } else {
+        std::memcpy(p, col.data<char>() + i * w, w);
+        cursor[i] += 1 + w;
+      }
+    }
+  }
+}
+
+class DedupeOp final : public Operator {
+ public:
+  DedupeOp(StepSpec spec, std::vector<std::string> key, Keep keep)
+      : spec_(std::move(spec)), key_(std::move(key)), keep_(keep) {}
+
+  Result<Schema> Bind(const Schema& input) override {
+    key_idx_.clear();
+    for (const auto& name : key_) {
+      ASSIGN_OR_RETURN(int idx, FindColumn(spec_, input, name));
+      key_idx_.push_back(idx);
+    }
+    schema_ = input;
+    table_ = KeyTable();
+    rows_in_ = 0;
+    store_ = RecordBatch::Empty(input);
+    any_lines_ = false;
+    row_key_.clear();
+    latest_.clear();
+    return input;
+  }
+
+  Status Push(RecordBatch&& batch, OperatorContext& ctx) override {
+    int64_t n = batch.num_rows();
+    if (n == 0) return Status::OK();
+    rows_in_ += n;
+    EncodeKeys(batch, key_idx_, &buf_, &offs_);
+    if (keep_ == Keep::kFirst) {
+      std::vector<uint32_t> sel;
+      sel.reserve(n);
+      for (int64_t i = 0; i < n; ++i) {
+        if (table_.Insert(KeyAt(i)).second) sel.push_back(static_cast<uint32_t>(i));
+      }
+      if (sel.empty()) return Status::OK();
+      if (static_cast<int64_t>(sel.size()) == n) return ctx.emit(std::move(batch));
+      return ctx.emit(batch.Select(sel));
+    }
+
+    int64_t base = store_.num_rows();
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t id = table_.Insert(KeyAt(i)).first;
+      if (id == static_cast<int64_t>(latest_.size())) {
+        latest_.push_back(base + i);
+      } else {
+        latest_[id] = base + i;
+      }
+      row_key_.push_back(id);
+    }
+    for (size_t c = 0; c < store_.columns.size(); ++c) {
+      store_.columns[c].AppendRange(batch.columns[c], 0, n);
+    }
+    store_.num_rows_no_columns += n;
+    if (batch.source_lines.empty()) {
+      store_.source_lines.resize(store_.source_lines.size() + n, 0);
+    } else {
+      any_lines_ = true;
+      store_.source_lines.insert(store_.source_lines.end(), batch.source_lines.begin(),
+                                 batch.source_lines.end());
+    }
+    int64_t dead = store_.num_rows() - table_.size();
+    if (dead >= kCompactMinDead && dead > table_.size()) Compact();
+    return Status::OK();
+  }
+
+  Status Finish(OperatorContext& ctx) override {
+    if (keep_ != Keep::kLast) return Status::OK();
+    std::vector<uint32_t> live = LiveRows();
+    if (!any_lines_) store_.source_lines.clear();
+    for (size_t start = 0; start < live.size(); start += kEmitRows) {
+      size_t end = std::min(live.size(), start + static_cast<size_t>(kEmitRows));
+      std::vector<uint32_t> part(live.begin() + start, live.begin() + end);
+      RETURN_IF_ERROR(ctx.emit(store_.Select(part)));
+    }
+    store_ = RecordBatch::Empty(schema_);
+    row_key_.clear();
+    return Status::OK();
+  }
+
+  int64_t rows_removed() const override { return rows_in_ - table_.size(); }
+
+ private:
+  std::string_view KeyAt(int64_t i) const {
+    return std::string_view(buf_.data() + offs_[i], offs_[i + 1] - offs_[i]);
+  }
+
+  // Store rows that are their key's latest occurrence, in store order.
+  std::vector<uint32_t> LiveRows() const {
+    std::vector<uint32_t> live;
+    live.reserve(table_.size());
+    for (int64_t r = 0; r < static_cast<int64_t>(row_key_.size()); ++r) {
+      if (latest_[row_key_[r]] == r) live.push_back(static_cast<uint32_t>(r));
+    }
+    return live;
+  }
+
+  void Compact() {
+    std::vector<uint32_t> live = LiveRows();
+    RecordBatch compacted = store_.Select(live);
+    std::vector<int64_t> row_key;
+    row_key.reserve(live.size());
+    for (size_t j = 0; j < live.size(); ++j) {
+      int64_t id = row_key_[live[j]];
+      latest_[id] = static_cast<int64_t>(j);
+      row_key.push_back(id);
+    }
+    store_ = std::move(compacted);
+    row_key_ = std::move(row_key);
+  }
+
+  StepSpec spec_;
+  std::vector<std::string> key_;
+  Keep keep_;
+  std::vector<int> key_idx_;
+  Schema schema_;
+  KeyTable table_;
+  int64_t rows_in_ = 0;
+  std::string buf_;
+  std::vector<uint64_t> offs_;
+  // keep=last: every row pushed since the last compaction, its key id, and
+  // per key id the store row of its latest occurrence.
+  RecordBatch store_;
+  bool any_lines_ = false;
+  std::vector<int64_t> row_key_;
+  std::vector<int64_t> latest_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Operator>> NewDedupeOp(const StepSpec& spec) {
+  if (!spec.args.is_object()) {
+    return StepError(spec, "expected { key: [columns], keep: first|last }");
+  }
+  RETURN_IF_ERROR(CheckArgKeys(spec, spec.args, {"key", "keep"}));
+  if (!spec.args.contains("key")) return StepError(spec, "missing argument 'key'");
+  nlohmann::json key = spec.args["key"];
+  if (key.is_string()) key = nlohmann::json::array({key});
+  ASSIGN_OR_RETURN(std::vector<std::string> columns, NameListArg(spec, key, "key"));
+  Keep keep = Keep::kFirst;
+  if (spec.args.contains("keep")) {
+    const auto& k = spec.args["keep"];
+    if (k == "first") {
+      keep = Keep::kFirst;
+    } else if (k == "last") {
+      keep = Keep::kLast;
+    } else {
+      return StepError(spec, "keep must be 'first' or 'last', got " + k.dump());
+    }
+  }
+  return std::unique_ptr<Operator>(new DedupeOp(spec, std::move(columns), keep));
+}
+
+}  // namespace sluice
