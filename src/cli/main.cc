@@ -1,6 +1,90 @@
-#include <cstdio>
+// sluice: the command-line entry point. Flag parsing only.
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
-int main() {
-  std::puts("sluice: under construction");
-  return 0;
+#include <cstdlib>
+
+#include "cli/cli.h"
+
+int main(int argc, char** argv) {
+  using namespace sluice::cli;
+  CLI::App app{"sluice: batch data ingestion engine (landing -> validate -> transform -> lake)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "sluice 0.1.0");
+  GlobalFlags g;
+  std::string log_level = "";
+  app.add_option("-c,--config", g.config_path, "Project config (default ./sluice.yaml)");
+  app.add_option("--profile", g.profile, "Config profile (default $SLUICE_PROFILE)");
+  app.add_option("--log-level", log_level,
+                 "trace|debug|info|warn|error (default info for "
+                 "server, warn otherwise)");
+
+  std::string init_dir;
+  auto* init = app.add_subcommand("init", "Create a new project directory");
+  init->add_option("DIR", init_dir, "Directory to create")->required();
+
+  auto* validate = app.add_subcommand("validate", "Check sluice.yaml and every pipeline spec");
+
+  std::string infer_file;
+  auto* infer = app.add_subcommand("infer", "Print a pipeline spec with the schema of a file");
+  infer->add_option("FILE", infer_file, "CSV or NDJSON file (may be gzip/zstd)")->required();
+
+  std::string pipeline, table;
+  std::vector<std::string> files;
+  auto* ingest = app.add_subcommand("ingest", "Register, process and commit files now");
+  auto* popt = ingest->add_option("-p,--pipeline", pipeline, "Pipeline to run the files through");
+  auto* topt = ingest->add_option("-t,--table", table,
+                                  "Zero-config: infer the schema and load into lake table T");
+  popt->excludes(topt);
+  ingest->add_option("FILE", files, "Input files")->required();
+
+  bool exit_when_idle = false;
+  auto* server = app.add_subcommand("server", "Run the embedded daemon until SIGTERM");
+  server->add_flag("--exit-when-idle", exit_when_idle,
+                   "Exit once the landing zone is empty and no work is queued");
+
+  auto* status = app.add_subcommand("status", "Summary of pipelines, batches and tables");
+  status->add_flag("--json", g.json, "Machine-readable output");
+
+  std::string state_filter, pipeline_filter;
+  int64_t limit = 0;
+  auto* batches = app.add_subcommand("batches", "List batches");
+  batches->add_option("--state", state_filter,
+                      "landed|queued|processing|committing|committed|failed|quarantined");
+  batches->add_option("--pipeline", pipeline_filter, "Only this pipeline");
+  batches->add_option("--limit", limit, "At most N (newest first; 0 = all)");
+  batches->add_flag("--json", g.json, "Machine-readable output");
+
+  auto* tables = app.add_subcommand("tables", "List lake tables and their files");
+  tables->add_flag("--json", g.json, "Machine-readable output");
+
+  int64_t replay_id = 0;
+  bool latest = false;
+  auto* replay = app.add_subcommand("replay", "Process a batch again from its archived input");
+  replay->add_option("BATCH_ID", replay_id, "Batch id")->required();
+  replay->add_flag("--latest-version", latest,
+                   "Use the pipeline's active version instead of the pinned one");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (const char* env = std::getenv("SLUICE_LOG"); log_level.empty() && env) log_level = env;
+  if (log_level.empty()) log_level = server->parsed() ? "info" : "warn";
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  if (init->parsed()) return CmdInit(init_dir);
+  if (validate->parsed()) return CmdValidate(g);
+  if (infer->parsed()) return CmdInfer(g, infer_file);
+  if (ingest->parsed()) {
+    if (pipeline.empty() && table.empty()) {
+      return Fail(sluice::Status::InvalidArgument("ingest needs --pipeline P or --table T"));
+    }
+    return CmdIngest(g, pipeline, table, files);
+  }
+  if (server->parsed()) return CmdServer(g, exit_when_idle);
+  if (status->parsed()) return CmdStatus(g);
+  if (batches->parsed()) return CmdBatches(g, state_filter, pipeline_filter, limit);
+  if (tables->parsed()) return CmdTables(g);
+  if (replay->parsed()) return CmdReplay(g, replay_id, latest);
+  return 2;
 }

@@ -1,0 +1,41 @@
+// The sluice command: flag parsing and output only; the work is in src/engine.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "engine/project.h"
+#include "pipeline/config.h"
+
+namespace sluice::cli {
+
+struct GlobalFlags {
+  std::string config_path;  // -c/--config; empty = ./sluice.yaml or the embedded default
+  std::string profile;      // --profile
+  bool json = false;        // --json (commands that support it)
+};
+
+// Resolves the configuration: -c PATH, else ./sluice.yaml, else the embedded
+// default project in ./.sluice/ (created on first use; a note goes to stderr).
+Result<Config> ResolveConfig(const GlobalFlags& g);
+Result<std::unique_ptr<Project>> OpenProject(const GlobalFlags& g);
+
+int CmdInit(const std::string& dir);
+int CmdValidate(const GlobalFlags& g);
+int CmdInfer(const GlobalFlags& g, const std::string& file);
+int CmdIngest(const GlobalFlags& g, const std::string& pipeline, const std::string& table,
+              const std::vector<std::string>& files);
+int CmdServer(const GlobalFlags& g, bool exit_when_idle);
+int CmdStatus(const GlobalFlags& g);
+int CmdBatches(const GlobalFlags& g, const std::string& state, const std::string& pipeline,
+               int64_t limit);
+int CmdTables(const GlobalFlags& g);
+int CmdReplay(const GlobalFlags& g, int64_t batch_id, bool latest_version);
+
+// Prints "sluice: <message>" to stderr and returns the exit code for it
+// (2 for bad input/usage, 1 otherwise).
+int Fail(const Status& st);
+
+}  // namespace sluice::cli

@@ -1,0 +1,68 @@
+#include <cstdio>
+#include <filesystem>
+
+#include "cli/cli.h"
+#include "core/io.h"
+
+namespace sluice::cli {
+
+namespace {
+
+constexpr const char* kConfig = R"(# sluice project configuration. Paths are relative to this file.
+store_root: ./store            # landing/, archive/, staging/, lake/, quarantine/
+catalog: ./store/catalog.db    # SQLite catalog (WAL)
+pipelines_dir: ./pipelines     # one YAML spec per pipeline
+workers: 2                     # worker threads (0 = one per core)
+poll_interval: 1s              # how often the server scans landing/
+lease: 30s                     # a crashed worker's task returns after this
+max_attempts: 5                # transient failures are retried this many times
+
+profiles:
+  dev:
+    workers: 1
+)";
+
+constexpr const char* kPipeline =
+    R"(# An example pipeline. Drop CSV files into store/landing/example/ and run
+# `sluice server`, or run `sluice ingest --pipeline example FILE`.
+pipeline: example
+source:
+  pattern: "*.csv*"
+  format: csv
+  csv: { header: true, delimiter: "," }
+schema:
+  id: int64 not null
+  name: string
+  amount: decimal(12,2)
+  created_at: timestamp
+on_bad_record: quarantine
+max_bad_ratio: 0.05
+transform:
+  - dedupe: { key: [id], keep: last }
+outputs:
+  - table: example
+)";
+
+}  // namespace
+
+int CmdInit(const std::string& dir) {
+  namespace fs = std::filesystem;
+  if (fs::exists(fs::path(dir) / "sluice.yaml")) {
+    return Fail(Status::AlreadyExists(dir + "/sluice.yaml already exists"));
+  }
+  std::error_code ec;
+  fs::create_directories(fs::path(dir) / "pipelines", ec);
+  fs::create_directories(fs::path(dir) / "store" / "landing" / "example", ec);
+  if (ec) return Fail(Status::IOError("cannot create '" + dir + "': " + ec.message()));
+  Status st = WriteFileAtomic((fs::path(dir) / "sluice.yaml").string(), kConfig);
+  if (st.ok())
+    st = WriteFileAtomic((fs::path(dir) / "pipelines" / "example.yaml").string(), kPipeline);
+  if (!st.ok()) return Fail(st);
+  std::printf(
+      "created project in %s\n  %s/sluice.yaml\n  %s/pipelines/example.yaml\n"
+      "next: cd %s && sluice validate && sluice server\n",
+      dir.c_str(), dir.c_str(), dir.c_str(), dir.c_str());
+  return 0;
+}
+
+}  // namespace sluice::cli

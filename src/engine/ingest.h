@@ -1,0 +1,49 @@
+// One-shot ingestion (`sluice ingest`): register local files as batches of a
+// pipeline, process them in this process, and report per batch.
+//
+// The zero-config path (`ingest --table T FILE`) needs no pipeline file: it
+// infers the schema from the first file, writes pipelines/T.yaml (a plain
+// spec the user can edit later), deploys it and ingests into lake table T.
+#pragma once
+
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/processor.h"
+#include "engine/project.h"
+
+namespace sluice {
+
+struct IngestReport {
+  std::string file;
+  int64_t batch_id = 0;
+  std::string state;  // final batch state, or "duplicate"
+  std::string note;   // reason / which batch it duplicates
+  BatchStats stats;
+};
+
+struct IngestOptions {
+  std::string pipeline;
+  std::vector<std::string> files;
+  std::function<void(const ProcessProgress&)> on_progress;
+};
+
+Result<std::vector<IngestReport>> RunIngest(Project& project, const IngestOptions& options);
+
+// Runs a worker pool in this process until every listed batch is committed,
+// quarantined, or failed with no retry pending.
+Status ProcessUntilDone(Project& project, const std::set<int64_t>& batches,
+                        const std::function<void(const ProcessProgress&)>& on_progress);
+
+// Creates pipeline `table` (spec written to the pipelines directory and
+// deployed) from the schema inferred from `sample_file`, unless a pipeline of
+// that name exists. Returns a message describing what was done.
+Result<std::string> EnsureTablePipeline(Project& project, const std::string& table,
+                                        const std::string& sample_file);
+
+// Infers the pipeline spec for a file (format, CSV dialect, schema), named `name`.
+Result<PipelineSpec> InferPipeline(const std::string& file, const std::string& name);
+
+}  // namespace sluice

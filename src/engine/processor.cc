@@ -1,0 +1,334 @@
+#include "engine/processor.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "format/compression.h"
+#include "format/format.h"
+#include "sink/sink.h"
+
+namespace sluice {
+
+namespace {
+
+std::string StagingPrefix(int64_t batch_id, int attempt) {
+  return "staging/" + std::to_string(batch_id) + "/a" + std::to_string(attempt) + "/";
+}
+
+std::string DescribeBad(const std::string& file, const BadRecord& r) {
+  std::string out = file + ":" + std::to_string(r.line) + ": ";
+  if (!r.field.empty()) out += "field '" + r.field + "': ";
+  return out + r.reason;
+}
+
+std::string Percent(double f) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f%%", f * 100.0);
+  return buf;
+}
+
+// Result of reading and transforming the whole input once.
+struct AttemptResult {
+  BatchStats stats;
+  int64_t bad = 0;
+  std::string first_bad;  // description of the first bad record
+};
+
+// Everything one attempt owns; Discard() on any early exit leaves no staged data.
+class Attempt {
+ public:
+  Attempt(const ProcessEnv& env, const BatchInfo& batch, const PipelineSpec& spec, int attempt)
+      : env_(env), batch_(batch), spec_(spec), attempt_(attempt) {}
+
+  ~Attempt() { Discard(); }
+
+  Result<AttemptResult> Run();
+  Result<std::vector<StagedOutput>> FinishSinks();
+  Status LoadSinks();
+  // The quarantine file's staged and final keys, if any record was quarantined.
+  std::optional<Publication> QuarantinePublication() const { return quarantine_pub_; }
+  Status CloseQuarantine();
+  void Discard();
+  void DiscardSinks();
+
+ private:
+  Status OpenSinks(const Schema& schema);
+  Status HandleBad(std::vector<BadRecord>& bad, AttemptResult& res);
+  Status WriteToSinks(RecordBatch&& batch, AttemptResult& res);
+
+  const ProcessEnv& env_;
+  const BatchInfo& batch_;
+  const PipelineSpec& spec_;
+  int attempt_;
+  std::vector<std::unique_ptr<Sink>> sinks_;
+  bool sinks_done_ = false;
+  std::unique_ptr<OutputStream> quarantine_;
+  std::optional<Publication> quarantine_pub_;
+};
+
+Status Attempt::OpenSinks(const Schema& schema) {
+  for (const SinkSpec& s : spec_.outputs) {
+    ASSIGN_OR_RETURN(auto sink, MakeSink(s));
+    SinkContext ctx;
+    ctx.pipeline = spec_.name;
+    ctx.batch_id = batch_.id;
+    ctx.attempt = attempt_;
+    ctx.pipeline_version_id = batch_.pipeline_version_id;
+    ctx.schema = schema;
+    ctx.store = env_.store;
+    ctx.project_dir = env_.project_dir;
+    RETURN_IF_ERROR(sink->Open(ctx).WithContext(sink->Describe()));
+    sinks_.push_back(std::move(sink));
+  }
+  return Status::OK();
+}
+
+Status Attempt::HandleBad(std::vector<BadRecord>& bad, AttemptResult& res) {
+  if (bad.empty()) return Status::OK();
+  if (res.first_bad.empty()) res.first_bad = DescribeBad(batch_.object_key, bad.front());
+  res.bad += static_cast<int64_t>(bad.size());
+  switch (spec_.on_bad_record) {
+    case BadRecordPolicy::kFail:
+      return Status::InvalidArgument("bad record (on_bad_record: fail): " + res.first_bad);
+    case BadRecordPolicy::kSkip:
+      res.stats.rows_skipped += static_cast<int64_t>(bad.size());
+      break;
+    case BadRecordPolicy::kQuarantine: {
+      if (!quarantine_) {
+        std::string staged = StagingPrefix(batch_.id, attempt_) + "quarantine/bad_records.ndjson";
+        ASSIGN_OR_RETURN(quarantine_, env_.store->OpenWrite(staged));
+        quarantine_pub_ =
+            Publication{staged, "quarantine/" + spec_.name + "/" + std::to_string(batch_.id) +
+                                    "/bad_records.ndjson"};
+      }
+      std::string line;
+      for (const BadRecord& r : bad) {
+        nlohmann::json j = {{"file", batch_.object_key},
+                            {"line", r.line},
+                            {"field", r.field},
+                            {"reason", r.reason},
+                            {"raw", r.raw}};
+        line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        line.push_back('\n');
+        RETURN_IF_ERROR(quarantine_->Write(line));
+      }
+      res.stats.rows_quarantined += static_cast<int64_t>(bad.size());
+      break;
+    }
+  }
+  bad.clear();
+  return Status::OK();
+}
+
+Status Attempt::WriteToSinks(RecordBatch&& batch, AttemptResult& res) {
+  if (batch.num_rows() == 0) return Status::OK();
+  res.stats.rows_written += batch.num_rows();
+  for (auto& sink : sinks_) RETURN_IF_ERROR(sink->Write(batch).WithContext(sink->Describe()));
+  return Status::OK();
+}
+
+Result<AttemptResult> Attempt::Run() {
+  Stopwatch watch;
+  // The input lives in the archive once registered; a crash may have left it in landing.
+  if (!env_.store->Stat(batch_.archive_key).ok()) {
+    Status mv = env_.store->Rename(batch_.object_key, batch_.archive_key);
+    if (!mv.ok()) {
+      return Status::FailedPrecondition("input of batch " + std::to_string(batch_.id) +
+                                        " is gone: neither " + batch_.archive_key + " nor " +
+                                        batch_.object_key + " exists");
+    }
+  }
+  FileFormat format = spec_.source.format;
+  if (spec_.source.format_from_name) {
+    auto f = FileFormatFromName(batch_.object_key);
+    if (!f.ok()) {
+      return Status::InvalidArgument(f.status().message() +
+                                     " (set source.format in the pipeline spec)");
+    }
+    format = *f;
+  }
+  ASSIGN_OR_RETURN(auto raw, env_.store->OpenRead(batch_.archive_key));
+  const int64_t total_bytes = raw->SizeHint();
+  ASSIGN_OR_RETURN(auto input, OpenDecompressed(std::move(raw)));
+  InputStream* input_ptr = input.get();
+  DecoderOptions dopts;
+  dopts.schema = spec_.schema;
+  dopts.csv = spec_.source.csv;
+  ASSIGN_OR_RETURN(auto decoder, NewDecoder(format, std::move(input), dopts));
+
+  ASSIGN_OR_RETURN(OperatorChain chain, BuildChain(spec_));
+  ASSIGN_OR_RETURN(Schema out_schema, chain.Bind(spec_.schema));
+  RETURN_IF_ERROR(OpenSinks(out_schema));
+
+  AttemptResult res;
+  std::vector<BadRecord> bad;
+  auto emit = [&](RecordBatch&& b) { return WriteToSinks(std::move(b), res); };
+  ProcessProgress progress;
+  progress.batch_id = batch_.id;
+  progress.bytes_total = total_bytes;
+  while (true) {
+    if (env_.cancel && env_.cancel->load()) {
+      return Status::Aborted("batch " + std::to_string(batch_.id) + ": attempt cancelled");
+    }
+    RecordBatch rb;
+    auto more = decoder->Next(&rb, &bad);
+    if (!more.ok()) return more.status().WithContext(batch_.object_key);
+    RETURN_IF_ERROR(HandleBad(bad, res));
+    if (!*more) break;
+    RETURN_IF_ERROR(chain.Push(std::move(rb), &bad, emit));
+    RETURN_IF_ERROR(HandleBad(bad, res));
+    if (env_.on_progress) {
+      progress.bytes_done = input_ptr->BytesConsumed();
+      progress.rows_read = decoder->records_read();
+      progress.seconds = watch.Seconds();
+      env_.on_progress(progress);
+    }
+  }
+  RETURN_IF_ERROR(chain.Finish(&bad, emit));
+  RETURN_IF_ERROR(HandleBad(bad, res));
+  res.stats.rows_read = decoder->records_read();
+  res.stats.duplicates_removed = chain.RowsRemoved();
+  res.stats.seconds = watch.Seconds();
+  if (env_.on_progress) {
+    progress.bytes_done = input_ptr->BytesConsumed();
+    progress.rows_read = res.stats.rows_read;
+    progress.seconds = res.stats.seconds;
+    env_.on_progress(progress);
+  }
+  return res;
+}
+
+Result<std::vector<StagedOutput>> Attempt::FinishSinks() {
+  std::vector<StagedOutput> out;
+  for (auto& sink : sinks_) {
+    ASSIGN_OR_RETURN(StagedOutput o, sink->Finish());
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Status Attempt::LoadSinks() {
+  for (auto& sink : sinks_) RETURN_IF_ERROR(sink->Load().WithContext(sink->Describe()));
+  sinks_done_ = true;
+  return Status::OK();
+}
+
+Status Attempt::CloseQuarantine() {
+  if (!quarantine_) return Status::OK();
+  Status st = quarantine_->Close();
+  quarantine_.reset();
+  return st;
+}
+
+void Attempt::DiscardSinks() {
+  if (!sinks_done_) {
+    for (auto& sink : sinks_) sink->Discard();
+  }
+  sinks_done_ = true;
+}
+
+void Attempt::Discard() {
+  DiscardSinks();
+  if (quarantine_) {
+    quarantine_->Abort();
+    quarantine_.reset();
+  }
+}
+
+Result<ProcessOutcome> FailPermanently(Catalog& catalog, int64_t batch_id, const Status& why) {
+  RETURN_IF_ERROR(catalog.TransitionBatch(batch_id, BatchState::kFailed, why.message()));
+  return ProcessOutcome::kFailed;
+}
+
+// Maps a commit that lost the race to another attempt onto kAlreadyDone.
+Result<ProcessOutcome> Commit(Catalog& catalog, const CommitRequest& req, ProcessOutcome ok) {
+  Status st = catalog.CommitBatch(req);
+  if (st.code() == StatusCode::kAlreadyExists) return ProcessOutcome::kAlreadyDone;
+  RETURN_IF_ERROR(st);
+  return ok;
+}
+
+}  // namespace
+
+Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
+  Catalog& catalog = *env.catalog;
+  ASSIGN_OR_RETURN(BatchInfo batch, catalog.GetBatch(batch_id));
+  if (IsTerminal(batch.state)) return ProcessOutcome::kAlreadyDone;
+  if (batch.state == BatchState::kLanded || batch.state == BatchState::kFailed) {
+    RETURN_IF_ERROR(catalog.TransitionBatch(batch_id, BatchState::kQueued, "retry"));
+  }
+  RETURN_IF_ERROR(catalog.TransitionBatch(batch_id, BatchState::kProcessing, ""));
+  ASSIGN_OR_RETURN(batch, catalog.GetBatch(batch_id));
+  const int attempt = batch.attempts;
+  // Older attempts can never commit (the catalog accepts only the latest), so
+  // their staged files are garbage.
+  RETURN_IF_ERROR(CleanupStaging(*env.store, batch_id, attempt));
+
+  ASSIGN_OR_RETURN(PipelineVersion version, catalog.GetVersion(batch.pipeline_version_id));
+  auto spec = ParsePipeline(version.spec_text, version.source_path);
+  if (!spec.ok()) return FailPermanently(catalog, batch_id, spec.status());
+
+  Attempt run(env, batch, *spec, attempt);
+  auto res = run.Run();
+  if (!res.ok()) {
+    run.Discard();
+    if (res.status().IsRetryable() || res.status().code() == StatusCode::kAborted ||
+        res.status().code() == StatusCode::kIOError) {
+      return res.status();
+    }
+    return FailPermanently(catalog, batch_id, res.status());
+  }
+
+  CommitRequest req;
+  req.batch_id = batch_id;
+  req.attempt = attempt;
+  req.stats = res->stats;
+  const int64_t bad = res->bad;
+  const double ratio =
+      res->stats.rows_read > 0 ? static_cast<double>(bad) / res->stats.rows_read : 0.0;
+  const bool over = bad > 0 && ratio > spec->max_bad_ratio;
+
+  RETURN_IF_ERROR(run.CloseQuarantine());
+  if (auto pub = run.QuarantinePublication()) req.extra_publications.push_back(*pub);
+  RETURN_IF_ERROR(catalog.TransitionBatch(batch_id, BatchState::kCommitting, ""));
+
+  ProcessOutcome outcome = ProcessOutcome::kCommitted;
+  if (over) {
+    run.DiscardSinks();
+    req.final_state = BatchState::kQuarantined;
+    req.reason = std::to_string(bad) + " of " + std::to_string(res->stats.rows_read) +
+                 " records are bad (" + Percent(ratio) + " > max_bad_ratio " +
+                 Percent(spec->max_bad_ratio) + "); first: " + res->first_bad;
+    req.stats.rows_written = 0;
+    outcome = ProcessOutcome::kQuarantined;
+  } else {
+    ASSIGN_OR_RETURN(std::vector<StagedOutput> staged, run.FinishSinks());
+    for (StagedOutput& o : staged) {
+      if (o.table) req.tables.push_back(std::move(*o.table));
+      if (o.lineage) req.outputs.push_back(std::move(*o.lineage));
+    }
+    // Sinks outside the catalog become visible first, exactly once thanks to
+    // their ledgers; a crash before CommitBatch makes the retry's Load a no-op.
+    RETURN_IF_ERROR(run.LoadSinks());
+  }
+  ASSIGN_OR_RETURN(ProcessOutcome done, Commit(catalog, req, outcome));
+  RETURN_IF_ERROR(PublishPending(*env.store, catalog));
+  RETURN_IF_ERROR(CleanupStaging(*env.store, batch_id, 0));
+  return done;
+}
+
+Status PublishPending(ObjectStore& store, Catalog& catalog) {
+  ASSIGN_OR_RETURN(std::vector<Publication> pending, catalog.PendingPublications());
+  for (const Publication& p : pending) {
+    Status st = store.Rename(p.staging_key, p.final_key);
+    if (!st.ok()) {
+      // Already moved by a concurrent publisher or by a run that crashed
+      // before MarkPublished.
+      if (st.code() != StatusCode::kNotFound || !store.Stat(p.final_key).ok()) return st;
+    }
+    RETURN_IF_ERROR(catalog.MarkPublished(p.staging_key));
+  }
+  return Status::OK();
+}
+
+}  // namespace sluice

@@ -1,0 +1,63 @@
+// The batch processor: one attempt at turning a batch's input into staged
+// outputs, then committing them.
+//
+//   archive/<pipeline>/...  --OpenDecompressed--> Decoder (schema, bad records)
+//     --> OperatorChain (transform steps) --> Sinks (staged: Parquet in staging/,
+//     SQLite stage tables)
+//   bad records --> policy: fail | skip | quarantine (staged NDJSON with reasons)
+//   end of input --> over max_bad_ratio? quarantined : committing
+//     --> Sink::Load (idempotent via ledgers) --> Catalog::CommitBatch (one
+//     transaction: snapshots, files, lineage, state) --> publish staged files
+//
+// Memory is bounded by the decoder's batch size and the sinks' row-group
+// buffers, not by the input size. A ProcessBatch call runs on one worker thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "catalog/catalog.h"
+#include "core/status.h"
+#include "pipeline/spec.h"
+#include "store/object_store.h"
+
+namespace sluice {
+
+struct ProcessProgress {
+  int64_t batch_id = 0;
+  int64_t bytes_done = 0;  // input bytes consumed (compressed bytes if compressed)
+  int64_t bytes_total = -1;
+  int64_t rows_read = 0;
+  double seconds = 0;
+};
+
+struct ProcessEnv {
+  ObjectStore* store = nullptr;
+  Catalog* catalog = nullptr;
+  std::string project_dir;
+  // Called after each decoded chunk (from the worker thread); may be empty.
+  std::function<void(const ProcessProgress&)> on_progress;
+  // Set when the attempt must stop early (shutdown or lost lease).
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+enum class ProcessOutcome {
+  kCommitted,    // outputs visible
+  kQuarantined,  // bad input past the pipeline's policy
+  kFailed,       // permanent failure; reason recorded on the batch
+  kAlreadyDone,  // another attempt finished the batch first
+};
+
+// Runs one attempt at `batch_id`: moves it to processing, processes, commits.
+// Returns a non-OK, retryable Status for transient problems (the caller retries
+// the task); permanent problems end the batch as failed and return kFailed.
+Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id);
+
+// Renames every pending staged file to its final key and marks it published.
+// Safe to run at any time and repeatedly (redo after a crash).
+Status PublishPending(ObjectStore& store, Catalog& catalog);
+
+}  // namespace sluice

@@ -1,0 +1,54 @@
+// Project: an opened sluice deployment (config + object store + catalog +
+// task queue), shared by every command and by the server's threads.
+//
+// Embedded mode: a local directory store, an SQLite catalog and the queue in
+// the same SQLite file. Opening a project creates what is missing (store
+// directories, catalog schema). Thread-safe after Open.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "pipeline/config.h"
+#include "pipeline/spec.h"
+#include "queue/task_queue.h"
+#include "source/landing.h"
+#include "store/object_store.h"
+
+namespace sluice {
+
+struct SyncReport {
+  std::vector<std::string> deployed;  // "orders v3 (sha256 1a2b3c4d)" for new versions
+  std::vector<std::string> errors;    // specs that failed to parse (not deployed)
+};
+
+class Project {
+ public:
+  static Result<std::unique_ptr<Project>> Open(const Config& config);
+
+  const Config& config() const { return config_; }
+  ObjectStore& store() { return *store_; }
+  Catalog& catalog() { return *catalog_; }
+  TaskQueue& queue() { return *queue_; }
+  LandingContext landing() { return {store_.get(), catalog_.get(), queue_.get()}; }
+
+  // Reads every spec in the pipelines directory and deploys those whose text
+  // changed (a new immutable version becomes active; batches already
+  // registered keep the version they were pinned to).
+  Result<SyncReport> SyncPipelines();
+  // Active specs, parsed, by pipeline name (as of the last SyncPipelines).
+  Result<std::vector<PipelineSpec>> ActivePipelines();
+
+ private:
+  explicit Project(Config c) : config_(std::move(c)) {}
+  Config config_;
+  std::unique_ptr<ObjectStore> store_;
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<TaskQueue> queue_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,77 @@
+// WorkerPool: threads that lease process tasks and run ProcessBatch.
+//
+// Each worker loops: lease a task -> process the batch -> ack. A lease keeper
+// thread renews the leases of tasks in flight every lease/3; if a renewal
+// finds the task re-leased elsewhere, that attempt is cancelled. Transient
+// failures are retried with exponential backoff up to max_attempts; after that,
+// and for permanent failures, the batch stays `failed` with its reason.
+//
+// Stop() stops leasing and waits for tasks in flight to finish (drain): a
+// SIGTERM never abandons a batch half-done, and a kill -9 is covered by lease
+// expiry and the idempotent commit.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/processor.h"
+#include "engine/project.h"
+
+namespace sluice {
+
+struct BatchDone {
+  int64_t batch_id = 0;
+  ProcessOutcome outcome = ProcessOutcome::kCommitted;
+  Status status;  // non-OK when the task gave up with an error
+};
+
+struct WorkerPoolOptions {
+  int threads = 2;
+  std::function<void(const ProcessProgress&)> on_progress;
+  // Called from a worker thread when a task ends for good (not for retries).
+  std::function<void(const BatchDone&)> on_done;
+};
+
+class WorkerPool {
+ public:
+  WorkerPool(Project& project, WorkerPoolOptions options);
+  ~WorkerPool();
+
+  void Start();
+  // Wakes idle workers (new tasks were enqueued).
+  void Wake();
+  // Stops leasing, waits for in-flight tasks, joins the threads.
+  void Stop();
+  // Number of tasks being processed right now.
+  int InFlight() const { return in_flight_.load(); }
+
+ private:
+  void WorkerLoop(int index);
+  void KeeperLoop();
+  void RunTask(const Task& task, const std::string& worker);
+
+  Project& project_;
+  WorkerPoolOptions options_;
+  std::vector<std::thread> threads_;
+  std::thread keeper_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> in_flight_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  // Tasks in flight by id, with their cancel flags (guarded by mu_).
+  struct Active {
+    Task task;
+    std::atomic<bool>* cancel;
+  };
+  std::map<int64_t, Active> active_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,158 @@
+#include "source/landing.h"
+
+#include <fnmatch.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <vector>
+
+#include "core/hash.h"
+
+namespace sluice {
+
+namespace {
+
+constexpr std::string_view kLanding = "landing/";
+
+std::string BaseName(const std::string& key) {
+  auto slash = key.rfind('/');
+  return slash == std::string::npos ? key : key.substr(slash + 1);
+}
+
+// Queues a freshly registered (or recovered) batch and hands it to the queue.
+Status QueueBatch(const LandingContext& ctx, int64_t batch_id) {
+  ASSIGN_OR_RETURN(BatchInfo b, ctx.catalog->GetBatch(batch_id));
+  if (b.state == BatchState::kLanded) {
+    RETURN_IF_ERROR(ctx.catalog->TransitionBatch(batch_id, BatchState::kQueued, ""));
+  }
+  return ctx.queue->Enqueue(TaskKind::kProcess, batch_id);
+}
+
+// Moves `key` to `archive_key` unless it is already there.
+Status MoveToArchive(ObjectStore& store, const std::string& key, const std::string& archive_key) {
+  if (key == archive_key) return Status::OK();
+  Status st = store.Rename(key, archive_key);
+  if (st.code() == StatusCode::kNotFound && store.Stat(archive_key).ok()) return Status::OK();
+  return st;
+}
+
+Result<RegisterOutcome> RegisterKey(const LandingContext& ctx, const std::string& pipeline,
+                                    const std::string& key, const std::string& relative,
+                                    const std::string& sha, int64_t size, bool move_input) {
+  RegisterBatchRequest req;
+  req.pipeline = pipeline;
+  req.object_key = key;
+  req.archive_key = ArchiveKey(pipeline, sha, relative);
+  req.sha256 = sha;
+  req.size_bytes = size;
+  ASSIGN_OR_RETURN(RegisterBatchResult r, ctx.catalog->RegisterBatch(req));
+  RegisterOutcome out{r.outcome, r.batch_id, key};
+  if (r.outcome == RegisterBatchResult::Outcome::kDuplicateContent) {
+    // The content is already a batch: keep this copy for the record, out of landing.
+    if (move_input) {
+      RETURN_IF_ERROR(MoveToArchive(
+          *ctx.store, key,
+          "archive/" + pipeline + "/duplicates/" + sha.substr(0, 16) + "/" + relative));
+    }
+    return out;
+  }
+  ASSIGN_OR_RETURN(BatchInfo b, ctx.catalog->GetBatch(r.batch_id));
+  if (move_input) RETURN_IF_ERROR(MoveToArchive(*ctx.store, key, b.archive_key));
+  if (b.state == BatchState::kLanded) RETURN_IF_ERROR(QueueBatch(ctx, r.batch_id));
+  return out;
+}
+
+}  // namespace
+
+std::string ArchiveKey(const std::string& pipeline, const std::string& sha256,
+                       const std::string& relative_name) {
+  return "archive/" + pipeline + "/" + sha256.substr(0, 16) + "/" + relative_name;
+}
+
+Result<ScanSummary> ScanLanding(const LandingContext& ctx, const PipelineSpec& spec) {
+  const std::string prefix = std::string(kLanding) + spec.name + "/";
+  ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, ctx.store->List(prefix));
+  ScanSummary summary;
+  for (const ObjectInfo& obj : objects) {
+    std::string relative = obj.key.substr(prefix.size());
+    std::string base = BaseName(obj.key);
+    // In-progress writes: a writer publishes with a rename, so these are never complete.
+    if (base.empty() || base[0] == '.' || base.ends_with(".tmp") ||
+        base.find(".tmp-") != std::string::npos) {
+      continue;
+    }
+    if (fnmatch(spec.source.pattern.c_str(), base.c_str(), 0) != 0) continue;
+    auto in = ctx.store->OpenRead(obj.key);
+    if (!in.ok()) {
+      // Vanished between List and open (another scanner took it): not an error.
+      if (in.status().code() == StatusCode::kNotFound) continue;
+      summary.errors.push_back(in.status().ToString());
+      continue;
+    }
+    auto sha = Sha256Stream(**in);
+    if (!sha.ok()) {
+      summary.errors.push_back(sha.status().ToString());
+      continue;
+    }
+    auto reg = RegisterKey(ctx, spec.name, obj.key, relative, *sha, obj.size, true);
+    if (!reg.ok()) {
+      summary.errors.push_back(obj.key + ": " + reg.status().ToString());
+      continue;
+    }
+    summary.registered.push_back(*reg);
+  }
+  return summary;
+}
+
+Result<RegisterOutcome> IngestLocalFile(const LandingContext& ctx, const std::string& pipeline,
+                                        const std::string& path) {
+  std::string abs = std::filesystem::absolute(path).lexically_normal().string();
+  std::string relative = std::filesystem::path(path).filename().string();
+  // A copy, not a link: the user may rewrite the original later, and the
+  // archive must keep exactly the bytes that were hashed. Hash while copying to
+  // a private incoming key, then move it to its content-addressed archive key.
+  // Copy first, register second: a crash in between leaves only a copy that a
+  // retry overwrites (incoming) or reuses (archive).
+  ASSIGN_OR_RETURN(auto in, OpenFileInput(path));
+  const int64_t size = in->SizeHint();
+  const std::string incoming =
+      "archive/" + pipeline + "/.incoming/" + std::to_string(::getpid()) + "-" + relative;
+  ASSIGN_OR_RETURN(auto out, ctx.store->OpenWrite(incoming));
+  Sha256 hasher;
+  std::vector<char> buf(1 << 20);
+  while (true) {
+    auto n = in->Read(buf.data(), buf.size());
+    if (!n.ok()) {
+      out->Abort();
+      return n.status();
+    }
+    if (*n == 0) break;
+    hasher.Update(buf.data(), *n);
+    Status st = out->Write(buf.data(), *n);
+    if (!st.ok()) {
+      out->Abort();
+      return st;
+    }
+  }
+  RETURN_IF_ERROR(out->Close());
+  const std::string sha = hasher.HexDigest();
+  RETURN_IF_ERROR(ctx.store->Rename(incoming, ArchiveKey(pipeline, sha, relative)));
+  return RegisterKey(ctx, pipeline, "file://" + abs, relative, sha, size, false);
+}
+
+Status RecoverLanded(const LandingContext& ctx) {
+  for (BatchState s : {BatchState::kLanded, BatchState::kQueued, BatchState::kProcessing,
+                       BatchState::kCommitting}) {
+    ASSIGN_OR_RETURN(std::vector<BatchInfo> batches, ctx.catalog->ListBatches(s, "", 0));
+    for (const BatchInfo& b : batches) {
+      if (s == BatchState::kLanded && b.object_key.rfind(kLanding, 0) == 0) {
+        Status mv = MoveToArchive(*ctx.store, b.object_key, b.archive_key);
+        if (!mv.ok() && mv.code() != StatusCode::kNotFound) return mv;
+      }
+      RETURN_IF_ERROR(QueueBatch(ctx, b.id));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace sluice
