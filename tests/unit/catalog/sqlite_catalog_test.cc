@@ -1,0 +1,395 @@
+// SqliteCatalog: pipelines, batch registration, the state machine, history.
+// Commit, replay and tables are tested in sqlite_catalog_tables_test.cc.
+#include "catalog/sqlite_catalog.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "catalog_test_util.h"
+
+namespace sluice {
+namespace {
+
+using ::sluice::testing::CatalogTempDir;
+using ::sluice::testing::ManualClock;
+using Outcome = RegisterBatchResult::Outcome;
+using S = BatchState;
+
+class SqliteCatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cat_ = Open();
+    ASSERT_NE(cat_, nullptr);
+  }
+
+  std::unique_ptr<Catalog> Open() {
+    SqliteCatalogOptions opts;
+    opts.now_us = [this] { return clock_.Now(); };
+    auto c = OpenSqliteCatalog(dir_.File("catalog.db"), opts);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? std::move(c).value() : nullptr;
+  }
+
+  PipelineVersion Deploy(const std::string& name, const std::string& spec) {
+    auto v = cat_->DeployPipeline(name, spec, "/etc/sluice/" + name + ".yaml");
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    return v.ok() ? *v : PipelineVersion{};
+  }
+
+  RegisterBatchResult Register(const std::string& key, const std::string& sha,
+                               const std::string& pipeline = "orders") {
+    RegisterBatchRequest req{pipeline, key, "archive/" + key, sha, 100};
+    auto r = cat_->RegisterBatch(req);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : RegisterBatchResult{};
+  }
+
+  S StateOf(int64_t id) {
+    auto b = cat_->GetBatch(id);
+    EXPECT_TRUE(b.ok()) << b.status().ToString();
+    return b.ok() ? b->state : S::kLanded;
+  }
+
+  ManualClock clock_;
+  CatalogTempDir dir_;
+  std::unique_ptr<Catalog> cat_;
+};
+
+// --- pipelines ---------------------------------------------------------------
+
+TEST_F(SqliteCatalogTest, DeployCreatesVersionAndActivatesIt) {
+  PipelineVersion v1 = Deploy("orders", "pipeline: orders\n");
+  EXPECT_GT(v1.id, 0);
+  EXPECT_EQ(v1.pipeline, "orders");
+  EXPECT_EQ(v1.content_hash.size(), 64u);
+  EXPECT_EQ(v1.spec_text, "pipeline: orders\n");
+  EXPECT_EQ(v1.source_path, "/etc/sluice/orders.yaml");
+  EXPECT_TRUE(v1.active);
+  EXPECT_GT(v1.created_us, 0);
+
+  PipelineVersion v2 = Deploy("orders", "pipeline: orders\n# v2\n");
+  EXPECT_NE(v2.id, v1.id);
+  EXPECT_NE(v2.content_hash, v1.content_hash);
+  EXPECT_EQ(cat_->GetActiveVersion("orders")->id, v2.id);
+  EXPECT_FALSE(cat_->GetVersion(v1.id)->active);
+  EXPECT_TRUE(cat_->GetVersion(v2.id)->active);
+}
+
+TEST_F(SqliteCatalogTest, RedeployingKnownContentReactivatesTheSameVersion) {
+  PipelineVersion v1 = Deploy("orders", "a");
+  Deploy("orders", "b");
+  PipelineVersion again = Deploy("orders", "a");
+  EXPECT_EQ(again.id, v1.id);
+  EXPECT_TRUE(again.active);
+  EXPECT_EQ(cat_->GetActiveVersion("orders")->id, v1.id);
+}
+
+TEST_F(SqliteCatalogTest, SameContentInTwoPipelinesIsTwoVersions) {
+  PipelineVersion a = Deploy("a", "same");
+  PipelineVersion b = Deploy("b", "same");
+  EXPECT_NE(a.id, b.id);
+  EXPECT_EQ(a.content_hash, b.content_hash);
+}
+
+TEST_F(SqliteCatalogTest, UnknownPipelineAndVersionAreNotFound) {
+  EXPECT_EQ(cat_->GetActiveVersion("nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(cat_->GetVersion(42).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(cat_->DeployPipeline("", "x", "").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(SqliteCatalogTest, ListActivePipelinesSortedByName) {
+  Deploy("zeta", "1");
+  Deploy("alpha", "1");
+  PipelineVersion a2 = Deploy("alpha", "2");
+  auto list = cat_->ListActivePipelines();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].pipeline, "alpha");
+  EXPECT_EQ((*list)[0].id, a2.id);
+  EXPECT_TRUE((*list)[0].active);
+  EXPECT_EQ((*list)[1].pipeline, "zeta");
+}
+
+TEST_F(SqliteCatalogTest, StatePersistsAcrossReopen) {
+  PipelineVersion v = Deploy("orders", "spec");
+  int64_t id = Register("landing/orders/a.csv", "h1").batch_id;
+  cat_.reset();
+  cat_ = Open();
+  ASSERT_NE(cat_, nullptr);
+  EXPECT_EQ(cat_->GetActiveVersion("orders")->id, v.id);
+  EXPECT_EQ(cat_->GetBatch(id)->object_key, "landing/orders/a.csv");
+}
+
+// --- registration --------------------------------------------------------------
+
+TEST_F(SqliteCatalogTest, RegisterNewBatchPinsActiveVersion) {
+  PipelineVersion v = Deploy("orders", "spec");
+  RegisterBatchResult r = Register("landing/orders/a.csv", "h1");
+  EXPECT_EQ(r.outcome, Outcome::kNew);
+  auto b = cat_->GetBatch(r.batch_id);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->pipeline, "orders");
+  EXPECT_EQ(b->pipeline_version_id, v.id);
+  EXPECT_EQ(b->object_key, "landing/orders/a.csv");
+  EXPECT_EQ(b->archive_key, "archive/landing/orders/a.csv");
+  EXPECT_EQ(b->sha256, "h1");
+  EXPECT_EQ(b->size_bytes, 100);
+  EXPECT_EQ(b->state, S::kLanded);
+  EXPECT_EQ(b->attempts, 0);
+  EXPECT_EQ(b->duplicate_landings, 0);
+  EXPECT_GT(b->created_us, 0);
+  auto h = cat_->BatchHistory(r.batch_id);
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 1u);
+  EXPECT_EQ((*h)[0].state, S::kLanded);
+
+  // A later deploy does not move an existing batch.
+  Deploy("orders", "spec v2");
+  EXPECT_EQ(cat_->GetBatch(r.batch_id)->pipeline_version_id, v.id);
+}
+
+TEST_F(SqliteCatalogTest, RegisterWithoutDeployedVersionFails) {
+  RegisterBatchRequest req{"ghost", "landing/ghost/a.csv", "", "h", 1};
+  auto r = cat_->RegisterBatch(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("'ghost'"), std::string::npos);
+  EXPECT_EQ(cat_->ListBatches(std::nullopt, "", 0)->size(), 0u);
+}
+
+TEST_F(SqliteCatalogTest, RegisterRejectsMissingFields) {
+  Deploy("orders", "spec");
+  EXPECT_EQ(cat_->RegisterBatch({"orders", "k", "", "", 1}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(cat_->RegisterBatch({"orders", "", "", "h", 1}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_F(SqliteCatalogTest, RegistrationIsIdempotent) {
+  Deploy("orders", "spec");
+  Deploy("other", "spec");
+  struct Step {
+    const char* pipeline;
+    const char* key;
+    const char* sha;
+    Outcome want;
+    int want_batch;  // index of the batch created by an earlier kNew step
+    int64_t want_duplicates;
+  };
+  const Step steps[] = {
+      {"orders", "a.csv", "h1", Outcome::kNew, 0, 0},
+      {"orders", "a.csv", "h1", Outcome::kSameObject, 0, 0},
+      {"orders", "b.csv", "h1", Outcome::kDuplicateContent, 0, 1},
+      {"orders", "b.csv", "h1", Outcome::kSameObject, 0, 1},  // the duplicate counted once
+      {"orders", "c.csv", "h1", Outcome::kDuplicateContent, 0, 2},
+      {"orders", "a.csv", "h2", Outcome::kNew, 1, 0},  // same key, new content
+      {"other", "a.csv", "h1", Outcome::kNew, 2, 0},   // another pipeline
+  };
+  std::vector<int64_t> created;
+  for (size_t i = 0; i < std::size(steps); ++i) {
+    const Step& s = steps[i];
+    SCOPED_TRACE("step " + std::to_string(i));
+    RegisterBatchResult r = Register(s.key, s.sha, s.pipeline);
+    EXPECT_EQ(r.outcome, s.want);
+    if (s.want == Outcome::kNew) created.push_back(r.batch_id);
+    ASSERT_LT(static_cast<size_t>(s.want_batch), created.size());
+    EXPECT_EQ(r.batch_id, created[s.want_batch]);
+    EXPECT_EQ(cat_->GetBatch(r.batch_id)->duplicate_landings, s.want_duplicates);
+  }
+  EXPECT_EQ(cat_->ListBatches(std::nullopt, "", 0)->size(), 3u);
+  // Registration history is one row per batch, whatever the repeats.
+  EXPECT_EQ(cat_->BatchHistory(created[0])->size(), 1u);
+}
+
+TEST_F(SqliteCatalogTest, ConcurrentRegistrationYieldsOneBatch) {
+  Deploy("orders", "spec");
+  // Two catalogs on one file stand for two processes; threads share each.
+  std::unique_ptr<Catalog> second = Open();
+  ASSERT_NE(second, nullptr);
+  constexpr int kThreads = 8;
+  constexpr int kContents = 5;
+  std::vector<std::vector<RegisterBatchResult>> results(kThreads);
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Catalog* c = t % 2 == 0 ? cat_.get() : second.get();
+      for (int i = 0; i < kContents; ++i) {
+        // Half the threads land the same content under a second key.
+        std::string key = "landing/orders/f" + std::to_string(i) + (t < 4 ? ".csv" : ".copy.csv");
+        auto r = c->RegisterBatch({"orders", key, "", "sha" + std::to_string(i), 10});
+        if (!r.ok()) {
+          ++errors;
+          continue;
+        }
+        results[t].push_back(*r);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_EQ(errors.load(), 0);
+  auto all = cat_->ListBatches(std::nullopt, "orders", 0);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), static_cast<size_t>(kContents));
+  for (int i = 0; i < kContents; ++i) {
+    std::set<int64_t> ids;
+    int news = 0, dups = 0;
+    for (int t = 0; t < kThreads; ++t) {
+      ids.insert(results[t][i].batch_id);
+      if (results[t][i].outcome == Outcome::kNew) ++news;
+      if (results[t][i].outcome == Outcome::kDuplicateContent) ++dups;
+    }
+    EXPECT_EQ(ids.size(), 1u) << "content " << i;
+    EXPECT_EQ(news, 1) << "content " << i;
+    EXPECT_EQ(dups, 1) << "content " << i;  // the second key, recorded once
+    EXPECT_EQ(cat_->GetBatch(*ids.begin())->duplicate_landings, 1);
+  }
+}
+
+// --- state machine ---------------------------------------------------------------
+
+class StateMachineTest : public SqliteCatalogTest {
+ protected:
+  // A new batch driven into `state` through the public API.
+  int64_t BatchIn(S state) {
+    int64_t id = Register("k" + std::to_string(next_), "sha" + std::to_string(next_)).batch_id;
+    ++next_;
+    auto go = [&](S to) { EXPECT_TRUE(cat_->TransitionBatch(id, to, "").ok()); };
+    switch (state) {
+      case S::kLanded:
+        break;
+      case S::kQueued:
+        go(S::kQueued);
+        break;
+      case S::kProcessing:
+        go(S::kQueued), go(S::kProcessing);
+        break;
+      case S::kCommitting:
+        go(S::kQueued), go(S::kProcessing), go(S::kCommitting);
+        break;
+      case S::kCommitted: {
+        go(S::kQueued), go(S::kProcessing), go(S::kCommitting);
+        CommitRequest req;
+        req.batch_id = id;
+        req.attempt = 1;
+        EXPECT_TRUE(cat_->CommitBatch(req).ok());
+        break;
+      }
+      case S::kFailed:
+        go(S::kQueued), go(S::kProcessing), go(S::kFailed);
+        break;
+      case S::kQuarantined:
+        go(S::kQueued), go(S::kProcessing), go(S::kQuarantined);
+        break;
+    }
+    EXPECT_EQ(StateOf(id), state);
+    return id;
+  }
+  int next_ = 0;
+};
+
+TEST_F(StateMachineTest, EveryPairOfStates) {
+  Deploy("orders", "spec");
+  const S all[] = {S::kLanded,    S::kQueued, S::kProcessing, S::kCommitting,
+                   S::kCommitted, S::kFailed, S::kQuarantined};
+  const std::set<std::pair<S, S>> allowed = {
+      {S::kLanded, S::kQueued},          {S::kQueued, S::kProcessing},
+      {S::kProcessing, S::kProcessing},  {S::kProcessing, S::kCommitting},
+      {S::kCommitting, S::kProcessing},  {S::kQueued, S::kFailed},
+      {S::kProcessing, S::kFailed},      {S::kCommitting, S::kFailed},
+      {S::kFailed, S::kQueued},          {S::kProcessing, S::kQuarantined},
+      {S::kCommitting, S::kQuarantined},
+  };
+  for (S from : all) {
+    for (S to : all) {
+      SCOPED_TRACE(std::string(BatchStateName(from)) + " -> " + std::string(BatchStateName(to)));
+      int64_t id = BatchIn(from);
+      BatchInfo before = *cat_->GetBatch(id);
+      size_t events_before = cat_->BatchHistory(id)->size();
+      Status st = cat_->TransitionBatch(id, to, "why");
+      BatchInfo after = *cat_->GetBatch(id);
+      size_t events_after = cat_->BatchHistory(id)->size();
+      if (allowed.count({from, to})) {
+        EXPECT_TRUE(st.ok()) << st.ToString();
+        EXPECT_EQ(after.state, to);
+        EXPECT_EQ(events_after, events_before + 1);
+        EXPECT_EQ(after.attempts, before.attempts + (to == S::kProcessing ? 1 : 0));
+        bool keeps_reason = to == S::kFailed || to == S::kQuarantined;
+        EXPECT_EQ(after.reason, keeps_reason ? "why" : "");
+        EXPECT_GT(after.updated_us, before.updated_us);
+      } else {
+        EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+        EXPECT_NE(st.message().find("batch " + std::to_string(id)), std::string::npos);
+        EXPECT_EQ(after.state, from);
+        EXPECT_EQ(events_after, events_before);
+        EXPECT_EQ(after.attempts, before.attempts);
+      }
+    }
+  }
+}
+
+TEST_F(StateMachineTest, UnknownBatchIsNotFound) {
+  EXPECT_EQ(cat_->TransitionBatch(999, S::kQueued, "").code(), StatusCode::kNotFound);
+  EXPECT_EQ(cat_->GetBatch(999).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(cat_->BatchHistory(999).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(StateMachineTest, HistoryRecordsEveryMoveInOrder) {
+  Deploy("orders", "spec");
+  int64_t id = BatchIn(S::kLanded);
+  const std::pair<S, const char*> moves[] = {
+      {S::kQueued, ""},      {S::kProcessing, ""}, {S::kFailed, "disk full"},
+      {S::kQueued, "retry"}, {S::kProcessing, ""}, {S::kProcessing, "worker crashed"},
+      {S::kCommitting, ""},
+  };
+  for (const auto& [to, reason] : moves) ASSERT_TRUE(cat_->TransitionBatch(id, to, reason).ok());
+  auto h = cat_->BatchHistory(id);
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), std::size(moves) + 1);
+  EXPECT_EQ((*h)[0].state, S::kLanded);
+  for (size_t i = 0; i < std::size(moves); ++i) {
+    EXPECT_EQ((*h)[i + 1].state, moves[i].first);
+    EXPECT_EQ((*h)[i + 1].reason, moves[i].second);
+    EXPECT_EQ((*h)[i + 1].batch_id, id);
+    EXPECT_GT((*h)[i + 1].at_us, (*h)[i].at_us);
+  }
+  EXPECT_EQ(cat_->GetBatch(id)->attempts, 3);
+}
+
+TEST_F(StateMachineTest, ListAndCountBatches) {
+  Deploy("orders", "spec");
+  Deploy("other", "spec");
+  int64_t a = BatchIn(S::kLanded);
+  int64_t b = BatchIn(S::kQueued);
+  int64_t c = BatchIn(S::kFailed);
+  int64_t d = Register("x", "other-sha", "other").batch_id;
+
+  auto all = cat_->ListBatches(std::nullopt, "", 0);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_EQ((*all)[0].id, d);  // newest first
+  EXPECT_EQ((*all)[3].id, a);
+
+  auto landed = cat_->ListBatches(S::kLanded, "", 0);
+  ASSERT_EQ(landed->size(), 2u);
+  EXPECT_EQ((*cat_->ListBatches(S::kLanded, "orders", 0))[0].id, a);
+  EXPECT_EQ(cat_->ListBatches(S::kQueued, "", 0)->at(0).id, b);
+  EXPECT_EQ(cat_->ListBatches(std::nullopt, "orders", 2)->size(), 2u);
+  EXPECT_EQ(cat_->ListBatches(std::nullopt, "orders", 2)->at(0).id, c);
+  EXPECT_EQ(cat_->ListBatches(std::nullopt, "nobody", 0)->size(), 0u);
+
+  auto counts = cat_->CountBatchesByState();
+  ASSERT_TRUE(counts.ok());
+  ASSERT_EQ(counts->size(), 7u);
+  for (const auto& [state, n] : *counts) {
+    int64_t want = state == S::kLanded ? 2 : (state == S::kQueued || state == S::kFailed) ? 1 : 0;
+    EXPECT_EQ(n, want) << BatchStateName(state);
+  }
+}
+
+}  // namespace
+}  // namespace sluice
