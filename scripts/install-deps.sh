@@ -17,6 +17,9 @@ PKGS=(
 )
 
 missing=()
+# Node.js (with npm) may come from elsewhere on the machine; Debian's packages otherwise.
+command -v node >/dev/null || PKGS+=(nodejs)
+command -v npm >/dev/null || PKGS+=(npm)
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
