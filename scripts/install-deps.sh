@@ -13,7 +13,7 @@ PKGS=(
   libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libxxhash-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nodejs npm zstd gzip
+  zstd gzip bc
 )
 
 missing=()
