@@ -1,0 +1,109 @@
+// kill -9 at random moments while the server ingests a stream of files; after
+// restarts, every input row must be in the lake and in the SQLite sink exactly
+// once, every batch committed, and no uncommitted file visible in lake/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { duckdb, land, sleep, sluiceOk, sqlite, startServer, tempDir } from './lib.mjs';
+
+const FILES = Number(process.env.CRASH_FILES || 36);
+const ROWS = Number(process.env.CRASH_ROWS || 3000);
+const KILLS = Number(process.env.CRASH_KILLS || 20);
+
+// Deterministic pseudo-random numbers so that a failure can be replayed.
+let seed = Number(process.env.CRASH_SEED || Date.now() % 100000);
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+
+function makeFile(i) {
+  const lines = ['id,grp,val,day'];
+  for (let r = 0; r < ROWS; r++) {
+    const id = i * ROWS + r;
+    lines.push(`${id},g${id % 7},${id * 3},2026-11-${String(1 + (id % 5)).padStart(2, '0')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+test('kill -9 at random points loses and duplicates nothing', { timeout: 600_000 }, async () => {
+  console.log(`crash test seed ${seed}`);
+  const dir = tempDir('sluice-crash-');
+  fs.mkdirSync(path.join(dir, 'pipelines'));
+  const config = path.join(dir, 'sluice.yaml');
+  fs.writeFileSync(config, [
+    'store_root: ./store', 'catalog: ./store/catalog.db', 'pipelines_dir: ./pipelines',
+    'workers: 2', 'poll_interval: 50ms', 'lease: 1s', 'max_attempts: 50', ''].join('\n'));
+  fs.writeFileSync(path.join(dir, 'pipelines', 'events.yaml'), [
+    'pipeline: events',
+    'source: { pattern: "*.csv", format: csv }',
+    'schema:', '  id: int64 not null', '  grp: string', '  val: int64', '  day: date',
+    'on_bad_record: fail',
+    'outputs:',
+    '  - table: events', '    partition_by: [day]',
+    '  - sqlite: { path: sink.db, table: events }', ''].join('\n'));
+  const landing = path.join(dir, 'store', 'landing', 'events');
+
+  let landed = 0;
+  const landSome = (n) => {
+    for (let k = 0; k < n && landed < FILES; k++, landed++) {
+      land(landing, `part-${String(landed).padStart(3, '0')}.csv`, makeFile(landed));
+    }
+  };
+  landSome(4);
+  let kills = 0;
+  while (kills < KILLS) {
+    const server = startServer(config);
+    // Let it run from a few ms (start-up, recovery) to a few hundred (mid-batch, commits).
+    await sleep(20 + Math.floor(rand() * 400));
+    landSome(1 + Math.floor(rand() * 3));
+    await sleep(Math.floor(rand() * 150));
+    server.kill('SIGKILL');
+    const { signal } = await server.exited;
+    assert.equal(signal, 'SIGKILL', `server ended on its own: ${server.stderrText}`);
+    kills++;
+  }
+  landSome(FILES);
+  // A duplicate landing of an already-processed file must not add rows.
+  land(landing, 'again-000.csv', makeFile(0));
+  // Final run: drain everything (leases of the killed servers expire after 1 s).
+  const final = startServer(config, ['--exit-when-idle']);
+  const { code } = await final.exited;
+  assert.equal(code, 0, final.stderrText);
+
+  const batches = JSON.parse(sluiceOk(['-c', config, 'batches', '--json']).stdout);
+  assert.equal(batches.length, FILES, 'one batch per distinct file');
+  for (const b of batches) assert.equal(b.state, 'committed', JSON.stringify(b));
+  assert.equal(batches.reduce((s, b) => s + b.duplicate_landings, 0), 1);
+
+  const total = FILES * ROWS;
+  const expectedSum = (total - 1) * total / 2;
+  const lakeGlob = path.join(dir, 'store', 'lake', 'events', '**', '*.parquet');
+  const [lake] = await duckdb(
+    `SELECT count(*)::BIGINT AS n, count(DISTINCT id)::BIGINT AS d, sum(id)::BIGINT AS s,
+            sum(CASE WHEN val = id * 3 THEN 0 ELSE 1 END)::BIGINT AS wrong
+     FROM read_parquet('${lakeGlob}', hive_partitioning = false)`);
+  assert.deepEqual(lake, { n: BigInt(total), d: BigInt(total), s: BigInt(expectedSum), wrong: 0n });
+
+  // The catalog's view equals the directory's: no orphan or missing files.
+  const tables = JSON.parse(sluiceOk(['-c', config, 'tables', '--json']).stdout);
+  const events = tables.find((t) => t.name === 'events');
+  assert.equal(events.rows, total);
+  const listed = events.data_files.map((f) => f.path).sort();
+  const onDisk = fs.readdirSync(path.join(dir, 'store', 'lake', 'events'), { recursive: true })
+    .filter((f) => f.endsWith('.parquet'))
+    .map((f) => path.join(dir, 'store', 'lake', 'events', f)).sort();
+  assert.deepEqual(onDisk, listed);
+
+  const [sink] = sqlite(path.join(dir, 'sink.db'),
+    'SELECT count(*) AS n, count(DISTINCT id) AS d, sum(id) AS s FROM events');
+  assert.deepEqual(sink, { n: total, d: total, s: expectedSum });
+
+  // Nothing left in staging once everything is committed and a server has started again.
+  const again = startServer(config, ['--exit-when-idle']);
+  assert.equal((await again.exited).code, 0);
+  const staging = path.join(dir, 'store', 'staging');
+  const leftovers = fs.existsSync(staging)
+    ? fs.readdirSync(staging, { recursive: true }).filter((f) => f.endsWith('.parquet') || f.endsWith('.ndjson'))
+    : [];
+  assert.deepEqual(leftovers, []);
+  console.log(`crash test: ${kills} kills, ${FILES} files, ${total} rows, exactly once`);
+});

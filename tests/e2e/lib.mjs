@@ -1,0 +1,65 @@
+// Shared helpers for sluice's end-to-end tests: temp projects, running the
+// binary, and independent readers (DuckDB for Parquet, the sqlite3 CLI).
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+
+export const SLUICE = process.env.SLUICE_BINARY;
+if (!SLUICE || !fs.existsSync(SLUICE)) {
+  throw new Error(`SLUICE_BINARY must point at the sluice binary (got ${SLUICE})`);
+}
+
+export function tempDir(prefix) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+// Runs sluice to completion; returns {status, stdout, stderr}.
+export function sluice(args, opts = {}) {
+  const r = spawnSync(SLUICE, args, { encoding: 'utf8', maxBuffer: 1 << 28, ...opts });
+  if (r.error) throw r.error;
+  return r;
+}
+
+export function sluiceOk(args, opts = {}) {
+  const r = sluice(args, opts);
+  if (r.status !== 0) {
+    throw new Error(`sluice ${args.join(' ')} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  }
+  return r;
+}
+
+export function startServer(config, extra = []) {
+  const child = spawn(SLUICE, ['-c', config, 'server', '--log-level', 'warn', ...extra], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderrText = '';
+  child.stderr.on('data', (d) => { child.stderrText += d.toString(); });
+  child.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return child;
+}
+
+// Writes a file into a landing directory the way a producer must: a temporary
+// name first, then an atomic rename.
+export function land(dir, name, content) {
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${name}.tmp`);
+  fs.writeFileSync(tmp, content);
+  fs.renameSync(tmp, path.join(dir, name));
+}
+
+let duck;
+export async function duckdb(sql) {
+  if (!duck) duck = await (await DuckDBInstance.create(':memory:')).connect();
+  const reader = await duck.runAndReadAll(sql);
+  return reader.getRowObjectsJS();
+}
+
+export function sqlite(db, sql) {
+  const r = spawnSync('sqlite3', ['-json', db, sql], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`sqlite3 failed: ${r.stderr}`);
+  return r.stdout.trim() ? JSON.parse(r.stdout) : [];
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
