@@ -1,0 +1,394 @@
+// SqliteCatalog: CommitBatch, ReplayBatch, publications, tables, snapshots,
+// file visibility and lineage.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "catalog/sqlite_catalog.h"
+#include "catalog_test_util.h"
+
+namespace sluice {
+namespace {
+
+using ::sluice::testing::CatalogTempDir;
+using ::sluice::testing::ManualClock;
+using S = BatchState;
+
+Schema OrdersSchema() {
+  return Schema({{"order_id", DataType::Int64(), false},
+                 {"amount", DataType::Decimal(12, 2), true},
+                 {"day", DataType::Date(), true}});
+}
+
+DataFile File(const std::string& name, int64_t rows, const std::string& partition = "") {
+  DataFile f;
+  f.key = "lake/orders/" + (partition.empty() ? "" : partition + "/") + name;
+  f.staging_key = "staging/" + name;
+  f.partition = partition;
+  f.rows = rows;
+  f.bytes = rows * 10;
+  return f;
+}
+
+std::vector<std::string> Keys(const std::vector<DataFile>& files) {
+  std::vector<std::string> out;
+  for (const auto& f : files) out.push_back(f.key);
+  return out;
+}
+
+class CatalogTablesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SqliteCatalogOptions opts;
+    opts.now_us = [this] { return clock_.Now(); };
+    auto c = OpenSqliteCatalog(dir_.File("catalog.db"), opts);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    cat_ = std::move(c).value();
+    auto v = cat_->DeployPipeline("orders", "spec v1", "orders.yaml");
+    ASSERT_TRUE(v.ok());
+    v1_ = v->id;
+  }
+
+  // A batch in committing, on attempt 1.
+  int64_t CommittingBatch() {
+    std::string n = std::to_string(next_++);
+    auto r = cat_->RegisterBatch({"orders", "landing/orders/" + n + ".csv", "", "sha" + n, 5});
+    EXPECT_TRUE(r.ok());
+    for (S to : {S::kQueued, S::kProcessing, S::kCommitting}) {
+      EXPECT_TRUE(cat_->TransitionBatch(r->batch_id, to, "").ok());
+    }
+    return r->batch_id;
+  }
+
+  CommitRequest Commit(int64_t batch, std::vector<DataFile> files) {
+    CommitRequest req;
+    req.batch_id = batch;
+    req.attempt = 1;
+    req.stats.rows_read = 10;
+    req.stats.rows_written = 8;
+    req.stats.rows_quarantined = 1;
+    req.stats.rows_skipped = 1;
+    req.stats.duplicates_removed = 2;
+    req.stats.seconds = 1.5;
+    req.tables.push_back({"orders", OrdersSchema(), {"day"}, std::move(files)});
+    return req;
+  }
+
+  ManualClock clock_;
+  CatalogTempDir dir_;
+  std::unique_ptr<Catalog> cat_;
+  int64_t v1_ = 0;
+  int next_ = 0;
+};
+
+TEST_F(CatalogTablesTest, CommitCreatesTableSnapshotFilesAndStats) {
+  int64_t b = CommittingBatch();
+  CommitRequest req = Commit(b, {File("p0.parquet", 5, "day=2024-01-01"), File("p1.parquet", 3)});
+  req.outputs.push_back({"sqlite:/tmp/x.db#orders", 8});
+  ASSERT_TRUE(cat_->CommitBatch(req).ok());
+
+  auto batch = cat_->GetBatch(b);
+  EXPECT_EQ(batch->state, S::kCommitted);
+  EXPECT_EQ(batch->stats.rows_read, 10);
+  EXPECT_EQ(batch->stats.rows_written, 8);
+  EXPECT_EQ(batch->stats.rows_quarantined, 1);
+  EXPECT_EQ(batch->stats.rows_skipped, 1);
+  EXPECT_EQ(batch->stats.duplicates_removed, 2);
+  EXPECT_DOUBLE_EQ(batch->stats.seconds, 1.5);
+  EXPECT_EQ(cat_->BatchHistory(b)->back().state, S::kCommitted);
+
+  auto t = cat_->GetTable("orders");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->schema, OrdersSchema());
+  EXPECT_EQ(t->partition_by, std::vector<std::string>{"day"});
+  EXPECT_GT(t->current_snapshot, 0);
+  EXPECT_EQ(t->num_files, 2);
+  EXPECT_EQ(t->num_rows, 8);
+  EXPECT_EQ(t->total_bytes, 80);
+
+  auto files = cat_->ListFiles("orders", 0);
+  ASSERT_TRUE(files.ok());
+  ASSERT_EQ(files->size(), 2u);
+  const DataFile& f = (*files)[0];
+  EXPECT_EQ(f.table, "orders");
+  EXPECT_EQ(f.key, "lake/orders/day=2024-01-01/p0.parquet");
+  EXPECT_EQ(f.staging_key, "staging/p0.parquet");
+  EXPECT_EQ(f.partition, "day=2024-01-01");
+  EXPECT_EQ(f.rows, 5);
+  EXPECT_EQ(f.bytes, 50);
+  EXPECT_EQ(f.batch_id, b);
+  EXPECT_EQ(f.snapshot_id, t->current_snapshot);
+
+  auto snaps = cat_->ListSnapshots("orders");
+  ASSERT_EQ(snaps->size(), 1u);
+  EXPECT_EQ((*snaps)[0].id, t->current_snapshot);
+  EXPECT_EQ((*snaps)[0].batch_id, b);
+  EXPECT_EQ((*snaps)[0].added_files, 2);
+  EXPECT_EQ((*snaps)[0].added_rows, 8);
+
+  auto lineage = cat_->BatchLineage(b);
+  ASSERT_TRUE(lineage.ok());
+  ASSERT_EQ(lineage->size(), 3u);
+  EXPECT_EQ((*lineage)[0].output, "table:orders");
+  EXPECT_EQ((*lineage)[0].file_key, f.key);
+  EXPECT_EQ((*lineage)[0].rows, 5);
+  EXPECT_EQ((*lineage)[0].pipeline_version_id, v1_);
+  EXPECT_EQ((*lineage)[2].output, "sqlite:/tmp/x.db#orders");
+  EXPECT_EQ((*lineage)[2].file_key, "");
+  EXPECT_EQ((*lineage)[2].rows, 8);
+}
+
+TEST_F(CatalogTablesTest, SnapshotsAccumulateAndOldSnapshotsStayReadable) {
+  int64_t b1 = CommittingBatch();
+  ASSERT_TRUE(cat_->CommitBatch(Commit(b1, {File("a", 1)})).ok());
+  int64_t s1 = cat_->GetTable("orders")->current_snapshot;
+  int64_t b2 = CommittingBatch();
+  ASSERT_TRUE(cat_->CommitBatch(Commit(b2, {File("b", 2), File("c", 3)})).ok());
+  int64_t s2 = cat_->GetTable("orders")->current_snapshot;
+  EXPECT_GT(s2, s1);
+
+  EXPECT_EQ(Keys(*cat_->ListFiles("orders", s1)), std::vector<std::string>{"lake/orders/a"});
+  EXPECT_EQ(Keys(*cat_->ListFiles("orders", s2)),
+            (std::vector<std::string>{"lake/orders/a", "lake/orders/b", "lake/orders/c"}));
+  EXPECT_EQ(cat_->ListFiles("orders", 0)->size(), 3u);
+  auto snaps = cat_->ListSnapshots("orders");
+  ASSERT_EQ(snaps->size(), 2u);
+  EXPECT_EQ((*snaps)[1].batch_id, b2);
+  EXPECT_EQ(cat_->GetTable("orders")->num_rows, 6);
+}
+
+TEST_F(CatalogTablesTest, SnapshotIdsIncreasePerTableAcrossTables) {
+  int64_t b1 = CommittingBatch();
+  CommitRequest req = Commit(b1, {File("a", 1)});
+  req.tables.push_back({"totals", Schema({{"n", DataType::Int64(), true}}), {}, {}});
+  req.tables.back().files.push_back({"totals", "lake/totals/t0", "staging/t0", "", 1, 8, 0, 0});
+  ASSERT_TRUE(cat_->CommitBatch(req).ok());
+  int64_t b2 = CommittingBatch();
+  ASSERT_TRUE(cat_->CommitBatch(Commit(b2, {File("b", 1)})).ok());
+  auto tables = cat_->ListTables();
+  ASSERT_TRUE(tables.ok());
+  ASSERT_EQ(tables->size(), 2u);
+  EXPECT_EQ((*tables)[0].name, "orders");
+  EXPECT_EQ((*tables)[1].name, "totals");
+  EXPECT_EQ((*tables)[1].num_files, 1);
+  auto snaps = *cat_->ListSnapshots("orders");
+  EXPECT_LT(snaps[0].id, snaps[1].id);
+  EXPECT_NE(snaps[0].id, (*tables)[1].current_snapshot);
+  // A snapshot of another table is not a snapshot of this one.
+  EXPECT_EQ(cat_->ListFiles("orders", (*tables)[1].current_snapshot).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(CatalogTablesTest, EmptyCommitStillCreatesTheTable) {
+  int64_t b = CommittingBatch();
+  ASSERT_TRUE(cat_->CommitBatch(Commit(b, {})).ok());
+  auto t = cat_->GetTable("orders");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->num_files, 0);
+  EXPECT_EQ(t->num_rows, 0);
+}
+
+TEST_F(CatalogTablesTest, SchemaMismatchIsRefusedAndChangesNothing) {
+  int64_t b1 = CommittingBatch();
+  ASSERT_TRUE(cat_->CommitBatch(Commit(b1, {File("a", 1)})).ok());
+  struct Case {
+    const char* name;
+    Schema schema;
+    std::vector<std::string> partition_by;
+    const char* want;  // fragment of the message
+  };
+  const Case cases[] = {
+      {"type",
+       Schema({{"order_id", DataType::String(), false},
+               {"amount", DataType::Decimal(12, 2), true},
+               {"day", DataType::Date(), true}}),
+       {"day"},
+       "'order_id' is int64 in the table but string in the batch"},
+      {"missing",
+       Schema({{"order_id", DataType::Int64(), false}, {"day", DataType::Date(), true}}),
+       {"day"},
+       "'amount' is missing"},
+      {"added",
+       Schema({{"order_id", DataType::Int64(), false},
+               {"amount", DataType::Decimal(12, 2), true},
+               {"day", DataType::Date(), true},
+               {"extra", DataType::Bool(), true}}),
+       {"day"},
+       "adds column 'extra'"},
+      {"nullability",
+       Schema({{"order_id", DataType::Int64(), true},
+               {"amount", DataType::Decimal(12, 2), true},
+               {"day", DataType::Date(), true}}),
+       {"day"},
+       "'order_id' is not null in the table but nullable"},
+      {"partitioning", OrdersSchema(), {}, "partitioned by [day]"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    int64_t b = CommittingBatch();
+    CommitRequest req = Commit(b, {File(std::string("x-") + c.name, 1)});
+    req.tables[0].schema = c.schema;
+    req.tables[0].partition_by = c.partition_by;
+    Status st = cat_->CommitBatch(req);
+    EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+    EXPECT_NE(st.message().find("table 'orders'"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find(c.want), std::string::npos) << st.message();
+    EXPECT_EQ(cat_->GetBatch(b)->state, S::kCommitting);
+    EXPECT_EQ(cat_->ListFiles("orders", 0)->size(), 1u);
+    EXPECT_EQ(cat_->PendingPublications()->size(), 1u);
+    EXPECT_TRUE(cat_->BatchLineage(b)->empty());
+  }
+}
+
+TEST_F(CatalogTablesTest, SecondCommitIsAlreadyExistsAndChangesNothing) {
+  int64_t b = CommittingBatch();
+  ASSERT_TRUE(cat_->CommitBatch(Commit(b, {File("a", 1)})).ok());
+  size_t events = cat_->BatchHistory(b)->size();
+  Status st = cat_->CommitBatch(Commit(b, {File("other", 7)}));
+  EXPECT_EQ(st.code(), StatusCode::kAlreadyExists) << st.ToString();
+  EXPECT_EQ(Keys(*cat_->ListFiles("orders", 0)), std::vector<std::string>{"lake/orders/a"});
+  EXPECT_EQ(cat_->ListSnapshots("orders")->size(), 1u);
+  EXPECT_EQ(cat_->BatchHistory(b)->size(), events);
+  EXPECT_EQ(cat_->PendingPublications()->size(), 1u);
+}
+
+TEST_F(CatalogTablesTest, StaleAttemptIsAbortedAndWrongStateRefused) {
+  int64_t b = CommittingBatch();                                        // attempt 1
+  ASSERT_TRUE(cat_->TransitionBatch(b, S::kProcessing, "retry").ok());  // attempt 2
+  CommitRequest zombie = Commit(b, {File("zombie", 1)});
+  zombie.attempt = 1;
+  EXPECT_EQ(cat_->CommitBatch(zombie).code(), StatusCode::kAborted);
+  CommitRequest early = Commit(b, {File("early", 1)});
+  early.attempt = 2;
+  // Attempt 2 is still processing, not committing.
+  EXPECT_EQ(cat_->CommitBatch(early).code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(cat_->TransitionBatch(b, S::kCommitting, "").ok());
+  EXPECT_EQ(cat_->CommitBatch(zombie).code(), StatusCode::kAborted);
+  ASSERT_TRUE(cat_->CommitBatch(early).ok());
+  EXPECT_EQ(Keys(*cat_->ListFiles("orders", 0)), std::vector<std::string>{"lake/orders/early"});
+  EXPECT_EQ(cat_->CommitBatch(Commit(999, {})).code(), StatusCode::kNotFound);
+}
+
+TEST_F(CatalogTablesTest, InvalidFinalStateIsRejected) {
+  int64_t b = CommittingBatch();
+  CommitRequest req = Commit(b, {});
+  req.final_state = S::kFailed;
+  EXPECT_EQ(cat_->CommitBatch(req).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(CatalogTablesTest, QuarantineCommitRecordsReasonAndPublications) {
+  int64_t b = CommittingBatch();
+  CommitRequest req;
+  req.batch_id = b;
+  req.attempt = 1;
+  req.final_state = S::kQuarantined;
+  req.reason = "bad ratio 0.4 > 0.01";
+  req.stats.rows_read = 10;
+  req.stats.rows_quarantined = 4;
+  req.extra_publications.push_back({"staging/q/bad.ndjson", "quarantine/orders/bad.ndjson"});
+  ASSERT_TRUE(cat_->CommitBatch(req).ok());
+  auto batch = cat_->GetBatch(b);
+  EXPECT_EQ(batch->state, S::kQuarantined);
+  EXPECT_EQ(batch->reason, "bad ratio 0.4 > 0.01");
+  EXPECT_EQ(batch->stats.rows_quarantined, 4);
+  EXPECT_EQ(cat_->BatchHistory(b)->back().reason, "bad ratio 0.4 > 0.01");
+  auto pubs = cat_->PendingPublications();
+  ASSERT_EQ(pubs->size(), 1u);
+  EXPECT_EQ((*pubs)[0].staging_key, "staging/q/bad.ndjson");
+  EXPECT_EQ((*pubs)[0].final_key, "quarantine/orders/bad.ndjson");
+  EXPECT_EQ(cat_->ListTables()->size(), 0u);
+}
+
+TEST_F(CatalogTablesTest, PublicationsAreARedoLog) {
+  int64_t b = CommittingBatch();
+  CommitRequest req = Commit(b, {File("a", 1), File("b", 1)});
+  req.tables[0].files[1].staging_key = "";  // written in place: nothing to publish
+  req.extra_publications.push_back({"staging/q", "quarantine/q"});
+  ASSERT_TRUE(cat_->CommitBatch(req).ok());
+  auto pubs = cat_->PendingPublications();
+  ASSERT_TRUE(pubs.ok());
+  std::set<std::pair<std::string, std::string>> got;
+  for (const auto& p : *pubs) got.insert({p.staging_key, p.final_key});
+  EXPECT_EQ(got, (std::set<std::pair<std::string, std::string>>{{"staging/a", "lake/orders/a"},
+                                                                {"staging/q", "quarantine/q"}}));
+  ASSERT_TRUE(cat_->MarkPublished("staging/a").ok());
+  ASSERT_TRUE(cat_->MarkPublished("staging/a").ok());  // idempotent
+  EXPECT_EQ(cat_->MarkPublished("staging/unknown").code(), StatusCode::kNotFound);
+  pubs = cat_->PendingPublications();
+  ASSERT_EQ(pubs->size(), 1u);
+  EXPECT_EQ((*pubs)[0].staging_key, "staging/q");
+}
+
+TEST_F(CatalogTablesTest, ReplayOfCommittedBatchRemovesItsFilesInANewSnapshot) {
+  int64_t keep = CommittingBatch();
+  ASSERT_TRUE(cat_->CommitBatch(Commit(keep, {File("keep", 2)})).ok());
+  int64_t b = CommittingBatch();
+  ASSERT_TRUE(cat_->CommitBatch(Commit(b, {File("b1", 3), File("b2", 4)})).ok());
+  int64_t before = cat_->GetTable("orders")->current_snapshot;
+
+  auto v2 = cat_->DeployPipeline("orders", "spec v2", "orders.yaml");
+  ASSERT_TRUE(v2.ok());
+  ASSERT_TRUE(cat_->ReplayBatch(b, v2->id).ok());
+
+  auto batch = cat_->GetBatch(b);
+  EXPECT_EQ(batch->state, S::kQueued);
+  EXPECT_EQ(batch->attempts, 0);
+  EXPECT_EQ(batch->pipeline_version_id, v2->id);
+  EXPECT_EQ(batch->stats.rows_written, 0);
+  EXPECT_NE(cat_->BatchHistory(b)->back().reason.find("replay from committed"), std::string::npos);
+  EXPECT_TRUE(cat_->BatchLineage(b)->empty());
+
+  auto t = cat_->GetTable("orders");
+  EXPECT_GT(t->current_snapshot, before);
+  EXPECT_EQ(t->num_files, 1);
+  EXPECT_EQ(t->num_rows, 2);
+  EXPECT_EQ(Keys(*cat_->ListFiles("orders", 0)), std::vector<std::string>{"lake/orders/keep"});
+  // Time travel: the snapshot before the replay still shows the files.
+  EXPECT_EQ(cat_->ListFiles("orders", before)->size(), 3u);
+  EXPECT_EQ(cat_->ListSnapshots("orders")->size(), 3u);
+
+  // The replayed batch runs again and commits new files.
+  for (S to : {S::kProcessing, S::kCommitting}) ASSERT_TRUE(cat_->TransitionBatch(b, to, "").ok());
+  ASSERT_TRUE(cat_->CommitBatch(Commit(b, {File("b1-retry", 7)})).ok());
+  EXPECT_EQ(Keys(*cat_->ListFiles("orders", 0)),
+            (std::vector<std::string>{"lake/orders/keep", "lake/orders/b1-retry"}));
+  EXPECT_EQ(cat_->BatchLineage(b)->size(), 1u);
+  EXPECT_EQ(cat_->BatchLineage(b)->at(0).pipeline_version_id, v2->id);
+}
+
+TEST_F(CatalogTablesTest, ReplayOfFailedAndQuarantinedBatches) {
+  int64_t failed = CommittingBatch();
+  ASSERT_TRUE(cat_->TransitionBatch(failed, S::kFailed, "boom").ok());
+  ASSERT_TRUE(cat_->ReplayBatch(failed, 0).ok());
+  EXPECT_EQ(cat_->GetBatch(failed)->state, S::kQueued);
+  EXPECT_EQ(cat_->GetBatch(failed)->reason, "");
+  EXPECT_EQ(cat_->GetBatch(failed)->pipeline_version_id, v1_);
+
+  int64_t q = CommittingBatch();
+  ASSERT_TRUE(cat_->TransitionBatch(q, S::kQuarantined, "bad").ok());
+  ASSERT_TRUE(cat_->ReplayBatch(q, 0).ok());
+  EXPECT_EQ(cat_->GetBatch(q)->state, S::kQueued);
+}
+
+TEST_F(CatalogTablesTest, ReplayPreconditions) {
+  int64_t b = CommittingBatch();
+  Status st = cat_->ReplayBatch(b, 0);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+  EXPECT_EQ(cat_->ReplayBatch(999, 0).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(cat_->TransitionBatch(b, S::kFailed, "x").ok());
+  auto other = cat_->DeployPipeline("other", "spec", "other.yaml");
+  EXPECT_EQ(cat_->ReplayBatch(b, other->id).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(cat_->ReplayBatch(b, 12345).code(), StatusCode::kNotFound);
+  EXPECT_EQ(cat_->GetBatch(b)->state, S::kFailed);
+}
+
+TEST_F(CatalogTablesTest, UnknownTablesAreNotFound) {
+  EXPECT_EQ(cat_->GetTable("nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(cat_->ListFiles("nope", 0).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(cat_->ListSnapshots("nope").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(cat_->ListTables()->empty());
+}
+
+}  // namespace
+}  // namespace sluice
