@@ -82,6 +82,12 @@ class Reader {
   sqlite3* db_ = nullptr;
 };
 
+#define ASSERT_OK(expr)                   \
+  do {                                    \
+    ::sluice::Status _st = (expr);        \
+    ASSERT_TRUE(_st.ok()) << _st.ToString(); \
+  } while (0)
+
 Schema OrdersSchema() {
   return Schema({{"id", DataType::Int64(), false}, {"cur", DataType::String()}});
 }
@@ -122,9 +128,9 @@ class SqliteSinkTest : public ::testing::Test {
 TEST_F(SqliteSinkTest, StagesThenLoads) {
   auto sink = NewSqliteSink(Options());
   EXPECT_EQ(sink->Describe(), "sqlite:out.db#orders");
-  ASSERT_TRUE(sink->Open(Context(OrdersSchema())).ok());
-  ASSERT_TRUE(sink->Write(Orders({1, 2}, {"EUR", std::nullopt})).ok());
-  ASSERT_TRUE(sink->Write(Orders({3}, {"USD"})).ok());
+  ASSERT_OK(sink->Open(Context(OrdersSchema())));
+  ASSERT_OK(sink->Write(Orders({1, 2}, {"EUR", std::nullopt})));
+  ASSERT_OK(sink->Write(Orders({3}, {"USD"})));
   EXPECT_TRUE(sink->HealthCheck().ok());
   {
     Reader r(DbPath());
@@ -138,7 +144,7 @@ TEST_F(SqliteSinkTest, StagesThenLoads) {
   ASSERT_TRUE(out->lineage.has_value());
   EXPECT_EQ(out->lineage->output, "sqlite:" + DbPath() + "#orders");
   EXPECT_EQ(out->lineage->rows, 3);
-  ASSERT_TRUE(sink->Load().ok());
+  ASSERT_OK(sink->Load());
 
   Reader r(DbPath());
   EXPECT_THAT(r.Tables(), ElementsAre("_sluice_ledger", "orders"));
@@ -156,18 +162,18 @@ TEST_F(SqliteSinkTest, SecondAttemptAfterLoadIsANoOp) {
   // the batch and must not add the rows again.
   {
     auto sink = NewSqliteSink(Options());
-    ASSERT_TRUE(sink->Open(Context(OrdersSchema(), 7, 1)).ok());
-    ASSERT_TRUE(sink->Write(Orders({1, 2}, {"a", "b"})).ok());
+    ASSERT_OK(sink->Open(Context(OrdersSchema(), 7, 1)));
+    ASSERT_OK(sink->Write(Orders({1, 2}, {"a", "b"})));
     ASSERT_TRUE(sink->Finish().ok());
-    ASSERT_TRUE(sink->Load().ok());
+    ASSERT_OK(sink->Load());
   }
   auto sink = NewSqliteSink(Options());
-  ASSERT_TRUE(sink->Open(Context(OrdersSchema(), 7, 2)).ok());
-  ASSERT_TRUE(sink->Write(Orders({1, 2}, {"a", "b"})).ok());
+  ASSERT_OK(sink->Open(Context(OrdersSchema(), 7, 2)));
+  ASSERT_OK(sink->Write(Orders({1, 2}, {"a", "b"})));
   auto out = sink->Finish();
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->lineage->rows, 2);
-  ASSERT_TRUE(sink->Load().ok());
+  ASSERT_OK(sink->Load());
   Reader r(DbPath());
   EXPECT_EQ(r.Query("SELECT count(*) FROM orders")[0][0], "2");
   EXPECT_EQ(r.Query("SELECT count(*) FROM _sluice_ledger")[0][0], "1");
@@ -175,10 +181,10 @@ TEST_F(SqliteSinkTest, SecondAttemptAfterLoadIsANoOp) {
 
   // A different batch still loads.
   auto next = NewSqliteSink(Options());
-  ASSERT_TRUE(next->Open(Context(OrdersSchema(), 8, 1)).ok());
-  ASSERT_TRUE(next->Write(Orders({3}, {"c"})).ok());
+  ASSERT_OK(next->Open(Context(OrdersSchema(), 8, 1)));
+  ASSERT_OK(next->Write(Orders({3}, {"c"})));
   ASSERT_TRUE(next->Finish().ok());
-  ASSERT_TRUE(next->Load().ok());
+  ASSERT_OK(next->Load());
   EXPECT_EQ(r.Query("SELECT count(*) FROM orders")[0][0], "3");
   EXPECT_EQ(r.Query("SELECT batch_id, rows FROM _sluice_ledger ORDER BY batch_id"),
             (std::vector<std::vector<std::string>>{{"7", "2"}, {"8", "1"}}));
@@ -188,22 +194,22 @@ TEST_F(SqliteSinkTest, OpenDropsStageTablesOfDeadAttempts) {
   {
     // Attempt 1 dies after staging (no Load, no Discard).
     auto sink = NewSqliteSink(Options());
-    ASSERT_TRUE(sink->Open(Context(OrdersSchema(), 7, 1)).ok());
-    ASSERT_TRUE(sink->Write(Orders({1}, {"a"})).ok());
+    ASSERT_OK(sink->Open(Context(OrdersSchema(), 7, 1)));
+    ASSERT_OK(sink->Write(Orders({1}, {"a"})));
   }
   {
     // Other batches and other tables of the same batch are not ours to drop.
     auto other_batch = NewSqliteSink(Options());
-    ASSERT_TRUE(other_batch->Open(Context(OrdersSchema(), 70, 1)).ok());
+    ASSERT_OK(other_batch->Open(Context(OrdersSchema(), 70, 1)));
     auto other_table = NewSqliteSink(Options("x_orders"));
-    ASSERT_TRUE(other_table->Open(Context(OrdersSchema(), 7, 1)).ok());
+    ASSERT_OK(other_table->Open(Context(OrdersSchema(), 7, 1)));
   }
   Reader r(DbPath());
   EXPECT_THAT(r.Tables(),
               ElementsAre("_sluice_ledger", "_sluice_stage_b70_a1_orders",
                           "_sluice_stage_b7_a1_orders", "_sluice_stage_b7_a1_x_orders"));
   auto sink = NewSqliteSink(Options());
-  ASSERT_TRUE(sink->Open(Context(OrdersSchema(), 7, 3)).ok());
+  ASSERT_OK(sink->Open(Context(OrdersSchema(), 7, 3)));
   EXPECT_THAT(r.Tables(),
               ElementsAre("_sluice_ledger", "_sluice_stage_b70_a1_orders",
                           "_sluice_stage_b7_a1_x_orders", "_sluice_stage_b7_a3_orders"));
@@ -212,14 +218,14 @@ TEST_F(SqliteSinkTest, OpenDropsStageTablesOfDeadAttempts) {
 TEST_F(SqliteSinkTest, DiscardDropsStageOnly) {
   {
     auto sink = NewSqliteSink(Options());
-    ASSERT_TRUE(sink->Open(Context(OrdersSchema(), 1, 1)).ok());
-    ASSERT_TRUE(sink->Write(Orders({1}, {"a"})).ok());
+    ASSERT_OK(sink->Open(Context(OrdersSchema(), 1, 1)));
+    ASSERT_OK(sink->Write(Orders({1}, {"a"})));
     ASSERT_TRUE(sink->Finish().ok());
-    ASSERT_TRUE(sink->Load().ok());
+    ASSERT_OK(sink->Load());
   }
   auto sink = NewSqliteSink(Options());
-  ASSERT_TRUE(sink->Open(Context(OrdersSchema(), 2, 1)).ok());
-  ASSERT_TRUE(sink->Write(Orders({2, 3}, {"b", "c"})).ok());
+  ASSERT_OK(sink->Open(Context(OrdersSchema(), 2, 1)));
+  ASSERT_OK(sink->Write(Orders({2, 3}, {"b", "c"})));
   ASSERT_TRUE(sink->Finish().ok());
   sink->Discard();
   Reader r(DbPath());
@@ -255,7 +261,7 @@ TEST_F(SqliteSinkTest, SchemaMismatchIsFailedPrecondition) {
     Status st = sink->Open(Context(OrdersSchema()));
     if (c.ok) {
       EXPECT_TRUE(st.ok()) << c.ddl << ": " << st.ToString();
-      ASSERT_TRUE(sink->Write(Orders({1}, {"a"})).ok());
+      ASSERT_OK(sink->Write(Orders({1}, {"a"})));
       ASSERT_TRUE(sink->Finish().ok());
       EXPECT_TRUE(sink->Load().ok());
     } else {
@@ -290,10 +296,10 @@ TEST_F(SqliteSinkTest, AllTypesRoundTrip) {
                                                        DaysFromCivil(1900, 1, 1), std::nullopt}),
                FixedColumn<int64_t>(DataType::Timestamp(), {ts1, ts2, std::nullopt})});
   auto sink = NewSqliteSink(Options("everything"));
-  ASSERT_TRUE(sink->Open(Context(schema)).ok());
-  ASSERT_TRUE(sink->Write(b).ok());
+  ASSERT_OK(sink->Open(Context(schema)));
+  ASSERT_OK(sink->Write(b));
   ASSERT_TRUE(sink->Finish().ok());
-  ASSERT_TRUE(sink->Load().ok());
+  ASSERT_OK(sink->Load());
 
   Reader r(DbPath());
   EXPECT_EQ(r.Query("SELECT name, type FROM pragma_table_info('everything')"),
@@ -326,19 +332,19 @@ TEST_F(SqliteSinkTest, ManySmallTransactions) {
   SqliteSinkOptions o = Options();
   o.rows_per_transaction = 3;
   auto sink = NewSqliteSink(o);
-  ASSERT_TRUE(sink->Open(Context(OrdersSchema())).ok());
+  ASSERT_OK(sink->Open(Context(OrdersSchema())));
   std::vector<std::optional<int64_t>> ids;
   std::vector<std::optional<std::string>> curs;
   for (int i = 0; i < 10; ++i) {
     ids.emplace_back(i);
     curs.emplace_back("c" + std::to_string(i));
   }
-  ASSERT_TRUE(sink->Write(Orders(ids, curs)).ok());
-  ASSERT_TRUE(sink->Write(Orders({10}, {"c10"})).ok());
+  ASSERT_OK(sink->Write(Orders(ids, curs)));
+  ASSERT_OK(sink->Write(Orders({10}, {"c10"})));
   auto out = sink->Finish();
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->lineage->rows, 11);
-  ASSERT_TRUE(sink->Load().ok());
+  ASSERT_OK(sink->Load());
   Reader r(DbPath());
   EXPECT_EQ(r.Query("SELECT count(*), sum(id) FROM orders")[0],
             (std::vector<std::string>{"11", "55"}));
@@ -350,12 +356,12 @@ TEST_F(SqliteSinkTest, AbsolutePathIsUsedAsIs) {
   auto sink = NewSqliteSink(o);
   SinkContext ctx = Context(OrdersSchema());
   ctx.project_dir = "/nonexistent";
-  ASSERT_TRUE(sink->Open(ctx).ok());
-  ASSERT_TRUE(sink->Write(Orders({1}, {"a"})).ok());
+  ASSERT_OK(sink->Open(ctx));
+  ASSERT_OK(sink->Write(Orders({1}, {"a"})));
   auto out = sink->Finish();
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->lineage->output, "sqlite:" + dir_.path() + "/abs.db#orders");
-  ASSERT_TRUE(sink->Load().ok());
+  ASSERT_OK(sink->Load());
   Reader r(dir_.path() + "/abs.db");
   EXPECT_EQ(r.Query("SELECT count(*) FROM orders")[0][0], "1");
 }

@@ -29,7 +29,10 @@ class CleanupStagingTest : public ::testing::Test {
 
   std::vector<std::string> Keys() {
     std::vector<std::string> keys;
-    for (const ObjectInfo& o : *store_->List("")) keys.push_back(o.key);
+    auto listed = store_->List("");
+    EXPECT_TRUE(listed.ok()) << listed.status().ToString();
+    if (!listed.ok()) return keys;
+    for (const ObjectInfo& o : *listed) keys.push_back(o.key);
     return keys;
   }
 
