@@ -1,0 +1,259 @@
+#include "queue/sqlite_task_queue.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "catalog/migrations.h"
+#include "catalog/sqlite_db.h"
+
+namespace sluice {
+namespace {
+
+using std::chrono::milliseconds;
+
+class QueueTempDir {
+ public:
+  QueueTempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "sluice_queue_XXXXXX").string();
+    char* made = mkdtemp(tmpl.data());
+    path_ = made != nullptr ? made : "";
+  }
+  ~QueueTempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+class SqliteTaskQueueTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    q_ = Open();
+    ASSERT_NE(q_, nullptr);
+  }
+
+  // A queue on the shared file whose clock is now_ (moved by the test).
+  std::unique_ptr<TaskQueue> Open() {
+    SqliteTaskQueueOptions opts;
+    opts.now_us = [this] { return now_.load(); };
+    auto q = OpenSqliteTaskQueue(dir_.File("catalog.db"), opts);
+    EXPECT_TRUE(q.ok()) << q.status().ToString();
+    return q.ok() ? std::move(q).value() : nullptr;
+  }
+
+  std::optional<Task> LeaseOne(TaskQueue& q, const std::string& worker, milliseconds lease) {
+    auto t = q.Lease(worker, lease);
+    EXPECT_TRUE(t.ok()) << t.status().ToString();
+    return t.ok() ? *t : std::nullopt;
+  }
+
+  void AdvanceMs(int64_t ms) { now_ += ms * 1000; }
+
+  QueueTempDir dir_;
+  std::atomic<int64_t> now_{1'700'000'000'000'000};
+  std::unique_ptr<TaskQueue> q_;
+};
+
+TEST_F(SqliteTaskQueueTest, CreatesTheTableWhenOpenedBeforeTheCatalog) {
+  auto db = SqliteDb::Open(dir_.File("catalog.db"));
+  ASSERT_TRUE(db.ok());
+  EXPECT_TRUE(*(*db)->TableExists("tasks"));
+  EXPECT_TRUE(*(*db)->TableExists("batches"));  // the full catalog schema
+  // And the catalog opens the same file afterwards without re-migrating.
+  auto cat = OpenSqliteCatalog(dir_.File("catalog.db"));
+  ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+  EXPECT_EQ(AppliedMigrationVersions(**db)->size(), CatalogMigrations().size());
+}
+
+TEST_F(SqliteTaskQueueTest, EnqueueLeaseAck) {
+  ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 7).ok());
+  EXPECT_EQ(*q_->Depth(), 1);
+  auto t = LeaseOne(*q_, "w1", milliseconds(1000));
+  ASSERT_TRUE(t.has_value());
+  EXPECT_GT(t->id, 0);
+  EXPECT_EQ(t->kind, TaskKind::kProcess);
+  EXPECT_EQ(t->batch_id, 7);
+  EXPECT_EQ(t->attempt, 1);
+  EXPECT_EQ(t->lease_expires_us, now_.load() + 1'000'000);
+  EXPECT_FALSE(LeaseOne(*q_, "w2", milliseconds(1000)).has_value());  // leased
+  EXPECT_EQ(*q_->Depth(), 1);
+  ASSERT_TRUE(q_->Ack(*t).ok());
+  EXPECT_EQ(*q_->Depth(), 0);
+  EXPECT_FALSE(LeaseOne(*q_, "w1", milliseconds(1000)).has_value());
+}
+
+TEST_F(SqliteTaskQueueTest, EnqueueIsIdempotentWhileLive) {
+  ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 1).ok());
+  ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 1).ok());
+  EXPECT_EQ(*q_->Depth(), 1);
+  auto t = LeaseOne(*q_, "w", milliseconds(1000));
+  ASSERT_TRUE(t.has_value());
+  ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 1).ok());  // still leased: no-op
+  EXPECT_EQ(*q_->Depth(), 1);
+  ASSERT_TRUE(q_->Ack(*t).ok());
+  ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 1).ok());  // done: a new task
+  EXPECT_EQ(*q_->Depth(), 1);
+  auto again = LeaseOne(*q_, "w", milliseconds(1000));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_NE(again->id, t->id);
+  EXPECT_EQ(again->attempt, 1);
+}
+
+TEST_F(SqliteTaskQueueTest, LeasesOldestFirst) {
+  for (int64_t b : {30, 10, 20}) ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, b).ok());
+  std::vector<int64_t> order;
+  while (auto t = LeaseOne(*q_, "w", milliseconds(1000))) order.push_back(t->batch_id);
+  EXPECT_EQ(order, (std::vector<int64_t>{30, 10, 20}));
+}
+
+TEST_F(SqliteTaskQueueTest, ExpiredLeaseIsRedeliveredAndOldHolderAborted) {
+  ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 5).ok());
+  auto first = LeaseOne(*q_, "w1", milliseconds(100));
+  ASSERT_TRUE(first.has_value());
+  AdvanceMs(100);  // exactly at expiry: still w1's
+  EXPECT_FALSE(LeaseOne(*q_, "w2", milliseconds(100)).has_value());
+  AdvanceMs(1);
+  auto second = LeaseOne(*q_, "w2", milliseconds(100));
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->id, first->id);
+  EXPECT_EQ(second->attempt, 2);
+  EXPECT_EQ(q_->Renew(*first, milliseconds(100)).code(), StatusCode::kAborted);
+  EXPECT_EQ(q_->Ack(*first).code(), StatusCode::kAborted);
+  EXPECT_EQ(q_->Nack(*first, milliseconds(0)).code(), StatusCode::kAborted);
+  EXPECT_EQ(*q_->Depth(), 1);
+  ASSERT_TRUE(q_->Ack(*second).ok());
+  EXPECT_EQ(*q_->Depth(), 0);
+}
+
+TEST_F(SqliteTaskQueueTest, RenewKeepsTheLease) {
+  ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 5).ok());
+  auto t = LeaseOne(*q_, "w1", milliseconds(100));
+  ASSERT_TRUE(t.has_value());
+  AdvanceMs(90);
+  ASSERT_TRUE(q_->Renew(*t, milliseconds(100)).ok());
+  AdvanceMs(90);  // past the first lease, inside the renewed one
+  EXPECT_FALSE(LeaseOne(*q_, "w2", milliseconds(100)).has_value());
+  ASSERT_TRUE(q_->Ack(*t).ok());
+}
+
+TEST_F(SqliteTaskQueueTest, NackRedeliversAfterDelay) {
+  ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 5).ok());
+  auto t = LeaseOne(*q_, "w1", milliseconds(1000));
+  ASSERT_TRUE(t.has_value());
+  ASSERT_TRUE(q_->Nack(*t, milliseconds(500)).ok());
+  EXPECT_EQ(*q_->Depth(), 1);
+  AdvanceMs(499);
+  EXPECT_FALSE(LeaseOne(*q_, "w1", milliseconds(1000)).has_value());
+  AdvanceMs(1);
+  auto again = LeaseOne(*q_, "w2", milliseconds(1000));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->attempt, 2);
+  // The nacked lease is no longer ours.
+  EXPECT_EQ(q_->Ack(*t).code(), StatusCode::kAborted);
+  ASSERT_TRUE(q_->Ack(*again).ok());
+}
+
+TEST_F(SqliteTaskQueueTest, TwoQueuesOnOneFileShareTasks) {
+  auto other = Open();
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 1).ok());
+  auto t = LeaseOne(*other, "w", milliseconds(1000));
+  ASSERT_TRUE(t.has_value());
+  EXPECT_FALSE(LeaseOne(*q_, "w", milliseconds(1000)).has_value());
+  ASSERT_TRUE(q_->Ack(*t).ok());  // any connection may ack a live lease
+  EXPECT_EQ(*other->Depth(), 0);
+}
+
+// Real clock, real threads, two connections: every task is delivered exactly
+// once while leases are live, and all of them get done.
+TEST(SqliteTaskQueueConcurrencyTest, ConcurrentLeasesNeverShareALiveTask) {
+  QueueTempDir dir;
+  const std::string path = dir.File("catalog.db");
+  std::vector<std::unique_ptr<TaskQueue>> queues;
+  for (int i = 0; i < 2; ++i) {
+    auto q = OpenSqliteTaskQueue(path);
+    ASSERT_TRUE(q.ok()) << q.status().ToString();
+    queues.push_back(std::move(q).value());
+  }
+  constexpr int kTasks = 120;
+  for (int i = 0; i < kTasks; ++i) ASSERT_TRUE(queues[0]->Enqueue(TaskKind::kProcess, i).ok());
+
+  std::mutex mu;
+  std::map<int64_t, int> deliveries;
+  std::set<int64_t> in_flight;
+  std::atomic<int> errors{0}, overlaps{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 6; ++w) {
+    threads.emplace_back([&, w] {
+      TaskQueue& q = *queues[w % 2];
+      std::string name = "worker-" + std::to_string(w);
+      while (true) {
+        auto t = q.Lease(name, milliseconds(30'000));
+        if (!t.ok()) {
+          ++errors;
+          return;
+        }
+        if (!t->has_value()) return;
+        int64_t b = (*t)->batch_id;
+        {
+          std::lock_guard lock(mu);
+          if (!in_flight.insert(b).second) ++overlaps;
+          ++deliveries[b];
+        }
+        std::this_thread::yield();
+        {
+          std::lock_guard lock(mu);
+          in_flight.erase(b);
+        }
+        if (!q.Ack(**t).ok()) ++errors;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(overlaps.load(), 0);
+  ASSERT_EQ(deliveries.size(), static_cast<size_t>(kTasks));
+  for (const auto& [b, n] : deliveries) EXPECT_EQ(n, 1) << "batch " << b;
+  EXPECT_EQ(*queues[0]->Depth(), 0);
+}
+
+// Real clock: a worker that stops renewing loses the task to another after a
+// short lease.
+TEST(SqliteTaskQueueConcurrencyTest, ShortLeaseExpiresOnTheRealClock) {
+  QueueTempDir dir;
+  auto q = OpenSqliteTaskQueue(dir.File("catalog.db"));
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE((*q)->Enqueue(TaskKind::kProcess, 1).ok());
+  auto first = (*q)->Lease("stuck", milliseconds(50));
+  ASSERT_TRUE(first.ok() && first->has_value());
+  auto none = (*q)->Lease("other", milliseconds(50));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  std::this_thread::sleep_for(milliseconds(80));
+  auto second = (*q)->Lease("other", milliseconds(5000));
+  ASSERT_TRUE(second.ok() && second->has_value());
+  EXPECT_EQ((*second)->attempt, 2);
+  EXPECT_EQ((*q)->Ack(**first).code(), StatusCode::kAborted);
+  EXPECT_TRUE((*q)->Ack(**second).ok());
+}
+
+TEST(TaskKindTest, NamesRoundTrip) {
+  EXPECT_EQ(TaskKindName(TaskKind::kProcess), "process");
+  EXPECT_EQ(*ParseTaskKind("process"), TaskKind::kProcess);
+  EXPECT_FALSE(ParseTaskKind("load").ok());
+}
+
+}  // namespace
+}  // namespace sluice
