@@ -174,6 +174,9 @@ class SqliteSink final : public Sink {
                                     "target = ?"));
       seen.Bind(1, batch_id_).Bind(2, options_.table);
       ASSIGN_OR_RETURN(bool loaded, seen.Step());
+      // A statement left mid-result keeps the schema locked: DROP TABLE would
+      // fail with SQLITE_LOCKED.
+      seen.Reset();
       if (!loaded) {
         // Created here rather than at Open so that nothing is visible before
         // the first load; re-checked because another batch may have created it

@@ -82,9 +82,9 @@ class Reader {
   sqlite3* db_ = nullptr;
 };
 
-#define ASSERT_OK(expr)                   \
-  do {                                    \
-    ::sluice::Status _st = (expr);        \
+#define ASSERT_OK(expr)                      \
+  do {                                       \
+    ::sluice::Status _st = (expr);           \
     ASSERT_TRUE(_st.ok()) << _st.ToString(); \
   } while (0)
 
