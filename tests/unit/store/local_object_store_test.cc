@@ -1,0 +1,225 @@
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include "store/object_store.h"
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+
+class LocalObjectStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "sluice_store_XXXXXX").string();
+    char* made = mkdtemp(tmpl.data());
+    ASSERT_NE(made, nullptr);
+    root_ = made;
+    store_ = NewLocalObjectStore(root_ + "/");
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  void Put(const std::string& key, const std::string& content) {
+    auto out = store_->OpenWrite(key);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    ASSERT_TRUE((*out)->Write(content).ok());
+    ASSERT_TRUE((*out)->Close().ok());
+  }
+
+  std::string Get(const std::string& key) {
+    auto in = store_->OpenRead(key);
+    EXPECT_TRUE(in.ok()) << in.status().ToString();
+    if (!in.ok()) return "";
+    auto s = ReadAll(**in);
+    EXPECT_TRUE(s.ok());
+    return s.ok() ? *s : "";
+  }
+
+  std::vector<std::string> ListKeys(const std::string& prefix) {
+    auto l = store_->List(prefix);
+    EXPECT_TRUE(l.ok()) << l.status().ToString();
+    std::vector<std::string> out;
+    if (l.ok()) {
+      for (const auto& o : *l) out.push_back(o.key);
+    }
+    return out;
+  }
+
+  // Creates a raw file under the root, bypassing the store.
+  void RawFile(const std::string& rel) {
+    fs::create_directories(fs::path(root_ + "/" + rel).parent_path());
+    std::ofstream(root_ + "/" + rel) << "x";
+  }
+
+  bool Exists(const std::string& rel) { return fs::exists(root_ + "/" + rel); }
+
+  std::string root_;
+  std::unique_ptr<ObjectStore> store_;
+};
+
+TEST_F(LocalObjectStoreTest, WriteReadStat) {
+  Put("landing/orders/a.csv", "id\n1\n");
+  EXPECT_EQ(Get("landing/orders/a.csv"), "id\n1\n");
+  auto st = store_->Stat("landing/orders/a.csv");
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->key, "landing/orders/a.csv");
+  EXPECT_EQ(st->size, 5);
+  EXPECT_GT(st->mtime_us, 1'600'000'000'000'000);
+  EXPECT_EQ(store_->LocalPath("landing/orders/a.csv"), root_ + "/landing/orders/a.csv");
+  EXPECT_EQ(store_->Describe(), root_);
+}
+
+TEST_F(LocalObjectStoreTest, MissingObjectsAreNotFound) {
+  EXPECT_EQ(store_->Stat("nope/x").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->OpenRead("nope/x").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Rename("nope/x", "nope/y").code(), StatusCode::kNotFound);
+  Put("dir/sub/file", "x");
+  EXPECT_EQ(store_->Stat("dir/sub").status().code(), StatusCode::kNotFound);  // a directory
+  EXPECT_TRUE(store_->Delete("nope/x").ok());
+  EXPECT_TRUE(store_->DeletePrefix("nope/").ok());
+}
+
+TEST_F(LocalObjectStoreTest, WriteIsInvisibleUntilClose) {
+  auto out = store_->OpenWrite("staging/p.parquet");
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE((*out)->Write("partial").ok());
+  EXPECT_TRUE(ListKeys("").empty());
+  EXPECT_EQ(store_->Stat("staging/p.parquet").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE((*out)->Close().ok());
+  EXPECT_EQ(ListKeys(""), std::vector<std::string>{"staging/p.parquet"});
+
+  auto aborted = store_->OpenWrite("staging/q.parquet");
+  ASSERT_TRUE(aborted.ok());
+  ASSERT_TRUE((*aborted)->Write("junk").ok());
+  (*aborted)->Abort();
+  EXPECT_EQ(ListKeys(""), std::vector<std::string>{"staging/p.parquet"});
+}
+
+TEST_F(LocalObjectStoreTest, ListIsRecursiveSortedAndSkipsHiddenAndTemporaries) {
+  for (const char* k : {"landing/orders/b.csv", "landing/orders/a.csv", "landing/orders/x/y.csv",
+                        "landing/orders2/c.csv", "lake/t/part-0.parquet", "top.txt"}) {
+    Put(k, "data");
+  }
+  RawFile("landing/orders/.hidden");
+  RawFile("landing/orders/d.csv.tmp");
+  RawFile("landing/orders/e.csv.tmp-12345");
+  RawFile("landing/.git/config");
+  fs::create_directories(root_ + "/landing/orders/empty_dir");
+
+  EXPECT_EQ(ListKeys(""),
+            (std::vector<std::string>{"lake/t/part-0.parquet", "landing/orders/a.csv",
+                                      "landing/orders/b.csv", "landing/orders/x/y.csv",
+                                      "landing/orders2/c.csv", "top.txt"}));
+  EXPECT_EQ(ListKeys("landing/orders/"),
+            (std::vector<std::string>{"landing/orders/a.csv", "landing/orders/b.csv",
+                                      "landing/orders/x/y.csv"}));
+  // A prefix need not end at a directory boundary.
+  EXPECT_EQ(ListKeys("landing/orders"),
+            (std::vector<std::string>{"landing/orders/a.csv", "landing/orders/b.csv",
+                                      "landing/orders/x/y.csv", "landing/orders2/c.csv"}));
+  EXPECT_EQ(ListKeys("landing/orders/a"), std::vector<std::string>{"landing/orders/a.csv"});
+  EXPECT_TRUE(ListKeys("missing/").empty());
+  auto sizes = store_->List("lake/");
+  ASSERT_EQ(sizes->size(), 1u);
+  EXPECT_EQ((*sizes)[0].size, 4);
+}
+
+TEST_F(LocalObjectStoreTest, RejectsUnsafeKeys) {
+  const char* bad[] = {"../etc/passwd", "a/../../b", "/abs/path", "a/./b", "a//b", "a/", "", ".."};
+  for (const char* k : bad) {
+    SCOPED_TRACE(k);
+    EXPECT_EQ(store_->Stat(k).status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(store_->OpenRead(k).status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(store_->OpenWrite(k).status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(store_->Delete(k).code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(store_->Rename(k, "ok/key").code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(store_->Rename("ok/key", k).code(), StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(store_->List("../").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->List("/x").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->DeletePrefix("a/../").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->DeletePrefix("").code(), StatusCode::kInvalidArgument);
+  // Dots inside names are fine.
+  Put("a/..b/c..d", "ok");
+  EXPECT_EQ(Get("a/..b/c..d"), "ok");
+}
+
+TEST_F(LocalObjectStoreTest, RenameMovesCreatesParentsAndOverwrites) {
+  Put("staging/b1/part-0.parquet", "new");
+  Put("lake/t/day=1/part-0.parquet", "old");
+  ASSERT_TRUE(store_->Rename("staging/b1/part-0.parquet", "lake/t/day=1/part-0.parquet").ok());
+  EXPECT_EQ(Get("lake/t/day=1/part-0.parquet"), "new");
+  EXPECT_EQ(store_->Stat("staging/b1/part-0.parquet").status().code(), StatusCode::kNotFound);
+  Put("staging/b2/x", "x");
+  ASSERT_TRUE(store_->Rename("staging/b2/x", "quarantine/orders/deep/er/x").ok());
+  EXPECT_EQ(Get("quarantine/orders/deep/er/x"), "x");
+  // The emptied staging directories are pruned; the top level stays.
+  EXPECT_FALSE(Exists("staging/b1"));
+  EXPECT_FALSE(Exists("staging/b2"));
+  EXPECT_TRUE(Exists("staging"));
+}
+
+TEST_F(LocalObjectStoreTest, DeletePrunesEmptyParentsUpToTopLevel) {
+  Put("lake/t/day=1/a", "1");
+  Put("lake/t/day=1/b", "2");
+  Put("lake/t/day=2/c", "3");
+  ASSERT_TRUE(store_->Delete("lake/t/day=1/a").ok());
+  EXPECT_TRUE(Exists("lake/t/day=1"));  // still holds b
+  ASSERT_TRUE(store_->Delete("lake/t/day=1/b").ok());
+  EXPECT_FALSE(Exists("lake/t/day=1"));
+  EXPECT_TRUE(Exists("lake/t/day=2/c"));
+  ASSERT_TRUE(store_->Delete("lake/t/day=2/c").ok());
+  EXPECT_FALSE(Exists("lake/t"));
+  EXPECT_TRUE(Exists("lake"));
+  EXPECT_TRUE(store_->Delete("lake/t/day=2/c").ok());  // already gone
+  Put("dir/sub/f", "x");
+  EXPECT_EQ(store_->Delete("dir/sub").code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(LocalObjectStoreTest, DeletePrefixRemovesOnlyMatchingObjects) {
+  Put("staging/b1/a", "1");
+  Put("staging/b1/sub/b", "2");
+  Put("staging/b10/c", "3");
+  Put("staging/b2/d", "4");
+  ASSERT_TRUE(store_->DeletePrefix("staging/b1/").ok());
+  EXPECT_EQ(ListKeys("staging/"), (std::vector<std::string>{"staging/b10/c", "staging/b2/d"}));
+  EXPECT_FALSE(Exists("staging/b1"));
+  ASSERT_TRUE(store_->DeletePrefix("staging/b").ok());
+  EXPECT_TRUE(ListKeys("").empty());
+  EXPECT_TRUE(Exists("staging"));
+}
+
+TEST_F(LocalObjectStoreTest, ConcurrentWritersAndDeletersInOneDirectory) {
+  // Writers keep creating files in a directory that deleters keep emptying;
+  // pruning must never make a write fail.
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 4; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < 150; ++i) {
+        std::string key = "staging/shared/dir/w" + std::to_string(w) + "-" + std::to_string(i);
+        auto out = store_->OpenWrite(key);
+        if (!out.ok() || !(*out)->Write("x").ok() || !(*out)->Close().ok()) {
+          ++failures;
+          continue;
+        }
+        if (!store_->Delete(key).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_TRUE(ListKeys("staging/").empty());
+}
+
+}  // namespace
+}  // namespace sluice
