@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <filesystem>
@@ -166,6 +167,35 @@ TEST_F(LocalObjectStoreTest, RenameMovesCreatesParentsAndOverwrites) {
   EXPECT_FALSE(Exists("staging/b1"));
   EXPECT_FALSE(Exists("staging/b2"));
   EXPECT_TRUE(Exists("staging"));
+}
+
+TEST_F(LocalObjectStoreTest, RenameAcrossFileSystemsCopies) {
+  // A top-level directory that is a symlink into tmpfs puts the target on
+  // another device, so rename(2) fails with EXDEV and the store must copy.
+  std::error_code ec;
+  if (!fs::is_directory("/dev/shm")) {
+    GTEST_SKIP() << "no /dev/shm";
+  }
+  std::string tmpl = "/dev/shm/sluice_xdev_XXXXXX";
+  char* made = mkdtemp(tmpl.data());
+  if (made == nullptr) GTEST_SKIP() << "cannot create a directory in /dev/shm";
+  std::string other = made;
+  struct stat a {
+  }, b{};
+  ::stat(root_.c_str(), &a);
+  ::stat(other.c_str(), &b);
+  if (a.st_dev == b.st_dev) {
+    fs::remove_all(other, ec);
+    GTEST_SKIP() << "/dev/shm is on the same device as " << root_;
+  }
+  fs::create_directory_symlink(other, root_ + "/xdev");
+  Put("staging/b1/part-0", "payload");
+  Status st = store_->Rename("staging/b1/part-0", "xdev/t/part-0");
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Get("xdev/t/part-0"), "payload");
+  EXPECT_EQ(store_->Stat("staging/b1/part-0").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(fs::exists(other + "/t/part-0"));
+  fs::remove_all(other, ec);
 }
 
 TEST_F(LocalObjectStoreTest, DeletePrunesEmptyParentsUpToTopLevel) {
