@@ -24,7 +24,7 @@ bool TransitionAllowed(BatchState from, BatchState to) {
   using S = BatchState;
   switch (to) {
     case S::kQueued:
-      return from == S::kLanded || from == S::kFailed || from == S::kProcessing;
+      return from == S::kLanded || from == S::kFailed;
     case S::kProcessing:
       // processing -> processing and committing -> processing are retries
       // after a crashed attempt.
