@@ -23,7 +23,7 @@ struct Task {
   int64_t id = 0;
   TaskKind kind = TaskKind::kProcess;
   int64_t batch_id = 0;
-  int attempt = 0;              // 1 for the first delivery
+  int attempt = 0;  // 1 for the first delivery
   int64_t lease_expires_us = 0;
 };
 
