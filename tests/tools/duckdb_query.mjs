@@ -62,10 +62,14 @@ async function main() {
   return 0;
 }
 
+// Set the exit code and let node end by itself: process.exit() right after a
+// large write to a pipe would cut the output short.
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    process.exitCode = code;
+  },
   (err) => {
     process.stderr.write(`duckdb_query: ${err && err.message ? err.message : err}\n`);
-    process.exit(1);
+    process.exitCode = 1;
   },
 );
