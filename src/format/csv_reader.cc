@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 namespace sluice {
 
@@ -52,6 +53,10 @@ Status CsvReader::SkipBom() {
 }
 
 void CsvReader::EndField(size_t end_abs) {
+  if (spans_.size() >= kMaxFields) {
+    if (error_.empty()) error_ = "more than " + std::to_string(kMaxFields) + " fields";
+    return;
+  }
   Span s;
   if (state_ == State::kUnquoted || state_ == State::kFieldStart) {
     s = {static_cast<uint32_t>(field_begin_ - rec_start_),

@@ -37,6 +37,9 @@ class CsvReader {
   // A record larger than this (usually an unbalanced quote swallowing the
   // file) is a file-level error rather than unbounded memory growth.
   static constexpr size_t kMaxRecordBytes = 256u << 20;
+  // Fields beyond this many in one record are not kept (the record is marked
+  // malformed), so a pathological line cannot cost gigabytes of field spans.
+  static constexpr size_t kMaxFields = 1u << 20;
 
   // `in` must outlive the reader.
   CsvReader(InputStream* in, char delimiter, char quote, size_t block_size = kDefaultBlockSize,

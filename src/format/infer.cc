@@ -1,0 +1,401 @@
+// Schema inference: sample the first records and pick, per column, the
+// narrowest type that holds every sampled value.
+//
+// Each column keeps one flag per candidate type; a value clears the flags of
+// the types it does not fit, and once every flag is clear the column is a
+// string and its values are no longer examined. Candidates, narrowest first:
+//   bool (true/false/yes/no/t/f; not 0/1, which read as numbers)
+//   int32 < int64 < decimal(p,s) (a '.' and at most 18 significant digits)
+//   < float64 (exponents, nan/inf, or too many digits)
+//   date < timestamp
+// NULL and empty values do not vote; a column with no votes is a string.
+#include <simdjson.h>
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/value_text.h"
+#include "format/csv_reader.h"
+#include "format/format.h"
+#include "format/line_reader.h"
+
+namespace sluice {
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// More distinct columns than this is not a table; fail instead of using
+// memory in proportion to a pathological line.
+constexpr size_t kMaxColumns = 100000;
+
+std::string_view TrimBlanks(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
+  return s.substr(b, e - b);
+}
+
+bool IsBoolWord(std::string_view s) {
+  if (s.empty() || s.size() > 5) return false;
+  char lower[5];
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    lower[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  }
+  std::string_view l(lower, s.size());
+  return l == "true" || l == "false" || l == "yes" || l == "no" || l == "t" || l == "f";
+}
+
+// The shape of a plain decimal literal: [sign] digits [. digits], no exponent.
+struct NumberShape {
+  bool plain = false;  // matches the shape above
+  bool has_point = false;
+  int int_digits = 0;  // significant (leading zeros dropped)
+  int frac_digits = 0;
+};
+
+NumberShape ShapeOf(std::string_view s) {
+  NumberShape n;
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+  size_t int_begin = i;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  size_t int_end = i;
+  if (i < s.size() && s[i] == '.') {
+    n.has_point = true;
+    ++i;
+    size_t fb = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    n.frac_digits = static_cast<int>(std::min<size_t>(i - fb, 1000));
+  }
+  if (i != s.size() || (int_end == int_begin && n.frac_digits == 0)) return n;
+  size_t first = int_begin;
+  while (first < int_end && s[first] == '0') ++first;
+  n.int_digits = static_cast<int>(std::min<size_t>(int_end - first, 1000));
+  n.plain = true;
+  return n;
+}
+
+class TypeVote {
+ public:
+  // A textual value (CSV field, JSON number token).
+  void AddText(std::string_view v) {
+    any_ = true;
+    if (!Open()) return;
+    if (bool_ && !IsBoolWord(v)) bool_ = false;
+    if (int32_ || int64_ || decimal_ || float_) VoteNumber(v);
+    if (date_) {
+      int32_t d;
+      date_ = ParseDate(v, &d);
+    }
+    if (ts_) {
+      int64_t t;
+      ts_ = ParseTimestamp(v, &t);
+    }
+  }
+  // A JSON string: temporal text is recognised, anything else stays a string.
+  void AddJsonString(std::string_view v) {
+    any_ = true;
+    bool_ = int32_ = int64_ = decimal_ = float_ = false;
+    if (date_) {
+      int32_t d;
+      date_ = ParseDate(v, &d);
+    }
+    if (ts_) {
+      int64_t t;
+      ts_ = ParseTimestamp(v, &t);
+    }
+  }
+  void AddJsonBool() {
+    any_ = true;
+    int32_ = int64_ = decimal_ = float_ = date_ = ts_ = false;
+  }
+  void AddOther() {
+    any_ = true;
+    bool_ = int32_ = int64_ = decimal_ = float_ = date_ = ts_ = false;
+  }
+
+  DataType Result() const {
+    if (!any_) return DataType::String();
+    if (bool_) return DataType::Bool();
+    if (int32_) return DataType::Int32();
+    if (int64_) return DataType::Int64();
+    if (decimal_) return DataType::Decimal(std::max(1, max_int_ + max_scale_), max_scale_);
+    if (float_) return DataType::Float64();
+    if (date_) return DataType::Date();
+    if (ts_) return DataType::Timestamp();
+    return DataType::String();
+  }
+
+ private:
+  bool Open() const { return bool_ || int32_ || int64_ || decimal_ || float_ || date_ || ts_; }
+
+  void VoteNumber(std::string_view v) {
+    NumberShape n = ShapeOf(v);
+    if (n.plain && !n.has_point) {
+      if (int32_) {
+        int32_t x;
+        int32_ = ParseInt32(v, &x);
+      }
+      if (int64_) {
+        int64_t x;
+        int64_ = ParseInt64(v, &x);
+      }
+    } else {
+      int32_ = int64_ = false;
+    }
+    if (decimal_) {
+      if (n.plain) {
+        max_int_ = std::max(max_int_, n.int_digits);
+        max_scale_ = std::max(max_scale_, n.frac_digits);
+        decimal_ = max_int_ + max_scale_ <= kMaxDecimalPrecision;
+      } else {
+        decimal_ = false;
+      }
+    }
+    if (float_) {
+      double d;
+      float_ = ParseFloat64(v, &d);
+    }
+  }
+
+  bool any_ = false;
+  bool bool_ = true, int32_ = true, int64_ = true, decimal_ = true, float_ = true;
+  bool date_ = true, ts_ = true;
+  int max_int_ = 0, max_scale_ = 0;
+};
+
+// Turns raw header names into unique, non-empty, valid UTF-8 names.
+class NameAllocator {
+ public:
+  std::string Take(std::string_view raw, size_t index) {
+    std::string base(TrimBlanks(raw));
+    if (base.empty() || !simdjson::validate_utf8(base.data(), base.size())) {
+      base = "column_" + std::to_string(index + 1);
+    }
+    std::string name = base;
+    if (used_.count(name) > 0) {
+      int& k = next_suffix_[base];
+      if (k < 2) k = 2;
+      do {
+        name = base + "_" + std::to_string(k++);
+      } while (used_.count(name) > 0);
+    }
+    used_.insert(name);
+    return name;
+  }
+
+ private:
+  std::unordered_set<std::string> used_;
+  std::unordered_map<std::string, int> next_suffix_;
+};
+
+Status TooManyColumns(const std::string& file) {
+  return Status::InvalidArgument("cannot infer a schema for '" + file + "': more than " +
+                                 std::to_string(kMaxColumns) + " columns");
+}
+
+Result<Schema> InferCsv(InputStream& in, const InferOptions& options) {
+  const CsvOptions& csv = options.csv;
+  if (csv.delimiter == '\n' || csv.delimiter == '\r' || csv.delimiter == '\0' ||
+      csv.quote == csv.delimiter || csv.quote == '\n' || csv.quote == '\r') {
+    return Status::InvalidArgument("invalid csv delimiter/quote for '" + in.name() + "'");
+  }
+  CsvReader reader(&in, csv.delimiter, csv.quote);
+  std::vector<std::string> names;
+  NameAllocator alloc;
+  if (csv.header) {
+    ASSIGN_OR_RETURN(bool has, reader.Next());
+    if (!has)
+      return Status::InvalidArgument("cannot infer a schema from empty file '" + in.name() + "'");
+    if (reader.num_fields() > kMaxColumns) return TooManyColumns(in.name());
+    names.reserve(reader.num_fields());
+    for (size_t i = 0; i < reader.num_fields(); ++i)
+      names.push_back(alloc.Take(reader.field(i), i));
+  }
+  bool empty_is_null = false;
+  std::vector<std::string_view> other_nulls;
+  for (const std::string& n : csv.null_values) {
+    if (n.empty()) {
+      empty_is_null = true;
+    } else {
+      other_nulls.push_back(n);
+    }
+  }
+  std::vector<TypeVote> votes(names.size());
+  int64_t sampled = 0;
+  while (sampled < options.sample_rows) {
+    ASSIGN_OR_RETURN(bool more, reader.Next());
+    if (!more) break;
+    ++sampled;
+    if (!reader.error().empty()) continue;  // malformed records do not vote
+    size_t n = reader.num_fields();
+    if (!csv.header && n > votes.size()) {
+      if (n > kMaxColumns) return TooManyColumns(in.name());
+      votes.resize(n);
+    }
+    n = std::min(n, votes.size());
+    for (size_t c = 0; c < n; ++c) {
+      std::string_view v = reader.field(c);
+      if (!reader.quoted(c)) {
+        if (v.empty() && empty_is_null) continue;
+        bool is_null = false;
+        for (std::string_view nv : other_nulls) is_null = is_null || v == nv;
+        if (is_null) continue;
+      }
+      std::string_view t = TrimBlanks(v);
+      if (t.empty()) continue;
+      votes[c].AddText(t);
+    }
+  }
+  if (!csv.header) {
+    if (votes.empty()) {
+      return Status::InvalidArgument("cannot infer a schema from empty file '" + in.name() + "'");
+    }
+    for (size_t i = 0; i < votes.size(); ++i) names.push_back(alloc.Take("", i));
+  }
+  Schema schema;
+  for (size_t i = 0; i < names.size(); ++i) schema.AddField({names[i], votes[i].Result(), true});
+  return schema;
+}
+
+Result<Schema> InferNdjson(InputStream& in, const InferOptions& options) {
+  LineReader lines(&in, simdjson::SIMDJSON_PADDING);
+  od::parser parser;
+  std::vector<std::string> names;
+  std::unordered_map<std::string, size_t> index;
+  std::vector<TypeVote> votes;
+
+  // One line's votes, applied only once the whole line has parsed.
+  enum class Kind { kText, kString, kBool, kNull, kOther };
+  struct Pending {
+    std::string key;
+    Kind kind;
+    std::string text;
+  };
+  std::vector<Pending> pending;
+
+  int64_t sampled = 0;
+  while (sampled < options.sample_rows) {
+    ASSIGN_OR_RETURN(bool more, lines.Next());
+    if (!more) break;
+    std::string_view line = lines.line();
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    ++sampled;
+    simdjson::padded_string_view input(line.data(), line.size(), lines.readable_from_line());
+    od::document doc;
+    od::object obj;
+    if (parser.iterate(input).get(doc) || doc.get_object().get(obj)) continue;
+    pending.clear();
+    bool ok = true;
+    for (auto f : obj) {
+      od::field field;
+      std::string_view key;
+      if (std::move(f).get(field) || field.unescaped_key().get(key)) {
+        ok = false;
+        break;
+      }
+      od::value v = field.value();
+      od::json_type t;
+      if (v.type().get(t)) {
+        ok = false;
+        break;
+      }
+      Pending p{std::string(key), Kind::kOther, {}};
+      switch (t) {
+        case od::json_type::null: {
+          bool is_null = false;
+          ok = !v.is_null().get(is_null) && is_null;
+          p.kind = Kind::kNull;
+          break;
+        }
+        case od::json_type::boolean: {
+          bool b;
+          ok = !v.get_bool().get(b);
+          p.kind = Kind::kBool;
+          break;
+        }
+        case od::json_type::number: {
+          double d;
+          p.text = std::string(TrimBlanks(v.raw_json_token()));
+          while (!p.text.empty() && (p.text.back() == '\n' || p.text.back() == '\r')) {
+            p.text.pop_back();
+          }
+          ok = !v.get_double().get(d);
+          p.kind = Kind::kText;
+          break;
+        }
+        case od::json_type::string: {
+          std::string_view s;
+          ok = !v.get_string().get(s);
+          p.text = std::string(s);
+          p.kind = Kind::kString;
+          break;
+        }
+        case od::json_type::object:
+        case od::json_type::array: {
+          std::string_view raw;
+          ok = !simdjson::to_json_string(v).get(raw);
+          p.kind = Kind::kOther;
+          break;
+        }
+      }
+      if (!ok) break;
+      pending.push_back(std::move(p));
+    }
+    const char* rest = nullptr;
+    if (!ok || doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) continue;
+    for (Pending& p : pending) {
+      auto [it, inserted] = index.emplace(p.key, names.size());
+      if (inserted) {
+        if (names.size() >= kMaxColumns) return TooManyColumns(in.name());
+        names.push_back(p.key);
+        votes.emplace_back();
+      }
+      TypeVote& vote = votes[it->second];
+      switch (p.kind) {
+        case Kind::kText:
+          vote.AddText(p.text);
+          break;
+        case Kind::kString:
+          vote.AddJsonString(p.text);
+          break;
+        case Kind::kBool:
+          vote.AddJsonBool();
+          break;
+        case Kind::kNull:
+          break;
+        case Kind::kOther:
+          vote.AddOther();
+          break;
+      }
+    }
+  }
+  if (names.empty()) {
+    return Status::InvalidArgument("cannot infer a schema from '" + in.name() +
+                                   "': no JSON objects in the sample");
+  }
+  Schema schema;
+  for (size_t i = 0; i < names.size(); ++i) schema.AddField({names[i], votes[i].Result(), true});
+  return schema;
+}
+
+}  // namespace
+
+Result<Schema> InferSchema(FileFormat format, InputStream& in, const InferOptions& options) {
+  switch (format) {
+    case FileFormat::kCsv:
+      return InferCsv(in, options);
+    case FileFormat::kNdjson:
+      return InferNdjson(in, options);
+    case FileFormat::kParquet:
+      return Status::InvalidArgument(
+          "schema inference for parquet input is not supported yet "
+          "(file '" +
+          in.name() + "')");
+  }
+  return Status::Internal("unknown file format");
+}
+
+}  // namespace sluice
