@@ -206,6 +206,9 @@ Result<bool> CsvReader::Next() {
         case State::kQuoteInQuoted:
           field_end_ = end_ - 1;
           break;
+        case State::kFieldStart:  // input ends right after a delimiter
+          field_begin_ = end_;
+          break;
         default:
           break;
       }
