@@ -283,12 +283,13 @@ TEST_F(LakeSinkTest, RetryProducesSameFinalKeys) {
     }
   }
   EXPECT_EQ(keys[0], keys[1]);
+  // Partition a (3 rows) fills part 0, rolls into part 1; then b gets part 2.
   EXPECT_THAT(keys[0], ElementsAre("lake/orders/cur=a/part-b7-00000.parquet",
-                                   "lake/orders/cur=b/part-b7-00001.parquet",
-                                   "lake/orders/cur=a/part-b7-00002.parquet"));
+                                   "lake/orders/cur=a/part-b7-00001.parquet",
+                                   "lake/orders/cur=b/part-b7-00002.parquet"));
   EXPECT_THAT(staging[0], ElementsAre("staging/7/a1/orders/cur=a/part-00000.parquet",
-                                      "staging/7/a1/orders/cur=b/part-00001.parquet",
-                                      "staging/7/a1/orders/cur=a/part-00002.parquet"));
+                                      "staging/7/a1/orders/cur=a/part-00001.parquet",
+                                      "staging/7/a1/orders/cur=b/part-00002.parquet"));
   EXPECT_EQ(staging[1][0], "staging/7/a2/orders/cur=a/part-00000.parquet");
 }
 
