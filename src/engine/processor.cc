@@ -95,7 +95,7 @@ Status Attempt::HandleBad(std::vector<BadRecord>& bad, AttemptResult& res) {
       break;
     case BadRecordPolicy::kQuarantine: {
       if (!quarantine_) {
-        std::string staged = StagingPrefix(batch_.id, attempt_) + "quarantine/bad_records.ndjson";
+        std::string staged = StagingPrefix(batch_.id, attempt_) + "bad_records.ndjson";
         ASSIGN_OR_RETURN(quarantine_, env_.store->OpenWrite(staged));
         quarantine_pub_ =
             Publication{staged, "quarantine/" + spec_.name + "/" + std::to_string(batch_.id) +
