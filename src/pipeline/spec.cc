@@ -1,0 +1,515 @@
+// Pipeline spec parsing. The YAML shape is documented in spec.h; details:
+//
+//   schema       a mapping in column order; each value is "TYPE" or
+//                "TYPE not null" (TYPE as DataType::Parse spells it).
+//   source.csv   delimiter: one character, or "\t" / "tab"; quote: one
+//                character; header: true|false; null_values: a list of strings.
+//   transform    a list of one-key mappings, `- KIND: ARGS`. ARGS become the
+//                step's JSON args (plain YAML numbers/booleans become JSON
+//                numbers/booleans, quoted scalars stay strings).
+//   outputs      a list; each item is `- KIND: VALUE` and
+//                  - when VALUE is a mapping, it is the output's args
+//                    (`- sqlite: { path: out.db, table: orders }`);
+//                  - otherwise the args are the whole item, so
+//                    `- table: orders` + `partition_by: [day]` on the next
+//                    line gives {"table": "orders", "partition_by": ["day"]}.
+//
+// Every error reads "FILE:LINE: KEY: message".
+#include "pipeline/spec.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "pipeline/yaml_util.h"
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::vector<std::string> kTopKeys = {"pipeline",      "source",    "schema", "on_bad_record",
+                                           "max_bad_ratio", "transform", "outputs"};
+const std::vector<std::string> kSourceKeys = {"pattern", "format", "csv"};
+const std::vector<std::string> kCsvKeys = {"delimiter", "quote", "header", "null_values"};
+constexpr size_t kMaxNameLength = 64;
+
+std::string Where(const std::string& file, int line) { return file + ":" + std::to_string(line); }
+
+bool ValidPipelineName(const std::string& name) {
+  if (name.empty() || name.size() > kMaxNameLength) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+Result<char> CsvChar(const YAML::Node& node, const std::string& file, int line,
+                     const std::string& key, bool allow_tab_names) {
+  ASSIGN_OR_RETURN(std::string s, YamlString(node, file, line, key));
+  // "\t" in double quotes is already a tab; in plain or single-quoted YAML it
+  // arrives as backslash + t.
+  if (allow_tab_names && (s == "\\t" || s == "tab")) return '\t';
+  if (s.size() != 1) {
+    return YamlError(file, line, key,
+                     "must be a single character" +
+                         std::string(allow_tab_names ? " (or \"\\t\" / tab)" : "") + ", got '" + s +
+                         "'");
+  }
+  if (s[0] == '\n' || s[0] == '\r') return YamlError(file, line, key, "cannot be a line break");
+  return s[0];
+}
+
+Status ParseCsv(const YAML::Node& node, const std::string& file, CsvOptions* csv) {
+  ASSIGN_OR_RETURN(std::vector<YamlEntry> entries, YamlMapEntries(node, file, "source.csv"));
+  RETURN_IF_ERROR(YamlCheckKeys(entries, kCsvKeys, file, "source.csv"));
+  for (const auto& e : entries) {
+    std::string key = "source.csv." + e.key;
+    if (e.key == "delimiter") {
+      ASSIGN_OR_RETURN(csv->delimiter, CsvChar(e.value, file, e.line, key, true));
+    } else if (e.key == "quote") {
+      ASSIGN_OR_RETURN(csv->quote, CsvChar(e.value, file, e.line, key, false));
+    } else if (e.key == "header") {
+      ASSIGN_OR_RETURN(csv->header, YamlBool(e.value, file, e.line, key));
+    } else if (e.key == "null_values") {
+      ASSIGN_OR_RETURN(csv->null_values, YamlStringList(e.value, file, e.line, key));
+    }
+  }
+  if (csv->delimiter == csv->quote) {
+    return YamlError(file, YamlLine(node), "source.csv", "delimiter and quote must differ");
+  }
+  return Status::OK();
+}
+
+Status ParseSource(const YamlEntry& entry, const std::string& file, SourceSpec* source) {
+  ASSIGN_OR_RETURN(std::vector<YamlEntry> entries, YamlMapEntries(entry.value, file, "source"));
+  RETURN_IF_ERROR(YamlCheckKeys(entries, kSourceKeys, file, "source"));
+  const YamlEntry* csv = nullptr;
+  for (const auto& e : entries) {
+    std::string key = "source." + e.key;
+    if (e.key == "pattern") {
+      ASSIGN_OR_RETURN(source->pattern, YamlString(e.value, file, e.line, key));
+      if (source->pattern.empty()) return YamlError(file, e.line, key, "must not be empty");
+      if (source->pattern.find('/') != std::string::npos) {
+        return YamlError(
+            file, e.line, key,
+            "matches file names only and cannot contain '/', got '" + source->pattern + "'");
+      }
+    } else if (e.key == "format") {
+      ASSIGN_OR_RETURN(std::string name, YamlString(e.value, file, e.line, key));
+      auto f = ParseFileFormat(name);
+      if (!f.ok()) return YamlError(file, e.line, key, f.status().message());
+      if (*f == FileFormat::kParquet) {
+        return YamlError(file, e.line, key,
+                         "parquet input is not supported yet (use csv or ndjson)");
+      }
+      source->format = *f;
+      source->format_from_name = false;
+    } else if (e.key == "csv") {
+      csv = &e;
+    }
+  }
+  if (csv != nullptr) {
+    if (!source->format_from_name && source->format != FileFormat::kCsv) {
+      return YamlError(file, csv->line, "source.csv",
+                       "only applies to csv input, but format is " +
+                           std::string(FileFormatName(source->format)));
+    }
+    RETURN_IF_ERROR(ParseCsv(csv->value, file, &source->csv));
+  }
+  return Status::OK();
+}
+
+Status ParseSchemaBlock(const YamlEntry& entry, const std::string& file, Schema* schema) {
+  ASSIGN_OR_RETURN(std::vector<YamlEntry> entries, YamlMapEntries(entry.value, file, "schema"));
+  if (entries.empty()) {
+    return YamlError(file, entry.line, "schema", "must list at least one column (name: type)");
+  }
+  for (const auto& e : entries) {
+    std::string key = "schema." + e.key;
+    if (e.key.empty()) return YamlError(file, e.line, "schema", "column name must not be empty");
+    if (!e.value.IsScalar()) {
+      return YamlError(file, e.line, key, "expected a type such as int64 or \"string not null\"");
+    }
+    std::string text = e.value.Scalar();
+    std::string lower;
+    for (char c : text)
+      lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    while (!lower.empty() && std::isspace(static_cast<unsigned char>(lower.back()))) {
+      lower.pop_back();
+    }
+    Field f;
+    f.name = e.key;
+    constexpr std::string_view kNotNull = "not null";
+    std::string type_text = text.substr(0, lower.size());
+    if (lower.size() > kNotNull.size() &&
+        lower.compare(lower.size() - kNotNull.size(), kNotNull.size(), kNotNull) == 0) {
+      size_t cut = lower.size() - kNotNull.size();
+      if (std::isspace(static_cast<unsigned char>(lower[cut - 1]))) {
+        f.nullable = false;
+        type_text = text.substr(0, cut);
+      }
+    }
+    auto type = DataType::Parse(type_text);
+    if (!type.ok()) return YamlError(file, e.line, key, type.status().message());
+    f.type = *type;
+    schema->AddField(std::move(f));
+  }
+  return Status::OK();
+}
+
+Status ParseTransform(const YamlEntry& entry, const std::string& file,
+                      std::vector<StepSpec>* steps) {
+  if (entry.value.IsNull()) return Status::OK();
+  if (!entry.value.IsSequence()) {
+    return YamlError(file, entry.line, "transform",
+                     "expected a list of steps such as `- dedupe: { key: [id] }`");
+  }
+  for (size_t i = 0; i < entry.value.size(); ++i) {
+    const YAML::Node& item = entry.value[i];
+    std::string key = "transform[" + std::to_string(i) + "]";
+    int line = YamlLine(item);
+    if (!item.IsMap() || item.size() != 1) {
+      std::string kinds;
+      for (const auto& k : OperatorKinds()) kinds += (kinds.empty() ? "" : ", ") + k;
+      return YamlError(file, line, key,
+                       "each step is a mapping with one key, the step kind (known: " + kinds + ")");
+    }
+    ASSIGN_OR_RETURN(std::vector<YamlEntry> entries, YamlMapEntries(item, file, key));
+    StepSpec step;
+    step.kind = entries[0].key;
+    step.args = YamlToJson(entries[0].value);
+    step.where = Where(file, entries[0].line);
+    steps->push_back(std::move(step));
+  }
+  return Status::OK();
+}
+
+struct ParsedOutput {
+  SinkSpec spec;
+  int partition_line = 0;  // line of partition_by, 0 if absent
+};
+
+Status ParseOutputs(const YamlEntry& entry, const std::string& file,
+                    std::vector<ParsedOutput>* outputs) {
+  if (!entry.value.IsSequence() || entry.value.size() == 0) {
+    return YamlError(file, entry.line, "outputs",
+                     "expected a non-empty list of outputs such as `- table: NAME`");
+  }
+  for (size_t i = 0; i < entry.value.size(); ++i) {
+    const YAML::Node& item = entry.value[i];
+    std::string key = "outputs[" + std::to_string(i) + "]";
+    if (!item.IsMap() || item.size() == 0) {
+      return YamlError(file, YamlLine(item), key,
+                       "expected a mapping such as `- table: NAME` or `- sqlite: {path: P, "
+                       "table: T}`");
+    }
+    ASSIGN_OR_RETURN(std::vector<YamlEntry> entries, YamlMapEntries(item, file, key));
+    ParsedOutput out;
+    const YamlEntry& head = entries[0];
+    out.spec.kind = head.key;
+    out.spec.where = Where(file, head.line);
+    if (head.value.IsMap()) {
+      if (entries.size() > 1) {
+        return YamlError(file, entries[1].line, key + "." + entries[1].key,
+                         "options go either inside `" + head.key +
+                             ": {...}` or next to a plain value, not both");
+      }
+      out.spec.args = YamlToJson(head.value);
+      ASSIGN_OR_RETURN(std::vector<YamlEntry> inner,
+                       YamlMapEntries(head.value, file, key + "." + head.key));
+      for (const auto& e : inner) {
+        if (e.key == "partition_by") out.partition_line = e.line;
+      }
+    } else if (head.value.IsSequence()) {
+      return YamlError(file, head.line, key + "." + head.key,
+                       "expected a name or a mapping of options, not a list");
+    } else {
+      out.spec.args = nlohmann::json::object();
+      for (const auto& e : entries) {
+        out.spec.args[e.key] = YamlToJson(e.value);
+        if (e.key == "partition_by") out.partition_line = e.line;
+      }
+    }
+    outputs->push_back(std::move(out));
+  }
+  return Status::OK();
+}
+
+Result<OperatorChain> MakeChain(const std::vector<StepSpec>& steps) {
+  std::vector<std::unique_ptr<Operator>> ops;
+  ops.reserve(steps.size());
+  for (const auto& s : steps) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Operator> op, MakeOperator(s));
+    ops.push_back(std::move(op));
+  }
+  return OperatorChain(std::move(ops));
+}
+
+std::string ColumnList(const Schema& schema) {
+  std::string s;
+  for (const auto& f : schema.fields()) s += (s.empty() ? "" : ", ") + f.name;
+  return s;
+}
+
+Status CheckOutputs(const std::vector<ParsedOutput>& outputs, const std::string& file,
+                    const Schema& output_schema) {
+  std::map<std::string, std::string> seen;  // Describe() -> where
+  for (const auto& o : outputs) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Sink> sink, MakeSink(o.spec));
+    std::string id = sink->Describe();
+    auto [it, fresh] = seen.emplace(id, o.spec.where);
+    if (!fresh) {
+      return Status::InvalidArgument(o.spec.where + ": " + o.spec.kind + ": duplicate output '" +
+                                     id + "' (also at " + it->second + ")");
+    }
+    if (!o.spec.args.is_object() || !o.spec.args.contains("partition_by")) continue;
+    const nlohmann::json& p = o.spec.args["partition_by"];
+    std::vector<std::string> cols;
+    if (p.is_string()) cols.push_back(p.get<std::string>());
+    if (p.is_array()) {
+      for (const auto& c : p) {
+        if (c.is_string()) cols.push_back(c.get<std::string>());
+      }
+    }
+    for (const auto& c : cols) {
+      if (output_schema.FieldIndex(c) < 0) {
+        return YamlError(file, o.partition_line ? o.partition_line : 1, "partition_by",
+                         "unknown column '" + c +
+                             "' (columns after transform: " + ColumnList(output_schema) + ")");
+      }
+    }
+  }
+  return Status::OK();
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path + ": cannot open pipeline spec");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Status::IOError(path + ": read failed");
+  return ss.str();
+}
+
+// Line of the top-level `pipeline:` key (1 if it cannot be found).
+int PipelineKeyLine(const std::string& text) {
+  try {
+    YAML::Node root = YAML::Load(text);
+    for (auto it = root.begin(); it != root.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == "pipeline") return YamlLine(it->first);
+    }
+  } catch (const std::exception&) {
+  }
+  return 1;
+}
+
+}  // namespace
+
+std::string_view BadRecordPolicyName(BadRecordPolicy p) {
+  switch (p) {
+    case BadRecordPolicy::kFail:
+      return "fail";
+    case BadRecordPolicy::kSkip:
+      return "skip";
+    case BadRecordPolicy::kQuarantine:
+      return "quarantine";
+  }
+  return "quarantine";
+}
+
+Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& file) {
+  ASSIGN_OR_RETURN(YAML::Node root, ParseYaml(text, file));
+  if (!root.IsNull() && !root.IsMap()) {
+    return YamlError(file, YamlLine(root), "", "a pipeline spec must be a YAML mapping");
+  }
+  ASSIGN_OR_RETURN(std::vector<YamlEntry> entries, YamlMapEntries(root, file, ""));
+  RETURN_IF_ERROR(YamlCheckKeys(entries, kTopKeys, file, ""));
+
+  PipelineSpec spec;
+  spec.file = file;
+  spec.text = text;
+  std::vector<ParsedOutput> outputs;
+  bool has_name = false, has_schema = false, has_outputs = false;
+  for (const auto& e : entries) {
+    if (e.key == "pipeline") {
+      ASSIGN_OR_RETURN(spec.name, YamlString(e.value, file, e.line, "pipeline"));
+      if (!ValidPipelineName(spec.name)) {
+        return YamlError(file, e.line, "pipeline",
+                         "name must be 1-64 characters of a-z, 0-9 and _, got '" + spec.name + "'");
+      }
+      has_name = true;
+    } else if (e.key == "source") {
+      RETURN_IF_ERROR(ParseSource(e, file, &spec.source));
+    } else if (e.key == "schema") {
+      RETURN_IF_ERROR(ParseSchemaBlock(e, file, &spec.schema));
+      has_schema = true;
+    } else if (e.key == "on_bad_record") {
+      ASSIGN_OR_RETURN(std::string p, YamlString(e.value, file, e.line, "on_bad_record"));
+      if (p == "fail") {
+        spec.on_bad_record = BadRecordPolicy::kFail;
+      } else if (p == "skip") {
+        spec.on_bad_record = BadRecordPolicy::kSkip;
+      } else if (p == "quarantine") {
+        spec.on_bad_record = BadRecordPolicy::kQuarantine;
+      } else {
+        return YamlError(file, e.line, "on_bad_record",
+                         "expected fail, skip or quarantine, got '" + p + "'");
+      }
+    } else if (e.key == "max_bad_ratio") {
+      ASSIGN_OR_RETURN(spec.max_bad_ratio, YamlDouble(e.value, file, e.line, "max_bad_ratio"));
+      if (!(spec.max_bad_ratio >= 0 && spec.max_bad_ratio <= 1)) {
+        return YamlError(
+            file, e.line, "max_bad_ratio",
+            "must be between 0 and 1 (a fraction of records), got " + e.value.Scalar());
+      }
+    } else if (e.key == "transform") {
+      RETURN_IF_ERROR(ParseTransform(e, file, &spec.transform));
+    } else if (e.key == "outputs") {
+      RETURN_IF_ERROR(ParseOutputs(e, file, &outputs));
+      has_outputs = true;
+    }
+  }
+  int root_line = entries.empty() ? 1 : entries[0].line;
+  if (!has_name) return YamlError(file, root_line, "pipeline", "required key is missing");
+  if (!has_schema) return YamlError(file, root_line, "schema", "required key is missing");
+  if (!has_outputs) return YamlError(file, root_line, "outputs", "required key is missing");
+
+  // Type-check now, so that a spec that parses can run.
+  ASSIGN_OR_RETURN(OperatorChain chain, MakeChain(spec.transform));
+  ASSIGN_OR_RETURN(spec.output_schema, chain.Bind(spec.schema));
+  RETURN_IF_ERROR(CheckOutputs(outputs, file, spec.output_schema));
+  for (auto& o : outputs) spec.outputs.push_back(std::move(o.spec));
+  return spec;
+}
+
+Result<PipelineSpec> LoadPipelineFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
+  return ParsePipeline(text, path);
+}
+
+Result<std::vector<PipelineSpec>> LoadPipelineDir(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return Status::NotFound(dir + ": pipelines directory does not exist");
+  }
+  std::vector<fs::path> files;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path& p = it->path();
+    std::string ext = p.extension().string();
+    if ((ext == ".yaml" || ext == ".yml") && it->is_regular_file(ec)) files.push_back(p);
+  }
+  if (ec) return Status::IOError(dir + ": cannot list: " + ec.message());
+  std::sort(files.begin(), files.end(),
+            [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
+  std::vector<PipelineSpec> specs;
+  std::map<std::string, std::string> names;  // pipeline name -> file
+  for (const auto& p : files) {
+    ASSIGN_OR_RETURN(PipelineSpec spec, LoadPipelineFile(p.string()));
+    auto [it, fresh] = names.emplace(spec.name, spec.file);
+    if (!fresh) {
+      return YamlError(spec.file, PipelineKeyLine(spec.text), "pipeline",
+                       "duplicate pipeline name '" + spec.name + "' (also in " + it->second + ")");
+    }
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+Result<OperatorChain> BuildChain(const PipelineSpec& spec) {
+  ASSIGN_OR_RETURN(OperatorChain chain, MakeChain(spec.transform));
+  ASSIGN_OR_RETURN(Schema out, chain.Bind(spec.schema));
+  if (!(out == spec.output_schema) && !spec.output_schema.fields().empty()) {
+    return Status::Internal("pipeline " + spec.name +
+                            ": transform output schema changed since the spec was parsed");
+  }
+  return chain;
+}
+
+std::string RenderPipeline(const PipelineSpec& spec) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "pipeline" << YAML::Value;
+  EmitYamlString(out, spec.name);
+
+  const CsvOptions defaults;
+  const CsvOptions& csv = spec.source.csv;
+  bool csv_default = csv.delimiter == defaults.delimiter && csv.quote == defaults.quote &&
+                     csv.header == defaults.header && csv.null_values == defaults.null_values;
+  bool emit_csv =
+      !csv_default && (spec.source.format_from_name || spec.source.format == FileFormat::kCsv);
+  if (spec.source.pattern != "*" || !spec.source.format_from_name || emit_csv) {
+    out << YAML::Key << "source" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "pattern" << YAML::Value << YAML::DoubleQuoted << spec.source.pattern;
+    if (!spec.source.format_from_name) {
+      out << YAML::Key << "format" << YAML::Value
+          << std::string(FileFormatName(spec.source.format));
+    }
+    if (emit_csv) {
+      out << YAML::Key << "csv" << YAML::Value << YAML::BeginMap;
+      out << YAML::Key << "delimiter" << YAML::Value << YAML::DoubleQuoted
+          << std::string(1, csv.delimiter);
+      out << YAML::Key << "quote" << YAML::Value << YAML::DoubleQuoted << std::string(1, csv.quote);
+      out << YAML::Key << "header" << YAML::Value << (csv.header ? "true" : "false");
+      out << YAML::Key << "null_values" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+      for (const auto& v : csv.null_values) out << YAML::DoubleQuoted << v;
+      out << YAML::EndSeq << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+  }
+
+  out << YAML::Key << "schema" << YAML::Value << YAML::BeginMap;
+  for (const auto& f : spec.schema.fields()) {
+    out << YAML::Key;
+    EmitYamlString(out, f.name);
+    out << YAML::Value << f.type.ToString() + (f.nullable ? "" : " not null");
+  }
+  out << YAML::EndMap;
+
+  out << YAML::Key << "on_bad_record" << YAML::Value
+      << std::string(BadRecordPolicyName(spec.on_bad_record));
+  out << YAML::Key << "max_bad_ratio" << YAML::Value;
+  EmitJsonAsYaml(out, nlohmann::json(spec.max_bad_ratio));
+
+  if (!spec.transform.empty()) {
+    out << YAML::Key << "transform" << YAML::Value << YAML::BeginSeq;
+    for (const auto& step : spec.transform) {
+      out << YAML::BeginMap << YAML::Key;
+      EmitYamlString(out, step.kind);
+      out << YAML::Value;
+      EmitJsonAsYaml(out, step.args);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+
+  out << YAML::Key << "outputs" << YAML::Value << YAML::BeginSeq;
+  for (const auto& o : spec.outputs) {
+    out << YAML::BeginMap << YAML::Key;
+    EmitYamlString(out, o.kind);
+    out << YAML::Value;
+    bool sibling_form = o.args.is_object() && o.args.contains(o.kind) &&
+                        !o.args[o.kind].is_object() && !o.args[o.kind].is_array();
+    if (sibling_form) {
+      EmitJsonAsYaml(out, o.args[o.kind]);
+      for (const auto& [k, v] : o.args.items()) {
+        if (k == o.kind) continue;
+        out << YAML::Key;
+        EmitYamlString(out, k);
+        out << YAML::Value;
+        EmitJsonAsYaml(out, v);
+      }
+    } else {
+      EmitJsonAsYaml(out, o.args);
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace sluice
