@@ -3,6 +3,8 @@
 #include "catalog/sqlite_catalog.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <set>
@@ -248,6 +250,42 @@ TEST_F(SqliteCatalogTest, ConcurrentRegistrationYieldsOneBatch) {
     EXPECT_EQ(dups, 1) << "content " << i;  // the second key, recorded once
     EXPECT_EQ(cat_->GetBatch(*ids.begin())->duplicate_landings, 1);
   }
+}
+
+TEST_F(SqliteCatalogTest, ConcurrentRegistrationFromSeveralProcesses) {
+  Deploy("orders", "spec");
+  constexpr int kProcs = 3;
+  constexpr int kContents = 6;
+  const std::string path = dir_.File("catalog.db");
+  // SQLite connections must not cross fork(): close ours until the children end.
+  cat_.reset();
+  std::vector<pid_t> kids;
+  for (int p = 0; p < kProcs; ++p) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      // Child: its own catalog connection; exit code 0 only if every call worked.
+      auto c = OpenSqliteCatalog(path);
+      if (!c.ok()) _exit(2);
+      for (int i = 0; i < kContents; ++i) {
+        std::string key = "landing/orders/p" + std::to_string(p) + "-" + std::to_string(i);
+        if (!(*c)->RegisterBatch({"orders", key, "", "sha" + std::to_string(i), 1}).ok()) _exit(3);
+      }
+      _exit(0);
+    }
+    kids.push_back(pid);
+  }
+  for (pid_t pid : kids) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  }
+  cat_ = Open();
+  ASSERT_NE(cat_, nullptr);
+  auto all = cat_->ListBatches(std::nullopt, "orders", 0);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), static_cast<size_t>(kContents));
+  for (const BatchInfo& b : *all) EXPECT_EQ(b.duplicate_landings, kProcs - 1) << b.sha256;
 }
 
 // --- state machine ---------------------------------------------------------------
