@@ -13,9 +13,15 @@ CsvReader::CsvReader(InputStream* in, char delimiter, char quote, size_t block_s
       quote_(quote),
       quoting_(quote != '\0'),
       max_record_(max_record_bytes),
-      buf_(std::max<size_t>(block_size, 16)) {}
+      block_size_(std::max<size_t>(block_size, 16)),
+      buf_(std::min(block_size_, kInitialBufferSize)) {}
 
 Status CsvReader::Refill() {
+  // Start small (cheap for small inputs) and double up to the block size
+  // while the stream keeps delivering.
+  if (end_ == buf_.size() && buf_.size() < block_size_) {
+    buf_.resize(std::min(buf_.size() * 2, block_size_));
+  }
   if (end_ == buf_.size()) {
     // Carry the partial record over to the front of the buffer.
     if (rec_start_ > 0) {

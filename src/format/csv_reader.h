@@ -2,7 +2,8 @@
 // records and fields (RFC 4180 quoting) without interpreting values; the CSV
 // decoder and schema inference both sit on top of it.
 //
-// The stream is read in large blocks into one buffer; a record that spans a
+// The stream is read in large blocks (the buffer starts at 64 KiB and doubles
+// up to the block size while input keeps coming) into one buffer; a record that spans a
 // block boundary is carried over to the front of the buffer (which grows when a
 // single record is larger than a block). Scanning resumes where it stopped, so
 // a multi-megabyte record costs linear time however it arrives. Fields are
@@ -34,6 +35,7 @@ namespace sluice {
 class CsvReader {
  public:
   static constexpr size_t kDefaultBlockSize = 1 << 20;
+  static constexpr size_t kInitialBufferSize = 64 << 10;
   // A record larger than this (usually an unbalanced quote swallowing the
   // file) is a file-level error rather than unbounded memory growth.
   static constexpr size_t kMaxRecordBytes = 256u << 20;
@@ -85,6 +87,7 @@ class CsvReader {
   const char quote_;
   const bool quoting_;
   const size_t max_record_;
+  const size_t block_size_;
 
   std::vector<char> buf_;
   size_t rec_start_ = 0;  // start of the current record in buf_

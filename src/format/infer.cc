@@ -347,6 +347,8 @@ Result<Schema> InferNdjson(InputStream& in, const InferOptions& options) {
     const char* rest = nullptr;
     if (!ok || doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) continue;
     for (Pending& p : pending) {
+      // An empty key cannot name a column; it is left out of the schema.
+      if (p.key.empty()) continue;
       auto [it, inserted] = index.emplace(p.key, names.size());
       if (inserted) {
         if (names.size() >= kMaxColumns) return TooManyColumns(in.name());

@@ -10,10 +10,16 @@ LineReader::LineReader(InputStream* in, size_t padding, size_t block_size, size_
     : in_(in),
       padding_(padding),
       max_line_(max_line_bytes),
-      buf_(std::max<size_t>(block_size, 16) + padding),
-      cap_(std::max<size_t>(block_size, 16)) {}
+      block_size_(std::max<size_t>(block_size, 16)),
+      buf_(std::min(block_size_, kInitialBufferSize) + padding),
+      cap_(std::min(block_size_, kInitialBufferSize)) {}
 
 Status LineReader::Refill() {
+  // Start small and double up to the block size while input keeps coming.
+  if (end_ == cap_ && cap_ < block_size_) {
+    cap_ = std::min(cap_ * 2, block_size_);
+    buf_.resize(cap_ + padding_);
+  }
   if (end_ == cap_) {
     if (start_ > 0) {
       std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);

@@ -1,6 +1,7 @@
 // LineReader: newline framing for line-oriented formats (NDJSON).
 //
-// Reads the stream in large blocks into one buffer and hands out each line as
+// Reads the stream in large blocks (starting at 64 KiB, doubling up to the
+// block size) into one buffer and hands out each line as
 // a view (without "\n" or "\r\n"), carrying a partial last line over to the
 // next block. The search for '\n' resumes where it stopped, so a line of many
 // blocks costs linear time. The buffer always has `padding` readable bytes
@@ -23,6 +24,7 @@ namespace sluice {
 class LineReader {
  public:
   static constexpr size_t kDefaultBlockSize = 1 << 20;
+  static constexpr size_t kInitialBufferSize = 64 << 10;
   static constexpr size_t kMaxLineBytes = 256u << 20;
 
   // `in` must outlive the reader.
@@ -46,6 +48,7 @@ class LineReader {
   InputStream* in_;
   const size_t padding_;
   const size_t max_line_;
+  const size_t block_size_;
   std::vector<char> buf_;  // capacity() + padding_ bytes
   size_t cap_;             // usable data capacity
   size_t start_ = 0;       // start of the current (partial) line
