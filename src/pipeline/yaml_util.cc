@@ -210,7 +210,14 @@ std::string ClosestName(std::string_view key, const std::vector<std::string>& kn
   }
   // Only suggest when the typo is small relative to the word.
   int limit = std::max<int>(1, static_cast<int>(key.size()) / 3);
-  return best_d <= std::min(limit, 3) ? best : std::string();
+  if (best_d <= std::min(limit, 3)) return best;
+  // An abbreviation ("delim" for "delimiter") is a likely slip too.
+  if (key.size() >= 3) {
+    for (const auto& k : known) {
+      if (k.compare(0, key.size(), key) == 0) return k;
+    }
+  }
+  return std::string();
 }
 
 Status YamlCheckKeys(const std::vector<YamlEntry>& entries, const std::vector<std::string>& known,
