@@ -64,7 +64,8 @@ Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& f
 Result<PipelineSpec> LoadPipelineFile(const std::string& path);
 // Every *.yaml / *.yml in `dir`, sorted; a duplicate pipeline name is an error.
 Result<std::vector<PipelineSpec>> LoadPipelineDir(const std::string& dir);
-// Builds the operator chain of a spec (fresh operators for one batch).
+// Builds the operator chain of a spec (fresh operators for one batch), already
+// bound to spec.schema, so Push can be called at once (binding again is harmless).
 Result<OperatorChain> BuildChain(const PipelineSpec& spec);
 // Renders a spec back to YAML (used by `ingest --table` and `infer`).
 std::string RenderPipeline(const PipelineSpec& spec);
