@@ -364,3 +364,49 @@ TEST(CsvDecoderTest, VeryLongFieldAcrossManyBlocks) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+Decoded DecodeFixture(const std::string& rel, const DecoderOptions& o) {
+  auto file = OpenFileInput(std::string(SLUICE_TEST_DATA_DIR) + "/" + rel);
+  EXPECT_TRUE(file.ok()) << rel;
+  if (!file.ok()) return {};
+  auto in = OpenDecompressed(std::move(*file));
+  EXPECT_TRUE(in.ok());
+  return DecodeAll(FileFormat::kCsv, std::move(*in), o);
+}
+
+Schema FixtureSchema() {
+  return Schema({{"id", DataType::Int64(), false},
+                 {"amount", DataType::Decimal(10, 2)},
+                 {"note", DataType::String()},
+                 {"created_at", DataType::Timestamp()}});
+}
+
+TEST(CsvDecoderFixtureTest, QuotedMultilineCrlfBom) {
+  Decoded d = DecodeFixture("csv/quoted_multiline_crlf_bom.csv", Opts(FixtureSchema()));
+  ASSERT_TRUE(d.status.ok()) << d.status.ToString();
+  EXPECT_TRUE(d.bad.empty()) << d.Text();
+  EXPECT_EQ(d.Text(),
+            "2: 1|12.50|<plain>|2024-01-15T08:00:00Z\n"
+            "3: 2|-3.25|<two\r\nlines, with comma>|2024-01-15T09:30:00Z\n"
+            "6: 3|0.00|<say \"hi\">|2024-01-15T23:00:00Z\n"
+            "7: 4|NULL|NULL|NULL\n");
+}
+
+TEST(CsvDecoderFixtureTest, BadRows) {
+  Decoded d = DecodeFixture("csv/bad_rows.csv", Opts(FixtureSchema()));
+  ASSERT_TRUE(d.status.ok()) << d.status.ToString();
+  EXPECT_EQ(d.Text(),
+            "2: 1|12.50|<ok>|2024-01-15T00:00:00Z\n"
+            "BAD 3 [id] cannot parse 'abc' as int64 {abc,1.00,bad id,2024-01-15}\n"
+            "BAD 4 [amount] cannot parse '1.005' as decimal(10,2) "
+            "{2,1.005,too many decimals,2024-01-15}\n"
+            "BAD 5 [] expected 4 fields, found 3 {3,1.00,short row}\n"
+            "BAD 6 [id] null in not-null field {,1.00,missing id,2024-01-15}\n"
+            "BAD 7 [] unterminated quoted field {4,1.00,\"unterminated,2024-01-15\n}\n");
+}
+
+}  // namespace
+}  // namespace sluice

@@ -192,3 +192,27 @@ TEST(InferTest, SameResultAtEverySplit) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(InferFixtureTest, CsvAndNdjsonFixtures) {
+  auto csv =
+      OpenFileInput(std::string(SLUICE_TEST_DATA_DIR) + "/csv/quoted_multiline_crlf_bom.csv");
+  ASSERT_TRUE(csv.ok());
+  auto s = InferSchema(FileFormat::kCsv, **csv, {});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(Types(*s), "id:int32, amount:decimal(4,2), note:string, created_at:timestamp");
+
+  auto nd =
+      OpenFileInput(std::string(SLUICE_TEST_DATA_DIR) + "/ndjson/mixed_with_bad_lines.ndjson");
+  ASSERT_TRUE(nd.ok());
+  s = InferSchema(FileFormat::kNdjson, **nd, {});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(Types(*s),
+            "id:string, amount:string, note:string, created_at:timestamp, tags:string, "
+            "extra:string");
+}
+
+}  // namespace
+}  // namespace sluice

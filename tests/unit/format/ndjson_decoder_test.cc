@@ -256,3 +256,32 @@ TEST(NdjsonDecoderTest, DeepNestingIsABadRecordNotACrash) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(NdjsonDecoderFixtureTest, MixedWithBadLines) {
+  auto file =
+      OpenFileInput(std::string(SLUICE_TEST_DATA_DIR) + "/ndjson/mixed_with_bad_lines.ndjson");
+  ASSERT_TRUE(file.ok());
+  DecoderOptions o = Opts(Schema({{"id", DataType::Int64(), false},
+                                  {"amount", DataType::Decimal(10, 3)},
+                                  {"note", DataType::String()},
+                                  {"created_at", DataType::Timestamp()},
+                                  {"tags", DataType::String()}}));
+  Decoded d = DecodeAll(FileFormat::kNdjson, std::move(*file), o);
+  ASSERT_TRUE(d.status.ok()) << d.status.ToString();
+  ASSERT_EQ(d.bad.size(), 2u) << d.Text();
+  EXPECT_EQ(d.bad[0].line, 4);
+  EXPECT_EQ(d.bad[0].field, "id");
+  EXPECT_EQ(d.bad[1].line, 5);
+  EXPECT_EQ(d.bad[1].raw, "not json");
+  ASSERT_EQ(d.rows.size(), 4u);
+  EXPECT_EQ(d.rows[0], R"(1: 1|12.500|<plain>|2024-01-15T08:00:00Z|<["a","b"]>)");
+  EXPECT_EQ(d.rows[1], "2: 2|-3.250|NULL|2024-01-15T09:30:00Z|NULL");
+  EXPECT_EQ(d.rows[2], "6: 3|0.001|NULL|2024-01-16T00:00:00Z|NULL");
+  EXPECT_EQ(d.rows[3], "7: 4|100.000|NULL|NULL|NULL");
+}
+
+}  // namespace
+}  // namespace sluice
