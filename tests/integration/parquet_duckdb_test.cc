@@ -19,6 +19,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -353,6 +354,7 @@ struct CodecCase {
   Compression compression;
   const char* duckdb_name;
 };
+void PrintTo(const CodecCase& c, std::ostream* os) { *os << c.duckdb_name; }
 
 class ParquetDuckDbCodecTest : public ::testing::TestWithParam<CodecCase> {};
 

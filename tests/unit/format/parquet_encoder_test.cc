@@ -8,6 +8,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -174,6 +175,7 @@ struct CodecParam {
   Compression compression;
   int codec_id;
 };
+void PrintTo(const CodecParam& c, std::ostream* os) { *os << "codec " << c.codec_id; }
 
 class ParquetEncoderCodecTest : public ::testing::TestWithParam<CodecParam> {};
 

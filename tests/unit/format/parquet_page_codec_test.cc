@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <random>
 #include <string>
 
@@ -22,6 +23,7 @@ struct CodecCase {
   Compression compression;
   CompressionCodec codec;
 };
+void PrintTo(const CodecCase& c, std::ostream* os) { *os << "codec " << static_cast<int>(c.codec); }
 
 class PageCodecTest : public ::testing::TestWithParam<CodecCase> {};
 
