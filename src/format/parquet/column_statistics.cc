@@ -14,14 +14,6 @@ std::string PlainBytes(T v) {
   return s;
 }
 
-// Unsigned byte order (std::string_view compares chars, which may be signed).
-int CompareBytes(std::string_view a, std::string_view b) {
-  size_t n = std::min(a.size(), b.size());
-  int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);
-  if (c != 0) return c;
-  return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
-}
-
 }  // namespace
 
 void ColumnStatistics::MergeInt(int64_t min, int64_t max) {
@@ -56,8 +48,8 @@ void ColumnStatistics::MergeString(std::string_view min, std::string_view max) {
     has_minmax_ = true;
     return;
   }
-  if (CompareBytes(min, smin_) < 0) smin_.assign(min);
-  if (CompareBytes(max, smax_) > 0) smax_.assign(max);
+  if (CompareUnsignedBytes(min, smin_) < 0) smin_.assign(min);
+  if (CompareUnsignedBytes(max, smax_) > 0) smax_.assign(max);
 }
 
 Statistics ColumnStatistics::ToThrift() const {

@@ -8,12 +8,22 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 #include "format/parquet/parquet_metadata.h"
 
 namespace sluice::parquet {
+
+// Unsigned byte order, the sort order of BYTE_ARRAY (std::string_view's
+// compare may treat bytes as signed chars).
+inline int CompareUnsignedBytes(std::string_view a, std::string_view b) {
+  size_t n = a.size() < b.size() ? a.size() : b.size();
+  int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);
+  if (c != 0) return c;
+  return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
+}
 
 // Longer min/max strings are not written (a footer must not carry megabytes of
 // one value); null_count is still written.

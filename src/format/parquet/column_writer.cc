@@ -19,13 +19,6 @@ void PutLE32(uint32_t v, char* dst) {
   for (int i = 0; i < 4; ++i) dst[i] = static_cast<char>(v >> (8 * i));
 }
 
-// Unsigned byte order; see ColumnStatistics.
-bool LessBytes(std::string_view a, std::string_view b) {
-  size_t n = std::min(a.size(), b.size());
-  int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);
-  return c < 0 || (c == 0 && a.size() < b.size());
-}
-
 }  // namespace
 
 ColumnWriter::ColumnWriter(const Field& field, PageCompressor* compressor, int64_t page_bytes)
@@ -201,9 +194,9 @@ void ColumnWriter::AppendString(const Column& col, int64_t offset, int64_t n) {
     std::string_view v(chars + off[i], len);
     if (valid == 0) {
       mn = mx = v;
-    } else if (LessBytes(v, mn)) {
+    } else if (CompareUnsignedBytes(v, mn) < 0) {
       mn = v;
-    } else if (LessBytes(mx, v)) {
+    } else if (CompareUnsignedBytes(mx, v) < 0) {
       mx = v;
     }
     ++valid;

@@ -414,6 +414,40 @@ TEST(ParquetEncoderTest, RowGroupsAreWrittenBeforeFinish) {
   EXPECT_EQ(md.At(4).list[2].At(7).i, 2);  // ordinal
 }
 
+// Pages whose values take little room are still cut at a row limit (2^20),
+// far below the i32 num_values of the page header.
+TEST(ParquetEncoderTest, PagesAreCutByRowCountToo) {
+  Schema schema({{"b", DataType::Bool(), true}});
+  ParquetWriterOptions o;
+  o.compression = Compression::kSnappy;
+  o.row_group_rows = int64_t{1} << 22;  // one row group
+  std::string file;
+  auto enc = MustEncoder(&file, schema, o);
+  RecordBatch b = RecordBatch::Empty(schema);
+  const int64_t rows = (int64_t{1} << 20) + 1000;
+  for (int64_t i = 0; i < rows; ++i) {
+    if (i % 3 == 0) {
+      b.columns[0].AppendNull();
+    } else {
+      b.columns[0].Append<uint8_t>(i % 2);
+    }
+  }
+  ASSERT_TRUE(enc->Write(b).ok());
+  ASSERT_TRUE(enc->Finish().ok());
+  TValue md = ParseFooter(file);
+  const TValue& meta = md.At(4).list.at(0).At(1).list.at(0).At(3);
+  auto rc = ReadChunk(file, meta, true, -1);
+  EXPECT_EQ(rc.pages, 2);
+  ASSERT_EQ(static_cast<int64_t>(rc.valid.size()), rows);
+  size_t vi = 0;
+  for (int64_t i = 0; i < rows; ++i) {
+    ASSERT_EQ(rc.valid[i], i % 3 != 0) << i;
+    if (i % 3 != 0) {
+      ASSERT_EQ(rc.bools[vi++], i % 2 == 1) << i;
+    }
+  }
+}
+
 TEST(ParquetEncoderTest, RejectsBatchesThatDoNotMatch) {
   Schema schema({{"x", DataType::Int32(), false}, {"y", DataType::String(), true}});
   std::string file;
