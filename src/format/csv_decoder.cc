@@ -76,9 +76,8 @@ class CsvDecoder final : public Decoder {
       RETURN_IF_ERROR(Start());
       started_ = true;
     }
-    *out = RecordBatch::Empty(schema_);
     const int64_t limit = std::max<int64_t>(options_.batch_rows, 1);
-    for (Column& c : out->columns) c.Reserve(std::min<int64_t>(limit, 8192));
+    row_.BeginBatch(schema_, std::min<int64_t>(limit, 8192), out);
     int64_t rows = 0, bad_here = 0;
     bool produced = false;
     while (!done_ && rows < limit && bad_here < limit) {
@@ -99,6 +98,7 @@ class CsvDecoder final : public Decoder {
       if (StringBytesFull(*out)) break;
     }
     out->num_rows_no_columns = rows;
+    row_.EndBatch(*out);
     return produced;
   }
 

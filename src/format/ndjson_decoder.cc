@@ -112,9 +112,8 @@ class NdjsonDecoder final : public Decoder {
   }
 
   Result<bool> Next(RecordBatch* out, std::vector<BadRecord>* bad) override {
-    *out = RecordBatch::Empty(schema_);
     const int64_t limit = std::max<int64_t>(options_.batch_rows, 1);
-    for (Column& c : out->columns) c.Reserve(std::min<int64_t>(limit, 8192));
+    row_.BeginBatch(schema_, std::min<int64_t>(limit, 8192), out);
     int64_t rows = 0, bad_here = 0;
     bool produced = false;
     while (!done_ && rows < limit && bad_here < limit) {
@@ -139,6 +138,7 @@ class NdjsonDecoder final : public Decoder {
       if (StringBytesFull(*out)) break;
     }
     out->num_rows_no_columns = rows;
+    row_.EndBatch(*out);
     return produced;
   }
 

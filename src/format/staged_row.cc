@@ -6,11 +6,31 @@ namespace sluice {
 
 StagedRow::StagedRow(const Schema& schema) {
   for (const Field& f : schema.fields()) {
+    if (!f.nullable) required_.push_back(static_cast<int>(types_.size()));
     types_.push_back(f.type);
-    required_.push_back(!f.nullable);
   }
   values_.resize(types_.size());
   owned_.resize(types_.size());
+  last_chars_.assign(types_.size(), 0);
+}
+
+void StagedRow::BeginBatch(const Schema& schema, int64_t rows, RecordBatch* out) {
+  if (out->columns.size() == types_.size() && out->schema == schema) {
+    for (Column& c : out->columns) c.Clear();
+    out->source_lines.clear();
+    out->num_rows_no_columns = 0;
+  } else {
+    *out = RecordBatch::Empty(schema);
+  }
+  out->source_lines.reserve(rows);
+  for (size_t c = 0; c < types_.size(); ++c) out->columns[c].Reserve(rows, last_chars_[c]);
+}
+
+void StagedRow::EndBatch(const RecordBatch& out) {
+  for (size_t c = 0; c < types_.size(); ++c) {
+    // A little headroom so that a similar batch does not reallocate at the end.
+    last_chars_[c] = out.columns[c].chars_size() + out.columns[c].chars_size() / 8;
+  }
 }
 
 void StagedRow::Reset() {
@@ -22,8 +42,8 @@ bool StagedRow::SetText(int i, std::string_view text) {
 }
 
 int StagedRow::FirstNullInRequired() const {
-  for (size_t i = 0; i < values_.size(); ++i) {
-    if (required_[i] && values_[i].is_null) return static_cast<int>(i);
+  for (int i : required_) {
+    if (values_[i].is_null) return i;
   }
   return -1;
 }

@@ -25,6 +25,13 @@ class StagedRow {
  public:
   explicit StagedRow(const Schema& schema);
 
+  // Empties *out for a new batch of up to `rows` rows. Buffers are kept when
+  // *out already holds this schema (a caller reusing one batch object), and
+  // string columns are reserved from the size of the previous batch.
+  void BeginBatch(const Schema& schema, int64_t rows, RecordBatch* out);
+  // Notes a finished batch's string sizes for the next BeginBatch().
+  void EndBatch(const RecordBatch& out);
+
   // Marks every value NULL.
   void Reset();
   StagedValue& value(int i) { return values_[i]; }
@@ -41,7 +48,8 @@ class StagedRow {
 
  private:
   std::vector<DataType> types_;
-  std::vector<bool> required_;
+  std::vector<int> required_;  // indexes of non-nullable fields
+  std::vector<int64_t> last_chars_;
   std::vector<StagedValue> values_;
   std::vector<std::string> owned_;
 };

@@ -410,3 +410,32 @@ TEST(CsvDecoderFixtureTest, BadRows) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(CsvDecoderTest, ReusedBatchObjectIsResetBetweenCalls) {
+  DecoderOptions o = Opts(Schema({{"a", DataType::Int32()}, {"b", DataType::String()}}));
+  o.batch_rows = 2;
+  auto dec = NewCsvDecoder(std::make_unique<PieceInput>("a,b\n,x\n2,\n3,yy\n4,zzz\n5,w\n", 3), o);
+  ASSERT_TRUE(dec.ok());
+  RecordBatch b;
+  std::vector<BadRecord> bad;
+  std::vector<std::string> seen;
+  while (true) {
+    auto more = (*dec)->Next(&b, &bad);
+    ASSERT_TRUE(more.ok());
+    if (!*more) break;
+    ASSERT_EQ(b.source_lines.size(), static_cast<size_t>(b.num_rows()));
+    std::string s;
+    for (int64_t r = 0; r < b.num_rows(); ++r) {
+      s += testing::FormatCell(b.columns[0], r) + "/" + testing::FormatCell(b.columns[1], r) + " ";
+    }
+    seen.push_back(s + std::to_string(b.columns[0].null_count()));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"NULL/<x> 2/NULL 1", "3/<yy> 4/<zzz> 0", "5/<w> 0"}));
+  EXPECT_EQ(b.num_rows(), 0);
+}
+
+}  // namespace
+}  // namespace sluice
