@@ -6,7 +6,7 @@ namespace sluice {
 
 Column::Column(DataType type) : type_(type) {
   if (type_.id == TypeId::kString) {
-    data_.resize(sizeof(uint32_t), 0);  // offsets[0] = 0
+    data_.assign(sizeof(uint32_t), 0);  // offsets[0] = 0
   }
 }
 
@@ -25,7 +25,7 @@ void Column::Clear() {
   data_.clear();
   chars_.clear();
   validity_.clear();
-  if (type_.id == TypeId::kString) data_.resize(sizeof(uint32_t), 0);
+  if (type_.id == TypeId::kString) data_.assign(sizeof(uint32_t), 0);
 }
 
 void Column::SetBit(int64_t i, bool v) {
