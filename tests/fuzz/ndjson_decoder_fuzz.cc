@@ -1,7 +1,27 @@
 // Fuzzes NDJSON framing and decoding over a fixed mixed-type schema. The first
 // input byte picks options and the read size.
 #include "format/compression.h"
+#include "format/line_reader.h"
 #include "fuzz_input.h"
+
+namespace {
+
+// Line framing must not depend on block size or read size.
+std::string Lines(const uint8_t* data, size_t size, size_t block, size_t piece) {
+  sluice::fuzz::PieceInput in(data, size, piece);
+  sluice::LineReader r(&in, 64, block);
+  std::string out;
+  while (true) {
+    auto more = r.Next();
+    if (!more.ok()) return out + "!" + more.status().ToString();
+    if (!*more) return out;
+    sluice::fuzz::Check(r.readable_from_line() >= r.line().size() + 64);
+    out += std::to_string(r.line_number()) + ":" + std::to_string(r.line().size()) + ":";
+    out.append(r.line());
+  }
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace sluice;
@@ -12,6 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o.ignore_unknown_fields = (flags & 1) != 0;
   o.batch_rows = 1 + (flags >> 5);
   size_t piece = 1 + ((flags >> 1) & 1) * 4096;
+  fuzz::Check(Lines(data + 1, size - 1, 16, 1 + flags % 5) ==
+              Lines(data + 1, size - 1, 1 << 20, 1 << 20));
   std::unique_ptr<InputStream> in = std::make_unique<fuzz::PieceInput>(data + 1, size - 1, piece);
   auto opened = OpenDecompressed(std::move(in));
   if (!opened.ok()) return 0;
