@@ -63,6 +63,7 @@ struct Setting {
 
 Result<std::string> ScalarSetting(const std::string& file, const std::string& key,
                                   const Setting& s) {
+  if (s.value.IsNull()) return YamlError(file, s.line, key, "needs a value");
   if (!s.value.IsScalar()) {
     return YamlError(file, s.line, key, "expected a single value, not a list or mapping");
   }

@@ -183,7 +183,8 @@ Result<std::vector<YamlEntry>> YamlMapEntries(const YAML::Node& node, const std:
   }
   std::set<std::string> seen;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& k = it->first;
+    // it-> yields a temporary proxy: copy the nodes out (they are handles).
+    YAML::Node k = it->first;
     int line = YamlLine(k);
     if (!k.IsScalar()) {
       return YamlError(file, line, path, "keys must be plain strings");
@@ -193,7 +194,8 @@ Result<std::vector<YamlEntry>> YamlMapEntries(const YAML::Node& node, const std:
       std::string full = path.empty() ? key : std::string(path) + "." + key;
       return YamlError(file, line, full, "duplicate key");
     }
-    out.push_back({std::move(key), line, it->second});
+    YAML::Node v = it->second;
+    out.push_back({std::move(key), line, v});
   }
   return out;
 }

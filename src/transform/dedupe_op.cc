@@ -66,7 +66,7 @@ void EncodeKeys(const RecordBatch& batch, const std::vector<int>& key_idx, std::
         std::string_view s = col.GetString(i);
         uint32_t len = static_cast<uint32_t>(s.size());
         std::memcpy(p, &len, 4);
-        std::memcpy(p + 4, s.data(), s.size());
+        if (!s.empty()) std::memcpy(p + 4, s.data(), s.size());
         cursor[i] += 1 + 4 + s.size();
       } else if (id == TypeId::kFloat64) {
         double d = col.Value<double>(i);

@@ -25,7 +25,8 @@ std::pair<int64_t, bool> KeyTable::Insert(std::string_view key) {
     }
     if (hashes_[id] != h) continue;
     uint64_t len = starts_[id + 1] - starts_[id];
-    if (len == key.size() && std::memcmp(arena_.data() + starts_[id], key.data(), len) == 0) {
+    if (len == key.size() &&
+        (len == 0 || std::memcmp(arena_.data() + starts_[id], key.data(), len) == 0)) {
       return {id, false};
     }
   }

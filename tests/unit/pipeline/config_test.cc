@@ -198,6 +198,7 @@ TEST(Config, ErrorsNameFileLineAndKey) {
       {"workers: many\n", "1: workers: expected an integer, got 'many'"},
       {"workers: [1]\n", "1: workers: expected a single value, not a list or mapping"},
       {"max_attempts: 0\n", "1: max_attempts: must be >= 1, got 0"},
+      {"lease:\n", "1: lease: needs a value"},
       {"lease: 0s\n", "1: lease: must be greater than zero, got '0s'"},
       {"\n\npoll_interval: 5 parsecs\n",
        "3: poll_interval: invalid duration unit ' parsecs' in '5 parsecs' (use ms, s, m or h)"},
