@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   using namespace sluice::cli;
   CLI::App app{"sluice: batch data ingestion engine (landing -> validate -> transform -> lake)"};
   app.require_subcommand(1);
+  app.fallthrough();  // global flags may follow the subcommand
   app.set_version_flag("--version", "sluice 0.1.0");
   GlobalFlags g;
   std::string log_level = "";

@@ -103,12 +103,12 @@ Status Attempt::HandleBad(std::vector<BadRecord>& bad, AttemptResult& res) {
       }
       std::string line;
       for (const BadRecord& r : bad) {
-        nlohmann::json j = {{"file", batch_.object_key},
-                            {"line", r.line},
-                            {"field", r.field},
-                            {"reason", r.reason},
-                            {"raw", r.raw}};
-        line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        nlohmann::ordered_json j = {{"file", batch_.object_key},
+                                    {"line", r.line},
+                                    {"field", r.field},
+                                    {"reason", r.reason},
+                                    {"raw", r.raw}};
+        line = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
         line.push_back('\n');
         RETURN_IF_ERROR(quarantine_->Write(line));
       }
