@@ -25,6 +25,7 @@ namespace {
 enum class Keep { kFirst, kLast };
 
 constexpr int64_t kEmitRows = 64 * 1024;
+constexpr int64_t kPrefetchAhead = 8;
 // Superseded rows of keep=last are compacted away once they outnumber the
 // live ones (and are worth a copy).
 constexpr int64_t kCompactMinDead = 16 * 1024;
@@ -108,11 +109,14 @@ class DedupeOp final : public Operator {
     if (n == 0) return Status::OK();
     rows_in_ += n;
     EncodeKeys(batch, key_idx_, &buf_, &offs_);
+    hashes_.resize(n);
+    for (int64_t i = 0; i < n; ++i) hashes_[i] = KeyTable::Hash(KeyAt(i));
     if (keep_ == Keep::kFirst) {
       std::vector<uint32_t> sel;
       sel.reserve(n);
       for (int64_t i = 0; i < n; ++i) {
-        if (table_.Insert(KeyAt(i)).second) sel.push_back(static_cast<uint32_t>(i));
+        if (i + kPrefetchAhead < n) table_.Prefetch(hashes_[i + kPrefetchAhead]);
+        if (table_.Insert(KeyAt(i), hashes_[i]).second) sel.push_back(static_cast<uint32_t>(i));
       }
       if (sel.empty()) return Status::OK();
       if (static_cast<int64_t>(sel.size()) == n) return ctx.emit(std::move(batch));
@@ -121,7 +125,8 @@ class DedupeOp final : public Operator {
 
     int64_t base = store_.num_rows();
     for (int64_t i = 0; i < n; ++i) {
-      int64_t id = table_.Insert(KeyAt(i)).first;
+      if (i + kPrefetchAhead < n) table_.Prefetch(hashes_[i + kPrefetchAhead]);
+      int64_t id = table_.Insert(KeyAt(i), hashes_[i]).first;
       if (id == static_cast<int64_t>(latest_.size())) {
         latest_.push_back(base + i);
       } else {
@@ -199,6 +204,7 @@ class DedupeOp final : public Operator {
   int64_t rows_in_ = 0;
   std::string buf_;
   std::vector<uint64_t> offs_;
+  std::vector<uint64_t> hashes_;
   // keep=last: every row pushed since the last compaction, its key id, and
   // per key id the store row of its latest occurrence.
   RecordBatch store_;
