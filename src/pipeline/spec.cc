@@ -108,6 +108,11 @@ Status ParseSource(const YamlEntry& entry, const std::string& file, SourceSpec* 
       }
       source->format = *f;
       source->format_from_name = false;
+      // "tsv" is csv with tabs; an explicit csv.delimiter below still wins.
+      std::string lower;
+      for (char c : name)
+        lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+      if (lower == "tsv") source->csv.delimiter = '\t';
     } else if (e.key == "csv") {
       csv = &e;
     }

@@ -112,6 +112,22 @@ TEST(ParsePipeline, TabDelimiterSpellings) {
   }
 }
 
+TEST(ParsePipeline, TsvFormatMeansTabDelimitedCsv) {
+  auto tsv = ParsePipeline(
+      "pipeline: p\nsource: { format: tsv }\nschema: { a: int32 }\n"
+      "outputs: [ { table: t } ]\n",
+      "p.yaml");
+  ASSERT_TRUE(tsv.ok()) << tsv.status().ToString();
+  EXPECT_EQ(tsv->source.format, FileFormat::kCsv);
+  EXPECT_EQ(tsv->source.csv.delimiter, '\t');
+  auto explicit_delim = ParsePipeline(
+      "pipeline: p\nsource: { format: TSV, csv: { delimiter: '|' } }\nschema: { a: int32 }\n"
+      "outputs: [ { table: t } ]\n",
+      "p.yaml");
+  ASSERT_TRUE(explicit_delim.ok()) << explicit_delim.status().ToString();
+  EXPECT_EQ(explicit_delim->source.csv.delimiter, '|');
+}
+
 struct ErrorCase {
   const char* text;
   const char* message;  // prefix of the whole message
