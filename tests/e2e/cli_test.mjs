@@ -1,11 +1,13 @@
 // The sluice command end to end: zero-config ingest read back by DuckDB,
 // pipelines with bad records, duplicates, quarantine, replay, server drain.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { duckdb, land, sleep, sluice, sluiceOk, sqlite, startServer, tempDir } from './lib.mjs';
+import { duckdb, killServers, land, sleep, sluice, sluiceOk, sqlite, startServer, tempDir } from './lib.mjs';
+
+after(killServers);
 
 function project(files) {
   const dir = tempDir('sluice-cli-');
@@ -109,7 +111,7 @@ test('bad records are quarantined with file, line, field and reason; over the ra
 
   // Lake and SQLite sink: the two committed batches, deduplicated (keep last).
   const glob = path.join(dir, 'store', 'lake', 'orders', '**', '*.parquet');
-  const lake = await duckdb(`SELECT id, qty, price::VARCHAR AS price FROM read_parquet('${glob}') ORDER BY id`);
+  const lake = await duckdb(`SELECT id::INTEGER AS id, qty, price::VARCHAR AS price FROM read_parquet('${glob}') ORDER BY id`);
   // dedupe works within a batch: id 3 is in both batches
   assert.deepEqual(lake.map((x) => x.id), [1, 3, 3, 4, 5, 11]);
   assert.equal(lake.find((x) => x.id === 1).price, '3.75');

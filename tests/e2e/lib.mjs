@@ -30,23 +30,36 @@ export function sluiceOk(args, opts = {}) {
   return r;
 }
 
+// Every server started by a test; killed when the test process exits so that a
+// failed assertion never leaves a daemon behind (or keeps node alive).
+const servers = new Set();
+export function killServers() {
+  for (const s of servers) s.kill('SIGKILL');
+}
+process.on('exit', killServers);
+
 export function startServer(config, extra = []) {
   const child = spawn(SLUICE, ['-c', config, 'server', '--log-level', 'warn', ...extra], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderrText = '';
   child.stderr.on('data', (d) => { child.stderrText += d.toString(); });
-  child.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  child.exited = new Promise((resolve) => child.on('exit', (code, signal) => {
+    servers.delete(child);
+    resolve({ code, signal });
+  }));
+  servers.add(child);
   return child;
 }
 
 // Writes a file into a landing directory the way a producer must: a temporary
 // name first, then an atomic rename.
 export function land(dir, name, content) {
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${name}.tmp`);
+  const target = path.join(dir, name);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const tmp = path.join(path.dirname(target), `.${path.basename(name)}.tmp`);
   fs.writeFileSync(tmp, content);
-  fs.renameSync(tmp, path.join(dir, name));
+  fs.renameSync(tmp, target);
 }
 
 let duck;
