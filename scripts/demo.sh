@@ -7,8 +7,13 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 SLUICE_SKIP_NPM=1 scripts/install-deps.sh >/dev/null
-cmake --preset release >/dev/null
-cmake --build --preset release --target sluice -j"$(nproc)"
+echo "== building sluice (release; log in build/demo-build.log)"
+mkdir -p build
+if ! { cmake --preset release && cmake --build --preset release --target sluice -j"$(nproc)"; } \
+    >build/demo-build.log 2>&1; then
+  cat build/demo-build.log
+  exit 1
+fi
 SLUICE="$ROOT/build/release/src/sluice"
 
 DEMO="${SLUICE_DEMO_DIR:-$ROOT/build/demo}"
