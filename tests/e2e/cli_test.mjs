@@ -174,3 +174,32 @@ test('server: landing files are registered once, duplicates recorded, SIGTERM dr
   assert.equal(status.batches_by_state.committed, 2);
   assert.equal(status.tables[0].rows, 4);
 });
+
+test('a larger CSV (quoted text, decimals, timestamps) reads back from the lake identically', async () => {
+  const dir = tempDir('sluice-large-');
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'fox', 'dog'];
+  const rows = ['order_id,customer_id,quantity,unit_price,currency,created_at,comment'];
+  let s = 12345;
+  const rnd = (n) => ((s = (s * 1103515245 + 12345) % 2147483648) % n);
+  for (let i = 0; i < 200_000; i++) {
+    let c = Array.from({ length: 1 + rnd(4) }, () => words[rnd(6)]).join(' ');
+    if (rnd(10) === 0) c = `"${c}, with ""quote"""`;
+    const price = `${rnd(100000)}.${String(rnd(100)).padStart(2, '0')}`;
+    const ts = `2026-${String(1 + rnd(12)).padStart(2, '0')}-${String(1 + rnd(28)).padStart(2, '0')}T${String(rnd(24)).padStart(2, '0')}:00:${String(rnd(60)).padStart(2, '0')}Z`;
+    rows.push(`${i * 7919},${rnd(1000000)},${1 + rnd(99)},${price},${['EUR', 'USD'][rnd(2)]},${ts},${c}`);
+  }
+  const file = path.join(dir, 'big.csv');
+  fs.writeFileSync(file, rows.join('\n') + '\n');
+  const r = sluice(['ingest', '--table', 'big', 'big.csv'], { cwd: dir });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const lake = path.join(dir, '.sluice', 'store', 'lake', 'big', '**', '*.parquet');
+  const agg = (src) => `SELECT count(*)::BIGINT AS n, sum(hash(order_id, customer_id, quantity,
+      unit_price::VARCHAR, currency, epoch_us(created_at), comment))::VARCHAR AS h FROM ${src}`;
+  const [fromLake] = await duckdb(agg(`read_parquet('${lake}')`));
+  const [fromCsv] = await duckdb(agg(`read_csv('${file}', header = true, columns = {
+      'order_id': 'INTEGER', 'customer_id': 'INTEGER', 'quantity': 'INTEGER',
+      'unit_price': 'DECIMAL(7,2)', 'currency': 'VARCHAR', 'created_at': 'TIMESTAMPTZ',
+      'comment': 'VARCHAR'})`));
+  assert.equal(fromLake.n, 200000n);
+  assert.deepEqual(fromLake, fromCsv);
+});
