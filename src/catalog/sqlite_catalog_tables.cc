@@ -320,7 +320,7 @@ Status SqliteCatalog::ReplayBatch(int64_t batch_id, int64_t version_id) {
     if (batch.state == BatchState::kCommitted) RETURN_IF_ERROR(RemoveBatchFiles(batch, now));
     ASSIGN_OR_RETURN(SqliteStatement up,
                      db_->Prepare("UPDATE batches SET state = ?2, version_id = ?3, reason = '', "
-                                  "attempts = 0, rows_read = 0, rows_written = 0, "
+                                  "rows_read = 0, rows_written = 0, "
                                   "rows_quarantined = 0, rows_skipped = 0, duplicates_removed = 0, "
                                   "seconds = 0, committed_attempt = 0, updated_us = ?4 "
                                   "WHERE id = ?1"));

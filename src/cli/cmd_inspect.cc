@@ -235,6 +235,13 @@ int CmdReplay(const GlobalFlags& g, int64_t batch_id, bool latest_version) {
   if (!sync.ok()) return Fail(sync.status());
   auto batch = p.catalog().GetBatch(batch_id);
   if (!batch.ok()) return Fail(batch.status());
+  if (batch->state == BatchState::kCommitted) {
+    // Sinks outside the lake (SQLite) keep a committed batch's rows and their
+    // ledger; replacing them needs per-batch deletes that do not exist yet.
+    return Fail(Status::FailedPrecondition(
+        "batch " + std::to_string(batch_id) +
+        " is committed; only failed or quarantined batches can be replayed"));
+  }
   int64_t version = 0;
   if (latest_version) {
     auto v = p.catalog().GetActiveVersion(batch->pipeline);

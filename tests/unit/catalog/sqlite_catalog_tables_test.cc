@@ -333,7 +333,8 @@ TEST_F(CatalogTablesTest, ReplayOfCommittedBatchRemovesItsFilesInANewSnapshot) {
 
   auto batch = cat_->GetBatch(b);
   EXPECT_EQ(batch->state, S::kQueued);
-  EXPECT_EQ(batch->attempts, 0);
+  // attempts keep counting across replays, so staging paths of a replay never reuse an old attempt.
+  EXPECT_EQ(batch->attempts, 1);
   EXPECT_EQ(batch->pipeline_version_id, v2->id);
   EXPECT_EQ(batch->stats.rows_written, 0);
   EXPECT_NE(cat_->BatchHistory(b)->back().reason.find("replay from committed"), std::string::npos);
@@ -350,7 +351,10 @@ TEST_F(CatalogTablesTest, ReplayOfCommittedBatchRemovesItsFilesInANewSnapshot) {
 
   // The replayed batch runs again and commits new files.
   for (S to : {S::kProcessing, S::kCommitting}) ASSERT_TRUE(cat_->TransitionBatch(b, to, "").ok());
-  ASSERT_TRUE(cat_->CommitBatch(Commit(b, {File("b1-retry", 7)})).ok());
+  CommitRequest retry = Commit(b, {File("b1-retry", 7)});
+  retry.attempt = cat_->GetBatch(b)->attempts;
+  EXPECT_EQ(retry.attempt, 2);
+  ASSERT_TRUE(cat_->CommitBatch(retry).ok());
   EXPECT_EQ(Keys(*cat_->ListFiles("orders", 0)),
             (std::vector<std::string>{"lake/orders/keep", "lake/orders/b1-retry"}));
   EXPECT_EQ(cat_->BatchLineage(b)->size(), 1u);
