@@ -253,7 +253,12 @@ Result<ProcessOutcome> Commit(Catalog& catalog, const CommitRequest& req, Proces
 Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   Catalog& catalog = *env.catalog;
   ASSIGN_OR_RETURN(BatchInfo batch, catalog.GetBatch(batch_id));
-  if (IsTerminal(batch.state)) return ProcessOutcome::kAlreadyDone;
+  if (IsTerminal(batch.state)) {
+    // A retry after the commit succeeded but publication failed: redo it now
+    // rather than leave catalog files missing from lake/ until a restart.
+    RETURN_IF_ERROR(PublishPending(*env.store, catalog));
+    return ProcessOutcome::kAlreadyDone;
+  }
   if (batch.state == BatchState::kLanded || batch.state == BatchState::kFailed) {
     RETURN_IF_ERROR(catalog.TransitionBatch(batch_id, BatchState::kQueued, "retry"));
   }
