@@ -1,0 +1,537 @@
+#include "engine/processor.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/hash.h"
+#include "test_project.h"
+
+namespace sluice {
+namespace {
+
+using testing::Keys;
+using testing::QueryInt;
+using testing::ReadKey;
+using testing::StoreOp;
+
+// Two outputs: a partitioned lake table and an SQLite table (relative path:
+// resolved against the project directory).
+std::string Spec(const std::string& policy, double max_bad_ratio) {
+  std::ostringstream s;
+  s << "pipeline: orders\n"
+       "source:\n"
+       "  pattern: \"*.csv\"\n"
+       "  format: csv\n"
+       "schema:\n"
+       "  id: int64 not null\n"
+       "  amount: decimal(10,2)\n"
+       "  day: date\n"
+       "on_bad_record: "
+    << policy << "\nmax_bad_ratio: " << max_bad_ratio
+    << "\n"
+       "outputs:\n"
+       "  - table: orders\n"
+       "    partition_by: [day]\n"
+       "  - sqlite: { path: out.db, table: orders }\n";
+  return s.str();
+}
+
+constexpr char kGood[] =
+    "id,amount,day\n"
+    "1,2.50,2024-01-01\n"
+    "2,3.75,2024-01-01\n"
+    "3,1.00,2024-01-02\n";
+
+// Line 3 has a bad amount; 1 bad record of 4.
+constexpr char kOneBad[] =
+    "id,amount,day\n"
+    "1,2.50,2024-01-01\n"
+    "4,abc,2024-01-02\n"
+    "2,3.75,2024-01-01\n"
+    "3,1.00,2024-01-02\n";
+
+class ProcessorTest : public testing::ProjectTest {
+ protected:
+  void Start(const std::string& policy = "quarantine", double ratio = 0.5) {
+    Open();
+    Deploy("orders", Spec(policy, ratio));
+  }
+
+  int64_t Register(const std::string& name, const std::string& content) {
+    int64_t id = LandAndRegister("orders", name, content);
+    EXPECT_GT(id, 0);
+    return id;
+  }
+
+  Result<ProcessOutcome> Process(int64_t id) { return ProcessBatch(Env(), id); }
+
+  std::optional<int64_t> SinkRows() { return QueryInt(SinkDb(), "SELECT count(*) FROM orders"); }
+  std::optional<int64_t> LedgerRows() {
+    return QueryInt(SinkDb(), "SELECT count(*) FROM _sluice_ledger");
+  }
+
+  std::vector<DataFile> LakeFiles() {
+    auto files = project_->catalog().ListFiles("orders", 0);
+    return files.ok() ? *files : std::vector<DataFile>{};
+  }
+
+  // Every file the catalog lists exists under lake/, and lake/ holds nothing else.
+  void ExpectLakeMatchesCatalog() {
+    std::vector<std::string> listed;
+    for (const DataFile& f : LakeFiles()) {
+      EXPECT_TRUE(f.key.starts_with("lake/orders/")) << f.key;
+      listed.push_back(f.key);
+    }
+    std::sort(listed.begin(), listed.end());
+    EXPECT_EQ(Keys(project_->store(), "lake/"), listed);
+  }
+
+  void ExpectNoStaging() {
+    EXPECT_EQ(Keys(project_->store(), "staging/"), std::vector<std::string>{});
+  }
+};
+
+TEST_F(ProcessorTest, CommitsABatch) {
+  Start();
+  const int64_t id = Register("a.csv", kGood);
+  auto r = Process(id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, ProcessOutcome::kCommitted);
+
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.state, BatchState::kCommitted);
+  EXPECT_EQ(b.reason, "");
+  EXPECT_EQ(b.attempts, 1);
+  EXPECT_EQ(b.stats.rows_read, 3);
+  EXPECT_EQ(b.stats.rows_written, 3);
+  EXPECT_EQ(b.stats.rows_quarantined, 0);
+  EXPECT_EQ(b.stats.rows_skipped, 0);
+
+  // Two partitions -> two files, published under lake/ with their rows.
+  std::vector<DataFile> files = LakeFiles();
+  ASSERT_EQ(files.size(), 2u);
+  int64_t rows = 0;
+  for (const DataFile& f : files) {
+    rows += f.rows;
+    EXPECT_EQ(f.batch_id, id);
+    EXPECT_TRUE(f.partition == "day=2024-01-01" || f.partition == "day=2024-01-02") << f.partition;
+    EXPECT_TRUE(f.key.starts_with("lake/orders/" + f.partition + "/part-b" + std::to_string(id)))
+        << f.key;
+    auto st = project_->store().Stat(f.key);
+    ASSERT_TRUE(st.ok()) << f.key;
+    EXPECT_EQ(st->size, f.bytes);
+    EXPECT_EQ(ReadKey(project_->store(), f.key).substr(0, 4), "PAR1");
+  }
+  EXPECT_EQ(rows, 3);
+  ExpectLakeMatchesCatalog();
+  auto table = project_->catalog().GetTable("orders");
+  ASSERT_TRUE(table.ok());
+  EXPECT_EQ(table->num_rows, 3);
+  auto pending = project_->catalog().PendingPublications();
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty());
+  ExpectNoStaging();
+
+  EXPECT_EQ(SinkRows(), 3);
+  EXPECT_EQ(QueryInt(SinkDb(), "SELECT sum(id) FROM orders"), 6);
+  EXPECT_EQ(LedgerRows(), 1);
+  EXPECT_EQ(
+      QueryInt(SinkDb(), "SELECT count(*) FROM sqlite_master WHERE name LIKE '_sluice_stage%'"), 0);
+
+  auto lineage = project_->catalog().BatchLineage(id);
+  ASSERT_TRUE(lineage.ok());
+  int64_t lineage_rows = 0;
+  for (const Lineage& l : *lineage) lineage_rows += l.rows;
+  EXPECT_EQ(lineage_rows, 6);  // 3 rows into the table, 3 into SQLite
+}
+
+TEST_F(ProcessorTest, ReportsProgress) {
+  Start();
+  const int64_t id = Register("a.csv", kGood);
+  std::vector<ProcessProgress> seen;
+  ProcessEnv env = Env();
+  env.on_progress = [&](const ProcessProgress& p) { seen.push_back(p); };
+  auto r = ProcessBatch(env, id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().batch_id, id);
+  EXPECT_EQ(seen.back().rows_read, 3);
+  EXPECT_EQ(seen.back().bytes_total, static_cast<int64_t>(std::string(kGood).size()));
+  EXPECT_EQ(seen.back().bytes_done, seen.back().bytes_total);
+}
+
+TEST_F(ProcessorTest, BadRecordUnderFailPolicyFailsTheBatch) {
+  Start("fail", 0.5);
+  const int64_t id = Register("bad.csv", kOneBad);
+  auto r = Process(id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, ProcessOutcome::kFailed);
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.state, BatchState::kFailed);
+  EXPECT_NE(b.reason.find("landing/orders/bad.csv:3: field 'amount'"), std::string::npos)
+      << b.reason;
+  EXPECT_TRUE(Keys(project_->store(), "lake/").empty());
+  EXPECT_EQ(SinkRows().value_or(0), 0);
+  EXPECT_EQ(LedgerRows().value_or(0), 0);
+  ExpectNoStaging();
+}
+
+TEST_F(ProcessorTest, BadRecordUnderSkipPolicyIsCounted) {
+  Start("skip", 0.5);
+  const int64_t id = Register("bad.csv", kOneBad);
+  auto r = Process(id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, ProcessOutcome::kCommitted);
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.stats.rows_read, 4);
+  EXPECT_EQ(b.stats.rows_written, 3);
+  EXPECT_EQ(b.stats.rows_skipped, 1);
+  EXPECT_EQ(b.stats.rows_quarantined, 0);
+  EXPECT_TRUE(Keys(project_->store(), "quarantine/").empty());
+  EXPECT_EQ(SinkRows(), 3);
+  ExpectLakeMatchesCatalog();
+  ExpectNoStaging();
+}
+
+TEST_F(ProcessorTest, BadRecordUnderQuarantinePolicyIsPublishedWithItsReason) {
+  Start("quarantine", 0.5);
+  const int64_t id = Register("bad.csv", kOneBad);
+  auto r = Process(id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, ProcessOutcome::kCommitted);
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.stats.rows_read, 4);
+  EXPECT_EQ(b.stats.rows_written, 3);
+  EXPECT_EQ(b.stats.rows_quarantined, 1);
+  EXPECT_EQ(SinkRows(), 3);
+
+  const std::string key = "quarantine/orders/" + std::to_string(id) + "/bad_records.ndjson";
+  EXPECT_EQ(Keys(project_->store(), "quarantine/"), std::vector<std::string>{key});
+  std::string text = ReadKey(project_->store(), key);
+  ASSERT_FALSE(text.empty());
+  ASSERT_EQ(text.back(), '\n');
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(lines.size(), 1u);
+  const nlohmann::json& j = lines[0];
+  EXPECT_EQ(j["file"], "landing/orders/bad.csv");
+  EXPECT_EQ(j["line"], 3);
+  EXPECT_EQ(j["field"], "amount");
+  EXPECT_FALSE(j["reason"].get<std::string>().empty());
+  EXPECT_EQ(j["raw"], "4,abc,2024-01-02");
+  ExpectNoStaging();
+}
+
+TEST_F(ProcessorTest, TooManyBadRecordsQuarantineTheWholeBatch) {
+  Start("quarantine", 0.1);
+  const int64_t id = Register("bad.csv", kOneBad);
+  auto r = Process(id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, ProcessOutcome::kQuarantined);
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.state, BatchState::kQuarantined);
+  EXPECT_NE(b.reason.find("1 of 4 records are bad"), std::string::npos) << b.reason;
+  EXPECT_NE(b.reason.find("bad.csv:3: field 'amount'"), std::string::npos) << b.reason;
+  EXPECT_EQ(b.stats.rows_written, 0);
+  EXPECT_EQ(b.stats.rows_quarantined, 1);
+
+  EXPECT_TRUE(Keys(project_->store(), "lake/").empty());
+  EXPECT_TRUE(LakeFiles().empty());
+  EXPECT_EQ(SinkRows().value_or(0), 0);
+  EXPECT_EQ(LedgerRows().value_or(0), 0);
+  // The bad records are still kept for inspection.
+  EXPECT_EQ(Keys(project_->store(), "quarantine/").size(), 1u);
+  ExpectNoStaging();
+}
+
+TEST_F(ProcessorTest, UndecodableInputFailsPermanently) {
+  Start();
+  // A header that names a column twice: the file cannot be read at all.
+  const int64_t id = Register("a.csv", "id,amount,amount,day\n1,2.50,2.50,2024-01-01\n");
+  auto r = Process(id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, ProcessOutcome::kFailed);
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.state, BatchState::kFailed);
+  EXPECT_NE(b.reason.find("column 'amount' appears twice"), std::string::npos) << b.reason;
+  EXPECT_NE(b.reason.find("landing/orders/a.csv"), std::string::npos) << b.reason;
+  ExpectNoStaging();
+}
+
+TEST_F(ProcessorTest, MissingInputFailsPermanently) {
+  Start();
+  const int64_t id = Register("a.csv", kGood);
+  ASSERT_TRUE(project_->store().Delete(Batch(id).archive_key).ok());
+  auto r = Process(id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, ProcessOutcome::kFailed);
+  EXPECT_NE(Batch(id).reason.find("is gone"), std::string::npos) << Batch(id).reason;
+}
+
+// Registration crashed before moving the file: processing takes it from landing.
+TEST_F(ProcessorTest, InputStillInLandingIsMovedAndProcessed) {
+  Start();
+  Land("orders", "a.csv", kGood);
+  RegisterBatchRequest req;
+  req.pipeline = "orders";
+  req.object_key = "landing/orders/a.csv";
+  req.sha256 = Sha256Hex(kGood);
+  req.archive_key = ArchiveKey("orders", req.sha256, "a.csv");
+  req.size_bytes = static_cast<int64_t>(std::string(kGood).size());
+  auto reg = project_->catalog().RegisterBatch(req);
+  ASSERT_TRUE(reg.ok());
+  auto r = Process(reg->batch_id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, ProcessOutcome::kCommitted);
+  EXPECT_EQ(ReadKey(project_->store(), req.archive_key), kGood);
+  EXPECT_TRUE(Keys(project_->store(), "landing/").empty());
+}
+
+TEST_F(ProcessorTest, SecondRunOnACommittedBatchIsAlreadyDone) {
+  Start();
+  const int64_t id = Register("a.csv", kGood);
+  ASSERT_TRUE(Process(id).ok());
+  auto again = Process(id);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, ProcessOutcome::kAlreadyDone);
+  EXPECT_EQ(Batch(id).attempts, 1);
+  EXPECT_EQ(Batch(id).state, BatchState::kCommitted);
+  EXPECT_EQ(SinkRows(), 3);
+  auto snaps = project_->catalog().ListSnapshots("orders");
+  ASSERT_TRUE(snaps.ok());
+  EXPECT_EQ(snaps->size(), 1u);
+  ExpectLakeMatchesCatalog();
+}
+
+TEST_F(ProcessorTest, CancelledAttemptIsAbortedAndLeavesNothingStaged) {
+  Start();
+  const int64_t id = Register("a.csv", kGood);
+  std::atomic<bool> cancel{true};
+  ProcessEnv env = Env();
+  env.cancel = &cancel;
+  auto r = ProcessBatch(env, id);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kAborted);
+  EXPECT_EQ(Batch(id).state, BatchState::kProcessing);
+  ExpectNoStaging();
+  EXPECT_EQ(SinkRows().value_or(0), 0);
+}
+
+// A transient store failure at different points of an attempt: the attempt
+// reports a retryable error (never a permanent failure), and the next attempt
+// commits with no staged leftovers and every row exactly once.
+struct TransientCase {
+  const char* name;
+  StoreOp op;
+  int nth;
+  StatusCode code;
+  const char* prefix;
+  const char* input;
+};
+
+class TransientFailureTest : public ProcessorTest,
+                             public ::testing::WithParamInterface<TransientCase> {};
+
+TEST_P(TransientFailureTest, NextAttemptCommitsCleanly) {
+  const TransientCase& c = GetParam();
+  Start("quarantine", 0.5);
+  const int64_t id = Register("a.csv", c.input);
+  faults_->FailNth(c.op, c.nth, Status(c.code, "injected"), c.prefix);
+  auto first = Process(id);
+  ASSERT_EQ(faults_->injected(), 1) << "the fault point was never reached";
+  ASSERT_FALSE(first.ok()) << "outcome " << static_cast<int>(*first);
+  EXPECT_EQ(first.status().code(), c.code) << first.status().ToString();
+  EXPECT_NE(Batch(id).state, BatchState::kFailed);
+  EXPECT_TRUE(Keys(project_->store(), "lake/").empty());
+  EXPECT_EQ(SinkRows().value_or(0), 0);
+
+  auto second = Process(id);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(*second, ProcessOutcome::kCommitted);
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.state, BatchState::kCommitted);
+  EXPECT_EQ(b.attempts, 2);
+  EXPECT_EQ(SinkRows(), 3);
+  EXPECT_EQ(LedgerRows(), 1);
+  EXPECT_EQ(
+      QueryInt(SinkDb(), "SELECT count(*) FROM sqlite_master WHERE name LIKE '_sluice_stage%'"), 0);
+  ExpectLakeMatchesCatalog();
+  ExpectNoStaging();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Points, TransientFailureTest,
+    ::testing::Values(TransientCase{"OpenStagedParquet", StoreOp::kOpenWrite, 1,
+                                    StatusCode::kUnavailable, "staging/", kGood},
+                      TransientCase{"CloseStagedParquet", StoreOp::kClose, 1, StatusCode::kIOError,
+                                    "staging/", kGood},
+                      TransientCase{"SecondPartitionClose", StoreOp::kClose, 2,
+                                    StatusCode::kUnavailable, "staging/", kGood},
+                      TransientCase{"OpenQuarantineFile", StoreOp::kOpenWrite, 1,
+                                    StatusCode::kIOError, "staging/1/a1/bad_records", kOneBad},
+                      TransientCase{"CloseQuarantineFile", StoreOp::kClose, 1,
+                                    StatusCode::kUnavailable, "staging/1/a1/bad_records", kOneBad},
+                      TransientCase{"ReadInput", StoreOp::kOpenRead, 1, StatusCode::kIOError,
+                                    "archive/", kGood}),
+    [](const ::testing::TestParamInfo<TransientCase>& info) { return info.param.name; });
+
+// A zombie: attempt A is still running when a newer attempt starts (its lease
+// expired). A must not commit, and the rows must land exactly once.
+TEST_F(ProcessorTest, SupersededAttemptCannotCommit) {
+  Start();
+  const int64_t id = Register("a.csv", kGood);
+  // Mid-run of attempt 1 (its first staged write), another worker starts attempt 2.
+  faults_->BeforeNext(
+      StoreOp::kOpenWrite,
+      [&](const std::string&) {
+        ASSERT_TRUE(project_->catalog().TransitionBatch(id, BatchState::kProcessing, "").ok());
+      },
+      "staging/");
+  auto zombie = Process(id);
+  ASSERT_FALSE(zombie.ok());
+  EXPECT_EQ(zombie.status().code(), StatusCode::kAborted) << zombie.status().ToString();
+  EXPECT_NE(Batch(id).state, BatchState::kCommitted);
+  EXPECT_TRUE(LakeFiles().empty());
+  EXPECT_TRUE(Keys(project_->store(), "lake/").empty());
+
+  auto winner = Process(id);
+  ASSERT_TRUE(winner.ok()) << winner.status().ToString();
+  EXPECT_EQ(*winner, ProcessOutcome::kCommitted);
+  EXPECT_EQ(SinkRows(), 3);
+  EXPECT_EQ(LedgerRows(), 1);
+  auto snaps = project_->catalog().ListSnapshots("orders");
+  ASSERT_TRUE(snaps.ok());
+  EXPECT_EQ(snaps->size(), 1u);
+  ExpectLakeMatchesCatalog();
+  ExpectNoStaging();
+}
+
+// The same race, later: the newer attempt starts while A is finishing its
+// staged files (A is already in committing).
+TEST_F(ProcessorTest, AttemptSupersededWhileCommittingCannotCommit) {
+  Start();
+  const int64_t id = Register("a.csv", kGood);
+  faults_->BeforeNext(
+      StoreOp::kClose,
+      [&](const std::string&) {
+        ASSERT_EQ(Batch(id).state, BatchState::kCommitting);
+        ASSERT_TRUE(project_->catalog().TransitionBatch(id, BatchState::kProcessing, "").ok());
+      },
+      "staging/");
+  auto zombie = Process(id);
+  ASSERT_FALSE(zombie.ok());
+  EXPECT_EQ(zombie.status().code(), StatusCode::kAborted) << zombie.status().ToString();
+  EXPECT_TRUE(LakeFiles().empty());
+
+  auto winner = Process(id);
+  ASSERT_TRUE(winner.ok()) << winner.status().ToString();
+  EXPECT_EQ(*winner, ProcessOutcome::kCommitted);
+  EXPECT_EQ(SinkRows(), 3);
+  EXPECT_EQ(LedgerRows(), 1);
+  ExpectLakeMatchesCatalog();
+  ExpectNoStaging();
+}
+
+// A crash between CommitBatch and publication (here: every publishing rename
+// fails). The catalog already says committed; PublishPending finishes the job.
+TEST_F(ProcessorTest, PublicationAfterACrashIsRedone) {
+  Start("quarantine", 0.5);
+  const int64_t id = Register("bad.csv", kOneBad);
+  faults_->FailAlways(StoreOp::kRename, Status::IOError("injected rename failure"), "staging/");
+  auto r = Process(id);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(Batch(id).state, BatchState::kCommitted);
+  auto pending = project_->catalog().PendingPublications();
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(pending->size(), LakeFiles().size() + 1);  // + the quarantine file
+  EXPECT_TRUE(Keys(project_->store(), "lake/").empty());
+  EXPECT_TRUE(Keys(project_->store(), "quarantine/").empty());
+  EXPECT_EQ(SinkRows(), 3);  // loaded before the commit
+
+  faults_->Clear();
+  ASSERT_TRUE(PublishPending(*faults_, project_->catalog()).ok());
+  pending = project_->catalog().PendingPublications();
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty());
+  ExpectLakeMatchesCatalog();
+  EXPECT_EQ(LakeFiles().size(), 2u);
+  EXPECT_EQ(Keys(project_->store(), "quarantine/").size(), 1u);
+  // Redo is harmless.
+  ASSERT_TRUE(PublishPending(*faults_, project_->catalog()).ok());
+  ExpectLakeMatchesCatalog();
+  EXPECT_EQ(SinkRows(), 3);
+}
+
+// The task of a batch whose publication failed is retried: the retry finds the
+// batch committed and must not leave its files unpublished (catalog readers
+// would see keys that do not exist).
+TEST_F(ProcessorTest, RetryAfterFailedPublicationPublishes) {
+  Start();
+  const int64_t id = Register("a.csv", kGood);
+  faults_->FailNth(StoreOp::kRename, 1, Status::Unavailable("injected rename failure"), "staging/");
+  ASSERT_FALSE(Process(id).ok());
+  ASSERT_EQ(Batch(id).state, BatchState::kCommitted);
+
+  auto retry = Process(id);
+  ASSERT_TRUE(retry.ok()) << retry.status().ToString();
+  EXPECT_EQ(*retry, ProcessOutcome::kAlreadyDone);
+  auto pending = project_->catalog().PendingPublications();
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty());
+  ExpectLakeMatchesCatalog();
+  ExpectNoStaging();
+}
+
+// A crash after a rename but before MarkPublished: the redo sees the file at
+// its final key and only records it.
+TEST_F(ProcessorTest, PublishPendingToleratesAnAlreadyMovedFile) {
+  Start();
+  const int64_t id = Register("a.csv", kGood);
+  faults_->FailAlways(StoreOp::kRename, Status::IOError("injected"), "staging/");
+  ASSERT_FALSE(Process(id).ok());
+  faults_->Clear();
+  auto pending = project_->catalog().PendingPublications();
+  ASSERT_TRUE(pending.ok());
+  ASSERT_FALSE(pending->empty());
+  const Publication& first = pending->front();
+  ASSERT_TRUE(project_->store().Rename(first.staging_key, first.final_key).ok());
+
+  ASSERT_TRUE(PublishPending(project_->store(), project_->catalog()).ok());
+  pending = project_->catalog().PendingPublications();
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty());
+  ExpectLakeMatchesCatalog();
+}
+
+TEST_F(ProcessorTest, PublishPendingReportsAFileThatIsGone) {
+  Start();
+  const int64_t id = Register("a.csv", kGood);
+  faults_->FailAlways(StoreOp::kRename, Status::IOError("injected"), "staging/");
+  ASSERT_FALSE(Process(id).ok());
+  faults_->Clear();
+  auto pending = project_->catalog().PendingPublications();
+  ASSERT_TRUE(pending.ok() && !pending->empty());
+  ASSERT_TRUE(project_->store().Delete(pending->front().staging_key).ok());
+  Status st = PublishPending(project_->store(), project_->catalog());
+  EXPECT_EQ(st.code(), StatusCode::kNotFound) << st.ToString();
+}
+
+// A new pipeline version does not change a registered batch: it runs with the
+// version it was pinned to.
+TEST_F(ProcessorTest, BatchRunsWithItsPinnedVersion) {
+  Start("quarantine", 0.5);
+  const int64_t id = Register("bad.csv", kOneBad);
+  Deploy("orders", Spec("fail", 0.5));
+  auto r = Process(id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, ProcessOutcome::kCommitted);
+  EXPECT_EQ(Batch(id).stats.rows_quarantined, 1);
+}
+
+}  // namespace
+}  // namespace sluice
