@@ -1,0 +1,144 @@
+#include "engine/project.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "test_project.h"
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Spec(const std::string& name, const std::string& pattern = "*.csv") {
+  return "pipeline: " + name + "\nsource:\n  pattern: \"" + pattern +
+         "\"\n  format: csv\nschema:\n  id: int64\noutputs:\n  - table: " + name + "\n";
+}
+
+class ProjectOpenTest : public testing::ProjectTest {};
+
+TEST_F(ProjectOpenTest, CreatesTheStoreLayoutAndCatalog) {
+  config_.catalog_path = dir_.path() + "/state/nested/catalog.db";
+  Open();
+  for (const char* sub : {"landing", "archive", "staging", "lake", "quarantine"}) {
+    EXPECT_TRUE(fs::is_directory(config_.store_root + "/" + sub)) << sub;
+  }
+  EXPECT_TRUE(fs::exists(config_.catalog_path));
+  EXPECT_EQ(project_->store().Describe(), config_.store_root);
+  auto lc = project_->landing();
+  EXPECT_EQ(lc.store, &project_->store());
+  EXPECT_EQ(lc.catalog, &project_->catalog());
+  EXPECT_EQ(lc.queue, &project_->queue());
+  auto depth = project_->queue().Depth();
+  ASSERT_TRUE(depth.ok()) << depth.status().ToString();
+  EXPECT_EQ(*depth, 0);
+}
+
+TEST_F(ProjectOpenTest, ReopensAnExistingProject) {
+  Open();
+  Deploy("orders", Spec("orders"));
+  project_.reset();
+  Open();
+  auto active = project_->catalog().GetActiveVersion("orders");
+  ASSERT_TRUE(active.ok()) << active.status().ToString();
+  EXPECT_EQ(active->spec_text, Spec("orders"));
+}
+
+TEST_F(ProjectOpenTest, RejectsAnInvalidConfig) {
+  config_.max_attempts = 0;
+  auto p = Project::Open(config_);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(p.status().message().find("max_attempts"), std::string::npos);
+}
+
+TEST_F(ProjectOpenTest, StoreRootThatIsAFileIsAnError) {
+  dir_.Write("store", "not a directory");
+  auto p = Project::Open(config_);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kIOError);
+  EXPECT_NE(p.status().message().find(config_.store_root), std::string::npos)
+      << p.status().ToString();
+}
+
+class SyncPipelinesTest : public testing::ProjectTest {
+ protected:
+  SyncReport Sync() {
+    auto r = project_->SyncPipelines();
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : SyncReport{};
+  }
+  std::vector<std::string> ActiveNames() {
+    auto specs = project_->ActivePipelines();
+    EXPECT_TRUE(specs.ok()) << specs.status().ToString();
+    std::vector<std::string> names;
+    if (specs.ok()) {
+      for (const PipelineSpec& s : *specs) names.push_back(s.name);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+};
+
+TEST_F(SyncPipelinesTest, NoPipelinesDirectoryIsEmpty) {
+  Open();
+  SyncReport r = Sync();
+  EXPECT_TRUE(r.deployed.empty());
+  EXPECT_TRUE(r.errors.empty());
+  EXPECT_TRUE(ActiveNames().empty());
+}
+
+TEST_F(SyncPipelinesTest, DeploysNewAndChangedSpecsOnly) {
+  Open();
+  WritePipeline("orders", Spec("orders"));
+  WritePipeline("users", Spec("users"));
+  dir_.Write("pipelines/README.md", "not a spec");
+  SyncReport first = Sync();
+  ASSERT_EQ(first.deployed.size(), 2u);
+  EXPECT_EQ(first.deployed[0].rfind("orders version ", 0), 0u) << first.deployed[0];
+  EXPECT_NE(first.deployed[0].find("(sha256 "), std::string::npos);
+  EXPECT_EQ(first.deployed[1].rfind("users version ", 0), 0u) << first.deployed[1];
+  EXPECT_TRUE(first.errors.empty());
+  EXPECT_EQ(ActiveNames(), (std::vector<std::string>{"orders", "users"}));
+
+  EXPECT_TRUE(Sync().deployed.empty()) << "unchanged text is not a new version";
+
+  auto v1 = project_->catalog().GetActiveVersion("orders");
+  ASSERT_TRUE(v1.ok());
+  WritePipeline("orders", Spec("orders", "*.csv*"));
+  SyncReport changed = Sync();
+  ASSERT_EQ(changed.deployed.size(), 1u);
+  EXPECT_EQ(changed.deployed[0].rfind("orders version ", 0), 0u);
+  auto v2 = project_->catalog().GetActiveVersion("orders");
+  ASSERT_TRUE(v2.ok());
+  EXPECT_NE(v2->id, v1->id);
+  auto specs = project_->ActivePipelines();
+  ASSERT_TRUE(specs.ok());
+  for (const PipelineSpec& s : *specs) {
+    if (s.name == "orders") {
+      EXPECT_EQ(s.source.pattern, "*.csv*");
+    }
+  }
+}
+
+TEST_F(SyncPipelinesTest, BadSpecsAreReportedAndNotDeployed) {
+  Open();
+  WritePipeline("good", Spec("good"));
+  WritePipeline("bad", "pipeline: bad\nschema:\n  id: nosuchtype\noutputs:\n  - table: bad\n");
+  // Two files defining one pipeline: the second (in name order) is refused.
+  dir_.Write("pipelines/z_copy.yml", Spec("good", "*.tsv"));
+  SyncReport r = Sync();
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_NE(r.errors[0].find("bad.yaml"), std::string::npos) << r.errors[0];
+  EXPECT_NE(r.errors[1].find("z_copy.yml"), std::string::npos) << r.errors[1];
+  EXPECT_NE(r.errors[1].find("also defined in"), std::string::npos) << r.errors[1];
+  EXPECT_EQ(ActiveNames(), std::vector<std::string>{"good"});
+  auto active = project_->catalog().GetActiveVersion("good");
+  ASSERT_TRUE(active.ok());
+  EXPECT_EQ(active->spec_text, Spec("good"));
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,232 @@
+#include "engine/worker_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "test_project.h"
+
+namespace sluice {
+namespace {
+
+using testing::Keys;
+using testing::QueryInt;
+using testing::WaitFor;
+
+constexpr char kSpec[] = R"(pipeline: orders
+source:
+  pattern: "*.csv"
+  format: csv
+schema:
+  id: int64 not null
+  amount: decimal(10,2)
+on_bad_record: fail
+outputs:
+  - table: orders
+  - sqlite: { path: out.db, table: orders }
+)";
+
+std::string Csv(int first, int n) {
+  std::string s = "id,amount\n";
+  for (int i = first; i < first + n; ++i)
+    s += std::to_string(i) + "," + std::to_string(i) + ".50\n";
+  return s;
+}
+
+class WorkerPoolTest : public testing::ProjectTest {
+ protected:
+  void Start() {
+    Open();
+    Deploy("orders", kSpec);
+  }
+
+  WorkerPoolOptions Options() {
+    WorkerPoolOptions o;
+    o.threads = config_.workers;
+    o.on_done = [this](const BatchDone& d) {
+      std::lock_guard lock(mu_);
+      done_.push_back(d);
+    };
+    return o;
+  }
+
+  std::vector<BatchDone> Done() {
+    std::lock_guard lock(mu_);
+    return done_;
+  }
+
+  // Blocks the batch's staging prefix with a plain file, so that every staged
+  // write of the batch fails with an I/O error, as a full or broken disk would.
+  void BlockStaging(int64_t id) {
+    std::filesystem::create_directories(config_.store_root + "/staging");
+    std::ofstream(config_.store_root + "/staging/" + std::to_string(id)) << "in the way";
+  }
+  void UnblockStaging(int64_t id) {
+    std::filesystem::remove(config_.store_root + "/staging/" + std::to_string(id));
+  }
+
+  std::vector<BatchEvent> History(int64_t id) {
+    auto h = project_->catalog().BatchHistory(id);
+    EXPECT_TRUE(h.ok()) << h.status().ToString();
+    return h.ok() ? *h : std::vector<BatchEvent>{};
+  }
+
+  std::mutex mu_;
+  std::vector<BatchDone> done_;
+};
+
+TEST_F(WorkerPoolTest, ProcessesQueuedBatches) {
+  config_.workers = 2;
+  Start();
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 4; ++i)
+    ids.push_back(LandAndRegister("orders", "f" + std::to_string(i) + ".csv", Csv(i * 10, 5)));
+  WorkerPool pool(*project_, Options());
+  pool.Start();
+  ASSERT_TRUE(WaitFor([&] { return Done().size() == ids.size(); }));
+  pool.Stop();
+
+  for (const BatchDone& d : Done()) {
+    EXPECT_TRUE(d.status.ok()) << d.status.ToString();
+    EXPECT_EQ(d.outcome, ProcessOutcome::kCommitted);
+  }
+  for (int64_t id : ids) EXPECT_EQ(Batch(id).state, BatchState::kCommitted);
+  EXPECT_EQ(QueryInt(SinkDb(), "SELECT count(*) FROM orders"), 20);
+  EXPECT_EQ(QueryInt(SinkDb(), "SELECT count(DISTINCT id) FROM orders"), 20);
+  EXPECT_EQ(*project_->queue().Depth(), 0);
+  EXPECT_EQ(pool.InFlight(), 0);
+  EXPECT_TRUE(Keys(project_->store(), "staging/").empty());
+}
+
+TEST_F(WorkerPoolTest, WakePicksUpWorkPromptly) {
+  config_.poll_interval = std::chrono::milliseconds(5000);  // idle waits are capped at 250 ms
+  Start();
+  WorkerPool pool(*project_, Options());
+  pool.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const int64_t id = LandAndRegister("orders", "a.csv", Csv(1, 3));
+  pool.Wake();
+  ASSERT_TRUE(WaitFor([&] { return Done().size() == 1; }, std::chrono::seconds(3)));
+  pool.Stop();
+  EXPECT_EQ(Batch(id).state, BatchState::kCommitted);
+}
+
+TEST_F(WorkerPoolTest, PermanentFailureIsNotRetried) {
+  Start();
+  const int64_t id = LandAndRegister("orders", "bad.csv", "id,amount\n1,x\n");
+  WorkerPool pool(*project_, Options());
+  pool.Start();
+  ASSERT_TRUE(WaitFor([&] { return Done().size() == 1; }));
+  pool.Stop();
+  EXPECT_EQ(Done()[0].outcome, ProcessOutcome::kFailed);
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.state, BatchState::kFailed);
+  EXPECT_EQ(b.attempts, 1);
+  EXPECT_NE(b.reason.find("landing/orders/bad.csv:2: field 'amount'"), std::string::npos)
+      << b.reason;
+  EXPECT_EQ(b.reason.find("will retry"), std::string::npos) << b.reason;
+  EXPECT_EQ(*project_->queue().Depth(), 0);
+}
+
+// One transient failure: the batch shows failed ("will retry") during the
+// backoff, then the retry commits it; nothing is delivered twice.
+TEST_F(WorkerPoolTest, RetriesATransientFailureWithBackoff) {
+  Start();
+  const int64_t id = LandAndRegister("orders", "a.csv", Csv(1, 5));
+  BlockStaging(id);
+  WorkerPool pool(*project_, Options());
+  pool.Start();
+  ASSERT_TRUE(WaitFor([&] {
+    BatchInfo b = Batch(id);
+    return b.state == BatchState::kFailed && b.reason.find("will retry") != std::string::npos;
+  }));
+  EXPECT_NE(Batch(id).reason.find("attempt 1 failed"), std::string::npos) << Batch(id).reason;
+  EXPECT_TRUE(Done().empty());  // a retry is not the end of the task
+  UnblockStaging(id);
+  ASSERT_TRUE(WaitFor([&] { return Done().size() == 1; }));
+  pool.Stop();
+
+  EXPECT_EQ(Done()[0].outcome, ProcessOutcome::kCommitted);
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.state, BatchState::kCommitted);
+  EXPECT_EQ(b.attempts, 2);
+  EXPECT_EQ(QueryInt(SinkDb(), "SELECT count(*) FROM orders"), 5);
+  EXPECT_EQ(*project_->queue().Depth(), 0);
+
+  // The second attempt started only after the first backoff (1 s for a task's
+  // first failure).
+  int64_t failed_at = 0, retried_at = 0;
+  for (const BatchEvent& e : History(id)) {
+    if (e.state == BatchState::kFailed && failed_at == 0) failed_at = e.at_us;
+    if (e.state == BatchState::kProcessing && failed_at != 0 && retried_at == 0) {
+      retried_at = e.at_us;
+    }
+  }
+  ASSERT_GT(failed_at, 0);
+  ASSERT_GT(retried_at, 0);
+  EXPECT_GE(retried_at - failed_at, 900'000);
+}
+
+TEST_F(WorkerPoolTest, GivesUpAfterMaxAttempts) {
+  config_.max_attempts = 2;
+  Start();
+  const int64_t id = LandAndRegister("orders", "a.csv", Csv(1, 5));
+  BlockStaging(id);
+  WorkerPool pool(*project_, Options());
+  pool.Start();
+  ASSERT_TRUE(WaitFor([&] { return Done().size() == 1; }));
+  pool.Stop();
+
+  const BatchDone d = Done()[0];
+  EXPECT_EQ(d.batch_id, id);
+  EXPECT_EQ(d.outcome, ProcessOutcome::kFailed);
+  EXPECT_FALSE(d.status.ok());
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.state, BatchState::kFailed);
+  EXPECT_EQ(b.attempts, 2);
+  EXPECT_EQ(b.reason.rfind("gave up after 2 attempts", 0), 0u) << b.reason;
+  EXPECT_EQ(*project_->queue().Depth(), 0);  // acked: no further delivery
+  EXPECT_EQ(QueryInt(SinkDb(), "SELECT count(*) FROM orders").value_or(0), 0);
+}
+
+// Stop() while a batch is being processed waits for it: the batch ends
+// committed, not abandoned half-way.
+TEST_F(WorkerPoolTest, StopDrainsTheTaskInFlight) {
+  Start();
+  const int64_t id = LandAndRegister("orders", "a.csv", Csv(1, 5));
+  std::atomic<bool> in_flight{false};
+  WorkerPoolOptions o = Options();
+  o.on_progress = [&](const ProcessProgress&) {
+    if (!in_flight.exchange(true)) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  };
+  WorkerPool pool(*project_, o);
+  pool.Start();
+  ASSERT_TRUE(WaitFor([&] { return in_flight.load(); }));
+  EXPECT_EQ(pool.InFlight(), 1);
+  pool.Stop();
+  EXPECT_EQ(pool.InFlight(), 0);
+  EXPECT_EQ(Batch(id).state, BatchState::kCommitted);
+  EXPECT_EQ(Done().size(), 1u);
+  EXPECT_EQ(*project_->queue().Depth(), 0);
+}
+
+// A stopped pool leaves queued work queued (for the next run) and takes no new task.
+TEST_F(WorkerPoolTest, StoppedPoolLeavesQueuedWorkAlone) {
+  Start();
+  {
+    WorkerPool pool(*project_, Options());
+    pool.Start();
+    pool.Stop();
+  }
+  const int64_t id = LandAndRegister("orders", "a.csv", Csv(1, 5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(Batch(id).state, BatchState::kQueued);
+  EXPECT_EQ(*project_->queue().Depth(), 1);
+}
+
+}  // namespace
+}  // namespace sluice
