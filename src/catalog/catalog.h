@@ -219,8 +219,8 @@ class Catalog {
   virtual Status CommitBatch(const CommitRequest& req) = 0;
   // Re-pins a failed, quarantined or committed batch to `version_id` (0 = keep)
   // and moves it to queued. Stats are reset; `attempts` keeps counting, so the
-  // replay's staging paths never collide with an earlier attempt's. For a committed batch the files it added are
-  // removed from each table in a new snapshot (the replay will add new ones).
+  // replay's staging paths never collide with an earlier attempt's. For a committed batch the files
+  // it added are removed from each table in a new snapshot (the replay will add new ones).
   virtual Status ReplayBatch(int64_t batch_id, int64_t version_id) = 0;
 
   // --- publication (redo log of staged -> final renames) ----------------------

@@ -21,7 +21,8 @@ std::string ErrnoText(const std::string& what, const std::string& path) {
 
 class FileInput final : public InputStream {
  public:
-  FileInput(int fd, std::string path, int64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
+  FileInput(int fd, std::string path, int64_t size)
+      : fd_(fd), path_(std::move(path)), size_(size) {}
   ~FileInput() override { ::close(fd_); }
   Result<size_t> Read(char* buf, size_t n) override {
     while (true) {
@@ -47,7 +48,8 @@ class FileInput final : public InputStream {
 
 class StringInput final : public InputStream {
  public:
-  StringInput(std::string data, std::string name) : data_(std::move(data)), name_(std::move(name)) {}
+  StringInput(std::string data, std::string name)
+      : data_(std::move(data)), name_(std::move(name)) {}
   Result<size_t> Read(char* buf, size_t n) override {
     size_t k = std::min(n, data_.size() - pos_);
     std::memcpy(buf, data_.data() + pos_, k);

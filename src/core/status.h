@@ -6,12 +6,11 @@
 // .IgnoreError() so that the choice is visible.
 //
 // Choosing a code: the split that matters to callers is retryable vs permanent.
-//   kUnavailable        transient; the same call may succeed later (I/O hiccup, busy DB, lease lost).
-//   kInvalidArgument    the input is wrong (bad config, bad record, bad file); retrying cannot help.
-//   kFailedPrecondition the system is not in a state where the call can run (e.g. batch already committed).
-//   kNotFound, kAlreadyExists  as named.
-//   kDataLoss           stored data is corrupt or truncated.
-//   kIOError            the operating system refused a file operation.
+//   kUnavailable        transient; the same call may succeed later (I/O hiccup, busy DB, lease
+//   lost). kInvalidArgument    the input is wrong (bad config, bad record, bad file); retrying
+//   cannot help. kFailedPrecondition the system is not in a state where the call can run (e.g.
+//   batch already committed). kNotFound, kAlreadyExists  as named. kDataLoss           stored data
+//   is corrupt or truncated. kIOError            the operating system refused a file operation.
 //   kInternal           a bug in sluice.
 #pragma once
 
@@ -83,7 +82,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "Result built from an OK Status");
   }
@@ -109,10 +108,10 @@ class [[nodiscard]] Result {
 #define SLUICE_CONCAT_INNER(a, b) a##b
 #define SLUICE_CONCAT(a, b) SLUICE_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::sluice::Status _st = (expr);             \
-    if (!_st.ok()) return _st;                 \
+#define RETURN_IF_ERROR(expr)      \
+  do {                             \
+    ::sluice::Status _st = (expr); \
+    if (!_st.ok()) return _st;     \
   } while (0)
 
 #define SLUICE_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

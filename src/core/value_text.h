@@ -29,8 +29,8 @@ bool ParseDate(std::string_view s, int32_t* days);
 bool ParseTimestamp(std::string_view s, int64_t* micros);
 
 std::string FormatDecimal(int64_t unscaled, int scale);
-std::string FormatDate(int32_t days);            // YYYY-MM-DD
-std::string FormatTimestamp(int64_t micros);     // YYYY-MM-DDTHH:MM:SS[.ffffff]Z
+std::string FormatDate(int32_t days);         // YYYY-MM-DD
+std::string FormatTimestamp(int64_t micros);  // YYYY-MM-DDTHH:MM:SS[.ffffff]Z
 // Days since epoch <-> civil date (proleptic Gregorian).
 int32_t DaysFromCivil(int y, unsigned m, unsigned d);
 void CivilFromDays(int32_t days, int* y, unsigned* m, unsigned* d);

@@ -39,9 +39,9 @@ struct CsvOptions {
 };
 
 struct DecoderOptions {
-  Schema schema;                  // the declared schema; columns are matched by name
+  Schema schema;  // the declared schema; columns are matched by name
   CsvOptions csv;
-  int64_t batch_rows = 64 * 1024; // rows per RecordBatch (a batch may be cut earlier)
+  int64_t batch_rows = 64 * 1024;  // rows per RecordBatch (a batch may be cut earlier)
   // When true (CSV with header / NDJSON), fields of the file that are not in
   // the schema are ignored; when false they make the file fail.
   bool ignore_unknown_fields = true;

@@ -50,12 +50,13 @@ struct PipelineSpec {
   SourceSpec source;
   Schema schema;
   BadRecordPolicy on_bad_record = BadRecordPolicy::kQuarantine;
-  double max_bad_ratio = 0.0;  // fraction of records; 0 = any bad record quarantines (quarantine policy)
+  double max_bad_ratio =
+      0.0;  // fraction of records; 0 = any bad record quarantines (quarantine policy)
   std::vector<StepSpec> transform;
   std::vector<SinkSpec> outputs;
-  Schema output_schema;        // schema after the transform chain
-  std::string file;            // where it was read from
-  std::string text;            // the exact YAML text (its sha256 is the version hash)
+  Schema output_schema;  // schema after the transform chain
+  std::string file;      // where it was read from
+  std::string text;      // the exact YAML text (its sha256 is the version hash)
 };
 
 // Parses a pipeline spec from YAML text. `file` is used in error messages.

@@ -44,13 +44,13 @@ struct SinkContext {
   int64_t batch_id = 0;
   int attempt = 0;
   int64_t pipeline_version_id = 0;
-  Schema schema;              // schema of the rows Write receives
+  Schema schema;  // schema of the rows Write receives
   ObjectStore* store = nullptr;
-  std::string project_dir;    // relative sink paths (sqlite files) resolve against it
+  std::string project_dir;  // relative sink paths (sqlite files) resolve against it
 };
 
 struct StagedOutput {
-  std::optional<TableCommit> table;    // lake sinks
+  std::optional<TableCommit> table;      // lake sinks
   std::optional<OutputLineage> lineage;  // other sinks
 };
 
