@@ -197,6 +197,21 @@ TEST_F(ProcessorTest, BadRecordUnderSkipPolicyIsCounted) {
   ExpectNoStaging();
 }
 
+// max_bad_ratio applies whatever the policy (README: "Either way, a batch whose
+// bad records exceed max_bad_ratio ends quarantined").
+TEST_F(ProcessorTest, SkippedRecordsCountTowardsMaxBadRatio) {
+  Start("skip", 0.1);
+  const int64_t id = Register("bad.csv", kOneBad);
+  auto r = Process(id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, ProcessOutcome::kQuarantined);
+  EXPECT_EQ(Batch(id).stats.rows_skipped, 1);
+  EXPECT_TRUE(Keys(project_->store(), "lake/").empty());
+  EXPECT_TRUE(Keys(project_->store(), "quarantine/").empty());
+  EXPECT_EQ(SinkRows().value_or(0), 0);
+  ExpectNoStaging();
+}
+
 TEST_F(ProcessorTest, BadRecordUnderQuarantinePolicyIsPublishedWithItsReason) {
   Start("quarantine", 0.5);
   const int64_t id = Register("bad.csv", kOneBad);
