@@ -1,6 +1,7 @@
 #include "engine/processor.h"
 
 #include <gtest/gtest.h>
+#include <zstd.h>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -262,6 +263,54 @@ TEST_F(ProcessorTest, TooManyBadRecordsQuarantineTheWholeBatch) {
   // The bad records are still kept for inspection.
   EXPECT_EQ(Keys(project_->store(), "quarantine/").size(), 1u);
   ExpectNoStaging();
+}
+
+// A zstd-compressed input spanning several decoder chunks (64K rows each),
+// with a transform: the stats add up across chunks and dedupe works across
+// the whole batch.
+TEST_F(ProcessorTest, CompressedMultiChunkInputWithDedupe) {
+  Open();
+  Deploy("events", R"(pipeline: events
+source:
+  pattern: "*"
+schema:
+  id: int64 not null
+  v: string
+transform:
+  - dedupe: { key: [id], keep: last }
+outputs:
+  - table: events
+  - sqlite: { path: out.db, table: events }
+)");
+  constexpr int kRows = 70000, kDistinct = 50000;
+  std::string csv = "id,v\n";
+  for (int i = 0; i < kRows; ++i) {
+    csv += std::to_string(i % kDistinct) + ",r" + std::to_string(i) + "\n";
+  }
+  std::string zst(ZSTD_compressBound(csv.size()), '\0');
+  size_t n = ZSTD_compress(zst.data(), zst.size(), csv.data(), csv.size(), 1);
+  ASSERT_FALSE(ZSTD_isError(n));
+  zst.resize(n);
+  const int64_t id = LandAndRegister("events", "big.csv.zst", zst);
+  ASSERT_GT(id, 0);
+
+  auto r = Process(id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, ProcessOutcome::kCommitted);
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.stats.rows_read, kRows);
+  EXPECT_EQ(b.stats.duplicates_removed, kRows - kDistinct);
+  EXPECT_EQ(b.stats.rows_written, kDistinct);
+  EXPECT_EQ(QueryInt(SinkDb(), "SELECT count(DISTINCT id) FROM events"), kDistinct);
+  EXPECT_EQ(QueryInt(SinkDb(), "SELECT count(*) FROM events"), kDistinct);
+  // keep: last -> the later row of each duplicated id survives.
+  EXPECT_EQ(QueryInt(SinkDb(),
+                     "SELECT count(*) FROM events WHERE id < 20000 AND "
+                     "CAST(substr(v, 2) AS INTEGER) < 50000"),
+            0);
+  auto table = project_->catalog().GetTable("events");
+  ASSERT_TRUE(table.ok());
+  EXPECT_EQ(table->num_rows, kDistinct);
 }
 
 TEST_F(ProcessorTest, UndecodableInputFailsPermanently) {
