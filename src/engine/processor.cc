@@ -130,8 +130,12 @@ Status Attempt::WriteToSinks(RecordBatch&& batch, AttemptResult& res) {
 Result<AttemptResult> Attempt::Run() {
   Stopwatch watch;
   // The input lives in the archive once registered; a crash may have left it in landing.
-  if (!env_.store->Stat(batch_.archive_key).ok()) {
+  if (Status in_archive = env_.store->Stat(batch_.archive_key).status(); !in_archive.ok()) {
+    // Only a definite "not there" means the input may still be in landing; a
+    // store that cannot answer now is a transient failure, not a lost input.
+    if (in_archive.code() != StatusCode::kNotFound) return in_archive;
     Status mv = env_.store->Rename(batch_.object_key, batch_.archive_key);
+    if (!mv.ok() && mv.code() != StatusCode::kNotFound) return mv;
     if (!mv.ok()) {
       return Status::FailedPrecondition("input of batch " + std::to_string(batch_.id) +
                                         " is gone: neither " + batch_.archive_key + " nor " +
