@@ -356,6 +356,28 @@ TEST_F(ProcessorTest, InputStillInLandingIsMovedAndProcessed) {
   EXPECT_TRUE(Keys(project_->store(), "landing/").empty());
 }
 
+// ... and a failure of that move is transient, not a lost input.
+TEST_F(ProcessorTest, FailedMoveOutOfLandingIsRetryable) {
+  Start();
+  Land("orders", "a.csv", kGood);
+  RegisterBatchRequest req;
+  req.pipeline = "orders";
+  req.object_key = "landing/orders/a.csv";
+  req.sha256 = Sha256Hex(kGood);
+  req.archive_key = ArchiveKey("orders", req.sha256, "a.csv");
+  req.size_bytes = static_cast<int64_t>(std::string(kGood).size());
+  auto reg = project_->catalog().RegisterBatch(req);
+  ASSERT_TRUE(reg.ok());
+  faults_->FailNth(StoreOp::kRename, 1, Status::IOError("injected"), "landing/");
+  auto first = Process(reg->batch_id);
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.status().code(), StatusCode::kIOError);
+  EXPECT_NE(Batch(reg->batch_id).state, BatchState::kFailed);
+  auto second = Process(reg->batch_id);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(*second, ProcessOutcome::kCommitted);
+}
+
 TEST_F(ProcessorTest, SecondRunOnACommittedBatchIsAlreadyDone) {
   Start();
   const int64_t id = Register("a.csv", kGood);
@@ -430,18 +452,20 @@ TEST_P(TransientFailureTest, NextAttemptCommitsCleanly) {
 
 INSTANTIATE_TEST_SUITE_P(
     Points, TransientFailureTest,
-    ::testing::Values(TransientCase{"OpenStagedParquet", StoreOp::kOpenWrite, 1,
-                                    StatusCode::kUnavailable, "staging/", kGood},
-                      TransientCase{"CloseStagedParquet", StoreOp::kClose, 1, StatusCode::kIOError,
-                                    "staging/", kGood},
-                      TransientCase{"SecondPartitionClose", StoreOp::kClose, 2,
-                                    StatusCode::kUnavailable, "staging/", kGood},
-                      TransientCase{"OpenQuarantineFile", StoreOp::kOpenWrite, 1,
-                                    StatusCode::kIOError, "staging/1/a1/bad_records", kOneBad},
-                      TransientCase{"CloseQuarantineFile", StoreOp::kClose, 1,
-                                    StatusCode::kUnavailable, "staging/1/a1/bad_records", kOneBad},
-                      TransientCase{"ReadInput", StoreOp::kOpenRead, 1, StatusCode::kIOError,
-                                    "archive/", kGood}),
+    ::testing::Values(
+        TransientCase{"OpenStagedParquet", StoreOp::kOpenWrite, 1, StatusCode::kUnavailable,
+                      "staging/", kGood},
+        TransientCase{"CloseStagedParquet", StoreOp::kClose, 1, StatusCode::kIOError, "staging/",
+                      kGood},
+        TransientCase{"SecondPartitionClose", StoreOp::kClose, 2, StatusCode::kUnavailable,
+                      "staging/", kGood},
+        TransientCase{"OpenQuarantineFile", StoreOp::kOpenWrite, 1, StatusCode::kIOError,
+                      "staging/1/a1/bad_records", kOneBad},
+        TransientCase{"CloseQuarantineFile", StoreOp::kClose, 1, StatusCode::kUnavailable,
+                      "staging/1/a1/bad_records", kOneBad},
+        TransientCase{"ReadInput", StoreOp::kOpenRead, 1, StatusCode::kIOError, "archive/", kGood},
+        // A failed existence check of the input is not "the input is gone".
+        TransientCase{"StatInput", StoreOp::kStat, 1, StatusCode::kUnavailable, "archive/", kGood}),
     [](const ::testing::TestParamInfo<TransientCase>& info) { return info.param.name; });
 
 // A zombie: attempt A is still running when a newer attempt starts (its lease
