@@ -642,6 +642,36 @@ outputs:
   EXPECT_EQ(QueryInt(SinkDb(), "SELECT count(*) FROM other_rows").value_or(0), 0);
 }
 
+// One committed batch whose staged file was lost (disk trouble, an operator's
+// rm) must not stop every later batch from being published.
+//
+// DISABLED: fails today. PublishPending (src/engine/processor.cc) returns at
+// the first publication whose staged and final objects are both missing, and
+// it walks every batch's pending publications; so each later ProcessBatch
+// commits and then reports NOT_FOUND with its own files left in staging/,
+// and server start-up (Recover) fails the same way.
+TEST_F(ProcessorTest, DISABLED_LostStagedFileDoesNotBlockOtherBatches) {
+  Start();
+  const int64_t lost = Register("a.csv", kGood);
+  faults_->FailAlways(StoreOp::kRename, Status::IOError("injected"), "staging/");
+  ASSERT_FALSE(Process(lost).ok());
+  faults_->Clear();
+  auto pending = project_->catalog().PendingPublications();
+  ASSERT_TRUE(pending.ok() && !pending->empty());
+  ASSERT_TRUE(project_->store().DeletePrefix("staging/" + std::to_string(lost) + "/").ok());
+
+  const int64_t next = Register("b.csv", "id,amount,day\n9,9.00,2024-02-01\n");
+  auto r = Process(next);
+  EXPECT_TRUE(r.ok() && *r == ProcessOutcome::kCommitted) << r.status().ToString();
+  auto files = project_->catalog().ListFiles("orders", 0);
+  ASSERT_TRUE(files.ok());
+  for (const DataFile& f : *files) {
+    if (f.batch_id == next) {
+      EXPECT_TRUE(project_->store().Stat(f.key).ok()) << f.key;
+    }
+  }
+}
+
 // A new pipeline version does not change a registered batch: it runs with the
 // version it was pinned to.
 TEST_F(ProcessorTest, BatchRunsWithItsPinnedVersion) {
