@@ -102,7 +102,7 @@ TEST_F(WorkerPoolTest, ProcessesQueuedBatches) {
   EXPECT_TRUE(Keys(project_->store(), "staging/").empty());
 }
 
-TEST_F(WorkerPoolTest, WakePicksUpWorkPromptly) {
+TEST_F(WorkerPoolTest, PicksUpWorkEnqueuedWhileIdle) {
   config_.poll_interval = std::chrono::milliseconds(5000);  // idle waits are capped at 250 ms
   Start();
   WorkerPool pool(*project_, Options());
