@@ -1,5 +1,6 @@
 #include "engine/processor.h"
 
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
@@ -244,6 +245,25 @@ Result<ProcessOutcome> FailPermanently(Catalog& catalog, int64_t batch_id, const
   return ProcessOutcome::kFailed;
 }
 
+// The lake tables a batch writes must match the catalog's existing ones.
+Status CheckTables(Catalog& catalog, const std::vector<TableCommit>& tables) {
+  for (const TableCommit& t : tables) {
+    auto existing = catalog.GetTable(t.table);
+    if (existing.status().code() == StatusCode::kNotFound) continue;
+    RETURN_IF_ERROR(existing.status());
+    if (existing->schema != t.schema) {
+      return Status::FailedPrecondition(
+          "table '" + t.table + "' exists with a different schema:\n" +
+          existing->schema.ToString() + "this batch writes:\n" + t.schema.ToString());
+    }
+    if (existing->partition_by != t.partition_by) {
+      return Status::FailedPrecondition("table '" + t.table +
+                                        "' exists with different partition columns");
+    }
+  }
+  return Status::OK();
+}
+
 // Maps a commit that lost the race to another attempt onto kAlreadyDone.
 Result<ProcessOutcome> Commit(Catalog& catalog, const CommitRequest& req, ProcessOutcome ok) {
   Status st = catalog.CommitBatch(req);
@@ -316,28 +336,56 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
       if (o.table) req.tables.push_back(std::move(*o.table));
       if (o.lineage) req.outputs.push_back(std::move(*o.lineage));
     }
+    // The commit would refuse a table whose schema differs; find out before
+    // other sinks load rows of a batch that could then never commit.
+    Status compatible = CheckTables(catalog, req.tables);
+    if (!compatible.ok()) {
+      run.Discard();
+      return FailPermanently(catalog, batch_id, compatible);
+    }
     // Sinks outside the catalog become visible first, exactly once thanks to
     // their ledgers; a crash before CommitBatch makes the retry's Load a no-op.
     RETURN_IF_ERROR(run.LoadSinks());
   }
   ASSIGN_OR_RETURN(ProcessOutcome done, Commit(catalog, req, outcome));
-  RETURN_IF_ERROR(PublishPending(*env.store, catalog));
-  RETURN_IF_ERROR(CleanupStaging(*env.store, batch_id, 0));
+  // The batch is committed: publication is a redo log that the server repeats
+  // at start-up, so a failure here is reported, not a reason to retry the batch.
+  Status published = PublishPending(*env.store, catalog);
+  if (!published.ok()) {
+    spdlog::error("batch {}: publication incomplete, will be retried at start-up: {}", batch_id,
+                  published.ToString());
+    return done;
+  }
+  Status cleaned = CleanupStaging(*env.store, batch_id, 0);
+  if (!cleaned.ok())
+    spdlog::warn("batch {}: staging not removed: {}", batch_id, cleaned.ToString());
   return done;
 }
 
 Status PublishPending(ObjectStore& store, Catalog& catalog) {
   ASSIGN_OR_RETURN(std::vector<Publication> pending, catalog.PendingPublications());
+  // One broken publication (a staged file lost to disk trouble or a stray rm)
+  // must not hold back every other batch's: go on, report the first failure.
+  Status first = Status::OK();
+  int failed = 0;
   for (const Publication& p : pending) {
     Status st = store.Rename(p.staging_key, p.final_key);
-    if (!st.ok()) {
-      // Already moved by a concurrent publisher or by a run that crashed
-      // before MarkPublished.
-      if (st.code() != StatusCode::kNotFound || !store.Stat(p.final_key).ok()) return st;
+    // NOT_FOUND with the final object present: moved by a concurrent publisher
+    // or by a run that crashed before MarkPublished.
+    if (!st.ok() && st.code() == StatusCode::kNotFound && store.Stat(p.final_key).ok()) {
+      st = Status::OK();
     }
-    RETURN_IF_ERROR(catalog.MarkPublished(p.staging_key));
+    if (st.ok()) st = catalog.MarkPublished(p.staging_key);
+    if (!st.ok()) {
+      if (first.ok()) first = st.WithContext("publishing " + p.staging_key + " -> " + p.final_key);
+      ++failed;
+    }
   }
-  return Status::OK();
+  if (failed > 1) {
+    return Status(first.code(), first.message() + " (and " + std::to_string(failed - 1) +
+                                    " more publication(s) failed)");
+  }
+  return first;
 }
 
 }  // namespace sluice

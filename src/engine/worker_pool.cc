@@ -109,9 +109,12 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
     return;
   }
   const Status& st = result.status();
-  if (st.code() == StatusCode::kAborted && (stopping_ || cancel)) {
-    // Shutdown or lost lease: hand the task back untouched for another worker.
-    if (!cancel) project_.queue().Nack(task, std::chrono::milliseconds(0)).IgnoreError();
+  if (st.code() == StatusCode::kAborted) {
+    // Shutdown, a lost lease, or a newer attempt superseded this one: leave the
+    // batch to whoever holds the task now. The Nack only takes effect if this
+    // worker still holds the lease (shutdown), handing the task straight back.
+    spdlog::info("batch {}: attempt stopped ({})", task.batch_id, st.message());
+    project_.queue().Nack(task, std::chrono::milliseconds(0)).IgnoreError();
     return;
   }
   if (task.attempt >= project_.config().max_attempts) {

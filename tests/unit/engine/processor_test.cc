@@ -613,13 +613,7 @@ TEST_F(ProcessorTest, PublishPendingReportsAFileThatIsGone) {
 // Two pipelines write one lake table with different schemas. The second
 // batch can never commit (the catalog refuses the schema), so it must end
 // failed for good, and its rows must not be visible in its SQLite output.
-//
-// DISABLED: fails today. ProcessBatch (src/engine/processor.cc) runs the
-// SQLite sink's Load before Catalog::CommitBatch discovers the mismatch
-// (EnsureTable -> kFailedPrecondition), and returns that error as a plain
-// (retried) error instead of failing the batch: the rows stay loaded (the
-// ledger makes every retry's Load a no-op) while the batch never commits.
-TEST_F(ProcessorTest, DISABLED_LakeSchemaConflictFailsBeforeOtherSinksLoad) {
+TEST_F(ProcessorTest, LakeSchemaConflictFailsBeforeOtherSinksLoad) {
   Start();
   const int64_t first = Register("a.csv", kGood);
   ASSERT_TRUE(Process(first).ok());
@@ -645,13 +639,7 @@ outputs:
 
 // One committed batch whose staged file was lost (disk trouble, an operator's
 // rm) must not stop every later batch from being published.
-//
-// DISABLED: fails today. PublishPending (src/engine/processor.cc) returns at
-// the first publication whose staged and final objects are both missing, and
-// it walks every batch's pending publications; so each later ProcessBatch
-// commits and then reports NOT_FOUND with its own files left in staging/,
-// and server start-up (Recover) fails the same way.
-TEST_F(ProcessorTest, DISABLED_LostStagedFileDoesNotBlockOtherBatches) {
+TEST_F(ProcessorTest, LostStagedFileDoesNotBlockOtherBatches) {
   Start();
   const int64_t lost = Register("a.csv", kGood);
   faults_->FailAlways(StoreOp::kRename, Status::IOError("injected"), "staging/");

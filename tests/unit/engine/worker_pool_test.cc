@@ -219,12 +219,7 @@ TEST_F(WorkerPoolTest, StopDrainsTheTaskInFlight) {
 // commit. It no longer owns the batch, so it must leave the batch's state alone:
 // marking it failed would break the newer attempt's commit (failed ->
 // committing is refused) and spend a retry for nothing.
-//
-// DISABLED: fails today. WorkerPool::RunTask (src/engine/worker_pool.cc) sends
-// a kAborted result to the retry path unless the pool is stopping or the lease
-// keeper already cancelled the attempt, so a stale commit noticed before the
-// next lease renewal moves the batch to failed ("will retry").
-TEST_F(WorkerPoolTest, DISABLED_SupersededAttemptLeavesTheBatchAlone) {
+TEST_F(WorkerPoolTest, SupersededAttemptLeavesTheBatchAlone) {
   Start();
   const int64_t id = LandAndRegister("orders", "a.csv", Csv(1, 5));
   std::atomic<bool> superseded{false};
