@@ -133,6 +133,8 @@ bool ParseSignedInt(std::string_view s, T* out) {
 
 }  // namespace
 
+int64_t Pow10(int n) { return kPow10[n]; }
+
 bool ParseBool(std::string_view s, bool* out) {
   if (s.empty() || s.size() > 5) return false;
   switch (Lower(s[0])) {

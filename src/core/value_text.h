@@ -28,6 +28,9 @@ bool ParseDate(std::string_view s, int32_t* days);
 // (converted to UTC). Microsecond precision; extra fraction digits are truncated.
 bool ParseTimestamp(std::string_view s, int64_t* micros);
 
+// 10^n for n in 0..18 (every scale and precision a decimal can have).
+int64_t Pow10(int n);
+
 std::string FormatDecimal(int64_t unscaled, int scale);
 std::string FormatDate(int32_t days);         // YYYY-MM-DD
 std::string FormatTimestamp(int64_t micros);  // YYYY-MM-DDTHH:MM:SS[.ffffff]Z

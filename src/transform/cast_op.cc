@@ -34,29 +34,6 @@ namespace {
 
 constexpr int64_t kMicrosPerDay = 86400LL * 1000 * 1000;
 
-int64_t Pow10(int n) {
-  static constexpr int64_t kPow[] = {1LL,
-                                     10LL,
-                                     100LL,
-                                     1000LL,
-                                     10000LL,
-                                     100000LL,
-                                     1000000LL,
-                                     10000000LL,
-                                     100000000LL,
-                                     1000000000LL,
-                                     10000000000LL,
-                                     100000000000LL,
-                                     1000000000000LL,
-                                     10000000000000LL,
-                                     100000000000000LL,
-                                     1000000000000000LL,
-                                     10000000000000000LL,
-                                     100000000000000000LL,
-                                     1000000000000000000LL};
-  return kPow[n];
-}
-
 bool FitsPrecision(int64_t v, int precision) {
   int64_t limit = Pow10(precision);
   return v > -limit && v < limit;
