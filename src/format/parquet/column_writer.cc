@@ -189,7 +189,8 @@ void ColumnWriter::AppendString(const Column& col, int64_t offset, int64_t n) {
     if (nulls && !col.IsValid(i)) continue;
     uint32_t len = off[i + 1] - off[i];
     PutLE32(len, dst);
-    std::memcpy(dst + 4, chars + off[i], len);
+    if (len != 0)
+      std::memcpy(dst + 4, chars + off[i], len);  // chars is null when every string is empty
     dst += 4 + len;
     std::string_view v(chars + off[i], len);
     if (valid == 0) {
