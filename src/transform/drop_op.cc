@@ -36,13 +36,7 @@ class DropOp final : public Operator {
   }
 
   Status Push(RecordBatch&& batch, OperatorContext& ctx) override {
-    RecordBatch out;
-    out.schema = output_;
-    out.num_rows_no_columns = batch.num_rows();
-    out.columns.reserve(keep_.size());
-    for (int idx : keep_) out.columns.push_back(std::move(batch.columns[idx]));
-    out.source_lines = std::move(batch.source_lines);
-    return ctx.emit(std::move(out));
+    return ctx.emit(TakeColumns(std::move(batch), keep_, output_));
   }
 
   Status Finish(OperatorContext& ctx) override { return Status::OK(); }

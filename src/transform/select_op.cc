@@ -28,13 +28,7 @@ class SelectOp final : public Operator {
   }
 
   Status Push(RecordBatch&& batch, OperatorContext& ctx) override {
-    RecordBatch out;
-    out.schema = output_;
-    out.num_rows_no_columns = batch.num_rows();
-    out.columns.reserve(indices_.size());
-    for (int idx : indices_) out.columns.push_back(std::move(batch.columns[idx]));
-    out.source_lines = std::move(batch.source_lines);
-    return ctx.emit(std::move(out));
+    return ctx.emit(TakeColumns(std::move(batch), indices_, output_));
   }
 
   Status Finish(OperatorContext& ctx) override { return Status::OK(); }

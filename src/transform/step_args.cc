@@ -63,4 +63,15 @@ Result<int> FindColumn(const StepSpec& spec, const Schema& schema, const std::st
   return StepError(spec, "unknown column '" + name + "' (columns: " + cols + ")");
 }
 
+RecordBatch TakeColumns(RecordBatch&& batch, const std::vector<int>& indices,
+                        const Schema& schema) {
+  RecordBatch out;
+  out.schema = schema;
+  out.num_rows_no_columns = batch.num_rows();
+  out.columns.reserve(indices.size());
+  for (int idx : indices) out.columns.push_back(std::move(batch.columns[idx]));
+  out.source_lines = std::move(batch.source_lines);
+  return out;
+}
+
 }  // namespace sluice

@@ -32,4 +32,8 @@ Result<std::vector<std::string>> ColumnsArg(const StepSpec& spec);
 // Index of `name` in `schema`, or an error listing the available columns.
 Result<int> FindColumn(const StepSpec& spec, const Schema& schema, const std::string& name);
 
+// The batch with only the columns at `indices` (moved, not copied), in that
+// order, under `schema`; shared by select and drop.
+RecordBatch TakeColumns(RecordBatch&& batch, const std::vector<int>& indices, const Schema& schema);
+
 }  // namespace sluice
