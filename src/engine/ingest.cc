@@ -77,10 +77,9 @@ Result<std::string> EnsureTablePipeline(Project& project, const std::string& tab
                                       table + "'; fix it or choose another table name");
   }
   // Parse what we render so that the file on disk is exactly what runs.
-  ASSIGN_OR_RETURN(PipelineSpec parsed, ParsePipeline(text, path));
+  RETURN_IF_ERROR(ParsePipeline(text, path).status());
   RETURN_IF_ERROR(WriteFileAtomic(path, text));
   ASSIGN_OR_RETURN(PipelineVersion v, project.catalog().DeployPipeline(table, text, path));
-  (void)parsed;
   return "created pipeline '" + table + "' (version " + std::to_string(v.id) + ", " +
          std::to_string(spec.schema.num_fields()) + " columns inferred from " + sample_file +
          ") in " + path;
