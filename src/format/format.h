@@ -24,6 +24,8 @@
 
 namespace sluice {
 
+class ThreadPool;
+
 enum class FileFormat { kCsv, kNdjson, kParquet };
 std::string_view FileFormatName(FileFormat f);
 Result<FileFormat> ParseFileFormat(std::string_view name);  // "csv", "ndjson"/"jsonl", "parquet"
@@ -45,6 +47,10 @@ struct DecoderOptions {
   // When true (CSV with header / NDJSON), fields of the file that are not in
   // the schema are ignored; when false they make the file fail.
   bool ignore_unknown_fields = true;
+  // When set, large inputs are split into chunks at record boundaries and the
+  // chunks are decoded on this pool; Next() still returns rows in input order.
+  // Not owned; must outlive the decoder.
+  ThreadPool* pool = nullptr;
 };
 
 class Decoder {
@@ -87,6 +93,9 @@ struct ParquetWriterOptions {
   int64_t row_group_rows = 1024 * 1024;
   int64_t page_bytes = 1024 * 1024;
   std::vector<std::pair<std::string, std::string>> key_value_metadata;
+  // When set, column chunks of a row group are encoded and compressed on this
+  // pool; the file is still written in order. Not owned; must outlive the encoder.
+  ThreadPool* pool = nullptr;
 };
 
 class Encoder {
