@@ -89,9 +89,25 @@ Result<Compression> ParseCompression(std::string_view name);  // none|snappy|gzi
 
 struct ParquetWriterOptions {
   Compression compression = Compression::kZstd;
+  // zstd: its whole range (1..22, negative = faster); gzip: 1..9; else ignored.
   int compression_level = 3;
-  int64_t row_group_rows = 1024 * 1024;
+  // Rows per row group (DuckDB's default). Bigger groups compress a little
+  // better but every buffered group costs memory until it is written.
+  int64_t row_group_rows = 122880;
+  // A row group is also cut once its column chunks hold about this many
+  // uncompressed bytes, which bounds memory for very wide rows.
+  int64_t row_group_bytes = int64_t{64} << 20;
+  // Data pages are cut at about this many uncompressed value bytes.
   int64_t page_bytes = 1024 * 1024;
+  // Dictionary-encode column chunks (RLE_DICTIONARY) where it pays; see
+  // docs/architecture.md for the fallback rule. Booleans are always PLAIN.
+  bool dictionary = true;
+  // A chunk's dictionary (its PLAIN page) grows to at most this many bytes;
+  // the rest of the chunk is then written PLAIN. 1 KiB .. 1 GiB.
+  int64_t dictionary_page_bytes = 1024 * 1024;
+  // Write DATA_PAGE_V2 pages (levels uncompressed, outside the compressed
+  // values) instead of v1 pages. v1 is read by every Parquet reader.
+  bool data_page_v2 = false;
   std::vector<std::pair<std::string, std::string>> key_value_metadata;
   // When set, column chunks of a row group are encoded and compressed on this
   // pool; the file is still written in order. Not owned; must outlive the encoder.

@@ -1,70 +1,142 @@
-// Writes one leaf column of a flat Parquet schema: PLAIN values, RLE
-// definition levels for OPTIONAL columns, data pages (v1) cut at about
-// `page_bytes` of uncompressed values, compressed and buffered in memory as
-// the column chunk of the current row group, plus the chunk's statistics.
+// Writes one leaf column of a flat Parquet schema as the column chunk of the
+// current row group: data pages (v1, or v2 on request) cut at about
+// `page_bytes`, definition levels (RLE) for OPTIONAL columns and none for
+// REQUIRED ones, compressed pages buffered in memory, plus the chunk's
+// statistics and metadata.
 //
-// The encoder owns one ColumnWriter per field. Appending dispatches on the
-// type once per slice; the per-value loops are templates over the physical
-// type, with no virtual calls or allocations per value.
-// Threading: not thread-safe.
+// Values are dictionary-encoded when the options allow it and the type has a
+// dictionary (all but BOOLEAN): every chunk starts with an empty dictionary
+// and data pages of RLE_DICTIONARY indices. Two rules end that early:
+//   - probe: after the first kDictionaryProbeValues values of the chunk (or at
+//     its first page, if sooner) the dictionary must be worth it: its PLAIN
+//     page plus the bit-packed indices below 3/4 of the PLAIN values. If not,
+//     the dictionary is dropped and the chunk is written PLAIN from its first
+//     row (nothing was flushed yet, so the open page is simply re-encoded).
+//   - limit: a value that would take the dictionary page past
+//     dictionary_page_bytes ends the dictionary: the open page is flushed with
+//     indices and the rest of the chunk is PLAIN data pages.
+// The dictionary page (PLAIN) is built when the chunk is finished and comes
+// first in the file; data pages wait in memory until then.
+//
+// Appending dispatches on the type once per slice; the per-value loops are
+// templates over the physical type, with no virtual calls or allocations per
+// value. Threading: not thread-safe; one writer is used by one thread at a time.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "core/column.h"
 #include "core/status.h"
 #include "core/types.h"
 #include "format/parquet/column_statistics.h"
+#include "format/parquet/dictionary_encoder.h"
 #include "format/parquet/page_codec.h"
 #include "format/parquet/parquet_metadata.h"
-#include "format/parquet/rle_encoder.h"
 
 namespace sluice::parquet {
 
+// Values a chunk's dictionary sees before the probe rule decides.
+inline constexpr int64_t kDictionaryProbeValues = 8192;
+
+struct ColumnWriterOptions {
+  int64_t page_bytes = 1024 * 1024;
+  bool dictionary = true;
+  int64_t dictionary_page_bytes = 1024 * 1024;
+  bool data_page_v2 = false;
+  CompressionCodec codec = CompressionCodec::kUncompressed;
+};
+
 class ColumnWriter {
  public:
-  // `compressor` is borrowed and shared by the encoder's columns.
-  ColumnWriter(const Field& field, PageCompressor* compressor, int64_t page_bytes);
+  ColumnWriter(const Field& field, const ColumnWriterOptions& options);
+
+  // Compressor (of options.codec) for the pages flushed from now on; borrowed.
+  // Must be set before the first page is flushed.
+  void set_compressor(PageCompressor* compressor) { compressor_ = compressor; }
 
   // Appends rows [offset, offset + n) of `col`, whose physical layout must be
   // the field type's. Nulls in a REQUIRED column are kInvalidArgument.
   Status Append(const Column& col, int64_t offset, int64_t n);
 
-  // Closes the open page, if any, so that chunk() holds every appended row.
-  Status FlushPage();
-  // Page headers and (compressed) pages of the chunk, in file order.
-  const std::string& chunk() const { return chunk_; }
-  // Metadata of the chunk when written at `file_offset`. Call after FlushPage().
+  // Closes the chunk: flushes the open page and builds the dictionary page.
+  // Then dictionary_page() + data_pages() are the chunk's bytes in file order.
+  Status FinishChunk();
+  const std::string& dictionary_page() const { return dict_page_; }
+  const std::string& data_pages() const { return chunk_; }
+  int64_t chunk_bytes() const { return static_cast<int64_t>(dict_page_.size() + chunk_.size()); }
+  // Metadata of the finished chunk when written at `file_offset`.
   ColumnMetaData ChunkMetaData(int64_t file_offset) const;
-  // Uncompressed bytes of the chunk so far, the open page included.
+  // Uncompressed bytes of the chunk so far (open page and dictionary included).
   int64_t BufferedUncompressedBytes() const;
   int64_t chunk_uncompressed_bytes() const { return chunk_uncompressed_; }
   // Starts the chunk of the next row group (buffers keep their capacity).
   void ResetChunk();
 
+  // Whether the open chunk still writes dictionary indices (for tests).
+  bool dictionary_active() const { return mode_ == Mode::kDictionary; }
+
  private:
-  template <typename T>
-  void AppendFixed(const Column& col, int64_t offset, int64_t n);
-  void AppendBool(const Column& col, int64_t offset, int64_t n);
-  void AppendString(const Column& col, int64_t offset, int64_t n);
-  void PutDefLevels(const Column& col, int64_t offset, int64_t n);
-  // Rows starting at `offset` that fill the open page up to page_bytes_ (at least 1).
+  enum class Mode { kDictionary, kPlain };
+  using Dictionary =
+      std::variant<std::monostate, FixedDictionary<int32_t>, FixedDictionary<int64_t>,
+                   FixedDictionary<double>, StringDictionary>;
+
+  // Rows starting at `offset` that fill the open page up to page_bytes (at least 1).
   int64_t RowsThatFit(const Column& col, int64_t offset, int64_t n) const;
-  int64_t PageValueBytes() const { return static_cast<int64_t>(values_.size()) + (bool_bits_ > 0); }
+  // Encodes values of rows [offset, offset + n); returns the rows taken, which
+  // is fewer than n only when the dictionary is full (dictionary mode).
+  int64_t AppendValues(const Column& col, int64_t offset, int64_t n);
+  template <typename Mem, typename Phys>
+  void AppendPlain(const Column& col, int64_t offset, int64_t n);
+  void AppendPlainBool(const Column& col, int64_t offset, int64_t n);
+  void AppendPlainString(const Column& col, int64_t offset, int64_t n);
+  template <typename Mem, typename Phys>
+  int64_t AppendDict(const Column& col, int64_t offset, int64_t n);
+  int64_t AppendDictString(const Column& col, int64_t offset, int64_t n);
+  void PutLevels(const Column& col, int64_t offset, int64_t n);
+
+  // The probe rule; drops the dictionary when it does not pay.
+  void Probe();
+  // Re-encodes the open page's indices as PLAIN values and drops the dictionary.
+  void DropDictionary();
+  // The limit rule: ends dictionary encoding for the rest of the chunk.
+  Status StopDictionary();
+  // Merges the dictionary's values into the chunk statistics.
+  void DictionaryStatistics();
+  int DictionaryBitWidth() const;
+  uint32_t DictionarySize() const;
+  int64_t DictionaryBytes() const;
+  int64_t OpenPageBytes() const;
+
+  Status FlushPage();
+  // Compresses `body` (all of it, or from `skip` for v2 levels) and appends
+  // header + page to `dst`.
+  Status EmitPage(PageHeader* header, std::string_view uncompressed, size_t skip, std::string* dst);
 
   Field field_;
   PhysicalType physical_;
   bool optional_;
-  PageCompressor* compressor_;
-  int64_t page_bytes_;
+  ColumnWriterOptions options_;
+  PageCompressor* compressor_ = nullptr;
+
+  Mode mode_ = Mode::kPlain;
+  bool probed_ = false;
+  Dictionary dict_;
+  // Valid values (and their PLAIN bytes) encoded with the dictionary this chunk.
+  int64_t dict_values_ = 0;
+  int64_t dict_plain_bytes_ = 0;
 
   // The open page.
-  std::string values_;    // PLAIN values of the non-null rows
-  uint8_t bool_acc_ = 0;  // BOOLEAN: bits not yet a whole byte
+  std::string values_;             // PLAIN values of the non-null rows (PLAIN pages)
+  std::vector<uint32_t> indices_;  // dictionary indices (dictionary pages)
+  std::vector<uint8_t> levels_;    // definition levels (OPTIONAL columns)
+  uint8_t bool_acc_ = 0;           // BOOLEAN: bits not yet a whole byte
   int bool_bits_ = 0;
-  RleBitPackedEncoder def_levels_{1};
   int64_t page_rows_ = 0;
+  int64_t page_nulls_ = 0;
 
   // Scratch for assembling and compressing a page.
   std::string page_;
@@ -72,9 +144,12 @@ class ColumnWriter {
   std::string header_;
 
   // The chunk of the current row group.
-  std::string chunk_;
+  std::string dict_page_;  // header + dictionary page, once finished
+  std::string chunk_;      // data pages
   int64_t chunk_rows_ = 0;
   int64_t chunk_uncompressed_ = 0;
+  int32_t dict_data_pages_ = 0;   // data pages of indices
+  int32_t plain_data_pages_ = 0;  // data pages of PLAIN values
   ColumnStatistics stats_;
 };
 

@@ -1,18 +1,34 @@
 // NewParquetEncoder: the Encoder that writes a flat Parquet file.
 //
-// File layout: "PAR1", then row groups (one chunk of v1 data pages per column,
-// columns in schema order), then the FileMetaData footer, its 4-byte LE length
-// and "PAR1". The pages of the current row group are held in memory (already
-// compressed) and written when the group reaches row_group_rows rows or about
-// kRowGroupByteBudget uncompressed bytes, so memory is bounded by one row
-// group, not by the file.
+// File layout: "PAR1", then row groups (one column chunk per field, in schema
+// order: an optional dictionary page, then data pages), then the FileMetaData
+// footer, its 4-byte LE length and "PAR1". A row group ends after
+// row_group_rows rows or about row_group_bytes bytes, whichever comes first.
+//
+// Two ways to encode, one file format:
+//   - inline (no pool, or a pool of size 0): one ColumnWriter per field is fed
+//     straight from each batch; a full row group is written at once. Memory:
+//     one row group's compressed chunks.
+//   - pipelined (options.pool with threads): Write() only keeps a copy of the
+//     batch's columns and records which rows go to which row group. A full
+//     group gets one task per column chunk (encode + compress into memory);
+//     the caller goes on filling the next group while at most
+//     kMaxGroupsInFlight groups are encoding, then waits for the oldest and
+//     writes its chunks in order. Memory: about kMaxGroupsInFlight + 1 row
+//     groups of input rows plus their compressed chunks.
 #include <algorithm>
+#include <deque>
+#include <exception>
+#include <future>
 #include <memory>
+#include <mutex>
+#include <new>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/thread_pool.h"
 #include "format/format.h"
 #include "format/parquet/column_writer.h"
 #include "format/parquet/page_codec.h"
@@ -23,63 +39,116 @@ namespace sluice {
 namespace {
 
 using parquet::ColumnWriter;
+using parquet::PageCompressor;
 
-constexpr int64_t kRowGroupByteBudget = int64_t{128} << 20;
-// Rows appended per step, so that the byte budget is checked often enough
-// even when a caller hands over one huge batch.
+// Rows appended per step in inline mode, so that the byte budget is checked
+// often enough even when a caller hands over one huge batch.
 constexpr int64_t kSliceRows = 64 * 1024;
+constexpr size_t kMaxGroupsInFlight = 2;
 constexpr char kCreatedBy[] = "sluice version 0.1.0";
+
+// Page compressors shared by the encoding tasks: a task borrows one for its
+// chunk, so there are at most as many as tasks run at once.
+class CompressorPool {
+ public:
+  // `first` is a ready compressor of the same codec and level.
+  CompressorPool(Compression compression, int level, std::unique_ptr<PageCompressor> first)
+      : compression_(compression), level_(level) {
+    free_.push_back(first.get());
+    all_.push_back(std::move(first));
+  }
+
+  Result<PageCompressor*> Acquire() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!free_.empty()) {
+        PageCompressor* c = free_.back();
+        free_.pop_back();
+        return c;
+      }
+    }
+    ASSIGN_OR_RETURN(auto c, PageCompressor::Make(compression_, level_));
+    std::lock_guard<std::mutex> lock(mu_);
+    all_.push_back(std::move(c));
+    return all_.back().get();
+  }
+  void Release(PageCompressor* c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(c);
+  }
+
+ private:
+  Compression compression_;
+  int level_;
+  std::mutex mu_;  // guards all_ and free_
+  std::vector<std::unique_ptr<PageCompressor>> all_;
+  std::vector<PageCompressor*> free_;
+};
+
+// Approximate in-memory bytes of a batch's values.
+int64_t BatchBytes(const RecordBatch& batch) {
+  int64_t total = 0;
+  for (const Column& c : batch.columns) {
+    int w = c.type().id == TypeId::kString ? 4 : c.type().FixedWidth();
+    total += c.size() * w + (c.type().id == TypeId::kString ? c.chars_size() : 0);
+  }
+  return total;
+}
+
+parquet::ColumnWriterOptions WriterOptions(const ParquetWriterOptions& o) {
+  parquet::ColumnWriterOptions w;
+  w.page_bytes = o.page_bytes;
+  w.dictionary = o.dictionary;
+  w.dictionary_page_bytes = o.dictionary_page_bytes;
+  w.data_page_v2 = o.data_page_v2;
+  w.codec = parquet::ToParquetCodec(o.compression);
+  return w;
+}
 
 class ParquetEncoder final : public Encoder {
  public:
   ParquetEncoder(std::unique_ptr<OutputStream> out, const Schema& schema,
-                 const ParquetWriterOptions& options,
-                 std::unique_ptr<parquet::PageCompressor> compressor)
+                 const ParquetWriterOptions& options, std::unique_ptr<PageCompressor> compressor)
       : out_(std::move(out)),
         schema_(schema),
         options_(options),
-        compressor_(std::move(compressor)) {
-    writers_.reserve(schema_.num_fields());
-    for (const Field& f : schema_.fields()) {
-      writers_.emplace_back(f, compressor_.get(), options_.page_bytes);
-    }
+        pipelined_(options.pool != nullptr && options.pool->size() > 0),
+        compressors_(options.compression, options.compression_level, std::move(compressor)) {}
+
+  ~ParquetEncoder() override {
+    // Tasks still running use the groups' memory: wait for them.
+    for (auto& g : in_flight_) WaitGroup(g.get()).IgnoreError();
   }
 
-  Status Start() { return WriteBytes(parquet::kMagic, 4); }
+  Status Start() {
+    if (!pipelined_) {
+      ASSIGN_OR_RETURN(PageCompressor * c, compressors_.Acquire());
+      writers_ = MakeWriters();
+      for (ColumnWriter& w : writers_) w.set_compressor(c);
+    } else {
+      filling_ = NewGroup();
+    }
+    return WriteBytes(parquet::kMagic, 4);
+  }
 
   Status Write(const RecordBatch& batch) override {
     if (finished_) return Status::FailedPrecondition("parquet: Write after Finish");
     if (!status_.ok()) return status_;
     RETURN_IF_ERROR(Validate(batch));
-    int64_t rows = batch.num_rows();
-    int64_t offset = 0;
-    while (offset < rows) {
-      int64_t take =
-          std::min({rows - offset, options_.row_group_rows - rows_in_group_, kSliceRows});
-      for (size_t c = 0; c < writers_.size(); ++c) {
-        Status st = writers_[c].Append(batch.columns[c], offset, take);
-        if (!st.ok()) return Fail(st);
-      }
-      rows_in_group_ += take;
-      rows_written_ += take;
-      offset += take;
-      if (rows_in_group_ >= options_.row_group_rows || BufferedBytes() >= kRowGroupByteBudget) {
-        Status st = FlushRowGroup();
-        if (!st.ok()) return Fail(st);
-      }
-    }
+    if (batch.num_rows() == 0) return Status::OK();
+    Status st = pipelined_ ? WritePipelined(batch) : WriteInline(batch);
+    if (!st.ok()) return Fail(st);
     return Status::OK();
   }
 
   Status Finish() override {
     if (finished_) return Status::FailedPrecondition("parquet: Finish called twice");
     finished_ = true;
-    if (!status_.ok()) {
-      out_->Abort();
-      return status_;
-    }
-    Status st = WriteFooter();
+    Status st = status_;
+    if (st.ok()) st = pipelined_ ? FinishPipelined() : FlushInlineGroup();
+    if (st.ok()) st = WriteFooter();
     if (!st.ok()) {
+      Fail(st).IgnoreError();
       out_->Abort();
       return st;
     }
@@ -90,15 +159,38 @@ class ParquetEncoder final : public Encoder {
   int64_t bytes_written() const override { return offset_; }
 
  private:
+  // Rows [offset, offset + n) of one batch's columns, shared between the row
+  // groups the batch spans.
+  struct Segment {
+    std::shared_ptr<const std::vector<Column>> columns;
+    int64_t offset;
+    int64_t n;
+  };
+  struct Group {
+    std::vector<Segment> segments;
+    int64_t rows = 0;
+    int64_t bytes = 0;
+    std::vector<ColumnWriter> writers;
+    std::vector<std::future<Status>> done;
+  };
+
+  std::vector<ColumnWriter> MakeWriters() const {
+    std::vector<ColumnWriter> writers;
+    writers.reserve(schema_.num_fields());
+    parquet::ColumnWriterOptions wo = WriterOptions(options_);
+    for (const Field& f : schema_.fields()) writers.emplace_back(f, wo);
+    return writers;
+  }
+
   Status Validate(const RecordBatch& batch) const {
     if (!(batch.schema == schema_)) {
       return Status::InvalidArgument("parquet: batch schema\n" + batch.schema.ToString() +
                                      "\ndiffers from the file schema\n" + schema_.ToString());
     }
-    if (batch.columns.size() != writers_.size()) {
+    if (batch.columns.size() != static_cast<size_t>(schema_.num_fields())) {
       return Status::InvalidArgument("parquet: batch has " + std::to_string(batch.columns.size()) +
-                                     " columns, schema has " + std::to_string(writers_.size()) +
-                                     " fields");
+                                     " columns, schema has " +
+                                     std::to_string(schema_.num_fields()) + " fields");
     }
     int64_t rows = batch.num_rows();
     for (int c = 0; c < schema_.num_fields(); ++c) {
@@ -122,45 +214,184 @@ class ParquetEncoder final : public Encoder {
     return Status::OK();
   }
 
-  int64_t BufferedBytes() const {
-    int64_t total = 0;
-    for (const ColumnWriter& w : writers_) total += w.BufferedUncompressedBytes();
-    return total;
-  }
-
   Status WriteBytes(const void* data, size_t n) {
     RETURN_IF_ERROR(out_->Write(data, n));
     offset_ += static_cast<int64_t>(n);
     return Status::OK();
   }
 
-  Status FlushRowGroup() {
-    if (rows_in_group_ == 0) return Status::OK();
+  // Writes the finished chunks of one row group and records its metadata.
+  Status WriteRowGroup(const std::vector<ColumnWriter>& writers, int64_t rows) {
     parquet::RowGroup rg;
-    rg.num_rows = rows_in_group_;
+    rg.num_rows = rows;
     rg.file_offset = offset_;
     int64_t compressed = 0;
-    for (ColumnWriter& w : writers_) {
-      RETURN_IF_ERROR(w.FlushPage());
+    for (const ColumnWriter& w : writers) {
       parquet::ColumnChunk cc;
       cc.file_offset = offset_;
       cc.meta_data = w.ChunkMetaData(offset_);
-      RETURN_IF_ERROR(WriteBytes(w.chunk().data(), w.chunk().size()));
+      RETURN_IF_ERROR(WriteBytes(w.dictionary_page().data(), w.dictionary_page().size()));
+      RETURN_IF_ERROR(WriteBytes(w.data_pages().data(), w.data_pages().size()));
       rg.total_byte_size += w.chunk_uncompressed_bytes();
-      compressed += static_cast<int64_t>(w.chunk().size());
+      compressed += w.chunk_bytes();
       rg.columns.push_back(std::move(cc));
-      w.ResetChunk();
     }
     rg.total_compressed_size = compressed;
     // ordinal is an i16; files with more row groups simply leave it out.
     if (row_groups_.size() < 32768) rg.ordinal = static_cast<int16_t>(row_groups_.size());
     row_groups_.push_back(std::move(rg));
-    rows_in_group_ = 0;
     return Status::OK();
   }
 
+  // --- inline ------------------------------------------------------------------
+
+  int64_t InlineBufferedBytes() const {
+    int64_t total = 0;
+    for (const ColumnWriter& w : writers_) total += w.BufferedUncompressedBytes();
+    return total;
+  }
+
+  Status WriteInline(const RecordBatch& batch) {
+    int64_t rows = batch.num_rows();
+    int64_t offset = 0;
+    while (offset < rows) {
+      int64_t take = std::min({rows - offset, options_.row_group_rows - inline_rows_, kSliceRows});
+      for (size_t c = 0; c < writers_.size(); ++c) {
+        RETURN_IF_ERROR(writers_[c].Append(batch.columns[c], offset, take));
+      }
+      inline_rows_ += take;
+      rows_written_ += take;
+      offset += take;
+      if (inline_rows_ >= options_.row_group_rows ||
+          InlineBufferedBytes() >= options_.row_group_bytes) {
+        RETURN_IF_ERROR(FlushInlineGroup());
+      }
+    }
+    return Status::OK();
+  }
+
+  Status FlushInlineGroup() {
+    if (inline_rows_ == 0) return Status::OK();
+    for (ColumnWriter& w : writers_) RETURN_IF_ERROR(w.FinishChunk());
+    RETURN_IF_ERROR(WriteRowGroup(writers_, inline_rows_));
+    for (ColumnWriter& w : writers_) w.ResetChunk();
+    inline_rows_ = 0;
+    return Status::OK();
+  }
+
+  // --- pipelined ---------------------------------------------------------------
+
+  std::unique_ptr<Group> NewGroup() {
+    if (!spare_.empty()) {
+      std::unique_ptr<Group> g = std::move(spare_.back());
+      spare_.pop_back();
+      return g;
+    }
+    auto g = std::make_unique<Group>();
+    g->writers = MakeWriters();
+    return g;
+  }
+
+  Status WritePipelined(const RecordBatch& batch) {
+    const int64_t rows = batch.num_rows();
+    // One copy of the columns, whatever row groups the rows end up in.
+    auto columns = std::make_shared<const std::vector<Column>>(batch.columns);
+    const int64_t bytes_per_row = std::max<int64_t>(BatchBytes(batch) / rows, 1);
+    int64_t offset = 0;
+    while (offset < rows) {
+      int64_t room_bytes = std::max<int64_t>(options_.row_group_bytes - filling_->bytes, 0);
+      int64_t take = std::min({rows - offset, options_.row_group_rows - filling_->rows,
+                               std::max<int64_t>(room_bytes / bytes_per_row, 1)});
+      filling_->segments.push_back({columns, offset, take});
+      filling_->rows += take;
+      filling_->bytes += take * bytes_per_row;
+      rows_written_ += take;
+      offset += take;
+      if (filling_->rows >= options_.row_group_rows ||
+          filling_->bytes >= options_.row_group_bytes) {
+        RETURN_IF_ERROR(SubmitFilling());
+      }
+    }
+    return Status::OK();
+  }
+
+  // Encodes column `c` of `g`: runs on a pool thread.
+  Status EncodeChunk(Group* g, size_t c) {
+    ASSIGN_OR_RETURN(PageCompressor * compressor, compressors_.Acquire());
+    ColumnWriter& w = g->writers[c];
+    w.set_compressor(compressor);
+    Status st;
+    for (const Segment& s : g->segments) {
+      st = w.Append((*s.columns)[c], s.offset, s.n);
+      if (!st.ok()) break;
+    }
+    if (st.ok()) st = w.FinishChunk();
+    compressors_.Release(compressor);
+    return st;
+  }
+
+  Status SubmitFilling() {
+    // Bound the groups in flight before adding one: the caller waits here,
+    // never inside a pool task.
+    while (in_flight_.size() >= kMaxGroupsInFlight) RETURN_IF_ERROR(WriteOldest());
+    Group* g = filling_.get();
+    g->done.clear();
+    for (size_t c = 0; c < g->writers.size(); ++c) {
+      g->done.push_back(options_.pool->Submit([this, g, c] {
+        try {
+          return EncodeChunk(g, c);
+        } catch (const std::bad_alloc&) {
+          return Status::Internal("parquet: out of memory encoding a column chunk");
+        } catch (const std::exception& e) {
+          return Status::Internal(std::string("parquet: encoding a column chunk failed: ") +
+                                  e.what());
+        }
+      }));
+    }
+    in_flight_.push_back(std::move(filling_));
+    filling_ = NewGroup();
+    return Status::OK();
+  }
+
+  // Waits for every task of `g`; returns the first error.
+  static Status WaitGroup(Group* g) {
+    Status first;
+    for (auto& f : g->done) {
+      if (!f.valid()) continue;
+      Status st;
+      try {
+        st = f.get();
+      } catch (const std::exception& e) {
+        st = Status::Internal(std::string("parquet: encoding task failed: ") + e.what());
+      }
+      if (first.ok() && !st.ok()) first = st;
+    }
+    g->done.clear();
+    return first;
+  }
+
+  Status WriteOldest() {
+    std::unique_ptr<Group> g = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    Status st = WaitGroup(g.get());
+    if (st.ok()) st = WriteRowGroup(g->writers, g->rows);
+    g->segments.clear();
+    g->rows = 0;
+    g->bytes = 0;
+    for (ColumnWriter& w : g->writers) w.ResetChunk();
+    spare_.push_back(std::move(g));
+    return st;
+  }
+
+  Status FinishPipelined() {
+    if (filling_->rows > 0) RETURN_IF_ERROR(SubmitFilling());
+    while (!in_flight_.empty()) RETURN_IF_ERROR(WriteOldest());
+    return Status::OK();
+  }
+
+  // --- footer ------------------------------------------------------------------
+
   Status WriteFooter() {
-    RETURN_IF_ERROR(FlushRowGroup());
     parquet::FileMetaData md;
     md.version = 1;
     md.schema = parquet::FlatSchemaElements(schema_);
@@ -189,14 +420,23 @@ class ParquetEncoder final : public Encoder {
   std::unique_ptr<OutputStream> out_;
   Schema schema_;
   ParquetWriterOptions options_;
-  std::unique_ptr<parquet::PageCompressor> compressor_;
-  std::vector<ColumnWriter> writers_;
+  bool pipelined_;
+  CompressorPool compressors_;
   std::vector<parquet::RowGroup> row_groups_;
-  int64_t rows_in_group_ = 0;
   int64_t rows_written_ = 0;
   int64_t offset_ = 0;
   bool finished_ = false;
   Status status_;
+
+  // Inline mode.
+  std::vector<ColumnWriter> writers_;
+  int64_t inline_rows_ = 0;
+
+  // Pipelined mode: the group being filled, the groups being encoded (oldest
+  // first), and finished groups kept for reuse of their buffers.
+  std::unique_ptr<Group> filling_;
+  std::deque<std::unique_ptr<Group>> in_flight_;
+  std::vector<std::unique_ptr<Group>> spare_;
 };
 
 Status ValidateSchema(const Schema& schema) {
@@ -219,6 +459,24 @@ Status ValidateSchema(const Schema& schema) {
   return Status::OK();
 }
 
+Status ValidateOptions(const ParquetWriterOptions& o) {
+  auto at_least = [](const char* name, int64_t v, int64_t min) {
+    if (v >= min) return Status::OK();
+    return Status::InvalidArgument("parquet: " + std::string(name) + " must be at least " +
+                                   std::to_string(min) + ", got " + std::to_string(v));
+  };
+  RETURN_IF_ERROR(at_least("row_group_rows", o.row_group_rows, 1));
+  RETURN_IF_ERROR(at_least("row_group_bytes", o.row_group_bytes, 1));
+  RETURN_IF_ERROR(at_least("page_bytes", o.page_bytes, 1));
+  RETURN_IF_ERROR(at_least("dictionary_page_bytes", o.dictionary_page_bytes, 1024));
+  // Dictionary offsets are 32-bit and a page is at most 2 GiB.
+  if (o.dictionary_page_bytes > (int64_t{1} << 30)) {
+    return Status::InvalidArgument("parquet: dictionary_page_bytes must be at most 1 GiB, got " +
+                                   std::to_string(o.dictionary_page_bytes));
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Encoder>> NewParquetEncoder(std::unique_ptr<OutputStream> out,
@@ -226,16 +484,9 @@ Result<std::unique_ptr<Encoder>> NewParquetEncoder(std::unique_ptr<OutputStream>
                                                    const ParquetWriterOptions& options) {
   if (out == nullptr) return Status::InvalidArgument("parquet: no output stream");
   RETURN_IF_ERROR(ValidateSchema(schema));
-  if (options.row_group_rows < 1) {
-    return Status::InvalidArgument("parquet: row_group_rows must be at least 1, got " +
-                                   std::to_string(options.row_group_rows));
-  }
-  if (options.page_bytes < 1) {
-    return Status::InvalidArgument("parquet: page_bytes must be at least 1, got " +
-                                   std::to_string(options.page_bytes));
-  }
+  RETURN_IF_ERROR(ValidateOptions(options));
   ASSIGN_OR_RETURN(auto compressor,
-                   parquet::PageCompressor::Make(options.compression, options.compression_level));
+                   PageCompressor::Make(options.compression, options.compression_level));
   auto enc =
       std::make_unique<ParquetEncoder>(std::move(out), schema, options, std::move(compressor));
   RETURN_IF_ERROR(enc->Start());

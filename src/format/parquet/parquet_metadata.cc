@@ -70,6 +70,12 @@ void KeyValueFields(const KeyValue& v, CompactWriter* w) {
   if (v.value) w->FieldBinary(2, *v.value);
 }
 
+void PageEncodingStatsFields(const PageEncodingStats& v, CompactWriter* w) {
+  w->FieldI32(1, I32(v.page_type));
+  w->FieldI32(2, I32(v.encoding));
+  w->FieldI32(3, v.count);
+}
+
 void ColumnMetaDataFields(const ColumnMetaData& v, CompactWriter* w) {
   w->FieldI32(1, I32(v.type));
   w->FieldListBegin(2, CompactType::kI32, static_cast<int64_t>(v.encodings.size()));
@@ -86,6 +92,14 @@ void ColumnMetaDataFields(const ColumnMetaData& v, CompactWriter* w) {
     w->FieldStructBegin(12);
     StatisticsFields(*v.statistics, w);
     w->EndStruct();
+  }
+  if (!v.encoding_stats.empty()) {
+    w->FieldListBegin(13, CompactType::kStruct, static_cast<int64_t>(v.encoding_stats.size()));
+    for (const PageEncodingStats& e : v.encoding_stats) {
+      w->BeginStruct();
+      PageEncodingStatsFields(e, w);
+      w->EndStruct();
+    }
   }
 }
 
@@ -159,6 +173,16 @@ void DictionaryPageHeaderFields(const DictionaryPageHeader& v, CompactWriter* w)
   if (v.is_sorted) w->FieldBool(3, *v.is_sorted);
 }
 
+void DataPageHeaderV2Fields(const DataPageHeaderV2& v, CompactWriter* w) {
+  w->FieldI32(1, v.num_values);
+  w->FieldI32(2, v.num_nulls);
+  w->FieldI32(3, v.num_rows);
+  w->FieldI32(4, I32(v.encoding));
+  w->FieldI32(5, v.definition_levels_byte_length);
+  w->FieldI32(6, v.repetition_levels_byte_length);
+  w->FieldBool(7, v.is_compressed);
+}
+
 void PageHeaderFields(const PageHeader& v, CompactWriter* w) {
   w->FieldI32(1, I32(v.type));
   w->FieldI32(2, v.uncompressed_page_size);
@@ -172,6 +196,11 @@ void PageHeaderFields(const PageHeader& v, CompactWriter* w) {
   if (v.dictionary_page_header) {
     w->FieldStructBegin(7);
     DictionaryPageHeaderFields(*v.dictionary_page_header, w);
+    w->EndStruct();
+  }
+  if (v.data_page_header_v2) {
+    w->FieldStructBegin(8);
+    DataPageHeaderV2Fields(*v.data_page_header_v2, w);
     w->EndStruct();
   }
 }
@@ -198,5 +227,11 @@ void Serialize(const DictionaryPageHeader& v, CompactWriter* w) {
   Framed(v, w, DictionaryPageHeaderFields);
 }
 void Serialize(const PageHeader& v, CompactWriter* w) { Framed(v, w, PageHeaderFields); }
+void Serialize(const DataPageHeaderV2& v, CompactWriter* w) {
+  Framed(v, w, DataPageHeaderV2Fields);
+}
+void Serialize(const PageEncodingStats& v, CompactWriter* w) {
+  Framed(v, w, PageEncodingStatsFields);
+}
 
 }  // namespace sluice::parquet

@@ -101,6 +101,13 @@ struct KeyValue {
   std::optional<std::string> value;  // 2
 };
 
+// How many pages of one type use one encoding (ColumnMetaData.encoding_stats).
+struct PageEncodingStats {
+  PageType page_type = PageType::kDataPage;  // 1
+  Encoding encoding = Encoding::kPlain;      // 2
+  int32_t count = 0;                         // 3
+};
+
 struct ColumnMetaData {
   PhysicalType type = PhysicalType::kInt32;                  // 1
   std::vector<Encoding> encodings;                           // 2
@@ -112,6 +119,7 @@ struct ColumnMetaData {
   int64_t data_page_offset = 0;                              // 9
   std::optional<int64_t> dictionary_page_offset;             // 11
   std::optional<Statistics> statistics;                      // 12
+  std::vector<PageEncodingStats> encoding_stats;             // 13 (omitted when empty)
 };
 
 struct ColumnChunk {
@@ -147,6 +155,18 @@ struct DataPageHeader {
   Encoding repetition_level_encoding = Encoding::kRle;  // 4
 };
 
+// Data page v2: levels are stored uncompressed before the (possibly
+// compressed) values, and their byte lengths are in the header.
+struct DataPageHeaderV2 {
+  int32_t num_values = 0;                     // 1 (nulls included)
+  int32_t num_nulls = 0;                      // 2
+  int32_t num_rows = 0;                       // 3
+  Encoding encoding = Encoding::kPlain;       // 4
+  int32_t definition_levels_byte_length = 0;  // 5
+  int32_t repetition_levels_byte_length = 0;  // 6
+  bool is_compressed = true;                  // 7
+};
+
 struct DictionaryPageHeader {
   int32_t num_values = 0;                // 1
   Encoding encoding = Encoding::kPlain;  // 2
@@ -160,6 +180,7 @@ struct PageHeader {
   std::optional<int32_t> crc;                                  // 4
   std::optional<DataPageHeader> data_page_header;              // 5
   std::optional<DictionaryPageHeader> dictionary_page_header;  // 7
+  std::optional<DataPageHeaderV2> data_page_header_v2;         // 8
 };
 
 // Each appends the struct (with its stop byte) to w's output.
@@ -173,6 +194,8 @@ void Serialize(const RowGroup& v, CompactWriter* w);
 void Serialize(const FileMetaData& v, CompactWriter* w);
 void Serialize(const DataPageHeader& v, CompactWriter* w);
 void Serialize(const DictionaryPageHeader& v, CompactWriter* w);
+void Serialize(const DataPageHeaderV2& v, CompactWriter* w);
+void Serialize(const PageEncodingStats& v, CompactWriter* w);
 void Serialize(const PageHeader& v, CompactWriter* w);
 
 // Convenience: the serialized bytes of a top-level struct.

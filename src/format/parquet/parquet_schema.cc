@@ -9,8 +9,9 @@ PhysicalType PhysicalTypeOf(const DataType& type) {
     case TypeId::kInt32:
     case TypeId::kDate:
       return PhysicalType::kInt32;
-    case TypeId::kInt64:
     case TypeId::kDecimal:
+      return type.precision <= 9 ? PhysicalType::kInt32 : PhysicalType::kInt64;
+    case TypeId::kInt64:
     case TypeId::kTimestamp:
       return PhysicalType::kInt64;
     case TypeId::kFloat64:

@@ -9,8 +9,10 @@
 
 namespace sluice::parquet {
 
-// bool -> BOOLEAN, int32/date -> INT32, int64/decimal/timestamp -> INT64,
-// float64 -> DOUBLE, string -> BYTE_ARRAY.
+// bool -> BOOLEAN, int32/date -> INT32, int64/timestamp -> INT64,
+// float64 -> DOUBLE, string -> BYTE_ARRAY; decimal -> INT32 up to precision 9,
+// else INT64 (sluice decimals stop at 18 digits; a wider decimal type would
+// need FIXED_LEN_BYTE_ARRAY).
 PhysicalType PhysicalTypeOf(const DataType& type);
 
 // The leaf element of `field`: REQUIRED when not nullable, else OPTIONAL, with

@@ -13,7 +13,89 @@ namespace {
 constexpr int64_t kMinRleRun = 8;
 constexpr size_t kMaxBufferedLiterals = 1024;
 
+// Packs `groups` groups of 8 values LSB-first, bit_width bytes per group.
+template <typename T>
+void PackGroups(const T* v, size_t groups, int bit_width, char* dst) {
+  if (bit_width <= 8) {
+    // A group fits one 64-bit word.
+    for (size_t g = 0; g < groups; ++g, v += 8, dst += bit_width) {
+      uint64_t acc = 0;
+      for (int k = 0; k < 8; ++k) acc |= static_cast<uint64_t>(v[k]) << (k * bit_width);
+      for (int b = 0; b < bit_width; ++b) dst[b] = static_cast<char>(acc >> (8 * b));
+    }
+    return;
+  }
+  for (size_t g = 0; g < groups; ++g, v += 8) {
+    uint64_t acc = 0;
+    int bits = 0;
+    for (int k = 0; k < 8; ++k) {
+      acc |= static_cast<uint64_t>(v[k]) << bits;
+      bits += bit_width;
+      while (bits >= 8) {
+        *dst++ = static_cast<char>(acc);
+        acc >>= 8;
+        bits -= 8;
+      }
+    }
+  }
+}
+
+// n values in whole groups, the last one zero padded.
+template <typename T>
+void AppendBitPackedRun(const T* v, size_t n, int bit_width, std::string* out) {
+  size_t groups = (n + 7) / 8;
+  if (groups == 0) return;
+  AppendVarint((static_cast<uint64_t>(groups) << 1) | 1, out);
+  size_t pos = out->size();
+  out->resize(pos + groups * bit_width);
+  size_t whole = n / 8;
+  PackGroups(v, whole, bit_width, out->data() + pos);
+  if (whole < groups) {
+    T last[8] = {};
+    for (size_t i = whole * 8; i < n; ++i) last[i - whole * 8] = v[i];
+    PackGroups(last, 1, bit_width, out->data() + pos + whole * bit_width);
+  }
+}
+
+void AppendRleRun(uint32_t v, size_t n, int bit_width, std::string* out) {
+  AppendVarint(static_cast<uint64_t>(n) << 1, out);
+  for (int i = 0; i < (bit_width + 7) / 8; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+
+template <typename T>
+void AppendHybrid(const T* v, size_t n, int bit_width, std::string* out) {
+  size_t lit = 0;  // first value not yet written
+  size_t i = 0;
+  while (i < n) {
+    T x = v[i];
+    size_t j = i + 1;
+    while (j < n && v[j] == x) ++j;
+    if (j - i >= static_cast<size_t>(kMinRleRun)) {
+      // The bit-packed values before the run must fill whole groups, so the
+      // run first tops up the last group.
+      size_t fill = (8 - (i - lit) % 8) % 8;
+      if (j - i - fill >= static_cast<size_t>(kMinRleRun)) {
+        AppendBitPackedRun(v + lit, i + fill - lit, bit_width, out);
+        AppendRleRun(x, j - i - fill, bit_width, out);
+        lit = j;
+      }
+    }
+    i = j;
+  }
+  AppendBitPackedRun(v + lit, n - lit, bit_width, out);
+}
+
 }  // namespace
+
+void AppendRleBitPacked(const uint32_t* values, size_t n, int bit_width, std::string* out) {
+  assert(bit_width >= 1 && bit_width <= 32);
+  AppendHybrid(values, n, bit_width, out);
+}
+
+void AppendRleBitPacked(const uint8_t* values, size_t n, int bit_width, std::string* out) {
+  assert(bit_width >= 1 && bit_width <= 8);
+  AppendHybrid(values, n, bit_width, out);
+}
 
 RleBitPackedEncoder::RleBitPackedEncoder(int bit_width) : bit_width_(bit_width) {
   assert(bit_width >= 0 && bit_width <= 32);

@@ -11,6 +11,10 @@
 //
 // The encoder does not write the 4-byte length prefix that data page v1 puts
 // before the levels; the caller does.
+//
+// Two interfaces: RleBitPackedEncoder takes values one at a time;
+// AppendRleBitPacked encodes a whole buffered array in one pass (what the
+// column writer uses for dictionary indices and definition levels).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +22,12 @@
 #include <vector>
 
 namespace sluice::parquet {
+
+// Appends the hybrid encoding of values[0, n), each below 2^bit_width
+// (bit_width 1..32), to *out. Equal runs that stay at least 8 long after
+// topping up the pending bit-packed group become RLE runs.
+void AppendRleBitPacked(const uint32_t* values, size_t n, int bit_width, std::string* out);
+void AppendRleBitPacked(const uint8_t* values, size_t n, int bit_width, std::string* out);
 
 class RleBitPackedEncoder {
  public:

@@ -36,6 +36,7 @@ Schema AllTypesSchema() {
       {"d", DataType::Date(), true},
       {"ts", DataType::Timestamp(), true},
       {"req_s", DataType::String(), false},
+      {"dec9", DataType::Decimal(9, 2), true},
   });
 }
 
@@ -63,8 +64,17 @@ RecordBatch MakeBatch(const Schema& schema, int64_t first_id, int64_t rows, uint
           col.Append<int32_t>(v);
           break;
         }
-        case TypeId::kInt64:
         case TypeId::kDecimal:
+          if (f.type.precision <= 9) {
+            // Stored as INT32: the extremes of 9 digits, else anything between.
+            int64_t v = static_cast<int64_t>(rng() % 1999999999) - 999999999;
+            if (id % 89 == 3) v = 999999999;
+            if (id % 97 == 5) v = -999999999;
+            col.Append<int64_t>(v);
+            break;
+          }
+          [[fallthrough]];
+        case TypeId::kInt64:
         case TypeId::kTimestamp: {
           int64_t v = c == 0 ? id : static_cast<int64_t>((uint64_t{rng()} << 32) | rng());
           if (c != 0 && id % 89 == 3) v = std::numeric_limits<int64_t>::max();
@@ -96,8 +106,19 @@ std::unique_ptr<Encoder> MustEncoder(std::string* out, const Schema& schema,
   return enc.ok() ? std::move(enc).value() : nullptr;
 }
 
-// PLAIN bytes of row `r` of a fixed-width column.
+// Bytes of one PLAIN value in the file: decimals of up to 9 digits are INT32.
+int PhysicalWidth(const DataType& t) {
+  return t.id == TypeId::kDecimal && t.precision <= 9 ? 4 : t.FixedWidth();
+}
+
+// PLAIN bytes of row `r` of a fixed-width column, as the file stores it.
 std::string FixedBytes(const Column& col, int64_t r) {
+  if (PhysicalWidth(col.type()) == 4 && col.type().id == TypeId::kDecimal) {
+    int32_t v = static_cast<int32_t>(col.Value<int64_t>(r));
+    std::string s(4, '\0');
+    std::memcpy(s.data(), &v, 4);
+    return s;
+  }
   int w = col.type().FixedWidth();
   std::string s(w, '\0');
   std::memcpy(s.data(), col.data<char>() + r * w, w);
@@ -140,7 +161,7 @@ void ExpectFileHolds(const std::string& file, const Schema& schema,
       previous_end = meta.At(9).i + meta.At(7).i;
       int width = f.type.id == TypeId::kString ? 0
                   : f.type.id == TypeId::kBool ? -1
-                                               : f.type.FixedWidth();
+                                               : PhysicalWidth(f.type);
       parquet::testing::ReadColumn rc = ReadChunk(file, meta, f.nullable, width);
       ASSERT_EQ(static_cast<int64_t>(rc.valid.size()), group_rows);
       size_t vi = 0;
@@ -221,9 +242,9 @@ TEST(ParquetEncoderTest, SchemaElementsCarryTypesAndRepetition) {
   ASSERT_TRUE(enc->Finish().ok());
   TValue md = ParseFooter(file);
   const auto& el = md.At(2).list;
-  ASSERT_EQ(el.size(), 11u);
+  ASSERT_EQ(el.size(), 12u);
   EXPECT_EQ(el[0].At(4).s, "schema");
-  EXPECT_EQ(el[0].At(5).i, 10);
+  EXPECT_EQ(el[0].At(5).i, 11);
   EXPECT_FALSE(el[0].Has(1));
   struct Expect {
     const char* name;
@@ -234,9 +255,9 @@ TEST(ParquetEncoderTest, SchemaElementsCarryTypesAndRepetition) {
   } expect[] = {
       {"id", 2, 0, -1, -1},  {"b", 0, 1, -1, -1},   {"i32", 1, 1, -1, -1}, {"i64", 2, 1, -1, -1},
       {"f64", 5, 1, -1, -1}, {"dec", 2, 1, 5, 5},   {"s", 6, 1, 0, 1},     {"d", 1, 1, 6, 6},
-      {"ts", 2, 1, 10, 8},   {"req_s", 6, 0, 0, 1},
+      {"ts", 2, 1, 10, 8},   {"req_s", 6, 0, 0, 1}, {"dec9", 1, 1, 5, 5},
   };
-  for (int i = 0; i < 10; ++i) {
+  for (int i = 0; i < 11; ++i) {
     const TValue& e = el[i + 1];
     const Expect& x = expect[i];
     EXPECT_EQ(e.At(4).s, x.name);
@@ -260,7 +281,9 @@ TEST(ParquetEncoderTest, SchemaElementsCarryTypesAndRepetition) {
   EXPECT_TRUE(ts.At(1).b);
   EXPECT_TRUE(ts.At(2).Has(2));  // MICROS
   EXPECT_EQ(md.At(6).s, "sluice version 0.1.0");
-  EXPECT_EQ(md.At(7).list.size(), 10u);
+  EXPECT_EQ(el[11].At(7).i, 2);
+  EXPECT_EQ(el[11].At(8).i, 9);
+  EXPECT_EQ(md.At(7).list.size(), 11u);
 }
 
 TEST(ParquetEncoderTest, ZeroRowsIsAValidFile) {

@@ -1,7 +1,8 @@
 // Test-only readers for checking what the Parquet writer produced, written
 // from the specs independently of the writer's code: a generic Thrift
 // compact-protocol parser, an RLE/bit-packed hybrid decoder, and a minimal
-// flat-file reader (footer, page headers, PLAIN values, definition levels).
+// flat-file reader (footer, page headers v1/v2, dictionary pages, PLAIN and
+// RLE_DICTIONARY values, definition levels).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -160,8 +161,10 @@ class CompactReader {
   bool ok_ = true;
 };
 
-// Decodes `count` values of an RLE/bit-packed hybrid stream (no length prefix).
-inline std::vector<uint32_t> DecodeRleHybrid(std::string_view in, int bit_width, size_t count) {
+// Decodes `count` values of an RLE/bit-packed hybrid stream (no length
+// prefix); *consumed (if given) is the bytes of the runs read.
+inline std::vector<uint32_t> DecodeRleHybrid(std::string_view in, int bit_width, size_t count,
+                                             size_t* consumed = nullptr) {
   std::vector<uint32_t> out;
   size_t pos = 0;
   auto byte = [&]() -> uint8_t { return pos < in.size() ? static_cast<uint8_t>(in[pos++]) : 0; };
@@ -192,16 +195,24 @@ inline std::vector<uint32_t> DecodeRleHybrid(std::string_view in, int bit_width,
       for (uint64_t i = 0; i < (header >> 1) && out.size() < count; ++i) out.push_back(v);
     }
   }
+  if (consumed != nullptr) *consumed = pos;
   return out;
 }
 
-// One column of a flat file, read back: PLAIN values of the non-null rows (as
-// raw little-endian bytes, or strings for BYTE_ARRAY), plus validity per row.
+// One column of a flat file, read back: the values of the non-null rows (as
+// raw little-endian bytes, or strings for BYTE_ARRAY), plus validity per row,
+// whatever the pages' encoding (PLAIN or RLE_DICTIONARY) and version.
 struct ReadColumn {
   std::vector<bool> valid;
   std::vector<std::string> values;  // BYTE_ARRAY values, or fixed-width raw bytes
   std::vector<bool> bools;          // BOOLEAN values
-  int pages = 0;
+  int pages = 0;                    // data pages
+  int dict_pages = 0;
+  int64_t dict_size = 0;            // entries of the dictionary page
+  std::vector<int> page_encodings;  // per data page, in order
+  std::vector<int> page_types;      // per data page: 0 (v1) or 3 (v2)
+  std::vector<int64_t> page_rows;   // per data page
+  std::vector<int> bit_widths;      // per RLE_DICTIONARY page
 };
 
 inline std::string_view FileFooter(std::string_view file) {
@@ -219,66 +230,153 @@ inline TValue ParseFooter(std::string_view file) {
   return v;
 }
 
-// Reads every page of the column chunk `chunk_md` (a ColumnMetaData value).
-// `optional` says whether pages carry definition levels; `fixed_width` is 0
-// for BYTE_ARRAY, -1 for BOOLEAN, else the value width.
+// PLAIN values: `count` of them from `data` at *pos (fixed_width as in ReadChunk).
+inline std::vector<std::string> ReadPlain(std::string_view data, size_t* pos, size_t count,
+                                          int fixed_width) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < count; ++i) {
+    if (fixed_width == 0) {
+      uint32_t len = 0;
+      if (*pos + 4 > data.size()) break;
+      std::memcpy(&len, data.data() + *pos, 4);
+      out.emplace_back(data.substr(*pos + 4, len));
+      *pos += 4 + len;
+    } else {
+      out.emplace_back(data.substr(*pos, fixed_width));
+      *pos += fixed_width;
+    }
+  }
+  EXPECT_EQ(out.size(), count) << "PLAIN values run past the page";
+  return out;
+}
+
+// Reads every page of the column chunk `chunk_md` (a ColumnMetaData value),
+// dictionary page included. `optional` says whether pages carry definition
+// levels; `fixed_width` is 0 for BYTE_ARRAY, -1 for BOOLEAN, else the value width.
 inline ReadColumn ReadChunk(std::string_view file, const TValue& chunk_md, bool optional,
                             int fixed_width) {
   ReadColumn out;
-  int64_t offset = chunk_md.At(9).i;
+  int64_t offset = chunk_md.Has(11) ? chunk_md.At(11).i : chunk_md.At(9).i;
+  if (chunk_md.Has(11)) {
+    EXPECT_LT(chunk_md.At(11).i, chunk_md.At(9).i) << "dictionary page must come first";
+  }
   int64_t total = chunk_md.At(7).i;
   int64_t num_values = chunk_md.At(5).i;
   auto codec = static_cast<CompressionCodec>(chunk_md.At(4).i);
   int64_t end = offset + total;
   int64_t rows = 0;
+  std::vector<std::string> dict;
   while (offset < end) {
     CompactReader r(file.substr(offset, end - offset));
     TValue h = r.ReadStruct();
     EXPECT_TRUE(r.ok());
     if (!r.ok()) return out;
-    EXPECT_EQ(h.At(1).i, 0) << "not a DATA_PAGE";
+    int64_t type = h.At(1).i;
     int64_t usize = h.At(2).i;
     int64_t csize = h.At(3).i;
-    const TValue& dp = h.At(5);
-    int64_t page_values = dp.At(1).i;
-    EXPECT_EQ(dp.At(2).i, 0) << "values not PLAIN";
-    EXPECT_EQ(dp.At(3).i, 3) << "def levels not RLE";
-    std::string page;
-    Status st = DecompressPage(codec, file.substr(offset + r.pos(), csize), usize, &page);
-    EXPECT_TRUE(st.ok()) << st.ToString();
+    std::string_view raw = file.substr(offset + r.pos(), csize);
     offset += r.pos() + csize;
-    ++out.pages;
-    size_t pos = 0;
-    std::vector<uint32_t> levels(page_values, 1);
-    if (optional) {
-      uint32_t len = 0;
-      std::memcpy(&len, page.data(), 4);
-      levels = DecodeRleHybrid(std::string_view(page).substr(4, len), 1, page_values);
-      EXPECT_EQ(levels.size(), static_cast<size_t>(page_values));
-      pos = 4 + len;
+    std::string page;
+    if (type == 2) {  // DICTIONARY_PAGE
+      EXPECT_EQ(out.pages, 0) << "dictionary page after data pages";
+      EXPECT_EQ(out.dict_pages, 0) << "second dictionary page";
+      Status st = DecompressPage(codec, raw, usize, &page);
+      EXPECT_TRUE(st.ok()) << st.ToString();
+      const TValue& dh = h.At(7);
+      EXPECT_EQ(dh.At(2).i, 0) << "dictionary page not PLAIN";
+      out.dict_size = dh.At(1).i;
+      size_t pos = 0;
+      EXPECT_GE(fixed_width, 0) << "BOOLEAN columns have no dictionary";
+      dict = ReadPlain(page, &pos, out.dict_size, fixed_width);
+      EXPECT_EQ(pos, page.size()) << "dictionary page has trailing bytes";
+      ++out.dict_pages;
+      continue;
     }
-    int bit = 0;
-    for (uint32_t l : levels) {
-      out.valid.push_back(l == 1);
-      if (l != 1) continue;
-      if (fixed_width < 0) {
-        out.bools.push_back((static_cast<uint8_t>(page[pos]) >> bit) & 1);
-        if (++bit == 8) {
-          bit = 0;
-          ++pos;
-        }
-      } else if (fixed_width == 0) {
+    int64_t page_values = 0;
+    int64_t encoding = 0;
+    std::vector<uint32_t> levels;
+    std::string values;  // the (decompressed) values section
+    if (type == 0) {
+      const TValue& dp = h.At(5);
+      page_values = dp.At(1).i;
+      encoding = dp.At(2).i;
+      EXPECT_EQ(dp.At(3).i, 3) << "def levels not RLE";
+      Status st = DecompressPage(codec, raw, usize, &page);
+      EXPECT_TRUE(st.ok()) << st.ToString();
+      size_t pos = 0;
+      levels.assign(page_values, 1);
+      if (optional) {
         uint32_t len = 0;
-        std::memcpy(&len, page.data() + pos, 4);
-        out.values.push_back(page.substr(pos + 4, len));
-        pos += 4 + len;
-      } else {
-        out.values.push_back(page.substr(pos, fixed_width));
-        pos += fixed_width;
+        std::memcpy(&len, page.data(), 4);
+        levels = DecodeRleHybrid(std::string_view(page).substr(4, len), 1, page_values);
+        pos = 4 + len;
       }
+      values = page.substr(pos);
+    } else if (type == 3) {
+      const TValue& dp = h.At(8);
+      page_values = dp.At(1).i;
+      int64_t nulls = dp.At(2).i;
+      EXPECT_EQ(dp.At(3).i, page_values) << "flat columns: one value per row";
+      encoding = dp.At(4).i;
+      int64_t def_len = dp.At(5).i;
+      EXPECT_EQ(dp.At(6).i, 0) << "flat columns have no repetition levels";
+      bool compressed = dp.Has(7) ? dp.At(7).b : true;
+      levels.assign(page_values, 1);
+      if (optional) {
+        levels = DecodeRleHybrid(raw.substr(0, def_len), 1, page_values);
+      } else {
+        EXPECT_EQ(def_len, 0);
+      }
+      int64_t zeros = std::count(levels.begin(), levels.end(), 0u);
+      EXPECT_EQ(zeros, nulls) << "num_nulls";
+      if (compressed) {
+        Status st = DecompressPage(codec, raw.substr(def_len), usize - def_len, &values);
+        EXPECT_TRUE(st.ok()) << st.ToString();
+      } else {
+        values.assign(raw.substr(def_len));
+        EXPECT_EQ(static_cast<int64_t>(values.size()), usize - def_len);
+      }
+    } else {
+      ADD_FAILURE() << "unexpected page type " << type;
+      return out;
     }
-    if (bit > 0) ++pos;
-    EXPECT_EQ(pos, page.size()) << "page has trailing bytes";
+    EXPECT_EQ(levels.size(), static_cast<size_t>(page_values));
+    ++out.pages;
+    out.page_encodings.push_back(static_cast<int>(encoding));
+    out.page_types.push_back(static_cast<int>(type));
+    out.page_rows.push_back(page_values);
+    size_t valid = std::count(levels.begin(), levels.end(), 1u);
+    for (uint32_t l : levels) out.valid.push_back(l == 1);
+    size_t pos = 0;
+    if (encoding == 0) {
+      if (fixed_width < 0) {
+        for (size_t i = 0; i < valid; ++i) {
+          out.bools.push_back((static_cast<uint8_t>(values[i / 8]) >> (i % 8)) & 1);
+        }
+        pos = (valid + 7) / 8;
+      } else {
+        for (auto& v : ReadPlain(values, &pos, valid, fixed_width)) out.values.push_back(v);
+      }
+    } else if (encoding == 8 || encoding == 2) {
+      EXPECT_EQ(out.dict_pages, 1) << "dictionary-encoded page without a dictionary";
+      EXPECT_FALSE(values.empty());
+      int bit_width = values.empty() ? 0 : static_cast<uint8_t>(values[0]);
+      out.bit_widths.push_back(bit_width);
+      EXPECT_GE(bit_width, 1);
+      EXPECT_LE(bit_width, 32);
+      size_t used = 0;
+      std::vector<uint32_t> idx =
+          DecodeRleHybrid(std::string_view(values).substr(1), bit_width, valid, &used);
+      EXPECT_EQ(idx.size(), valid);
+      for (uint32_t i : idx) {
+        EXPECT_LT(i, dict.size());
+        out.values.push_back(i < dict.size() ? dict[i] : std::string());
+      }
+      pos = values.empty() ? 0 : 1 + used;
+    } else {
+      ADD_FAILURE() << "unexpected encoding " << encoding;
+    }
+    EXPECT_EQ(pos, values.size()) << "page has trailing bytes";
     rows += page_values;
   }
   EXPECT_EQ(rows, num_values);

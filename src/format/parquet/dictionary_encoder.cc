@@ -1,0 +1,106 @@
+#include "format/parquet/dictionary_encoder.h"
+
+namespace sluice::parquet {
+namespace {
+
+inline uint64_t Load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint64_t Load32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+constexpr uint64_t kMulA = 0x9e3779b97f4a7c15ULL;
+constexpr uint64_t kMulB = 0xc2b2ae3d27d4eb4fULL;
+
+// 64x64 -> 128 multiply folded to 64 bits: mixes every input bit into the result.
+inline uint64_t Fold(uint64_t a, uint64_t b) {
+  unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+
+}  // namespace
+
+int DictionaryIndexBitWidth(uint32_t n) {
+  int bits = 1;
+  while (bits < 32 && (uint64_t{1} << bits) < n) ++bits;
+  return bits;
+}
+
+uint64_t HashBytes(const char* p, size_t n) {
+  uint64_t a;
+  uint64_t b;
+  if (n <= 16) {
+    if (n >= 8) {
+      a = Load64(p);
+      b = Load64(p + n - 8);
+    } else if (n >= 4) {
+      a = Load32(p);
+      b = Load32(p + n - 4);
+    } else if (n > 0) {
+      // First, middle and last byte cover every length 1..3.
+      a = (static_cast<uint64_t>(static_cast<uint8_t>(p[0])) << 16) |
+          (static_cast<uint64_t>(static_cast<uint8_t>(p[n >> 1])) << 8) |
+          static_cast<uint8_t>(p[n - 1]);
+      b = 0;
+    } else {
+      a = 0;
+      b = 0;
+    }
+  } else {
+    uint64_t s0 = kMulA;
+    uint64_t s1 = kMulB;
+    size_t i = 0;
+    for (; i + 16 < n; i += 16) {
+      s0 = Fold(s0 ^ Load64(p + i), kMulB ^ Load64(p + i + 8));
+      s1 += s0;
+    }
+    a = Load64(p + n - 16) ^ s0;
+    b = Load64(p + n - 8) ^ s1;
+  }
+  // The raw words are added back so that a zero product (one input equal
+  // to a multiplier) does not make the hash ignore the other input.
+  return MixBits(Fold(a ^ kMulA, b ^ kMulB ^ n) + a + b * kMulA);
+}
+
+void StringDictionary::AppendPlainOf(const uint32_t* indices, size_t n, std::string* out) const {
+  size_t total = 0;
+  for (size_t i = 0; i < n; ++i) total += 4 + entries_[indices[i]].length;
+  size_t pos = out->size();
+  out->resize(pos + total);
+  char* dst = out->data() + pos;
+  for (size_t i = 0; i < n; ++i) {
+    const Entry& e = entries_[indices[i]];
+    // The arena holds each value's 4-byte length right before its bytes.
+    std::memcpy(dst, arena_.data() + e.offset - 4, 4 + e.length);
+    dst += 4 + e.length;
+  }
+}
+
+void StringDictionary::Clear() {
+  arena_.clear();
+  entries_.clear();
+  hashes_.clear();
+  size_t want = slots_.size() > kInitialSlots * 64 ? kInitialSlots : slots_.size();
+  if (want < kInitialSlots) want = kInitialSlots;
+  slots_.assign(want, Slot{});
+  mask_ = want - 1;
+  if (arena_.capacity() > (size_t{4} << 20)) arena_.shrink_to_fit();
+}
+
+void StringDictionary::Grow() {
+  std::vector<Slot> fresh(slots_.size() * 2);
+  slots_.swap(fresh);
+  mask_ = slots_.size() - 1;
+  for (uint32_t i = 0; i < entries_.size(); ++i) {
+    size_t slot = static_cast<size_t>(hashes_[i]) & mask_;
+    while (slots_[slot].index_plus_1 != 0) slot = (slot + 1) & mask_;
+    slots_[slot] = Slot{static_cast<uint32_t>(hashes_[i] >> 32), i + 1};
+  }
+}
+
+}  // namespace sluice::parquet
