@@ -1,6 +1,7 @@
 #include "core/column.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace sluice {
 
@@ -8,6 +9,19 @@ Column::Column(DataType type) : type_(type) {
   if (type_.id == TypeId::kString) {
     data_.assign(sizeof(uint32_t), 0);  // offsets[0] = 0
   }
+}
+
+Column Column::FromParts(DataType type, int64_t size, std::vector<uint8_t> data,
+                         std::vector<char> chars, std::vector<uint8_t> validity,
+                         int64_t null_count) {
+  Column c;
+  c.type_ = type;
+  c.size_ = size;
+  c.null_count_ = null_count;
+  c.data_ = std::move(data);
+  c.chars_ = std::move(chars);
+  if (null_count > 0) c.validity_ = std::move(validity);
+  return c;
 }
 
 void Column::Reserve(int64_t rows, int64_t chars) {

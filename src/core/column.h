@@ -26,6 +26,12 @@ class Column {
  public:
   Column() = default;
   explicit Column(DataType type);
+  // Adopts buffers built elsewhere (e.g. by a decoder), in the layout described
+  // above: `data` holds size values (size+1 offsets for strings), `validity`
+  // is empty or holds at least (size+7)/8 bytes with null_count zero bits.
+  static Column FromParts(DataType type, int64_t size, std::vector<uint8_t> data,
+                          std::vector<char> chars, std::vector<uint8_t> validity,
+                          int64_t null_count);
 
   const DataType& type() const { return type_; }
   int64_t size() const { return size_; }

@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <vector>
 
 namespace sluice {
 
@@ -18,6 +20,62 @@ namespace {
 std::string ErrnoText(const std::string& what, const std::string& path) {
   return what + " '" + path + "': " + std::strerror(errno);
 }
+
+// pread() on an fd this object owns: no shared file position, so concurrent
+// ReadAt calls are safe.
+class FdRandomAccess final : public RandomAccessFile {
+ public:
+  FdRandomAccess(int fd, std::string name, int64_t size)
+      : fd_(fd), name_(std::move(name)), size_(size) {}
+  ~FdRandomAccess() override { ::close(fd_); }
+  Status ReadAt(int64_t offset, size_t n, char* buf) const override {
+    if (offset < 0 || offset > size_ || static_cast<int64_t>(n) > size_ - offset) {
+      return Status::DataLoss("read of " + std::to_string(n) + " bytes at offset " +
+                              std::to_string(offset) + " is past the end of '" + name_ + "' (" +
+                              std::to_string(size_) + " bytes)");
+    }
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = ::pread(fd_, buf + done, n - done, static_cast<off_t>(offset + done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return Status::IOError(ErrnoText("read", name_));
+      }
+      if (r == 0) return Status::DataLoss("'" + name_ + "' shrank while being read");
+      done += static_cast<size_t>(r);
+    }
+    return Status::OK();
+  }
+  int64_t size() const override { return size_; }
+  const std::string& name() const override { return name_; }
+
+ private:
+  int fd_;
+  std::string name_;
+  int64_t size_;
+};
+
+class StringRandomAccess final : public RandomAccessFile {
+ public:
+  StringRandomAccess(std::shared_ptr<const std::string> data, std::string name)
+      : data_(std::move(data)), name_(std::move(name)) {}
+  Status ReadAt(int64_t offset, size_t n, char* buf) const override {
+    const int64_t size = static_cast<int64_t>(data_->size());
+    if (offset < 0 || offset > size || static_cast<int64_t>(n) > size - offset) {
+      return Status::DataLoss("read of " + std::to_string(n) + " bytes at offset " +
+                              std::to_string(offset) + " is past the end of '" + name_ + "' (" +
+                              std::to_string(size) + " bytes)");
+    }
+    if (n > 0) std::memcpy(buf, data_->data() + offset, n);
+    return Status::OK();
+  }
+  int64_t size() const override { return static_cast<int64_t>(data_->size()); }
+  const std::string& name() const override { return name_; }
+
+ private:
+  std::shared_ptr<const std::string> data_;
+  std::string name_;
+};
 
 class FileInput final : public InputStream {
  public:
@@ -38,6 +96,19 @@ class FileInput final : public InputStream {
   const std::string& name() const override { return path_; }
   int64_t SizeHint() const override { return size_; }
   int64_t BytesConsumed() const override { return consumed_; }
+  Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess() override {
+    // A duplicate descriptor keeps the view valid after this stream is closed
+    // (and after a rename of the file).
+    int fd = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return Status::IOError(ErrnoText("dup", path_));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      ::close(fd);
+      return Status::IOError(ErrnoText("stat", path_));
+    }
+    return std::unique_ptr<RandomAccessFile>(
+        std::make_unique<FdRandomAccess>(fd, path_, static_cast<int64_t>(st.st_size)));
+  }
 
  private:
   int fd_;
@@ -49,19 +120,22 @@ class FileInput final : public InputStream {
 class StringInput final : public InputStream {
  public:
   StringInput(std::string data, std::string name)
-      : data_(std::move(data)), name_(std::move(name)) {}
+      : data_(std::make_shared<const std::string>(std::move(data))), name_(std::move(name)) {}
   Result<size_t> Read(char* buf, size_t n) override {
-    size_t k = std::min(n, data_.size() - pos_);
-    std::memcpy(buf, data_.data() + pos_, k);
+    size_t k = std::min(n, data_->size() - pos_);
+    if (k > 0) std::memcpy(buf, data_->data() + pos_, k);
     pos_ += k;
     return k;
   }
   const std::string& name() const override { return name_; }
-  int64_t SizeHint() const override { return static_cast<int64_t>(data_.size()); }
+  int64_t SizeHint() const override { return static_cast<int64_t>(data_->size()); }
   int64_t BytesConsumed() const override { return static_cast<int64_t>(pos_); }
+  Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess() override {
+    return std::unique_ptr<RandomAccessFile>(std::make_unique<StringRandomAccess>(data_, name_));
+  }
 
  private:
-  std::string data_;
+  std::shared_ptr<const std::string> data_;
   std::string name_;
   size_t pos_ = 0;
 };
@@ -172,6 +246,65 @@ Result<std::unique_ptr<InputStream>> OpenFileInput(const std::string& path) {
   int64_t size = ::fstat(fd, &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   return std::unique_ptr<InputStream>(std::make_unique<FileInput>(fd, path, size));
+}
+
+Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccessFile(const std::string& path) {
+  ASSIGN_OR_RETURN(auto in, OpenFileInput(path));
+  return in->OpenRandomAccess();
+}
+
+Result<std::unique_ptr<RandomAccessFile>> MakeRandomAccess(InputStream& in, size_t memory_limit) {
+  ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> own, in.OpenRandomAccess());
+  if (own != nullptr) return own;
+  auto data = std::make_shared<std::string>();
+  std::vector<char> buf(1 << 16);
+  while (data->size() <= memory_limit) {
+    ASSIGN_OR_RETURN(size_t n, in.Read(buf.data(), buf.size()));
+    if (n == 0) {
+      return std::unique_ptr<RandomAccessFile>(
+          std::make_unique<StringRandomAccess>(std::move(data), in.name()));
+    }
+    data->append(buf.data(), n);
+  }
+  // Too large for memory: spill to a temporary file that is unlinked at once,
+  // so that nothing is left behind whatever happens to the process.
+  const char* dir = std::getenv("TMPDIR");
+  std::string tmpl =
+      std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/sluice-spill-XXXXXX";
+  int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) return Status::IOError(ErrnoText("create temporary file", tmpl));
+  ::unlink(tmpl.c_str());
+  auto fail = [&](const std::string& what) {
+    Status st = Status::IOError(ErrnoText(what, tmpl));
+    ::close(fd);
+    return st;
+  };
+  auto write_all = [&](const char* p, size_t n) {
+    while (n > 0) {
+      ssize_t w = ::write(fd, p, n);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return false;
+      }
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+    return true;
+  };
+  int64_t total = static_cast<int64_t>(data->size());
+  if (!write_all(data->data(), data->size())) return fail("write");
+  data.reset();
+  while (true) {
+    auto n = in.Read(buf.data(), buf.size());
+    if (!n.ok()) {
+      ::close(fd);
+      return n.status();
+    }
+    if (*n == 0) break;
+    if (!write_all(buf.data(), *n)) return fail("write");
+    total += static_cast<int64_t>(*n);
+  }
+  return std::unique_ptr<RandomAccessFile>(std::make_unique<FdRandomAccess>(fd, in.name(), total));
 }
 
 std::unique_ptr<InputStream> NewStringInput(std::string data, std::string name) {

@@ -3,6 +3,8 @@
 // InputStream is a forward-only reader; OutputStream a forward-only writer whose
 // bytes become durable and visible only after Close() returns OK (implementations
 // write to a temporary name and rename). Neither is thread-safe.
+// RandomAccessFile serves formats that must seek (Parquet keeps its footer at the
+// end); its ReadAt is thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -14,6 +16,8 @@
 #include "core/status.h"
 
 namespace sluice {
+
+class RandomAccessFile;
 
 class InputStream {
  public:
@@ -27,6 +31,23 @@ class InputStream {
   // Bytes consumed from the underlying source so far (compressed bytes for a
   // decompressing stream), for progress reporting.
   virtual int64_t BytesConsumed() const = 0;
+  // A random-access reader over the same bytes (offset 0 is the first byte of
+  // the stream), independent of this stream's read position and lifetime; or
+  // nullptr when the stream cannot seek (pipes, decompressing streams).
+  virtual Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess() {
+    return std::unique_ptr<RandomAccessFile>();
+  }
+};
+
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  // Reads exactly n bytes at `offset` into buf; a range past the end is
+  // kDataLoss (the file is shorter than its metadata says). Thread-safe.
+  virtual Status ReadAt(int64_t offset, size_t n, char* buf) const = 0;
+  virtual int64_t size() const = 0;
+  // Name for error messages (file path or object key).
+  virtual const std::string& name() const = 0;
 };
 
 class OutputStream {
@@ -44,6 +65,14 @@ class OutputStream {
 
 // A buffered reader of a local file.
 Result<std::unique_ptr<InputStream>> OpenFileInput(const std::string& path);
+// Random access to a local file (pread).
+Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccessFile(const std::string& path);
+// Random access to the bytes of `in`, for a stream not read from yet: its own
+// view when it has one, else the stream copied into memory when it is at most
+// `memory_limit` bytes, or else into an unlinked temporary file (in $TMPDIR),
+// so that memory stays bounded whatever the input size.
+Result<std::unique_ptr<RandomAccessFile>> MakeRandomAccess(InputStream& in,
+                                                           size_t memory_limit = 16 << 20);
 // A reader over a string held in memory (tests, small inputs).
 std::unique_ptr<InputStream> NewStringInput(std::string data, std::string name = "<memory>");
 // Writes to `path.tmp-<random>` and renames to `path` on Close (after fsync when

@@ -40,6 +40,11 @@ class ReplayInput final : public InputStream {
   int64_t BytesConsumed() const override {
     return inner_->BytesConsumed() - static_cast<int64_t>(prefix_.size() - pos_);
   }
+  // The prefix is the inner stream's start, so its view covers the same bytes
+  // (Parquet input passes through here un-wrapped and stays seekable).
+  Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess() override {
+    return inner_->OpenRandomAccess();
+  }
 
  private:
   std::unique_ptr<InputStream> inner_;

@@ -1,6 +1,8 @@
 // Format names, suffix sniffing and the decoder dispatch table.
 #include "format/format.h"
 
+#include "format/parquet_reader.h"
+
 #include <string>
 
 namespace sluice {
@@ -81,8 +83,7 @@ Result<std::unique_ptr<Decoder>> NewDecoder(FileFormat format, std::unique_ptr<I
     case FileFormat::kNdjson:
       return NewNdjsonDecoder(std::move(in), options);
     case FileFormat::kParquet:
-      return Status::InvalidArgument("parquet input is not supported yet (file '" + in->name() +
-                                     "')");
+      return NewParquetDecoder(std::move(in), options);
   }
   return Status::Internal("unknown file format");
 }

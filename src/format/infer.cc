@@ -18,6 +18,7 @@
 #include "format/csv_reader.h"
 #include "format/format.h"
 #include "format/line_reader.h"
+#include "format/parquet_reader.h"
 
 namespace sluice {
 
@@ -392,10 +393,7 @@ Result<Schema> InferSchema(FileFormat format, InputStream& in, const InferOption
     case FileFormat::kNdjson:
       return InferNdjson(in, options);
     case FileFormat::kParquet:
-      return Status::InvalidArgument(
-          "schema inference for parquet input is not supported yet "
-          "(file '" +
-          in.name() + "')");
+      return InferParquetSchema(in);
   }
   return Status::Internal("unknown file format");
 }

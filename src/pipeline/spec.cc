@@ -102,10 +102,6 @@ Status ParseSource(const YamlEntry& entry, const std::string& file, SourceSpec* 
       ASSIGN_OR_RETURN(std::string name, YamlString(e.value, file, e.line, key));
       auto f = ParseFileFormat(name);
       if (!f.ok()) return YamlError(file, e.line, key, f.status().message());
-      if (*f == FileFormat::kParquet) {
-        return YamlError(file, e.line, key,
-                         "parquet input is not supported yet (use csv or ndjson)");
-      }
       source->format = *f;
       source->format_from_name = false;
       // "tsv" is csv with tabs; an explicit csv.delimiter below still wins.

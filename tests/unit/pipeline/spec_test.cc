@@ -170,8 +170,6 @@ TEST(ParsePipeline, ErrorsNameFileLineAndKey) {
        "p.yaml:3: source.csv: delimiter and quote must differ"},
       {"pipeline: p\nsource: { format: xml }\n",
        "p.yaml:2: source.format: unknown file format 'xml'"},
-      {"pipeline: p\nsource: { format: parquet }\n",
-       "p.yaml:2: source.format: parquet input is not supported yet"},
       {"pipeline: p\nsource:\n  format: ndjson\n  csv: { header: true }\n",
        "p.yaml:4: source.csv: only applies to csv input, but format is ndjson"},
       {"pipeline: p\nsource: { pattern: 'a/*.csv' }\n",

@@ -1,0 +1,150 @@
+#include "format/parquet/page_decompress.h"
+
+#include <lz4.h>
+#include <snappy.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cstring>
+#include <string>
+
+#include "format/parquet/parquet_footer.h"
+
+namespace sluice::parquet {
+
+namespace {
+
+Status SizeMismatch(std::string_view codec, size_t got, size_t want) {
+  return Status::DataLoss(std::string(codec) + " page decompressed to " + std::to_string(got) +
+                          " bytes, its header says " + std::to_string(want));
+}
+
+Status Corrupt(std::string_view codec, std::string_view detail = "") {
+  std::string msg = "corrupt " + std::string(codec) + " page";
+  if (!detail.empty()) msg += ": " + std::string(detail);
+  return Status::DataLoss(msg);
+}
+
+uint32_t LoadBigEndian32(const char* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | u[3];
+}
+
+}  // namespace
+
+struct PageDecompressor::State {
+  ZSTD_DCtx* zstd = nullptr;
+  z_stream zlib{};
+  bool zlib_open = false;
+
+  ~State() {
+    if (zstd != nullptr) ZSTD_freeDCtx(zstd);
+    if (zlib_open) inflateEnd(&zlib);
+  }
+};
+
+bool IsSupportedCodec(int32_t c) {
+  return c == codec::kUncompressed || c == codec::kSnappy || c == codec::kGzip ||
+         c == codec::kZstd || c == codec::kLz4Raw || c == codec::kLz4;
+}
+
+PageDecompressor::PageDecompressor() : state_(std::make_unique<State>()) {}
+PageDecompressor::~PageDecompressor() = default;
+
+Status PageDecompressor::Decompress(int32_t c, std::string_view in, char* out, size_t out_size) {
+  switch (c) {
+    case codec::kUncompressed:
+      if (in.size() != out_size) return SizeMismatch("uncompressed", in.size(), out_size);
+      if (out_size > 0) std::memcpy(out, in.data(), out_size);
+      return Status::OK();
+    case codec::kSnappy: {
+      size_t n = 0;
+      if (!snappy::GetUncompressedLength(in.data(), in.size(), &n)) return Corrupt("snappy");
+      if (n != out_size) return SizeMismatch("snappy", n, out_size);
+      if (!snappy::RawUncompress(in.data(), in.size(), out)) return Corrupt("snappy");
+      return Status::OK();
+    }
+    case codec::kGzip: {
+      z_stream& z = state_->zlib;
+      if (!state_->zlib_open) {
+        // 15 + 32: accept both the gzip and the zlib wrapper (writers differ).
+        if (inflateInit2(&z, 15 + 32) != Z_OK) return Status::Internal("inflateInit2 failed");
+        state_->zlib_open = true;
+      } else if (inflateReset(&z) != Z_OK) {
+        return Status::Internal("inflateReset failed");
+      }
+      if (in.size() > UINT32_MAX || out_size > UINT32_MAX) return Corrupt("gzip", "too large");
+      z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+      z.avail_in = static_cast<uInt>(in.size());
+      z.next_out = reinterpret_cast<Bytef*>(out);
+      z.avail_out = static_cast<uInt>(out_size);
+      int rc = inflate(&z, Z_FINISH);
+      size_t n = out_size - z.avail_out;
+      if (rc == Z_BUF_ERROR && z.avail_out == 0) {
+        return Corrupt("gzip", "more data than the header says");
+      }
+      if (rc != Z_STREAM_END) return Corrupt("gzip", z.msg != nullptr ? z.msg : "");
+      if (n != out_size) return SizeMismatch("gzip", n, out_size);
+      return Status::OK();
+    }
+    case codec::kZstd: {
+      if (state_->zstd == nullptr) {
+        state_->zstd = ZSTD_createDCtx();
+        if (state_->zstd == nullptr) return Status::Internal("ZSTD_createDCtx failed");
+      }
+      size_t n = ZSTD_decompressDCtx(state_->zstd, out, out_size, in.data(), in.size());
+      if (ZSTD_isError(n)) return Corrupt("zstd", ZSTD_getErrorName(n));
+      if (n != out_size) return SizeMismatch("zstd", n, out_size);
+      return Status::OK();
+    }
+    case codec::kLz4Raw: {
+      if (in.size() > INT32_MAX || out_size > INT32_MAX) return Corrupt("lz4", "too large");
+      int n = LZ4_decompress_safe(in.data(), out, static_cast<int>(in.size()),
+                                  static_cast<int>(out_size));
+      if (n < 0) return Corrupt("lz4");
+      if (static_cast<size_t>(n) != out_size) return SizeMismatch("lz4", n, out_size);
+      return Status::OK();
+    }
+    case codec::kLz4: {
+      // Hadoop framing: blocks of [u32 BE raw size][u32 BE compressed size][lz4 block].
+      // Some writers emit a bare block under this codec; try that when the
+      // framing does not add up.
+      size_t ip = 0, op = 0;
+      bool framed = true;
+      while (ip < in.size()) {
+        if (in.size() - ip < 8) {
+          framed = false;
+          break;
+        }
+        uint32_t raw = LoadBigEndian32(in.data() + ip);
+        uint32_t comp = LoadBigEndian32(in.data() + ip + 4);
+        ip += 8;
+        if (comp > in.size() - ip || raw > out_size - op) {
+          framed = false;
+          break;
+        }
+        int n = LZ4_decompress_safe(in.data() + ip, out + op, static_cast<int>(comp),
+                                    static_cast<int>(raw));
+        if (n < 0 || static_cast<uint32_t>(n) != raw) {
+          framed = false;
+          break;
+        }
+        ip += comp;
+        op += raw;
+      }
+      if (framed && op == out_size) return Status::OK();
+      if (in.size() > INT32_MAX || out_size > INT32_MAX) return Corrupt("lz4", "too large");
+      int n = LZ4_decompress_safe(in.data(), out, static_cast<int>(in.size()),
+                                  static_cast<int>(out_size));
+      if (n < 0) return Corrupt("lz4");
+      if (static_cast<size_t>(n) != out_size) return SizeMismatch("lz4", n, out_size);
+      return Status::OK();
+    }
+    default:
+      break;
+  }
+  return Status::InvalidArgument("compression codec " + std::string(CodecName(c)) + " (" +
+                                 std::to_string(c) + ") is not supported");
+}
+
+}  // namespace sluice::parquet
