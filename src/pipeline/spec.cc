@@ -513,4 +513,31 @@ std::string RenderPipeline(const PipelineSpec& spec) {
   return std::string(out.c_str()) + "\n";
 }
 
+Result<Schema> ParseSchemaYaml(const std::string& text, const std::string& file) {
+  ASSIGN_OR_RETURN(YAML::Node root, ParseYaml(text, file));
+  YamlEntry entry{"schema", YamlLine(root), root};
+  // A column's type is a scalar, so a `schema:` key holding a mapping is the
+  // wrapper (a whole pipeline spec also has one), not a column.
+  if (root.IsMap()) {
+    ASSIGN_OR_RETURN(std::vector<YamlEntry> entries, YamlMapEntries(root, file, ""));
+    for (YamlEntry& e : entries) {
+      if (e.key == "schema" && e.value.IsMap()) {
+        entry = std::move(e);
+        break;
+      }
+    }
+  }
+  Schema schema;
+  RETURN_IF_ERROR(ParseSchemaBlock(entry, file, &schema));
+  return schema;
+}
+
+Result<Schema> LoadSchemaFile(const std::string& path) {
+  if (!fs::is_regular_file(path)) {
+    return Status::NotFound("schema file '" + path + "' does not exist");
+  }
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  return ParseSchemaYaml(text, path);
+}
+
 }  // namespace sluice

@@ -70,5 +70,11 @@ Result<std::vector<PipelineSpec>> LoadPipelineDir(const std::string& dir);
 Result<OperatorChain> BuildChain(const PipelineSpec& spec);
 // Renders a spec back to YAML (used by `ingest --table` and `infer`).
 std::string RenderPipeline(const PipelineSpec& spec);
+// Parses a schema on its own, written as a pipeline's `schema:` block: a
+// mapping `name: TYPE [not null]` in column order, either at the top level or
+// under a `schema:` key (so a whole pipeline spec works too). Used by
+// `sluice convert --schema`. Errors read "FILE:LINE: KEY: message".
+Result<Schema> ParseSchemaYaml(const std::string& text, const std::string& file);
+Result<Schema> LoadSchemaFile(const std::string& path);
 
 }  // namespace sluice

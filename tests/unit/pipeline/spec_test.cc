@@ -389,5 +389,37 @@ TEST(BadRecordPolicy, Names) {
   EXPECT_EQ(BadRecordPolicyName(BadRecordPolicy::kQuarantine), "quarantine");
 }
 
+TEST(ParseSchemaYaml, BareMappingOrUnderSchemaKey) {
+  const Schema want({{"id", DataType::Int64(), false},
+                     {"price", DataType::Decimal(12, 2)},
+                     {"at", DataType::Timestamp()}});
+  auto bare =
+      ParseSchemaYaml("id: int64 not null\nprice: decimal(12,2)\nat: timestamp\n", "s.yaml");
+  ASSERT_TRUE(bare.ok()) << bare.status().ToString();
+  EXPECT_EQ(*bare, want);
+  auto wrapped = ParseSchemaYaml(
+      "schema:\n  id: int64 NOT NULL\n  price: decimal(12,2)\n  at: timestamp\n", "s.yaml");
+  ASSERT_TRUE(wrapped.ok()) << wrapped.status().ToString();
+  EXPECT_EQ(*wrapped, want);
+  // A whole pipeline spec: only its schema is taken.
+  auto spec = ParseSchemaYaml(
+      "pipeline: p\nschema:\n  id: int64 not null\n  price: decimal(12,2)\n  at: timestamp\n"
+      "outputs:\n  - table: t\n",
+      "p.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(*spec, want);
+}
+
+TEST(ParseSchemaYaml, ErrorsNameFileLineAndColumn) {
+  auto bad_type = ParseSchemaYaml("id: int64\nname: strin\n", "s.yaml");
+  ASSERT_FALSE(bad_type.ok());
+  EXPECT_EQ(bad_type.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_type.status().message().find("s.yaml:2: schema.name"), std::string::npos)
+      << bad_type.status().message();
+  EXPECT_FALSE(ParseSchemaYaml("", "s.yaml").ok());
+  EXPECT_FALSE(ParseSchemaYaml("- a\n- b\n", "s.yaml").ok());
+  EXPECT_EQ(LoadSchemaFile("/nonexistent/schema.yaml").status().code(), StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace sluice
