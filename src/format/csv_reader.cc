@@ -26,6 +26,7 @@ Status CsvReader::Refill() {
     // Carry the partial record over to the front of the buffer.
     if (rec_start_ > 0) {
       size_t shift = rec_start_;
+      dropped_ += static_cast<int64_t>(shift);
       std::memmove(buf_.data(), buf_.data() + shift, end_ - shift);
       end_ -= shift;
       pos_ -= shift;
@@ -199,6 +200,7 @@ Result<bool> CsvReader::Next() {
     line_ = next_line_;
     bool ended = false;
     while (!(ended = Scan()) && !eof_) RETURN_IF_ERROR(Refill());
+    ended_at_eof_ = !ended;
     if (ended) {
       next_line_ = line_ + newlines_in_record_ + 1;
     } else {

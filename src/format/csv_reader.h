@@ -62,6 +62,15 @@ class CsvReader {
   std::string_view raw() const { return raw_; }
   // Empty for a well-formed record, else why it is malformed.
   std::string_view error() const { return error_; }
+  // True when the current record ended at end of input rather than at a newline.
+  bool ended_at_eof() const { return ended_at_eof_; }
+  // Stream offset just past the current record (and its line terminator).
+  int64_t end_offset() const { return dropped_ + static_cast<int64_t>(pos_); }
+  // 1-based line on which the next record would start.
+  int64_t next_line() const { return next_line_; }
+  // A reader that starts mid-stream (at a record boundary) must not treat
+  // leading bytes EF BB BF as a byte order mark. Call before the first Next().
+  void set_skip_bom(bool skip) { bom_checked_ = !skip; }
   const std::string& name() const { return in_->name(); }
 
  private:
@@ -95,6 +104,8 @@ class CsvReader {
   size_t end_ = 0;        // end of valid data
   bool eof_ = false;
   bool bom_checked_ = false;
+  bool ended_at_eof_ = false;
+  int64_t dropped_ = 0;  // stream bytes shifted out of the front of buf_
 
   State state_ = State::kFieldStart;
   size_t field_begin_ = 0;  // absolute

@@ -70,10 +70,9 @@ inline void AppendRows(const RecordBatch& b, Decoded* d) {
   }
 }
 
-inline Decoded DecodeAll(FileFormat format, std::unique_ptr<InputStream> in,
-                         const DecoderOptions& options) {
+// Runs a decoder (or the error creating it) to the end.
+inline Decoded Drain(Result<std::unique_ptr<Decoder>> dec) {
   Decoded d;
-  auto dec = NewDecoder(format, std::move(in), options);
   if (!dec.ok()) {
     d.status = dec.status();
     return d;
@@ -102,6 +101,11 @@ inline Decoded DecodeAll(FileFormat format, std::unique_ptr<InputStream> in,
   }
   d.records_read = (*dec)->records_read();
   return d;
+}
+
+inline Decoded DecodeAll(FileFormat format, std::unique_ptr<InputStream> in,
+                         const DecoderOptions& options) {
+  return Drain(NewDecoder(format, std::move(in), options));
 }
 
 inline Decoded DecodeString(FileFormat format, const std::string& data,
