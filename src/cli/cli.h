@@ -9,6 +9,10 @@
 #include "engine/project.h"
 #include "pipeline/config.h"
 
+namespace CLI {
+class App;
+}
+
 namespace sluice::cli {
 
 struct GlobalFlags {
@@ -33,6 +37,26 @@ int CmdBatches(const GlobalFlags& g, const std::string& state, const std::string
                int64_t limit);
 int CmdTables(const GlobalFlags& g);
 int CmdReplay(const GlobalFlags& g, int64_t batch_id, bool latest_version);
+
+// `sluice convert IN OUT` (cmd_convert.cc); flags are documented in --help and README.md.
+struct ConvertFlags {
+  std::string input, output;
+  std::string from, to;  // formats; empty = from the file name
+  std::string schema_file;
+  int threads = 0;  // 0 = hardware threads
+  std::string compression;
+  int compression_level = 0;  // 0 = the codec's default
+  int64_t row_group_rows = 0;
+  std::string delimiter, quote;
+  bool no_header = false;
+  std::vector<std::string> null_values;
+  std::string bad_records;
+  int64_t max_bad = 0;  // -1 = no limit
+  bool verbose = false;
+  bool json = false;
+};
+CLI::App* AddConvertCommand(CLI::App& app, ConvertFlags* flags);
+int CmdConvert(const ConvertFlags& flags);
 
 // Prints "sluice: <message>" to stderr and returns the exit code for it
 // (2 for bad input/usage, 1 otherwise).

@@ -66,6 +66,9 @@ int main(int argc, char** argv) {
   replay->add_flag("--latest-version", latest,
                    "Use the pipeline's active version instead of the pinned one");
 
+  ConvertFlags convert_flags;
+  auto* convert = AddConvertCommand(app, &convert_flags);
+
   CLI11_PARSE(app, argc, argv);
 
   if (const char* env = std::getenv("SLUICE_LOG"); log_level.empty() && env) log_level = env;
@@ -87,5 +90,6 @@ int main(int argc, char** argv) {
   if (batches->parsed()) return CmdBatches(g, state_filter, pipeline_filter, limit);
   if (tables->parsed()) return CmdTables(g);
   if (replay->parsed()) return CmdReplay(g, replay_id, latest);
+  if (convert->parsed()) return CmdConvert(convert_flags);
   return 2;
 }
