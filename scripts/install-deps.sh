@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs every Debian package the build and the tests need. Idempotent; run as root.
-# Also installs the npm packages the tests use (DuckDB as an independent Parquet reader)
-# into tests/node_modules.
+# Installs every Debian package the build, the tests and bench/ need (`time` gives
+# bench/run.sh the peak RSS of each run). Idempotent; run as root.
+# Also installs the npm packages the tests use (DuckDB as an independent Parquet reader,
+# and the baseline of bench/run.sh) into tests/node_modules.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,7 @@ PKGS=(
   libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libxxhash-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  zstd gzip bc
+  zstd gzip bc time
 )
 
 missing=()
