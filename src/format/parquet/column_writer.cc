@@ -258,6 +258,8 @@ void ColumnWriter::AppendPlainString(const Column& col, int64_t offset, int64_t 
   values_.resize(pos + 4 * n + (off[offset + n] - off[offset]));
   char* dst = values_.data() + pos;
   std::string_view mn, mx;
+  int mn_first = -1;  // first byte of mn (-1: empty)
+  int mx_first = -1;
   int64_t valid = 0;
   bool nulls = col.has_nulls();
   for (int64_t i = offset; i < offset + n; ++i) {
@@ -267,12 +269,19 @@ void ColumnWriter::AppendPlainString(const Column& col, int64_t offset, int64_t 
     if (len != 0) std::memcpy(dst + 4, chars + off[i], len);  // chars is null when all are empty
     dst += 4 + len;
     std::string_view v(chars + off[i], len);
-    if (valid == 0) {
-      mn = mx = v;
-    } else if (CompareUnsignedBytes(v, mn) < 0) {
-      mn = v;
-    } else if (CompareUnsignedBytes(mx, v) < 0) {
-      mx = v;
+    int first = len == 0 ? -1 : static_cast<uint8_t>(v[0]);
+    // A value whose first byte lies strictly between those of the current
+    // min and max can be neither: most values skip both compares.
+    if (valid == 0 || first <= mn_first || first >= mx_first) {
+      if (valid == 0) {
+        mn = mx = v;
+      } else if (CompareUnsignedBytes(v, mn) < 0) {
+        mn = v;
+      } else if (CompareUnsignedBytes(mx, v) < 0) {
+        mx = v;
+      }
+      mn_first = mn.empty() ? -1 : static_cast<uint8_t>(mn[0]);
+      mx_first = mx.empty() ? -1 : static_cast<uint8_t>(mx[0]);
     }
     ++valid;
   }
@@ -461,7 +470,7 @@ Status ColumnWriter::FlushPage() {
       bool_acc_ = 0;
       bool_bits_ = 0;
     }
-    page_.append(values_);
+    page_.append(values_.view());
     encoding = Encoding::kPlain;
     ++plain_data_pages_;
   }
@@ -480,7 +489,7 @@ Status ColumnWriter::FlushPage() {
     dp.definition_levels_byte_length = static_cast<int32_t>(levels_bytes);
     dp.repetition_levels_byte_length = 0;
     h.data_page_header_v2 = dp;
-    RETURN_IF_ERROR(EmitPage(&h, page_, values_start, &chunk_));
+    RETURN_IF_ERROR(EmitPage(&h, page_.view(), values_start, &chunk_));
   } else {
     h.type = PageType::kDataPage;
     DataPageHeader dp;
@@ -489,7 +498,7 @@ Status ColumnWriter::FlushPage() {
     dp.definition_level_encoding = Encoding::kRle;
     dp.repetition_level_encoding = Encoding::kRle;
     h.data_page_header = dp;
-    RETURN_IF_ERROR(EmitPage(&h, page_, 0, &chunk_));
+    RETURN_IF_ERROR(EmitPage(&h, page_.view(), 0, &chunk_));
   }
   values_.clear();
   indices_.clear();
@@ -501,16 +510,19 @@ Status ColumnWriter::FlushPage() {
 }
 
 Status ColumnWriter::EmitPage(PageHeader* h, std::string_view uncompressed, size_t skip,
-                              std::string* dst) {
+                              ByteBuffer* dst) {
   std::string_view head = uncompressed.substr(0, skip);
   std::string_view body = uncompressed.substr(skip);
   if (options_.codec != CompressionCodec::kUncompressed) {
-    RETURN_IF_ERROR(compressor_->Compress(body, &compressed_));
+    compressed_.resize(compressor_->MaxCompressedLength(body.size()));
+    ASSIGN_OR_RETURN(size_t n,
+                     compressor_->CompressTo(body, compressed_.data(), compressed_.size()));
+    compressed_.resize(n);
     // A v2 page may store its values raw when compression does not pay.
-    if (h->data_page_header_v2 && compressed_.size() >= body.size()) {
+    if (h->data_page_header_v2 && n >= body.size()) {
       h->data_page_header_v2->is_compressed = false;
     } else {
-      body = compressed_;
+      body = compressed_.view();
     }
   }
   h->uncompressed_page_size = static_cast<int32_t>(uncompressed.size());
@@ -544,7 +556,7 @@ Status ColumnWriter::FinishChunk() {
   dh.num_values = static_cast<int32_t>(DictionarySize());
   dh.encoding = Encoding::kPlain;
   h.dictionary_page_header = dh;
-  return EmitPage(&h, page_, 0, &dict_page_);
+  return EmitPage(&h, page_.view(), 0, &dict_page_);
 }
 
 ColumnMetaData ColumnWriter::ChunkMetaData(int64_t file_offset) const {
@@ -578,6 +590,11 @@ int64_t ColumnWriter::BufferedUncompressedBytes() const {
 }
 
 void ColumnWriter::ResetChunk() {
+  // A page far above page_bytes (one huge value) should not pin its memory.
+  size_t keep = static_cast<size_t>(std::min<int64_t>(options_.page_bytes, int64_t{1} << 26)) * 4;
+  values_.ShrinkIfAbove(keep);
+  page_.ShrinkIfAbove(keep);
+  compressed_.ShrinkIfAbove(keep);
   chunk_.clear();
   dict_page_.clear();
   chunk_rows_ = 0;

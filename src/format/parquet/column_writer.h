@@ -31,6 +31,7 @@
 #include "core/column.h"
 #include "core/status.h"
 #include "core/types.h"
+#include "format/parquet/byte_buffer.h"
 #include "format/parquet/column_statistics.h"
 #include "format/parquet/dictionary_encoder.h"
 #include "format/parquet/page_codec.h"
@@ -64,8 +65,8 @@ class ColumnWriter {
   // Closes the chunk: flushes the open page and builds the dictionary page.
   // Then dictionary_page() + data_pages() are the chunk's bytes in file order.
   Status FinishChunk();
-  const std::string& dictionary_page() const { return dict_page_; }
-  const std::string& data_pages() const { return chunk_; }
+  std::string_view dictionary_page() const { return dict_page_.view(); }
+  std::string_view data_pages() const { return chunk_.view(); }
   int64_t chunk_bytes() const { return static_cast<int64_t>(dict_page_.size() + chunk_.size()); }
   // Metadata of the finished chunk when written at `file_offset`.
   ColumnMetaData ChunkMetaData(int64_t file_offset) const;
@@ -114,7 +115,7 @@ class ColumnWriter {
   Status FlushPage();
   // Compresses `body` (all of it, or from `skip` for v2 levels) and appends
   // header + page to `dst`.
-  Status EmitPage(PageHeader* header, std::string_view uncompressed, size_t skip, std::string* dst);
+  Status EmitPage(PageHeader* header, std::string_view uncompressed, size_t skip, ByteBuffer* dst);
 
   Field field_;
   PhysicalType physical_;
@@ -130,7 +131,7 @@ class ColumnWriter {
   int64_t dict_plain_bytes_ = 0;
 
   // The open page.
-  std::string values_;             // PLAIN values of the non-null rows (PLAIN pages)
+  ByteBuffer values_;              // PLAIN values of the non-null rows (PLAIN pages)
   std::vector<uint32_t> indices_;  // dictionary indices (dictionary pages)
   std::vector<uint8_t> levels_;    // definition levels (OPTIONAL columns)
   uint8_t bool_acc_ = 0;           // BOOLEAN: bits not yet a whole byte
@@ -139,13 +140,13 @@ class ColumnWriter {
   int64_t page_nulls_ = 0;
 
   // Scratch for assembling and compressing a page.
-  std::string page_;
-  std::string compressed_;
+  ByteBuffer page_;
+  ByteBuffer compressed_;
   std::string header_;
 
   // The chunk of the current row group.
-  std::string dict_page_;  // header + dictionary page, once finished
-  std::string chunk_;      // data pages
+  ByteBuffer dict_page_;  // header + dictionary page, once finished
+  ByteBuffer chunk_;      // data pages
   int64_t chunk_rows_ = 0;
   int64_t chunk_uncompressed_ = 0;
   int32_t dict_data_pages_ = 0;   // data pages of indices

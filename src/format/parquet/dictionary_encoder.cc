@@ -8,20 +8,6 @@ inline uint64_t Load64(const char* p) {
   std::memcpy(&v, p, 8);
   return v;
 }
-inline uint64_t Load32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-
-constexpr uint64_t kMulA = 0x9e3779b97f4a7c15ULL;
-constexpr uint64_t kMulB = 0xc2b2ae3d27d4eb4fULL;
-
-// 64x64 -> 128 multiply folded to 64 bits: mixes every input bit into the result.
-inline uint64_t Fold(uint64_t a, uint64_t b) {
-  unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
-  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
-}
 
 }  // namespace
 
@@ -31,43 +17,24 @@ int DictionaryIndexBitWidth(uint32_t n) {
   return bits;
 }
 
-uint64_t HashBytes(const char* p, size_t n) {
-  uint64_t a;
-  uint64_t b;
-  if (n <= 16) {
-    if (n >= 8) {
-      a = Load64(p);
-      b = Load64(p + n - 8);
-    } else if (n >= 4) {
-      a = Load32(p);
-      b = Load32(p + n - 4);
-    } else if (n > 0) {
-      // First, middle and last byte cover every length 1..3.
-      a = (static_cast<uint64_t>(static_cast<uint8_t>(p[0])) << 16) |
-          (static_cast<uint64_t>(static_cast<uint8_t>(p[n >> 1])) << 8) |
-          static_cast<uint8_t>(p[n - 1]);
-      b = 0;
-    } else {
-      a = 0;
-      b = 0;
-    }
-  } else {
-    uint64_t s0 = kMulA;
-    uint64_t s1 = kMulB;
-    size_t i = 0;
-    for (; i + 16 < n; i += 16) {
-      s0 = Fold(s0 ^ Load64(p + i), kMulB ^ Load64(p + i + 8));
-      s1 += s0;
-    }
-    a = Load64(p + n - 16) ^ s0;
-    b = Load64(p + n - 8) ^ s1;
+namespace internal {
+
+uint64_t HashLongBytes(const char* p, size_t n) {
+  uint64_t s0 = kMulA;
+  uint64_t s1 = kMulB;
+  size_t i = 0;
+  for (; i + 16 < n; i += 16) {
+    s0 = Fold(s0 ^ Load64(p + i), kMulB ^ Load64(p + i + 8));
+    s1 += s0;
   }
-  // The raw words are added back so that a zero product (one input equal
-  // to a multiplier) does not make the hash ignore the other input.
-  return MixBits(Fold(a ^ kMulA, b ^ kMulB ^ n) + a + b * kMulA);
+  uint64_t a = Load64(p + n - 16) ^ s0;
+  uint64_t b = Load64(p + n - 8) ^ s1;
+  return MixBits(Fold(a ^ kMulA, b ^ kMulB ^ n) + a + b);
 }
 
-void StringDictionary::AppendPlainOf(const uint32_t* indices, size_t n, std::string* out) const {
+}  // namespace internal
+
+void StringDictionary::AppendPlainOf(const uint32_t* indices, size_t n, ByteBuffer* out) const {
   size_t total = 0;
   for (size_t i = 0; i < n; ++i) total += 4 + entries_[indices[i]].length;
   size_t pos = out->size();

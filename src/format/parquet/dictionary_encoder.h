@@ -21,6 +21,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "format/parquet/byte_buffer.h"
+
 namespace sluice::parquet {
 
 // Bits needed for indices 0..n-1, at least 1: a bit width of 0 is legal for a
@@ -38,9 +40,69 @@ inline uint64_t MixBits(uint64_t x) {
   return x;
 }
 
+namespace internal {
+inline constexpr uint64_t kMulA = 0x9e3779b97f4a7c15ULL;
+inline constexpr uint64_t kMulB = 0xc2b2ae3d27d4eb4fULL;
+// 64x64 -> 128 multiply folded to 64 bits: mixes every input bit into every
+// output bit.
+inline uint64_t Fold(uint64_t a, uint64_t b) {
+  unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+uint64_t HashLongBytes(const char* p, size_t n);
+}  // namespace internal
+
 // Hash of a byte string, tuned for the short strings dictionaries see most:
-// up to 16 bytes take two (possibly overlapping) loads and no loop.
-uint64_t HashBytes(const char* p, size_t n);
+// up to 16 bytes take two (possibly overlapping) loads, one multiply and no
+// loop or call.
+inline uint64_t HashBytes(const char* p, size_t n) {
+  if (n > 16) return internal::HashLongBytes(p, n);
+  uint64_t a = 0;
+  uint64_t b = 0;
+  if (n >= 8) {
+    std::memcpy(&a, p, 8);
+    std::memcpy(&b, p + n - 8, 8);
+  } else if (n >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    a = lo;
+    b = hi;
+  } else if (n > 0) {
+    // First, middle and last byte cover every length 1..3.
+    a = (uint64_t{static_cast<uint8_t>(p[0])} << 16) |
+        (uint64_t{static_cast<uint8_t>(p[n >> 1])} << 8) | static_cast<uint8_t>(p[n - 1]);
+  }
+  // Adding the raw words back keeps inputs apart even when one factor of the
+  // product happens to be zero.
+  return internal::Fold(a ^ internal::kMulA, b ^ internal::kMulB ^ n) + a + b;
+}
+
+// a[0, n) == b[0, n), without a library call for short strings (the common
+// dictionary case, where memcmp's call costs more than the compare).
+inline bool EqualBytes(const char* a, const char* b, size_t n) {
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(a, b, n) == 0;
+    uint64_t a0, b0, a1, b1;
+    std::memcpy(&a0, a, 8);
+    std::memcpy(&b0, b, 8);
+    std::memcpy(&a1, a + n - 8, 8);
+    std::memcpy(&b1, b + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  if (n >= 4) {
+    uint32_t a0, b0, a1, b1;
+    std::memcpy(&a0, a, 4);
+    std::memcpy(&b0, b, 4);
+    std::memcpy(&a1, a + n - 4, 4);
+    std::memcpy(&b1, b + n - 4, 4);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
 
 // T is the PLAIN value type: int32_t, int64_t or double.
 template <typename T>
@@ -79,11 +141,11 @@ class FixedDictionary {
   int64_t bytes() const { return static_cast<int64_t>(values_.size() * sizeof(T)); }
   const T* values() const { return values_.data(); }
   // Appends the PLAIN dictionary page (the values in index order).
-  void AppendPlain(std::string* out) const {
-    out->append(reinterpret_cast<const char*>(values_.data()), values_.size() * sizeof(T));
+  void AppendPlain(ByteBuffer* out) const {
+    out->append(values_.data(), values_.size() * sizeof(T));
   }
   // Appends the PLAIN value of each index (the encoding a fallback needs).
-  void AppendPlainOf(const uint32_t* indices, size_t n, std::string* out) const {
+  void AppendPlainOf(const uint32_t* indices, size_t n, ByteBuffer* out) const {
     size_t pos = out->size();
     out->resize(pos + n * sizeof(T));
     char* dst = out->data() + pos;
@@ -140,7 +202,7 @@ class StringDictionary {
       if (s.index_plus_1 == 0) break;
       if (s.tag == tag) {
         const Entry& e = entries_[s.index_plus_1 - 1];
-        if (e.length == n && (n == 0 || std::memcmp(arena_.data() + e.offset, p, n) == 0)) {
+        if (e.length == n && EqualBytes(arena_.data() + e.offset, p, n)) {
           *index = s.index_plus_1 - 1;
           return true;
         }
@@ -165,8 +227,8 @@ class StringDictionary {
   std::string_view value(uint32_t i) const {
     return {arena_.data() + entries_[i].offset, entries_[i].length};
   }
-  void AppendPlain(std::string* out) const { out->append(arena_); }
-  void AppendPlainOf(const uint32_t* indices, size_t n, std::string* out) const;
+  void AppendPlain(ByteBuffer* out) const { out->append(arena_); }
+  void AppendPlainOf(const uint32_t* indices, size_t n, ByteBuffer* out) const;
   void Clear();
 
  private:

@@ -4,6 +4,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <cstring>
 #include <string>
 
 namespace sluice::parquet {
@@ -69,43 +70,63 @@ Result<std::unique_ptr<PageCompressor>> PageCompressor::Make(Compression compres
 }
 
 Status PageCompressor::Compress(std::string_view in, std::string* out) {
+  out->resize(MaxCompressedLength(in.size()));
+  ASSIGN_OR_RETURN(size_t n, CompressTo(in, out->data(), out->size()));
+  out->resize(n);
+  return Status::OK();
+}
+
+size_t PageCompressor::MaxCompressedLength(size_t n) const {
+  switch (codec_) {
+    case CompressionCodec::kSnappy:
+      return snappy::MaxCompressedLength(n);
+    case CompressionCodec::kGzip:
+      // deflateBound depends on the stream's state (it shrinks once a stream
+      // finished); compressBound (zlib wrapper) plus the larger gzip wrapper
+      // is a bound whatever the state.
+      return compressBound(static_cast<uLong>(n)) + 18;
+    case CompressionCodec::kZstd:
+      return ZSTD_compressBound(n);
+    default:
+      return n;
+  }
+}
+
+Result<size_t> PageCompressor::CompressTo(std::string_view in, char* dst, size_t capacity) {
   switch (codec_) {
     case CompressionCodec::kUncompressed:
-      out->assign(in.data(), in.size());
-      return Status::OK();
+      if (capacity < in.size()) return Status::Internal("parquet: compression buffer too small");
+      if (!in.empty()) std::memcpy(dst, in.data(), in.size());
+      return in.size();
     case CompressionCodec::kSnappy: {
-      out->resize(snappy::MaxCompressedLength(in.size()));
+      if (capacity < snappy::MaxCompressedLength(in.size())) {
+        return Status::Internal("parquet: compression buffer too small");
+      }
       size_t n = 0;
-      snappy::RawCompress(in.data(), in.size(), out->data(), &n);
-      out->resize(n);
-      return Status::OK();
+      snappy::RawCompress(in.data(), in.size(), dst, &n);
+      return n;
     }
     case CompressionCodec::kGzip: {
       z_stream& z = state_->zlib;
       if (deflateReset(&z) != Z_OK) return Status::Internal("parquet: deflateReset failed");
-      out->resize(deflateBound(&z, in.size()));
       z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
       z.avail_in = static_cast<uInt>(in.size());
-      z.next_out = reinterpret_cast<Bytef*>(out->data());
-      z.avail_out = static_cast<uInt>(out->size());
+      z.next_out = reinterpret_cast<Bytef*>(dst);
+      z.avail_out = static_cast<uInt>(capacity);
       int rc = deflate(&z, Z_FINISH);
       if (rc != Z_STREAM_END) {
         return Status::Internal("parquet: gzip compression failed (zlib code " +
                                 std::to_string(rc) + ")");
       }
-      out->resize(z.total_out);
-      return Status::OK();
+      return static_cast<size_t>(z.total_out);
     }
     case CompressionCodec::kZstd: {
-      out->resize(ZSTD_compressBound(in.size()));
-      size_t n =
-          ZSTD_compressCCtx(state_->zstd, out->data(), out->size(), in.data(), in.size(), level_);
+      size_t n = ZSTD_compressCCtx(state_->zstd, dst, capacity, in.data(), in.size(), level_);
       if (ZSTD_isError(n)) {
         return Status::Internal(std::string("parquet: zstd compression failed: ") +
                                 ZSTD_getErrorName(n));
       }
-      out->resize(n);
-      return Status::OK();
+      return n;
     }
   }
   return Status::Internal("parquet: unknown codec");

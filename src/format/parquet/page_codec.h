@@ -33,6 +33,12 @@ class PageCompressor {
   // Replaces *out with the compressed bytes of `in`. With kUncompressed the
   // caller may skip the copy and use `in` directly.
   Status Compress(std::string_view in, std::string* out);
+  // Upper bound of the compressed size of `n` input bytes.
+  size_t MaxCompressedLength(size_t n) const;
+  // Compresses `in` into dst[0, capacity), where capacity is at least
+  // MaxCompressedLength(in.size()); returns the bytes written. Unlike
+  // Compress, touches no memory beyond what the codec writes.
+  Result<size_t> CompressTo(std::string_view in, char* dst, size_t capacity);
 
  private:
   struct State;

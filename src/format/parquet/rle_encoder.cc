@@ -13,6 +13,14 @@ namespace {
 constexpr int64_t kMinRleRun = 8;
 constexpr size_t kMaxBufferedLiterals = 1024;
 
+void PutVarint(uint64_t v, ByteBuffer* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
 // Packs `groups` groups of 8 values LSB-first, bit_width bytes per group.
 template <typename T>
 void PackGroups(const T* v, size_t groups, int bit_width, char* dst) {
@@ -42,10 +50,10 @@ void PackGroups(const T* v, size_t groups, int bit_width, char* dst) {
 
 // n values in whole groups, the last one zero padded.
 template <typename T>
-void AppendBitPackedRun(const T* v, size_t n, int bit_width, std::string* out) {
+void AppendBitPackedRun(const T* v, size_t n, int bit_width, ByteBuffer* out) {
   size_t groups = (n + 7) / 8;
   if (groups == 0) return;
-  AppendVarint((static_cast<uint64_t>(groups) << 1) | 1, out);
+  PutVarint((static_cast<uint64_t>(groups) << 1) | 1, out);
   size_t pos = out->size();
   out->resize(pos + groups * bit_width);
   size_t whole = n / 8;
@@ -57,13 +65,13 @@ void AppendBitPackedRun(const T* v, size_t n, int bit_width, std::string* out) {
   }
 }
 
-void AppendRleRun(uint32_t v, size_t n, int bit_width, std::string* out) {
-  AppendVarint(static_cast<uint64_t>(n) << 1, out);
+void AppendRleRun(uint32_t v, size_t n, int bit_width, ByteBuffer* out) {
+  PutVarint(static_cast<uint64_t>(n) << 1, out);
   for (int i = 0; i < (bit_width + 7) / 8; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
 }
 
 template <typename T>
-void AppendHybrid(const T* v, size_t n, int bit_width, std::string* out) {
+void AppendHybrid(const T* v, size_t n, int bit_width, ByteBuffer* out) {
   size_t lit = 0;  // first value not yet written
   size_t i = 0;
   while (i < n) {
@@ -87,12 +95,12 @@ void AppendHybrid(const T* v, size_t n, int bit_width, std::string* out) {
 
 }  // namespace
 
-void AppendRleBitPacked(const uint32_t* values, size_t n, int bit_width, std::string* out) {
+void AppendRleBitPacked(const uint32_t* values, size_t n, int bit_width, ByteBuffer* out) {
   assert(bit_width >= 1 && bit_width <= 32);
   AppendHybrid(values, n, bit_width, out);
 }
 
-void AppendRleBitPacked(const uint8_t* values, size_t n, int bit_width, std::string* out) {
+void AppendRleBitPacked(const uint8_t* values, size_t n, int bit_width, ByteBuffer* out) {
   assert(bit_width >= 1 && bit_width <= 8);
   AppendHybrid(values, n, bit_width, out);
 }

@@ -21,13 +21,15 @@
 #include <string>
 #include <vector>
 
+#include "format/parquet/byte_buffer.h"
+
 namespace sluice::parquet {
 
 // Appends the hybrid encoding of values[0, n), each below 2^bit_width
 // (bit_width 1..32), to *out. Equal runs that stay at least 8 long after
 // topping up the pending bit-packed group become RLE runs.
-void AppendRleBitPacked(const uint32_t* values, size_t n, int bit_width, std::string* out);
-void AppendRleBitPacked(const uint8_t* values, size_t n, int bit_width, std::string* out);
+void AppendRleBitPacked(const uint32_t* values, size_t n, int bit_width, ByteBuffer* out);
+void AppendRleBitPacked(const uint8_t* values, size_t n, int bit_width, ByteBuffer* out);
 
 class RleBitPackedEncoder {
  public:
