@@ -102,7 +102,10 @@ Status ColumnWriter::Append(const Column& col, int64_t offset, int64_t n) {
         RETURN_IF_ERROR(StopDictionary());
         continue;
       }
-      if (!probed_ && dict_values_ >= kDictionaryProbeValues) Probe();
+      if (!probed_ &&
+          (dict_values_ >= kDictionaryProbeValues || dict_plain_bytes_ >= options_.page_bytes)) {
+        Probe();
+      }
     }
     if (OpenPageBytes() >= options_.page_bytes || page_rows_ >= kMaxPageRows) {
       RETURN_IF_ERROR(FlushPage());
@@ -112,32 +115,51 @@ Status ColumnWriter::Append(const Column& col, int64_t offset, int64_t n) {
 }
 
 int64_t ColumnWriter::RowsThatFit(const Column& col, int64_t offset, int64_t n) const {
-  int64_t room = std::max<int64_t>(options_.page_bytes - OpenPageBytes(), 1);
+  n = std::min(n, kMaxPageRows - page_rows_);
   int64_t rows;
   if (mode_ == Mode::kDictionary) {
-    rows = room * 8 / DictionaryBitWidth();
-    // Stop at the probe point so that a dictionary that does not pay is
-    // dropped before it costs much.
-    if (!probed_)
+    int64_t room = std::max<int64_t>(options_.page_bytes - OpenPageBytes(), 1);
+    // The bit width grows with the dictionary while the slice is encoded;
+    // assuming at least 8 bits keeps a page from overshooting many times
+    // over when a chunk starts with an empty dictionary.
+    rows = room * 8 / std::max(DictionaryBitWidth(), 8);
+    if (!probed_) {
+      // Stop at the probe point: after kDictionaryProbeValues values, or
+      // once the values would fill a PLAIN page, so that a dictionary that
+      // does not pay is dropped early and its page re-encoded at about
+      // page_bytes.
       rows = std::min(rows, std::max<int64_t>(kDictionaryProbeValues - dict_values_, 1));
-  } else if (physical_ == PhysicalType::kBoolean) {
-    rows = room * 8;
-  } else if (physical_ == PhysicalType::kByteArray) {
-    // Counts nulls as empty strings: a page may end a little early, never late.
-    const uint32_t* off = col.offsets();
-    int64_t limit = offset + std::min(n, kMaxPageRows - page_rows_);
-    int64_t i = offset;
-    int64_t bytes = 0;
-    while (i < limit && bytes < room) {
-      bytes += 4 + (off[i + 1] - off[i]);
-      ++i;
+      int64_t plain_room = std::max<int64_t>(options_.page_bytes - dict_plain_bytes_, 1);
+      rows = std::min(rows, PlainRowsThatFit(col, offset, std::min(n, rows), plain_room));
     }
-    rows = i - offset;
   } else {
-    int64_t width = physical_ == PhysicalType::kInt32 ? 4 : 8;
-    rows = (room + width - 1) / width;
+    int64_t room = std::max<int64_t>(options_.page_bytes - OpenPageBytes(), 1);
+    rows = PlainRowsThatFit(col, offset, n, room);
   }
-  return std::clamp<int64_t>(std::min(rows, kMaxPageRows - page_rows_), 1, n);
+  return std::clamp<int64_t>(rows, 1, n);
+}
+
+int64_t ColumnWriter::PlainRowsThatFit(const Column& col, int64_t offset, int64_t n,
+                                       int64_t room) const {
+  switch (physical_) {
+    case PhysicalType::kBoolean:
+      return room * 8;
+    case PhysicalType::kByteArray: {
+      // Counts nulls as empty strings: a page may end a little early, never late.
+      const uint32_t* off = col.offsets();
+      int64_t i = offset;
+      int64_t bytes = 0;
+      while (i < offset + n && bytes < room) {
+        bytes += 4 + (off[i + 1] - off[i]);
+        ++i;
+      }
+      return i - offset;
+    }
+    default: {
+      int64_t width = physical_ == PhysicalType::kInt32 ? 4 : 8;
+      return (room + width - 1) / width;
+    }
+  }
 }
 
 int64_t ColumnWriter::AppendValues(const Column& col, int64_t offset, int64_t n) {
@@ -590,6 +612,14 @@ int64_t ColumnWriter::BufferedUncompressedBytes() const {
 }
 
 void ColumnWriter::ResetChunk() {
+  // Normally empty (FinishChunk flushed it); dropped after a failed chunk.
+  values_.clear();
+  indices_.clear();
+  levels_.clear();
+  bool_acc_ = 0;
+  bool_bits_ = 0;
+  page_rows_ = 0;
+  page_nulls_ = 0;
   // A page far above page_bytes (one huge value) should not pin its memory.
   size_t keep = static_cast<size_t>(std::min<int64_t>(options_.page_bytes, int64_t{1} << 26)) * 4;
   values_.ShrinkIfAbove(keep);

@@ -7,11 +7,12 @@
 // Values are dictionary-encoded when the options allow it and the type has a
 // dictionary (all but BOOLEAN): every chunk starts with an empty dictionary
 // and data pages of RLE_DICTIONARY indices. Two rules end that early:
-//   - probe: after the first kDictionaryProbeValues values of the chunk (or at
-//     its first page, if sooner) the dictionary must be worth it: its PLAIN
-//     page plus the bit-packed indices below 3/4 of the PLAIN values. If not,
-//     the dictionary is dropped and the chunk is written PLAIN from its first
-//     row (nothing was flushed yet, so the open page is simply re-encoded).
+//   - probe: after the first kDictionaryProbeValues values of the chunk, or
+//     once they would fill a PLAIN page, if sooner, the dictionary must be
+//     worth it: its PLAIN page plus the bit-packed indices below 3/4 of the
+//     PLAIN values. If not, the dictionary is dropped and the chunk is written
+//     PLAIN from its first row (nothing was flushed yet, so the open page is
+//     simply re-encoded).
 //   - limit: a value that would take the dictionary page past
 //     dictionary_page_bytes ends the dictionary: the open page is flushed with
 //     indices and the rest of the chunk is PLAIN data pages.
@@ -87,6 +88,8 @@ class ColumnWriter {
 
   // Rows starting at `offset` that fill the open page up to page_bytes (at least 1).
   int64_t RowsThatFit(const Column& col, int64_t offset, int64_t n) const;
+  // Rows starting at `offset` whose PLAIN values fill `room` bytes.
+  int64_t PlainRowsThatFit(const Column& col, int64_t offset, int64_t n, int64_t room) const;
   // Encodes values of rows [offset, offset + n); returns the rows taken, which
   // is fewer than n only when the dictionary is full (dictionary mode).
   int64_t AppendValues(const Column& col, int64_t offset, int64_t n);

@@ -253,9 +253,13 @@ class ParquetEncoder final : public Encoder {
 
   Status WriteInline(const RecordBatch& batch) {
     int64_t rows = batch.num_rows();
+    const int64_t bytes_per_row = std::max<int64_t>(BatchBytes(batch) / rows, 1);
     int64_t offset = 0;
     while (offset < rows) {
-      int64_t take = std::min({rows - offset, options_.row_group_rows - inline_rows_, kSliceRows});
+      // Raw bytes per row bound the slice: encoded bytes are rarely more.
+      int64_t room_bytes = std::max<int64_t>(options_.row_group_bytes - InlineBufferedBytes(), 0);
+      int64_t take = std::min({rows - offset, options_.row_group_rows - inline_rows_, kSliceRows,
+                               std::max<int64_t>(room_bytes / bytes_per_row, 1)});
       for (size_t c = 0; c < writers_.size(); ++c) {
         RETURN_IF_ERROR(writers_[c].Append(batch.columns[c], offset, take));
       }

@@ -11,8 +11,10 @@
 #include <ostream>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "core/thread_pool.h"
 #include "format/format.h"
 #include "parquet_test_reader.h"
 
@@ -40,22 +42,29 @@ Schema AllTypesSchema() {
   });
 }
 
-// Deterministic rows with nulls, extremes and multi-byte strings.
-RecordBatch MakeBatch(const Schema& schema, int64_t first_id, int64_t rows, uint32_t seed) {
-  std::mt19937 rng(seed);
+// Deterministic rows with nulls, extremes and multi-byte strings. With
+// `low_cardinality`, values (but the id) come from a few distinct ones, so
+// that chunks are dictionary-encoded.
+RecordBatch MakeBatch(const Schema& schema, int64_t first_id, int64_t rows, uint32_t seed,
+                      bool low_cardinality = false) {
+  std::mt19937 rng_engine(seed);
+  auto rng = [&]() -> uint32_t {
+    uint32_t r = rng_engine();
+    return low_cardinality ? r % 13 * 0x9e3779b1u : r;
+  };
   RecordBatch b = RecordBatch::Empty(schema);
   for (int64_t r = 0; r < rows; ++r) {
     int64_t id = first_id + r;
     for (int c = 0; c < schema.num_fields(); ++c) {
       const Field& f = schema.field(c);
       Column& col = b.columns[c];
-      if (f.nullable && rng() % 5 == 0) {
+      if (f.nullable && rng_engine() % 5 == 0) {
         col.AppendNull();
         continue;
       }
       switch (f.type.id) {
         case TypeId::kBool:
-          col.Append<uint8_t>(rng() % 2);
+          col.Append<uint8_t>(rng_engine() % 2);
           break;
         case TypeId::kInt32:
         case TypeId::kDate: {
@@ -86,8 +95,9 @@ RecordBatch MakeBatch(const Schema& schema, int64_t first_id, int64_t rows, uint
           break;
         case TypeId::kString: {
           std::string s;
-          int len = rng() % 12;
-          for (int i = 0; i < len; ++i) s.push_back(static_cast<char>('a' + rng() % 26));
+          int len = rng_engine() % 12;
+          for (int i = 0; i < len; ++i) s.push_back(static_cast<char>('a' + rng_engine() % 26));
+          if (low_cardinality) s = "s" + std::to_string(rng() % 7);
           if (id % 13 == 0) s = "héllo \xe2\x82\xac";
           if (id % 17 == 0) s = "";
           col.AppendString(s);
@@ -198,21 +208,41 @@ struct CodecParam {
 };
 void PrintTo(const CodecParam& c, std::ostream* os) { *os << "codec " << c.codec_id; }
 
-class ParquetEncoderCodecTest : public ::testing::TestWithParam<CodecParam> {};
+// How the file is written: dictionary, page version and pool threads.
+struct WriteMode {
+  const char* name;
+  bool dictionary;
+  bool v2;
+  int threads;  // 0: inline
+};
+void PrintTo(const WriteMode& m, std::ostream* os) { *os << m.name; }
+
+class ParquetEncoderCodecTest : public ::testing::TestWithParam<std::tuple<CodecParam, WriteMode>> {
+};
 
 TEST_P(ParquetEncoderCodecTest, AllTypesRoundTripAcrossRowGroupsAndPages) {
+  const CodecParam& codec = std::get<0>(GetParam());
+  const WriteMode& mode = std::get<1>(GetParam());
   Schema schema = AllTypesSchema();
+  std::unique_ptr<ThreadPool> pool =
+      mode.threads > 0 ? std::make_unique<ThreadPool>(mode.threads) : nullptr;
   ParquetWriterOptions o;
-  o.compression = GetParam().compression;
+  o.compression = codec.compression;
   o.row_group_rows = 1000;
   o.page_bytes = 700;
+  o.dictionary = mode.dictionary;
+  o.data_page_v2 = mode.v2;
+  o.pool = pool.get();
   std::string file;
   auto enc = MustEncoder(&file, schema, o);
   ASSERT_NE(enc, nullptr);
   std::vector<RecordBatch> batches;
   int64_t id = 0;
-  for (int64_t rows : {333, 1, 0, 1500, 666, 7}) {
-    batches.push_back(MakeBatch(schema, id, rows, static_cast<uint32_t>(id + 1)));
+  int n = 0;
+  for (int64_t rows : {333, 1, 0, 1500, 666, 7, 2100}) {
+    // Random and low-cardinality batches alternate: chunks that keep their
+    // dictionary, drop it at the probe, or fill it.
+    batches.push_back(MakeBatch(schema, id, rows, static_cast<uint32_t>(id + 1), ++n % 2 == 0));
     id += rows;
     ASSERT_TRUE(enc->Write(batches.back()).ok());
   }
@@ -223,17 +253,48 @@ TEST_P(ParquetEncoderCodecTest, AllTypesRoundTripAcrossRowGroupsAndPages) {
 
   TValue md = ParseFooter(file);
   const TValue& meta = md.At(4).list.at(0).At(1).list.at(6).At(3);  // "s", first group
-  EXPECT_EQ(meta.At(4).i, GetParam().codec_id);
+  EXPECT_EQ(meta.At(4).i, codec.codec_id);
   // Small pages: several per chunk.
   auto rc = ReadChunk(file, meta, true, 0);
   EXPECT_GT(rc.pages, 3);
+  // Dictionary pages where asked for (the last group is low-cardinality), and
+  // the page version asked for.
+  int dict_chunks = 0;
+  for (const TValue& g : md.At(4).list) {
+    for (int c = 0; c < schema.num_fields(); ++c) {
+      const TValue& cm = g.At(1).list.at(c).At(3);
+      dict_chunks += cm.Has(11);
+      const Field& f = schema.field(c);
+      int width = f.type.id == TypeId::kString ? 0
+                  : f.type.id == TypeId::kBool ? -1
+                                               : PhysicalWidth(f.type);
+      for (int t : ReadChunk(file, cm, f.nullable, width).page_types) {
+        EXPECT_EQ(t, mode.v2 ? 3 : 0);
+      }
+    }
+  }
+  if (mode.dictionary) {
+    EXPECT_GT(dict_chunks, 5);
+  } else {
+    EXPECT_EQ(dict_chunks, 0);
+  }
 }
 
-INSTANTIATE_TEST_SUITE_P(Codecs, ParquetEncoderCodecTest,
-                         ::testing::Values(CodecParam{Compression::kUncompressed, 0},
-                                           CodecParam{Compression::kSnappy, 1},
-                                           CodecParam{Compression::kGzip, 2},
-                                           CodecParam{Compression::kZstd, 6}));
+INSTANTIATE_TEST_SUITE_P(
+    Codecs, ParquetEncoderCodecTest,
+    ::testing::Combine(::testing::Values(CodecParam{Compression::kUncompressed, 0},
+                                         CodecParam{Compression::kSnappy, 1},
+                                         CodecParam{Compression::kGzip, 2},
+                                         CodecParam{Compression::kZstd, 6}),
+                       ::testing::Values(WriteMode{"Dictionary", true, false, 0},
+                                         WriteMode{"Plain", false, false, 0},
+                                         WriteMode{"DictionaryV2", true, true, 0},
+                                         WriteMode{"DictionaryPool2", true, false, 2},
+                                         WriteMode{"PlainV2Pool1", false, true, 1})),
+    [](const ::testing::TestParamInfo<std::tuple<CodecParam, WriteMode>>& i) {
+      return "codec" + std::to_string(std::get<0>(i.param).codec_id) + "_" +
+             std::get<1>(i.param).name;
+    });
 
 TEST(ParquetEncoderTest, SchemaElementsCarryTypesAndRepetition) {
   Schema schema = AllTypesSchema();
@@ -314,13 +375,26 @@ TEST(ParquetEncoderTest, KeyValueMetadataAndCreatedBy) {
   EXPECT_EQ(md.At(5).list[1].At(2).s, "");
 }
 
+// Statistics are computed on three paths: PLAIN values, a dictionary dropped
+// by the probe (few values), and a dictionary kept (the values repeated).
+struct StatsMode {
+  const char* name;
+  bool dictionary;
+  int repeat;
+};
+const StatsMode kStatsModes[] = {
+    {"plain", false, 1}, {"dictionary dropped", true, 1}, {"dictionary kept", true, 300}};
+
 // Statistics of one column chunk, from a one-column file.
-TValue StatsOf(const Field& field, const std::function<void(Column*)>& fill) {
+TValue StatsOf(const Field& field, const std::function<void(Column*)>& fill,
+               const StatsMode& mode = kStatsModes[0]) {
   Schema schema({field});
   RecordBatch b = RecordBatch::Empty(schema);
-  fill(&b.columns[0]);
+  for (int i = 0; i < mode.repeat; ++i) fill(&b.columns[0]);
   std::string file;
-  auto enc = MustEncoder(&file, schema, {});
+  ParquetWriterOptions o;
+  o.dictionary = mode.dictionary;
+  auto enc = MustEncoder(&file, schema, o);
   EXPECT_TRUE(enc->Write(b).ok());
   EXPECT_TRUE(enc->Finish().ok());
   TValue md = ParseFooter(file);
@@ -328,92 +402,145 @@ TValue StatsOf(const Field& field, const std::function<void(Column*)>& fill) {
 }
 
 TEST(ParquetEncoderTest, IntegerStatisticsAreSignedPlainValues) {
-  TValue st = StatsOf({"x", DataType::Int64(), true}, [](Column* c) {
-    c->Append<int64_t>(5);
-    c->AppendNull();
-    c->Append<int64_t>(std::numeric_limits<int64_t>::min());
-    c->Append<int64_t>(-1);
-    c->AppendNull();
-  });
-  EXPECT_EQ(st.At(3).i, 2);
-  EXPECT_EQ(FromLE<int64_t>(st.At(6).s), std::numeric_limits<int64_t>::min());
-  EXPECT_EQ(FromLE<int64_t>(st.At(5).s), 5);
-  // The deprecated fields agree for signed integer order.
-  EXPECT_EQ(st.At(2).s, st.At(6).s);
-  EXPECT_EQ(st.At(1).s, st.At(5).s);
+  for (const StatsMode& m : kStatsModes) {
+    SCOPED_TRACE(m.name);
+    TValue st = StatsOf(
+        {"x", DataType::Int64(), true},
+        [](Column* c) {
+          c->Append<int64_t>(5);
+          c->AppendNull();
+          c->Append<int64_t>(std::numeric_limits<int64_t>::min());
+          c->Append<int64_t>(-1);
+          c->AppendNull();
+        },
+        m);
+    EXPECT_EQ(st.At(3).i, 2 * m.repeat);
+    EXPECT_EQ(FromLE<int64_t>(st.At(6).s), std::numeric_limits<int64_t>::min());
+    EXPECT_EQ(FromLE<int64_t>(st.At(5).s), 5);
+    // The deprecated fields agree for signed integer order.
+    EXPECT_EQ(st.At(2).s, st.At(6).s);
+    EXPECT_EQ(st.At(1).s, st.At(5).s);
 
-  TValue d = StatsOf({"d", DataType::Date(), false}, [](Column* c) {
-    c->Append<int32_t>(-719162);
-    c->Append<int32_t>(0);
-  });
-  EXPECT_EQ(FromLE<int32_t>(d.At(6).s), -719162);
-  EXPECT_EQ(FromLE<int32_t>(d.At(5).s), 0);
+    TValue d = StatsOf(
+        {"d", DataType::Date(), false},
+        [](Column* c) {
+          c->Append<int32_t>(-719162);
+          c->Append<int32_t>(0);
+        },
+        m);
+    EXPECT_EQ(FromLE<int32_t>(d.At(6).s), -719162);
+    EXPECT_EQ(FromLE<int32_t>(d.At(5).s), 0);
+
+    // Decimals of up to 9 digits are INT32 values.
+    TValue dec = StatsOf(
+        {"p", DataType::Decimal(9, 2), true},
+        [](Column* c) {
+          c->Append<int64_t>(-999999999);
+          c->Append<int64_t>(12345);
+        },
+        m);
+    EXPECT_EQ(FromLE<int32_t>(dec.At(6).s), -999999999);
+    EXPECT_EQ(FromLE<int32_t>(dec.At(5).s), 12345);
+  }
 }
 
 TEST(ParquetEncoderTest, StringStatisticsCompareUnsignedBytes) {
-  TValue st = StatsOf({"s", DataType::String(), true}, [](Column* c) {
-    c->AppendString("b");
-    c->AppendString("\xc3\xa9");  // é: first byte >= 0x80 sorts after ASCII
-    c->AppendString("");
-    c->AppendString("ab");
-  });
-  EXPECT_EQ(st.At(6).s, "");
-  EXPECT_EQ(st.At(5).s, "\xc3\xa9");
-  // No deprecated min/max: their legacy (signed) order differs.
-  EXPECT_FALSE(st.Has(1));
-  EXPECT_FALSE(st.Has(2));
+  for (const StatsMode& m : kStatsModes) {
+    SCOPED_TRACE(m.name);
+    TValue st = StatsOf(
+        {"s", DataType::String(), true},
+        [](Column* c) {
+          c->AppendString("b");
+          c->AppendString("\xc3\xa9");  // é: first byte >= 0x80 sorts after ASCII
+          c->AppendString("");
+          c->AppendString("ab");
+        },
+        m);
+    EXPECT_EQ(st.At(6).s, "");
+    EXPECT_EQ(st.At(5).s, "\xc3\xa9");
+    // No deprecated min/max: their legacy (signed) order differs.
+    EXPECT_FALSE(st.Has(1));
+    EXPECT_FALSE(st.Has(2));
+  }
 }
 
 TEST(ParquetEncoderTest, LongStringsLeaveOutMinMax) {
-  TValue st = StatsOf({"s", DataType::String(), true}, [](Column* c) {
-    c->AppendString("a");
-    c->AppendString(std::string(5000, 'z'));
-  });
-  EXPECT_EQ(st.At(3).i, 0);
-  EXPECT_FALSE(st.Has(5));
-  EXPECT_FALSE(st.Has(6));
+  for (const StatsMode& m : kStatsModes) {
+    SCOPED_TRACE(m.name);
+    TValue st = StatsOf(
+        {"s", DataType::String(), true},
+        [](Column* c) {
+          c->AppendString("a");
+          c->AppendString(std::string(5000, 'z'));
+        },
+        m);
+    EXPECT_EQ(st.At(3).i, 0);
+    EXPECT_FALSE(st.Has(5));
+    EXPECT_FALSE(st.Has(6));
+  }
 }
 
 TEST(ParquetEncoderTest, DoubleStatistics) {
-  TValue nan = StatsOf({"f", DataType::Float64(), true}, [](Column* c) {
-    c->Append<double>(1.0);
-    c->Append<double>(std::nan(""));
-  });
-  EXPECT_FALSE(nan.Has(5));
-  EXPECT_FALSE(nan.Has(6));
-  EXPECT_EQ(nan.At(3).i, 0);
+  for (const StatsMode& m : kStatsModes) {
+    SCOPED_TRACE(m.name);
+    TValue nan = StatsOf(
+        {"f", DataType::Float64(), true},
+        [](Column* c) {
+          c->Append<double>(1.0);
+          c->Append<double>(std::nan(""));
+        },
+        m);
+    EXPECT_FALSE(nan.Has(5));
+    EXPECT_FALSE(nan.Has(6));
+    EXPECT_EQ(nan.At(3).i, 0);
 
-  TValue zeros = StatsOf({"f", DataType::Float64(), true}, [](Column* c) {
-    c->Append<double>(0.0);
-    c->Append<double>(-0.0);
-  });
-  double mn = FromLE<double>(zeros.At(6).s);
-  double mx = FromLE<double>(zeros.At(5).s);
-  EXPECT_TRUE(mn == 0 && std::signbit(mn));
-  EXPECT_TRUE(mx == 0 && !std::signbit(mx));
+    TValue zeros = StatsOf(
+        {"f", DataType::Float64(), true},
+        [](Column* c) {
+          c->Append<double>(0.0);
+          c->Append<double>(-0.0);
+        },
+        m);
+    double mn = FromLE<double>(zeros.At(6).s);
+    double mx = FromLE<double>(zeros.At(5).s);
+    EXPECT_TRUE(mn == 0 && std::signbit(mn));
+    EXPECT_TRUE(mx == 0 && !std::signbit(mx));
 
-  TValue inf = StatsOf({"f", DataType::Float64(), true}, [](Column* c) {
-    c->Append<double>(-std::numeric_limits<double>::infinity());
-    c->Append<double>(2.5);
-  });
-  EXPECT_EQ(FromLE<double>(inf.At(6).s), -std::numeric_limits<double>::infinity());
-  EXPECT_EQ(FromLE<double>(inf.At(5).s), 2.5);
+    TValue inf = StatsOf(
+        {"f", DataType::Float64(), true},
+        [](Column* c) {
+          c->Append<double>(-std::numeric_limits<double>::infinity());
+          c->Append<double>(2.5);
+        },
+        m);
+    EXPECT_EQ(FromLE<double>(inf.At(6).s), -std::numeric_limits<double>::infinity());
+    EXPECT_EQ(FromLE<double>(inf.At(5).s), 2.5);
+  }
 }
 
 TEST(ParquetEncoderTest, BoolAndAllNullStatistics) {
-  TValue b = StatsOf({"b", DataType::Bool(), true}, [](Column* c) {
-    c->Append<uint8_t>(1);
-    c->Append<uint8_t>(1);
-  });
-  EXPECT_EQ(b.At(6).s, std::string(1, '\1'));
-  EXPECT_EQ(b.At(5).s, std::string(1, '\1'));
+  for (const StatsMode& m : kStatsModes) {
+    SCOPED_TRACE(m.name);
+    TValue b = StatsOf(
+        {"b", DataType::Bool(), true},
+        [](Column* c) {
+          c->Append<uint8_t>(1);
+          c->Append<uint8_t>(1);
+        },
+        m);
+    EXPECT_EQ(b.At(6).s, std::string(1, '\1'));
+    EXPECT_EQ(b.At(5).s, std::string(1, '\1'));
 
-  TValue nulls = StatsOf({"x", DataType::Int32(), true}, [](Column* c) {
-    for (int i = 0; i < 100; ++i) c->AppendNull();
-  });
-  EXPECT_EQ(nulls.At(3).i, 100);
-  EXPECT_FALSE(nulls.Has(5));
-  EXPECT_FALSE(nulls.Has(6));
+    TValue nulls = StatsOf(
+        {"x", DataType::Int32(), true},
+        [](Column* c) {
+          for (int i = 0; i < 100; ++i) c->AppendNull();
+        },
+        m);
+    EXPECT_EQ(nulls.At(3).i, 100 * m.repeat);
+    EXPECT_FALSE(nulls.Has(5));
+    EXPECT_FALSE(nulls.Has(6));
+  }
 }
 
 TEST(ParquetEncoderTest, RowGroupsAreWrittenBeforeFinish) {
@@ -524,6 +651,127 @@ TEST(ParquetEncoderTest, RejectsBadOptionsAndSchemas) {
   Schema dup({{"x", DataType::Int32(), true}, {"x", DataType::String(), true}});
   EXPECT_EQ(NewParquetEncoder(NewStringOutput(&file), dup, {}).status().code(),
             StatusCode::kInvalidArgument);
+  struct Bad {
+    const char* name;
+    std::function<void(ParquetWriterOptions*)> set;
+  } bad[] = {
+      {"row_group_bytes", [](ParquetWriterOptions* x) { x->row_group_bytes = 0; }},
+      {"dictionary_page_bytes", [](ParquetWriterOptions* x) { x->dictionary_page_bytes = 1023; }},
+      {"dictionary_page_bytes",
+       [](ParquetWriterOptions* x) { x->dictionary_page_bytes = (int64_t{1} << 30) + 1; }},
+  };
+  for (const Bad& b : bad) {
+    o = {};
+    b.set(&o);
+    Status st = NewParquetEncoder(NewStringOutput(&file), schema, o).status();
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << b.name;
+    EXPECT_NE(st.message().find(b.name), std::string::npos) << st.message();
+  }
+}
+
+// --- pipelined encoding on a pool ---------------------------------------------
+
+std::string WriteWith(const Schema& schema, const std::vector<RecordBatch>& batches,
+                      ParquetWriterOptions o) {
+  std::string file;
+  auto enc = MustEncoder(&file, schema, o);
+  for (const RecordBatch& b : batches) EXPECT_TRUE(enc->Write(b).ok());
+  EXPECT_TRUE(enc->Finish().ok());
+  return file;
+}
+
+// Chunks are encoded out of order on the pool but written in order: the file
+// is the same, byte for byte, as the one written inline.
+TEST(ParquetEncoderTest, PipelinedFileEqualsInlineFile) {
+  Schema schema = AllTypesSchema();
+  std::vector<RecordBatch> batches;
+  int64_t id = 0;
+  for (int i = 0; i < 12; ++i) {
+    int64_t rows = 100 + 97 * i;
+    batches.push_back(MakeBatch(schema, id, rows, 100 + i, i % 3 != 0));
+    id += rows;
+  }
+  ParquetWriterOptions o;
+  o.row_group_rows = 600;
+  o.page_bytes = 1500;
+  std::string inline_file = WriteWith(schema, batches, o);
+  ExpectFileHolds(inline_file, schema, batches, o.row_group_rows);
+  for (int threads : {0, 1, 2, 3}) {
+    ThreadPool pool(threads);
+    o.pool = &pool;
+    EXPECT_EQ(WriteWith(schema, batches, o), inline_file) << threads << " threads";
+  }
+}
+
+// Write() hands full row groups to the pool and returns; it waits only when
+// two groups are still being encoded, so earlier groups are already written.
+TEST(ParquetEncoderTest, PipelinedGroupsAreWrittenBeforeFinish) {
+  Schema schema({{"x", DataType::Int64(), false}});
+  ThreadPool pool(2);
+  ParquetWriterOptions o;
+  o.row_group_rows = 100;
+  o.compression = Compression::kUncompressed;
+  o.dictionary = false;
+  o.pool = &pool;
+  std::string file;
+  auto enc = MustEncoder(&file, schema, o);
+  for (int g = 0; g < 10; ++g) {
+    RecordBatch b = RecordBatch::Empty(schema);
+    for (int i = 0; i < 100; ++i) b.columns[0].Append<int64_t>(g * 100 + i);
+    ASSERT_TRUE(enc->Write(b).ok());
+  }
+  // 10 groups submitted, at most 2 in flight: 8 or more are in the file.
+  EXPECT_GE(enc->bytes_written(), 4 + 8 * 800);
+  EXPECT_EQ(static_cast<int64_t>(file.size()), enc->bytes_written());
+  ASSERT_TRUE(enc->Finish().ok());
+  TValue md = ParseFooter(file);
+  ASSERT_EQ(md.At(4).list.size(), 10u);
+  for (int g = 0; g < 10; ++g) EXPECT_EQ(md.At(4).list[g].At(7).i, g);  // ordinals in order
+}
+
+TEST(ParquetEncoderTest, RowGroupBytesCutsGroups) {
+  Schema schema({{"s", DataType::String(), false}});
+  std::vector<RecordBatch> batches;
+  for (int i = 0; i < 4; ++i) {
+    RecordBatch b = RecordBatch::Empty(schema);
+    for (int r = 0; r < 500; ++r) b.columns[0].AppendString(std::string(100, 'a' + (i + r) % 26));
+    batches.push_back(std::move(b));
+  }
+  for (int threads : {0, 2}) {
+    SCOPED_TRACE(threads);
+    ThreadPool pool(threads);
+    ParquetWriterOptions o;
+    o.row_group_bytes = 20000;  // about 190 rows of 104 bytes
+    o.dictionary = false;
+    o.pool = &pool;
+    std::string file = WriteWith(schema, batches, o);
+    TValue md = ParseFooter(file);
+    const auto& groups = md.At(4).list;
+    EXPECT_GE(groups.size(), 10u);
+    int64_t rows = 0;
+    for (const TValue& g : groups) {
+      EXPECT_LE(g.At(3).i, 200);
+      rows += g.At(3).i;
+    }
+    EXPECT_EQ(rows, 2000);
+  }
+}
+
+// An encoder dropped with groups still encoding waits for its tasks (ASan
+// would see them touch freed memory otherwise).
+TEST(ParquetEncoderTest, PipelinedEncoderCanBeDroppedUnfinished) {
+  Schema schema = AllTypesSchema();
+  ThreadPool pool(2);
+  ParquetWriterOptions o;
+  o.row_group_rows = 50;
+  o.pool = &pool;
+  std::string file;
+  {
+    auto enc = MustEncoder(&file, schema, o);
+    RecordBatch b = MakeBatch(schema, 0, 1000, 5);
+    ASSERT_TRUE(enc->Write(b).ok());
+  }
+  SUCCEED();
 }
 
 // An OutputStream that fails after `budget` bytes, to check error handling.
@@ -556,6 +804,30 @@ TEST(ParquetEncoderTest, WriteErrorsAreStickyAndAbortTheStream) {
   for (int i = 0; i < 30; ++i) b.columns[0].Append<int64_t>(i);
   Status st = (*enc)->Write(b);
   EXPECT_EQ(st.code(), StatusCode::kIOError);
+  EXPECT_EQ((*enc)->Write(b).code(), StatusCode::kIOError);
+  EXPECT_EQ((*enc)->Finish().code(), StatusCode::kIOError);
+  EXPECT_TRUE(aborted);
+}
+
+// The same with a pool: the error surfaces in a later Write or in Finish.
+TEST(ParquetEncoderTest, PipelinedWriteErrorsAreStickyAndAbortTheStream) {
+  Schema schema({{"x", DataType::Int64(), false}});
+  ThreadPool pool(2);
+  ParquetWriterOptions o;
+  o.row_group_rows = 10;
+  o.pool = &pool;
+  bool aborted = false;
+  auto enc = NewParquetEncoder(std::make_unique<FailingOutput>(500, &aborted), schema, o);
+  ASSERT_TRUE(enc.ok());
+  Status first;
+  for (int round = 0; round < 20 && first.ok(); ++round) {
+    RecordBatch b = RecordBatch::Empty(schema);
+    for (int i = 0; i < 30; ++i) b.columns[0].Append<int64_t>(round * 30 + i);
+    first = (*enc)->Write(b);
+  }
+  EXPECT_EQ(first.code(), StatusCode::kIOError);
+  RecordBatch b = RecordBatch::Empty(schema);
+  b.columns[0].Append<int64_t>(1);
   EXPECT_EQ((*enc)->Write(b).code(), StatusCode::kIOError);
   EXPECT_EQ((*enc)->Finish().code(), StatusCode::kIOError);
   EXPECT_TRUE(aborted);

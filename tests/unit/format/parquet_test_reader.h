@@ -213,6 +213,7 @@ struct ReadColumn {
   std::vector<int> page_types;      // per data page: 0 (v1) or 3 (v2)
   std::vector<int64_t> page_rows;   // per data page
   std::vector<int> bit_widths;      // per RLE_DICTIONARY page
+  std::vector<bool> v2_compressed;  // per v2 page: is_compressed
 };
 
 inline std::string_view FileFooter(std::string_view file) {
@@ -321,6 +322,7 @@ inline ReadColumn ReadChunk(std::string_view file, const TValue& chunk_md, bool 
       int64_t def_len = dp.At(5).i;
       EXPECT_EQ(dp.At(6).i, 0) << "flat columns have no repetition levels";
       bool compressed = dp.Has(7) ? dp.At(7).b : true;
+      out.v2_compressed.push_back(compressed);
       levels.assign(page_values, 1);
       if (optional) {
         levels = DecodeRleHybrid(raw.substr(0, def_len), 1, page_values);
