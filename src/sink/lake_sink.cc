@@ -33,6 +33,14 @@ bool SameShape(const Schema& a, const Schema& b) {
   return true;
 }
 
+// The Parquet writer is the one judge of its settings (e.g. a codec's level
+// range): a dry run on an empty in-memory file reports what it rejects.
+Status CheckWriterOptions(const ParquetWriterOptions& o) {
+  std::string scratch;
+  return NewParquetEncoder(NewStringOutput(&scratch), Schema({{"x", DataType::Int32()}}), o)
+      .status();
+}
+
 class LakeSink final : public Sink {
  public:
   explicit LakeSink(LakeSinkOptions options) : options_(std::move(options)) {}
@@ -52,8 +60,7 @@ class LakeSink final : public Sink {
     // a new attempt) may have left files; part numbers restart at 0.
     RETURN_IF_ERROR(store_->DeletePrefix(table_prefix_));
 
-    writer_options_.compression = options_.compression;
-    writer_options_.row_group_rows = options_.row_group_rows;
+    writer_options_ = options_.WriterOptions();
     writer_options_.key_value_metadata = {
         {"sluice.schema", schema_.ToJson()},
         {"sluice.batch_id", std::to_string(ctx.batch_id)},
@@ -240,16 +247,29 @@ Status LakeSinkOptions::Validate() const {
       }
     }
   }
-  if (row_group_rows < 1 || target_file_rows < 1 || target_file_bytes < 1 || max_open_files < 1) {
+  if (row_group_rows < 1 || page_bytes < 1 || target_file_rows < 1 || target_file_bytes < 1 ||
+      max_open_files < 1) {
     return Status::InvalidArgument(ctx + ": sizes and limits must be positive");
   }
+  Status st = CheckWriterOptions(WriterOptions());
+  if (!st.ok()) return Status::InvalidArgument(ctx + ": " + st.message());
   return Status::OK();
+}
+
+ParquetWriterOptions LakeSinkOptions::WriterOptions() const {
+  ParquetWriterOptions o;
+  o.compression = compression;
+  o.compression_level = compression_level;
+  o.row_group_rows = row_group_rows;
+  o.page_bytes = page_bytes;
+  o.dictionary = dictionary;
+  return o;
 }
 
 Result<LakeSinkOptions> ParseLakeSinkOptions(const nlohmann::json& args, const std::string& where) {
   SinkArgs a(args, where, "table output");
-  RETURN_IF_ERROR(
-      a.CheckKeys({"table", "partition_by", "compression", "row_group_rows", "target_file_rows"}));
+  RETURN_IF_ERROR(a.CheckKeys({"table", "partition_by", "compression", "compression_level",
+                               "row_group_rows", "page_bytes", "dictionary", "target_file_rows"}));
   LakeSinkOptions o;
   o.where = where;
   ASSIGN_OR_RETURN(o.table, a.RequiredString("table"));
@@ -263,8 +283,22 @@ Result<LakeSinkOptions> ParseLakeSinkOptions(const nlohmann::json& args, const s
     }
     o.compression = *c;
   }
+  ASSIGN_OR_RETURN(std::optional<int64_t> level, a.Int("compression_level"));
+  if (level) {
+    if (*level < -1000000 || *level > 1000000) {
+      return a.Error("compression_level", std::to_string(*level) + " is out of range");
+    }
+    o.compression_level = static_cast<int>(*level);
+    // The codec's own range (zstd's, gzip 1..9) is the writer's to judge.
+    Status st = CheckWriterOptions(o.WriterOptions());
+    if (!st.ok()) return a.Error("compression_level", st.message());
+  }
   ASSIGN_OR_RETURN(std::optional<int64_t> rg, a.PositiveInt("row_group_rows"));
   if (rg) o.row_group_rows = *rg;
+  ASSIGN_OR_RETURN(std::optional<int64_t> pb, a.PositiveInt("page_bytes"));
+  if (pb) o.page_bytes = *pb;
+  ASSIGN_OR_RETURN(std::optional<bool> dict, a.Bool("dictionary"));
+  if (dict) o.dictionary = *dict;
   ASSIGN_OR_RETURN(std::optional<int64_t> tfr, a.PositiveInt("target_file_rows"));
   if (tfr) o.target_file_rows = *tfr;
   RETURN_IF_ERROR(o.Validate());

@@ -5,7 +5,10 @@
 //     - table: orders_clean          # required, [a-z0-9_]+
 //       partition_by: [day, currency] # optional; columns of the output schema, not float64
 //       compression: zstd             # zstd (default) | snappy | gzip | none
-//       row_group_rows: 1048576       # optional, rows per Parquet row group
+//       compression_level: 3          # optional: zstd 1..22 (negative: faster), gzip 1..9
+//       row_group_rows: 122880        # optional, rows per Parquet row group
+//       page_bytes: 1048576           # optional, uncompressed bytes per data page
+//       dictionary: true              # optional, dictionary-encode where it pays
 //       target_file_rows: 10000000    # optional, a part file is rolled after this many rows
 //
 // Layout. Files are written under the attempt's staging prefix
@@ -43,13 +46,19 @@ struct LakeSinkOptions {
   std::string table;                      // lake table name, [a-z0-9_]+
   std::vector<std::string> partition_by;  // Hive partition columns, outermost first
   Compression compression = Compression::kZstd;
-  int64_t row_group_rows = 1024 * 1024;     // rows per Parquet row group
+  // Parquet writer settings; the defaults are ParquetWriterOptions'.
+  int compression_level = ParquetWriterOptions{}.compression_level;
+  int64_t row_group_rows = ParquetWriterOptions{}.row_group_rows;  // rows per row group
+  int64_t page_bytes = ParquetWriterOptions{}.page_bytes;          // bytes per data page
+  bool dictionary = ParquetWriterOptions{}.dictionary;             // RLE_DICTIONARY where it pays
   int64_t target_file_rows = 10'000'000;    // roll a part file after this many rows
   int64_t target_file_bytes = 512LL << 20;  // ... or once it holds about this many bytes
   int max_open_files = 64;                  // open encoders (partitions) at once
   std::string where;                        // spec location ("file:line") for errors
 
   Status Validate() const;
+  // The Parquet writer settings these options make.
+  ParquetWriterOptions WriterOptions() const;
 };
 
 // Parses the args of a `table` output. Unknown keys and bad values are

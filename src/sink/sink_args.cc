@@ -67,14 +67,32 @@ Result<std::vector<std::string>> SinkArgs::StringList(std::string_view key) cons
 }
 
 Result<std::optional<int64_t>> SinkArgs::PositiveInt(std::string_view key) const {
+  auto v = Int(key);
+  if (!v.ok() || (*v && **v < 1)) return Error(key, "expected a positive integer");
+  return v;
+}
+
+Result<std::optional<int64_t>> SinkArgs::Int(std::string_view key) const {
   auto it = args_.find(key);
   if (it == args_.end() || it->is_null()) return std::optional<int64_t>();
   int64_t v = 0;
   // YAML front ends may hand scalars over as strings; accept "1000" too.
   bool ok = it->is_number_integer() ? (v = it->get<int64_t>(), true)
                                     : it->is_string() && ParseInt64(it->get<std::string>(), &v);
-  if (!ok || v < 1) return Error(key, "expected a positive integer");
+  if (!ok) return Error(key, "expected an integer");
   return std::optional<int64_t>(v);
+}
+
+Result<std::optional<bool>> SinkArgs::Bool(std::string_view key) const {
+  auto it = args_.find(key);
+  if (it == args_.end() || it->is_null()) return std::optional<bool>();
+  if (it->is_boolean()) return std::optional<bool>(it->get<bool>());
+  if (it->is_string()) {
+    const std::string& s = it->get_ref<const std::string&>();
+    if (s == "true") return std::optional<bool>(true);
+    if (s == "false") return std::optional<bool>(false);
+  }
+  return Error(key, "expected true or false");
 }
 
 }  // namespace sluice

@@ -31,6 +31,10 @@ class SinkArgs {
   Result<std::vector<std::string>> StringList(std::string_view key) const;
   // An integer >= 1; nullopt if absent.
   Result<std::optional<int64_t>> PositiveInt(std::string_view key) const;
+  // Any integer; nullopt if absent.
+  Result<std::optional<int64_t>> Int(std::string_view key) const;
+  // true/false (YAML front ends may pass "true"/"false" as strings); nullopt if absent.
+  Result<std::optional<bool>> Bool(std::string_view key) const;
 
   // "<where>: <kind>: <key>: <msg>".
   Status Error(std::string_view key, std::string_view msg) const;
