@@ -1,6 +1,5 @@
 // CSV encoder: RFC 4180 text that the CSV decoder reads back as the same
 // values (quoting and NULL rules in text_encoder.h).
-#include <array>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -29,8 +28,6 @@ class CsvEncoder final : public TextEncoderBase {
     for (const std::string& n : options.null_values) {
       if (!n.empty()) markers_.push_back(n);
     }
-    special_.fill(false);
-    for (char c : {delimiter_, quote_, '\n', '\r'}) special_[static_cast<unsigned char>(c)] = true;
     // In the default dialect no number, date or boolean needs quotes; an odd
     // delimiter ('.', '-', ':') or a null marker such as "0" makes them
     // candidates too, checked after formatting.
@@ -43,13 +40,42 @@ class CsvEncoder final : public TextEncoderBase {
  protected:
   void FormatRows(const RecordBatch& batch, int64_t begin, int64_t end,
                   TextBuffer* buf) const override {
-    const size_t nc = batch.columns.size();
+    const std::vector<ColumnView> cols = ViewColumns(batch);
+    const size_t nc = cols.size();
+    // Room for a whole row of non-string values; strings reserve their own.
+    const size_t reserve = nc * (kMaxValueChars + 1 + null_text_.size()) + 1;
     for (int64_t r = begin; r < end; ++r) {
+      char* p = buf->Ensure(reserve);
       for (size_t c = 0; c < nc; ++c) {
-        if (c != 0) buf->Push(delimiter_);
-        FormatCell(batch.columns[c], r, buf);
+        if (c != 0) *p++ = delimiter_;
+        const ColumnView& v = cols[c];
+        if (v.IsNull(r)) {
+          std::memcpy(p, null_text_.data(), null_text_.size());
+          p += null_text_.size();
+          continue;
+        }
+        if (v.id == TypeId::kString) {
+          buf->set_end(p);
+          WriteString(v.String(r), buf);
+          p = buf->Ensure(reserve);
+          continue;
+        }
+        char* start = p;
+        p = WritePlain(v, r, p);
+        if (check_plain_) {
+          std::string_view text(start, static_cast<size_t>(p - start));
+          if (NeedsQuotes(text)) {
+            // Rare dialects only: copy out, then write again quoted.
+            char copy[kMaxValueChars];
+            std::memcpy(copy, text.data(), text.size());
+            buf->set_end(start);
+            WriteQuoted(std::string_view(copy, text.size()), buf);
+            p = buf->Ensure(reserve);
+          }
+        }
       }
-      buf->Push('\n');
+      *p++ = '\n';
+      buf->set_end(p);
     }
   }
 
@@ -63,75 +89,52 @@ class CsvEncoder final : public TextEncoderBase {
     buf.Push('\n');
   }
 
-  void FormatCell(const Column& col, int64_t r, TextBuffer* buf) const {
-    if (!col.IsValid(r)) {
-      buf->Append(null_text_);
-      return;
-    }
-    if (col.type().id == TypeId::kString) {
-      WriteString(col.GetString(r), buf);
-      return;
-    }
-    char* start = buf->Ensure(kMaxValueChars);
-    char* p = start;
-    switch (col.type().id) {
+  // A non-string value, unquoted.
+  static char* WritePlain(const ColumnView& v, int64_t r, char* p) {
+    switch (v.id) {
       case TypeId::kBool:
-        if (col.data<uint8_t>()[r] != 0) {
+        if (v.Get<uint8_t>(r) != 0) {
           std::memcpy(p, "true", 4);
-          p += 4;
-        } else {
-          std::memcpy(p, "false", 5);
-          p += 5;
+          return p + 4;
         }
-        break;
+        std::memcpy(p, "false", 5);
+        return p + 5;
       case TypeId::kInt32:
-        p = WriteInt64(p, col.data<int32_t>()[r]);
-        break;
+        return WriteInt64(p, v.Get<int32_t>(r));
       case TypeId::kInt64:
-        p = WriteInt64(p, col.data<int64_t>()[r]);
-        break;
+        return WriteInt64(p, v.Get<int64_t>(r));
       case TypeId::kFloat64:
-        p = WriteFloat64(p, col.data<double>()[r]);
-        break;
+        return WriteFloat64(p, v.Get<double>(r));
       case TypeId::kDecimal:
-        p = WriteDecimal(p, col.data<int64_t>()[r], col.type().scale);
-        break;
+        return WriteDecimal(p, v.Get<int64_t>(r), v.scale);
       case TypeId::kDate:
-        p = WriteDate(p, col.data<int32_t>()[r]);
-        break;
+        return WriteDate(p, v.Get<int32_t>(r));
       case TypeId::kTimestamp:
-        p = WriteTimestamp(p, col.data<int64_t>()[r]);
-        break;
+        return WriteTimestamp(p, v.Get<int64_t>(r));
       case TypeId::kString:
         break;
     }
-    buf->set_end(p);
-    if (check_plain_) {
-      std::string_view text(start, static_cast<size_t>(p - start));
-      if (NeedsQuotes(text)) {
-        // Rare dialects only: copy out, then write again quoted.
-        std::string copy(text);
-        buf->set_end(start);
-        WriteQuoted(copy, buf);
-      }
-    }
+    return p;
+  }
+
+  uint64_t SpecialBytes(uint64_t v) const {
+    return SwarHasByte(v, static_cast<unsigned char>(delimiter_)) |
+           SwarHasByte(v, static_cast<unsigned char>(quote_)) | SwarHasByte(v, '\n') |
+           SwarHasByte(v, '\r');
   }
 
   bool HasSpecial(std::string_view s) const {
     const char* p = s.data();
-    size_t n = s.size(), i = 0;
+    const size_t n = s.size();
+    size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-      uint64_t v = SwarLoad(p + i);
-      if (SwarHasByte(v, static_cast<unsigned char>(delimiter_)) |
-          SwarHasByte(v, static_cast<unsigned char>(quote_)) | SwarHasByte(v, '\n') |
-          SwarHasByte(v, '\r')) {
-        break;  // look at this word byte by byte below
-      }
+      if (SpecialBytes(SwarLoad(p + i)) != 0) return true;
     }
-    for (; i < n; ++i) {
-      if (special_[static_cast<unsigned char>(p[i])]) return true;
-    }
-    return false;
+    if (i == n) return false;
+    // The tail, padded with zero bytes (never the delimiter, quote or a line break).
+    uint64_t v = 0;
+    std::memcpy(&v, p + i, n - i);
+    return SpecialBytes(v) != 0;
   }
 
   bool NeedsQuotes(std::string_view s) const {
@@ -175,7 +178,6 @@ class CsvEncoder final : public TextEncoderBase {
   char quote_;
   std::string null_text_;
   std::vector<std::string> markers_;  // non-empty null markers: such strings are quoted
-  std::array<bool, 256> special_{};
   bool check_plain_ = false;
 };
 

@@ -125,81 +125,82 @@ class NdjsonEncoder final : public TextEncoderBase {
       WriteJsonString(schema.field(c).name, &key);
       key.Push(':');
       key_prefixes_.emplace_back(key.data(), key.size());
+      row_reserve_ += key.size() + kMaxValueChars + 2;
     }
   }
 
  protected:
   void FormatRows(const RecordBatch& batch, int64_t begin, int64_t end,
                   TextBuffer* buf) const override {
-    const size_t nc = batch.columns.size();
+    const std::vector<ColumnView> cols = ViewColumns(batch);
+    const size_t nc = cols.size();
     for (int64_t r = begin; r < end; ++r) {
-      if (nc == 0) buf->Push('{');
+      // Keys and non-string values of the whole row; strings reserve their own.
+      char* p = buf->Ensure(row_reserve_);
+      if (nc == 0) *p++ = '{';
       for (size_t c = 0; c < nc; ++c) {
-        buf->Append(key_prefixes_[c]);
-        FormatValue(batch.columns[c], r, buf);
+        std::memcpy(p, key_prefixes_[c].data(), key_prefixes_[c].size());
+        p += key_prefixes_[c].size();
+        const ColumnView& v = cols[c];
+        if (v.IsNull(r)) {
+          std::memcpy(p, "null", 4);
+          p += 4;
+        } else if (v.id == TypeId::kString) {
+          buf->set_end(p);
+          WriteJsonString(v.String(r), buf);
+          p = buf->Ensure(row_reserve_);
+        } else {
+          p = WriteValue(v, r, p);
+        }
       }
-      buf->Append("}\n", 2);
+      std::memcpy(p, "}\n", 2);
+      buf->set_end(p + 2);
     }
   }
 
  private:
-  static void FormatValue(const Column& col, int64_t r, TextBuffer* buf) {
-    if (!col.IsValid(r)) {
-      buf->Append("null", 4);
-      return;
-    }
-    if (col.type().id == TypeId::kString) {
-      WriteJsonString(col.GetString(r), buf);
-      return;
-    }
-    char* p = buf->Ensure(kMaxValueChars + 2);
-    switch (col.type().id) {
+  // A non-string value (at most kMaxValueChars + 2 bytes).
+  static char* WriteValue(const ColumnView& v, int64_t r, char* p) {
+    switch (v.id) {
       case TypeId::kBool:
-        if (col.data<uint8_t>()[r] != 0) {
+        if (v.Get<uint8_t>(r) != 0) {
           std::memcpy(p, "true", 4);
-          p += 4;
-        } else {
-          std::memcpy(p, "false", 5);
-          p += 5;
+          return p + 4;
         }
-        break;
+        std::memcpy(p, "false", 5);
+        return p + 5;
       case TypeId::kInt32:
-        p = WriteInt64(p, col.data<int32_t>()[r]);
-        break;
+        return WriteInt64(p, v.Get<int32_t>(r));
       case TypeId::kInt64:
-        p = WriteInt64(p, col.data<int64_t>()[r]);
-        break;
+        return WriteInt64(p, v.Get<int64_t>(r));
       case TypeId::kFloat64: {
-        const double v = col.data<double>()[r];
-        if (std::isfinite(v)) {
-          p = WriteFloat64(p, v);
-        } else {
-          *p++ = '"';
-          p = WriteFloat64(p, v);
-          *p++ = '"';
-        }
-        break;
+        const double d = v.Get<double>(r);
+        if (std::isfinite(d)) return WriteFloat64(p, d);
+        *p++ = '"';
+        p = WriteFloat64(p, d);
+        *p++ = '"';
+        return p;
       }
       case TypeId::kDecimal:
-        p = WriteDecimal(p, col.data<int64_t>()[r], col.type().scale);
-        break;
+        return WriteDecimal(p, v.Get<int64_t>(r), v.scale);
       case TypeId::kDate:
         *p++ = '"';
-        p = WriteDate(p, col.data<int32_t>()[r]);
+        p = WriteDate(p, v.Get<int32_t>(r));
         *p++ = '"';
-        break;
+        return p;
       case TypeId::kTimestamp:
         *p++ = '"';
-        p = WriteTimestamp(p, col.data<int64_t>()[r]);
+        p = WriteTimestamp(p, v.Get<int64_t>(r));
         *p++ = '"';
-        break;
+        return p;
       case TypeId::kString:
         break;
     }
-    buf->set_end(p);
+    return p;
   }
 
   std::vector<std::string> key_prefixes_;
+  size_t row_reserve_ = 3;  // "{" or "}\n", plus per field its key and a value
 };
 
 }  // namespace

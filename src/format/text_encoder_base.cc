@@ -16,6 +16,23 @@ constexpr int64_t kSerialSliceRows = 1024;
 
 }  // namespace
 
+std::vector<ColumnView> ViewColumns(const RecordBatch& batch) {
+  std::vector<ColumnView> views(batch.columns.size());
+  for (size_t c = 0; c < views.size(); ++c) {
+    const Column& col = batch.columns[c];
+    ColumnView& v = views[c];
+    v.id = col.type().id;
+    v.scale = col.type().scale;
+    v.validity = col.has_nulls() ? col.validity() : nullptr;
+    v.data = col.data<uint8_t>();
+    if (v.id == TypeId::kString) {
+      v.offsets = col.offsets();
+      v.chars = col.chars();
+    }
+  }
+  return views;
+}
+
 TextEncoderBase::TextEncoderBase(std::unique_ptr<OutputStream> out, const Schema& schema,
                                  ThreadPool* pool, std::string format_name)
     : out_(std::move(out)),

@@ -3,8 +3,10 @@
 // and the Finish/Abort protocol. A subclass only formats rows.
 #pragma once
 
+#include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/io.h"
@@ -15,6 +17,30 @@
 namespace sluice {
 
 class ThreadPool;
+
+// Raw pointers into one column, so that row loops skip Column's accessors.
+struct ColumnView {
+  TypeId id = TypeId::kString;
+  int scale = 0;
+  const uint8_t* validity = nullptr;  // null: no nulls
+  const uint8_t* data = nullptr;
+  const uint32_t* offsets = nullptr;  // strings
+  const char* chars = nullptr;
+
+  bool IsNull(int64_t r) const {
+    return validity != nullptr && ((validity[r >> 3] >> (r & 7)) & 1) == 0;
+  }
+  template <typename T>
+  T Get(int64_t r) const {
+    T v;
+    std::memcpy(&v, data + r * static_cast<int64_t>(sizeof(T)), sizeof(T));
+    return v;
+  }
+  std::string_view String(int64_t r) const {
+    return {chars + offsets[r], static_cast<size_t>(offsets[r + 1] - offsets[r])};
+  }
+};
+std::vector<ColumnView> ViewColumns(const RecordBatch& batch);
 
 class TextEncoderBase : public Encoder {
  public:
