@@ -354,12 +354,15 @@ Status ColumnChunkReader::DecodeFixed(int64_t m, uint8_t* dst) {
         bit_pos_ += m;
         return Status::OK();
       }
+      if (m == 0) return Status::OK();
       if (m > (vend_ - vp_) / w) return Corrupt("page holds fewer values than its header says");
       std::memcpy(dst, vp_, static_cast<size_t>(m * w));
       vp_ += m * w;
       return Status::OK();
     }
     case encoding::kRleDictionary: {
+      if (m == 0) return Status::OK();
+      if (dict_size_ == 0) return Corrupt("dictionary index out of range (empty dictionary)");
       indices_.resize(static_cast<size_t>(m));
       if (rle_values_.GetBatch(indices_.data(), m) != m) {
         return Corrupt("dictionary indices end early");
