@@ -4,12 +4,6 @@
 //
 // Needs node and tests/node_modules (scripts/install-deps.sh installs both).
 // Missing tools make the tests fail, never skip: CI must run them.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,16 +11,19 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "../unit/format/parquet_test_reader.h"
 #include "core/io.h"
+#include "core/thread_pool.h"
+#include "duckdb_runner.h"
 #include "format/format.h"
-
-extern char** environ;
 
 namespace sluice {
 namespace {
@@ -39,106 +36,9 @@ constexpr int64_t kGroupRows = 1000;
 
 // --- running DuckDB ----------------------------------------------------------
 
-std::string FindInPath(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  if (path == nullptr) return "";
-  std::string p = path;
-  size_t start = 0;
-  while (start <= p.size()) {
-    size_t end = p.find(':', start);
-    if (end == std::string::npos) end = p.size();
-    std::string dir = p.substr(start, end - start);
-    if (!dir.empty()) {
-      std::string candidate = dir + "/" + name;
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    start = end + 1;
-  }
-  return "";
-}
+using duckdb::QueryResult;
 
-std::string ScriptPath() {
-  return std::string(SLUICE_SOURCE_DIR) + "/tests/tools/duckdb_query.mjs";
-}
-
-// Empty when node and the DuckDB module are there, else what to do about it.
-std::string EnvironmentProblem() {
-  if (FindInPath("node").empty()) {
-    return "node is not on PATH: run scripts/install-deps.sh (installs nodejs and the DuckDB "
-           "npm package the Parquet tests read files with)";
-  }
-  std::string module = std::string(SLUICE_SOURCE_DIR) + "/tests/node_modules/@duckdb/node-api";
-  if (!fs::exists(module)) {
-    return module + " is missing: run scripts/install-deps.sh (npm install in tests/)";
-  }
-  if (!fs::exists(ScriptPath())) return ScriptPath() + " is missing";
-  return "";
-}
-
-struct QueryResult {
-  std::vector<std::string> names;
-  std::vector<std::string> types;
-  json rows;
-};
-
-// Runs the SQL with duckdb_query.mjs (argv, no shell); fails the test on error.
-std::optional<QueryResult> Query(const std::string& sql) {
-  std::string problem = EnvironmentProblem();
-  if (!problem.empty()) {
-    ADD_FAILURE() << problem;
-    return std::nullopt;
-  }
-  std::string node = FindInPath("node");
-  std::string script = ScriptPath();
-  char err_path[] = "/tmp/sluice_duckdb_errXXXXXX";
-  int err_fd = ::mkstemp(err_path);
-  int out_pipe[2];
-  if (err_fd < 0 || ::pipe(out_pipe) != 0) {
-    ADD_FAILURE() << "cannot create pipe/temp file: " << std::strerror(errno);
-    return std::nullopt;
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
-  posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
-  std::vector<char*> argv = {node.data(), script.data(), const_cast<char*>(sql.c_str()), nullptr};
-  pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, node.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out_pipe[1]);
-  std::string out;
-  if (rc == 0) {
-    char buf[65536];
-    ssize_t n;
-    while ((n = ::read(out_pipe[0], buf, sizeof buf)) > 0) out.append(buf, n);
-  }
-  ::close(out_pipe[0]);
-  int status = 0;
-  if (rc == 0) ::waitpid(pid, &status, 0);
-  ::close(err_fd);
-  auto err = ReadFileToString(err_path);
-  ::unlink(err_path);
-  if (rc != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    ADD_FAILURE() << "duckdb_query.mjs failed (spawn " << rc << ", status " << status
-                  << ") for SQL:\n"
-                  << sql << "\n"
-                  << (err.ok() ? *err : "");
-    return std::nullopt;
-  }
-  json j = json::parse(out, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.contains("rows")) {
-    ADD_FAILURE() << "unparsable output (" << out.size() << " bytes): " << out.substr(0, 2000);
-    return std::nullopt;
-  }
-  QueryResult r;
-  for (const json& c : j["columns"]) {
-    r.names.push_back(c["name"]);
-    r.types.push_back(c["type"]);
-  }
-  r.rows = j["rows"];
-  return r;
-}
+std::optional<QueryResult> Query(const std::string& sql) { return duckdb::Query({sql}); }
 
 // --- the data written ----------------------------------------------------------
 
@@ -346,8 +246,9 @@ std::string Quote(const std::string& s) {
 // --- tests ---------------------------------------------------------------------
 
 TEST(ParquetDuckDbTest, EnvironmentIsReady) {
-  std::string problem = EnvironmentProblem();
-  EXPECT_EQ(problem, "");
+  auto r = Query("SELECT 42");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->rows[0][0], 42);
 }
 
 struct CodecCase {
@@ -730,6 +631,227 @@ TEST(ParquetDuckDbTest, LargeStringsAcrossPages) {
   ASSERT_TRUE(g);
   EXPECT_EQ(g->rows[0][0], "3");
 }
+
+// --- dictionary encoding, page v2, pipelined encoding ---------------------------
+
+Schema DictSchema() {
+  return Schema({
+      {"id", DataType::Int64(), false},
+      {"cat", DataType::String(), true},
+      {"qty", DataType::Int32(), true},
+      {"price", DataType::Decimal(9, 2), true},
+      {"small", DataType::Decimal(4, 1), true},
+      {"big", DataType::Decimal(18, 4), true},
+      {"day", DataType::Date(), true},
+      {"ts", DataType::Timestamp(), true},
+      {"f64", DataType::Float64(), true},
+      {"flag", DataType::Bool(), true},
+      {"fb", DataType::String(), true},
+      {"s_req", DataType::String(), false},
+  });
+}
+constexpr int64_t kDictRows = 5000;
+constexpr int64_t kDictGroupRows = 2000;
+
+// Row r of DictSchema() as the text DuckDB's query below prints; "" = NULL
+// (no non-null value prints as empty: s_req's empty string is never NULL).
+std::vector<std::string> DictRow(int64_t r) {
+  std::vector<std::string> v(12);
+  const int64_t m = r % 97;
+  v[0] = std::to_string(r);
+  if (r % 10 != 3) v[1] = "cat" + std::to_string(r % 12);
+  if (r % 11 != 4) v[2] = std::to_string(r % 50 - 25);
+  if (r % 13 != 5) v[3] = DecimalText(m % 20 == 0 ? 9999999 : (m % 20) * 1999 - 19000, 2);
+  if (r % 7 != 6) v[4] = DecimalText(m % 2 == 0 ? -999 : (m % 9) * 111, 1);
+  if (r % 17 != 7) {
+    v[5] = DecimalText(m % 15 == 0   ? 999999999999999999
+                       : m % 15 == 1 ? -999999999999999999
+                                     : (m % 15) * 123456789 - 987654321,
+                       4);
+  }
+  if (r % 19 != 8) v[6] = std::to_string((m % 30) * 400 - 6000);        // days
+  if (r % 23 != 9) v[7] = std::to_string((m % 25) * 3600000000LL - 7);  // epoch us
+  if (r % 29 != 1)
+    v[8] = m % 10 == 0 ? "-0.0" : m % 10 == 1 ? "1e+308" : std::to_string(m % 10) + ".5";
+  if (r % 31 != 2) v[9] = r % 3 == 0 ? "true" : "false";
+  // Low cardinality for the first 800 rows of each row group, unique after:
+  // the dictionary fills up and the chunk goes on in PLAIN.
+  if (r % 37 != 3)
+    v[10] = r % kDictGroupRows < 800 ? "k" + std::to_string(r % 40) : "unique-" + std::to_string(r);
+  v[11] = r % 3 == 0 ? "" : r % 3 == 1 ? "a" : "b";
+  return v;
+}
+
+RecordBatch DictBatch(int64_t first, int64_t n) {
+  Schema schema = DictSchema();
+  RecordBatch b = RecordBatch::Empty(schema);
+  for (int64_t r = first; r < first + n; ++r) {
+    std::vector<std::string> v = DictRow(r);
+    const int64_t m = r % 97;
+    auto null_or = [&](int c, auto append) {
+      if (c != 0 && c != 11 && v[c].empty()) {
+        b.columns[c].AppendNull();
+      } else {
+        append(b.columns[c]);
+      }
+    };
+    null_or(0, [&](Column& c) { c.Append<int64_t>(r); });
+    null_or(1, [&](Column& c) { c.AppendString(v[1]); });
+    null_or(2, [&](Column& c) { c.Append<int32_t>(static_cast<int32_t>(r % 50 - 25)); });
+    null_or(3,
+            [&](Column& c) { c.Append<int64_t>(m % 20 == 0 ? 9999999 : (m % 20) * 1999 - 19000); });
+    null_or(4, [&](Column& c) { c.Append<int64_t>(m % 2 == 0 ? -999 : (m % 9) * 111); });
+    null_or(5, [&](Column& c) {
+      c.Append<int64_t>(m % 15 == 0   ? 999999999999999999
+                        : m % 15 == 1 ? -999999999999999999
+                                      : (m % 15) * 123456789 - 987654321);
+    });
+    null_or(6, [&](Column& c) { c.Append<int32_t>(static_cast<int32_t>((m % 30) * 400 - 6000)); });
+    null_or(7, [&](Column& c) { c.Append<int64_t>((m % 25) * 3600000000LL - 7); });
+    null_or(8, [&](Column& c) {
+      c.Append<double>(m % 10 == 0   ? -0.0
+                       : m % 10 == 1 ? 1e308
+                                     : static_cast<double>(m % 10) + 0.5);
+    });
+    null_or(9, [&](Column& c) { c.Append<uint8_t>(r % 3 == 0); });
+    null_or(10, [&](Column& c) { c.AppendString(v[10]); });
+    b.columns[11].AppendString(v[11]);
+  }
+  return b;
+}
+
+struct DictMode {
+  const char* name;
+  bool v2;
+  int threads;
+};
+void PrintTo(const DictMode& m, std::ostream* os) { *os << m.name; }
+
+class ParquetDuckDbDictionaryTest : public ::testing::TestWithParam<DictMode> {};
+
+TEST_P(ParquetDuckDbDictionaryTest, DictionaryPagesFallbackAndValues) {
+  TempDir dir;
+  std::string path = dir.path() + "/dict.parquet";
+  std::unique_ptr<ThreadPool> pool =
+      GetParam().threads > 0 ? std::make_unique<ThreadPool>(GetParam().threads) : nullptr;
+  ParquetWriterOptions o;
+  o.row_group_rows = kDictGroupRows;
+  o.page_bytes = 1024;
+  o.dictionary_page_bytes = 2048;
+  o.data_page_v2 = GetParam().v2;
+  o.pool = pool.get();
+  {
+    auto out = OpenFileOutput(path, /*sync=*/false);
+    ASSERT_TRUE(out.ok());
+    auto enc = NewParquetEncoder(std::move(out).value(), DictSchema(), o);
+    ASSERT_TRUE(enc.ok()) << enc.status().ToString();
+    int64_t first = 0;
+    for (int64_t n : {700, 1, 2299, 2000}) {
+      ASSERT_TRUE((*enc)->Write(DictBatch(first, n)).ok());
+      first += n;
+    }
+    ASSERT_EQ(first, kDictRows);
+    ASSERT_TRUE((*enc)->Finish().ok());
+  }
+  std::string file = "read_parquet(" + Quote(path) + ")";
+
+  auto types = Query("SELECT typeof(price), typeof(small), typeof(big) FROM " + file + " LIMIT 1");
+  ASSERT_TRUE(types);
+  EXPECT_EQ(types->rows[0][0], "DECIMAL(9,2)");
+  EXPECT_EQ(types->rows[0][1], "DECIMAL(4,1)");
+  EXPECT_EQ(types->rows[0][2], "DECIMAL(18,4)");
+
+  // Every value, as text in exact forms.
+  auto values = Query(
+      "SELECT id::VARCHAR, cat, qty::VARCHAR, price::VARCHAR, small::VARCHAR, big::VARCHAR, "
+      "date_diff('day', DATE '1970-01-01', day)::VARCHAR, epoch_us(ts)::VARCHAR, f64::VARCHAR, "
+      "flag::VARCHAR, fb, s_req FROM " +
+      file + " ORDER BY id");
+  ASSERT_TRUE(values);
+  ASSERT_EQ(values->rows.size(), static_cast<size_t>(kDictRows));
+  for (int64_t r = 0; r < kDictRows; ++r) {
+    std::vector<std::string> want = DictRow(r);
+    const json& got = values->rows[r];
+    for (int c = 0; c < 12; ++c) {
+      if (c == 8 && !want[c].empty()) {
+        ASSERT_TRUE(got[c].is_string()) << "row " << r;
+        double g = std::strtod(got[c].get<std::string>().c_str(), nullptr);
+        double w = std::strtod(want[c].c_str(), nullptr);
+        ASSERT_EQ(std::memcmp(&g, &w, sizeof g), 0) << "row " << r << ": " << got[c];
+      } else if (want[c].empty() && c != 11) {
+        ASSERT_TRUE(got[c].is_null()) << "row " << r << " column " << c << ": " << got[c];
+      } else {
+        ASSERT_EQ(got[c], want[c]) << "row " << r << " column " << c;
+      }
+    }
+  }
+
+  // Encodings per chunk: dictionaries where values repeat, PLAIN for the
+  // unique id and booleans, both for the column that outgrew its dictionary.
+  auto meta = Query(
+      "SELECT row_group_id, path_in_schema, encodings, dictionary_page_offset IS NOT NULL, "
+      "stats_min_value, stats_max_value FROM parquet_metadata(" +
+      Quote(path) + ") ORDER BY row_group_id, column_id");
+  ASSERT_TRUE(meta);
+  ASSERT_EQ(meta->rows.size(), 3u * 12);
+  for (const json& m : meta->rows) {
+    std::string col = m[1];
+    std::string enc = m[2];
+    SCOPED_TRACE("group " + m[0].get<std::string>() + " column " + col + ": " + enc);
+    bool dict = enc.find("RLE_DICTIONARY") != std::string::npos;
+    bool plain = enc.find("PLAIN") != std::string::npos;
+    if (col == "id" || col == "flag") {
+      EXPECT_FALSE(dict);
+      EXPECT_EQ(m[3], false);
+    } else {
+      EXPECT_TRUE(dict);
+      EXPECT_EQ(m[3], true);
+    }
+    EXPECT_TRUE(plain);  // PLAIN pages, or the PLAIN dictionary page
+  }
+  // The fallback really happened: each "fb" chunk has data pages of both
+  // encodings (encoding_stats, read with the independent test reader).
+  auto bytes = ReadFileToString(path);
+  ASSERT_TRUE(bytes.ok());
+  parquet::testing::TValue md = parquet::testing::ParseFooter(*bytes);
+  for (const parquet::testing::TValue& g : md.At(4).list) {
+    const parquet::testing::TValue& fb = g.At(1).list.at(10).At(3);
+    EXPECT_EQ(fb.At(3).list.at(0).s, "fb");
+    int data_type = GetParam().v2 ? 3 : 0;
+    std::map<int64_t, int64_t> pages;  // encoding -> data pages
+    for (const auto& e : fb.At(13).list) {
+      if (e.At(1).i == data_type) pages[e.At(2).i] += e.At(3).i;
+    }
+    EXPECT_GT(pages[8], 0);  // RLE_DICTIONARY
+    EXPECT_GT(pages[0], 0);  // PLAIN
+  }
+
+  // Statistics against DuckDB's own min/max per row group.
+  std::string agg = "SELECT file_row_number // " + std::to_string(kDictGroupRows) + " AS g";
+  Schema schema = DictSchema();
+  for (int c = 0; c < 12; ++c) {
+    const std::string& n = schema.field(c).name;
+    agg += ", min(" + n + ")::VARCHAR, max(" + n + ")::VARCHAR";
+  }
+  auto minmax = Query(agg + " FROM read_parquet(" + Quote(path) +
+                      ", file_row_number = true) GROUP BY g ORDER BY g");
+  ASSERT_TRUE(minmax);
+  ASSERT_EQ(minmax->rows.size(), 3u);
+  for (int g = 0; g < 3; ++g) {
+    for (int c = 0; c < 12; ++c) {
+      const json& m = meta->rows[g * 12 + c];
+      SCOPED_TRACE("group " + std::to_string(g) + " column " + schema.field(c).name);
+      EXPECT_EQ(m[4], minmax->rows[g][1 + 2 * c]);
+      EXPECT_EQ(m[5], minmax->rows[g][2 + 2 * c]);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Modes, ParquetDuckDbDictionaryTest,
+    ::testing::Values(DictMode{"V1Inline", false, 0}, DictMode{"V2Inline", true, 0},
+                      DictMode{"V1Pool2", false, 2}, DictMode{"V2Pool2", true, 2}),
+    [](const ::testing::TestParamInfo<DictMode>& i) { return std::string(i.param.name); });
 
 }  // namespace
 }  // namespace sluice
