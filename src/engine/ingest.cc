@@ -91,6 +91,7 @@ Status ProcessUntilDone(Project& project, const std::set<int64_t>& batches,
   std::condition_variable cv;
   WorkerPoolOptions wopts;
   wopts.threads = project.config().workers;
+  wopts.data_threads = project.config().threads;
   wopts.on_progress = on_progress;
   wopts.on_done = [&](const BatchDone&) { cv.notify_all(); };
   WorkerPool pool(project, wopts);

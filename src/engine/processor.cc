@@ -78,6 +78,7 @@ Status Attempt::OpenSinks(const Schema& schema) {
     ctx.schema = schema;
     ctx.store = env_.store;
     ctx.project_dir = env_.project_dir;
+    ctx.pool = env_.pool;
     RETURN_IF_ERROR(sink->Open(ctx).WithContext(sink->Describe()));
     sinks_.push_back(std::move(sink));
   }
@@ -159,6 +160,7 @@ Result<AttemptResult> Attempt::Run() {
   DecoderOptions dopts;
   dopts.schema = spec_.schema;
   dopts.csv = spec_.source.csv;
+  dopts.pool = env_.pool;
   ASSIGN_OR_RETURN(auto decoder, NewDecoder(format, std::move(input), dopts));
 
   ASSIGN_OR_RETURN(OperatorChain chain, BuildChain(spec_));

@@ -26,6 +26,8 @@
 
 namespace sluice {
 
+class ThreadPool;
+
 struct ProcessProgress {
   int64_t batch_id = 0;
   int64_t bytes_done = 0;  // input bytes consumed (compressed bytes if compressed)
@@ -42,6 +44,9 @@ struct ProcessEnv {
   std::function<void(const ProcessProgress&)> on_progress;
   // Set when the attempt must stop early (shutdown or lost lease).
   const std::atomic<bool>* cancel = nullptr;
+  // Threads for decoding and encoding inside the batch (shared between
+  // batches); null runs everything on the calling thread.
+  ThreadPool* pool = nullptr;
 };
 
 enum class ProcessOutcome {

@@ -47,12 +47,13 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
 
   WorkerPoolOptions wopts;
   wopts.threads = project.config().workers;
+  wopts.data_threads = project.config().threads;
   wopts.on_done = options.on_done;
   WorkerPool pool(project, wopts);
   pool.Start();
-  spdlog::info("sluice server: store {}, catalog {}, {} workers, polling every {} ms",
+  spdlog::info("sluice server: store {}, catalog {}, {} workers, {} threads, polling every {} ms",
                project.store().Describe(), project.config().catalog_path, wopts.threads,
-               project.config().poll_interval.count());
+               wopts.data_threads, project.config().poll_interval.count());
 
   Status result = Status::OK();
   while (!stop) {

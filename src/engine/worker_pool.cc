@@ -26,7 +26,9 @@ std::string_view OutcomeName(ProcessOutcome o) {
 }  // namespace
 
 WorkerPool::WorkerPool(Project& project, WorkerPoolOptions options)
-    : project_(project), options_(std::move(options)) {}
+    : project_(project), options_(std::move(options)) {
+  if (options_.data_threads > 1) data_pool_ = std::make_unique<ThreadPool>(options_.data_threads);
+}
 
 WorkerPool::~WorkerPool() { Stop(); }
 
@@ -94,6 +96,7 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
   env.project_dir = project_.config().project_dir;
   env.on_progress = options_.on_progress;
   env.cancel = &cancel;
+  env.pool = data_pool_.get();
   auto result = ProcessBatch(env, task.batch_id);
   {
     std::lock_guard lock(mu_);

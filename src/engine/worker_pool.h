@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/thread_pool.h"
 #include "engine/processor.h"
 #include "engine/project.h"
 
@@ -34,7 +35,8 @@ struct BatchDone {
 };
 
 struct WorkerPoolOptions {
-  int threads = 2;
+  int threads = 2;       // batches at once
+  int data_threads = 1;  // decode/encode threads shared by all batches (1 = none extra)
   std::function<void(const ProcessProgress&)> on_progress;
   // Called from a worker thread when a task ends for good (not for retries).
   std::function<void(const BatchDone&)> on_done;
@@ -60,6 +62,7 @@ class WorkerPool {
 
   Project& project_;
   WorkerPoolOptions options_;
+  std::unique_ptr<ThreadPool> data_pool_;
   std::vector<std::thread> threads_;
   std::thread keeper_;
   std::atomic<bool> stopping_{false};

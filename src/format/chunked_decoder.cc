@@ -96,6 +96,10 @@ class ChunkedDecoder final : public Decoder {
       in_flight_.pop_front();
       ChunkResult r = f.result.get();
       RETURN_IF_ERROR(r.status);
+      if (r.error.line >= 0) {
+        return Status::InvalidArgument(r.error.before + std::to_string(next_line_ + r.error.line) +
+                                       r.error.after);
+      }
       if (!r.clean) {
         RETURN_IF_ERROR(StartSequential(std::move(f.chunk)));
         continue;

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -43,6 +44,13 @@ struct Chunk {
   std::string_view data() const { return {bytes.data(), size}; }
 };
 
+// A file-level error found inside a chunk, whose message needs the absolute
+// line: before + line + after.
+struct ChunkError {
+  int64_t line = -1;  // relative, 0-based; -1 = no error
+  std::string before, after;
+};
+
 struct ChunkResult {
   // Rows in order; source_lines are 0-based lines relative to the chunk start.
   std::vector<RecordBatch> batches;
@@ -51,6 +59,7 @@ struct ChunkResult {
   int64_t lines = 0;           // line breaks in the chunk
   bool clean = true;           // the last record ended exactly at the chunk end
   Status status;               // a file-level error
+  ChunkError error;            // a file-level error that names a line
 };
 
 class ChunkFormat {

@@ -2,6 +2,8 @@
 // them and the AVX2 kernel (csv_index_haswell.cc).
 #include "format/csv_index.h"
 
+#include "format/cpu_features.h"
+
 #include <string_view>
 
 #if defined(__x86_64__)
@@ -86,15 +88,6 @@ size_t Count(const char* buf, size_t n, char c) { return CountByte(buf, n, c); }
 
 namespace {
 
-#if defined(__x86_64__)
-// The haswell-built copy also uses BMI1/2 and POPCNT instructions.
-bool HaswellCpu() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
-         __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt");
-}
-#endif
-
 using IndexFn = size_t (*)(const char*, size_t, size_t, char, char, CsvIndexState*, uint32_t*);
 
 using CountFn = size_t (*)(const char*, size_t, char);
@@ -107,7 +100,7 @@ struct Kernel {
 
 Kernel Choose() {
 #if defined(__x86_64__)
-  if (HaswellCpu()) return {csv_avx2::Index, csv_avx2::Count, "avx2"};
+  if (CpuHasHaswellFeatures()) return {csv_avx2::Index, csv_avx2::Count, "avx2"};
   return {csv_sse2::Index, csv_sse2::Count, "sse2"};
 #else
   return {csv_scalar::Index, csv_scalar::Count, "scalar"};
@@ -135,7 +128,7 @@ size_t IndexCsvWith(const char* kernel, const char* buf, size_t begin, size_t en
                     char quote, CsvIndexState* state, uint32_t* out) {
   const std::string_view k = kernel;
 #if defined(__x86_64__)
-  if (k == "avx2" && HaswellCpu()) {
+  if (k == "avx2" && CpuHasHaswellFeatures()) {
     return csv_avx2::Index(buf, begin, end, delimiter, quote, state, out);
   }
   if (k == "sse2") return csv_sse2::Index(buf, begin, end, delimiter, quote, state, out);

@@ -1,5 +1,5 @@
-// The CSV decoder with explicit chunking, for tests that need chunk boundaries
-// in particular places (format.h has the everyday entry point).
+// The chunked decoders with explicit chunking, for tests that need chunk
+// boundaries in particular places (format.h has the everyday entry points).
 #pragma once
 
 #include <memory>
@@ -12,5 +12,8 @@ namespace sluice {
 Result<std::unique_ptr<Decoder>> NewCsvDecoder(std::unique_ptr<InputStream> in,
                                                const DecoderOptions& options,
                                                const ChunkedOptions& chunking);
+Result<std::unique_ptr<Decoder>> NewNdjsonDecoder(std::unique_ptr<InputStream> in,
+                                                  const DecoderOptions& options,
+                                                  const ChunkedOptions& chunking);
 
 }  // namespace sluice

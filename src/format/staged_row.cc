@@ -1,6 +1,7 @@
 #include "format/staged_row.h"
 
 #include "core/value_text.h"
+#include "format/batch_builder.h"
 
 namespace sluice {
 
@@ -11,26 +12,6 @@ StagedRow::StagedRow(const Schema& schema) {
   }
   values_.resize(types_.size());
   owned_.resize(types_.size());
-  last_chars_.assign(types_.size(), 0);
-}
-
-void StagedRow::BeginBatch(const Schema& schema, int64_t rows, RecordBatch* out) {
-  if (out->columns.size() == types_.size() && out->schema == schema) {
-    for (Column& c : out->columns) c.Clear();
-    out->source_lines.clear();
-    out->num_rows_no_columns = 0;
-  } else {
-    *out = RecordBatch::Empty(schema);
-  }
-  out->source_lines.reserve(rows);
-  for (size_t c = 0; c < types_.size(); ++c) out->columns[c].Reserve(rows, last_chars_[c]);
-}
-
-void StagedRow::EndBatch(const RecordBatch& out) {
-  for (size_t c = 0; c < types_.size(); ++c) {
-    // A little headroom so that a similar batch does not reallocate at the end.
-    last_chars_[c] = out.columns[c].chars_size() + out.columns[c].chars_size() / 8;
-  }
 }
 
 void StagedRow::Reset() {
@@ -48,35 +29,37 @@ int StagedRow::FirstNullInRequired() const {
   return -1;
 }
 
-void StagedRow::AppendTo(RecordBatch* out) const {
+void StagedRow::AppendTo(BatchBuilder* out) const {
+  out->BeginRow();
   for (size_t c = 0; c < values_.size(); ++c) {
     const StagedValue& v = values_[c];
-    Column& col = out->columns[c];
+    const int f = static_cast<int>(c);
     if (v.is_null) {
-      col.AppendNull();
+      out->SetNull(f);
       continue;
     }
     switch (types_[c].id) {
       case TypeId::kBool:
-        col.Append<uint8_t>(static_cast<uint8_t>(v.i != 0));
+        out->Set<uint8_t>(f, static_cast<uint8_t>(v.i != 0));
         break;
       case TypeId::kInt32:
       case TypeId::kDate:
-        col.Append<int32_t>(static_cast<int32_t>(v.i));
+        out->Set<int32_t>(f, static_cast<int32_t>(v.i));
         break;
       case TypeId::kInt64:
       case TypeId::kDecimal:
       case TypeId::kTimestamp:
-        col.Append<int64_t>(v.i);
+        out->Set<int64_t>(f, v.i);
         break;
       case TypeId::kFloat64:
-        col.Append<double>(v.f);
+        out->Set<double>(f, v.f);
         break;
       case TypeId::kString:
-        col.AppendString(v.s);
+        out->SetString(f, v.s);
         break;
     }
   }
+  out->CommitRow();
 }
 
 bool ParseTextAs(std::string_view text, const DataType& type, StagedValue* out) {

@@ -1,7 +1,8 @@
 // StagedRow: one record's typed values, held until the whole record has
 // decoded cleanly and then appended to the batch in one go, so that a record
-// which turns bad half-way leaves no partial row behind. Shared by the CSV and
-// NDJSON decoders.
+// which turns bad half-way leaves no partial row behind (used where values
+// arrive in any order, as in NDJSON objects). ParseTextAs and the reason
+// helpers below are shared by every decoder.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,8 @@
 
 namespace sluice {
 
+class BatchBuilder;
+
 struct StagedValue {
   bool is_null = true;
   int64_t i = 0;       // bool, int32, int64, decimal (unscaled), date, timestamp
@@ -25,13 +28,6 @@ class StagedRow {
  public:
   explicit StagedRow(const Schema& schema);
 
-  // Empties *out for a new batch of up to `rows` rows. Buffers are kept when
-  // *out already holds this schema (a caller reusing one batch object), and
-  // string columns are reserved from the size of the previous batch.
-  void BeginBatch(const Schema& schema, int64_t rows, RecordBatch* out);
-  // Notes a finished batch's string sizes for the next BeginBatch().
-  void EndBatch(const RecordBatch& out);
-
   // Marks every value NULL.
   void Reset();
   StagedValue& value(int i) { return values_[i]; }
@@ -40,8 +36,8 @@ class StagedRow {
   bool SetText(int i, std::string_view text);
   // The first non-nullable field holding NULL, or -1.
   int FirstNullInRequired() const;
-  // Appends the values as one row of `out` (whose columns match the schema).
-  void AppendTo(RecordBatch* out) const;
+  // Appends the values as one row of `out` (built for the same schema).
+  void AppendTo(BatchBuilder* out) const;
   // Storage that lives until the next Reset(), for values that are built
   // rather than sliced from the input (e.g. minified JSON).
   std::string* owned(int i) { return &owned_[i]; }
@@ -49,7 +45,6 @@ class StagedRow {
  private:
   std::vector<DataType> types_;
   std::vector<int> required_;  // indexes of non-nullable fields
-  std::vector<int64_t> last_chars_;
   std::vector<StagedValue> values_;
   std::vector<std::string> owned_;
 };

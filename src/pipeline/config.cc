@@ -22,7 +22,8 @@ namespace fs = std::filesystem;
 
 const std::vector<std::string>& SettingKeys() {
   static const std::vector<std::string> keys = {
-      "store_root", "catalog", "pipelines_dir", "workers", "poll_interval", "lease", "max_attempts",
+      "store_root", "catalog",       "pipelines_dir", "workers",
+      "threads",    "poll_interval", "lease",         "max_attempts",
   };
   return keys;
 }
@@ -186,6 +187,10 @@ Status Config::Validate() const {
     return Status::InvalidArgument("workers: must be >= 0 (0 = one per core), got " +
                                    std::to_string(workers));
   }
+  if (threads < 0) {
+    return Status::InvalidArgument("threads: must be >= 0 (0 = one per core), got " +
+                                   std::to_string(threads));
+  }
   if (poll_interval.count() <= 0) {
     return Status::InvalidArgument("poll_interval: must be greater than zero");
   }
@@ -210,6 +215,7 @@ Config DefaultConfig(const std::string& dir) {
   c.store_root = ResolvePath(c.project_dir, "store");
   c.catalog_path = ResolvePath(c.project_dir, "catalog.db");
   c.pipelines_dir = ResolvePath(c.project_dir, "pipelines");
+  c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return c;
 }
 
@@ -284,6 +290,12 @@ Result<Config> LoadConfig(const std::string& path, const std::string& profile) {
         return YamlError(path, s.line, key,
                          "must be >= 0 (0 = one per core), got " + std::to_string(c.workers));
       }
+    } else if (key == "threads") {
+      ASSIGN_OR_RETURN(c.threads, IntSetting(path, key, s));
+      if (c.threads < 0) {
+        return YamlError(path, s.line, key,
+                         "must be >= 0 (0 = one per core), got " + std::to_string(c.threads));
+      }
     } else if (key == "max_attempts") {
       ASSIGN_OR_RETURN(c.max_attempts, IntSetting(path, key, s));
       if (c.max_attempts < 1) {
@@ -297,6 +309,7 @@ Result<Config> LoadConfig(const std::string& path, const std::string& profile) {
   }
   RETURN_IF_ERROR(c.Validate().WithContext(path));
   if (c.workers == 0) c.workers = std::max(1u, std::thread::hardware_concurrency());
+  if (c.threads == 0) c.threads = std::max(1u, std::thread::hardware_concurrency());
   return c;
 }
 

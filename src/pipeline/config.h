@@ -3,7 +3,8 @@
 //   store_root: ./store          # ObjectStore root (landing/, lake/, ...)
 //   catalog: ./store/catalog.db  # SQLite catalog path
 //   pipelines_dir: ./pipelines   # *.yaml pipeline specs
-//   workers: 2                   # worker threads (0 = number of cores)
+//   workers: 2                   # batches processed at once (0 = number of cores)
+//   threads: 0                   # decode/encode threads shared by them (0 = number of cores)
 //   poll_interval: 1s            # landing poll period (ms, s, m suffixes)
 //   lease: 30s                   # task lease; a dead worker's task returns after this
 //   max_attempts: 5              # processing attempts before a batch stays failed
@@ -30,6 +31,9 @@ struct Config {
   std::string catalog_path;   // absolute
   std::string pipelines_dir;  // absolute
   int workers = 2;
+  // Threads that decode and encode inside batches (shared by all workers);
+  // 0 in the file means one per core, resolved when loading.
+  int threads = 0;
   std::chrono::milliseconds poll_interval{1000};
   std::chrono::milliseconds lease{30000};
   int max_attempts = 5;

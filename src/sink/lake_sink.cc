@@ -61,6 +61,7 @@ class LakeSink final : public Sink {
     RETURN_IF_ERROR(store_->DeletePrefix(table_prefix_));
 
     writer_options_ = options_.WriterOptions();
+    writer_options_.pool = ctx.pool;
     writer_options_.key_value_metadata = {
         {"sluice.schema", schema_.ToJson()},
         {"sluice.batch_id", std::to_string(ctx.batch_id)},

@@ -30,6 +30,8 @@
 
 namespace sluice {
 
+class ThreadPool;
+
 // One output as written in a pipeline spec: `- table: orders_clean` is kind
 // "table" with args {"table": "orders_clean", "partition_by": [...]}; `- sqlite:
 // {path: out.db, table: t}` is kind "sqlite". `where` is "file:line".
@@ -47,6 +49,8 @@ struct SinkContext {
   Schema schema;  // schema of the rows Write receives
   ObjectStore* store = nullptr;
   std::string project_dir;  // relative sink paths (sqlite files) resolve against it
+  // Threads for encoding (e.g. Parquet column chunks); may be null.
+  ThreadPool* pool = nullptr;
 };
 
 struct StagedOutput {

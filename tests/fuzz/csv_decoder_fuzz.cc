@@ -1,7 +1,11 @@
 // Fuzzes CSV framing and decoding (and gzip/zstd sniffing) over a fixed
 // mixed-type schema. The first input byte picks the dialect and the read size.
+// Differential: the chunked decoder with tiny chunks on a thread pool must
+// produce exactly what one big chunk on the calling thread produces.
+#include "core/thread_pool.h"
 #include "format/compression.h"
 #include "format/csv_reader.h"
+#include "format/decoders_internal.h"
 #include "fuzz_input.h"
 
 namespace {
@@ -48,5 +52,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto dec = NewCsvDecoder(std::move(*opened), o);
   if (!dec.ok()) return 0;
   fuzz::Drain(**dec);
+
+  // The same input, plain, in one chunk and in chunks of 1..64 bytes.
+  static ThreadPool pool(2);
+  auto render = [&](size_t chunk, ThreadPool* p) {
+    DecoderOptions po = o;
+    po.pool = p;
+    ChunkedOptions co;
+    co.chunk_bytes = co.first_chunk_bytes = chunk;
+    auto d = NewCsvDecoder(std::make_unique<fuzz::PieceInput>(data + 1, size - 1, piece), po, co);
+    return d.ok() ? fuzz::Render(**d) : "!" + d.status().ToString();
+  };
+  const std::string whole = render(1 << 20, nullptr);
+  fuzz::Check(render(1 + (flags * 7) % 64, &pool) == whole);
   return 0;
 }

@@ -1,6 +1,9 @@
 // Fuzzes NDJSON framing and decoding over a fixed mixed-type schema. The first
-// input byte picks options and the read size.
+// input byte picks options and the read size. Differential: tiny chunks on a
+// thread pool must give exactly what one chunk on the calling thread gives.
+#include "core/thread_pool.h"
 #include "format/compression.h"
+#include "format/decoders_internal.h"
 #include "format/line_reader.h"
 #include "fuzz_input.h"
 
@@ -40,5 +43,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto dec = NewNdjsonDecoder(std::move(*opened), o);
   if (!dec.ok()) return 0;
   fuzz::Drain(**dec);
+
+  static ThreadPool pool(2);
+  auto render = [&](size_t chunk, ThreadPool* p) {
+    DecoderOptions po = o;
+    po.pool = p;
+    ChunkedOptions co;
+    co.chunk_bytes = co.first_chunk_bytes = chunk;
+    auto d =
+        NewNdjsonDecoder(std::make_unique<fuzz::PieceInput>(data + 1, size - 1, piece), po, co);
+    return d.ok() ? fuzz::Render(**d) : "!" + d.status().ToString();
+  };
+  const std::string whole = render(1 << 20, nullptr);
+  fuzz::Check(render(1 + (flags * 5) % 48, &pool) == whole);
   return 0;
 }

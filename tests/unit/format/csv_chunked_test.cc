@@ -7,7 +7,7 @@
 
 #include "core/thread_pool.h"
 #include "decode_helpers.h"
-#include "format/csv_decoder_internal.h"
+#include "format/decoders_internal.h"
 
 namespace sluice {
 namespace {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "decode_helpers.h"
+#include "format/batch_builder.h"
 
 namespace sluice {
 namespace {
@@ -37,8 +38,11 @@ TEST(StagedRowTest, ParseTextAsEveryType) {
     EXPECT_EQ(row.SetText(0, c.text), c.ok) << c.type.ToString() << " " << c.text;
     EXPECT_EQ(row.value(0).is_null, !c.ok);
     if (!c.ok) continue;
-    RecordBatch b = RecordBatch::Empty(schema);
-    row.AppendTo(&b);
+    BatchBuilder builder(schema);
+    builder.Begin(1);
+    row.AppendTo(&builder);
+    RecordBatch b;
+    builder.Finish(&b);
     ASSERT_EQ(b.num_rows(), 1);
     EXPECT_EQ(testing::FormatCell(b.columns[0], 0), c.shown);
   }
@@ -50,34 +54,21 @@ TEST(StagedRowTest, NullsAndRequiredFields) {
   EXPECT_EQ(row.FirstNullInRequired(), 0);
   ASSERT_TRUE(row.SetText(0, "7"));
   EXPECT_EQ(row.FirstNullInRequired(), -1);
-  RecordBatch b = RecordBatch::Empty(TwoTypes());
-  row.AppendTo(&b);
-  EXPECT_EQ(testing::FormatCell(b.columns[0], 0), "7");
-  EXPECT_TRUE(b.columns[1].IsNull(0));
-}
-
-TEST(StagedRowTest, BeginBatchReusesOrReplacesTheBatch) {
-  StagedRow row(TwoTypes());
-  RecordBatch b;
-  row.BeginBatch(TwoTypes(), 16, &b);
-  ASSERT_EQ(b.columns.size(), 2u);
-  row.Reset();
-  ASSERT_TRUE(row.SetText(0, "1"));
+  BatchBuilder builder(TwoTypes());
+  builder.Begin(4);
+  row.AppendTo(&builder);
+  ASSERT_TRUE(row.SetText(0, "8"));
   row.value(1).s = "abc";
   row.value(1).is_null = false;
-  row.AppendTo(&b);
-  b.source_lines.push_back(3);
-  row.EndBatch(b);
-  // Same schema: emptied in place.
-  row.BeginBatch(TwoTypes(), 16, &b);
-  EXPECT_EQ(b.num_rows(), 0);
-  EXPECT_TRUE(b.source_lines.empty());
-  EXPECT_EQ(b.columns[1].chars_size(), 0);
-  // A batch of another schema is replaced.
-  RecordBatch other = RecordBatch::Empty(Schema({{"x", DataType::Bool()}}));
-  row.BeginBatch(TwoTypes(), 16, &other);
-  EXPECT_EQ(other.schema, TwoTypes());
-  EXPECT_EQ(other.columns.size(), 2u);
+  row.AppendTo(&builder);
+  RecordBatch b;
+  builder.Finish(&b);
+  ASSERT_EQ(b.num_rows(), 2);
+  EXPECT_EQ(testing::FormatCell(b.columns[0], 0), "7");
+  EXPECT_TRUE(b.columns[1].IsNull(0));
+  EXPECT_EQ(testing::FormatCell(b.columns[0], 1), "8");
+  EXPECT_EQ(testing::FormatCell(b.columns[1], 1), "<abc>");
+  EXPECT_EQ(b.columns[1].null_count(), 1);
 }
 
 TEST(StagedRowTest, ReasonAndRawAreCapped) {

@@ -22,6 +22,7 @@ TEST(Config, ReadsEveryKeyAndResolvesPathsAgainstTheFile) {
                                "catalog: /abs/catalog.db\n"
                                "pipelines_dir: specs\n"
                                "workers: 3\n"
+                               "threads: 5\n"
                                "poll_interval: 250ms\n"
                                "lease: 2m\n"
                                "max_attempts: 7\n");
@@ -35,6 +36,7 @@ TEST(Config, ReadsEveryKeyAndResolvesPathsAgainstTheFile) {
   EXPECT_EQ(c->catalog_path, "/abs/catalog.db");
   EXPECT_EQ(c->pipelines_dir, proj + "/specs");
   EXPECT_EQ(c->workers, 3);
+  EXPECT_EQ(c->threads, 5);
   EXPECT_EQ(c->poll_interval.count(), 250);
   EXPECT_EQ(c->lease.count(), 120000);
   EXPECT_EQ(c->max_attempts, 7);
@@ -190,11 +192,12 @@ TEST(Config, ErrorsNameFileLineAndKey) {
   const Case kCases[] = {
       {"workers: 2\nworkrs: 3\n", "2: workrs: unknown key (did you mean 'workers'?)"},
       {"zzz: 1\n",
-       "1: zzz: unknown key (known keys: store_root, catalog, pipelines_dir, workers, "
+       "1: zzz: unknown key (known keys: store_root, catalog, pipelines_dir, workers, threads, "
        "poll_interval, lease, max_attempts, profiles)"},
       {"profiles:\n  dev:\n    leas: 5s\n",
        "3: profiles.dev.leas: unknown key (did you mean 'lease'?)"},
       {"workers: -1\n", "1: workers: must be >= 0 (0 = one per core), got -1"},
+      {"threads: -3\n", "1: threads: must be >= 0 (0 = one per core), got -3"},
       {"workers: many\n", "1: workers: expected an integer, got 'many'"},
       {"workers: [1]\n", "1: workers: expected a single value, not a list or mapping"},
       {"max_attempts: 0\n", "1: max_attempts: must be >= 1, got 0"},
@@ -243,6 +246,7 @@ TEST(Config, ValidateChecksEveryField) {
   };
   const Case kCases[] = {
       {[](Config* c) { c->workers = -2; }, "workers: must be >= 0"},
+      {[](Config* c) { c->threads = -1; }, "threads: must be >= 0"},
       {[](Config* c) { c->poll_interval = std::chrono::milliseconds(0); },
        "poll_interval: must be greater than zero"},
       {[](Config* c) { c->lease = std::chrono::milliseconds(-1); },
