@@ -80,6 +80,7 @@ class ParquetDecoder final : public Decoder {
                                          field.name + "', which is not nullable");
         }
         leaf_of_field_.push_back(-1);
+        reader_of_field_.push_back(-1);
         continue;
       }
       used[leaf] = true;
