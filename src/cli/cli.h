@@ -19,6 +19,7 @@ struct GlobalFlags {
   std::string config_path;  // -c/--config; empty = ./sluice.yaml or the embedded default
   std::string profile;      // --profile
   bool json = false;        // --json (commands that support it)
+  int threads = 0;          // --threads (ingest, server): overrides the config's `threads`
 };
 
 // Resolves the configuration: -c PATH, else ./sluice.yaml, else the embedded

@@ -38,11 +38,14 @@ int main(int argc, char** argv) {
                                   "Zero-config: infer the schema and load into lake table T");
   popt->excludes(topt);
   ingest->add_option("FILE", files, "Input files")->required();
+  const char* kThreadsHelp = "Threads for decoding and encoding inside batches (default: config)";
+  ingest->add_option("--threads", g.threads, kThreadsHelp)->check(CLI::PositiveNumber);
 
   bool exit_when_idle = false;
   auto* server = app.add_subcommand("server", "Run the embedded daemon until SIGTERM");
   server->add_flag("--exit-when-idle", exit_when_idle,
                    "Exit once the landing zone is empty and no work is queued");
+  server->add_option("--threads", g.threads, kThreadsHelp)->check(CLI::PositiveNumber);
 
   auto* status = app.add_subcommand("status", "Summary of pipelines, batches and tables");
   status->add_flag("--json", g.json, "Machine-readable output");

@@ -22,7 +22,9 @@ int Fail(const Status& st) {
   }
 }
 
-Result<Config> ResolveConfig(const GlobalFlags& g) {
+namespace {
+
+Result<Config> FindConfig(const GlobalFlags& g) {
   if (!g.config_path.empty()) {
     if (!fs::exists(g.config_path)) {
       return Status::NotFound("config file '" + g.config_path + "' does not exist");
@@ -39,7 +41,14 @@ Result<Config> ResolveConfig(const GlobalFlags& g) {
                  "sluice: no sluice.yaml here; created the embedded default project in %s\n",
                  dir.c_str());
   }
-  Config c = DefaultConfig(dir);
+  return DefaultConfig(dir);
+}
+
+}  // namespace
+
+Result<Config> ResolveConfig(const GlobalFlags& g) {
+  ASSIGN_OR_RETURN(Config c, FindConfig(g));
+  if (g.threads > 0) c.threads = g.threads;
   return c;
 }
 
