@@ -185,6 +185,8 @@ Status ColumnChunkReader::LoadDictionary(const PageHeaderInfo& h, const char* by
       q += len;
       dict_offsets_[i + 1] = static_cast<uint32_t>(dict_chars_.size());
     }
+    // Padding so that every value can be copied with one 16-byte move.
+    dict_chars_.resize(dict_chars_.size() + 16);
   }
   dict_size_ = n;
   has_dict_ = true;
@@ -408,40 +410,62 @@ Status ColumnChunkReader::DecodeFixed(int64_t m, uint8_t* dst) {
   return Corrupt("unexpected encoding state");
 }
 
+// Copies a short string with one 16-byte move when both sides have the room;
+// most strings in real tables are short, and a memcpy call per value costs
+// more than the bytes it moves.
+inline void CopyString(char* dst, const char* src, uint32_t len, const char* src_end) {
+  if (len <= 16 && src_end != nullptr && src_end - src >= 16) {
+    std::memcpy(dst, src, 16);
+  } else {
+    std::memcpy(dst, src, len);
+  }
+}
+
 template <typename Next>
 Status ColumnChunkReader::AppendStrings(int64_t rows, const uint8_t* levels, RawColumn* out,
-                                        Next next) {
+                                        int64_t max_bytes, Next next) {
   const size_t base = static_cast<size_t>(out->size) + 1;
   out->data.resize((base + rows) * sizeof(uint32_t));
   auto* off = reinterpret_cast<uint32_t*>(out->data.data());
   std::vector<char>& chars = out->chars;
+  size_t at = chars.size();
+  if (static_cast<int64_t>(at) + max_bytes > kMaxStringBytes) {
+    return Corrupt("more than 4 GiB of string data in one batch");
+  }
+  // Room for every byte this call can add, plus slack for 16-byte copies.
+  chars.resize(at + static_cast<size_t>(max_bytes) + 16);
   for (int64_t i = 0; i < rows; ++i) {
     if (levels == nullptr || levels[i]) {
       const char* s = nullptr;
+      const char* s_end = nullptr;
       uint32_t len = 0;
-      if (!next(&s, &len)) return Corrupt("page holds fewer values than its header says");
-      if (static_cast<int64_t>(chars.size()) + len > kMaxStringBytes) {
-        return Corrupt("more than 4 GiB of string data in one batch");
+      if (!next(&s, &len, &s_end)) {
+        chars.resize(at);
+        return Corrupt("page holds fewer values than its header says");
       }
-      chars.insert(chars.end(), s, s + len);
+      CopyString(chars.data() + at, s, len, s_end);
+      at += len;
     }
-    off[base + i] = static_cast<uint32_t>(chars.size());
+    off[base + i] = static_cast<uint32_t>(at);
   }
+  chars.resize(at);
   return Status::OK();
 }
 
 Status ColumnChunkReader::DecodeStrings(int64_t rows, const uint8_t* levels, RawColumn* out) {
   switch (encoding_) {
     case encoding::kPlain:
-      return AppendStrings(rows, levels, out, [this](const char** s, uint32_t* len) {
-        if (vend_ - vp_ < 4) return false;
-        uint32_t l = LoadLE32(vp_);
-        if (l > static_cast<uint64_t>(vend_ - vp_ - 4)) return false;
-        *s = reinterpret_cast<const char*>(vp_ + 4);
-        *len = l;
-        vp_ += 4 + static_cast<int64_t>(l);
-        return true;
-      });
+      return AppendStrings(rows, levels, out, vend_ - vp_,
+                           [this](const char** s, uint32_t* len, const char** s_end) {
+                             if (vend_ - vp_ < 4) return false;
+                             uint32_t l = LoadLE32(vp_);
+                             if (l > static_cast<uint64_t>(vend_ - vp_ - 4)) return false;
+                             *s = reinterpret_cast<const char*>(vp_ + 4);
+                             *s_end = reinterpret_cast<const char*>(vend_);
+                             *len = l;
+                             vp_ += 4 + static_cast<int64_t>(l);
+                             return true;
+                           });
     case encoding::kRleDictionary: {
       int64_t m = rows;
       if (levels != nullptr) m = std::count(levels, levels + rows, uint8_t{1});
@@ -449,29 +473,61 @@ Status ColumnChunkReader::DecodeStrings(int64_t rows, const uint8_t* levels, Raw
       if (rle_values_.GetBatch(indices_.data(), m) != m) {
         return Corrupt("dictionary indices end early");
       }
+      // Validate the indices and size the copy in one pass.
+      int64_t total = 0;
+      uint32_t bad = 0;
+      const uint32_t* doff = dict_offsets_.data();
+      for (int64_t i = 0; i < m; ++i) {
+        uint32_t idx = indices_[i];
+        bad |= static_cast<uint32_t>(idx >= dict_size_);
+        uint32_t safe = idx < dict_size_ ? idx : 0;
+        total += doff[safe + 1] - doff[safe];
+      }
+      if (bad != 0) return Corrupt("dictionary index out of range");
       size_t k = 0;
-      bool bad = false;
-      Status st = AppendStrings(rows, levels, out, [&](const char** s, uint32_t* len) {
-        uint32_t idx = indices_[k++];
-        if (idx >= dict_size_) {
-          bad = true;
-          return false;
-        }
-        *s = dict_chars_.data() + dict_offsets_[idx];
-        *len = dict_offsets_[idx + 1] - dict_offsets_[idx];
-        return true;
-      });
-      if (bad) return Corrupt("dictionary index out of range");
-      return st;
+      const char* dict_end = dict_chars_.data() + dict_chars_.size();
+      return AppendStrings(rows, levels, out, total,
+                           [&](const char** s, uint32_t* len, const char** s_end) {
+                             uint32_t idx = indices_[k++];
+                             *s = dict_chars_.data() + doff[idx];
+                             *len = doff[idx + 1] - doff[idx];
+                             *s_end = dict_end;
+                             return true;
+                           });
     }
     case encoding::kDeltaLengthByteArray:
-      return AppendStrings(rows, levels, out, [this](const char** s, uint32_t* len) {
-        return delta_length_.Next(s, len);
-      });
-    case encoding::kDeltaByteArray:
-      return AppendStrings(rows, levels, out, [this](const char** s, uint32_t* len) {
-        return delta_bytes_.Next(s, len);
-      });
+      return AppendStrings(rows, levels, out, delta_length_.bytes_left(),
+                           [this](const char** s, uint32_t* len, const char** s_end) {
+                             *s_end = nullptr;
+                             return delta_length_.Next(s, len);
+                           });
+    case encoding::kDeltaByteArray: {
+      // Values are built from the previous one, so their total is not known:
+      // decode them first, then copy.
+      strings_.clear();
+      string_offsets_.assign(1, 0);
+      int64_t m = rows;
+      if (levels != nullptr) m = std::count(levels, levels + rows, uint8_t{1});
+      for (int64_t i = 0; i < m; ++i) {
+        const char* s = nullptr;
+        uint32_t len = 0;
+        if (!delta_bytes_.Next(&s, &len)) return Corrupt("DELTA_BYTE_ARRAY values end early");
+        if (static_cast<int64_t>(strings_.size()) + len > kMaxStringBytes) {
+          return Corrupt("more than 4 GiB of string data in one batch");
+        }
+        strings_.insert(strings_.end(), s, s + len);
+        string_offsets_.push_back(static_cast<uint32_t>(strings_.size()));
+      }
+      size_t k = 0;
+      return AppendStrings(rows, levels, out, static_cast<int64_t>(strings_.size()),
+                           [&](const char** s, uint32_t* len, const char** s_end) {
+                             *s = strings_.data() + string_offsets_[k];
+                             *len = string_offsets_[k + 1] - string_offsets_[k];
+                             *s_end = nullptr;
+                             ++k;
+                             return true;
+                           });
+    }
     default:
       break;
   }

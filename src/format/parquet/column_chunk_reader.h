@@ -77,8 +77,12 @@ class ColumnChunkReader {
   Status LoadDictionary(const PageHeaderInfo& h, const char* bytes);
   Status StartValues(int32_t enc, const uint8_t* p, size_t n);
   Status DecodeFixed(int64_t m, uint8_t* dst);
+  // Appends `rows` string rows; next(&s, &len, &s_end) yields each present
+  // value (s_end: end of the readable bytes after s, or null if unknown);
+  // max_bytes bounds the bytes they add.
   template <typename Next>
-  Status AppendStrings(int64_t rows, const uint8_t* levels, RawColumn* out, Next next);
+  Status AppendStrings(int64_t rows, const uint8_t* levels, RawColumn* out, int64_t max_bytes,
+                       Next next);
   Status DecodeStrings(int64_t rows, const uint8_t* levels, RawColumn* out);
   Status Corrupt(const std::string& what) const;
   Status Unsupported(const std::string& what) const;
@@ -122,6 +126,8 @@ class ColumnChunkReader {
   std::vector<uint8_t> levels_;
   std::vector<uint8_t> dense_;
   std::vector<uint32_t> indices_;
+  std::vector<char> strings_;  // DELTA_BYTE_ARRAY values of one Read
+  std::vector<uint32_t> string_offsets_;
 };
 
 }  // namespace sluice::parquet

@@ -64,6 +64,8 @@ class DeltaLengthDecoder {
   // The next value; false at the end or on error.
   bool Next(const char** ptr, uint32_t* len);
   bool error() const { return error_; }
+  // Bytes of value data not yet returned (a bound on what Next can yield).
+  int64_t bytes_left() const { return end_ - data_; }
 
  private:
   DeltaBitPackedDecoder lengths_;

@@ -50,10 +50,13 @@ struct Work {
     std::vector<uint8_t> bits;
     if (!valid.empty()) {
       bits.assign(static_cast<size_t>((n + 7) / 8), 0);
+      int64_t set = 0;
       for (int64_t i = 0; i < n; ++i) {
-        bits[i >> 3] |= static_cast<uint8_t>((valid[i] & 1) << (i & 7));
-        nulls += valid[i] == 0;
+        const uint8_t v = valid[i] & 1;
+        bits[i >> 3] |= static_cast<uint8_t>(v << (i & 7));
+        set += v;
       }
+      nulls = n - set;
     }
     return Column::FromParts(type, n, std::move(data), std::move(chars), std::move(bits), nulls);
   }
@@ -232,7 +235,7 @@ Work ToNatural(RawColumn& raw, const LeafType& leaf, const DataType& natural, in
   Work w;
   w.type = natural;
   w.n = raw.size;
-  w.valid = std::move(raw.valid);
+  if (raw.null_count > 0) w.valid = std::move(raw.valid);
   const int64_t n = raw.size;
   auto adopt = [&] {
     w.data = std::move(raw.data);
@@ -428,7 +431,7 @@ Work WideDecimalToString(RawColumn& raw, const LeafType& leaf, int field,
   Work w;
   w.type = DataType::String();
   w.n = raw.size;
-  w.valid = std::move(raw.valid);
+  if (raw.null_count > 0) w.valid = std::move(raw.valid);
   StringOut out;
   for (int64_t i = 0; i < raw.size; ++i) {
     if (!w.IsValid(i)) {
