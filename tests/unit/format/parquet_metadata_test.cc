@@ -47,6 +47,57 @@ TEST(ParquetMetadataTest, DictionaryPageHeaderBytes) {
   EXPECT_EQ(Hex(SerializeToString(h)), "15 04 15 02 15 02 4c 15 06 15 00 12 00 00");
 }
 
+TEST(ParquetMetadataTest, DataPageHeaderV2Bytes) {
+  PageHeader h;
+  h.type = PageType::kDataPageV2;
+  h.uncompressed_page_size = 100;
+  h.compressed_page_size = 50;
+  DataPageHeaderV2 v2;
+  v2.num_values = 10;
+  v2.num_nulls = 2;
+  v2.num_rows = 10;
+  v2.encoding = Encoding::kRleDictionary;
+  v2.definition_levels_byte_length = 3;
+  v2.repetition_levels_byte_length = 0;
+  v2.is_compressed = false;
+  h.data_page_header_v2 = v2;
+  // 1:3 2:100 3:50 | 8:struct (delta 5) {1:10 2:2 3:10 4:8 5:3 6:0 7:false} | stop
+  EXPECT_EQ(Hex(SerializeToString(h)),
+            "15 06 15 c8 01 15 64 5c 15 14 15 04 15 14 15 10 15 06 15 00 12 00 00");
+}
+
+TEST(ParquetMetadataTest, EncodingStatsFollowStatistics) {
+  ColumnMetaData m;
+  m.type = PhysicalType::kByteArray;
+  m.encodings = {Encoding::kPlain, Encoding::kRle, Encoding::kRleDictionary};
+  m.path_in_schema = {"c"};
+  m.dictionary_page_offset = 4;
+  m.data_page_offset = 40;
+  m.encoding_stats = {{PageType::kDictionaryPage, Encoding::kPlain, 1},
+                      {PageType::kDataPage, Encoding::kRleDictionary, 7},
+                      {PageType::kDataPage, Encoding::kPlain, 2}};
+  std::string bytes = SerializeToString(m);
+  testing::CompactReader r(bytes);
+  testing::TValue v = r.ReadStruct();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.pos(), bytes.size());
+  EXPECT_EQ(v.At(11).i, 4);
+  const auto& stats = v.At(13).list;
+  ASSERT_EQ(stats.size(), 3u);
+  EXPECT_EQ(stats[0].At(1).i, 2);
+  EXPECT_EQ(stats[0].At(2).i, 0);
+  EXPECT_EQ(stats[0].At(3).i, 1);
+  EXPECT_EQ(stats[1].At(1).i, 0);
+  EXPECT_EQ(stats[1].At(2).i, 8);
+  EXPECT_EQ(stats[1].At(3).i, 7);
+  EXPECT_EQ(stats[2].At(3).i, 2);
+  // Empty encoding_stats are left out.
+  m.encoding_stats.clear();
+  std::string without = SerializeToString(m);
+  testing::CompactReader r2(without);
+  EXPECT_FALSE(r2.ReadStruct().Has(13));
+}
+
 TEST(ParquetMetadataTest, LogicalTypeBytes) {
   LogicalType ts;
   ts.kind = LogicalType::Kind::kTimestamp;

@@ -37,6 +37,12 @@ TEST_P(PageCodecTest, RoundTrips) {
     std::string page = SamplePage(n);
     std::string compressed = "stale";
     ASSERT_TRUE(c.Compress(page, &compressed).ok());
+    EXPECT_LE(compressed.size(), c.MaxCompressedLength(n));
+    // CompressTo into an exactly bounded buffer gives the same bytes.
+    std::string direct(c.MaxCompressedLength(n), '\xee');
+    auto written = c.CompressTo(page, direct.data(), direct.size());
+    ASSERT_TRUE(written.ok()) << written.status().ToString();
+    EXPECT_EQ(direct.substr(0, *written), compressed);
     if (GetParam().codec != CompressionCodec::kUncompressed && n >= 1000) {
       EXPECT_LT(compressed.size(), page.size());
     }
