@@ -70,7 +70,7 @@ Result<std::unique_ptr<Decoder>> NewCsvDecoder(std::unique_ptr<InputStream> in,
                                                const DecoderOptions& options);
 Result<std::unique_ptr<Decoder>> NewNdjsonDecoder(std::unique_ptr<InputStream> in,
                                                   const DecoderOptions& options);
-// Dispatches on format (Parquet input is not supported yet: kInvalidArgument).
+// Dispatches on format (Parquet: NewParquetDecoder in parquet_reader.h).
 Result<std::unique_ptr<Decoder>> NewDecoder(FileFormat format, std::unique_ptr<InputStream> in,
                                             const DecoderOptions& options);
 
