@@ -555,6 +555,19 @@ Status ColumnChunkReader::Read(int64_t n, RawColumn* out) {
       RETURN_IF_ERROR(DecodeStrings(k, levels, out));
     } else {
       const size_t at = static_cast<size_t>(out->size) * width_;
+      if (present == k && encoding_ == encoding::kPlain && leaf_.physical != ptype::kBoolean) {
+        // The common PLAIN case: append the page bytes as they are (no zero
+        // fill of the destination first).
+        if (k > (vend_ - vp_) / width_) {
+          return Corrupt("page holds fewer values than its header says");
+        }
+        out->data.insert(out->data.end(), vp_, vp_ + k * width_);
+        vp_ += k * width_;
+        out->size += k;
+        page_rows_left_ -= k;
+        n -= k;
+        continue;
+      }
       out->data.resize(at + static_cast<size_t>(k) * width_);
       uint8_t* dst = out->data.data() + at;
       if (present == k) {
