@@ -54,7 +54,7 @@ class BatchBuilder {
     Col& c = cols_[f];
     c.valid[rows_] = 1;
     Room(c, s.size());
-    std::memcpy(c.chars.data() + c.used, s.data(), s.size());
+    if (!s.empty()) std::memcpy(c.chars.data() + c.used, s.data(), s.size());
     c.used += s.size();
     SetOffset(c, rows_ + 1, static_cast<uint32_t>(c.used));
   }
@@ -76,7 +76,7 @@ class BatchBuilder {
   void AppendToString(int f, std::string_view s) {
     Col& c = cols_[f];
     Room(c, s.size());
-    std::memcpy(c.chars.data() + c.used, s.data(), s.size());
+    if (!s.empty()) std::memcpy(c.chars.data() + c.used, s.data(), s.size());
     c.used += s.size();
     SetOffset(c, rows_ + 1, static_cast<uint32_t>(c.used));
   }

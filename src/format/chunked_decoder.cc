@@ -176,7 +176,7 @@ class ChunkedDecoder final : public Decoder {
       std::vector<char>& buf = chunk->bytes;
       size_t want = std::max(target_, carry_.size());
       if (buf.size() < want + kChunkPadding) buf.resize(want + kChunkPadding);
-      std::memcpy(buf.data(), carry_.data(), carry_.size());
+      if (!carry_.empty()) std::memcpy(buf.data(), carry_.data(), carry_.size());
       size_t fill = carry_.size();
       carry_.clear();
       size_t cut = 0;

@@ -71,7 +71,7 @@ class ViewInput final : public InputStream {
   ViewInput(std::string_view data, const std::string& name) : data_(data), name_(name) {}
   Result<size_t> Read(char* buf, size_t n) override {
     size_t k = std::min(n, data_.size() - pos_);
-    std::memcpy(buf, data_.data() + pos_, k);
+    if (k > 0) std::memcpy(buf, data_.data() + pos_, k);
     pos_ += k;
     return k;
   }

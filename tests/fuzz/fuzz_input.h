@@ -99,33 +99,35 @@ inline void Drain(Decoder& dec) {
 }
 
 // Everything a decoder produced, as bytes, for comparing two decoders: rows
-// (lines and raw values) and bad records, or only the error when the input
-// failed as a whole (how many rows come out before it depends on batching).
+// (lines and raw values) in order, then bad records in order (how the two
+// interleave across Next() calls depends on chunking), or only the error when
+// the input failed as a whole (how many rows come out before it depends on
+// batching too).
 inline std::string Render(Decoder& dec) {
-  std::string out;
+  std::string rows, bads;
   for (int guard = 0; guard < 1000000; ++guard) {
     RecordBatch batch;
     std::vector<BadRecord> bad;
     auto more = dec.Next(&batch, &bad);
     if (!more.ok()) return "!" + more.status().ToString();
     for (const BadRecord& r : bad) {
-      out += "B" + std::to_string(r.line) + "|" + r.field + "|" + r.reason + "|" + r.raw + "\n";
+      bads += "B" + std::to_string(r.line) + "|" + r.field + "|" + r.reason + "|" + r.raw + "\n";
     }
     for (int64_t i = 0; i < batch.num_rows(); ++i) {
-      out += "R" + std::to_string(batch.source_lines[i]);
+      rows += "R" + std::to_string(batch.source_lines[i]);
       for (const Column& c : batch.columns) {
-        out += c.IsNull(i) ? "|N" : "|V";
+        rows += c.IsNull(i) ? "|N" : "|V";
         if (c.IsNull(i)) continue;
         if (c.type().id == TypeId::kString) {
-          out.append(c.GetString(i));
+          rows.append(c.GetString(i));
         } else {
           const size_t w = c.type().FixedWidth();
-          out.append(reinterpret_cast<const char*>(c.data<uint8_t>()) + i * w, w);
+          rows.append(reinterpret_cast<const char*>(c.data<uint8_t>()) + i * w, w);
         }
       }
-      out += "\n";
+      rows += "\n";
     }
-    if (!*more) return out;
+    if (!*more) return rows + bads;
   }
   std::abort();
 }
