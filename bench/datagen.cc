@@ -30,14 +30,14 @@ constexpr std::string_view kCountries[] = {
     "US", "DE", "FR", "GB", "IT", "ES", "NL", "BE", "CH", "AT", "SE", "NO", "DK", "FI", "PL",
     "CZ", "PT", "IE", "CA", "MX", "BR", "AR", "JP", "KR", "CN", "IN", "AU", "NZ", "ZA", "SG"};
 constexpr std::string_view kWords[] = {
-    "deliver",  "to",       "the",      "back",     "door",     "please",   "leave",   "at",
-    "front",    "desk",     "call",     "before",   "arrival",  "gift",     "wrap",    "no",
-    "invoice",  "in",       "box",      "fragile",  "handle",   "with",     "care",    "express",
-    "shipping", "customer", "prefers",  "morning",  "evening",  "weekend",  "ring",    "bell",
-    "twice",    "neighbour", "accepts", "parcel",   "if",       "absent",   "reorder", "same",
-    "as",       "last",     "month",    "discount", "applied",  "loyalty",  "member",  "since",
-    "warehouse", "north",   "south",    "east",     "west",     "priority", "standard", "return",
-    "label",    "included", "paper",    "bag",      "only",     "plastic",  "free",    "sample"};
+    "deliver",   "to",        "the",     "back",     "door",    "please",   "leave",    "at",
+    "front",     "desk",      "call",    "before",   "arrival", "gift",     "wrap",     "no",
+    "invoice",   "in",        "box",     "fragile",  "handle",  "with",     "care",     "express",
+    "shipping",  "customer",  "prefers", "morning",  "evening", "weekend",  "ring",     "bell",
+    "twice",     "neighbour", "accepts", "parcel",   "if",      "absent",   "reorder",  "same",
+    "as",        "last",      "month",   "discount", "applied", "loyalty",  "member",   "since",
+    "warehouse", "north",     "south",   "east",     "west",    "priority", "standard", "return",
+    "label",     "included",  "paper",   "bag",      "only",    "plastic",  "free",     "sample"};
 constexpr int kWordCount = sizeof(kWords) / sizeof(kWords[0]);
 // 2023-01-01T00:00:00Z
 constexpr int64_t kStartEpoch = 1672531200;
