@@ -90,14 +90,22 @@ function run(cmd, args, { cwd } = {}) {
   return { seconds, rssMb, stdout: r.stdout, stderr: r.stderr };
 }
 
-// Best of opts.reps: the fastest run's time, the highest peak RSS of all.
-function best(label, once) {
-  const runs = [];
-  for (let i = 0; i < opts.reps; i++) runs.push(once());
-  const fastest = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-  const rss = runs.map((r) => r.rssMb).filter((x) => x !== null);
-  say(`  ${label}: ${runs.map((r) => r.seconds.toFixed(2)).join(' / ')} s`);
-  return { ...fastest, runs: runs.map((r) => r.seconds), rssMb: rss.length ? Math.max(...rss) : null };
+// Best of opts.reps for each of several contenders, run in turns (A B C A B C
+// ...) so that a change in machine load hits them alike: the fastest run's
+// time and the highest peak RSS of all runs.
+function bestOf(contenders) {
+  const runs = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
+  for (let i = 0; i < opts.reps; i++) {
+    for (const [k, once] of Object.entries(contenders)) runs[k].push(once());
+  }
+  const out = {};
+  for (const [k, list] of Object.entries(runs)) {
+    const fastest = list.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+    const rss = list.map((r) => r.rssMb).filter((x) => x !== null);
+    say(`  ${k}: ${list.map((r) => r.seconds.toFixed(2)).join(' / ')} s`);
+    out[k] = { ...fastest, runs: list.map((r) => r.seconds), rssMb: rss.length ? Math.max(...rss) : null };
+  }
+  return out;
 }
 
 function fileBytes(p) {
@@ -212,6 +220,7 @@ const TASKS = {
 
 const results = [];
 const notes = [];
+const loadStart = os.loadavg()[0];
 try {
   const files = ensureData();
   const withThreads = ingestThreadsSupported();
@@ -233,13 +242,18 @@ try {
       warm(input);
       const sOut = path.join(workDir, `sluice.${task.out}`);
       const dOut = path.join(workDir, `duckdb.${task.out}`);
-      const duck = best('duckdb', () => duckdbOnce(task.sql(input, dOut), dOut, threads));
-      const conv = best('sluice convert', () => convertOnce(input, sOut, threads, task.sluiceArgs));
-      const base = { task: task.title, input: path.basename(input), inBytes, rows: opts.rows, threads };
-      results.push({ ...base, via: 'convert', sluice: conv, duckdb: duck });
+      const contenders = {
+        'duckdb': () => duckdbOnce(task.sql(input, dOut), dOut, threads),
+        'sluice convert': () => convertOnce(input, sOut, threads, task.sluiceArgs),
+      };
       if (task.ingest) {
-        const ing = best('sluice ingest --table', () => ingestOnce(input, task.ingest, threads, withThreads));
-        results.push({ ...base, via: 'ingest --table', sluice: ing, duckdb: duck });
+        contenders['sluice ingest --table'] = () => ingestOnce(input, task.ingest, threads, withThreads);
+      }
+      const m = bestOf(contenders);
+      const base = { task: task.title, input: path.basename(input), inBytes, rows: opts.rows, threads };
+      results.push({ ...base, via: 'convert', sluice: m['sluice convert'], duckdb: m.duckdb });
+      if (task.ingest) {
+        results.push({ ...base, via: 'ingest --table', sluice: m['sluice ingest --table'], duckdb: m.duckdb });
       }
       fs.rmSync(sOut, { force: true });
       fs.rmSync(dOut, { force: true });
@@ -249,7 +263,7 @@ try {
     const inputs = new Set(['csv', 'ndjson', 'parquet'].filter((k) => fs.existsSync(files[k])));
     for (const k of inputs) {
       warm(files[k]);
-      const r = best(`cat ${k}`, () => run('sh', ['-c', `cat '${files[k]}' > /dev/null`]));
+      const r = bestOf({ [`cat ${k}`]: () => run('sh', ['-c', `cat '${files[k]}' > /dev/null`]) })[`cat ${k}`];
       results.push({ task: `cat ${k} > /dev/null (floor)`, input: path.basename(files[k]),
         inBytes: fileBytes(files[k]), rows: opts.rows, threads: 1, via: 'cat', sluice: r });
     }
@@ -262,11 +276,18 @@ notes.push('sluice times are whole-process wall times; DuckDB times are the COPY
   + '(in a node process that has already loaded DuckDB), which favours DuckDB slightly');
 notes.push('peak RSS of DuckDB includes its node host (about 50 MB)');
 if (!hasTime) notes.push('/usr/bin/time is missing (Debian package `time`): no peak RSS');
+const loadEnd = os.loadavg()[0];
+if (Math.max(loadStart, loadEnd) > os.cpus().length / 2) {
+  notes.push(`load average ${loadStart.toFixed(1)} at the start and ${loadEnd.toFixed(1)} at the end on `
+    + `${os.cpus().length} cores: other processes competed for the CPU, so absolute times are inflated `
+    + '(the tools ran in turns, so they shared the conditions)');
+}
 
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
 const report = {
   date: new Date().toISOString(),
-  host: { cpu, cores: os.cpus().length, memory_gb: Math.round(os.totalmem() / 2 ** 30) },
+  host: { cpu, cores: os.cpus().length, memory_gb: Math.round(os.totalmem() / 2 ** 30),
+    load_average: { start: loadStart, end: loadEnd } },
   commit: spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim(),
   rows: opts.rows, reps: opts.reps, threads: opts.threads, notes,
   results: results.map((r) => (r.skipped ? r : {
