@@ -51,7 +51,7 @@ test('CSV -> Parquet with --schema: DuckDB reads the same values and types', asy
   const dir = tempDir('sluice-convert-');
   writeFiles(dir, { 'in.csv': CSV, 'schema.yaml': SCHEMA });
   const out = path.join(dir, 'out', 'orders.parquet');  // the directory is created
-  const r = sluiceOk(['convert', path.join(dir, 'in.csv'), out, '--schema', path.join(dir, 'schema.yaml'), '--json', '-v']);
+  const r = sluiceOk(['convert', path.join(dir, 'in.csv'), out, '--schema', path.join(dir, 'schema.yaml'), '--json', '-v', '--sync']);
   const summary = JSON.parse(r.stdout);
   assert.equal(summary.rows, 6);
   assert.equal(summary.bad_records, 0);
