@@ -296,10 +296,24 @@ class ParquetEncoder final : public Encoder {
     return g;
   }
 
+  // A copy of `batch`'s columns in a buffer no row group uses any more
+  // (copy-assigning reuses its capacity), or in a new one.
+  std::shared_ptr<const std::vector<Column>> CopyColumns(const RecordBatch& batch) {
+    for (auto& buf : batch_buffers_) {
+      // Segments are dropped on this thread only, so the count is stable.
+      if (buf.use_count() == 1) {
+        *buf = batch.columns;
+        return buf;
+      }
+    }
+    batch_buffers_.push_back(std::make_shared<std::vector<Column>>(batch.columns));
+    return batch_buffers_.back();
+  }
+
   Status WritePipelined(const RecordBatch& batch) {
     const int64_t rows = batch.num_rows();
     // One copy of the columns, whatever row groups the rows end up in.
-    auto columns = std::make_shared<const std::vector<Column>>(batch.columns);
+    std::shared_ptr<const std::vector<Column>> columns = CopyColumns(batch);
     const int64_t bytes_per_row = std::max<int64_t>(BatchBytes(batch) / rows, 1);
     int64_t offset = 0;
     while (offset < rows) {
@@ -441,6 +455,9 @@ class ParquetEncoder final : public Encoder {
   std::unique_ptr<Group> filling_;
   std::deque<std::unique_ptr<Group>> in_flight_;
   std::vector<std::unique_ptr<Group>> spare_;
+  // Copies of input batches, reused once no group refers to them: as many as
+  // batches overlap the groups in flight.
+  std::vector<std::shared_ptr<std::vector<Column>>> batch_buffers_;
 };
 
 Status ValidateSchema(const Schema& schema) {
