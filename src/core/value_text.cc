@@ -36,14 +36,6 @@ inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 inline char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view lower) {
-  if (a.size() != lower.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != lower[i]) return false;
-  }
-  return true;
-}
-
 // Parses exactly `n` digits at s[pos..pos+n).
 bool FixedDigits(std::string_view s, size_t pos, int n, int* out) {
   if (pos + n > s.size()) return false;
@@ -411,6 +403,21 @@ void CivilFromDays(int32_t days, int* y, unsigned* m, unsigned* d) {
   *d = static_cast<unsigned>(doy - (153 * mp + 2) / 5 + 1);
   *m = static_cast<unsigned>(mp < 10 ? mp + 3 : mp - 9);
   *y = static_cast<int>(yoe + era * 400 + (*m <= 2 ? 1 : 0));
+}
+
+std::string_view TrimBlanks(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
+  return s.substr(b, e - b);
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
 }
 
 }  // namespace sluice

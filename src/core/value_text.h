@@ -28,6 +28,11 @@ bool ParseDate(std::string_view s, int32_t* days);
 // (converted to UTC). Microsecond precision; extra fraction digits are truncated.
 bool ParseTimestamp(std::string_view s, int64_t* micros);
 
+// `s` without leading and trailing blanks (spaces and tabs).
+std::string_view TrimBlanks(std::string_view s);
+// ASCII case-insensitive equality (names in headers, keywords).
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
 // 10^n for n in 0..18 (every scale and precision a decimal can have).
 int64_t Pow10(int n);
 

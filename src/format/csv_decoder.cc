@@ -7,11 +7,8 @@
 // does not interpret exactly like CsvReader (a quote inside an unquoted field,
 // junk after a closing quote, a lone quote inside a quoted field, a quote left
 // open) makes it hand the whole chunk to CsvReader, so both paths accept and
-// reject exactly the same records with the same reasons.
-//
-// Values for non-string fields are trimmed of blanks before parsing (" 42" is
-// 42); string values are kept exactly as written. A record that fails leaves no
-// partial row (the builder discards it) and becomes a BadRecord.
+// reject exactly the same records with the same reasons. Records become rows
+// and bad records in csv_records.h.
 #include <simdjson.h>
 
 #include <algorithm>
@@ -21,36 +18,16 @@
 #include <unordered_map>
 
 #include "core/value_text.h"
-#include "format/batch_builder.h"
 #include "format/chunked_decoder.h"
 #include "format/csv_index.h"
 #include "format/csv_reader.h"
+#include "format/csv_records.h"
 #include "format/decoders_internal.h"
-#include "format/fast_parse.h"
 #include "format/format.h"
-#include "format/staged_row.h"
 
 namespace sluice {
 
 namespace {
-
-std::string_view TrimBlanks(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
-  return s.substr(b, e - b);
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
 
 Status ValidateCsvOptions(const CsvOptions& o, const std::string& name) {
   auto bad = [](char c) { return c == '\n' || c == '\r'; };
@@ -83,501 +60,6 @@ class ViewInput final : public InputStream {
   std::string_view data_;
   const std::string& name_;
   size_t pos_ = 0;
-};
-
-// How records map onto the schema; fixed once the header is read and then
-// shared read-only by every chunk task.
-struct CsvPlan {
-  Schema schema;
-  CsvOptions csv;
-  std::string file;
-  int64_t batch_rows = 64 * 1024;
-  std::vector<int> column_to_field;  // file column -> schema field, -1 when ignored
-  std::vector<int> absent;           // schema fields without a column: always NULL
-  std::vector<int> required;         // non-nullable fields
-  std::vector<int> string_fields;
-  bool empty_is_null = false;
-  std::vector<std::string> other_nulls;
-  bool no_records = false;  // empty input: not even a header
-
-  // Per file column, what the fast path does with it.
-  enum class Kind : uint8_t { kSkip, kString, kInt32, kInt64, kDecimal, kDate, kTimestamp, kOther };
-  struct ColumnPlan {
-    Kind kind = Kind::kSkip;
-    int field = -1;
-    int scale = 0;
-    uint64_t limit = 0;  // 10^precision for decimals
-  };
-  std::vector<ColumnPlan> columns;
-
-  void PlanColumns() {
-    columns.assign(column_to_field.size(), ColumnPlan());
-    for (size_t c = 0; c < column_to_field.size(); ++c) {
-      ColumnPlan& cp = columns[c];
-      cp.field = column_to_field[c];
-      if (cp.field < 0) continue;
-      const DataType& t = schema.field(cp.field).type;
-      switch (t.id) {
-        case TypeId::kString:
-          cp.kind = Kind::kString;
-          break;
-        case TypeId::kInt32:
-          cp.kind = Kind::kInt32;
-          break;
-        case TypeId::kInt64:
-          cp.kind = Kind::kInt64;
-          break;
-        case TypeId::kDecimal:
-          cp.kind = Kind::kDecimal;
-          cp.scale = t.scale;
-          cp.limit = static_cast<uint64_t>(Pow10(t.precision));
-          break;
-        case TypeId::kDate:
-          cp.kind = Kind::kDate;
-          break;
-        case TypeId::kTimestamp:
-          cp.kind = Kind::kTimestamp;
-          break;
-        default:
-          cp.kind = Kind::kOther;
-      }
-    }
-  }
-
-  bool IsNullText(std::string_view s) const {
-    if (s.empty()) return empty_is_null;
-    for (const std::string& n : other_nulls) {
-      if (s == n) return true;
-    }
-    return false;
-  }
-};
-
-// A record inside a chunk: its fields end at seps[first_sep .. first_sep+fields).
-struct CsvRecordSpan {
-  uint32_t start;      // first byte
-  uint32_t first_sep;  // index of its first separator in the chunk's index
-  uint32_t raw_end;    // end of its text (before CR LF)
-  uint32_t fields;
-  int64_t line;  // 0-based line in the chunk
-};
-
-struct FieldText {
-  std::string_view text;
-  bool quoted = false;
-};
-
-// Converts records into batches of one chunk (or of the sequential decoder).
-class RecordSink {
- public:
-  RecordSink(const CsvPlan& plan, ChunkResult* out, int64_t expected_rows)
-      : plan_(plan), out_(out), builder_(plan.schema) {
-    builder_.Begin(std::min(plan.batch_rows, std::max<int64_t>(expected_rows, 256)));
-  }
-
-  // `line` is the record's line (relative or absolute, as the caller counts).
-  void Add(const FieldText* fields, size_t n, int64_t line, std::string_view raw,
-           std::string_view error, bool utf8_valid) {
-    ++out_->records;
-    if (!error.empty()) return Bad(line, "", std::string(error), raw);
-    if (n != plan_.column_to_field.size()) {
-      return Bad(line, "",
-                 "expected " + std::to_string(plan_.column_to_field.size()) + " fields, found " +
-                     std::to_string(n),
-                 raw);
-    }
-    builder_.BeginRow();
-    for (size_t c = 0; c < n; ++c) {
-      const int f = plan_.column_to_field[c];
-      if (f < 0) continue;
-      const FieldText& ft = fields[c];
-      if (!ft.quoted && plan_.IsNullText(ft.text)) {
-        builder_.SetNull(f);
-        continue;
-      }
-      const DataType& type = plan_.schema.field(f).type;
-      if (type.id == TypeId::kString) {
-        builder_.SetString(f, ft.text);
-        continue;
-      }
-      std::string_view trimmed = TrimBlanks(ft.text);
-      if (!ft.quoted && trimmed.empty() && plan_.empty_is_null) {
-        builder_.SetNull(f);
-        continue;
-      }
-      if (!SetParsed(f, type, trimmed)) {
-        builder_.DiscardRow();
-        return Bad(line, plan_.schema.field(f).name, CannotParseReason(ft.text, type), raw);
-      }
-    }
-    for (int f : plan_.absent) builder_.SetNull(f);
-    for (int f : plan_.required) {
-      if (builder_.IsNullInRow(f)) {
-        builder_.DiscardRow();
-        return Bad(line, plan_.schema.field(f).name, "null in not-null field", raw);
-      }
-    }
-    if (!utf8_valid && !plan_.string_fields.empty() &&
-        !simdjson::validate_utf8(raw.data(), raw.size())) {
-      // Only strings must be valid UTF-8; other columns already parsed.
-      for (int f : plan_.string_fields) {
-        if (builder_.IsNullInRow(f)) continue;
-        std::string_view s = CurrentString(fields, n, f);
-        if (!simdjson::validate_utf8(s.data(), s.size())) {
-          builder_.DiscardRow();
-          return Bad(line, plan_.schema.field(f).name, "invalid UTF-8", raw);
-        }
-      }
-    }
-    builder_.CommitRow();
-    lines_.push_back(line);
-    if (builder_.rows() >= plan_.batch_rows) Flush();
-  }
-
-  // The usual record, converted without staging: every field unquoted (or a
-  // quoted string), values in their common spelling, nothing missing. Returns
-  // false, having kept nothing, for anything else; the caller then takes the
-  // general path (Add), which decides and words any error. Fields are slices
-  // of `buf`, which must be readable 16 bytes past every field.
-  bool FastAdd(const char* buf, size_t rec_start, const uint32_t* ends, size_t m, size_t raw_end,
-               int64_t line) {
-    using Kind = CsvPlan::Kind;
-    const CsvPlan& p = plan_;
-    if (m != p.columns.size()) return false;
-    const char q = p.csv.quote;
-    builder_.BeginRow();
-    size_t fs = rec_start;
-    bool ok = true;
-    for (size_t c = 0; c < m && ok; ++c) {
-      const size_t fe = c + 1 == m ? raw_end : ends[c];
-      const CsvPlan::ColumnPlan& cp = p.columns[c];
-      const char* f = buf + fs;
-      const size_t n = fe - fs;
-      fs = fe + 1;
-      if (cp.kind == Kind::kSkip) continue;
-      if (n == 0) {
-        if (p.empty_is_null) {
-          builder_.SetNull(cp.field);
-        } else if (cp.kind == Kind::kString) {
-          builder_.SetStringPadded(cp.field, f, 0);
-        } else {
-          ok = false;
-        }
-        continue;
-      }
-      if (*f == q && q != '\0') {
-        ok = cp.kind == Kind::kString && n >= 2 && f[n - 1] == q &&
-             QuotedString(cp.field, f + 1, n - 2);
-        continue;
-      }
-      if (!p.other_nulls.empty() && p.IsNullText(std::string_view(f, n))) {
-        builder_.SetNull(cp.field);
-        continue;
-      }
-      switch (cp.kind) {
-        case Kind::kString:
-          builder_.SetStringPadded(cp.field, f, n);
-          break;
-        case Kind::kInt64: {
-          int64_t v = 0;
-          ok = fastparse::Int64(f, n, &v);
-          builder_.Set<int64_t>(cp.field, v);
-          break;
-        }
-        case Kind::kInt32: {
-          int32_t v = 0;
-          ok = fastparse::Int32(f, n, &v);
-          builder_.Set<int32_t>(cp.field, v);
-          break;
-        }
-        case Kind::kDecimal: {
-          int64_t v = 0;
-          ok = fastparse::Decimal(f, n, cp.limit, cp.scale, &v);
-          builder_.Set<int64_t>(cp.field, v);
-          break;
-        }
-        case Kind::kDate: {
-          int32_t v = 0;
-          ok = fastparse::Date(f, n, &v);
-          builder_.Set<int32_t>(cp.field, v);
-          break;
-        }
-        case Kind::kTimestamp: {
-          int64_t v = 0;
-          ok = fastparse::Timestamp(f, n, &v);
-          builder_.Set<int64_t>(cp.field, v);
-          break;
-        }
-        default:
-          ok = false;
-      }
-    }
-    if (ok) {
-      for (int f : p.absent) builder_.SetNull(f);
-      for (int f : p.required) ok = ok && !builder_.IsNullInRow(f);
-    }
-    if (!ok) {
-      builder_.DiscardRow();
-      return false;
-    }
-    ++out_->records;
-    builder_.CommitRow();
-    lines_.push_back(line);
-    if (builder_.rows() >= p.batch_rows) Flush();
-    return true;
-  }
-
-  // Converts a run of regular records column by column, in parts of at most
-  // what fits the current batch. Returns how many leading records it
-  // converted; the caller takes the rest one by one (a part that meets any
-  // value needing the general path keeps nothing).
-  size_t AddBlock(const char* buf, const uint32_t* seps, const std::vector<CsvRecordSpan>& recs) {
-    size_t done = 0;
-    while (done < recs.size()) {
-      const int64_t room = std::max<int64_t>(plan_.batch_rows - builder_.rows(), 1);
-      const size_t take = std::min(static_cast<size_t>(room), recs.size() - done);
-      if (!AddBlockPart(buf, seps, recs.data() + done, take)) break;
-      done += take;
-    }
-    return done;
-  }
-
-  void Flush() {
-    if (builder_.rows() == 0) return;
-    RecordBatch b;
-    builder_.Finish(&b);
-    b.source_lines = std::move(lines_);
-    lines_.clear();
-    out_->batches.push_back(std::move(b));
-  }
-
- private:
-  void Bad(int64_t line, std::string field, std::string reason, std::string_view raw) {
-    out_->bad.push_back(BadRecord{line, std::move(field), std::move(reason), CapRaw(raw)});
-  }
-
-  // Where field c of a regular record lies.
-  struct Span {
-    const char* p;
-    size_t n;
-  };
-  Span FieldOf(const char* buf, const uint32_t* seps, const CsvRecordSpan& r, size_t c,
-               size_t last) const {
-    const size_t fs = c == 0 ? r.start : seps[r.first_sep + c - 1] + 1;
-    const size_t fe = c == last ? r.raw_end : seps[r.first_sep + c];
-    return {buf + fs, fe - fs};
-  }
-
-  template <typename T, typename Parse>
-  bool FixedColumn(const char* buf, const uint32_t* seps, const CsvRecordSpan* recs, size_t nrec,
-                   size_t c, int f, Parse parse) {
-    const size_t last = plan_.columns.size() - 1;
-    T* out = builder_.values<T>(f) + builder_.rows();
-    uint8_t* valid = builder_.validity(f) + builder_.rows();
-    const char q = plan_.csv.quote;
-    const bool other_nulls = !plan_.other_nulls.empty();
-    for (size_t i = 0; i < nrec; ++i) {
-      const Span s = FieldOf(buf, seps, recs[i], c, last);
-      if (s.n == 0) {
-        if (!plan_.empty_is_null) return false;
-        valid[i] = 0;
-        out[i] = T{};
-        continue;
-      }
-      if (*s.p == q && q != '\0') return false;
-      if (other_nulls && plan_.IsNullText(std::string_view(s.p, s.n))) {
-        valid[i] = 0;
-        out[i] = T{};
-        continue;
-      }
-      if (!parse(s.p, s.n, &out[i])) return false;
-    }
-    return true;
-  }
-
-  bool StringColumn(const char* buf, const uint32_t* seps, const CsvRecordSpan* recs, size_t nrec,
-                    size_t c, int f) {
-    const size_t last = plan_.columns.size() - 1;
-    const int64_t row0 = builder_.rows();
-    // The block's text bounds every column's bytes in it.
-    const size_t bound = recs[nrec - 1].raw_end - recs[0].start + 16;
-    size_t* used_at = nullptr;
-    char* chars = builder_.StringRoom(f, bound, &used_at);
-    size_t used = *used_at;
-    uint32_t* off = builder_.offsets(f) + row0 + 1;
-    uint8_t* valid = builder_.validity(f) + row0;
-    const char q = plan_.csv.quote;
-    const bool other_nulls = !plan_.other_nulls.empty();
-    for (size_t i = 0; i < nrec; ++i) {
-      Span s = FieldOf(buf, seps, recs[i], c, last);
-      if (s.n == 0) {
-        if (plan_.empty_is_null) valid[i] = 0;
-      } else if (*s.p == q && q != '\0') {
-        if (s.n < 2 || s.p[s.n - 1] != q) return false;
-        const char* p = s.p + 1;
-        const char* e = s.p + s.n - 1;
-        for (;;) {
-          const void* at = std::memchr(p, q, static_cast<size_t>(e - p));
-          const char* stop = at == nullptr ? e : static_cast<const char*>(at) + 1;
-          std::memcpy(chars + used, p, static_cast<size_t>(stop - p));
-          used += static_cast<size_t>(stop - p);
-          if (at == nullptr) break;
-          if (stop >= e || *stop != q) return false;  // a lone quote
-          p = stop + 1;
-        }
-      } else if (other_nulls && plan_.IsNullText(std::string_view(s.p, s.n))) {
-        valid[i] = 0;
-      } else if (s.n <= 16) {
-        std::memcpy(chars + used, s.p, 16);
-        used += s.n;
-      } else {
-        std::memcpy(chars + used, s.p, s.n);
-        used += s.n;
-      }
-      off[i] = static_cast<uint32_t>(used);
-    }
-    *used_at = used;
-    return true;
-  }
-
-  bool AddBlockPart(const char* buf, const uint32_t* seps, const CsvRecordSpan* recs, size_t nrec) {
-    using Kind = CsvPlan::Kind;
-    builder_.ReserveRows(static_cast<int64_t>(nrec));
-    bool ok = true;
-    for (size_t c = 0; c < plan_.columns.size() && ok; ++c) {
-      const CsvPlan::ColumnPlan& cp = plan_.columns[c];
-      switch (cp.kind) {
-        case Kind::kSkip:
-          break;
-        case Kind::kString:
-          ok = StringColumn(buf, seps, recs, nrec, c, cp.field);
-          break;
-        case Kind::kInt64:
-          ok = FixedColumn<int64_t>(buf, seps, recs, nrec, c, cp.field, fastparse::Int64);
-          break;
-        case Kind::kInt32:
-          ok = FixedColumn<int32_t>(buf, seps, recs, nrec, c, cp.field, fastparse::Int32);
-          break;
-        case Kind::kDecimal: {
-          const uint64_t limit = cp.limit;
-          const int scale = cp.scale;
-          ok = FixedColumn<int64_t>(buf, seps, recs, nrec, c, cp.field,
-                                    [limit, scale](const char* p, size_t n, int64_t* v) {
-                                      return fastparse::Decimal(p, n, limit, scale, v);
-                                    });
-          break;
-        }
-        case Kind::kDate:
-          ok = FixedColumn<int32_t>(buf, seps, recs, nrec, c, cp.field, fastparse::Date);
-          break;
-        case Kind::kTimestamp:
-          ok = FixedColumn<int64_t>(buf, seps, recs, nrec, c, cp.field, fastparse::Timestamp);
-          break;
-        case Kind::kOther:
-          ok = false;
-      }
-    }
-    const int64_t row0 = builder_.rows();
-    for (size_t k = 0; k < plan_.required.size() && ok; ++k) {
-      const uint8_t* v = builder_.validity(plan_.required[k]) + row0;
-      ok = std::memchr(v, 0, nrec) == nullptr;
-    }
-    if (!ok) {
-      builder_.DiscardRows();
-      return false;
-    }
-    for (int f : plan_.absent) builder_.SetNulls(f, static_cast<int64_t>(nrec));
-    builder_.CommitRows(static_cast<int64_t>(nrec));
-    for (size_t i = 0; i < nrec; ++i) lines_.push_back(recs[i].line);
-    out_->records += static_cast<int64_t>(nrec);
-    if (builder_.rows() >= plan_.batch_rows) Flush();
-    return true;
-  }
-
-  // The inside of a quoted field, with doubled quotes collapsed. False for a
-  // lone quote (which only the exact reader interprets).
-  bool QuotedString(int f, const char* s, size_t n) {
-    const char q = plan_.csv.quote;
-    const char* e = s + n;
-    const void* at = std::memchr(s, q, n);
-    if (at == nullptr) {
-      builder_.SetStringPadded(f, s, n);
-      return true;
-    }
-    builder_.SetString(f, {});
-    while (at != nullptr) {
-      const char* qp = static_cast<const char*>(at);
-      if (qp + 1 >= e || qp[1] != q) return false;
-      builder_.AppendToString(f, std::string_view(s, static_cast<size_t>(qp + 1 - s)));
-      s = qp + 2;
-      at = std::memchr(s, q, static_cast<size_t>(e - s));
-    }
-    builder_.AppendToString(f, std::string_view(s, static_cast<size_t>(e - s)));
-    return true;
-  }
-
-  std::string_view CurrentString(const FieldText* fields, size_t n, int f) const {
-    for (size_t c = 0; c < n; ++c) {
-      if (plan_.column_to_field[c] == f) return fields[c].text;
-    }
-    return {};
-  }
-
-  bool SetParsed(int f, const DataType& type, std::string_view t) {
-    switch (type.id) {
-      case TypeId::kBool: {
-        bool b = false;
-        if (!ParseBool(t, &b)) return false;
-        builder_.Set<uint8_t>(f, b ? 1 : 0);
-        return true;
-      }
-      case TypeId::kInt32: {
-        int32_t v = 0;
-        if (!ParseInt32(t, &v)) return false;
-        builder_.Set<int32_t>(f, v);
-        return true;
-      }
-      case TypeId::kDate: {
-        int32_t v = 0;
-        if (!ParseDate(t, &v)) return false;
-        builder_.Set<int32_t>(f, v);
-        return true;
-      }
-      case TypeId::kInt64: {
-        int64_t v = 0;
-        if (!ParseInt64(t, &v)) return false;
-        builder_.Set<int64_t>(f, v);
-        return true;
-      }
-      case TypeId::kDecimal: {
-        int64_t v = 0;
-        if (!ParseDecimal(t, type.precision, type.scale, &v)) return false;
-        builder_.Set<int64_t>(f, v);
-        return true;
-      }
-      case TypeId::kTimestamp: {
-        int64_t v = 0;
-        if (!ParseTimestamp(t, &v)) return false;
-        builder_.Set<int64_t>(f, v);
-        return true;
-      }
-      case TypeId::kFloat64: {
-        double v = 0;
-        if (!ParseFloat64(t, &v)) return false;
-        builder_.Set<double>(f, v);
-        return true;
-      }
-      case TypeId::kString:
-        builder_.SetString(f, t);
-        return true;
-    }
-    return false;
-  }
-
-  const CsvPlan& plan_;
-  ChunkResult* out_;
-  BatchBuilder builder_;
-  std::vector<int64_t> lines_;
 };
 
 // After an unclean chunk: the rest of the input, read exactly.
@@ -628,7 +110,7 @@ class CsvSequentialDecoder final : public Decoder {
   std::shared_ptr<const CsvPlan> plan_;
   CsvReader reader_;
   ChunkResult pending_;
-  RecordSink sink_;
+  CsvRecordSink sink_;
   int64_t line_offset_;
   bool eof_ = false;
 };
@@ -775,7 +257,7 @@ class CsvChunkFormat final : public ChunkFormat {
   // holds something only the exact reader interprets correctly.
   //
   // Runs of regular records (the expected number of fields) are converted a
-  // block at a time, column by column (RecordSink::AddBlock); a block that
+  // block at a time, column by column (CsvRecordSink::AddBlock); a block that
   // meets anything unusual, and every irregular record, goes record by record.
   bool ParseFast(const Chunk& chunk, ChunkResult* r) const {
     const CsvPlan& p = *plan_;
@@ -784,7 +266,7 @@ class CsvChunkFormat final : public ChunkFormat {
     const char q = p.csv.quote;
     const char d = p.csv.delimiter;
     const bool utf8 = simdjson::validate_utf8(buf, n);
-    RecordSink sink(p, r, static_cast<int64_t>(n / 64));
+    CsvRecordSink sink(p, r, static_cast<int64_t>(n / 64));
     CsvIndexState st;
     constexpr size_t kSegment = 64 * 1024;
     std::vector<uint32_t> seps(std::min(kSegment, n) + 64);
@@ -889,7 +371,7 @@ class CsvChunkFormat final : public ChunkFormat {
     ViewInput in(chunk.data(), p.file);
     CsvReader reader(&in, p.csv.delimiter, p.csv.quote);
     reader.set_skip_bom(false);
-    RecordSink sink(p, r, 1024);
+    CsvRecordSink sink(p, r, 1024);
     std::vector<FieldText> fields;
     for (;;) {
       auto more = reader.Next();

@@ -30,13 +30,6 @@ namespace od = simdjson::ondemand;
 // memory in proportion to a pathological line.
 constexpr size_t kMaxColumns = 100000;
 
-std::string_view TrimBlanks(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
-  return s.substr(b, e - b);
-}
-
 bool IsBoolWord(std::string_view s) {
   if (s.empty() || s.size() > 5) return false;
   char lower[5];

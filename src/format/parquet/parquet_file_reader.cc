@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/value_text.h"
+
 namespace sluice::parquet {
 
 namespace {
@@ -9,17 +11,6 @@ namespace {
 // A footer larger than this is not a flat table's; refuse it before
 // allocating (hostile files could claim gigabytes).
 constexpr int64_t kMaxFooterBytes = int64_t{256} << 20;
-
-bool EqualsIgnoreCase(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
