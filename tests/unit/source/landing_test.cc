@@ -367,9 +367,10 @@ std::string LocalFile(const ScratchDir& dir, const std::string& name, const std:
 }
 
 TEST_F(LandingTest, IngestLocalFileCopiesBytesExactlyAndRegisters) {
-  // Binary content spanning several copy buffers (1 MiB each), with NULs and CRs.
+  // Binary content, with NULs and CRs, spanning more copy buffers (4 MiB) than
+  // the copy rotates through (3), so buffers are reused while being written.
   std::string content;
-  for (int i = 0; i < 3 * (1 << 20) + 123; ++i) content.push_back(static_cast<char>(i * 31 % 256));
+  for (int i = 0; i < 5 * (4 << 20) + 123; ++i) content.push_back(static_cast<char>(i * 31 % 251));
   const std::string path = LocalFile(dir_, "big.csv", content);
 
   auto r = IngestLocalFile(ctx(), "orders", path);
