@@ -86,6 +86,9 @@ struct ChunkedOptions {
   size_t chunk_bytes = 4u << 20;
   size_t first_chunk_bytes = 64u << 10;  // chunks grow from this to chunk_bytes
   size_t max_record_bytes = 256u << 20;
+  // Tests and fuzzers: false decodes every chunk with the formats' exact
+  // paths only, the reference the fast paths must agree with.
+  bool fast_paths = true;
 };
 
 Result<std::unique_ptr<Decoder>> NewChunkedDecoder(std::unique_ptr<InputStream> in,

@@ -117,9 +117,10 @@ class CsvSequentialDecoder final : public Decoder {
 
 class CsvChunkFormat final : public ChunkFormat {
  public:
-  CsvChunkFormat(const DecoderOptions& options, std::string file)
+  CsvChunkFormat(const DecoderOptions& options, std::string file, bool fast_path)
       : plan_(std::make_shared<CsvPlan>()) {
     CsvPlan& p = *plan_;
+    p.fast_path = fast_path;
     p.schema = options.schema;
     p.csv = options.csv;
     p.file = std::move(file);
@@ -195,7 +196,7 @@ class CsvChunkFormat final : public ChunkFormat {
   ChunkResult Parse(const Chunk& chunk) const override {
     ChunkResult r;
     if (plan_->no_records) return r;
-    if (ParseFast(chunk, &r)) return r;
+    if (plan_->fast_path && ParseFast(chunk, &r)) return r;
     r = ChunkResult();
     ParseExact(chunk, &r);
     return r;
@@ -404,7 +405,7 @@ Result<std::unique_ptr<Decoder>> NewCsvDecoder(std::unique_ptr<InputStream> in,
                                                const ChunkedOptions& chunking) {
   if (in == nullptr) return Status::InvalidArgument("csv decoder needs an input stream");
   RETURN_IF_ERROR(ValidateCsvOptions(options.csv, in->name()));
-  auto format = std::make_unique<CsvChunkFormat>(options, in->name());
+  auto format = std::make_unique<CsvChunkFormat>(options, in->name(), chunking.fast_paths);
   return NewChunkedDecoder(std::move(in), std::move(format), options, chunking);
 }
 

@@ -38,6 +38,7 @@ struct CsvPlan {
   bool empty_is_null = false;
   std::vector<std::string> other_nulls;
   bool no_records = false;  // empty input: not even a header
+  bool fast_path = true;    // the vectorised path first (see ChunkedOptions::fast_paths)
 
   // Per file column, what the fast path does with it.
   enum class Kind : uint8_t { kSkip, kString, kInt32, kInt64, kDecimal, kDate, kTimestamp, kOther };

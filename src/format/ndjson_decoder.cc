@@ -20,7 +20,8 @@ namespace {
 
 class NdjsonChunkFormat final : public ChunkFormat {
  public:
-  NdjsonChunkFormat(const DecoderOptions& options, std::string file) {
+  NdjsonChunkFormat(const DecoderOptions& options, std::string file, bool fast_path) {
+    plan_.fast_path = fast_path;
     plan_.schema = options.schema;
     plan_.ignore_unknown_fields = options.ignore_unknown_fields;
     plan_.batch_rows = std::max<int64_t>(options.batch_rows, 1);
@@ -69,7 +70,7 @@ Result<std::unique_ptr<Decoder>> NewNdjsonDecoder(std::unique_ptr<InputStream> i
                                                   const DecoderOptions& options,
                                                   const ChunkedOptions& chunking) {
   if (in == nullptr) return Status::InvalidArgument("ndjson decoder needs an input stream");
-  auto format = std::make_unique<NdjsonChunkFormat>(options, in->name());
+  auto format = std::make_unique<NdjsonChunkFormat>(options, in->name(), chunking.fast_paths);
   return NewChunkedDecoder(std::move(in), std::move(format), options, chunking);
 }
 

@@ -19,6 +19,7 @@ struct NdjsonPlan {
   bool ignore_unknown_fields = true;
   int64_t batch_rows = 64 * 1024;
   std::string file;
+  bool fast_path = true;  // FastLineDecoder first (see ChunkedOptions::fast_paths)
 };
 
 ChunkResult ParseNdjsonChunk(const NdjsonPlan& plan, const Chunk& chunk);

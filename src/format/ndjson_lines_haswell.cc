@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "core/value_text.h"
 #include "format/batch_builder.h"
+#include "format/fast_parse.h"
 #include "format/ndjson_lines.h"
 #include "format/staged_row.h"
 

@@ -291,10 +291,177 @@ class LineDecoder {
   int64_t line_number_ = 0;
 };
 
+// The usual line, decoded straight into the batch without staging: keys
+// spelled as in the schema (without escapes), each at most once, values of
+// the field's own JSON type in their common spelling, nothing after the
+// object. Returns false, having kept nothing, for anything else; the caller
+// then decodes the line with LineDecoder, which decides and words any error.
+// Keys are matched against the order of the previous line first.
+class FastLineDecoder {
+ public:
+  explicit FastLineDecoder(const NdjsonPlan& plan)
+      : plan_(plan), nfields_(plan.schema.num_fields()), seen_(nfields_, 0) {
+    for (int f = 0; f < nfields_; ++f) {
+      const DataType& t = plan.schema.field(f).type;
+      limits_.push_back(t.id == TypeId::kDecimal ? static_cast<uint64_t>(Pow10(t.precision)) : 0);
+      if (!plan.schema.field(f).nullable) required_.push_back(f);
+      const std::string& name = plan.schema.field(f).name;
+      plain_.push_back(name.find_first_of("\"\\") == std::string::npos ? 1 : 0);
+    }
+  }
+
+  bool Decode(std::string_view line, size_t readable, BatchBuilder* b) {
+    simdjson::padded_string_view input(line.data(), line.size(), readable);
+    od::document doc;
+    od::object obj;
+    if (parser_.iterate(input).get(doc) || doc.get_object().get(obj)) return false;
+    b->BeginRow();
+    std::fill(seen_.begin(), seen_.end(), 0);
+    size_t k = 0;
+    bool ok = true;
+    for (auto item : obj) {
+      od::field field;
+      if (std::move(item).get(field)) {
+        ok = false;
+        break;
+      }
+      const int f = FieldOf(field, k++);
+      if (f < 0 || seen_[f] != 0) {
+        ok = false;
+        break;
+      }
+      seen_[f] = 1;
+      if (!Value(field.value(), f, b)) {
+        ok = false;
+        break;
+      }
+    }
+    const char* rest = nullptr;
+    if (ok && doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) ok = false;
+    if (ok) {
+      for (int f = 0; f < nfields_; ++f) {
+        if (seen_[f] == 0) b->SetNull(f);
+      }
+      for (int f : required_) ok = ok && !b->IsNullInRow(f);
+    }
+    if (!ok) {
+      b->DiscardRow();
+      return false;
+    }
+    b->CommitRow();
+    return true;
+  }
+
+ private:
+  // The field a key names: the one at this position in the previous line if
+  // the key matches it as written, else a lookup of the unescaped key; -1 for
+  // an unknown key.
+  int FieldOf(od::field& field, size_t k) {
+    if (k < order_.size()) {
+      const int f = order_[k];
+      if (plain_[f] != 0 && field.key().unsafe_is_equal(plan_.schema.field(f).name)) return f;
+    }
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return -1;
+    auto it = plan_.by_name.find(key);
+    if (it == plan_.by_name.end()) return -1;
+    if (k < order_.size()) {
+      order_[k] = it->second;
+    } else if (k == order_.size()) {
+      order_.push_back(it->second);
+    }
+    return it->second;
+  }
+
+  // A JSON number in the plain form -?(0|[1-9]d*)(.d+)? as a decimal.
+  static bool PlainDecimal(std::string_view raw, uint64_t limit, int scale, int64_t* v) {
+    const size_t i = !raw.empty() && raw[0] == '-' ? 1 : 0;
+    if (raw.size() > i + 1 && raw[i] == '0' && raw[i + 1] != '.') return false;
+    return fastparse::Decimal(raw.data(), raw.size(), limit, scale, v);
+  }
+
+  bool Value(od::value v, int f, BatchBuilder* b) {
+    const DataType& type = plan_.schema.field(f).type;
+    bool is_null = false;
+    if (v.is_null().get(is_null)) return false;
+    if (is_null) {
+      b->SetNull(f);
+      return true;
+    }
+    switch (type.id) {
+      case TypeId::kString: {
+        std::string_view s;
+        if (v.get_string().get(s)) return false;
+        b->SetString(f, s);
+        return true;
+      }
+      case TypeId::kInt64: {
+        int64_t i;
+        if (v.get_int64().get(i)) return false;
+        b->Set<int64_t>(f, i);
+        return true;
+      }
+      case TypeId::kInt32: {
+        int64_t i;
+        if (v.get_int64().get(i) || i < INT32_MIN || i > INT32_MAX) return false;
+        b->Set<int32_t>(f, static_cast<int32_t>(i));
+        return true;
+      }
+      case TypeId::kDecimal: {
+        int64_t d;
+        if (!PlainDecimal(TrimJsonSpace(v.raw_json_token()), limits_[f], type.scale, &d)) {
+          return false;
+        }
+        b->Set<int64_t>(f, d);
+        return true;
+      }
+      case TypeId::kTimestamp: {
+        std::string_view s;
+        int64_t micros;
+        if (v.get_string().get(s) || !fastparse::Timestamp(s.data(), s.size(), &micros)) {
+          return false;
+        }
+        b->Set<int64_t>(f, micros);
+        return true;
+      }
+      case TypeId::kDate: {
+        std::string_view s;
+        int32_t days;
+        if (v.get_string().get(s) || !fastparse::Date(s.data(), s.size(), &days)) return false;
+        b->Set<int32_t>(f, days);
+        return true;
+      }
+      case TypeId::kBool: {
+        bool x;
+        if (v.get_bool().get(x)) return false;
+        b->Set<uint8_t>(f, x ? 1 : 0);
+        return true;
+      }
+      case TypeId::kFloat64: {
+        double d;
+        if (v.get_double().get(d)) return false;
+        b->Set<double>(f, d);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  const NdjsonPlan& plan_;
+  const int nfields_;
+  std::vector<uint8_t> seen_;
+  std::vector<uint64_t> limits_;  // 10^precision of decimal fields
+  std::vector<int> required_;
+  std::vector<uint8_t> plain_;  // names without quotes or backslashes
+  std::vector<int> order_;      // field of the k-th key of the previous line
+  od::parser parser_;
+};
+
 // Decodes every line of a chunk (lines are numbered from 0 within it).
 ChunkResult ParseLines(const NdjsonPlan& plan, const Chunk& chunk) {
   ChunkResult r;
   LineDecoder dec(plan);
+  FastLineDecoder fast(plan);
   BatchBuilder builder(plan.schema);
   builder.Begin(std::min<int64_t>(plan.batch_rows, static_cast<int64_t>(chunk.size / 64) + 16));
   std::vector<int64_t> lines;
@@ -318,6 +485,12 @@ ChunkResult ParseLines(const NdjsonPlan& plan, const Chunk& chunk) {
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     if (TrimJsonSpace(text).empty()) continue;
     ++r.records;
+    if (plan.fast_path &&
+        fast.Decode(text, static_cast<size_t>(readable_end - text.data()), &builder)) {
+      lines.push_back(line);
+      if (builder.rows() >= plan.batch_rows) flush();
+      continue;
+    }
     dec.set_line_number(line);
     ChunkError fatal;
     if (!dec.DecodeLine(text, static_cast<size_t>(readable_end - text.data()), &r.bad, &fatal)) {
