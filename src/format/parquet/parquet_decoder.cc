@@ -119,7 +119,44 @@ class ParquetDecoder final : public Decoder {
     return Status::OK();
   }
 
+  // With a pool, the next batch is decoded (on a thread of its own, which
+  // spreads the columns over the pool) while the caller works on this one.
   Result<bool> Next(RecordBatch* out, std::vector<BadRecord>* bad) override {
+    if (options_.pool == nullptr || options_.pool->size() == 0) {
+      Result<bool> more = Decode(out, bad);
+      records_read_ = decoded_;
+      return more;
+    }
+    if (!ahead_.valid()) ahead_ = DecodeAhead();
+    Decoded d = ahead_.get();
+    records_read_ = d.records_read;
+    for (BadRecord& b : d.bad) bad->push_back(std::move(b));
+    if (!d.more.ok()) return d.more.status();
+    if (*d.more) ahead_ = DecodeAhead();
+    *out = std::move(d.batch);
+    return *d.more;
+  }
+
+  int64_t records_read() const override { return records_read_; }
+
+ private:
+  struct Decoded {
+    Result<bool> more = false;
+    RecordBatch batch;
+    std::vector<BadRecord> bad;
+    int64_t records_read = 0;
+  };
+
+  std::future<Decoded> DecodeAhead() {
+    return std::async(std::launch::async, [this] {
+      Decoded d;
+      d.more = Decode(&d.batch, &d.bad);
+      d.records_read = decoded_;
+      return d;
+    });
+  }
+
+  Result<bool> Decode(RecordBatch* out, std::vector<BadRecord>* bad) {
     const int64_t limit = std::max<int64_t>(options_.batch_rows, 1);
     // Plan the batch: rows from the current row group onwards.
     std::vector<Segment> segments;
@@ -204,7 +241,7 @@ class ParquetDecoder final : public Decoder {
       batch.columns.push_back(std::move(columns[f]));
     }
     batch.num_rows_no_columns = rows;
-    records_read_ += rows;
+    decoded_ += rows;
 
     if (all.empty()) {
       batch.source_lines.resize(static_cast<size_t>(rows));
@@ -247,9 +284,6 @@ class ParquetDecoder final : public Decoder {
     return true;
   }
 
-  int64_t records_read() const override { return records_read_; }
-
- private:
   std::unique_ptr<InputStream> in_;
   DecoderOptions options_;
   Schema schema_;
@@ -263,7 +297,11 @@ class ParquetDecoder final : public Decoder {
   size_t next_group_ = 0;
   int64_t group_offset_ = 0;
   int64_t next_row_ = 0;
-  int64_t records_read_ = 0;
+  int64_t decoded_ = 0;       // rows decoded (by Decode, on whichever thread)
+  int64_t records_read_ = 0;  // rows of the batches handed out
+  // Last member: destroyed first, so a decode still running finishes while
+  // everything it uses is alive.
+  std::future<Decoded> ahead_;
 };
 
 }  // namespace
