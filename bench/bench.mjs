@@ -17,7 +17,7 @@ const USAGE = `usage: node bench/bench.mjs --sluice BIN --datagen BIN [options]
   --json            print the results as JSON on stdout (the table goes to stderr)
   --results FILE    also write the JSON here (default bench/results/<date>.json unless --json)`;
 
-const ALL_TASKS = ['csv_parquet', 'ndjson_parquet', 'parquet_csv', 'csv_filter_groupby', 'cat'];
+const ALL_TASKS = ['csv_parquet', 'ndjson_parquet', 'parquet_csv', 'csv_decode', 'csv_filter_groupby', 'cat'];
 // Bump when datagen's output changes, so stale data sets are not reused.
 const DATA_VERSION = 1;
 const SEED = 42;
@@ -181,21 +181,23 @@ function ingestOnce(input, format, threads, withThreads) {
   }
 }
 
+// `output` null: a task without output (`convert --check`).
 function convertOnce(input, output, threads, extra) {
-  fs.rmSync(output, { force: true });
-  const r = run(opts.sluice, ['convert', input, output, '--threads', String(threads), '--json', ...extra]);
+  if (output) fs.rmSync(output, { force: true });
+  const r = run(opts.sluice, ['convert', input, ...(output ? [output] : []), '--threads', String(threads),
+    '--json', ...extra]);
   const summary = JSON.parse(r.stdout);
   if (summary.rows !== opts.rows || summary.bad_records !== 0) {
     throw new Error(`sluice convert wrote ${summary.rows} rows, ${summary.bad_records} bad`);
   }
-  return { ...r, outBytes: fileBytes(output) };
+  return { ...r, outBytes: output ? fileBytes(output) : null };
 }
 
 function duckdbOnce(sql, output, threads) {
-  fs.rmSync(output, { force: true });
+  if (output) fs.rmSync(output, { force: true });
   const r = duckdb(threads, sql);
   if (r.rows !== opts.rows) throw new Error(`DuckDB wrote ${r.rows} rows`);
-  return { ...r, outBytes: fileBytes(output) };
+  return { ...r, outBytes: output ? fileBytes(output) : null };
 }
 
 const TASKS = {
@@ -210,6 +212,15 @@ const TASKS = {
     sluiceArgs: ['--schema', schemaFile, '--compression', 'zstd'],
     sql: (i, o) => `COPY (SELECT * FROM read_json('${i}', format='newline_delimited',
         columns=${DUCK_COLUMNS})) TO '${o}' (FORMAT parquet, COMPRESSION zstd)`,
+  },
+  // Bytes to typed columns in memory, nothing written: sluice validates the
+  // file against the schema (`convert --check`), DuckDB loads it into an
+  // in-memory table.
+  csv_decode: {
+    title: 'CSV decode only', input: 'csv', out: null, ingest: null,
+    sluiceArgs: ['--schema', schemaFile, '--check'],
+    sql: (i) => `CREATE TABLE t AS SELECT * FROM read_csv('${i}', header=true, delim=',', quote='"',
+        escape='"', columns=${DUCK_COLUMNS})`,
   },
   parquet_csv: {
     title: 'Parquet -> CSV', input: 'parquet', out: 'csv', ingest: null,
@@ -240,8 +251,8 @@ try {
     for (const threads of opts.threads) {
       say(`${task.title}, ${threads} thread(s):`);
       warm(input);
-      const sOut = path.join(workDir, `sluice.${task.out}`);
-      const dOut = path.join(workDir, `duckdb.${task.out}`);
+      const sOut = task.out ? path.join(workDir, `sluice.${task.out}`) : null;
+      const dOut = task.out ? path.join(workDir, `duckdb.${task.out}`) : null;
       const contenders = {
         'duckdb': () => duckdbOnce(task.sql(input, dOut), dOut, threads),
         'sluice convert': () => convertOnce(input, sOut, threads, task.sluiceArgs),
@@ -255,8 +266,8 @@ try {
       if (task.ingest) {
         results.push({ ...base, via: 'ingest --table', sluice: m['sluice ingest --table'], duckdb: m.duckdb });
       }
-      fs.rmSync(sOut, { force: true });
-      fs.rmSync(dOut, { force: true });
+      if (sOut) fs.rmSync(sOut, { force: true });
+      if (dOut) fs.rmSync(dOut, { force: true });
     }
   }
   if (opts.tasks.includes('cat')) {

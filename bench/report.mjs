@@ -35,7 +35,8 @@ export function formatTable(report) {
       isFloor ? '-' : count(r.rows / s.seconds),
       fixed(r.input_bytes / MB / s.seconds, 0),
       isFloor ? '-' : `${fixed(s.peak_rss_mb, 0)} / ${d ? fixed(d.peak_rss_mb, 0) : '-'}`,
-      isFloor ? '-' : `${fixed(s.output_bytes / MB, 0)} / ${d ? fixed(d.output_bytes / MB, 0) : '-'}`,
+      isFloor || s.output_bytes == null
+        ? '-' : `${fixed(s.output_bytes / MB, 0)} / ${d ? fixed(d.output_bytes / MB, 0) : '-'}`,
       d && d.output_bytes ? fixed(s.output_bytes / d.output_bytes, 2) : '-',
     ]);
   }

@@ -53,6 +53,7 @@ struct ConvertFlags {
   std::vector<std::string> null_values;
   std::string bad_records;
   int64_t max_bad = 0;  // -1 = no limit
+  bool check = false;   // decode and validate only: no OUT
   bool sync = false;    // fsync before the rename
   bool verbose = false;
   bool json = false;

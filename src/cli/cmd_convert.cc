@@ -193,6 +193,23 @@ struct ConvertResult {
   bool rejected = false;  // more bad records than --max-bad
 };
 
+// The encoder for OUT, writing to `file`.
+Result<std::unique_ptr<Encoder>> OpenEncoder(const ConvertFlags& f, const Endpoint& out,
+                                             StreamCompression out_stream, const Schema& schema,
+                                             ParquetWriterOptions pw, ThreadPool* pool,
+                                             std::unique_ptr<OutputStream> file) {
+  if (out.format == FileFormat::kParquet) {
+    pw.pool = pool;
+    pw.key_value_metadata = {{"sluice.schema", schema.ToJson()},
+                             {"sluice.source", fs::path(f.input).filename().string()}};
+    return NewParquetEncoder(std::move(file), schema, pw);
+  }
+  ASSIGN_OR_RETURN(auto sink,
+                   NewCompressedOutput(std::move(file), out_stream, f.compression_level));
+  return out.format == FileFormat::kCsv ? NewCsvEncoder(std::move(sink), schema, out.csv, pool)
+                                        : NewNdjsonEncoder(std::move(sink), schema, pool);
+}
+
 }  // namespace
 
 CLI::App* AddConvertCommand(CLI::App& app, ConvertFlags* f) {
@@ -203,8 +220,7 @@ CLI::App* AddConvertCommand(CLI::App& app, ConvertFlags* f) {
                   "or .parquet")
       ->required();
   cmd->add_option("OUT", f->output,
-                  "Output file: .parquet, or .csv/.tsv/.ndjson/.jsonl (add .gz/.zst to compress)")
-      ->required();
+                  "Output file: .parquet, or .csv/.tsv/.ndjson/.jsonl (add .gz/.zst to compress)");
   cmd->add_option("--from", f->from,
                   "Input format (csv|tsv|ndjson|jsonl|parquet; default: suffix)");
   cmd->add_option("--to", f->to, "Output format (parquet|csv|tsv|ndjson|jsonl; default: suffix)");
@@ -228,6 +244,9 @@ CLI::App* AddConvertCommand(CLI::App& app, ConvertFlags* f) {
   cmd->add_option("--max-bad", f->max_bad,
                   "Bad records tolerated before the conversion fails (default 0; -1 = any number)")
       ->check(CLI::Range(int64_t{-1}, std::numeric_limits<int64_t>::max()));
+  cmd->add_flag("--check", f->check,
+                "Only decode and validate IN against the schema (no OUT): rows, bad records, "
+                "exit code");
   cmd->add_flag("--sync", f->sync,
                 "fsync the output before renaming it into place (survives a power failure)");
   cmd->add_flag("-v,--verbose", f->verbose, "Print the schema used");
@@ -240,18 +259,31 @@ int CmdConvert(const ConvertFlags& f) {
   if (!fs::is_regular_file(f.input)) {
     return Fail(Status::NotFound("input file '" + f.input + "' does not exist"));
   }
+  if (f.check != f.output.empty()) {
+    return Fail(
+        Status::InvalidArgument(f.check ? "--check writes no output: drop OUT ('" + f.output + "')"
+                                        : "an output file (OUT) is needed, or --check"));
+  }
   std::error_code ec;
-  if (fs::exists(f.output) && fs::equivalent(f.input, f.output, ec)) {
+  if (!f.check && fs::exists(f.output) && fs::equivalent(f.input, f.output, ec)) {
     return Fail(Status::InvalidArgument("input and output are the same file '" + f.output + "'"));
   }
   auto in = ResolveEndpoint(f.input, f.from, f);
   if (!in.ok()) return Fail(in.status());
-  auto out = ResolveEndpoint(f.output, f.to, f);
-  if (!out.ok()) return Fail(out.status());
+  Result<Endpoint> out = Endpoint{};
+  if (!f.check) {
+    out = ResolveEndpoint(f.output, f.to, f);
+    if (!out.ok()) return Fail(out.status());
+  }
 
   const StreamCompression out_stream = StreamCompressionFromName(f.output);
   ParquetWriterOptions pw;
-  if (out->format == FileFormat::kParquet) {
+  if (f.check) {
+    if (!f.to.empty() || !f.compression.empty() || f.row_group_rows > 0 || f.sync) {
+      return Fail(Status::InvalidArgument(
+          "--to, --compression, --row-group-rows and --sync shape an output; --check writes none"));
+    }
+  } else if (out->format == FileFormat::kParquet) {
     if (out_stream != StreamCompression::kNone) {
       return Fail(Status::InvalidArgument(
           "a Parquet output compresses inside the file; drop the .gz/.zst suffix from '" +
@@ -296,20 +328,11 @@ int CmdConvert(const ConvertFlags& f) {
   // return below drops the encoder, which discards the temporary file. Like
   // cp or DuckDB's COPY, no fsync unless asked: it costs about 0.2 s per
   // 100 MB written, and readers never see a partial file either way.
-  auto file = OpenFileOutput(f.output, f.sync);
-  if (!file.ok()) return Fail(file.status());
-  Result<std::unique_ptr<Encoder>> encoder = Status::Internal("no encoder");
-  if (out->format == FileFormat::kParquet) {
-    pw.pool = pool_ptr;
-    pw.key_value_metadata = {{"sluice.schema", schema->ToJson()},
-                             {"sluice.source", fs::path(f.input).filename().string()}};
-    encoder = NewParquetEncoder(std::move(*file), *schema, pw);
-  } else {
-    auto sink = NewCompressedOutput(std::move(*file), out_stream, f.compression_level);
-    if (!sink.ok()) return Fail(sink.status());
-    encoder = out->format == FileFormat::kCsv
-                  ? NewCsvEncoder(std::move(*sink), *schema, out->csv, pool_ptr)
-                  : NewNdjsonEncoder(std::move(*sink), *schema, pool_ptr);
+  Result<std::unique_ptr<Encoder>> encoder = std::unique_ptr<Encoder>();
+  if (!f.check) {
+    auto file = OpenFileOutput(f.output, f.sync);
+    if (!file.ok()) return Fail(file.status());
+    encoder = OpenEncoder(f, *out, out_stream, *schema, pw, pool_ptr, std::move(*file));
   }
   if (!encoder.ok()) return Fail(encoder.status());
 
@@ -340,7 +363,7 @@ int CmdConvert(const ConvertFlags& f) {
       break;
     }
     if (!*more) break;
-    if (batch.num_rows() > 0) {
+    if (batch.num_rows() > 0 && *encoder != nullptr) {
       st = (*encoder)->Write(batch);
       if (!st.ok()) break;
     }
@@ -355,42 +378,55 @@ int CmdConvert(const ConvertFlags& f) {
   if (res.rejected) {
     encoder->reset();  // discards the output
     std::string where = bad_log.to_file() ? "; they are in " + f.bad_records : "";
-    std::fprintf(stderr,
-                 "sluice: more than %lld bad record(s) in '%s' (--max-bad); no output written%s\n",
-                 static_cast<long long>(f.max_bad), f.input.c_str(), where.c_str());
+    std::fprintf(stderr, "sluice: more than %lld bad record(s) in '%s' (--max-bad)%s%s\n",
+                 static_cast<long long>(f.max_bad), f.input.c_str(),
+                 f.check ? "" : "; no output written", where.c_str());
     return kExitDataRejected;
   }
-  st = (*encoder)->Finish();
-  if (!st.ok()) return Fail(st);
+  if (*encoder != nullptr) {
+    st = (*encoder)->Finish();
+    if (!st.ok()) return Fail(st);
+  }
 
   const double seconds = watch.Seconds();
   const auto in_bytes = static_cast<int64_t>(fs::file_size(f.input, ec));
-  const auto out_bytes = static_cast<int64_t>(fs::file_size(f.output, ec));
+  const auto out_bytes = f.check ? 0 : static_cast<int64_t>(fs::file_size(f.output, ec));
   const double mbps = seconds > 0 ? in_bytes / 1e6 / seconds : 0;
   if (res.bad > 0 && !bad_log.to_file() && res.bad > kShownBadRecords) {
     std::fprintf(stderr, "sluice: ... %lld more bad record(s) not shown (--bad-records FILE)\n",
                  static_cast<long long>(res.bad - kShownBadRecords));
   }
-  std::fprintf(stderr,
-               "sluice: %s (%s) -> %s (%s): %lld rows, %lld bad, %.2f s, %.1f MB/s, %s -> %s, "
-               "%d thread(s)\n",
-               f.input.c_str(), std::string(FileFormatName(in->format)).c_str(), f.output.c_str(),
-               std::string(FileFormatName(out->format)).c_str(), static_cast<long long>(res.rows),
-               static_cast<long long>(res.bad), seconds, mbps,
-               HumanBytes(static_cast<double>(in_bytes)).c_str(),
-               HumanBytes(static_cast<double>(out_bytes)).c_str(), threads);
+  if (f.check) {
+    std::fprintf(
+        stderr,
+        "sluice: %s (%s) checked: %lld rows, %lld bad, %.2f s, %.1f MB/s, %s, %d thread(s)\n",
+        f.input.c_str(), std::string(FileFormatName(in->format)).c_str(),
+        static_cast<long long>(res.rows), static_cast<long long>(res.bad), seconds, mbps,
+        HumanBytes(static_cast<double>(in_bytes)).c_str(), threads);
+  } else {
+    std::fprintf(stderr,
+                 "sluice: %s (%s) -> %s (%s): %lld rows, %lld bad, %.2f s, %.1f MB/s, %s -> %s, "
+                 "%d thread(s)\n",
+                 f.input.c_str(), std::string(FileFormatName(in->format)).c_str(), f.output.c_str(),
+                 std::string(FileFormatName(out->format)).c_str(), static_cast<long long>(res.rows),
+                 static_cast<long long>(res.bad), seconds, mbps,
+                 HumanBytes(static_cast<double>(in_bytes)).c_str(),
+                 HumanBytes(static_cast<double>(out_bytes)).c_str(), threads);
+  }
   if (f.json) {
-    nlohmann::ordered_json j = {{"input", f.input},
-                                {"output", f.output},
-                                {"from", FileFormatName(in->format)},
-                                {"to", FileFormatName(out->format)},
-                                {"rows", res.rows},
-                                {"bad_records", res.bad},
-                                {"seconds", seconds},
-                                {"input_bytes", in_bytes},
-                                {"output_bytes", out_bytes},
-                                {"threads", threads},
-                                {"schema", nlohmann::json::parse(schema->ToJson())}};
+    nlohmann::ordered_json j = {
+        {"input", f.input},
+        {"output", f.check ? nlohmann::ordered_json() : nlohmann::ordered_json(f.output)},
+        {"from", FileFormatName(in->format)},
+        {"to",
+         f.check ? nlohmann::ordered_json() : nlohmann::ordered_json(FileFormatName(out->format))},
+        {"rows", res.rows},
+        {"bad_records", res.bad},
+        {"seconds", seconds},
+        {"input_bytes", in_bytes},
+        {"output_bytes", out_bytes},
+        {"threads", threads},
+        {"schema", nlohmann::json::parse(schema->ToJson())}};
     std::printf("%s\n", j.dump().c_str());
   }
   return 0;

@@ -182,6 +182,42 @@ test('bad records: shown with file:line:field, written with --bad-records, --max
   assert.equal(fs.readFileSync(p('any.csv'), 'utf8'), 'id,qty\n1,2\n5,\n');
 });
 
+test('--check validates without writing: the same bad records and exit codes as a conversion', () => {
+  const dir = tempDir('sluice-convert-');
+  writeFiles(dir, {
+    'in.csv': 'id,qty\n1,2\nx,3\n4,99999999999\n5,\n',
+    'good.csv': 'id,qty\n1,2\n5,\n',
+    'schema.yaml': 'id: int64 not null\nqty: int32\n',
+  });
+  const p = (n) => path.join(dir, n);
+  const good = sluiceOk(['convert', p('good.csv'), '--check', '--schema', p('schema.yaml'), '--json']);
+  const summary = JSON.parse(good.stdout);
+  assert.equal(summary.rows, 2);
+  assert.equal(summary.output, null);
+  assert.equal(summary.to, null);
+  assert.match(good.stderr, /good\.csv \(csv\) checked: 2 rows, 0 bad/);
+
+  const strict = sluice(['convert', p('in.csv'), '--check', '--schema', p('schema.yaml')]);
+  assert.equal(strict.status, 3, strict.stderr);
+  assert.match(strict.stderr, /in\.csv:3:id: cannot parse 'x' as int64/);
+  const tolerant = sluice(['convert', p('in.csv'), '--check', '--schema', p('schema.yaml'),
+    '--max-bad', '-1', '--bad-records', p('bad.ndjson')]);
+  assert.equal(tolerant.status, 0, tolerant.stderr);
+  assert.match(tolerant.stderr, /2 rows, 2 bad/);
+  const bad = fs.readFileSync(p('bad.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(bad.map((b) => [b.line, b.field]), [[3, 'id'], [4, 'qty']]);
+  // Nothing but the bad-records file was written.
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['bad.ndjson', 'good.csv', 'in.csv', 'schema.yaml']);
+
+  // OUT and --check exclude each other; one of them is needed.
+  const both = sluice(['convert', p('good.csv'), p('out.parquet'), '--check']);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /--check writes no output/);
+  const neither = sluice(['convert', p('good.csv')]);
+  assert.equal(neither.status, 2);
+  assert.match(neither.stderr, /OUT\) is needed, or --check/);
+});
+
 test('CSV dialect flags apply to every CSV side; TSV by suffix', () => {
   const dir = tempDir('sluice-convert-');
   const p = (n) => path.join(dir, n);
