@@ -7,6 +7,7 @@
 #include "format/compression.h"
 #include "format/format.h"
 #include "sink/sink.h"
+#include "source/landing.h"
 
 namespace sluice {
 
@@ -144,6 +145,7 @@ Result<AttemptResult> Attempt::Run() {
                                         batch_.object_key + " exists");
     }
   }
+  RETURN_IF_ERROR(CheckIngestedArchive(*env_.store, batch_));
   FileFormat format = spec_.source.format;
   if (spec_.source.format_from_name) {
     auto f = FileFormatFromName(batch_.object_key);
@@ -321,6 +323,9 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
 
   RETURN_IF_ERROR(run.CloseQuarantine());
   if (auto pub = run.QuarantinePublication()) req.extra_publications.push_back(*pub);
+  // The input must survive whatever the commit makes final (an ingested
+  // file's archive copy is written without waiting for the disk).
+  RETURN_IF_ERROR(env.store->Sync(batch.archive_key));
   RETURN_IF_ERROR(catalog.TransitionBatch(batch_id, BatchState::kCommitting, ""));
 
   ProcessOutcome outcome = ProcessOutcome::kCommitted;

@@ -1,5 +1,6 @@
 #include "source/landing.h"
 
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -172,6 +174,70 @@ Result<ScanSummary> ScanLanding(const LandingContext& ctx, const PipelineSpec& s
   return summary;
 }
 
+namespace {
+
+constexpr std::string_view kFileScheme = "file://";
+
+// Archive copies this process wrote itself (see CheckIngestedArchive).
+std::mutex fresh_mu;
+std::set<std::string>& FreshArchives() {
+  static std::set<std::string> keys;
+  return keys;
+}
+
+void MarkFresh(const std::string& key) {
+  std::lock_guard lock(fresh_mu);
+  FreshArchives().insert(key);
+}
+
+bool IsFresh(const std::string& key) {
+  std::lock_guard lock(fresh_mu);
+  return FreshArchives().count(key) > 0;
+}
+
+// Gives a local copy a head start towards the disk while its batch is
+// processed, so that the processor's Sync before the commit finds little left
+// to write. A hint only: the thread owns nothing but the path.
+void SyncInBackground(const std::string& path) {
+  if (path.empty()) return;
+  std::thread([path] {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ::fsync(fd);
+    ::close(fd);
+  }).detach();
+}
+
+// Copies the local file `path` to archive key `key` (through a private
+// incoming key) without waiting for the disk; returns the hash of what it
+// copied.
+Result<std::string> CopyToArchive(ObjectStore& store, const std::string& pipeline,
+                                  const std::string& path, const std::string& relative,
+                                  const std::string* want_sha, std::string* key) {
+  ASSIGN_OR_RETURN(auto in, OpenFileInput(path));
+  const std::string incoming =
+      "archive/" + pipeline + "/.incoming/" + std::to_string(::getpid()) + "-" + relative;
+  ASSIGN_OR_RETURN(auto out, store.OpenWriteUnsynced(incoming));
+  Sha256 hasher;
+  if (Status st = CopyHashing(*in, *out, &hasher); !st.ok()) {
+    out->Abort();
+    return st;
+  }
+  RETURN_IF_ERROR(out->Close());
+  const std::string sha = hasher.HexDigest();
+  if (want_sha != nullptr && sha != *want_sha) {
+    (void)store.Delete(incoming);
+    return sha;
+  }
+  *key = ArchiveKey(pipeline, sha, relative);
+  RETURN_IF_ERROR(store.Rename(incoming, *key));
+  MarkFresh(*key);
+  SyncInBackground(store.LocalPath(*key));
+  return sha;
+}
+
+}  // namespace
+
 Result<RegisterOutcome> IngestLocalFile(const LandingContext& ctx, const std::string& pipeline,
                                         const std::string& path) {
   std::string abs = std::filesystem::absolute(path).lexically_normal().string();
@@ -180,21 +246,46 @@ Result<RegisterOutcome> IngestLocalFile(const LandingContext& ctx, const std::st
   // archive must keep exactly the bytes that were hashed. Hash while copying to
   // a private incoming key, then move it to its content-addressed archive key.
   // Copy first, register second: a crash in between leaves only a copy that a
-  // retry overwrites (incoming) or reuses (archive).
+  // retry overwrites (incoming) or reuses (archive). The copy is not waited
+  // for: the processor syncs it before the batch commits, and a copy written
+  // by an earlier process is checked against its hash (CheckIngestedArchive).
   ASSIGN_OR_RETURN(auto in, OpenFileInput(path));
   const int64_t size = in->SizeHint();
-  const std::string incoming =
-      "archive/" + pipeline + "/.incoming/" + std::to_string(::getpid()) + "-" + relative;
-  ASSIGN_OR_RETURN(auto out, ctx.store->OpenWrite(incoming));
-  Sha256 hasher;
-  if (Status st = CopyHashing(*in, *out, &hasher); !st.ok()) {
-    out->Abort();
-    return st;
+  in.reset();
+  std::string key;
+  ASSIGN_OR_RETURN(std::string sha,
+                   CopyToArchive(*ctx.store, pipeline, path, relative, nullptr, &key));
+  return RegisterKey(ctx, pipeline, std::string(kFileScheme) + abs, relative, sha, size, false);
+}
+
+Status CheckIngestedArchive(ObjectStore& store, const BatchInfo& b) {
+  if (!b.object_key.starts_with(kFileScheme) || IsFresh(b.archive_key)) return Status::OK();
+  auto in = store.OpenRead(b.archive_key);
+  if (!in.ok() && in.status().code() != StatusCode::kNotFound) return in.status();
+  if (in.ok()) {
+    ASSIGN_OR_RETURN(std::string sha, Sha256Stream(**in));
+    if (sha == b.sha256) {
+      MarkFresh(b.archive_key);
+      return Status::OK();
+    }
   }
-  RETURN_IF_ERROR(out->Close());
-  const std::string sha = hasher.HexDigest();
-  RETURN_IF_ERROR(ctx.store->Rename(incoming, ArchiveKey(pipeline, sha, relative)));
-  return RegisterKey(ctx, pipeline, "file://" + abs, relative, sha, size, false);
+  // Damaged or missing: the original is the only other copy.
+  const std::string original = b.object_key.substr(kFileScheme.size());
+  const std::string relative = std::filesystem::path(original).filename().string();
+  std::string key;
+  auto sha = CopyToArchive(store, b.pipeline, original, relative, &b.sha256, &key);
+  if (sha.ok() && *sha == b.sha256 && key == b.archive_key) return Status::OK();
+  return Status::FailedPrecondition(
+      "the archive copy of '" + original + "' (batch " + std::to_string(b.id) +
+      ") is damaged or missing (a crash before it reached the disk?), and the original " +
+      (sha.ok() ? "no longer has the content that was registered"
+                : "cannot be read: " + sha.status().ToString()) +
+      "; ingest the file again");
+}
+
+void ForgetFreshArchives() {
+  std::lock_guard lock(fresh_mu);
+  FreshArchives().clear();
 }
 
 Status RecoverLanded(const LandingContext& ctx) {

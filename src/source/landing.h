@@ -54,6 +54,16 @@ Result<ScanSummary> ScanLanding(const LandingContext& ctx, const PipelineSpec& s
 Result<RegisterOutcome> IngestLocalFile(const LandingContext& ctx, const std::string& pipeline,
                                         const std::string& path);
 
+// For a batch ingested from a local file (object key file://...), before it is
+// processed: IngestLocalFile registers the archive copy before it is on disk
+// (the processor syncs it before the commit), so a copy this process did not
+// write may have been cut short by a power failure. Such a copy is checked
+// against the batch's hash and, if damaged, copied again from the original
+// when that still has the registered content; otherwise FailedPrecondition.
+Status CheckIngestedArchive(ObjectStore& store, const BatchInfo& batch);
+// Tests: forget which archive copies this process wrote, as after a restart.
+void ForgetFreshArchives();
+
 // Finishes registrations interrupted by a crash: batches still `landed` get
 // their input moved to the archive, are queued and enqueued; batches queued,
 // processing or committing are (re-)enqueued (the queue ignores duplicates).

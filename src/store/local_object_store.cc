@@ -170,15 +170,26 @@ class LocalObjectStore final : public ObjectStore {
   }
 
   Result<std::unique_ptr<OutputStream>> OpenWrite(const std::string& key) override {
+    return OpenOutput(key, /*sync=*/true);
+  }
+
+  Result<std::unique_ptr<OutputStream>> OpenWriteUnsynced(const std::string& key) override {
+    return OpenOutput(key, /*sync=*/false);
+  }
+
+  Status Sync(const std::string& key) override {
     RETURN_IF_ERROR(ValidateKey(key, false));
-    std::string path = LocalPath(key);
-    Result<std::unique_ptr<OutputStream>> out = Status::Internal("unreached");
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      std::shared_lock lock(dirs_mu_);
-      out = OpenFileOutput(path, /*sync=*/true);
-      if (out.ok()) break;
+    const std::string path = LocalPath(key);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return Status::NotFound("sync: no object '" + key + "' in " + root_);
+      return Status::IOError("open '" + path + "': " + ErrnoText(errno));
     }
-    return out;
+    const int rc = ::fsync(fd);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0) return Status::IOError("fsync '" + path + "': " + ErrnoText(err));
+    return Status::OK();
   }
 
   Status Rename(const std::string& from, const std::string& to) override {
@@ -248,6 +259,18 @@ class LocalObjectStore final : public ObjectStore {
   std::string Describe() const override { return root_; }
 
  private:
+  Result<std::unique_ptr<OutputStream>> OpenOutput(const std::string& key, bool sync) {
+    RETURN_IF_ERROR(ValidateKey(key, false));
+    std::string path = LocalPath(key);
+    Result<std::unique_ptr<OutputStream>> out = Status::Internal("unreached");
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      std::shared_lock lock(dirs_mu_);
+      out = OpenFileOutput(path, sync);
+      if (out.ok()) break;
+    }
+    return out;
+  }
+
   // Adds objects under directory `dir_key` whose key starts with `prefix`.
   Status Walk(const std::string& dir_key, const std::string& prefix, std::vector<ObjectInfo>& out) {
     std::string dir = LocalPath(dir_key);

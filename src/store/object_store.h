@@ -31,6 +31,17 @@ class ObjectStore {
   virtual Result<ObjectInfo> Stat(const std::string& key) = 0;
   virtual Result<std::unique_ptr<InputStream>> OpenRead(const std::string& key) = 0;
   virtual Result<std::unique_ptr<OutputStream>> OpenWrite(const std::string& key) = 0;
+  // Like OpenWrite, but Close does not wait for the data to reach the disk:
+  // Sync(key) before anything depends on it surviving a power failure.
+  virtual Result<std::unique_ptr<OutputStream>> OpenWriteUnsynced(const std::string& key) {
+    return OpenWrite(key);
+  }
+  // Makes an object's data durable (fsync on a local store; a store whose
+  // writes are durable once they complete has nothing to do).
+  virtual Status Sync(const std::string& key) {
+    (void)key;
+    return Status::OK();
+  }
   // Moves an object; kNotFound if `from` does not exist. Overwrites `to`.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   // Deletes an object; OK if it did not exist.

@@ -122,6 +122,14 @@ class FaultInjectingStore final : public ObjectStore {
     ASSIGN_OR_RETURN(std::unique_ptr<OutputStream> out, base_.OpenWrite(key));
     return std::unique_ptr<OutputStream>(new Output(*this, key, std::move(out)));
   }
+  // Unsynced writes take the OpenWrite rules (a different durability, the
+  // same failures).
+  Result<std::unique_ptr<OutputStream>> OpenWriteUnsynced(const std::string& key) override {
+    RETURN_IF_ERROR(Check(StoreOp::kOpenWrite, key));
+    ASSIGN_OR_RETURN(std::unique_ptr<OutputStream> out, base_.OpenWriteUnsynced(key));
+    return std::unique_ptr<OutputStream>(new Output(*this, key, std::move(out)));
+  }
+  Status Sync(const std::string& key) override { return base_.Sync(key); }
   Status Rename(const std::string& from, const std::string& to) override {
     RETURN_IF_ERROR(Check(StoreOp::kRename, from, to));
     return base_.Rename(from, to);

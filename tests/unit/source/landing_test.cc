@@ -396,6 +396,53 @@ TEST_F(LandingTest, IngestLocalFileCopiesBytesExactlyAndRegisters) {
   EXPECT_EQ(files, std::vector<std::string>{store_->LocalPath(b.archive_key)});
 }
 
+// IngestLocalFile registers its archive copy before the copy is on disk; a
+// copy this process did not write (here: forgotten, as after a restart) is
+// checked against the registered hash and repaired from the original.
+TEST_F(LandingTest, IngestedArchiveIsCheckedAfterARestartAndRepairedFromTheOriginal) {
+  const std::string path = LocalFile(dir_, "a.csv", kCsv);
+  auto r = IngestLocalFile(ctx(), "orders", path);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const BatchInfo b = Batch(r->batch_id);
+  const std::string archive = store_->LocalPath(b.archive_key);
+  // Written by this process: trusted without reading.
+  std::filesystem::remove(archive);
+  EXPECT_TRUE(CheckIngestedArchive(*store_, b).ok());
+  // After a restart: a missing or damaged copy is copied again.
+  ForgetFreshArchives();
+  EXPECT_TRUE(CheckIngestedArchive(*store_, b).ok());
+  EXPECT_EQ(ReadKey(*store_, b.archive_key), kCsv);
+  ForgetFreshArchives();
+  std::filesystem::resize_file(archive, 3);  // cut short by a power failure
+  EXPECT_TRUE(CheckIngestedArchive(*store_, b).ok());
+  EXPECT_EQ(ReadKey(*store_, b.archive_key), kCsv);
+  ForgetFreshArchives();
+  EXPECT_TRUE(CheckIngestedArchive(*store_, b).ok());  // intact: left alone
+  EXPECT_EQ(ReadKey(*store_, b.archive_key), kCsv);
+
+  // The original changed meanwhile: nothing to repair from.
+  ForgetFreshArchives();
+  std::filesystem::resize_file(archive, 3);
+  LocalFile(dir_, "a.csv", std::string(kCsv) + "9,changed\n");
+  Status st = CheckIngestedArchive(*store_, b);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+  EXPECT_NE(st.message().find("archive copy of '" + std::filesystem::absolute(path).string()),
+            std::string::npos)
+      << st.message();
+  EXPECT_NE(st.message().find("no longer has the content"), std::string::npos);
+  std::filesystem::remove(path);
+  EXPECT_EQ(CheckIngestedArchive(*store_, b).code(), StatusCode::kFailedPrecondition);
+  // No private copies are left behind by the failed repairs.
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path() + "/store")) {
+    EXPECT_EQ(e.path().string().find(".incoming/"), std::string::npos) << e.path();
+  }
+
+  // Landing-zone batches are not ingested copies: nothing to check.
+  BatchInfo landed = b;
+  landed.object_key = "landing/orders/a.csv";
+  EXPECT_TRUE(CheckIngestedArchive(*store_, landed).ok());
+}
+
 TEST_F(LandingTest, IngestLocalFileTwiceAndUnderAnotherName) {
   const std::string path = LocalFile(dir_, "a.csv", kCsv);
   auto first = IngestLocalFile(ctx(), "orders", path);

@@ -105,6 +105,18 @@ TEST_F(LocalObjectStoreTest, WriteIsInvisibleUntilClose) {
   EXPECT_EQ(ListKeys(""), std::vector<std::string>{"staging/p.parquet"});
 }
 
+TEST_F(LocalObjectStoreTest, UnsyncedWritesAndSync) {
+  auto out = store_->OpenWriteUnsynced("archive/o/a.csv");
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_TRUE((*out)->Write("id\n1\n").ok());
+  EXPECT_TRUE(ListKeys("").empty());  // invisible until Close, like OpenWrite
+  ASSERT_TRUE((*out)->Close().ok());
+  EXPECT_EQ(Get("archive/o/a.csv"), "id\n1\n");
+  EXPECT_TRUE(store_->Sync("archive/o/a.csv").ok());
+  EXPECT_EQ(store_->Sync("archive/o/missing.csv").code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Sync("../escape").code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(LocalObjectStoreTest, ListIsRecursiveSortedAndSkipsHiddenAndTemporaries) {
   for (const char* k : {"landing/orders/b.csv", "landing/orders/a.csv", "landing/orders/x/y.csv",
                         "landing/orders2/c.csv", "lake/t/part-0.parquet", "top.txt"}) {
