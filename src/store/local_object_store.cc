@@ -305,7 +305,11 @@ class LocalObjectStore final : public ObjectStore {
 
   // Removes the now-empty directories above `key`, deepest first, stopping at
   // the first non-empty one and never removing the top-level directory.
+  // Directories under landing/ stay: producers make them and may be about to
+  // write into one (a producer's mkdir followed by sluice removing the
+  // then-empty directory would fail its next write).
   void PruneEmptyParents(const std::string& key) {
+    if (key.starts_with("landing/")) return;
     std::unique_lock lock(dirs_mu_);
     std::string dir = key;
     while (true) {

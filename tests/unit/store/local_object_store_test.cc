@@ -225,6 +225,12 @@ TEST_F(LocalObjectStoreTest, DeletePrunesEmptyParentsUpToTopLevel) {
   EXPECT_TRUE(store_->Delete("lake/t/day=2/c").ok());  // already gone
   Put("dir/sub/f", "x");
   EXPECT_EQ(store_->Delete("dir/sub").code(), StatusCode::kInvalidArgument);
+  // Producers' directories under landing/ are kept, emptied or not.
+  Put("landing/p/day=1/a.csv", "1");
+  ASSERT_TRUE(store_->Rename("landing/p/day=1/a.csv", "archive/p/a.csv").ok());
+  EXPECT_TRUE(Exists("landing/p/day=1"));
+  ASSERT_TRUE(store_->Delete("archive/p/a.csv").ok());
+  EXPECT_FALSE(Exists("archive/p"));
 }
 
 TEST_F(LocalObjectStoreTest, DeletePrefixRemovesOnlyMatchingObjects) {
