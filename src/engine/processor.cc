@@ -326,6 +326,7 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   // The input must survive whatever the commit makes final (an ingested
   // file's archive copy is written without waiting for the disk).
   RETURN_IF_ERROR(env.store->Sync(batch.archive_key));
+  ForgetFreshArchive(batch.archive_key);  // durable now; a retry checks it again
   RETURN_IF_ERROR(catalog.TransitionBatch(batch_id, BatchState::kCommitting, ""));
 
   ProcessOutcome outcome = ProcessOutcome::kCommitted;

@@ -283,6 +283,11 @@ Status CheckIngestedArchive(ObjectStore& store, const BatchInfo& b) {
       "; ingest the file again");
 }
 
+void ForgetFreshArchive(const std::string& key) {
+  std::lock_guard lock(fresh_mu);
+  FreshArchives().erase(key);
+}
+
 void ForgetFreshArchives() {
   std::lock_guard lock(fresh_mu);
   FreshArchives().clear();

@@ -61,6 +61,9 @@ Result<RegisterOutcome> IngestLocalFile(const LandingContext& ctx, const std::st
 // against the batch's hash and, if damaged, copied again from the original
 // when that still has the registered content; otherwise FailedPrecondition.
 Status CheckIngestedArchive(ObjectStore& store, const BatchInfo& batch);
+// The archive copy `key` is synced: CheckIngestedArchive need not remember
+// it any longer (keeps a long-running process from collecting every key).
+void ForgetFreshArchive(const std::string& key);
 // Tests: forget which archive copies this process wrote, as after a restart.
 void ForgetFreshArchives();
 
