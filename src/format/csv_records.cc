@@ -26,6 +26,21 @@ Span FieldOf(const char* buf, const uint32_t* seps, const CsvRecordSpan& r, size
   return {buf + fs, fe - fs};
 }
 
+// A field the exact reader accepts as CsvReader would: unquoted, or quoted
+// with nothing after the closing quote and inner quotes doubled. Checked for
+// skipped columns too, whose values are not otherwise looked at (a record with
+// junk after a closing quote is bad whichever column it is in).
+bool WellQuoted(const char* p, size_t n, char q) {
+  if (n == 0 || q == '\0' || *p != q) return true;
+  if (n < 2 || p[n - 1] != q) return false;
+  for (size_t i = 1; i + 1 < n; ++i) {
+    if (p[i] != q) continue;
+    if (i + 2 >= n || p[i + 1] != q) return false;  // a lone quote
+    ++i;
+  }
+  return true;
+}
+
 }  // namespace
 
 void CsvPlan::PlanColumns() {
@@ -140,7 +155,10 @@ bool CsvRecordSink::FastAdd(const char* buf, size_t rec_start, const uint32_t* e
     const char* f = buf + fs;
     const size_t n = fe - fs;
     fs = fe + 1;
-    if (cp.kind == Kind::kSkip) continue;
+    if (cp.kind == Kind::kSkip) {
+      ok = WellQuoted(f, n, q);
+      continue;
+    }
     if (n == 0) {
       if (p.empty_is_null) {
         builder_.SetNull(cp.field);
@@ -318,8 +336,14 @@ bool CsvRecordSink::AddBlockPart(const char* buf, const uint32_t* seps, const Cs
   for (size_t c = 0; c < plan_.columns.size() && ok; ++c) {
     const CsvPlan::ColumnPlan& cp = plan_.columns[c];
     switch (cp.kind) {
-      case Kind::kSkip:
+      case Kind::kSkip: {
+        const size_t last = plan_.columns.size() - 1;
+        for (size_t i = 0; i < nrec && ok; ++i) {
+          const Span sp = FieldOf(buf, seps, recs[i], c, last);
+          ok = WellQuoted(sp.p, sp.n, plan_.csv.quote);
+        }
         break;
+      }
       case Kind::kString:
         ok = StringColumn(buf, seps, recs, nrec, c, cp.field);
         break;
