@@ -208,10 +208,15 @@ void SyncInBackground(const std::string& path) {
   }).detach();
 }
 
+struct ArchiveCopy {
+  std::string sha256;  // of the bytes copied
+  int64_t bytes = 0;
+};
+
 // Copies the local file `path` to archive key `key` (through a private
-// incoming key) without waiting for the disk; returns the hash of what it
-// copied.
-Result<std::string> CopyToArchive(ObjectStore& store, const std::string& pipeline,
+// incoming key) without waiting for the disk. With `want_sha`, a copy of other
+// content is dropped (and *key left alone).
+Result<ArchiveCopy> CopyToArchive(ObjectStore& store, const std::string& pipeline,
                                   const std::string& path, const std::string& relative,
                                   const std::string* want_sha, std::string* key) {
   ASSIGN_OR_RETURN(auto in, OpenFileInput(path));
@@ -223,17 +228,17 @@ Result<std::string> CopyToArchive(ObjectStore& store, const std::string& pipelin
     out->Abort();
     return st;
   }
+  ArchiveCopy copy{hasher.HexDigest(), out->Tell()};
   RETURN_IF_ERROR(out->Close());
-  const std::string sha = hasher.HexDigest();
-  if (want_sha != nullptr && sha != *want_sha) {
+  if (want_sha != nullptr && copy.sha256 != *want_sha) {
     (void)store.Delete(incoming);
-    return sha;
+    return copy;
   }
-  *key = ArchiveKey(pipeline, sha, relative);
+  *key = ArchiveKey(pipeline, copy.sha256, relative);
   RETURN_IF_ERROR(store.Rename(incoming, *key));
   MarkFresh(*key);
   SyncInBackground(store.LocalPath(*key));
-  return sha;
+  return copy;
 }
 
 }  // namespace
@@ -249,13 +254,11 @@ Result<RegisterOutcome> IngestLocalFile(const LandingContext& ctx, const std::st
   // retry overwrites (incoming) or reuses (archive). The copy is not waited
   // for: the processor syncs it before the batch commits, and a copy written
   // by an earlier process is checked against its hash (CheckIngestedArchive).
-  ASSIGN_OR_RETURN(auto in, OpenFileInput(path));
-  const int64_t size = in->SizeHint();
-  in.reset();
   std::string key;
-  ASSIGN_OR_RETURN(std::string sha,
+  ASSIGN_OR_RETURN(ArchiveCopy copy,
                    CopyToArchive(*ctx.store, pipeline, path, relative, nullptr, &key));
-  return RegisterKey(ctx, pipeline, std::string(kFileScheme) + abs, relative, sha, size, false);
+  return RegisterKey(ctx, pipeline, std::string(kFileScheme) + abs, relative, copy.sha256,
+                     copy.bytes, false);
 }
 
 Status CheckIngestedArchive(ObjectStore& store, const BatchInfo& b) {
@@ -273,13 +276,13 @@ Status CheckIngestedArchive(ObjectStore& store, const BatchInfo& b) {
   const std::string original = b.object_key.substr(kFileScheme.size());
   const std::string relative = std::filesystem::path(original).filename().string();
   std::string key;
-  auto sha = CopyToArchive(store, b.pipeline, original, relative, &b.sha256, &key);
-  if (sha.ok() && *sha == b.sha256 && key == b.archive_key) return Status::OK();
+  auto copy = CopyToArchive(store, b.pipeline, original, relative, &b.sha256, &key);
+  if (copy.ok() && copy->sha256 == b.sha256 && key == b.archive_key) return Status::OK();
   return Status::FailedPrecondition(
       "the archive copy of '" + original + "' (batch " + std::to_string(b.id) +
       ") is damaged or missing (a crash before it reached the disk?), and the original " +
-      (sha.ok() ? "no longer has the content that was registered"
-                : "cannot be read: " + sha.status().ToString()) +
+      (copy.ok() ? "no longer has the content that was registered"
+                 : "cannot be read: " + copy.status().ToString()) +
       "; ingest the file again");
 }
 
