@@ -2,6 +2,7 @@
 
 #include <fast_float/fast_float.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 
@@ -418,6 +419,46 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (Lower(a[i]) != Lower(b[i])) return false;
   }
   return true;
+}
+
+namespace {
+
+int EditDistance(std::string_view a, std::string_view b) {
+  std::vector<int> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = static_cast<int>(j);
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = static_cast<int>(i);
+    for (size_t j = 1; j <= b.size(); ++j) {
+      int sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+std::string ClosestName(std::string_view key, const std::vector<std::string>& known) {
+  std::string best;
+  int best_d = std::numeric_limits<int>::max();
+  for (const auto& k : known) {
+    int d = EditDistance(key, k);
+    if (d < best_d) {
+      best_d = d;
+      best = k;
+    }
+  }
+  // Only suggest when the typo is small relative to the word.
+  int limit = std::max<int>(1, static_cast<int>(key.size()) / 3);
+  if (best_d <= std::min(limit, 3)) return best;
+  // An abbreviation ("delim" for "delimiter") is a likely slip too.
+  if (key.size() >= 3) {
+    for (const auto& k : known) {
+      if (k.compare(0, key.size(), key) == 0) return k;
+    }
+  }
+  return std::string();
 }
 
 }  // namespace sluice

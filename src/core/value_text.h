@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/types.h"
 
@@ -32,6 +33,10 @@ bool ParseTimestamp(std::string_view s, int64_t* micros);
 std::string_view TrimBlanks(std::string_view s);
 // ASCII case-insensitive equality (names in headers, keywords).
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// The name in `known` nearest to `name` by edit distance (a small typo or an
+// abbreviation), or "" if none is close. For "did you mean" hints.
+std::string ClosestName(std::string_view name, const std::vector<std::string>& known);
 
 // 10^n for n in 0..18 (every scale and precision a decimal can have).
 int64_t Pow10(int n);

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "core/value_text.h"  // ClosestName
 
 namespace sluice {
 
@@ -44,9 +45,6 @@ Result<std::vector<YamlEntry>> YamlMapEntries(const YAML::Node& node, const std:
 // Rejects the first key not in `known`, suggesting the closest known key.
 Status YamlCheckKeys(const std::vector<YamlEntry>& entries, const std::vector<std::string>& known,
                      const std::string& file, std::string_view path);
-
-// The known key nearest to `key` by edit distance, or "" if none is close.
-std::string ClosestName(std::string_view key, const std::vector<std::string>& known);
 
 enum class YamlScalarKind { kNull, kBool, kInt, kFloat, kString };
 // How a scalar (or null) node resolves; see the header comment.

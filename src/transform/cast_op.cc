@@ -5,7 +5,7 @@
 // Supported conversions (anything else is an error when the spec is checked):
 //   string -> any type      with the strict text parsers of core/value_text.h
 //                           (no surrounding spaces; "1.5" is not an int)
-//   any type -> string      the canonical text (see transform/cell_text.h)
+//   any type -> string      the canonical text (see core/cell_text.h)
 //   between int32, int64, float64 and decimal(p,s)
 //   bool -> int32/int64/float64/decimal (true = 1) and int32/int64 -> bool
 //                           (0 = false, anything else = true, as in SQL)
@@ -25,7 +25,7 @@
 #include <limits>
 
 #include "core/value_text.h"
-#include "transform/cell_text.h"
+#include "core/cell_text.h"
 #include "transform/ops.h"
 #include "transform/step_args.h"
 

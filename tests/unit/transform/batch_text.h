@@ -12,7 +12,7 @@
 #include "core/column.h"
 #include "core/status.h"
 #include "core/value_text.h"
-#include "transform/cell_text.h"
+#include "core/cell_text.h"
 #include "transform/operator.h"
 
 namespace sluice::testing {

@@ -1,4 +1,4 @@
-#include "transform/cell_text.h"
+#include "core/cell_text.h"
 
 #include <charconv>
 #include <cmath>

@@ -1,0 +1,7 @@
+#include "expr/functions.h"
+
+namespace sluice::expr {
+
+void AddDateTimeFunctions(std::vector<FunctionDef>* /*out*/) {}
+
+}  // namespace sluice::expr
