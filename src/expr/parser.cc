@@ -49,6 +49,7 @@ class Parser {
   }
 
   Result<SelectStatement> Select();
+  Result<SelectItem> Item();
 
  private:
   // ---- lexing
@@ -591,6 +592,28 @@ Result<NodePtr> Parser::CastExpr(int pos, bool try_cast) {
   return n;
 }
 
+Result<SelectItem> Parser::Item() {
+  SelectItem item;
+  if (Peek().kind == Tok::kOp && Peek().text == "*") {
+    Next();
+  } else if ((Peek().kind == Tok::kIdent || Peek().kind == Tok::kQuotedIdent) &&
+             Peek(1).kind == Tok::kOp && Peek(1).text == "." && Peek(2).kind == Tok::kOp &&
+             Peek(2).text == "*") {
+    item.star_qualifier = Next().text;
+    Next();
+    Next();
+  } else {
+    ASSIGN_OR_RETURN(item.expr, Expression());
+    if (AcceptKeyword("as")) {
+      ASSIGN_OR_RETURN(item.alias, Identifier("a column name after AS"));
+    } else if (Peek().kind == Tok::kQuotedIdent ||
+               (Peek().kind == Tok::kIdent && !IsReserved(Peek().text))) {
+      item.alias = Next().text;
+    }
+  }
+  return item;
+}
+
 Result<SelectStatement> Parser::Select() {
   SelectStatement st;
   RETURN_IF_ERROR(ExpectKeyword("select"));
@@ -598,24 +621,7 @@ Result<SelectStatement> Parser::Select() {
     return Error(Peek(), "SELECT DISTINCT is not supported; use a dedupe step or GROUP BY");
   }
   do {
-    SelectItem item;
-    if (Peek().kind == Tok::kOp && Peek().text == "*") {
-      Next();
-    } else if ((Peek().kind == Tok::kIdent || Peek().kind == Tok::kQuotedIdent) &&
-               Peek(1).kind == Tok::kOp && Peek(1).text == "." && Peek(2).kind == Tok::kOp &&
-               Peek(2).text == "*") {
-      item.star_qualifier = Next().text;
-      Next();
-      Next();
-    } else {
-      ASSIGN_OR_RETURN(item.expr, Expression());
-      if (AcceptKeyword("as")) {
-        ASSIGN_OR_RETURN(item.alias, Identifier("a column name after AS"));
-      } else if (Peek().kind == Tok::kQuotedIdent ||
-                 (Peek().kind == Tok::kIdent && !IsReserved(Peek().text))) {
-        item.alias = Next().text;
-      }
-    }
+    ASSIGN_OR_RETURN(SelectItem item, Item());
     st.items.push_back(std::move(item));
   } while (AcceptOp(","));
   RETURN_IF_ERROR(ExpectKeyword("from"));
@@ -677,6 +683,15 @@ Result<NodePtr> ParseExpression(const SourceText& src) {
   ASSIGN_OR_RETURN(NodePtr node, p.Expression());
   RETURN_IF_ERROR(p.ExpectEnd());
   return node;
+}
+
+Result<SelectItem> ParseSelectItem(const SourceText& src) {
+  Parser p(src);
+  RETURN_IF_ERROR(p.Init());
+  ASSIGN_OR_RETURN(SelectItem item, p.Item());
+  if (!item.expr) return ExprError(src, 0, "expected an expression, got '*'");
+  RETURN_IF_ERROR(p.ExpectEnd());
+  return item;
 }
 
 Result<SelectStatement> ParseSelect(const SourceText& src) {

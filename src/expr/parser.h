@@ -17,5 +17,7 @@ namespace sluice::expr {
 
 Result<NodePtr> ParseExpression(const SourceText& src);
 Result<SelectStatement> ParseSelect(const SourceText& src);
+// One select-list item on its own: `expr [[AS] alias]` (group keys).
+Result<SelectItem> ParseSelectItem(const SourceText& src);
 
 }  // namespace sluice::expr

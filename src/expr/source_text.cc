@@ -26,6 +26,7 @@ Status ExprError(const SourceText& src, int pos, std::string_view message) {
     }
     out += ": ";
   }
+  if (!src.context.empty()) out += src.context + ": ";
   out += message;
   std::string_view shown(t.data() + line_start, line_end - line_start);
   out += "\n    ";

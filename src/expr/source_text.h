@@ -17,6 +17,7 @@ struct SourceText {
   std::string file;  // empty when not from a file
   int line = 0;      // 1-based line of text[0] in the file; 0 = unknown
   int column = 1;    // 1-based column of text[0] on that line
+  std::string context;  // e.g. the step kind: "FILE:LINE:COL: CONTEXT: message"
 };
 
 // kInvalidArgument "FILE:LINE:COL: MESSAGE" followed by the line of the text

@@ -162,7 +162,7 @@ Status ParseSchemaBlock(const YamlEntry& entry, const std::string& file, Schema*
   return Status::OK();
 }
 
-Status ParseTransform(const YamlEntry& entry, const std::string& file,
+Status ParseTransform(const YamlEntry& entry, const std::string& file, const std::string& text,
                       std::vector<StepSpec>* steps) {
   if (entry.value.IsNull()) return Status::OK();
   if (!entry.value.IsSequence()) {
@@ -184,6 +184,10 @@ Status ParseTransform(const YamlEntry& entry, const std::string& file,
     step.kind = entries[0].key;
     step.args = YamlToJson(entries[0].value);
     step.where = Where(file, entries[0].line);
+    step.file = file;
+    std::map<std::string, YamlPosition> positions;
+    YamlPositions(entries[0].value, text, &positions);
+    for (const auto& [pointer, p] : positions) step.positions[pointer] = {p.line, p.column, p.order};
     steps->push_back(std::move(step));
   }
   return Status::OK();
@@ -368,7 +372,7 @@ Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& f
             "must be between 0 and 1 (a fraction of records), got " + e.value.Scalar());
       }
     } else if (e.key == "transform") {
-      RETURN_IF_ERROR(ParseTransform(e, file, &spec.transform));
+      RETURN_IF_ERROR(ParseTransform(e, file, text, &spec.transform));
     } else if (e.key == "outputs") {
       RETURN_IF_ERROR(ParseOutputs(e, file, &outputs));
       has_outputs = true;

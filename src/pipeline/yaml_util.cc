@@ -296,6 +296,78 @@ nlohmann::json YamlToJson(const YAML::Node& node) {
   return s;
 }
 
+namespace {
+
+std::string PointerToken(const std::string& key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// The offset where line `line` (0-based) starts in text, or npos.
+size_t LineStart(const std::string& text, int line) {
+  size_t pos = 0;
+  for (int i = 0; i < line; ++i) {
+    pos = text.find('\n', pos);
+    if (pos == std::string::npos) return pos;
+    ++pos;
+  }
+  return pos;
+}
+
+void Positions(const YAML::Node& node, const std::string& text, const std::string& pointer,
+               std::map<std::string, YamlPosition>* out) {
+  YAML::Mark m = node.Mark();
+  YamlPosition p;
+  p.order = static_cast<int>(out->size());
+  if (!m.is_null()) {
+    p.line = m.line + 1;
+    p.column = m.column + 1;
+    size_t at = LineStart(text, m.line);
+    if (at != std::string::npos && at + m.column < text.size() && node.IsScalar()) {
+      char c = text[at + m.column];
+      if (c == '"' || c == '\'') {
+        p.column += 1;
+      } else if (c == '|' || c == '>') {
+        // Block scalar: the text starts on the next line, after its indentation.
+        size_t next = LineStart(text, m.line + 1);
+        if (next != std::string::npos) {
+          size_t k = next;
+          while (k < text.size() && text[k] == ' ') ++k;
+          p.line = m.line + 2;
+          p.column = static_cast<int>(k - next) + 1;
+        }
+      }
+    }
+  }
+  (*out)[pointer] = p;
+  if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      Positions(node[i], text, pointer + "/" + std::to_string(i), out);
+    }
+  } else if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string();
+      Positions(it->second, text, pointer + "/" + PointerToken(key), out);
+    }
+  }
+}
+
+}  // namespace
+
+void YamlPositions(const YAML::Node& node, const std::string& text,
+                   std::map<std::string, YamlPosition>* out) {
+  Positions(node, text, "", out);
+}
+
 void EmitYamlString(YAML::Emitter& out, const std::string& s) {
   if (ResolvePlain(s) != YamlScalarKind::kString) {
     out << YAML::DoubleQuoted << s;

@@ -10,6 +10,7 @@
 // booleans surprise people).
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,18 @@ Result<std::vector<std::string>> YamlStringList(const YAML::Node& node, const st
 
 // Converts a node to JSON (mapping order is lost: JSON objects are sorted).
 nlohmann::json YamlToJson(const YAML::Node& node);
+
+// Where each value under `node` starts in `text` (the document's source), by
+// JSON pointer relative to `node` ("" for node itself, "/key", "/list/0"),
+// with a document-order counter. Quoted scalars start inside the quote;
+// block scalars (| >) on the line after the indicator.
+struct YamlPosition {
+  int line = 0;
+  int column = 1;
+  int order = 0;
+};
+void YamlPositions(const YAML::Node& node, const std::string& text,
+                   std::map<std::string, YamlPosition>* out);
 
 // Writes a JSON value to an emitter so that YamlToJson reads it back equal:
 // strings that would resolve to another type are double-quoted.

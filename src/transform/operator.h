@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,12 +42,25 @@ class Operator {
   virtual int64_t rows_removed() const { return 0; }
 };
 
+// Where the text of one argument value starts in the pipeline file (for
+// errors inside expressions), and its place in document order (JSON objects
+// forget key order; derive and aggregate columns keep the order written).
+struct ArgPosition {
+  int line = 0;    // 1-based
+  int column = 1;  // 1-based, of the value's first character (inside quotes)
+  int order = 0;   // document order among all values of the step
+};
+
 // One transform step as written in a pipeline spec: `- dedupe: {key: [id]}` is
 // kind "dedupe" with args {"key": ["id"]}. `where` is "file:line" for errors.
 struct StepSpec {
   std::string kind;
   nlohmann::json args;
   std::string where;
+  std::string file;  // the pipeline file (empty when built in code)
+  // JSON pointer of each value in args ("" = args itself, "/total",
+  // "/group_by/0") -> where it starts.
+  std::map<std::string, ArgPosition> positions;
 };
 
 // The single registry of operator kinds (transform/registry.cc). Unknown kinds

@@ -14,5 +14,8 @@ Result<std::unique_ptr<Operator>> NewRenameOp(const StepSpec& spec);
 Result<std::unique_ptr<Operator>> NewDropOp(const StepSpec& spec);
 Result<std::unique_ptr<Operator>> NewCastOp(const StepSpec& spec);
 Result<std::unique_ptr<Operator>> NewDedupeOp(const StepSpec& spec);
+Result<std::unique_ptr<Operator>> NewFilterOp(const StepSpec& spec);
+Result<std::unique_ptr<Operator>> NewDeriveOp(const StepSpec& spec);
+Result<std::unique_ptr<Operator>> NewAggregateOp(const StepSpec& spec);
 
 }  // namespace sluice

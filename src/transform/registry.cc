@@ -15,8 +15,14 @@ struct OperatorKind {
 };
 
 constexpr OperatorKind kKinds[] = {
-    {"cast", NewCastOp},     {"dedupe", NewDedupeOp}, {"drop", NewDropOp},
-    {"rename", NewRenameOp}, {"select", NewSelectOp},
+    {"aggregate", NewAggregateOp},
+    {"cast", NewCastOp},
+    {"dedupe", NewDedupeOp},
+    {"derive", NewDeriveOp},
+    {"drop", NewDropOp},
+    {"filter", NewFilterOp},
+    {"rename", NewRenameOp},
+    {"select", NewSelectOp},
 };
 
 }  // namespace

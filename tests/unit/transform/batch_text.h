@@ -4,6 +4,8 @@
 //   row line     "1|alice|12.50"   ('|' between cells, NULL for a null cell)
 #pragma once
 
+#include <functional>
+
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -218,7 +220,23 @@ inline Result<RunResult> RunOne(const std::vector<StepSpec>& steps, RecordBatch 
 }
 
 inline StepSpec Step(std::string kind, std::string_view args_json) {
-  return StepSpec{std::move(kind), nlohmann::json::parse(args_json), "t.yaml:7"};
+  StepSpec spec;
+  spec.kind = std::move(kind);
+  spec.args = nlohmann::json::parse(args_json);
+  spec.where = "t.yaml:7";
+  // Keep the written key order (as the YAML reader does with positions).
+  int order = 0;
+  std::function<void(const nlohmann::ordered_json&, const std::string&)> walk =
+      [&](const nlohmann::ordered_json& v, const std::string& pointer) {
+        spec.positions[pointer] = ArgPosition{0, 1, order++};
+        if (v.is_object()) {
+          for (const auto& [k, child] : v.items()) walk(child, pointer + "/" + k);
+        } else if (v.is_array()) {
+          for (size_t i = 0; i < v.size(); ++i) walk(v[i], pointer + "/" + std::to_string(i));
+        }
+      };
+  walk(nlohmann::ordered_json::parse(args_json), "");
+  return spec;
 }
 
 }  // namespace sluice::testing

@@ -78,7 +78,8 @@ TEST(OperatorChain, SinkErrorsAbortPushAndFinish) {
 
 TEST(Registry, KindsAndUnknownKind) {
   EXPECT_EQ(OperatorKinds(),
-            (std::vector<std::string>{"cast", "dedupe", "drop", "rename", "select"}));
+            (std::vector<std::string>{"aggregate", "cast", "dedupe", "derive", "drop", "filter",
+                                      "rename", "select"}));
   for (const auto& kind : OperatorKinds()) {
     EXPECT_FALSE(MakeOperator(Step(kind, "17")).ok()) << kind;
   }
@@ -86,8 +87,8 @@ TEST(Registry, KindsAndUnknownKind) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(r.status().message(),
-            "t.yaml:7: unknown transform step 'explode' (known: cast, dedupe, drop, rename, "
-            "select)");
+            "t.yaml:7: unknown transform step 'explode' (known: aggregate, cast, dedupe, derive, "
+            "drop, filter, rename, select)");
 }
 
 }  // namespace

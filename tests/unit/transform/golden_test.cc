@@ -73,15 +73,13 @@ std::vector<GoldenCase> ParseGoldenFile(const fs::path& path) {
     while (i < lines.size() && StartsWith(lines[i], "step ")) {
       std::string rest = lines[i].substr(5);
       size_t sp = rest.find(' ');
-      StepSpec s;
-      s.kind = rest.substr(0, sp);
-      s.where = file + ":" + std::to_string(i + 1);
       std::string json = sp == std::string::npos ? "null" : rest.substr(sp + 1);
-      s.args = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-      if (s.args.is_discarded()) {
+      if (nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false).is_discarded()) {
         fail("step args are not JSON: " + json);
         return out;
       }
+      StepSpec s = testing::Step(rest.substr(0, sp), json);
+      s.where = file + ":" + std::to_string(i + 1);
       c.steps.push_back(std::move(s));
       ++i;
     }
