@@ -44,7 +44,8 @@ struct ConvertFlags {
   std::string input, output;
   std::string from, to;  // formats; empty = from the file name
   std::string schema_file;
-  int threads = 0;  // 0 = hardware threads
+  std::string pipeline_file;  // run this pipeline's schema + transform steps
+  int threads = 0;            // 0 = hardware threads
   std::string compression;
   int compression_level = 0;  // 0 = the codec's default
   int64_t row_group_rows = 0;

@@ -2,7 +2,10 @@
 // Parquet in; Parquet, CSV, NDJSON out) with no project and no catalog. The
 // schema comes from --schema or is inferred; bad records are counted, shown
 // or written to --bad-records, and more than --max-bad of them fail the run
-// without leaving an output file. Exit codes are documented in README.md.
+// without leaving an output file. With --pipeline FILE the pipeline's schema,
+// CSV dialect and transform steps apply (its outputs do not: OUT is the
+// output), so a pipeline's logic can be run on one file without a project.
+// Exit codes are documented in README.md.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -188,7 +191,8 @@ Result<Schema> ResolveSchema(const ConvertFlags& f, const Endpoint& in) {
 }
 
 struct ConvertResult {
-  int64_t rows = 0;
+  int64_t rows = 0;      // read
+  int64_t rows_out = 0;  // written (after the transform)
   int64_t bad = 0;
   bool rejected = false;  // more bad records than --max-bad
 };
@@ -226,6 +230,8 @@ CLI::App* AddConvertCommand(CLI::App& app, ConvertFlags* f) {
   cmd->add_option("--to", f->to, "Output format (parquet|csv|tsv|ndjson|jsonl; default: suffix)");
   cmd->add_option("--schema", f->schema_file,
                   "YAML schema (name: type [not null], as a pipeline's schema:); default: infer");
+  cmd->add_option("--pipeline", f->pipeline_file,
+                  "Pipeline spec whose schema, CSV dialect and transform steps to apply");
   cmd->add_option("--threads", f->threads, "Threads (default: hardware threads; 1 = no pool)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--compression", f->compression, "Parquet codec: none|snappy|gzip|zstd (zstd)");
@@ -302,10 +308,34 @@ int CmdConvert(const ConvertFlags& f) {
         "naming it .gz or .zst"));
   }
 
-  auto schema = ResolveSchema(f, *in);
+  std::optional<PipelineSpec> pipeline;
+  if (!f.pipeline_file.empty()) {
+    if (!f.schema_file.empty()) {
+      return Fail(Status::InvalidArgument(
+          "--schema and --pipeline both give a schema; the pipeline's is used, drop --schema"));
+    }
+    auto p = LoadPipelineFile(f.pipeline_file);
+    if (!p.ok()) return Fail(p.status());
+    pipeline = std::move(*p);
+    bool dialect_flags =
+        !f.delimiter.empty() || !f.quote.empty() || f.no_header || !f.null_values.empty();
+    if (in->format == FileFormat::kCsv && !dialect_flags) in->csv = pipeline->source.csv;
+  }
+  auto schema = pipeline ? Result<Schema>(pipeline->schema) : ResolveSchema(f, *in);
   if (!schema.ok()) return Fail(schema.status());
   if (schema->num_fields() == 0) {
     return Fail(Status::InvalidArgument("input '" + f.input + "' has no columns"));
+  }
+  std::optional<OperatorChain> chain;
+  Schema out_schema = *schema;
+  if (pipeline) {
+    auto c = BuildChain(*pipeline);
+    if (!c.ok()) return Fail(c.status());
+    chain.emplace(std::move(*c));
+    out_schema = pipeline->output_schema;
+    if (out_schema.num_fields() == 0) {
+      return Fail(Status::InvalidArgument(f.pipeline_file + ": the transform leaves no columns"));
+    }
   }
 
   const int threads = f.threads > 0
@@ -332,7 +362,7 @@ int CmdConvert(const ConvertFlags& f) {
   if (!f.check) {
     auto file = OpenFileOutput(f.output, f.sync);
     if (!file.ok()) return Fail(file.status());
-    encoder = OpenEncoder(f, *out, out_stream, *schema, pw, pool_ptr, std::move(*file));
+    encoder = OpenEncoder(f, *out, out_stream, out_schema, pw, pool_ptr, std::move(*file));
   }
   if (!encoder.ok()) return Fail(encoder.status());
 
@@ -349,12 +379,26 @@ int CmdConvert(const ConvertFlags& f) {
   RecordBatch batch;
   std::vector<BadRecord> bad;
   Status st;
+  // Batches leaving the transform (or the decoder, without one).
+  auto write = [&](RecordBatch&& b) -> Status {
+    res.rows_out += b.num_rows();
+    if (b.num_rows() > 0 && *encoder != nullptr) return (*encoder)->Write(b);
+    return Status::OK();
+  };
   while (true) {
     bad.clear();
     auto more = (*decoder)->Next(&batch, &bad);
     if (!more.ok()) {
       st = more.status();
       break;
+    }
+    if (*more) {
+      res.rows += batch.num_rows();
+      st = chain ? chain->Push(std::move(batch), &bad, write) : write(std::move(batch));
+      if (!st.ok()) break;
+    } else if (chain) {
+      st = chain->Finish(&bad, write);
+      if (!st.ok()) break;
     }
     st = bad_log.Add(bad, &progress);
     if (!st.ok()) break;
@@ -363,11 +407,6 @@ int CmdConvert(const ConvertFlags& f) {
       break;
     }
     if (!*more) break;
-    if (batch.num_rows() > 0 && *encoder != nullptr) {
-      st = (*encoder)->Write(batch);
-      if (!st.ok()) break;
-    }
-    res.rows += batch.num_rows();
     progress.Update(res.rows, watch.Seconds());
   }
   progress.Clear();
@@ -404,11 +443,13 @@ int CmdConvert(const ConvertFlags& f) {
         static_cast<long long>(res.rows), static_cast<long long>(res.bad), seconds, mbps,
         HumanBytes(static_cast<double>(in_bytes)).c_str(), threads);
   } else {
+    std::string rows = std::to_string(res.rows) + " rows";
+    if (chain) rows += " -> " + std::to_string(res.rows_out);
     std::fprintf(stderr,
-                 "sluice: %s (%s) -> %s (%s): %lld rows, %lld bad, %.2f s, %.1f MB/s, %s -> %s, "
+                 "sluice: %s (%s) -> %s (%s): %s, %lld bad, %.2f s, %.1f MB/s, %s -> %s, "
                  "%d thread(s)\n",
                  f.input.c_str(), std::string(FileFormatName(in->format)).c_str(), f.output.c_str(),
-                 std::string(FileFormatName(out->format)).c_str(), static_cast<long long>(res.rows),
+                 std::string(FileFormatName(out->format)).c_str(), rows.c_str(),
                  static_cast<long long>(res.bad), seconds, mbps,
                  HumanBytes(static_cast<double>(in_bytes)).c_str(),
                  HumanBytes(static_cast<double>(out_bytes)).c_str(), threads);
@@ -421,12 +462,13 @@ int CmdConvert(const ConvertFlags& f) {
         {"to",
          f.check ? nlohmann::ordered_json() : nlohmann::ordered_json(FileFormatName(out->format))},
         {"rows", res.rows},
+        {"rows_out", f.check ? nlohmann::ordered_json() : nlohmann::ordered_json(res.rows_out)},
         {"bad_records", res.bad},
         {"seconds", seconds},
         {"input_bytes", in_bytes},
         {"output_bytes", out_bytes},
         {"threads", threads},
-        {"schema", nlohmann::json::parse(schema->ToJson())}};
+        {"schema", nlohmann::json::parse(out_schema.ToJson())}};
     std::printf("%s\n", j.dump().c_str());
   }
   return 0;

@@ -38,9 +38,7 @@ namespace {
 bool Int32RangeLiteral(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
 
 bool IsInteger(TypeId t) { return t == TypeId::kInt32 || t == TypeId::kInt64; }
-bool IsNumeric(TypeId t) {
-  return IsInteger(t) || t == TypeId::kDecimal || t == TypeId::kFloat64;
-}
+bool IsNumeric(TypeId t) { return IsInteger(t) || t == TypeId::kDecimal || t == TypeId::kFloat64; }
 
 // An integer type as the decimal that holds all its values (capped at 18).
 DataType AsDecimal(const DataType& t) {
@@ -48,10 +46,12 @@ DataType AsDecimal(const DataType& t) {
   return DataType::Decimal(t.id == TypeId::kInt32 ? 10 : 18, 0);
 }
 
-DataType CappedDecimal(int p, int s) { return DataType::Decimal(std::min(p, kMaxDecimalPrecision), s); }
+DataType CappedDecimal(int p, int s) {
+  return DataType::Decimal(std::min(p, kMaxDecimalPrecision), s);
+}
 
-constexpr std::string_view kAggregates[] = {"count", "sum", "min", "max", "avg", "any_value",
-                                            "count_distinct"};
+constexpr std::string_view kAggregates[] = {"count", "sum",       "min",           "max",
+                                            "avg",   "any_value", "count_distinct"};
 
 class Binder {
  public:
@@ -256,8 +256,7 @@ Result<ExprPtr> Binder::BindLiteral(const Node& n) {
       while (ip.size() > 1 && ip[0] == '0') ip.remove_prefix(1);
       int precision = std::max<int>(static_cast<int>(ip.size()) + scale, scale + 1);
       if (ip == "0") precision = std::max(scale, 1);
-      if (precision <= kMaxDecimalPrecision &&
-          ParseDecimal(t, precision, scale, &v.i)) {
+      if (precision <= kMaxDecimalPrecision && ParseDecimal(t, precision, scale, &v.i)) {
         v.type = DataType::Decimal(precision, scale);
         break;
       }
@@ -273,13 +272,15 @@ Result<ExprPtr> Binder::BindLiteral(const Node& n) {
       break;
     case LiteralKind::kDate: {
       int32_t d;
-      if (!ParseDate(n.text, &d)) return Error(n.pos, "malformed date '" + n.text + "' (expected YYYY-MM-DD)");
+      if (!ParseDate(n.text, &d))
+        return Error(n.pos, "malformed date '" + n.text + "' (expected YYYY-MM-DD)");
       v.type = DataType::Date();
       v.i = d;
       break;
     }
     case LiteralKind::kTimestamp:
-      if (!ParseTimestamp(n.text, &v.i)) return Error(n.pos, "malformed timestamp '" + n.text + "'");
+      if (!ParseTimestamp(n.text, &v.i))
+        return Error(n.pos, "malformed timestamp '" + n.text + "'");
       v.type = DataType::Timestamp();
       break;
   }
@@ -380,8 +381,7 @@ Result<ExprPtr> Binder::Coerce(ExprPtr e, const DataType& to) {
   return MaybeFold(std::move(cast));
 }
 
-Result<DataType> Binder::Unify(const std::vector<ExprPtr*>& exprs, int pos,
-                               std::string_view what) {
+Result<DataType> Binder::Unify(const std::vector<ExprPtr*>& exprs, int pos, std::string_view what) {
   // Typed, non-literal operands decide; string literals and NULL adapt.
   std::optional<DataType> type;
   for (ExprPtr* e : exprs) {
@@ -450,8 +450,8 @@ Result<ExprPtr> Binder::BindArith(Op op, const Node& n, ExprPtr a, ExprPtr b) {
     }
   }
   if (!IsNumeric(ta.id) || !IsNumeric(tb.id)) {
-    return Error(n.pos, "operator " + n.op + " cannot combine " + ta.ToString() + " and " +
-                            tb.ToString());
+    return Error(n.pos,
+                 "operator " + n.op + " cannot combine " + ta.ToString() + " and " + tb.ToString());
   }
   if (ta.id == TypeId::kFloat64 || tb.id == TypeId::kFloat64) {
     ASSIGN_OR_RETURN(a, Coerce(std::move(a), DataType::Float64()));
@@ -459,8 +459,8 @@ Result<ExprPtr> Binder::BindArith(Op op, const Node& n, ExprPtr a, ExprPtr b) {
     return make(DataType::Float64());
   }
   if (IsInteger(ta.id) && IsInteger(tb.id)) {
-    DataType t = ta.id == TypeId::kInt64 || tb.id == TypeId::kInt64 ? DataType::Int64()
-                                                                     : DataType::Int32();
+    DataType t =
+        ta.id == TypeId::kInt64 || tb.id == TypeId::kInt64 ? DataType::Int64() : DataType::Int32();
     return make(t);
   }
   DataType da = AsDecimal(ta), db = AsDecimal(tb);
@@ -522,9 +522,9 @@ Result<ExprPtr> Binder::BindBinary(const Node& n) {
     return e;
   }
   static const std::pair<const char*, Op> kOps[] = {
-      {"+", Op::kAdd}, {"-", Op::kSub}, {"*", Op::kMul}, {"/", Op::kDiv}, {"%", Op::kMod},
-      {"=", Op::kEq},  {"<>", Op::kNe}, {"<", Op::kLt},  {"<=", Op::kLe}, {">", Op::kGt},
-      {">=", Op::kGe},
+      {"+", Op::kAdd}, {"-", Op::kSub}, {"*", Op::kMul}, {"/", Op::kDiv},
+      {"%", Op::kMod}, {"=", Op::kEq},  {"<>", Op::kNe}, {"<", Op::kLt},
+      {"<=", Op::kLe}, {">", Op::kGt},  {">=", Op::kGe},
   };
   for (const auto& [name, o] : kOps) {
     if (op != name) continue;
@@ -702,11 +702,11 @@ Result<ExprPtr> Binder::BindCall(const Node& n) {
   int argc = static_cast<int>(n.args.size());
   if (argc < fn->min_args || (fn->max_args >= 0 && argc > fn->max_args)) {
     std::string want = fn->min_args == fn->max_args ? std::to_string(fn->min_args)
-                       : fn->max_args < 0 ? "at least " + std::to_string(fn->min_args)
-                                          : std::to_string(fn->min_args) + " to " +
-                                                std::to_string(fn->max_args);
-    return Error(n.pos, n.name + "() takes " + want + " argument" +
-                            (want == "1" ? "" : "s") + ", got " + std::to_string(argc) +
+                       : fn->max_args < 0
+                           ? "at least " + std::to_string(fn->min_args)
+                           : std::to_string(fn->min_args) + " to " + std::to_string(fn->max_args);
+    return Error(n.pos, n.name + "() takes " + want + " argument" + (want == "1" ? "" : "s") +
+                            ", got " + std::to_string(argc) +
                             (fn->signature[0] ? std::string(" (") + fn->signature + ")" : ""));
   }
   auto e = MakeExpr(Op::kCall, DataType::String(), n.pos);
@@ -731,11 +731,18 @@ Status FunctionBinder::CastArg(size_t i, const DataType& to) {
     a->value.type = to;
     return Status::OK();
   }
-  if (!CanCast(a->type, to)) return Error(static_cast<int>(i), "expected " + to.ToString() + ", got " + a->type.ToString());
+  if (!CanCast(a->type, to))
+    return Error(static_cast<int>(i), "expected " + to.ToString() + ", got " + a->type.ToString());
+  bool was_const = a->IsConst();
+  std::string sql = a->sql;
   auto cast = MakeExpr(Op::kCast, to, a->pos);
-  cast->sql = a->sql;
+  cast->sql = sql;
   cast->args.push_back(std::move(a));
   a = MaybeFold(std::move(cast));
+  // A constant that does not convert would fail every row: say so now.
+  if (was_const && !a->IsConst()) {
+    return Error(static_cast<int>(i), "cannot convert " + sql + " to " + to.ToString());
+  }
   return Status::OK();
 }
 

@@ -1,8 +1,8 @@
 // The vectorised evaluator: one kernel call per node and batch.
 #include <algorithm>
 #include <cmath>
-#include <iterator>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <unordered_set>
@@ -100,7 +100,9 @@ void IntArith(const Vec& a, const Vec& b, const Sel* sel, Vec* out, const Expr& 
     if (ok && !(check32 && !Int32Range(r)) && !(checkp && !FitsPrecision(r, prec))) return;
     if (!out->IsValid(i)) return;
     out->SetNull(i);
-    ctx->Fail(i, e, why != nullptr ? why : "numeric overflow (result does not fit " + e.type.ToString() + ")");
+    ctx->Fail(
+        i, e,
+        why != nullptr ? why : "numeric overflow (result does not fit " + e.type.ToString() + ")");
   });
 }
 
@@ -356,9 +358,8 @@ Vec Compare(const Expr& e, const Vec& a, const Vec& b, const Sel* sel) {
       });
       break;
     case Phys::kBool:
-      ForRows(a.size(), sel, [&](int64_t i) {
-        po[i] = Holds(e.op, ThreeWay<int>(a.Bool(i), b.Bool(i)));
-      });
+      ForRows(a.size(), sel,
+              [&](int64_t i) { po[i] = Holds(e.op, ThreeWay<int>(a.Bool(i), b.Bool(i))); });
       break;
     case Phys::kString:
       CompareStrings(e.op, a, b, sel, po);
@@ -663,11 +664,10 @@ Vec Evaluate(const Expr& e, const RecordBatch& batch, const Sel* sel, EvalContex
       Vec a = Evaluate(*e.args[0], batch, sel, ctx);
       const DataType& from = a.type();
       // Casts that keep every value as it is only change the type.
-      bool same_values =
-          from == e.type ||
-          (from.id == TypeId::kInt32 && e.type.id == TypeId::kInt64) ||
-          (from.id == TypeId::kInt32 && e.type.id == TypeId::kDecimal && e.type.scale == 0 &&
-           e.type.precision >= 10);
+      bool same_values = from == e.type ||
+                         (from.id == TypeId::kInt32 && e.type.id == TypeId::kInt64) ||
+                         (from.id == TypeId::kInt32 && e.type.id == TypeId::kDecimal &&
+                          e.type.scale == 0 && e.type.precision >= 10);
       if (same_values) {
         a.set_type(e.type);
         return a;

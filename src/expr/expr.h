@@ -75,11 +75,11 @@ using ExprPtr = std::unique_ptr<Expr>;
 struct Expr {
   Op op = Op::kConst;
   DataType type;
-  int pos = 0;           // offset in the source text, for errors
-  int column = -1;       // kColumn: index in the batch
-  Scalar value;          // kConst
-  bool negated = false;  // kIn, kLike (NOT), kCast (TRY_CAST)
-  bool ilike = false;    // kLike
+  int pos = 0;            // offset in the source text, for errors
+  int column = -1;        // kColumn: index in the batch
+  Scalar value;           // kConst
+  bool negated = false;   // kIn, kLike (NOT), kCast (TRY_CAST)
+  bool ilike = false;     // kLike
   bool has_else = false;  // kCase
   std::vector<ExprPtr> args;
   const FunctionDef* fn = nullptr;    // kCall
@@ -119,8 +119,8 @@ class FunctionBinder {
 // Kernel: computes `out` (already Make()-d with the result type, n rows) for
 // the selected rows. For strict functions the selection holds only rows where
 // every argument is valid and the evaluator sets nulls; others handle nulls.
-using KernelFn = void (*)(const Expr& call, const std::vector<Vec>& args, const Sel* sel,
-                          Vec* out, EvalContext* ctx);
+using KernelFn = void (*)(const Expr& call, const std::vector<Vec>& args, const Sel* sel, Vec* out,
+                          EvalContext* ctx);
 using BindFn = Result<DataType> (*)(FunctionBinder& b);
 
 struct FunctionDef {
@@ -129,7 +129,7 @@ struct FunctionDef {
   int max_args;  // -1 = any number
   BindFn bind;
   KernelFn kernel;
-  bool strict = true;  // null in any argument -> null result (kernel skips the row)
+  bool strict = true;          // null in any argument -> null result (kernel skips the row)
   const char* signature = "";  // for error messages: "lower(string)"
 };
 

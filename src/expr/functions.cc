@@ -24,10 +24,9 @@ const std::vector<FunctionDef>& Registry() {
 
 const FunctionDef* FindFunction(std::string_view name) {
   const auto& all = Registry();
-  auto it = std::lower_bound(all.begin(), all.end(), name, [](const FunctionDef& f,
-                                                               std::string_view n) {
-    return std::string_view(f.name) < n;
-  });
+  auto it = std::lower_bound(
+      all.begin(), all.end(), name,
+      [](const FunctionDef& f, std::string_view n) { return std::string_view(f.name) < n; });
   if (it == all.end() || std::string_view(it->name) != name) return nullptr;
   return &*it;
 }

@@ -22,10 +22,10 @@ bool IsIdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) ||
 // Words that end an expression or a select item and so cannot be implicit
 // aliases or bare column names.
 constexpr std::string_view kReserved[] = {
-    "and",  "or",   "not",   "is",  "null", "in",    "between", "like", "ilike",
-    "case", "when", "then",  "else", "end", "cast",  "try_cast", "as",  "from",
-    "where", "group", "by", "having", "join", "left", "inner", "on",  "select",
-    "true", "false", "distinct", "order", "limit", "union", "right", "full", "cross",
+    "and",   "or",    "not",      "is",     "null",  "in",    "between",  "like", "ilike",
+    "case",  "when",  "then",     "else",   "end",   "cast",  "try_cast", "as",   "from",
+    "where", "group", "by",       "having", "join",  "left",  "inner",    "on",   "select",
+    "true",  "false", "distinct", "order",  "limit", "union", "right",    "full", "cross",
 };
 
 bool IsReserved(std::string_view word) {
@@ -281,9 +281,8 @@ Result<NodePtr> Parser::Comparison() {
       continue;
     }
     bool negated = false;
-    if (IsKeyword(t, "not") &&
-        (IsKeyword(Peek(1), "in") || IsKeyword(Peek(1), "between") || IsKeyword(Peek(1), "like") ||
-         IsKeyword(Peek(1), "ilike"))) {
+    if (IsKeyword(t, "not") && (IsKeyword(Peek(1), "in") || IsKeyword(Peek(1), "between") ||
+                                IsKeyword(Peek(1), "like") || IsKeyword(Peek(1), "ilike"))) {
       Next();
       negated = true;
     }
@@ -445,9 +444,9 @@ Result<NodePtr> Parser::Primary() {
       auto n = MakeNode(NodeKind::kLiteral, t.pos);
       n->text = t.text;
       bool has_exp = t.text.find_first_of("eE") != std::string::npos;
-      n->literal_kind = has_exp                                  ? LiteralKind::kFloat
+      n->literal_kind = has_exp                                 ? LiteralKind::kFloat
                         : t.text.find('.') != std::string::npos ? LiteralKind::kDecimal
-                                                                 : LiteralKind::kInteger;
+                                                                : LiteralKind::kInteger;
       return n;
     }
     case Tok::kString: {
@@ -516,7 +515,12 @@ Result<NodePtr> Parser::Primary() {
       n->args.push_back(std::move(arg));
       return n;
     }
-    if (IsReserved(t.text)) return Error(t, "expected an expression, got " + Describe(t));
+    // A reserved word followed by '(' is a function call (left(s, 2)).
+    bool call = Peek(1).kind == Tok::kOp && Peek(1).text == "(";
+    if (IsReserved(t.text) && !(call && !IsKeyword(t, "in") && !IsKeyword(t, "not") &&
+                                !IsKeyword(t, "and") && !IsKeyword(t, "or"))) {
+      return Error(t, "expected an expression, got " + Describe(t));
+    }
   }
   Next();
   if (t.kind == Tok::kIdent && Peek().kind == Tok::kOp && Peek().text == "(") return Call(t);
@@ -537,7 +541,8 @@ Result<NodePtr> Parser::Primary() {
 Result<NodePtr> Parser::Call(const Token& name) {
   Next();  // (
   auto n = MakeNode(NodeKind::kCall, name.pos);
-  for (char c : name.text) n->name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : name.text)
+    n->name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (AcceptOp(")")) return n;
   if (AcceptKeyword("distinct")) n->flag = true;
   if (Peek().kind == Tok::kOp && Peek().text == "*" && Peek(1).kind == Tok::kOp &&

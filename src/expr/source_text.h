@@ -14,9 +14,9 @@ namespace sluice::expr {
 
 struct SourceText {
   std::string text;
-  std::string file;  // empty when not from a file
-  int line = 0;      // 1-based line of text[0] in the file; 0 = unknown
-  int column = 1;    // 1-based column of text[0] on that line
+  std::string file;     // empty when not from a file
+  int line = 0;         // 1-based line of text[0] in the file; 0 = unknown
+  int column = 1;       // 1-based column of text[0] on that line
   std::string context;  // e.g. the step kind: "FILE:LINE:COL: CONTEXT: message"
 };
 

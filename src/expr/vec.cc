@@ -276,8 +276,7 @@ Column Vec::ToColumn(const Sel* sel) const {
       if (!((validity[i >> 3] >> (i & 7)) & 1)) std::memset(data.data() + i * w, 0, w);
     }
   }
-  return Column::FromParts(type_, n, std::move(data), std::move(chars), std::move(validity),
-                           nulls);
+  return Column::FromParts(type_, n, std::move(data), std::move(chars), std::move(validity), nulls);
 }
 
 }  // namespace sluice::expr

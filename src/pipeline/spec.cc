@@ -187,7 +187,8 @@ Status ParseTransform(const YamlEntry& entry, const std::string& file, const std
     step.file = file;
     std::map<std::string, YamlPosition> positions;
     YamlPositions(entries[0].value, text, &positions);
-    for (const auto& [pointer, p] : positions) step.positions[pointer] = {p.line, p.column, p.order};
+    for (const auto& [pointer, p] : positions)
+      step.positions[pointer] = {p.line, p.column, p.order};
     steps->push_back(std::move(step));
   }
   return Status::OK();

@@ -378,16 +378,20 @@ Result<int64_t> ParseBytes(const StepSpec& spec, const nlohmann::json& v) {
   int shift = 0;
   if (unit.empty() || EqualsIgnoreCase(unit, "b")) {
     shift = 0;
-  } else if (EqualsIgnoreCase(unit, "kib") || EqualsIgnoreCase(unit, "kb") || EqualsIgnoreCase(unit, "k")) {
+  } else if (EqualsIgnoreCase(unit, "kib") || EqualsIgnoreCase(unit, "kb") ||
+             EqualsIgnoreCase(unit, "k")) {
     shift = 10;
-  } else if (EqualsIgnoreCase(unit, "mib") || EqualsIgnoreCase(unit, "mb") || EqualsIgnoreCase(unit, "m")) {
+  } else if (EqualsIgnoreCase(unit, "mib") || EqualsIgnoreCase(unit, "mb") ||
+             EqualsIgnoreCase(unit, "m")) {
     shift = 20;
-  } else if (EqualsIgnoreCase(unit, "gib") || EqualsIgnoreCase(unit, "gb") || EqualsIgnoreCase(unit, "g")) {
+  } else if (EqualsIgnoreCase(unit, "gib") || EqualsIgnoreCase(unit, "gb") ||
+             EqualsIgnoreCase(unit, "g")) {
     shift = 30;
   } else {
     return StepError(spec, "memory_budget: unknown unit '" + unit + "' (use KiB, MiB or GiB)");
   }
-  if (n > (std::numeric_limits<int64_t>::max() >> shift)) return StepError(spec, "memory_budget is too large");
+  if (n > (std::numeric_limits<int64_t>::max() >> shift))
+    return StepError(spec, "memory_budget is too large");
   return n << shift;
 }
 
@@ -452,9 +456,9 @@ Result<int> AggregateOp::AddAggregate(const expr::Node& call, const Schema& inpu
     return static_cast<int>(aggs_.size() - 1);
   }
   if (call.args.size() != 1) {
-    return expr::ExprError(src, call.pos,
-                           name + "() takes exactly 1 argument, got " +
-                               std::to_string(call.args.size()));
+    return expr::ExprError(
+        src, call.pos,
+        name + "() takes exactly 1 argument, got " + std::to_string(call.args.size()));
   }
   if (star) return expr::ExprError(src, call.args[0]->pos, "'*' is only allowed in count(*)");
   if (call.flag && name != "count") {
@@ -492,8 +496,8 @@ Result<expr::NodePtr> AggregateOp::Rewrite(const expr::Node& n, const Schema& in
                                            const expr::SourceText& src) {
   std::string sql = expr::NodeToSql(n);
   for (size_t k = 0; k < keys_.size(); ++k) {
-    if (expr::NodeToSql(*keys_[k].node) == sql || (n.kind == expr::NodeKind::kColumn &&
-                                                   n.qualifier.empty() && n.name == keys_[k].name)) {
+    if (expr::NodeToSql(*keys_[k].node) == sql ||
+        (n.kind == expr::NodeKind::kColumn && n.qualifier.empty() && n.name == keys_[k].name)) {
       auto ref = std::make_unique<expr::Node>();
       ref->kind = expr::NodeKind::kColumn;
       ref->pos = n.pos;
@@ -555,8 +559,7 @@ Result<Schema> AggregateOp::Bind(const Schema& input) {
     ASSIGN_OR_RETURN(having_, BindPost(having_text_, "/having", input));
     if (having_->type.id != TypeId::kBool) {
       return expr::ExprError(ArgSource(spec_, "/having", having_text_), having_->pos,
-                             "having must be a boolean condition, got " +
-                                 having_->type.ToString());
+                             "having must be a boolean condition, got " + having_->type.ToString());
     }
   }
   std::vector<Field> inter;
@@ -722,7 +725,8 @@ Result<std::unique_ptr<Operator>> NewAggregateOp(const StepSpec& spec) {
   if (!spec.args.is_object()) {
     return StepError(spec, "expected { group_by: [...], aggregates: { name: expression } }");
   }
-  RETURN_IF_ERROR(CheckArgKeys(spec, spec.args, {"group_by", "aggregates", "having", "memory_budget"}));
+  RETURN_IF_ERROR(
+      CheckArgKeys(spec, spec.args, {"group_by", "aggregates", "having", "memory_budget"}));
   std::vector<KeySpec> keys;
   if (spec.args.contains("group_by")) {
     const auto& g = spec.args["group_by"];
@@ -751,8 +755,9 @@ Result<std::unique_ptr<Operator>> NewAggregateOp(const StepSpec& spec) {
   if (spec.args.contains("aggregates")) {
     const auto& a = spec.args["aggregates"];
     if (!a.is_object() || a.empty()) {
-      return StepError(spec, "aggregates must be a mapping of column name to expression, e.g. "
-                             "{ revenue: \"sum(amount)\" }");
+      return StepError(spec,
+                       "aggregates must be a mapping of column name to expression, e.g. "
+                       "{ revenue: \"sum(amount)\" }");
     }
     for (const std::string& name : KeysInOrder(spec, "/aggregates", a)) {
       OutputSpec o;

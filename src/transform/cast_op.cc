@@ -24,8 +24,8 @@
 #include <cmath>
 #include <limits>
 
-#include "core/value_text.h"
 #include "core/cell_text.h"
+#include "core/value_text.h"
 #include "transform/ops.h"
 #include "transform/step_args.h"
 

@@ -32,7 +32,8 @@ struct Derived {
 
 class DeriveOp final : public Operator {
  public:
-  DeriveOp(StepSpec spec, std::vector<Derived> cols) : spec_(std::move(spec)), cols_(std::move(cols)) {}
+  DeriveOp(StepSpec spec, std::vector<Derived> cols)
+      : spec_(std::move(spec)), cols_(std::move(cols)) {}
 
   Result<Schema> Bind(const Schema& input) override {
     std::vector<Field> fields = input.fields();
@@ -101,8 +102,9 @@ class DeriveOp final : public Operator {
 
 Result<std::unique_ptr<Operator>> NewDeriveOp(const StepSpec& spec) {
   if (!spec.args.is_object() || spec.args.empty()) {
-    return StepError(spec, "expected a mapping of column name to SQL expression, e.g. "
-                           "{ total: \"quantity * unit_price\" }");
+    return StepError(spec,
+                     "expected a mapping of column name to SQL expression, e.g. "
+                     "{ total: \"quantity * unit_price\" }");
   }
   std::vector<Derived> cols;
   for (const std::string& name : KeysInOrder(spec, "", spec.args)) {

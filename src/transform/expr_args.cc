@@ -68,8 +68,8 @@ Result<std::string> ExprArgText(const StepSpec& spec, const nlohmann::json& valu
   }
   // Plain YAML numbers and booleans are expressions too (`flag: true`).
   if (value.is_number() || value.is_boolean()) return value.dump();
-  return StepError(spec, std::string(what) + " must be an SQL expression (a string), got " +
-                             value.dump());
+  return StepError(
+      spec, std::string(what) + " must be an SQL expression (a string), got " + value.dump());
 }
 
 std::vector<uint32_t> RowErrorsToBadRecords(const expr::EvalContext& ctx, const RecordBatch& batch,

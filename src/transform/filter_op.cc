@@ -72,8 +72,8 @@ Result<std::unique_ptr<Operator>> NewFilterOp(const StepSpec& spec) {
     pointer = "/where";
   }
   if (value->is_number()) {
-    return StepError(spec, "expected a condition, e.g. `- filter: \"amount > 0\"`, got " +
-                               value->dump());
+    return StepError(spec,
+                     "expected a condition, e.g. `- filter: \"amount > 0\"`, got " + value->dump());
   }
   ASSIGN_OR_RETURN(std::string text, ExprArgText(spec, *value, "the condition"));
   return std::unique_ptr<Operator>(new FilterOp(spec, std::move(text), pointer));

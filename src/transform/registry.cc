@@ -15,14 +15,9 @@ struct OperatorKind {
 };
 
 constexpr OperatorKind kKinds[] = {
-    {"aggregate", NewAggregateOp},
-    {"cast", NewCastOp},
-    {"dedupe", NewDedupeOp},
-    {"derive", NewDeriveOp},
-    {"drop", NewDropOp},
-    {"filter", NewFilterOp},
-    {"rename", NewRenameOp},
-    {"select", NewSelectOp},
+    {"aggregate", NewAggregateOp}, {"cast", NewCastOp},     {"dedupe", NewDedupeOp},
+    {"derive", NewDeriveOp},       {"drop", NewDropOp},     {"filter", NewFilterOp},
+    {"rename", NewRenameOp},       {"select", NewSelectOp},
 };
 
 }  // namespace

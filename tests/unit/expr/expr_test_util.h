@@ -13,7 +13,8 @@
 namespace sluice::expr::testing {
 
 // Builds a batch; each cell is parsed from text by the column's type ("NULL" = null).
-inline RecordBatch MakeBatch(const Schema& schema, const std::vector<std::vector<std::string>>& rows) {
+inline RecordBatch MakeBatch(const Schema& schema,
+                             const std::vector<std::vector<std::string>>& rows) {
   RecordBatch b = RecordBatch::Empty(schema);
   for (const auto& row : rows) {
     for (int c = 0; c < schema.num_fields(); ++c) {
@@ -82,10 +83,9 @@ struct Evaluated {
   std::vector<std::string> cells;
 };
 
-inline Evaluated Eval(const std::string& text, const RecordBatch& batch,
-                      const Sel* sel = nullptr) {
+inline Evaluated Eval(const std::string& text, const RecordBatch& batch, const Sel* sel = nullptr) {
   Evaluated r;
-  SourceText src{text, "", 0, 1};
+  SourceText src{text, "", 0, 1, ""};
   auto e = CompileExpression(src, batch.schema);
   if (!e.ok()) {
     r.status = e.status();

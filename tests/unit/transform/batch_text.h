@@ -11,10 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include "core/cell_text.h"
 #include "core/column.h"
 #include "core/status.h"
 #include "core/value_text.h"
-#include "core/cell_text.h"
 #include "transform/operator.h"
 
 namespace sluice::testing {

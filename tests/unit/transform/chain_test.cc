@@ -77,9 +77,8 @@ TEST(OperatorChain, SinkErrorsAbortPushAndFinish) {
 }
 
 TEST(Registry, KindsAndUnknownKind) {
-  EXPECT_EQ(OperatorKinds(),
-            (std::vector<std::string>{"aggregate", "cast", "dedupe", "derive", "drop", "filter",
-                                      "rename", "select"}));
+  EXPECT_EQ(OperatorKinds(), (std::vector<std::string>{"aggregate", "cast", "dedupe", "derive",
+                                                       "drop", "filter", "rename", "select"}));
   for (const auto& kind : OperatorKinds()) {
     EXPECT_FALSE(MakeOperator(Step(kind, "17")).ok()) << kind;
   }
