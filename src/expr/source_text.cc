@@ -16,7 +16,9 @@ Status ExprError(const SourceText& src, int pos, std::string_view message) {
   if (line_end == std::string::npos) line_end = t.size();
   int lines_before = static_cast<int>(std::count(t.begin(), t.begin() + line_start, '\n'));
   int col = pos - static_cast<int>(line_start) + 1;
-  if (lines_before == 0) col += src.column - 1;
+  // Only block scalars (| >) keep line breaks, and all their lines share the
+  // indentation of the first.
+  col += src.column - 1;
 
   std::string out;
   if (!src.file.empty()) {

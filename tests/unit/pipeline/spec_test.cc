@@ -423,3 +423,39 @@ TEST(ParseSchemaYaml, ErrorsNameFileLineAndColumn) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+std::string SpecError(const std::string& transform) {
+  std::string text = "pipeline: p\nschema:\n  amount: decimal(12,2)\n  name: string\ntransform:\n" +
+                     transform + "outputs:\n  - table: t\n";
+  auto r = ParsePipeline(text, "p.yaml");
+  return r.ok() ? "OK" : r.status().message();
+}
+
+TEST(ParsePipeline, ExpressionErrorsPointIntoTheFile) {
+  // Plain scalar: line 6, the expression starts at column 13.
+  EXPECT_EQ(SpecError("  - filter: amout > 1\n"),
+            "p.yaml:6:13: filter: unknown column 'amout' (did you mean 'amount'? columns: amount, "
+            "name)\n    amout > 1\n    ^");
+  // Quoted scalar: the column is inside the quotes.
+  EXPECT_EQ(SpecError("  - filter: \"amount > nam\"\n").substr(0, 53),
+            "p.yaml:6:23: filter: unknown column 'nam' (did you me");
+  // Mapping value, second key.
+  EXPECT_EQ(SpecError("  - derive:\n      a: amount * 2\n      b: name + 1\n").substr(0, 63),
+            "p.yaml:8:15: derive: operator + cannot combine string and int32");
+  // Block scalar: the text starts on the next line; errors count its lines.
+  EXPECT_EQ(SpecError("  - filter: |\n      amount > 1\n      AND nme = 'x'\n").substr(0, 45),
+            "p.yaml:8:11: filter: unknown column 'nme' (di");
+  // Derived columns keep the written order (JSON objects would sort them).
+  auto r = ParsePipeline(
+      "pipeline: p\nschema:\n  a: int32\ntransform:\n  - derive:\n      z: a + 1\n      b: z * 2\n"
+      "outputs:\n  - table: t\n",
+      "p.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->output_schema.ToString(), "a: int32\nz: int32\nb: int32\n");
+}
+
+}  // namespace
+}  // namespace sluice
