@@ -4,7 +4,8 @@
 // or written to --bad-records, and more than --max-bad of them fail the run
 // without leaving an output file. With --pipeline FILE the pipeline's schema,
 // CSV dialect and transform steps apply (its outputs do not: OUT is the
-// output), so a pipeline's logic can be run on one file without a project.
+// output; the first output's own steps and route apply), so a pipeline's
+// logic can be run on one file without a project.
 // Exit codes are documented in README.md.
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include "format/compression.h"
 #include "format/format.h"
 #include "format/text_encoder.h"
+#include "pipeline/runner.h"
 #include "pipeline/spec.h"
 
 namespace sluice::cli {
@@ -326,13 +328,14 @@ int CmdConvert(const ConvertFlags& f) {
   if (schema->num_fields() == 0) {
     return Fail(Status::InvalidArgument("input '" + f.input + "' has no columns"));
   }
-  std::optional<OperatorChain> chain;
+  std::optional<PipelineRunner> chain;
   Schema out_schema = *schema;
   if (pipeline) {
-    auto c = BuildChain(*pipeline);
+    // The shared transform, then the first output's own steps and route.
+    auto c = PipelineRunner::Make(*pipeline, size_t{0});
     if (!c.ok()) return Fail(c.status());
     chain.emplace(std::move(*c));
-    out_schema = pipeline->output_schema;
+    out_schema = chain->output_schema(0);
     if (out_schema.num_fields() == 0) {
       return Fail(Status::InvalidArgument(f.pipeline_file + ": the transform leaves no columns"));
     }
@@ -380,7 +383,7 @@ int CmdConvert(const ConvertFlags& f) {
   std::vector<BadRecord> bad;
   Status st;
   // Batches leaving the transform (or the decoder, without one).
-  auto write = [&](RecordBatch&& b) -> Status {
+  auto write = [&](size_t, RecordBatch&& b) -> Status {
     res.rows_out += b.num_rows();
     if (b.num_rows() > 0 && *encoder != nullptr) return (*encoder)->Write(b);
     return Status::OK();
@@ -394,7 +397,7 @@ int CmdConvert(const ConvertFlags& f) {
     }
     if (*more) {
       res.rows += batch.num_rows();
-      st = chain ? chain->Push(std::move(batch), &bad, write) : write(std::move(batch));
+      st = chain ? chain->Push(std::move(batch), &bad, write) : write(0, std::move(batch));
       if (!st.ok()) break;
     } else if (chain) {
       st = chain->Finish(&bad, write);

@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "format/compression.h"
 #include "format/format.h"
+#include "pipeline/runner.h"
 #include "sink/sink.h"
 #include "source/landing.h"
 
@@ -54,9 +55,9 @@ class Attempt {
   void DiscardSinks();
 
  private:
-  Status OpenSinks(const Schema& schema);
+  Status OpenSinks(const PipelineRunner& runner);
   Status HandleBad(std::vector<BadRecord>& bad, AttemptResult& res);
-  Status WriteToSinks(RecordBatch&& batch, AttemptResult& res);
+  Status WriteToSink(size_t output, RecordBatch&& batch);
 
   const ProcessEnv& env_;
   const BatchInfo& batch_;
@@ -68,8 +69,10 @@ class Attempt {
   std::optional<Publication> quarantine_pub_;
 };
 
-Status Attempt::OpenSinks(const Schema& schema) {
-  for (const SinkSpec& s : spec_.outputs) {
+Status Attempt::OpenSinks(const PipelineRunner& runner) {
+  for (size_t i = 0; i < runner.num_outputs(); ++i) {
+    const SinkSpec& s = spec_.outputs[runner.spec_output(i)];
+    const Schema& schema = runner.output_schema(i);
     ASSIGN_OR_RETURN(auto sink, MakeSink(s));
     SinkContext ctx;
     ctx.pipeline = spec_.name;
@@ -123,11 +126,10 @@ Status Attempt::HandleBad(std::vector<BadRecord>& bad, AttemptResult& res) {
   return Status::OK();
 }
 
-Status Attempt::WriteToSinks(RecordBatch&& batch, AttemptResult& res) {
+Status Attempt::WriteToSink(size_t output, RecordBatch&& batch) {
   if (batch.num_rows() == 0) return Status::OK();
-  res.stats.rows_written += batch.num_rows();
-  for (auto& sink : sinks_) RETURN_IF_ERROR(sink->Write(batch).WithContext(sink->Describe()));
-  return Status::OK();
+  Sink& sink = *sinks_[output];
+  return sink.Write(batch).WithContext(sink.Describe());
 }
 
 Result<AttemptResult> Attempt::Run() {
@@ -165,13 +167,12 @@ Result<AttemptResult> Attempt::Run() {
   dopts.pool = env_.pool;
   ASSIGN_OR_RETURN(auto decoder, NewDecoder(format, std::move(input), dopts));
 
-  ASSIGN_OR_RETURN(OperatorChain chain, BuildChain(spec_));
-  ASSIGN_OR_RETURN(Schema out_schema, chain.Bind(spec_.schema));
-  RETURN_IF_ERROR(OpenSinks(out_schema));
+  ASSIGN_OR_RETURN(PipelineRunner runner, PipelineRunner::Make(spec_));
+  RETURN_IF_ERROR(OpenSinks(runner));
 
   AttemptResult res;
   std::vector<BadRecord> bad;
-  auto emit = [&](RecordBatch&& b) { return WriteToSinks(std::move(b), res); };
+  auto emit = [&](size_t output, RecordBatch&& b) { return WriteToSink(output, std::move(b)); };
   ProcessProgress progress;
   progress.batch_id = batch_.id;
   progress.bytes_total = total_bytes;
@@ -184,7 +185,7 @@ Result<AttemptResult> Attempt::Run() {
     if (!more.ok()) return more.status().WithContext(batch_.object_key);
     RETURN_IF_ERROR(HandleBad(bad, res));
     if (!*more) break;
-    RETURN_IF_ERROR(chain.Push(std::move(rb), &bad, emit));
+    RETURN_IF_ERROR(runner.Push(std::move(rb), &bad, emit));
     RETURN_IF_ERROR(HandleBad(bad, res));
     if (env_.on_progress) {
       progress.bytes_done = input_ptr->BytesConsumed();
@@ -193,10 +194,11 @@ Result<AttemptResult> Attempt::Run() {
       env_.on_progress(progress);
     }
   }
-  RETURN_IF_ERROR(chain.Finish(&bad, emit));
+  RETURN_IF_ERROR(runner.Finish(&bad, emit));
   RETURN_IF_ERROR(HandleBad(bad, res));
   res.stats.rows_read = decoder->records_read();
-  res.stats.duplicates_removed = chain.RowsRemoved();
+  res.stats.rows_written = runner.RowsOut();
+  res.stats.duplicates_removed = runner.RowsRemoved();
   res.stats.seconds = watch.Seconds();
   if (env_.on_progress) {
     progress.bytes_done = input_ptr->BytesConsumed();

@@ -55,7 +55,8 @@ std::string NodeToSql(const Node& node);
 // SELECT ... FROM input [AS a] [[LEFT|INNER] JOIN ref [AS r] ON cond]
 // [WHERE cond] [GROUP BY e, ...] [HAVING cond]
 struct SelectItem {
-  NodePtr expr;  // null for `*`
+  NodePtr expr;      // null for `*`
+  std::string text;  // the expression as written (the default column name)
   std::string alias;
   std::string star_qualifier;  // `r.*`
 };

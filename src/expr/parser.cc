@@ -13,6 +13,7 @@ enum class Tok { kEnd, kIdent, kQuotedIdent, kString, kNumber, kOp };
 struct Token {
   Tok kind = Tok::kEnd;
   int pos = 0;
+  int end = 0;       // offset just past the token
   std::string text;  // identifier as written, unescaped string, number, operator
 };
 
@@ -215,10 +216,12 @@ Status Parser::Lex() {
       }
       i += tok.text.size();
     }
+    tok.end = static_cast<int>(i);
     tokens_.push_back(std::move(tok));
   }
   Token end;
   end.pos = static_cast<int>(n);
+  end.end = end.pos;
   tokens_.push_back(end);
   return Status::OK();
 }
@@ -599,6 +602,7 @@ Result<NodePtr> Parser::CastExpr(int pos, bool try_cast) {
 
 Result<SelectItem> Parser::Item() {
   SelectItem item;
+  const int start = Peek().pos;
   if (Peek().kind == Tok::kOp && Peek().text == "*") {
     Next();
   } else if ((Peek().kind == Tok::kIdent || Peek().kind == Tok::kQuotedIdent) &&
@@ -609,6 +613,8 @@ Result<SelectItem> Parser::Item() {
     Next();
   } else {
     ASSIGN_OR_RETURN(item.expr, Expression());
+    const int end = cur_ > 0 ? tokens_[cur_ - 1].end : start;
+    item.text = std::string(t_.substr(start, end - start));
     if (AcceptKeyword("as")) {
       ASSIGN_OR_RETURN(item.alias, Identifier("a column name after AS"));
     } else if (Peek().kind == Tok::kQuotedIdent ||

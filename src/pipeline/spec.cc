@@ -25,6 +25,8 @@
 #include <sstream>
 
 #include "pipeline/yaml_util.h"
+#include "transform/expr_args.h"
+#include "transform/route.h"
 
 namespace sluice {
 namespace {
@@ -196,10 +198,43 @@ Status ParseTransform(const YamlEntry& entry, const std::string& file, const std
 
 struct ParsedOutput {
   SinkSpec spec;
+  OutputSteps steps;
   int partition_line = 0;  // line of partition_by, 0 if absent
+  int route_line = 0;
 };
 
-Status ParseOutputs(const YamlEntry& entry, const std::string& file,
+// Keys of an output entry that belong to the pipeline, not to the sink.
+bool IsOutputStepKey(const std::string& key) {
+  return key == "transform" || key == "sql" || key == "route";
+}
+
+Status ParseOutputStepKey(const YamlEntry& e, const std::string& file, const std::string& text,
+                          const std::string& path, ParsedOutput* out) {
+  if (e.key == "route") {
+    ASSIGN_OR_RETURN(out->steps.route, YamlString(e.value, file, e.line, path + ".route"));
+    out->route_line = e.line;
+    return Status::OK();
+  }
+  if (!out->steps.transform.empty()) {
+    return YamlError(file, e.line, path + "." + e.key,
+                     "give an output either transform: or sql:, not both");
+  }
+  if (e.key == "transform") return ParseTransform(e, file, text, &out->steps.transform);
+  // sql: "SELECT ..." is one sql step.
+  ASSIGN_OR_RETURN(std::string sql, YamlString(e.value, file, e.line, path + ".sql"));
+  StepSpec step;
+  step.kind = "sql";
+  step.args = sql;
+  step.where = Where(file, e.line);
+  step.file = file;
+  std::map<std::string, YamlPosition> positions;
+  YamlPositions(e.value, text, &positions);
+  for (const auto& [pointer, p] : positions) step.positions[pointer] = {p.line, p.column, p.order};
+  out->steps.transform.push_back(std::move(step));
+  return Status::OK();
+}
+
+Status ParseOutputs(const YamlEntry& entry, const std::string& file, const std::string& text,
                     std::vector<ParsedOutput>* outputs) {
   if (!entry.value.IsSequence() || entry.value.size() == 0) {
     return YamlError(file, entry.line, "outputs",
@@ -213,8 +248,16 @@ Status ParseOutputs(const YamlEntry& entry, const std::string& file,
                        "expected a mapping such as `- table: NAME` or `- sqlite: {path: P, "
                        "table: T}`");
     }
-    ASSIGN_OR_RETURN(std::vector<YamlEntry> entries, YamlMapEntries(item, file, key));
+    ASSIGN_OR_RETURN(std::vector<YamlEntry> all, YamlMapEntries(item, file, key));
     ParsedOutput out;
+    std::vector<YamlEntry> entries;
+    for (auto& e : all) {
+      if (IsOutputStepKey(e.key) && &e != &all[0]) {
+        RETURN_IF_ERROR(ParseOutputStepKey(e, file, text, key, &out));
+      } else {
+        entries.push_back(std::move(e));
+      }
+    }
     const YamlEntry& head = entries[0];
     out.spec.kind = head.key;
     out.spec.where = Where(file, head.line);
@@ -261,8 +304,7 @@ std::string ColumnList(const Schema& schema) {
   return s;
 }
 
-Status CheckOutputs(const std::vector<ParsedOutput>& outputs, const std::string& file,
-                    const Schema& output_schema) {
+Status CheckOutputs(const std::vector<ParsedOutput>& outputs, const std::string& file) {
   std::map<std::string, std::string> seen;  // Describe() -> where
   for (const auto& o : outputs) {
     ASSIGN_OR_RETURN(std::unique_ptr<Sink> sink, MakeSink(o.spec));
@@ -282,10 +324,10 @@ Status CheckOutputs(const std::vector<ParsedOutput>& outputs, const std::string&
       }
     }
     for (const auto& c : cols) {
-      if (output_schema.FieldIndex(c) < 0) {
+      if (o.steps.schema.FieldIndex(c) < 0) {
         return YamlError(file, o.partition_line ? o.partition_line : 1, "partition_by",
                          "unknown column '" + c +
-                             "' (columns after transform: " + ColumnList(output_schema) + ")");
+                             "' (columns after transform: " + ColumnList(o.steps.schema) + ")");
       }
     }
   }
@@ -375,7 +417,7 @@ Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& f
     } else if (e.key == "transform") {
       RETURN_IF_ERROR(ParseTransform(e, file, text, &spec.transform));
     } else if (e.key == "outputs") {
-      RETURN_IF_ERROR(ParseOutputs(e, file, &outputs));
+      RETURN_IF_ERROR(ParseOutputs(e, file, text, &outputs));
       has_outputs = true;
     }
   }
@@ -387,8 +429,42 @@ Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& f
   // Type-check now, so that a spec that parses can run.
   ASSIGN_OR_RETURN(OperatorChain chain, MakeChain(spec.transform));
   ASSIGN_OR_RETURN(spec.output_schema, chain.Bind(spec.schema));
-  RETURN_IF_ERROR(CheckOutputs(outputs, file, spec.output_schema));
-  for (auto& o : outputs) spec.outputs.push_back(std::move(o.spec));
+  for (size_t i = 0; i < spec.transform.size(); ++i) {
+    const StepSpec& step = spec.transform[i];
+    if (step.kind != "route") continue;
+    if (i + 1 != spec.transform.size()) {
+      return Status::InvalidArgument(step.where +
+                                     ": route: must be the last step of transform (give "
+                                     "outputs their own steps with transform: under the output)");
+    }
+    ASSIGN_OR_RETURN(spec.routes, RouteNames(step));
+  }
+  if (int rc = spec.output_schema.FieldIndex(kRouteColumn); rc >= 0) {
+    std::vector<Field> fields = spec.output_schema.fields();
+    fields.erase(fields.begin() + rc);
+    spec.output_schema = Schema(std::move(fields));
+  }
+  for (auto& o : outputs) {
+    const std::string& r = o.steps.route;
+    if (!r.empty() && std::find(spec.routes.begin(), spec.routes.end(), r) == spec.routes.end()) {
+      std::string known;
+      for (const auto& k : spec.routes) known += (known.empty() ? "" : ", ") + k;
+      return YamlError(file, o.route_line, "route",
+                       spec.routes.empty() ? "no route step in transform defines route '" + r + "'"
+                                           : "unknown route '" + r + "' (routes: " + known + ")");
+    }
+    ASSIGN_OR_RETURN(OperatorChain own, MakeChain(o.steps.transform));
+    ASSIGN_OR_RETURN(o.steps.schema, own.Bind(spec.output_schema));
+    if (o.steps.schema.num_fields() == 0) {
+      return Status::InvalidArgument(o.spec.where + ": " + o.spec.kind +
+                                     ": the output's steps leave no columns");
+    }
+  }
+  RETURN_IF_ERROR(CheckOutputs(outputs, file));
+  for (auto& o : outputs) {
+    spec.outputs.push_back(std::move(o.spec));
+    spec.output_steps.push_back(std::move(o.steps));
+  }
   return spec;
 }
 
@@ -428,12 +504,56 @@ Result<std::vector<PipelineSpec>> LoadPipelineDir(const std::string& dir) {
 Result<OperatorChain> BuildChain(const PipelineSpec& spec) {
   ASSIGN_OR_RETURN(OperatorChain chain, MakeChain(spec.transform));
   ASSIGN_OR_RETURN(Schema out, chain.Bind(spec.schema));
+  if (int rc = out.FieldIndex(kRouteColumn); rc >= 0) {
+    std::vector<Field> fields = out.fields();
+    fields.erase(fields.begin() + rc);
+    out = Schema(std::move(fields));
+  }
   if (!(out == spec.output_schema) && !spec.output_schema.fields().empty()) {
     return Status::Internal("pipeline " + spec.name +
                             ": transform output schema changed since the spec was parsed");
   }
   return chain;
 }
+
+namespace {
+
+// Step arguments with mapping keys in the order they were written (derive
+// and aggregate columns depend on it; JSON objects sort their keys).
+void EmitArgs(YAML::Emitter& out, const StepSpec& step, const nlohmann::json& v,
+              const std::string& pointer) {
+  if (v.is_object()) {
+    out << YAML::Flow << YAML::BeginMap;
+    for (const std::string& k : KeysInOrder(step, pointer, v)) {
+      out << YAML::Key;
+      EmitYamlString(out, k);
+      out << YAML::Value;
+      EmitArgs(out, step, v[k], ArgPointer(pointer, k));
+    }
+    out << YAML::EndMap;
+  } else if (v.is_array()) {
+    out << YAML::Flow << YAML::BeginSeq;
+    for (size_t i = 0; i < v.size(); ++i)
+      EmitArgs(out, step, v[i], pointer + "/" + std::to_string(i));
+    out << YAML::EndSeq;
+  } else {
+    EmitJsonAsYaml(out, v);
+  }
+}
+
+void EmitSteps(YAML::Emitter& out, const std::vector<StepSpec>& steps) {
+  out << YAML::BeginSeq;
+  for (const auto& step : steps) {
+    out << YAML::BeginMap << YAML::Key;
+    EmitYamlString(out, step.kind);
+    out << YAML::Value;
+    EmitArgs(out, step, step.args, "");
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+}
+
+}  // namespace
 
 std::string RenderPipeline(const PipelineSpec& spec) {
   YAML::Emitter out;
@@ -481,19 +601,13 @@ std::string RenderPipeline(const PipelineSpec& spec) {
   EmitJsonAsYaml(out, nlohmann::json(spec.max_bad_ratio));
 
   if (!spec.transform.empty()) {
-    out << YAML::Key << "transform" << YAML::Value << YAML::BeginSeq;
-    for (const auto& step : spec.transform) {
-      out << YAML::BeginMap << YAML::Key;
-      EmitYamlString(out, step.kind);
-      out << YAML::Value;
-      EmitJsonAsYaml(out, step.args);
-      out << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
+    out << YAML::Key << "transform" << YAML::Value;
+    EmitSteps(out, spec.transform);
   }
 
   out << YAML::Key << "outputs" << YAML::Value << YAML::BeginSeq;
-  for (const auto& o : spec.outputs) {
+  for (size_t i = 0; i < spec.outputs.size(); ++i) {
+    const SinkSpec& o = spec.outputs[i];
     out << YAML::BeginMap << YAML::Key;
     EmitYamlString(out, o.kind);
     out << YAML::Value;
@@ -510,6 +624,17 @@ std::string RenderPipeline(const PipelineSpec& spec) {
       }
     } else {
       EmitJsonAsYaml(out, o.args);
+    }
+    if (i < spec.output_steps.size()) {
+      const OutputSteps& steps = spec.output_steps[i];
+      if (!steps.route.empty()) {
+        out << YAML::Key << "route" << YAML::Value;
+        EmitYamlString(out, steps.route);
+      }
+      if (!steps.transform.empty()) {
+        out << YAML::Key << "transform" << YAML::Value;
+        EmitSteps(out, steps.transform);
+      }
     }
     out << YAML::EndMap;
   }

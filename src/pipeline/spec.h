@@ -18,6 +18,13 @@
 //       partition_by: [day]
 //       compression: zstd
 //     - sqlite: { path: out.db, table: orders }
+//     - table: revenue_by_day        # an output's own steps run after the shared ones
+//       transform:
+//         - aggregate: { group_by: [day], aggregates: { revenue: "sum(total)" } }
+//     - table: big_orders
+//       sql: "SELECT * FROM input WHERE total > 1000"
+//     - table: eu_orders             # with a `route` step last in transform
+//       route: eu
 //
 // ParsePipeline type-checks the whole spec (binds the transform chain against
 // the schema and checks outputs), so a spec that parses can run. Errors name
@@ -45,6 +52,14 @@ struct SourceSpec {
   CsvOptions csv;
 };
 
+// What one output does after the shared transform: its own steps (`transform:`
+// or `sql:` under the output) and the route it takes (`route: NAME`).
+struct OutputSteps {
+  std::vector<StepSpec> transform;
+  std::string route;  // empty: every row
+  Schema schema;      // the rows this output receives
+};
+
 struct PipelineSpec {
   std::string name;
   SourceSpec source;
@@ -54,7 +69,9 @@ struct PipelineSpec {
       0.0;  // fraction of records; 0 = any bad record quarantines (quarantine policy)
   std::vector<StepSpec> transform;
   std::vector<SinkSpec> outputs;
-  Schema output_schema;  // schema after the transform chain
+  std::vector<OutputSteps> output_steps;  // one per output
+  std::vector<std::string> routes;        // when the shared transform ends in a route step
+  Schema output_schema;  // schema after the shared transform (without the route column)
   std::string file;      // where it was read from
   std::string text;      // the exact YAML text (its sha256 is the version hash)
 };

@@ -38,6 +38,7 @@
 #include "expr/expr.h"
 #include "expr/parser.h"
 #include "transform/expr_args.h"
+#include "transform/expr_ops.h"
 #include "transform/key_table.h"
 #include "transform/ops.h"
 #include "transform/step_args.h"
@@ -349,17 +350,12 @@ class AggState {
 };
 
 struct KeySpec {
-  std::string name;
-  std::string text;
-  std::string pointer;
-  expr::NodePtr node;
+  ExprArg arg;
   expr::ExprPtr expr;
 };
 
 struct OutputSpec {
-  std::string name;
-  std::string text;
-  std::string pointer;
+  ExprArg arg;
   expr::ExprPtr post;  // over the intermediate batch (keys + aggregate results)
   int direct = -1;     // intermediate column when the output is exactly one
 };
@@ -397,13 +393,14 @@ Result<int64_t> ParseBytes(const StepSpec& spec, const nlohmann::json& v) {
 
 class AggregateOp final : public Operator {
  public:
-  AggregateOp(StepSpec spec, std::vector<KeySpec> keys, std::vector<OutputSpec> outputs,
-              std::string having, int64_t budget)
+  AggregateOp(StepSpec spec, AggregateArgs args)
       : spec_(std::move(spec)),
-        keys_(std::move(keys)),
-        outputs_(std::move(outputs)),
-        having_text_(std::move(having)),
-        budget_(budget) {}
+        having_arg_(std::move(args.having)),
+        budget_(args.memory_budget),
+        emit_keys_(args.emit_keys) {
+    for (auto& k : args.keys) keys_.push_back(KeySpec{std::move(k), nullptr});
+    for (auto& o : args.outputs) outputs_.push_back(OutputSpec{std::move(o), nullptr, -1});
+  }
 
   Result<Schema> Bind(const Schema& input) override;
   Status Push(RecordBatch&& batch, OperatorContext& ctx) override;
@@ -416,16 +413,17 @@ class AggregateOp final : public Operator {
                                 const expr::SourceText& src);
   Result<int> AddAggregate(const expr::Node& call, const Schema& input,
                            const expr::SourceText& src);
-  Result<expr::ExprPtr> BindPost(const std::string& text, const std::string& pointer,
-                                 const Schema& input);
+  Result<expr::ExprPtr> BindPost(const ExprArg& arg, const Schema& input);
   int64_t MemoryUsage() const;
   std::string GroupName(int64_t g) const;
 
   StepSpec spec_;
   std::vector<KeySpec> keys_;
   std::vector<OutputSpec> outputs_;
-  std::string having_text_;
+  std::optional<ExprArg> having_arg_;
+  const expr::BindOptions* input_options_ = nullptr;  // of the expression being bound
   int64_t budget_;
+  bool emit_keys_;
 
   std::vector<AggCall> aggs_;
   std::vector<std::unique_ptr<AggState>> states_;
@@ -464,7 +462,7 @@ Result<int> AggregateOp::AddAggregate(const expr::Node& call, const Schema& inpu
   if (call.flag && name != "count") {
     return expr::ExprError(src, call.pos, "DISTINCT is only supported in count(DISTINCT x)");
   }
-  ASSIGN_OR_RETURN(a.arg, expr::BindExpression(*call.args[0], input, src));
+  ASSIGN_OR_RETURN(a.arg, expr::BindExpression(*call.args[0], input, src, *input_options_));
   const DataType& t = a.arg->type;
   bool numeric = t.id == TypeId::kInt32 || t.id == TypeId::kInt64 || t.id == TypeId::kDecimal ||
                  t.id == TypeId::kFloat64;
@@ -496,8 +494,8 @@ Result<expr::NodePtr> AggregateOp::Rewrite(const expr::Node& n, const Schema& in
                                            const expr::SourceText& src) {
   std::string sql = expr::NodeToSql(n);
   for (size_t k = 0; k < keys_.size(); ++k) {
-    if (expr::NodeToSql(*keys_[k].node) == sql ||
-        (n.kind == expr::NodeKind::kColumn && n.qualifier.empty() && n.name == keys_[k].name)) {
+    if (expr::NodeToSql(*keys_[k].arg.node) == sql ||
+        (n.kind == expr::NodeKind::kColumn && n.qualifier.empty() && n.name == keys_[k].arg.name)) {
       auto ref = std::make_unique<expr::Node>();
       ref->kind = expr::NodeKind::kColumn;
       ref->pos = n.pos;
@@ -522,11 +520,10 @@ Result<expr::NodePtr> AggregateOp::Rewrite(const expr::Node& n, const Schema& in
   return out;
 }
 
-Result<expr::ExprPtr> AggregateOp::BindPost(const std::string& text, const std::string& pointer,
-                                            const Schema& input) {
-  expr::SourceText src = ArgSource(spec_, pointer, text);
-  ASSIGN_OR_RETURN(expr::NodePtr node, expr::ParseExpression(src));
-  ASSIGN_OR_RETURN(expr::NodePtr rewritten, Rewrite(*node, input, src));
+Result<expr::ExprPtr> AggregateOp::BindPost(const ExprArg& arg, const Schema& input) {
+  const expr::SourceText& src = arg.src;
+  input_options_ = &arg.options;
+  ASSIGN_OR_RETURN(expr::NodePtr rewritten, Rewrite(*arg.node, input, src));
   // Intermediate columns so far (aggregates may have been added just now).
   std::vector<Field> fields;
   for (size_t k = 0; k < keys_.size(); ++k) {
@@ -546,20 +543,19 @@ Result<Schema> AggregateOp::Bind(const Schema& input) {
   aggs_.clear();
   std::vector<Field> out_fields;
   for (auto& k : keys_) {
-    expr::SourceText src = ArgSource(spec_, k.pointer, k.text);
-    ASSIGN_OR_RETURN(k.expr, expr::BindExpression(*k.node, input, src));
+    ASSIGN_OR_RETURN(k.expr, expr::BindExpression(*k.arg.node, input, k.arg.src, k.arg.options));
     bool nullable = true;
     if (k.expr->op == expr::Op::kColumn) nullable = input.field(k.expr->column).nullable;
-    out_fields.push_back({k.name, k.expr->type, nullable});
+    if (emit_keys_) out_fields.push_back({k.arg.name, k.expr->type, nullable});
   }
   for (auto& o : outputs_) {
-    ASSIGN_OR_RETURN(o.post, BindPost(o.text, o.pointer, input));
+    ASSIGN_OR_RETURN(o.post, BindPost(o.arg, input));
   }
-  if (!having_text_.empty()) {
-    ASSIGN_OR_RETURN(having_, BindPost(having_text_, "/having", input));
+  if (having_arg_) {
+    ASSIGN_OR_RETURN(having_, BindPost(*having_arg_, input));
     if (having_->type.id != TypeId::kBool) {
-      return expr::ExprError(ArgSource(spec_, "/having", having_text_), having_->pos,
-                             "having must be a boolean condition, got " + having_->type.ToString());
+      return expr::ExprError(having_arg_->src, having_->pos,
+                             "HAVING must be a boolean condition, got " + having_->type.ToString());
     }
   }
   std::vector<Field> inter;
@@ -576,7 +572,10 @@ Result<Schema> AggregateOp::Bind(const Schema& input) {
                     (aggs_[o.direct - keys_.size()].kind == AggKind::kCountStar ||
                      aggs_[o.direct - keys_.size()].kind == AggKind::kCount ||
                      aggs_[o.direct - keys_.size()].kind == AggKind::kCountDistinct);
-    out_fields.push_back({o.name, o.post->type, !not_null});
+    bool key_not_null = o.direct >= 0 && o.direct < static_cast<int>(keys_.size()) &&
+                        keys_[o.direct].expr->op == expr::Op::kColumn &&
+                        !input.field(keys_[o.direct].expr->column).nullable;
+    out_fields.push_back({o.arg.name, o.post->type, !(not_null || key_not_null)});
   }
   std::vector<std::string> seen;
   for (const auto& f : out_fields) {
@@ -605,7 +604,7 @@ std::string AggregateOp::GroupName(int64_t g) const {
   std::string out = "(";
   for (size_t k = 0; k < keys_.size(); ++k) {
     const Column& c = key_values_[k];
-    out += (k ? ", " : "") + keys_[k].name + "=" + (c.IsNull(g) ? "NULL" : CellText(c, g));
+    out += (k ? ", " : "") + keys_[k].arg.name + "=" + (c.IsNull(g) ? "NULL" : CellText(c, g));
   }
   return out + ")";
 }
@@ -693,7 +692,9 @@ Status AggregateOp::Finish(OperatorContext& ctx) {
   RecordBatch out;
   out.schema = output_;
   out.num_rows_no_columns = groups;
-  for (size_t k = 0; k < keys_.size(); ++k) out.columns.push_back(inter.columns[k]);
+  if (emit_keys_) {
+    for (size_t k = 0; k < keys_.size(); ++k) out.columns.push_back(inter.columns[k]);
+  }
   for (const auto& o : outputs_) {
     if (o.direct >= 0) {
       out.columns.push_back(inter.columns[o.direct]);
@@ -721,37 +722,41 @@ Status AggregateOp::Finish(OperatorContext& ctx) {
 
 }  // namespace
 
+std::unique_ptr<Operator> MakeAggregateOp(const StepSpec& spec, AggregateArgs args) {
+  return std::make_unique<AggregateOp>(spec, std::move(args));
+}
+
 Result<std::unique_ptr<Operator>> NewAggregateOp(const StepSpec& spec) {
   if (!spec.args.is_object()) {
     return StepError(spec, "expected { group_by: [...], aggregates: { name: expression } }");
   }
   RETURN_IF_ERROR(
       CheckArgKeys(spec, spec.args, {"group_by", "aggregates", "having", "memory_budget"}));
-  std::vector<KeySpec> keys;
+  AggregateArgs args;
   if (spec.args.contains("group_by")) {
     const auto& g = spec.args["group_by"];
     if (!g.is_array() || g.empty()) {
       return StepError(spec, "group_by must be a list of columns or expressions (`expr AS name`)");
     }
     for (size_t i = 0; i < g.size(); ++i) {
-      KeySpec k;
-      k.pointer = "/group_by/" + std::to_string(i);
-      ASSIGN_OR_RETURN(k.text, ExprArgText(spec, g[i], "group_by[" + std::to_string(i) + "]"));
-      expr::SourceText src = ArgSource(spec, k.pointer, k.text);
-      ASSIGN_OR_RETURN(expr::SelectItem item, expr::ParseSelectItem(src));
+      std::string pointer = "/group_by/" + std::to_string(i);
+      ASSIGN_OR_RETURN(std::string text,
+                       ExprArgText(spec, g[i], "group_by[" + std::to_string(i) + "]"));
+      ExprArg k;
+      k.src = ArgSource(spec, pointer, text);
+      ASSIGN_OR_RETURN(expr::SelectItem item, expr::ParseSelectItem(k.src));
       k.node = std::move(item.expr);
       if (!item.alias.empty()) {
         k.name = item.alias;
       } else if (k.node->kind == expr::NodeKind::kColumn) {
         k.name = k.node->name;
       } else {
-        return expr::ExprError(src, k.node->pos,
-                               "name this group key: `" + k.text + " AS some_name`");
+        return expr::ExprError(k.src, k.node->pos,
+                               "name this group key: `" + text + " AS some_name`");
       }
-      keys.push_back(std::move(k));
+      args.keys.push_back(std::move(k));
     }
   }
-  std::vector<OutputSpec> outputs;
   if (spec.args.contains("aggregates")) {
     const auto& a = spec.args["aggregates"];
     if (!a.is_object() || a.empty()) {
@@ -760,26 +765,23 @@ Result<std::unique_ptr<Operator>> NewAggregateOp(const StepSpec& spec) {
                        "{ revenue: \"sum(amount)\" }");
     }
     for (const std::string& name : KeysInOrder(spec, "/aggregates", a)) {
-      OutputSpec o;
-      o.name = name;
-      o.pointer = ArgPointer("/aggregates", name);
-      ASSIGN_OR_RETURN(o.text, ExprArgText(spec, a[name], "aggregates." + name));
-      outputs.push_back(std::move(o));
+      ASSIGN_OR_RETURN(std::string text, ExprArgText(spec, a[name], "aggregates." + name));
+      ASSIGN_OR_RETURN(ExprArg o, ParseExprArg(spec, ArgPointer("/aggregates", name), text, name));
+      args.outputs.push_back(std::move(o));
     }
   }
-  if (keys.empty() && outputs.empty()) {
+  if (args.keys.empty() && args.outputs.empty()) {
     return StepError(spec, "needs group_by, aggregates or both");
   }
-  std::string having;
   if (spec.args.contains("having")) {
-    ASSIGN_OR_RETURN(having, ExprArgText(spec, spec.args["having"], "having"));
+    ASSIGN_OR_RETURN(std::string having, ExprArgText(spec, spec.args["having"], "having"));
+    ASSIGN_OR_RETURN(ExprArg h, ParseExprArg(spec, "/having", having));
+    args.having = std::move(h);
   }
-  int64_t budget = kDefaultBudget;
   if (spec.args.contains("memory_budget")) {
-    ASSIGN_OR_RETURN(budget, ParseBytes(spec, spec.args["memory_budget"]));
+    ASSIGN_OR_RETURN(args.memory_budget, ParseBytes(spec, spec.args["memory_budget"]));
   }
-  return std::unique_ptr<Operator>(
-      new AggregateOp(spec, std::move(keys), std::move(outputs), std::move(having), budget));
+  return MakeAggregateOp(spec, std::move(args));
 }
 
 }  // namespace sluice

@@ -16,6 +16,7 @@
 
 #include "expr/expr.h"
 #include "transform/expr_args.h"
+#include "transform/expr_ops.h"
 #include "transform/ops.h"
 #include "transform/step_args.h"
 
@@ -23,9 +24,7 @@ namespace sluice {
 namespace {
 
 struct Derived {
-  std::string name;
-  std::string text;
-  std::string pointer;
+  ExprArg arg;
   expr::ExprPtr expr;
   int index = -1;  // column index in the output
 };
@@ -39,9 +38,10 @@ class DeriveOp final : public Operator {
     std::vector<Field> fields = input.fields();
     for (auto& d : cols_) {
       Schema current(fields);
-      ASSIGN_OR_RETURN(d.expr, CompileArg(spec_, d.pointer, d.text, current));
-      Field f{d.name, d.expr->type, true};
-      d.index = current.FieldIndex(d.name);
+      ASSIGN_OR_RETURN(d.expr,
+                       expr::BindExpression(*d.arg.node, current, d.arg.src, d.arg.options));
+      Field f{d.arg.name, d.expr->type, true};
+      d.index = current.FieldIndex(d.arg.name);
       if (d.index >= 0) {
         fields[d.index] = f;
       } else {
@@ -63,7 +63,7 @@ class DeriveOp final : public Operator {
       const expr::Sel* use = failed.empty() ? nullptr : &sel;
       expr::Vec v = expr::Evaluate(*d.expr, batch, use, &eval_);
       if (eval_.HasErrors()) {
-        std::vector<uint32_t> rows = RowErrorsToBadRecords(eval_, batch, d.name, ctx.bad);
+        std::vector<uint32_t> rows = RowErrorsToBadRecords(eval_, batch, d.arg.name, ctx.bad);
         std::vector<uint32_t> merged;
         std::merge(failed.begin(), failed.end(), rows.begin(), rows.end(),
                    std::back_inserter(merged));
@@ -100,22 +100,26 @@ class DeriveOp final : public Operator {
 
 }  // namespace
 
+std::unique_ptr<Operator> MakeDeriveOp(const StepSpec& spec, std::vector<ExprArg> columns) {
+  std::vector<Derived> cols;
+  for (auto& c : columns) cols.push_back(Derived{std::move(c), nullptr, -1});
+  return std::make_unique<DeriveOp>(spec, std::move(cols));
+}
+
 Result<std::unique_ptr<Operator>> NewDeriveOp(const StepSpec& spec) {
   if (!spec.args.is_object() || spec.args.empty()) {
     return StepError(spec,
                      "expected a mapping of column name to SQL expression, e.g. "
                      "{ total: \"quantity * unit_price\" }");
   }
-  std::vector<Derived> cols;
+  std::vector<ExprArg> cols;
   for (const std::string& name : KeysInOrder(spec, "", spec.args)) {
     if (name.empty()) return StepError(spec, "column name must not be empty");
-    Derived d;
-    d.name = name;
-    d.pointer = ArgPointer("", name);
-    ASSIGN_OR_RETURN(d.text, ExprArgText(spec, spec.args[name], "'" + name + "'"));
-    cols.push_back(std::move(d));
+    ASSIGN_OR_RETURN(std::string text, ExprArgText(spec, spec.args[name], "'" + name + "'"));
+    ASSIGN_OR_RETURN(ExprArg arg, ParseExprArg(spec, ArgPointer("", name), text, name));
+    cols.push_back(std::move(arg));
   }
-  return std::unique_ptr<Operator>(new DeriveOp(spec, std::move(cols)));
+  return MakeDeriveOp(spec, std::move(cols));
 }
 
 }  // namespace sluice

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "core/cell_text.h"
+#include "expr/parser.h"
+#include "transform/expr_ops.h"
 #include "transform/step_args.h"
 
 namespace sluice {
@@ -55,6 +57,15 @@ Result<expr::ExprPtr> CompileArg(const StepSpec& spec, const std::string& pointe
                                  const std::string& text, const Schema& schema,
                                  const expr::BindOptions& options) {
   return expr::CompileExpression(ArgSource(spec, pointer, text), schema, options);
+}
+
+Result<ExprArg> ParseExprArg(const StepSpec& spec, const std::string& pointer,
+                             const std::string& text, std::string name) {
+  ExprArg arg;
+  arg.name = std::move(name);
+  arg.src = ArgSource(spec, pointer, text);
+  ASSIGN_OR_RETURN(arg.node, expr::ParseExpression(arg.src));
+  return arg;
 }
 
 Result<std::string> ExprArgText(const StepSpec& spec, const nlohmann::json& value,

@@ -7,7 +7,9 @@
 // A row whose condition cannot be evaluated (division by zero, a CAST that
 // does not fit) is a bad record naming the expression, not a dropped row.
 #include "expr/expr.h"
+#include "expr/parser.h"
 #include "transform/expr_args.h"
+#include "transform/expr_ops.h"
 #include "transform/ops.h"
 #include "transform/step_args.h"
 
@@ -16,14 +18,12 @@ namespace {
 
 class FilterOp final : public Operator {
  public:
-  FilterOp(StepSpec spec, std::string text, std::string pointer)
-      : spec_(std::move(spec)), text_(std::move(text)), pointer_(std::move(pointer)) {}
+  FilterOp(StepSpec spec, ExprArg cond) : spec_(std::move(spec)), cond_(std::move(cond)) {}
 
   Result<Schema> Bind(const Schema& input) override {
-    ASSIGN_OR_RETURN(pred_, CompileArg(spec_, pointer_, text_, input));
+    ASSIGN_OR_RETURN(pred_, expr::BindExpression(*cond_.node, input, cond_.src, cond_.options));
     if (pred_->type.id != TypeId::kBool && !(pred_->IsConst() && pred_->value.null)) {
-      expr::SourceText src = ArgSource(spec_, pointer_, text_);
-      return expr::ExprError(src, pred_->pos,
+      return expr::ExprError(cond_.src, pred_->pos,
                              "the condition must be boolean, got " + pred_->type.ToString());
     }
     return input;
@@ -51,14 +51,17 @@ class FilterOp final : public Operator {
 
  private:
   StepSpec spec_;
-  std::string text_;
-  std::string pointer_;
+  ExprArg cond_;
   expr::ExprPtr pred_;
   expr::EvalContext eval_;
   int64_t removed_ = 0;
 };
 
 }  // namespace
+
+std::unique_ptr<Operator> MakeFilterOp(const StepSpec& spec, ExprArg condition) {
+  return std::make_unique<FilterOp>(spec, std::move(condition));
+}
 
 Result<std::unique_ptr<Operator>> NewFilterOp(const StepSpec& spec) {
   std::string pointer;
@@ -76,7 +79,8 @@ Result<std::unique_ptr<Operator>> NewFilterOp(const StepSpec& spec) {
                      "expected a condition, e.g. `- filter: \"amount > 0\"`, got " + value->dump());
   }
   ASSIGN_OR_RETURN(std::string text, ExprArgText(spec, *value, "the condition"));
-  return std::unique_ptr<Operator>(new FilterOp(spec, std::move(text), pointer));
+  ASSIGN_OR_RETURN(ExprArg cond, ParseExprArg(spec, pointer, text));
+  return MakeFilterOp(spec, std::move(cond));
 }
 
 }  // namespace sluice

@@ -17,5 +17,7 @@ Result<std::unique_ptr<Operator>> NewDedupeOp(const StepSpec& spec);
 Result<std::unique_ptr<Operator>> NewFilterOp(const StepSpec& spec);
 Result<std::unique_ptr<Operator>> NewDeriveOp(const StepSpec& spec);
 Result<std::unique_ptr<Operator>> NewAggregateOp(const StepSpec& spec);
+Result<std::unique_ptr<Operator>> NewRouteOp(const StepSpec& spec);
+Result<std::unique_ptr<Operator>> NewSqlOp(const StepSpec& spec);
 
 }  // namespace sluice

@@ -15,9 +15,11 @@ struct OperatorKind {
 };
 
 constexpr OperatorKind kKinds[] = {
-    {"aggregate", NewAggregateOp}, {"cast", NewCastOp},     {"dedupe", NewDedupeOp},
-    {"derive", NewDeriveOp},       {"drop", NewDropOp},     {"filter", NewFilterOp},
-    {"rename", NewRenameOp},       {"select", NewSelectOp},
+    {"aggregate", NewAggregateOp}, {"cast", NewCastOp},
+    {"dedupe", NewDedupeOp},       {"derive", NewDeriveOp},
+    {"drop", NewDropOp},           {"filter", NewFilterOp},
+    {"rename", NewRenameOp},       {"route", NewRouteOp},
+    {"select", NewSelectOp},       {"sql", NewSqlOp},
 };
 
 }  // namespace

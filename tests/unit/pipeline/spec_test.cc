@@ -178,7 +178,7 @@ TEST(ParsePipeline, ErrorsNameFileLineAndKey) {
       {"pipeline: p\nschema: { a: int32 }\ntransform:\n  - explode: { a: 1 }\n"
        "outputs: [ { table: t } ]\n",
        "p.yaml:4: unknown transform step 'explode' (known: aggregate, cast, dedupe, derive, drop, "
-       "filter, rename, select)"},
+       "filter, rename, route, select, sql)"},
       {"pipeline: p\nschema: { a: int32 }\ntransform:\n  - select: [a]\n  - select: [zz]\n"
        "outputs: [ { table: t } ]\n",
        "p.yaml:5: select: unknown column 'zz' (columns: a)"},
@@ -244,8 +244,12 @@ void ExpectSameSpec(const PipelineSpec& a, const PipelineSpec& b) {
   for (size_t i = 0; i < a.outputs.size(); ++i) {
     EXPECT_EQ(a.outputs[i].kind, b.outputs[i].kind);
     EXPECT_EQ(a.outputs[i].args, b.outputs[i].args) << b.outputs[i].args.dump();
+    EXPECT_EQ(a.output_steps[i].route, b.output_steps[i].route);
+    EXPECT_EQ(a.output_steps[i].schema, b.output_steps[i].schema);
+    ASSERT_EQ(a.output_steps[i].transform.size(), b.output_steps[i].transform.size());
   }
   EXPECT_EQ(a.output_schema, b.output_schema);
+  EXPECT_EQ(a.routes, b.routes);
 }
 
 TEST(RenderPipeline, RoundTrips) {
@@ -275,6 +279,20 @@ outputs:
     partition_by: [ts]
     compression: snappy
     row_group_rows: 5000
+)y",
+      R"y(pipeline: expressions
+schema: { a: int32, b: string }
+transform:
+  - derive: { z: a + 1, c: "z * 2", "b": "upper(b)" }
+  - route: { small: "a < 10", mid: a < 100 }
+outputs:
+  - table: t_small
+    route: small
+    transform:
+      - aggregate: { group_by: [b], aggregates: { zz: "sum(z)", aa: "count(*)" } }
+  - sqlite: { path: o.db, table: t }
+    route: other
+    sql: SELECT b FROM input
 )y",
       R"(pipeline: nd
 source: { format: ndjson }
