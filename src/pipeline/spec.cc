@@ -473,7 +473,15 @@ Result<PipelineSpec> LoadPipelineFile(const std::string& path) {
   return ParsePipeline(text, path);
 }
 
-Result<std::vector<PipelineSpec>> LoadPipelineDir(const std::string& dir) {
+bool IsPipelineTestFile(const std::string& name) {
+  auto ends = [&](std::string_view suffix) {
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return ends(".test.yaml") || ends(".test.yml");
+}
+
+Result<std::vector<std::string>> ListPipelineFiles(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     return Status::NotFound(dir + ": pipelines directory does not exist");
@@ -482,15 +490,25 @@ Result<std::vector<PipelineSpec>> LoadPipelineDir(const std::string& dir) {
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const fs::path& p = it->path();
     std::string ext = p.extension().string();
-    if ((ext == ".yaml" || ext == ".yml") && it->is_regular_file(ec)) files.push_back(p);
+    if ((ext == ".yaml" || ext == ".yml") && !IsPipelineTestFile(p.filename().string()) &&
+        it->is_regular_file(ec)) {
+      files.push_back(p);
+    }
   }
   if (ec) return Status::IOError(dir + ": cannot list: " + ec.message());
   std::sort(files.begin(), files.end(),
             [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
+  std::vector<std::string> out;
+  for (const auto& f : files) out.push_back(f.string());
+  return out;
+}
+
+Result<std::vector<PipelineSpec>> LoadPipelineDir(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::vector<std::string> files, ListPipelineFiles(dir));
   std::vector<PipelineSpec> specs;
   std::map<std::string, std::string> names;  // pipeline name -> file
   for (const auto& p : files) {
-    ASSIGN_OR_RETURN(PipelineSpec spec, LoadPipelineFile(p.string()));
+    ASSIGN_OR_RETURN(PipelineSpec spec, LoadPipelineFile(p));
     auto [it, fresh] = names.emplace(spec.name, spec.file);
     if (!fresh) {
       return YamlError(spec.file, PipelineKeyLine(spec.text), "pipeline",

@@ -81,7 +81,12 @@ Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& f
 // Reads and parses a file.
 Result<PipelineSpec> LoadPipelineFile(const std::string& path);
 // Every *.yaml / *.yml in `dir`, sorted; a duplicate pipeline name is an error.
+// Pipeline test files (*.test.yaml, see `sluice test`) are not pipelines.
 Result<std::vector<PipelineSpec>> LoadPipelineDir(const std::string& dir);
+// The pipeline spec files LoadPipelineDir reads, sorted.
+Result<std::vector<std::string>> ListPipelineFiles(const std::string& dir);
+// Whether a file name is a pipeline test file (NAME.test.yaml / .test.yml).
+bool IsPipelineTestFile(const std::string& name);
 // Builds the operator chain of a spec (fresh operators for one batch), already
 // bound to spec.schema, so Push can be called at once (binding again is harmless).
 Result<OperatorChain> BuildChain(const PipelineSpec& spec);
