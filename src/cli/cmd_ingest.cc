@@ -12,24 +12,6 @@
 
 namespace sluice::cli {
 
-int CmdValidate(const GlobalFlags& g) {
-  auto config = ResolveConfig(g);
-  if (!config.ok()) return Fail(config.status());
-  std::printf("config %s: ok\n",
-              config->path.empty() ? "(embedded default)" : config->path.c_str());
-  auto specs = LoadPipelineDir(config->pipelines_dir);
-  if (!specs.ok()) return Fail(specs.status());
-  for (const PipelineSpec& s : *specs) {
-    std::printf(
-        "pipeline %s (%s): ok, %d input columns -> %d output columns, %zu step(s), "
-        "%zu output(s)\n",
-        s.name.c_str(), s.file.c_str(), s.schema.num_fields(), s.output_schema.num_fields(),
-        s.transform.size(), s.outputs.size());
-  }
-  if (specs->empty()) std::printf("no pipelines in %s\n", config->pipelines_dir.c_str());
-  return 0;
-}
-
 int CmdInfer(const GlobalFlags& g, const std::string& file) {
   std::string name = std::filesystem::path(file).filename().string();
   name = name.substr(0, name.find('.'));

@@ -451,7 +451,8 @@ std::string ClosestName(std::string_view key, const std::vector<std::string>& kn
   }
   // Only suggest when the typo is small relative to the word.
   int limit = std::max<int>(1, static_cast<int>(key.size()) / 3);
-  if (best_d <= std::min(limit, 3)) return best;
+  // A name that shares nothing with the typo is no suggestion (`b` for `a`).
+  if (best_d <= std::min(limit, 3) && best_d < static_cast<int>(key.size())) return best;
   // An abbreviation ("delim" for "delimiter") is a likely slip too.
   if (key.size() >= 3) {
     for (const auto& k : known) {

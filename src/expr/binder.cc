@@ -6,7 +6,8 @@
 //   decimal(3,2); 1e3 is float64.
 //   int32 (op) int32 -> int32, with int64 -> int64; `/` on integers truncates
 //   toward zero and `%` keeps the dividend's sign (PostgreSQL).
-//   with a decimal (integers count as decimal(10,0) / decimal(18,0)):
+//   with a decimal (integers count as decimal(10,0) / decimal(18,0), an
+//   integer literal as the narrowest decimal holding it: 2 -> decimal(1,0)):
 //     + - : scale max(s1,s2), precision max(p1-s1,p2-s2)+scale+1
 //     *   : scale s1+s2, precision p1+p2
 //     /   : scale max(s1,s2,6), precision 18
@@ -463,7 +464,17 @@ Result<ExprPtr> Binder::BindArith(Op op, const Node& n, ExprPtr a, ExprPtr b) {
         ta.id == TypeId::kInt64 || tb.id == TypeId::kInt64 ? DataType::Int64() : DataType::Int32();
     return make(t);
   }
-  DataType da = AsDecimal(ta), db = AsDecimal(tb);
+  // An integer literal counts as the narrowest decimal holding it, so
+  // `price * 2` stays decimal(p+1, s) rather than decimal(p+10, s).
+  auto as_decimal = [](const Expr& e) {
+    if (e.IsConst() && !e.value.null && IsInteger(e.type.id)) {
+      int digits = 1;
+      for (int64_t v = e.value.i / 10; v != 0; v /= 10) ++digits;
+      return DataType::Decimal(digits, 0);
+    }
+    return AsDecimal(e.type);
+  };
+  DataType da = as_decimal(*a), db = as_decimal(*b);
   int s1 = da.scale, s2 = db.scale, p1 = da.precision, p2 = db.precision;
   int whole = std::max(p1 - s1, p2 - s2);
   switch (op) {
@@ -691,6 +702,16 @@ Result<ExprPtr> Binder::BindCall(const Node& n) {
     e->args.push_back(MakeConst(null, n.pos));
     e->args.push_back(std::move(a2));
     return e;
+  }
+  if (n.name == "mod") {
+    // mod(a, b) is the % operator, with its typing.
+    if (n.args.size() != 2) return Error(n.pos, "mod() takes 2 arguments (mod(number, number))");
+    ASSIGN_OR_RETURN(ExprPtr a, Bind(*n.args[0]));
+    ASSIGN_OR_RETURN(ExprPtr b, Bind(*n.args[1]));
+    Node as_op;
+    as_op.pos = n.pos;
+    as_op.op = "%";
+    return BindArith(Op::kMod, as_op, std::move(a), std::move(b));
   }
   const FunctionDef* fn = FindFunction(n.name);
   if (fn == nullptr) {

@@ -13,7 +13,7 @@
 //                         is the identity, d < 0 rounds to a power of ten.
 //   floor(x), ceil(x)     decimal(p,s) -> decimal(p,0), float64 -> float64,
 //                         integers unchanged. ceiling is an alias.
-//   mod(a, b)             exactly the % operator: the common numeric type,
+//   mod(a, b)             bound by binder.cc as the % operator: the common numeric type,
 //                         the dividend's sign, division by zero a row error.
 //   greatest/least(...)   the arguments in their common type; NULLs are
 //                         ignored (PostgreSQL), NULL only when all are; NaN is
@@ -224,66 +224,6 @@ void FloorCeilKernel(const Expr&, const std::vector<Vec>& args, const Sel* sel, 
   });
 }
 
-// ---- mod
-
-Result<DataType> BindMod(FunctionBinder& b) {
-  // NULL literals take the other side's type.
-  for (size_t i = 0; i < 2; ++i) {
-    const Scalar* c = b.constant(i);
-    if (c != nullptr && c->null) {
-      const DataType& other = b.type(1 - i);
-      RETURN_IF_ERROR(b.CastArg(i, IsNumeric(other.id) ? other : DataType::Int64()));
-    }
-  }
-  RETURN_IF_ERROR(ArgIsNumber(b, 0, DataType::Int64()));
-  RETURN_IF_ERROR(ArgIsNumber(b, 1, DataType::Int64()));
-  const DataType ta = b.type(0), tb = b.type(1);
-  DataType t;
-  if (ta.id == TypeId::kFloat64 || tb.id == TypeId::kFloat64) {
-    t = DataType::Float64();
-  } else if (IsInteger(ta.id) && IsInteger(tb.id)) {
-    t = ta.id == TypeId::kInt64 || tb.id == TypeId::kInt64 ? DataType::Int64() : DataType::Int32();
-  } else {
-    // As the % operator (binder.cc): scale max(s1,s2), precision
-    // max(p1-s1,p2-s2)+scale, integers as decimal(10,0) / decimal(18,0).
-    auto as_dec = [](const DataType& x) {
-      return x.id == TypeId::kDecimal ? x : DataType::Decimal(x.id == TypeId::kInt32 ? 10 : 18, 0);
-    };
-    DataType da = as_dec(ta), db = as_dec(tb);
-    int s = std::max(da.scale, db.scale);
-    int whole = std::max(da.precision - da.scale, db.precision - db.scale);
-    t = DataType::Decimal(std::min(whole + s, kMaxDecimalPrecision), s);
-  }
-  if (!(t.id == TypeId::kInt32 && ta.id == TypeId::kInt32)) RETURN_IF_ERROR(b.CastArg(0, t));
-  if (!(t.id == TypeId::kInt32 && tb.id == TypeId::kInt32)) RETURN_IF_ERROR(b.CastArg(1, t));
-  return t;
-}
-
-void ModKernel(const Expr& call, const std::vector<Vec>& args, const Sel* sel, Vec* out,
-               EvalContext* ctx) {
-  const Vec& a = args[0];
-  const Vec& b = args[1];
-  auto zero = [&](int64_t i) {
-    out->SetNull(i);
-    ctx->Fail(i, call, "division by zero");
-  };
-  if (out->phys() == Phys::kFloat) {
-    double* o = out->mutable_floats();
-    ForRows(out->size(), sel, [&](int64_t i) {
-      double y = b.Float(i);
-      if (y == 0) return zero(i);
-      o[i] = std::fmod(a.Float(i), y);
-    });
-    return;
-  }
-  int64_t* o = out->mutable_ints();
-  ForRows(out->size(), sel, [&](int64_t i) {
-    int64_t y = b.Int(i);
-    if (y == 0) return zero(i);
-    o[i] = y == -1 ? 0 : a.Int(i) % y;
-  });
-}
-
 // ---- greatest, least
 
 Result<DataType> BindGreatestLeast(FunctionBinder& b) {
@@ -468,7 +408,6 @@ void AddMathFunctions(std::vector<FunctionDef>* out) {
   out->push_back({"floor", 1, 1, BindFloorCeil, FloorCeilKernel<false>, true, "floor(number)"});
   out->push_back({"ceil", 1, 1, BindFloorCeil, FloorCeilKernel<true>, true, "ceil(number)"});
   out->push_back({"ceiling", 1, 1, BindFloorCeil, FloorCeilKernel<true>, true, "ceiling(number)"});
-  out->push_back({"mod", 2, 2, BindMod, ModKernel, true, "mod(number, number)"});
   out->push_back({"greatest", 1, -1, BindGreatestLeast, GreatestLeastKernel<true>, false,
                   "greatest(value, ...)"});
   out->push_back(

@@ -146,6 +146,26 @@ test('validate reports spec errors with file and line', () => {
   assert.match(r.stderr, /precision/);
 });
 
+test('validate checks every spec, prints each output schema and points into expressions', () => {
+  const good = 'pipeline: good\nschema:\n  id: int64 not null\n  amount: decimal(10,2)\n'
+    + 'transform:\n  - filter: amount > 0\n  - derive: { doubled: amount * 2 }\n'
+    + 'outputs:\n  - table: good\n  - table: good_totals\n    sql: SELECT count(*) AS n, sum(doubled) AS total FROM input\n';
+  const bad = 'pipeline: bad\nschema:\n  id: int64\ntransform:\n  - filter: "idd > 1"\noutputs:\n  - table: bad\n';
+  const dir = project({ 'good.yaml': good, 'bad.yaml': bad });
+  const cfg = path.join(dir, 'sluice.yaml');
+  const r = sluice(['-c', cfg, 'validate']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /bad\.yaml:5:14: filter: unknown column 'idd' \(did you mean 'id'\? columns: id\)\n {4}idd > 1\n {4}\^/);
+  assert.match(r.stderr, /1 of 2 pipeline spec\(s\) have errors/);
+  assert.match(r.stdout, /output table:good_totals, 1 own step\(s\):\n {4}n {6}int64 not null\n {4}total {2}decimal\(18,2\)/);
+  const one = sluice(['-c', cfg, 'validate', 'good', '--json']);
+  assert.equal(one.status, 0, one.stderr);
+  const j = JSON.parse(one.stdout);
+  assert.equal(j.length, 1);
+  assert.deepEqual(j[0].outputs[0].schema.map((f) => f.name), ['id', 'amount', 'doubled']);
+  assert.equal(j[0].outputs[0].schema[2].type, 'decimal(11,2)');
+});
+
 test('server: landing files are registered once, duplicates recorded, SIGTERM drains', async () => {
   const dir = project({ 'orders.yaml': ORDERS });
   const cfg = path.join(dir, 'sluice.yaml');
