@@ -325,6 +325,15 @@ Result<ExprPtr> Binder::BindColumn(const Node& n) {
       }
     }
   }
+  if (found < 0 && n.qualifier.empty()) {
+    for (const auto& p : options_.fallback_prefixes) {
+      int f = schema_.FieldIndex(p + n.name);
+      if (f >= 0) {
+        found = f;
+        break;
+      }
+    }
+  }
   if (found < 0) {
     if (!options_.unknown_column_message.empty()) {
       std::string msg = options_.unknown_column_message;
@@ -335,7 +344,8 @@ Result<ExprPtr> Binder::BindColumn(const Node& n) {
     std::string list;
     for (const auto& f : schema_.fields()) {
       if (f.name.rfind(options_.hidden_prefix, 0) == 0) continue;
-      list += (list.empty() ? "" : ", ") + f.name;
+      // A joined reference's columns ("\x02alias.name") show as alias.name.
+      list += (list.empty() ? "" : ", ") + (f.name[0] == '\x02' ? f.name.substr(1) : f.name);
     }
     std::vector<std::string> names;
     for (const auto& f : schema_.fields()) names.push_back(f.name);

@@ -153,6 +153,9 @@ struct BindOptions {
   std::string unknown_column_message;
   // Columns whose names start with this are internal and never suggested.
   std::string hidden_prefix = "\x01";
+  // Unqualified names not found in the schema are tried with these prefixes
+  // (a joined reference's columns), in order.
+  std::vector<std::string> fallback_prefixes;
 };
 
 // Binds a parsed expression against `schema`. Errors point into src.text.

@@ -33,8 +33,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kTopKeys = {"pipeline",      "source",    "schema", "on_bad_record",
-                                           "max_bad_ratio", "transform", "outputs"};
+const std::vector<std::string> kTopKeys = {"pipeline",      "source",    "schema",  "on_bad_record",
+                                           "max_bad_ratio", "transform", "outputs", "references"};
+const std::vector<std::string> kReferenceKeys = {"file", "format", "csv", "schema"};
 const std::vector<std::string> kSourceKeys = {"pattern", "format", "csv"};
 const std::vector<std::string> kCsvKeys = {"delimiter", "quote", "header", "null_values"};
 constexpr size_t kMaxNameLength = 64;
@@ -160,6 +161,81 @@ Status ParseSchemaBlock(const YamlEntry& entry, const std::string& file, Schema*
     if (!type.ok()) return YamlError(file, e.line, key, type.status().message());
     f.type = *type;
     schema->AddField(std::move(f));
+  }
+  return Status::OK();
+}
+
+// references: { NAME: { file: PATH, format: F, csv: {...}, schema: {...} } }.
+// Paths are relative to the directory of the spec file.
+Status ParseReferences(const YamlEntry& entry, const std::string& file,
+                       std::vector<ReferenceSpec>* refs) {
+  ASSIGN_OR_RETURN(std::vector<YamlEntry> entries, YamlMapEntries(entry.value, file, "references"));
+  for (const auto& e : entries) {
+    std::string path = "references." + e.key;
+    if (!e.value.IsMap()) {
+      return YamlError(file, e.line, path,
+                       "expected { file: PATH } (and optionally format, csv, schema)");
+    }
+    ASSIGN_OR_RETURN(std::vector<YamlEntry> keys, YamlMapEntries(e.value, file, path));
+    RETURN_IF_ERROR(YamlCheckKeys(keys, kReferenceKeys, file, path));
+    ReferenceSpec r;
+    r.line = e.line;
+    r.source.name = e.key;
+    bool format_given = false;
+    for (const auto& k : keys) {
+      if (k.key == "file") {
+        ASSIGN_OR_RETURN(r.file, YamlString(k.value, file, k.line, path + ".file"));
+      } else if (k.key == "format") {
+        ASSIGN_OR_RETURN(std::string name, YamlString(k.value, file, k.line, path + ".format"));
+        auto f = ParseFileFormat(name);
+        if (!f.ok()) return YamlError(file, k.line, path + ".format", f.status().message());
+        r.source.format = *f;
+        format_given = true;
+      } else if (k.key == "csv") {
+        RETURN_IF_ERROR(ParseCsv(k.value, file, &r.source.csv));
+      } else if (k.key == "schema") {
+        RETURN_IF_ERROR(ParseSchemaBlock(k, file, &r.source.schema));
+      }
+    }
+    if (r.file.empty()) return YamlError(file, e.line, path, "file: is required");
+    fs::path p(r.file);
+    if (p.is_relative()) p = fs::path(file).parent_path() / p;
+    r.source.path = fs::absolute(p).lexically_normal().string();
+    if (!format_given) {
+      auto f = FileFormatFromName(r.file);
+      if (!f.ok()) return YamlError(file, e.line, path, f.status().message() + " (set format:)");
+      r.source.format = *f;
+    }
+    refs->push_back(std::move(r));
+  }
+  return Status::OK();
+}
+
+// Lookup steps name a reference; the step gets the resolved source. sql steps
+// get every reference, for their JOINs.
+Status ResolveReferences(std::vector<StepSpec>* steps, const std::vector<ReferenceSpec>& refs) {
+  nlohmann::json all = nlohmann::json::object();
+  for (const auto& r : refs) all[r.source.name] = r.source.ToJson();
+  for (StepSpec& step : *steps) {
+    if (step.kind == "lookup" && step.args.is_object() && step.args.contains("from") &&
+        step.args["from"].is_string()) {
+      std::string name = step.args["from"].get<std::string>();
+      if (!all.contains(name)) {
+        std::string known;
+        for (const auto& r : refs) known += (known.empty() ? "" : ", ") + r.source.name;
+        return Status::InvalidArgument(step.where + ": lookup: unknown reference '" + name + "'" +
+                                       (known.empty()
+                                            ? " (declare it under references: in the pipeline spec)"
+                                            : " (references: " + known + ")"));
+      }
+      step.args["from"] = all[name];
+    } else if (step.kind == "sql" && !refs.empty() && step.args.is_string()) {
+      // The statement moves to "query": so do its positions.
+      std::map<std::string, ArgPosition> moved;
+      for (const auto& [pointer, pos] : step.positions) moved["/query" + pointer] = pos;
+      step.positions = std::move(moved);
+      step.args = nlohmann::json{{"query", step.args}, {"references", all}};
+    }
   }
   return Status::OK();
 }
@@ -414,6 +490,8 @@ Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& f
             file, e.line, "max_bad_ratio",
             "must be between 0 and 1 (a fraction of records), got " + e.value.Scalar());
       }
+    } else if (e.key == "references") {
+      RETURN_IF_ERROR(ParseReferences(e, file, &spec.references));
     } else if (e.key == "transform") {
       RETURN_IF_ERROR(ParseTransform(e, file, text, &spec.transform));
     } else if (e.key == "outputs") {
@@ -425,6 +503,9 @@ Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& f
   if (!has_name) return YamlError(file, root_line, "pipeline", "required key is missing");
   if (!has_schema) return YamlError(file, root_line, "schema", "required key is missing");
   if (!has_outputs) return YamlError(file, root_line, "outputs", "required key is missing");
+
+  RETURN_IF_ERROR(ResolveReferences(&spec.transform, spec.references));
+  for (auto& o : outputs) RETURN_IF_ERROR(ResolveReferences(&o.steps.transform, spec.references));
 
   // Type-check now, so that a spec that parses can run.
   ASSIGN_OR_RETURN(OperatorChain chain, MakeChain(spec.transform));
@@ -561,7 +642,20 @@ void EmitArgs(YAML::Emitter& out, const StepSpec& step, const nlohmann::json& v,
 
 void EmitSteps(YAML::Emitter& out, const std::vector<StepSpec>& steps) {
   out << YAML::BeginSeq;
-  for (const auto& step : steps) {
+  for (const auto& original : steps) {
+    // Undo ResolveReferences: lookups name their reference, sql is its text.
+    StepSpec step = original;
+    if (step.kind == "lookup" && step.args.is_object() && step.args.contains("from") &&
+        step.args["from"].is_object() && step.args["from"].contains("name")) {
+      step.args["from"] = step.args["from"]["name"];
+    } else if (step.kind == "sql" && step.args.is_object() && step.args.contains("references")) {
+      step.args = step.args["query"];
+      std::map<std::string, ArgPosition> moved;
+      for (const auto& [pointer, pos] : step.positions) {
+        if (pointer.rfind("/query", 0) == 0) moved[pointer.substr(6)] = pos;
+      }
+      step.positions = std::move(moved);
+    }
     out << YAML::BeginMap << YAML::Key;
     EmitYamlString(out, step.kind);
     out << YAML::Value;
@@ -617,6 +711,40 @@ std::string RenderPipeline(const PipelineSpec& spec) {
       << std::string(BadRecordPolicyName(spec.on_bad_record));
   out << YAML::Key << "max_bad_ratio" << YAML::Value;
   EmitJsonAsYaml(out, nlohmann::json(spec.max_bad_ratio));
+
+  if (!spec.references.empty()) {
+    out << YAML::Key << "references" << YAML::Value << YAML::BeginMap;
+    for (const auto& r : spec.references) {
+      out << YAML::Key;
+      EmitYamlString(out, r.source.name);
+      out << YAML::Value << YAML::BeginMap << YAML::Key << "file" << YAML::Value;
+      EmitYamlString(out, r.file);
+      out << YAML::Key << "format" << YAML::Value << std::string(FileFormatName(r.source.format));
+      if (r.source.format == FileFormat::kCsv) {
+        const CsvOptions& c = r.source.csv;
+        out << YAML::Key << "csv" << YAML::Value << YAML::Flow << YAML::BeginMap;
+        out << YAML::Key << "delimiter" << YAML::Value;
+        EmitYamlString(out, std::string(1, c.delimiter));
+        out << YAML::Key << "quote" << YAML::Value;
+        EmitYamlString(out, std::string(1, c.quote));
+        out << YAML::Key << "header" << YAML::Value << (c.header ? "true" : "false");
+        out << YAML::Key << "null_values" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (const auto& nv : c.null_values) EmitYamlString(out, nv);
+        out << YAML::EndSeq << YAML::EndMap;
+      }
+      if (r.source.schema.num_fields() > 0) {
+        out << YAML::Key << "schema" << YAML::Value << YAML::BeginMap;
+        for (const auto& f : r.source.schema.fields()) {
+          out << YAML::Key;
+          EmitYamlString(out, f.name);
+          out << YAML::Value << f.type.ToString() + (f.nullable ? "" : " not null");
+        }
+        out << YAML::EndMap;
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+  }
 
   if (!spec.transform.empty()) {
     out << YAML::Key << "transform" << YAML::Value;

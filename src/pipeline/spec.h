@@ -39,6 +39,7 @@
 #include "format/format.h"
 #include "sink/sink.h"
 #include "transform/operator.h"
+#include "transform/reference.h"
 
 namespace sluice {
 
@@ -60,6 +61,13 @@ struct OutputSteps {
   Schema schema;      // the rows this output receives
 };
 
+// A reference table a lookup step (or a sql JOIN) reads: `references:` in the spec.
+struct ReferenceSpec {
+  std::string file;  // as written (relative to the spec's directory)
+  int line = 0;
+  ReferenceSource source;  // resolved: absolute path, format, dialect, schema
+};
+
 struct PipelineSpec {
   std::string name;
   SourceSpec source;
@@ -68,6 +76,7 @@ struct PipelineSpec {
   double max_bad_ratio =
       0.0;  // fraction of records; 0 = any bad record quarantines (quarantine policy)
   std::vector<StepSpec> transform;
+  std::vector<ReferenceSpec> references;
   std::vector<SinkSpec> outputs;
   std::vector<OutputSteps> output_steps;  // one per output
   std::vector<std::string> routes;        // when the shared transform ends in a route step

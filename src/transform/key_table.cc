@@ -33,6 +33,22 @@ std::pair<int64_t, bool> KeyTable::Insert(std::string_view key, uint64_t h) {
   }
 }
 
+int64_t KeyTable::Find(std::string_view key) const {
+  const uint64_t h = Hash(key);
+  const uint64_t mask = slots_.size() - 1;
+  for (uint64_t s = h & mask;; s = (s + 1) & mask) {
+    const Slot& slot = slots_[s];
+    if (slot.id < 0) return -1;
+    if (slot.hash != h) continue;
+    uint64_t start = starts_[slot.id];
+    uint64_t len = starts_[slot.id + 1] - start;
+    if (len == key.size() &&
+        (len == 0 || std::memcmp(arena_.data() + start, key.data(), len) == 0)) {
+      return slot.id;
+    }
+  }
+}
+
 void KeyTable::Grow() {
   std::vector<Slot> slots(slots_.size() * 2);
   uint64_t mask = slots.size() - 1;

@@ -18,6 +18,8 @@ class KeyTable {
   // Returns the key's id and whether it was inserted now. `hash` is Hash(key).
   std::pair<int64_t, bool> Insert(std::string_view key, uint64_t hash);
   std::pair<int64_t, bool> Insert(std::string_view key) { return Insert(key, Hash(key)); }
+  // The key's id, or -1 when it is not in the table.
+  int64_t Find(std::string_view key) const;
   // Hints the cache about a coming Insert: with many keys each lookup is a
   // cache miss, so callers prefetch a few keys ahead.
   void Prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]); }

@@ -19,5 +19,6 @@ Result<std::unique_ptr<Operator>> NewDeriveOp(const StepSpec& spec);
 Result<std::unique_ptr<Operator>> NewAggregateOp(const StepSpec& spec);
 Result<std::unique_ptr<Operator>> NewRouteOp(const StepSpec& spec);
 Result<std::unique_ptr<Operator>> NewSqlOp(const StepSpec& spec);
+Result<std::unique_ptr<Operator>> NewLookupOp(const StepSpec& spec);
 
 }  // namespace sluice

@@ -31,10 +31,21 @@ class ProjectOp final : public Operator {
     std::vector<Field> fields;
     for (const ExprArg& a : args_) {
       if (!a.node) {
+        // `*` (name "*"): every visible column; "*:" + prefix: the columns
+        // of one table of a join (prefix "" = the input's own columns).
+        bool all = a.name.rfind("*:", 0) != 0;
+        std::string prefix = all ? "" : a.name.substr(2);
         for (int c = 0; c < input.num_fields(); ++c) {
-          if (input.field(c).name.rfind('\x01', 0) == 0) continue;  // hidden
-          items_.push_back({input.field(c).name, c, nullptr, &a});
-          fields.push_back(input.field(c));
+          const std::string& name = input.field(c).name;
+          if (name.rfind('\x01', 0) == 0) continue;  // hidden
+          bool joined = name.rfind('\x02', 0) == 0;
+          if (!all && (prefix.empty() ? joined : name.rfind(prefix, 0) != 0)) continue;
+          // A joined column "\x02alias.col" shows as col.
+          std::string shown = joined ? name.substr(name.find('.') + 1) : name;
+          items_.push_back({shown, c, nullptr, &a});
+          Field f = input.field(c);
+          f.name = shown;
+          fields.push_back(f);
         }
         continue;
       }

@@ -15,10 +15,9 @@ struct OperatorKind {
 };
 
 constexpr OperatorKind kKinds[] = {
-    {"aggregate", NewAggregateOp}, {"cast", NewCastOp},
-    {"dedupe", NewDedupeOp},       {"derive", NewDeriveOp},
-    {"drop", NewDropOp},           {"filter", NewFilterOp},
-    {"rename", NewRenameOp},       {"route", NewRouteOp},
+    {"aggregate", NewAggregateOp}, {"cast", NewCastOp},     {"dedupe", NewDedupeOp},
+    {"derive", NewDeriveOp},       {"drop", NewDropOp},     {"filter", NewFilterOp},
+    {"lookup", NewLookupOp},       {"rename", NewRenameOp}, {"route", NewRouteOp},
     {"select", NewSelectOp},       {"sql", NewSqlOp},
 };
 

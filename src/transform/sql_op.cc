@@ -16,17 +16,43 @@
 //                  or 1-based positions); aggregate functions without GROUP BY
 //                  make one group of all rows
 //   HAVING         -> the aggregate's having
-// JOIN with a reference table comes with the lookup step; ORDER BY and
-// LIMIT are rejected (rows keep input order, groups first-seen order).
+//   [LEFT|INNER] JOIN ref [AS r] ON input_expr = r.column [AND ...]
+//                  -> lookup with a reference table declared under
+//                  `references:` (each input row matches at most one
+//                  reference row; see lookup_op.cc). Reference columns are
+//                  named r.column, or plainly when the input has no such
+//                  column.
+// ORDER BY and LIMIT are rejected (rows keep input order, groups first-seen
+// order).
 #include "core/value_text.h"
 #include "expr/parser.h"
 #include "transform/expr_args.h"
 #include "transform/expr_ops.h"
+#include "transform/lookup.h"
 #include "transform/ops.h"
 #include "transform/step_args.h"
 
 namespace sluice {
 namespace {
+
+// Whether n refers to a column qualified with `alias`.
+bool Mentions(const expr::Node& n, const std::string& alias) {
+  if (n.kind == expr::NodeKind::kColumn && n.qualifier == alias) return true;
+  for (const auto& a : n.args) {
+    if (Mentions(*a, alias)) return true;
+  }
+  return false;
+}
+
+// The equality conditions of an ON clause, split at AND.
+void Conjuncts(expr::NodePtr n, std::vector<expr::NodePtr>* out) {
+  if (n->kind == expr::NodeKind::kBinary && n->op == "AND") {
+    Conjuncts(std::move(n->args[0]), out);
+    Conjuncts(std::move(n->args[1]), out);
+    return;
+  }
+  out->push_back(std::move(n));
+}
 
 bool HasAggregate(const expr::Node& n) {
   if (n.kind == expr::NodeKind::kCall && expr::IsAggregateName(n.name)) return true;
@@ -59,7 +85,7 @@ Result<std::unique_ptr<Operator>> NewSqlOp(const StepSpec& spec) {
   std::string pointer;
   const nlohmann::json* value = &spec.args;
   if (spec.args.is_object()) {
-    RETURN_IF_ERROR(CheckArgKeys(spec, spec.args, {"query"}));
+    RETURN_IF_ERROR(CheckArgKeys(spec, spec.args, {"query", "references"}));
     if (!spec.args.contains("query")) return StepError(spec, "expected { query: \"SELECT ...\" }");
     value = &spec.args["query"];
     pointer = "/query";
@@ -75,13 +101,65 @@ Result<std::unique_ptr<Operator>> NewSqlOp(const StepSpec& spec) {
     return expr::ExprError(
         src, 0, "FROM must name `input` (the rows reaching this step), got '" + st.from + "'");
   }
-  if (st.has_join) {
-    return expr::ExprError(src, st.join_pos,
-                           "JOIN is not supported in a sql step yet; use a lookup step");
-  }
   expr::BindOptions options;
   options.qualifiers.push_back({"input", ""});
   if (!st.from_alias.empty()) options.qualifiers.push_back({st.from_alias, ""});
+
+  std::vector<std::unique_ptr<Operator>> ops;
+  std::string ref_alias;
+  if (st.has_join) {
+    const nlohmann::json* refs = spec.args.is_object() && spec.args.contains("references")
+                                     ? &spec.args["references"]
+                                     : nullptr;
+    if (refs == nullptr || !refs->contains(st.join_table)) {
+      std::string known;
+      if (refs != nullptr) {
+        for (const auto& [k, v] : refs->items()) known += (known.empty() ? "" : ", ") + k;
+      }
+      return expr::ExprError(src, st.join_pos,
+                             "unknown reference '" + st.join_table + "' (" +
+                                 (known.empty() ? "declare it under references: in the pipeline "
+                                                  "spec"
+                                                : "references: " + known) +
+                                 ")");
+    }
+    LookupArgs look;
+    ASSIGN_OR_RETURN(look.source, ReferenceSource::FromJson((*refs)[st.join_table]));
+    ref_alias = st.join_alias.empty() ? st.join_table : st.join_alias;
+    const std::string prefix = "\x02" + ref_alias + ".";
+    look.prefix = prefix;
+    look.include_keys = true;
+    look.left = st.left_join;
+    std::vector<expr::NodePtr> conds;
+    Conjuncts(std::move(st.join_on), &conds);
+    for (auto& c : conds) {
+      bool ok = c->kind == expr::NodeKind::kBinary && c->op == "=";
+      int ref_side = -1;
+      if (ok) {
+        for (int side = 0; side < 2; ++side) {
+          const expr::Node& x = *c->args[side];
+          if (x.kind == expr::NodeKind::kColumn && x.qualifier == ref_alias &&
+              !Mentions(*c->args[1 - side], ref_alias)) {
+            ref_side = side;
+          }
+        }
+      }
+      if (ref_side < 0) {
+        return expr::ExprError(src, c->pos,
+                               "write each JOIN condition as input_expression = " + ref_alias +
+                                   ".column (equalities joined by AND)");
+      }
+      look.ref_keys.push_back(c->args[ref_side]->name);
+      ExprArg key;
+      key.src = src;
+      key.node = std::move(c->args[1 - ref_side]);
+      key.options = options;
+      look.input_keys.push_back(std::move(key));
+    }
+    ops.push_back(MakeLookupOp(spec, std::move(look)));
+    options.qualifiers.push_back({ref_alias, prefix});
+    options.fallback_prefixes.push_back(prefix);
+  }
   auto arg = [&](expr::NodePtr node, std::string name) {
     ExprArg a;
     a.name = std::move(name);
@@ -91,7 +169,6 @@ Result<std::unique_ptr<Operator>> NewSqlOp(const StepSpec& spec) {
     return a;
   };
 
-  std::vector<std::unique_ptr<Operator>> ops;
   if (st.where) {
     if (HasAggregate(*st.where)) {
       return expr::ExprError(src, st.where->pos,
@@ -114,21 +191,26 @@ Result<std::unique_ptr<Operator>> NewSqlOp(const StepSpec& spec) {
   }
 
   if (!grouped) {
-    bool only_star = st.items.size() == 1 && !st.items[0].expr;
-    for (const auto& item : st.items) {
-      if (!item.star_qualifier.empty() && item.star_qualifier != "input" &&
-          item.star_qualifier != st.from_alias) {
-        return expr::ExprError(
-            src, 0, "unknown table '" + item.star_qualifier + "' in " + item.star_qualifier + ".*");
+    bool only_star = st.items.size() == 1 && !st.items[0].expr && !st.has_join;
+    std::vector<ExprArg> items;
+    for (size_t i = 0; i < st.items.size(); ++i) {
+      const std::string& q = st.items[i].star_qualifier;
+      if (!st.items[i].expr) {
+        // `*`, `input.*` / `alias.*`, or `ref.*`.
+        std::string which = "*";
+        if (q == "input" || (!q.empty() && q == st.from_alias)) {
+          which = "*:";
+        } else if (!q.empty() && q == ref_alias) {
+          which = "*:\x02" + ref_alias + ".";
+        } else if (!q.empty()) {
+          return expr::ExprError(src, 0, "unknown table '" + q + "' in " + q + ".*");
+        }
+        items.push_back(arg(nullptr, which));
+        continue;
       }
+      items.push_back(arg(std::move(st.items[i].expr), names[i]));
     }
-    if (!only_star) {
-      std::vector<ExprArg> items;
-      for (size_t i = 0; i < st.items.size(); ++i) {
-        items.push_back(arg(std::move(st.items[i].expr), names[i]));
-      }
-      ops.push_back(MakeProjectOp(spec, std::move(items)));
-    }
+    if (!only_star) ops.push_back(MakeProjectOp(spec, std::move(items)));
     return std::unique_ptr<Operator>(new SqlOp(spec, std::move(ops)));
   }
 

@@ -79,7 +79,7 @@ TEST(OperatorChain, SinkErrorsAbortPushAndFinish) {
 TEST(Registry, KindsAndUnknownKind) {
   EXPECT_EQ(OperatorKinds(),
             (std::vector<std::string>{"aggregate", "cast", "dedupe", "derive", "drop", "filter",
-                                      "rename", "route", "select", "sql"}));
+                                      "lookup", "rename", "route", "select", "sql"}));
   for (const auto& kind : OperatorKinds()) {
     EXPECT_FALSE(MakeOperator(Step(kind, "17")).ok()) << kind;
   }
@@ -88,7 +88,7 @@ TEST(Registry, KindsAndUnknownKind) {
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(r.status().message(),
             "t.yaml:7: unknown transform step 'explode' (known: aggregate, cast, dedupe, derive, "
-            "drop, filter, rename, route, select, sql)");
+            "drop, filter, lookup, rename, route, select, sql)");
 }
 
 }  // namespace
