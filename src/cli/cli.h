@@ -29,6 +29,8 @@ Result<std::unique_ptr<Project>> OpenProject(const GlobalFlags& g);
 
 int CmdInit(const std::string& dir);
 int CmdValidate(const GlobalFlags& g);
+// Runs pipeline tests (NAME.test.yaml): test files, pipeline files, names or the project's.
+int CmdTest(const GlobalFlags& g, const std::vector<std::string>& pipelines);
 int CmdInfer(const GlobalFlags& g, const std::string& file);
 int CmdIngest(const GlobalFlags& g, const std::string& pipeline, const std::string& table,
               const std::vector<std::string>& files);

@@ -38,6 +38,11 @@ int main(int argc, char** argv) {
 
   auto* validate = app.add_subcommand("validate", "Check sluice.yaml and every pipeline spec");
 
+  std::vector<std::string> test_args;
+  auto* test = app.add_subcommand("test", "Run pipeline unit tests (*.test.yaml beside the specs)");
+  test->add_option("PIPELINE", test_args, "Pipeline files, test files or names (default: all)");
+  test->add_flag("--json", g.json, "Machine-readable output");
+
   std::string infer_file;
   auto* infer = app.add_subcommand("infer", "Print a pipeline spec with the schema of a file");
   infer->add_option("FILE", infer_file, "CSV or NDJSON file (may be gzip/zstd)")->required();
@@ -93,6 +98,7 @@ int main(int argc, char** argv) {
 
   if (init->parsed()) return CmdInit(init_dir);
   if (validate->parsed()) return CmdValidate(g);
+  if (test->parsed()) return CmdTest(g, test_args);
   if (infer->parsed()) return CmdInfer(g, infer_file);
   if (ingest->parsed()) {
     if (pipeline.empty() && table.empty()) {

@@ -255,6 +255,12 @@ Status ParseExpect(const YAML::Node& node, const std::string& file, const std::s
   for (const YamlEntry& e : entries) {
     const std::string out_path = path + "." + e.key;
     std::vector<size_t> outputs = ResolveOutput(spec, e.key);
+    if (outputs.empty() && e.key.rfind("outputs[", 0) == 0) {
+      return YamlError(file, e.line, out_path,
+                       "no such output (the pipeline has " + std::to_string(spec.outputs.size()) +
+                           ": outputs[0] to outputs[" + std::to_string(spec.outputs.size() - 1) +
+                           "])");
+    }
     if (outputs.empty()) {
       return UnknownName(file, e.line, path, "output", e.key, OutputKeys(spec));
     }
@@ -546,14 +552,30 @@ OutputTestResult CompareOutput(const PipelineSpec& spec, const ExpectedOutput& x
       std::all_of(ops.begin(), ops.end(), [](const DiffOp& d) { return d.op == Op::kEqual; });
   if (r.passed) return r;
 
-  // Columns shown for actual rows: those the expectation lists, else all.
+  // Columns shown for actual rows: those the expectation lists (in the
+  // output's column order), else all of them.
   std::vector<std::string> cols;
-  for (const ExpectedRow& e : x.rows) {
-    for (const ExpectedCell& c : e.cells) {
-      if (std::find(cols.begin(), cols.end(), c.column) == cols.end()) cols.push_back(c.column);
+  for (const Field& f : schema.fields()) {
+    bool listed = x.rows.empty();
+    for (const ExpectedRow& e : x.rows) {
+      for (const ExpectedCell& c : e.cells) listed |= c.column == f.name;
     }
+    if (listed) cols.push_back(f.name);
   }
-  if (cols.empty()) cols = FieldNames(schema);
+  // A changed row shows as "- expected" then "+ actual" on the same columns:
+  // the i-th extra after a run of missing rows pairs with the i-th of them.
+  std::vector<std::vector<std::string>> shown(ops.size(), cols);
+  for (size_t k = 0; k < ops.size();) {
+    size_t m = k;
+    while (m < ops.size() && ops[m].op == Op::kMissing) ++m;
+    size_t e = m;
+    while (e < ops.size() && ops[e].op == Op::kExtra && e - m < m - k) {
+      shown[e].clear();
+      for (const ExpectedCell& c : x.rows[ops[k + (e - m)].e].cells) shown[e].push_back(c.column);
+      ++e;
+    }
+    k = std::max(e, k + 1);
+  }
 
   // The first differing cell: the first missing row against the actual row
   // in its place (ordered: the first extra of the same change; unordered: the
@@ -619,7 +641,7 @@ OutputTestResult CompareOutput(const PipelineSpec& spec, const ExpectedOutput& x
         r.diff.push_back("- " + RenderExpected(x.rows[ops[k].e], schema));
         break;
       case Op::kExtra:
-        r.diff.push_back("+ " + RenderActual(actual.rows[ops[k].a], cols, schema));
+        r.diff.push_back("+ " + RenderActual(actual.rows[ops[k].a], shown[k], schema));
         break;
     }
   }
@@ -788,7 +810,7 @@ Result<PipelineTestFile> ParsePipelineTests(const std::string& text, const std::
     ASSIGN_OR_RETURN(PipelineTestCase c,
                      ParseCase(node, file, "tests[" + std::to_string(i++) + "]", spec));
     if (auto [it, fresh] = names.emplace(c.name, c.line); !fresh) {
-      return YamlError(file, c.line, "name",
+      return YamlError(file, c.line, "tests[" + std::to_string(i - 1) + "].name",
                        "duplicate test name '" + c.name + "' (first at line " +
                            std::to_string(it->second) + ")");
     }
