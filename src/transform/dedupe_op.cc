@@ -11,10 +11,20 @@
 //       input ends; then each surviving row comes out in the order in which
 //       it (the key's last occurrence) appeared in the input. Example: keys
 //       a1 b1 a2 -> b1 a2. Survivors are held in memory in columnar form.
+// order_by  an SQL expression (e.g. updated_at): instead of input position,
+//       keep: last keeps each key's row with the greatest value, keep: first
+//       the one with the smallest; ties go to the later (last) or earlier
+//       (first) row, and a NULL value never wins over a non-NULL one. Rows are
+//       held until the input ends, then come out in input order.
+//       - dedupe: { key: [order_id], keep: last, order_by: updated_at }
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 
+#include "expr/expr.h"
+#include "transform/expr_args.h"
+#include "transform/expr_ops.h"
 #include "transform/key_table.h"
 #include "transform/ops.h"
 #include "transform/step_args.h"
@@ -85,8 +95,8 @@ void EncodeKeys(const RecordBatch& batch, const std::vector<int>& key_idx, std::
 
 class DedupeOp final : public Operator {
  public:
-  DedupeOp(StepSpec spec, std::vector<std::string> key, Keep keep)
-      : spec_(std::move(spec)), key_(std::move(key)), keep_(keep) {}
+  DedupeOp(StepSpec spec, std::vector<std::string> key, Keep keep, std::optional<ExprArg> order)
+      : spec_(std::move(spec)), key_(std::move(key)), keep_(keep), order_arg_(std::move(order)) {}
 
   Result<Schema> Bind(const Schema& input) override {
     key_idx_.clear();
@@ -95,6 +105,20 @@ class DedupeOp final : public Operator {
       key_idx_.push_back(idx);
     }
     schema_ = input;
+    if (order_arg_) {
+      ASSIGN_OR_RETURN(order_, expr::BindExpression(*order_arg_->node, input, order_arg_->src,
+                                                    order_arg_->options));
+      if (order_->type.id == TypeId::kBool) {
+        return expr::ExprError(order_arg_->src, order_->pos,
+                               "order_by needs a value that sorts "
+                               "(a number, string, date or "
+                               "timestamp), got bool");
+      }
+    }
+    best_valid_.clear();
+    best_int_.clear();
+    best_float_.clear();
+    best_str_.clear();
     table_ = KeyTable();
     rows_in_ = 0;
     store_ = RecordBatch::Empty(input);
@@ -111,7 +135,7 @@ class DedupeOp final : public Operator {
     EncodeKeys(batch, key_idx_, &buf_, &offs_);
     hashes_.resize(n);
     for (int64_t i = 0; i < n; ++i) hashes_[i] = KeyTable::Hash(KeyAt(i));
-    if (keep_ == Keep::kFirst) {
+    if (keep_ == Keep::kFirst && !order_) {
       std::vector<uint32_t> sel;
       sel.reserve(n);
       for (int64_t i = 0; i < n; ++i) {
@@ -124,12 +148,37 @@ class DedupeOp final : public Operator {
     }
 
     int64_t base = store_.num_rows();
+    std::optional<expr::Vec> order;
+    std::vector<uint32_t> failed;
+    if (order_) {
+      eval_.Reset(n);
+      order = expr::Evaluate(*order_, batch, nullptr, &eval_);
+      if (eval_.HasErrors()) {
+        failed = RowErrorsToBadRecords(eval_, batch, "order_by", ctx.bad);
+        expr::Sel keep = WithoutRows(nullptr, n, failed);
+        if (keep.empty()) return Status::OK();
+        // Evaluate again on the surviving rows so positions line up.
+        batch = batch.Select(keep);
+        n = batch.num_rows();
+        rows_in_ -= static_cast<int64_t>(failed.size());
+        EncodeKeys(batch, key_idx_, &buf_, &offs_);
+        hashes_.resize(n);
+        for (int64_t i = 0; i < n; ++i) hashes_[i] = KeyTable::Hash(KeyAt(i));
+        eval_.Reset(n);
+        order = expr::Evaluate(*order_, batch, nullptr, &eval_);
+      }
+    }
     for (int64_t i = 0; i < n; ++i) {
       if (i + kPrefetchAhead < n) table_.Prefetch(hashes_[i + kPrefetchAhead]);
       int64_t id = table_.Insert(KeyAt(i), hashes_[i]).first;
-      if (id == static_cast<int64_t>(latest_.size())) {
-        latest_.push_back(base + i);
-      } else {
+      bool fresh = id == static_cast<int64_t>(latest_.size());
+      if (fresh) latest_.push_back(base + i);
+      if (order) {
+        if (fresh || Better(*order, i, id)) {
+          latest_[id] = base + i;
+          KeepOrderValue(*order, i, id);
+        }
+      } else if (!fresh) {
         latest_[id] = base + i;
       }
       row_key_.push_back(id);
@@ -151,7 +200,7 @@ class DedupeOp final : public Operator {
   }
 
   Status Finish(OperatorContext& ctx) override {
-    if (keep_ != Keep::kLast) return Status::OK();
+    if (keep_ != Keep::kLast && !order_) return Status::OK();
     std::vector<uint32_t> live = LiveRows();
     if (!any_lines_) store_.source_lines.clear();
     for (size_t start = 0; start < live.size(); start += kEmitRows) {
@@ -167,6 +216,56 @@ class DedupeOp final : public Operator {
   int64_t rows_removed() const override { return rows_in_ - table_.size(); }
 
  private:
+  // Whether row i's order value beats the kept one of key `id` (see the
+  // header: greatest for last, smallest for first; NULL never beats a value;
+  // ties go to the later row for last and stay with the earlier for first).
+  bool Better(const expr::Vec& v, int64_t i, int64_t id) const {
+    bool valid = v.IsValid(i);
+    bool kept = best_valid_[id] != 0;
+    if (!valid) return !kept && keep_ == Keep::kLast;
+    if (!kept) return true;
+    int c = 0;
+    switch (v.phys()) {
+      case expr::Phys::kFloat: {
+        double x = v.Float(i), y = best_float_[id];
+        c = std::isnan(x) ? (std::isnan(y) ? 0 : 1) : std::isnan(y) ? -1 : (x > y) - (x < y);
+        break;
+      }
+      case expr::Phys::kString:
+        c = v.Str(i).compare(best_str_[id]);
+        c = (c > 0) - (c < 0);
+        break;
+      default: {
+        int64_t x = v.Int(i), y = best_int_[id];
+        c = (x > y) - (x < y);
+        break;
+      }
+    }
+    return keep_ == Keep::kLast ? c >= 0 : c < 0;
+  }
+
+  void KeepOrderValue(const expr::Vec& v, int64_t i, int64_t id) {
+    if (static_cast<int64_t>(best_valid_.size()) <= id) {
+      best_valid_.resize(id + 1, 0);
+      best_int_.resize(id + 1, 0);
+      best_float_.resize(id + 1, 0);
+      if (v.phys() == expr::Phys::kString) best_str_.resize(id + 1);
+    }
+    best_valid_[id] = v.IsValid(i);
+    if (!v.IsValid(i)) return;
+    switch (v.phys()) {
+      case expr::Phys::kFloat:
+        best_float_[id] = v.Float(i);
+        break;
+      case expr::Phys::kString:
+        best_str_[id].assign(v.Str(i));
+        break;
+      default:
+        best_int_[id] = v.Int(i);
+        break;
+    }
+  }
+
   std::string_view KeyAt(int64_t i) const {
     return std::string_view(buf_.data() + offs_[i], offs_[i + 1] - offs_[i]);
   }
@@ -198,6 +297,14 @@ class DedupeOp final : public Operator {
   StepSpec spec_;
   std::vector<std::string> key_;
   Keep keep_;
+  std::optional<ExprArg> order_arg_;
+  expr::ExprPtr order_;
+  expr::EvalContext eval_;
+  // The kept row's order value per key id.
+  std::vector<uint8_t> best_valid_;
+  std::vector<int64_t> best_int_;
+  std::vector<double> best_float_;
+  std::vector<std::string> best_str_;
   std::vector<int> key_idx_;
   Schema schema_;
   KeyTable table_;
@@ -217,9 +324,9 @@ class DedupeOp final : public Operator {
 
 Result<std::unique_ptr<Operator>> NewDedupeOp(const StepSpec& spec) {
   if (!spec.args.is_object()) {
-    return StepError(spec, "expected { key: [columns], keep: first|last }");
+    return StepError(spec, "expected { key: [columns], keep: first|last, order_by: expression }");
   }
-  RETURN_IF_ERROR(CheckArgKeys(spec, spec.args, {"key", "keep"}));
+  RETURN_IF_ERROR(CheckArgKeys(spec, spec.args, {"key", "keep", "order_by"}));
   if (!spec.args.contains("key")) return StepError(spec, "missing argument 'key'");
   nlohmann::json key = spec.args["key"];
   if (key.is_string()) key = nlohmann::json::array({key});
@@ -235,7 +342,13 @@ Result<std::unique_ptr<Operator>> NewDedupeOp(const StepSpec& spec) {
       return StepError(spec, "keep must be 'first' or 'last', got " + k.dump());
     }
   }
-  return std::unique_ptr<Operator>(new DedupeOp(spec, std::move(columns), keep));
+  std::optional<ExprArg> order;
+  if (spec.args.contains("order_by")) {
+    ASSIGN_OR_RETURN(std::string text, ExprArgText(spec, spec.args["order_by"], "order_by"));
+    ASSIGN_OR_RETURN(ExprArg a, ParseExprArg(spec, "/order_by", text));
+    order = std::move(a);
+  }
+  return std::unique_ptr<Operator>(new DedupeOp(spec, std::move(columns), keep, std::move(order)));
 }
 
 }  // namespace sluice

@@ -186,8 +186,9 @@ TEST(DedupeOp, Errors) {
       {R"({"key": ["id"], "keep": "middle"})",
        "t.yaml:7: dedupe: keep must be 'first' or 'last', got \"middle\""},
       {R"({"key": ["id"], "order": "x"})",
-       "t.yaml:7: dedupe: unknown argument 'order' (expected: key, keep)"},
-      {R"(["id"])", "t.yaml:7: dedupe: expected { key: [columns], keep: first|last }"},
+       "t.yaml:7: dedupe: unknown argument 'order' (expected: key, keep, order_by)"},
+      {R"(["id"])",
+       "t.yaml:7: dedupe: expected { key: [columns], keep: first|last, order_by: expression }"},
   };
   Schema schema = *testing::ParseSchemaLine("id int64 | v string");
   for (auto [args, msg] : kBad) {
