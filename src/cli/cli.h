@@ -28,7 +28,8 @@ Result<Config> ResolveConfig(const GlobalFlags& g);
 Result<std::unique_ptr<Project>> OpenProject(const GlobalFlags& g);
 
 int CmdInit(const std::string& dir);
-int CmdValidate(const GlobalFlags& g);
+// Checks specs and prints every output's schema; files, names or the project's.
+int CmdValidate(const GlobalFlags& g, const std::vector<std::string>& pipelines);
 // Runs pipeline tests (NAME.test.yaml): test files, pipeline files, names or the project's.
 int CmdTest(const GlobalFlags& g, const std::vector<std::string>& pipelines);
 int CmdInfer(const GlobalFlags& g, const std::string& file);

@@ -36,7 +36,11 @@ int main(int argc, char** argv) {
   auto* init = app.add_subcommand("init", "Create a new project directory");
   init->add_option("DIR", init_dir, "Directory to create")->required();
 
-  auto* validate = app.add_subcommand("validate", "Check sluice.yaml and every pipeline spec");
+  std::vector<std::string> validate_args;
+  auto* validate = app.add_subcommand(
+      "validate", "Check pipeline specs (default: the project's) and print each output's schema");
+  validate->add_option("PIPELINE", validate_args, "Pipeline files or names");
+  validate->add_flag("--json", g.json, "Machine-readable output");
 
   std::vector<std::string> test_args;
   auto* test = app.add_subcommand("test", "Run pipeline unit tests (*.test.yaml beside the specs)");
@@ -97,7 +101,7 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
   if (init->parsed()) return CmdInit(init_dir);
-  if (validate->parsed()) return CmdValidate(g);
+  if (validate->parsed()) return CmdValidate(g, validate_args);
   if (test->parsed()) return CmdTest(g, test_args);
   if (infer->parsed()) return CmdInfer(g, infer_file);
   if (ingest->parsed()) {
