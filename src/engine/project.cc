@@ -1,5 +1,7 @@
 #include "engine/project.h"
 
+#include "engine/lake_tables.h"
+
 #include <filesystem>
 
 namespace sluice {
@@ -19,18 +21,22 @@ Result<std::unique_ptr<Project>> Project::Open(const Config& config) {
   p->store_ = NewLocalObjectStore(config.store_root);
   ASSIGN_OR_RETURN(p->catalog_, OpenSqliteCatalog(config.catalog_path));
   ASSIGN_OR_RETURN(p->queue_, OpenSqliteTaskQueue(config.catalog_path));
+  // Lookups with `references: { x: { table: T } }` read this project's lake.
+  p->lake_tables_ = NewProjectLakeTables(p->catalog_.get(), p->store_.get());
+  SetLakeTableProvider(p->lake_tables_);
   return p;
+}
+
+Project::~Project() {
+  // Only if it is still ours: another project may have opened since.
+  if (lake_tables_ != nullptr && lake_tables_.use_count() > 1) SetLakeTableProvider(nullptr);
 }
 
 Result<SyncReport> Project::SyncPipelines() {
   SyncReport report;
   if (!std::filesystem::is_directory(config_.pipelines_dir)) return report;
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(config_.pipelines_dir)) {
-    auto ext = e.path().extension().string();
-    if (e.is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
+  // Test files (NAME.test.yaml) beside the specs are not pipelines.
+  ASSIGN_OR_RETURN(std::vector<std::string> files, ListPipelineFiles(config_.pipelines_dir));
   std::map<std::string, std::string> seen;  // pipeline -> file
   for (const std::string& f : files) {
     auto spec = LoadPipelineFile(f);

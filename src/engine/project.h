@@ -18,6 +18,7 @@
 #include "queue/task_queue.h"
 #include "source/landing.h"
 #include "store/object_store.h"
+#include "transform/reference.h"
 
 namespace sluice {
 
@@ -29,6 +30,7 @@ struct SyncReport {
 class Project {
  public:
   static Result<std::unique_ptr<Project>> Open(const Config& config);
+  ~Project();
 
   const Config& config() const { return config_; }
   ObjectStore& store() { return *store_; }
@@ -49,6 +51,7 @@ class Project {
   std::unique_ptr<ObjectStore> store_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<TaskQueue> queue_;
+  std::shared_ptr<LakeTableProvider> lake_tables_;  // registered process-wide while open
 };
 
 }  // namespace sluice

@@ -35,7 +35,7 @@ namespace fs = std::filesystem;
 
 const std::vector<std::string> kTopKeys = {"pipeline",      "source",    "schema",  "on_bad_record",
                                            "max_bad_ratio", "transform", "outputs", "references"};
-const std::vector<std::string> kReferenceKeys = {"file", "format", "csv", "schema"};
+const std::vector<std::string> kReferenceKeys = {"file", "table", "format", "csv", "schema"};
 const std::vector<std::string> kSourceKeys = {"pattern", "format", "csv"};
 const std::vector<std::string> kCsvKeys = {"delimiter", "quote", "header", "null_values"};
 constexpr size_t kMaxNameLength = 64;
@@ -165,8 +165,9 @@ Status ParseSchemaBlock(const YamlEntry& entry, const std::string& file, Schema*
   return Status::OK();
 }
 
-// references: { NAME: { file: PATH, format: F, csv: {...}, schema: {...} } }.
-// Paths are relative to the directory of the spec file.
+// references: { NAME: { file: PATH, format: F, csv: {...}, schema: {...} } }
+// or { NAME: { table: LAKE_TABLE, schema: {...} } }. Paths are relative to
+// the directory of the spec file.
 Status ParseReferences(const YamlEntry& entry, const std::string& file,
                        std::vector<ReferenceSpec>* refs) {
   ASSIGN_OR_RETURN(std::vector<YamlEntry> entries, YamlMapEntries(entry.value, file, "references"));
@@ -174,7 +175,8 @@ Status ParseReferences(const YamlEntry& entry, const std::string& file,
     std::string path = "references." + e.key;
     if (!e.value.IsMap()) {
       return YamlError(file, e.line, path,
-                       "expected { file: PATH } (and optionally format, csv, schema)");
+                       "expected { file: PATH } or { table: LAKE_TABLE } (and optionally format, "
+                       "csv, schema)");
     }
     ASSIGN_OR_RETURN(std::vector<YamlEntry> keys, YamlMapEntries(e.value, file, path));
     RETURN_IF_ERROR(YamlCheckKeys(keys, kReferenceKeys, file, path));
@@ -185,6 +187,8 @@ Status ParseReferences(const YamlEntry& entry, const std::string& file,
     for (const auto& k : keys) {
       if (k.key == "file") {
         ASSIGN_OR_RETURN(r.file, YamlString(k.value, file, k.line, path + ".file"));
+      } else if (k.key == "table") {
+        ASSIGN_OR_RETURN(r.source.table, YamlString(k.value, file, k.line, path + ".table"));
       } else if (k.key == "format") {
         ASSIGN_OR_RETURN(std::string name, YamlString(k.value, file, k.line, path + ".format"));
         auto f = ParseFileFormat(name);
@@ -197,7 +201,14 @@ Status ParseReferences(const YamlEntry& entry, const std::string& file,
         RETURN_IF_ERROR(ParseSchemaBlock(k, file, &r.source.schema));
       }
     }
-    if (r.file.empty()) return YamlError(file, e.line, path, "file: is required");
+    if (!r.source.table.empty()) {
+      if (!r.file.empty() || format_given) {
+        return YamlError(file, e.line, path, "give either file: (with format/csv) or table:");
+      }
+      refs->push_back(std::move(r));
+      continue;
+    }
+    if (r.file.empty()) return YamlError(file, e.line, path, "file: or table: is required");
     fs::path p(r.file);
     if (p.is_relative()) p = fs::path(file).parent_path() / p;
     r.source.path = fs::absolute(p).lexically_normal().string();
@@ -717,10 +728,16 @@ std::string RenderPipeline(const PipelineSpec& spec) {
     for (const auto& r : spec.references) {
       out << YAML::Key;
       EmitYamlString(out, r.source.name);
-      out << YAML::Value << YAML::BeginMap << YAML::Key << "file" << YAML::Value;
-      EmitYamlString(out, r.file);
-      out << YAML::Key << "format" << YAML::Value << std::string(FileFormatName(r.source.format));
-      if (r.source.format == FileFormat::kCsv) {
+      out << YAML::Value << YAML::BeginMap;
+      if (!r.source.table.empty()) {
+        out << YAML::Key << "table" << YAML::Value;
+        EmitYamlString(out, r.source.table);
+      } else {
+        out << YAML::Key << "file" << YAML::Value;
+        EmitYamlString(out, r.file);
+        out << YAML::Key << "format" << YAML::Value << std::string(FileFormatName(r.source.format));
+      }
+      if (r.source.table.empty() && r.source.format == FileFormat::kCsv) {
         const CsvOptions& c = r.source.csv;
         out << YAML::Key << "csv" << YAML::Value << YAML::Flow << YAML::BeginMap;
         out << YAML::Key << "delimiter" << YAML::Value;

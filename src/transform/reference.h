@@ -1,12 +1,12 @@
-// Reference tables for lookup joins: small-to-medium tables (a CSV, NDJSON or
-// Parquet file, possibly compressed) loaded whole into memory once and shared
-// by every batch and worker that uses the same file content.
-//
-// A source is identified by its path, declared schema and dialect; the cache
-// keeps one loaded copy per (source, file size, modification time), so a
-// replaced file is loaded again and every user of the old copy keeps it until
-// done. The content's SHA-256 is kept so lineage can name exactly which data a
-// batch was joined with.
+// Reference tables for lookup joins: small-to-medium tables loaded whole into
+// memory once and shared by every batch and worker that uses the same data:
+//   * a file (CSV, NDJSON or Parquet, possibly compressed), identified by its
+//     path, declared schema and dialect; one loaded copy per (source, file
+//     size, modification time), so a replaced file is loaded again and every
+//     user of the old copy keeps it until done; its SHA-256 is kept;
+//   * a lake table, read at its current snapshot through the process's
+//     LakeTableProvider (the engine's open project); one loaded copy per
+//     snapshot, so a commit to the table is seen by the next batches.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +26,9 @@
 namespace sluice {
 
 struct ReferenceSource {
-  std::string name;  // for messages ("customers")
-  std::string path;  // absolute
+  std::string name;   // for messages ("customers")
+  std::string path;   // absolute; empty for a lake table
+  std::string table;  // a lake table instead of a file
   FileFormat format = FileFormat::kCsv;
   CsvOptions csv;
   Schema schema;  // empty: inferred (CSV/NDJSON) or the file's own (Parquet)
@@ -36,6 +37,24 @@ struct ReferenceSource {
   nlohmann::json ToJson() const;
   static Result<ReferenceSource> FromJson(const nlohmann::json& j);
 };
+
+// The files of a lake table at one snapshot (snapshot 0: no data yet).
+struct LakeTableSnapshot {
+  int64_t snapshot = 0;
+  Schema schema;
+  std::vector<std::string> files;  // object store keys of Parquet files
+};
+
+// How reference tables reach the lake (implemented by the engine).
+class LakeTableProvider {
+ public:
+  virtual ~LakeTableProvider() = default;
+  // The table's current snapshot; NotFound when there is no such table.
+  virtual Result<LakeTableSnapshot> Current(const std::string& table) = 0;
+  virtual Result<std::unique_ptr<InputStream>> Open(const std::string& key) = 0;
+};
+// Process-wide; null when no project is open (lake references then fail).
+void SetLakeTableProvider(std::shared_ptr<LakeTableProvider> provider);
 
 // An index of a reference table on some key columns: key bytes -> row.
 struct ReferenceIndex {
@@ -60,6 +79,8 @@ class ReferenceTable {
   static Result<std::shared_ptr<const ReferenceTable>> Load(const ReferenceSource& source);
 
  private:
+  static Result<std::shared_ptr<const ReferenceTable>> LoadLakeTable(const ReferenceSource& source);
+
   RecordBatch batch_;
   std::string sha256_;
   std::string name_;

@@ -144,3 +144,35 @@ test('the same input and pipeline give byte-identical Parquet at 1 and 2 threads
   }
   assert.deepEqual(hashes[0], hashes[1]);
 });
+
+test('a lookup reads a lake table that another pipeline fills, at its latest snapshot', async () => {
+  const dir = tempDir('sluice-laketable-');
+  fs.mkdirSync(path.join(dir, 'pipelines'));
+  fs.writeFileSync(path.join(dir, 'sluice.yaml'), [
+    'store_root: ./store', 'catalog: ./store/catalog.db', 'pipelines_dir: ./pipelines', 'workers: 1', ''].join('\n'));
+  fs.writeFileSync(path.join(dir, 'pipelines', 'customers.yaml'), [
+    'pipeline: customers', 'schema:', '  id: int32 not null', '  name: string',
+    'transform:', '  - dedupe: { key: [id], keep: last }', 'outputs:', '  - table: customers', ''].join('\n'));
+  // The schema is declared so the pipeline deploys before customers has data.
+  fs.writeFileSync(path.join(dir, 'pipelines', 'orders.yaml'), [
+    'pipeline: orders', 'schema:', '  id: int64 not null', '  cust: int32',
+    'references:', '  customers: { table: customers, schema: { id: int32 not null, name: string } }',
+    'transform:', '  - lookup: { from: customers, on: { cust: id }, columns: { name: customer } }',
+    'outputs:', '  - table: orders', ''].join('\n'));
+  const cfg = path.join(dir, 'sluice.yaml');
+  const ingest = (pipeline, name, text) => {
+    fs.writeFileSync(path.join(dir, name), text);
+    const r = sluice(['-c', cfg, 'ingest', '-p', pipeline, path.join(dir, name)]);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+  };
+  ingest('orders', 'o1.csv', 'id,cust\n1,7\n');  // no customers yet: NULL
+  ingest('customers', 'c1.csv', 'id,name\n7,Ada\n8,Bob\n');
+  ingest('orders', 'o2.csv', 'id,cust\n2,7\n3,8\n4,9\n');
+  ingest('customers', 'c2.csv', 'id,name\n9,Cy\n');
+  ingest('orders', 'o3.csv', 'id,cust\n5,9\n');
+  const rows = await duckdb(`SELECT id::INTEGER AS id, customer FROM read_parquet('${path.join(dir, 'store', 'lake', 'orders', '**', '*.parquet')}') ORDER BY id`);
+  assert.deepEqual(rows, [
+    { id: 1, customer: null }, { id: 2, customer: 'Ada' }, { id: 3, customer: 'Bob' },
+    { id: 4, customer: null }, { id: 5, customer: 'Cy' },
+  ]);
+});

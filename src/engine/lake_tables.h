@@ -1,0 +1,17 @@
+// The project's lake, as reference tables see it (transform/reference.h):
+// a lake table's current snapshot from the catalog, its files from the store.
+#pragma once
+
+#include <memory>
+
+#include "catalog/catalog.h"
+#include "store/object_store.h"
+#include "transform/reference.h"
+
+namespace sluice {
+
+// Not owning: the catalog and store must outlive the provider (Project
+// unregisters it before they close).
+std::shared_ptr<LakeTableProvider> NewProjectLakeTables(Catalog* catalog, ObjectStore* store);
+
+}  // namespace sluice
