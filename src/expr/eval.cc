@@ -312,7 +312,7 @@ void CompareStrings(Op op, const Vec& a, const Vec& b, const Sel* sel, uint8_t* 
     const bool eq = op == Op::kEq;
     ForRows(a.size(), sel, [&](int64_t i) {
       uint32_t s = off[i], l = off[i + 1] - s;
-      bool same = l == len && std::memcmp(chars + s, k.data(), len) == 0;
+      bool same = l == len && (len == 0 || std::memcmp(chars + s, k.data(), len) == 0);
       out[i] = same == eq;
     });
     return;
@@ -444,7 +444,7 @@ Vec EvaluateIn(const Expr& e, const RecordBatch& batch, const Sel* sel, EvalCont
         found = set->floats.count(a.Float(i)) > 0;
         break;
       case Phys::kString:
-        found = set->strings.count(std::string(a.Str(i))) > 0;
+        found = set->strings.find(a.Str(i)) != set->strings.end();
         break;
     }
     if (!found && set->has_null) {
@@ -507,7 +507,9 @@ void EvalContext::Fail(int64_t row, const Expr& at, std::string_view message) {
   errors_.push_back({row, std::move(msg)});
 }
 
-Vec Evaluate(const Expr& e, const RecordBatch& batch, const Sel* sel, EvalContext* ctx) {
+namespace {
+
+Vec EvaluateNode(const Expr& e, const RecordBatch& batch, const Sel* sel, EvalContext* ctx) {
   const int64_t n = batch.num_rows();
   switch (e.op) {
     case Op::kColumn:
@@ -607,7 +609,9 @@ Vec Evaluate(const Expr& e, const RecordBatch& batch, const Sel* sel, EvalContex
       uint8_t* po = out.mutable_bools();
       const auto* compiled = static_cast<const LikePattern*>(e.state.get());
       if (compiled != nullptr) {
-        ForRows(n, sel, [&](int64_t i) { po[i] = compiled->Matches(a.Str(i)) != e.negated; });
+        std::string scratch;  // ILIKE's folded copy, reused across rows
+        ForRows(n, sel,
+                [&](int64_t i) { po[i] = compiled->Matches(a.Str(i), &scratch) != e.negated; });
       } else {
         ForRows(n, sel, [&](int64_t i) {
           if (!out.IsValid(i)) return;
@@ -617,7 +621,8 @@ Vec Evaluate(const Expr& e, const RecordBatch& batch, const Sel* sel, EvalContex
             ctx->Fail(i, e, pat.status().message());
             return;
           }
-          po[i] = pat->Matches(a.Str(i)) != e.negated;
+          std::string scratch;
+          po[i] = pat->Matches(a.Str(i), &scratch) != e.negated;
         });
       }
       return out;
@@ -696,6 +701,29 @@ Vec Evaluate(const Expr& e, const RecordBatch& batch, const Sel* sel, EvalContex
     }
   }
   return Vec::Null(e.type, n);
+}
+
+}  // namespace
+
+Vec Evaluate(const Expr& e, const RecordBatch& batch, const Sel* sel, EvalContext* ctx) {
+  Vec v = EvaluateNode(e, batch, sel, ctx);
+  if (ctx == nullptr || !ctx->HasErrors()) return v;
+  // A failed row's value is null at every node, so that no operator above it
+  // turns it into a value again (`x AND false`, `x IS NULL`, coalesce, CASE):
+  // operators rely on failed rows being null (a filter must not keep them).
+  const int64_t n = batch.num_rows();
+  const bool str = v.phys() == Phys::kString;
+  Vec out = Vec::Make(v.type(), n);
+  if (str) out.BeginStrings();
+  ForRows(n, sel, [&](int64_t i) {
+    if (ctx->RowFailed(i)) {
+      out.SetNull(i);
+    } else {
+      CopyRow(v, i, &out);
+    }
+  });
+  if (str) out.EndStrings();
+  return out;
 }
 
 }  // namespace sluice::expr

@@ -178,9 +178,14 @@ bool CanCast(const DataType& from, const DataType& to);
 // The constant list of an IN (the binder builds it; values in the tested
 // expression's physical class).
 struct InSet {
+  // Looked up by string_view: no allocation per row.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
   std::unordered_set<int64_t> ints;
   std::unordered_set<double> floats;
-  std::unordered_set<std::string> strings;
+  std::unordered_set<std::string, StringHash, std::equal_to<>> strings;
   bool has_null = false;
 };
 

@@ -8,12 +8,6 @@ namespace {
 
 char Fold(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
-std::string FoldAll(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = Fold(c);
-  return out;
-}
-
 // Length in bytes of the UTF-8 character starting at s[i] (1 for bytes that
 // do not start a well-formed sequence).
 size_t CharLen(std::string_view s, size_t i) {
@@ -77,11 +71,11 @@ Result<LikePattern> LikePattern::Compile(std::string_view pattern, bool ignore_c
   return p;
 }
 
-bool LikePattern::Matches(std::string_view s) const {
-  std::string folded;
+bool LikePattern::Matches(std::string_view s, std::string* scratch) const {
   if (ignore_case_) {
-    folded = FoldAll(s);
-    s = folded;
+    scratch->assign(s.data(), s.size());
+    for (char& c : *scratch) c = Fold(c);
+    s = *scratch;
   }
   switch (shape_) {
     case Shape::kExact:

@@ -16,7 +16,8 @@ namespace sluice::expr {
 class LikePattern {
  public:
   static Result<LikePattern> Compile(std::string_view pattern, bool ignore_case);
-  bool Matches(std::string_view s) const;
+  // `scratch` holds ILIKE's case-folded copy of s (reused by the caller).
+  bool Matches(std::string_view s, std::string* scratch) const;
 
  private:
   enum class Shape { kExact, kPrefix, kSuffix, kContains, kGeneral };
