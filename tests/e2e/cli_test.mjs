@@ -166,6 +166,18 @@ test('validate checks every spec, prints each output schema and points into expr
   assert.equal(j[0].outputs[0].schema[2].type, 'decimal(11,2)');
 });
 
+test('the pipeline spec in README.md validates', () => {
+  const readme = fs.readFileSync(path.join(process.env.SLUICE_SOURCE_DIR, 'README.md'), 'utf8');
+  const at = readme.indexOf('## Pipeline spec reference');
+  const block = /```yaml\n([\s\S]*?)```/.exec(readme.slice(at))[1];
+  const dir = project({ 'orders.yaml': block });
+  fs.mkdirSync(path.join(dir, 'reference'));
+  fs.writeFileSync(path.join(dir, 'reference', 'customers.csv'), 'id,name\n1,Ada\n');
+  const r = sluice(['-c', path.join(dir, 'sluice.yaml'), 'validate']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /output table:revenue_by_customer, 1 own step\(s\):/);
+});
+
 test('server: landing files are registered once, duplicates recorded, SIGTERM drains', async () => {
   const dir = project({ 'orders.yaml': ORDERS });
   const cfg = path.join(dir, 'sluice.yaml');
