@@ -53,7 +53,11 @@ constexpr int64_t kMicrosPerHour = 3600LL * kMicrosPerSecond;
 constexpr int64_t kMicrosPerMinute = 60LL * kMicrosPerSecond;
 constexpr int64_t kMicrosPerMilli = 1000;
 
-int64_t FloorMod(int64_t a, int64_t b) { return a - FloorDiv(a, b) * b; }
+// a - FloorDiv(a, b) * b, without the product (which overflows near INT64_MIN).
+int64_t FloorMod(int64_t a, int64_t b) {
+  int64_t r = a % b;
+  return r != 0 && (r < 0) != (b < 0) ? r + b : r;
+}
 
 const char* const kMonthNames[] = {"January",   "February", "March",    "April",
                                    "May",       "June",     "July",     "August",
@@ -95,7 +99,7 @@ inline void Split(bool is_date, int64_t v, int64_t* days, int64_t* tod) {
     *tod = 0;
   } else {
     *days = FloorDiv(v, kMicrosPerDay);
-    *tod = v - *days * kMicrosPerDay;
+    *tod = FloorMod(v, kMicrosPerDay);  // not v - days * k: overflows near INT64_MIN
   }
 }
 

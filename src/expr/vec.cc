@@ -234,7 +234,7 @@ Column Vec::ToColumn(const Sel* sel) const {
       if (is_const_) {
         auto* out = reinterpret_cast<int64_t*>(data.data());
         for (int64_t i = 0; i < n; ++i) out[i] = ints_[0];
-      } else {
+      } else if (n > 0) {  // an empty batch's buffers may be null
         std::memcpy(data.data(), ints_, n * 8);
       }
       break;
@@ -243,7 +243,7 @@ Column Vec::ToColumn(const Sel* sel) const {
       if (is_const_) {
         auto* out = reinterpret_cast<double*>(data.data());
         for (int64_t i = 0; i < n; ++i) out[i] = floats_[0];
-      } else {
+      } else if (n > 0) {  // an empty batch's buffers may be null
         std::memcpy(data.data(), floats_, n * 8);
       }
       break;
