@@ -196,7 +196,9 @@ struct RowError {
 
 class EvalContext {
  public:
-  explicit EvalContext(const SourceText* src = nullptr) : src_(src) {}
+  // `src` is accepted for symmetry with binding; messages carry each
+  // expression's own text.
+  explicit EvalContext(const SourceText* /*src*/ = nullptr) {}
   // Starts a batch of n rows (clears errors).
   void Reset(int64_t n);
   // Records an error for `row` (only the first error of a row is kept).
@@ -206,7 +208,6 @@ class EvalContext {
   const std::vector<RowError>& errors() const { return errors_; }
 
  private:
-  const SourceText* src_;
   int64_t rows_ = 0;
   std::vector<uint8_t> failed_;
   std::vector<RowError> errors_;

@@ -277,7 +277,7 @@ Status ParseTransform(const YamlEntry& entry, const std::string& file, const std
     std::map<std::string, YamlPosition> positions;
     YamlPositions(entries[0].value, text, &positions);
     for (const auto& [pointer, p] : positions)
-      step.positions[pointer] = {p.line, p.column, p.order};
+      step.positions[pointer] = {p.line, p.column, p.order, p.scalar};
     steps->push_back(std::move(step));
   }
   return Status::OK();
@@ -316,7 +316,8 @@ Status ParseOutputStepKey(const YamlEntry& e, const std::string& file, const std
   step.file = file;
   std::map<std::string, YamlPosition> positions;
   YamlPositions(e.value, text, &positions);
-  for (const auto& [pointer, p] : positions) step.positions[pointer] = {p.line, p.column, p.order};
+  for (const auto& [pointer, p] : positions)
+    step.positions[pointer] = {p.line, p.column, p.order, p.scalar};
   out->steps.transform.push_back(std::move(step));
   return Status::OK();
 }

@@ -348,6 +348,7 @@ void Positions(const YAML::Node& node, const std::string& text, const std::strin
       }
     }
   }
+  if (node.IsScalar()) p.scalar = node.Scalar();
   (*out)[pointer] = p;
   if (node.IsSequence()) {
     for (size_t i = 0; i < node.size(); ++i) {

@@ -72,6 +72,7 @@ struct YamlPosition {
   int line = 0;
   int column = 1;
   int order = 0;
+  std::string scalar;  // a scalar's text as written (JSON numbers lose "2.50")
 };
 void YamlPositions(const YAML::Node& node, const std::string& text,
                    std::map<std::string, YamlPosition>* out);

@@ -50,7 +50,6 @@ namespace {
 using expr::Phys;
 using expr::Vec;
 
-constexpr int64_t kDefaultBudget = int64_t{1} << 30;
 constexpr int64_t kOutputBatchRows = 65536;
 const char* const kHidden = "\x01";
 
@@ -681,7 +680,7 @@ Result<std::unique_ptr<Operator>> NewAggregateOp(const StepSpec& spec) {
     for (size_t i = 0; i < g.size(); ++i) {
       std::string pointer = "/group_by/" + std::to_string(i);
       ASSIGN_OR_RETURN(std::string text,
-                       ExprArgText(spec, g[i], "group_by[" + std::to_string(i) + "]"));
+                       ExprArgText(spec, pointer, g[i], "group_by[" + std::to_string(i) + "]"));
       ExprArg k;
       k.src = ArgSource(spec, pointer, text);
       ASSIGN_OR_RETURN(expr::SelectItem item, expr::ParseSelectItem(k.src));
@@ -705,7 +704,8 @@ Result<std::unique_ptr<Operator>> NewAggregateOp(const StepSpec& spec) {
                        "{ revenue: \"sum(amount)\" }");
     }
     for (const std::string& name : KeysInOrder(spec, "/aggregates", a)) {
-      ASSIGN_OR_RETURN(std::string text, ExprArgText(spec, a[name], "aggregates." + name));
+      ASSIGN_OR_RETURN(std::string text, ExprArgText(spec, ArgPointer("/aggregates", name), a[name],
+                                                     "aggregates." + name));
       ASSIGN_OR_RETURN(ExprArg o, ParseExprArg(spec, ArgPointer("/aggregates", name), text, name));
       args.outputs.push_back(std::move(o));
     }
@@ -714,7 +714,8 @@ Result<std::unique_ptr<Operator>> NewAggregateOp(const StepSpec& spec) {
     return StepError(spec, "needs group_by, aggregates or both");
   }
   if (spec.args.contains("having")) {
-    ASSIGN_OR_RETURN(std::string having, ExprArgText(spec, spec.args["having"], "having"));
+    ASSIGN_OR_RETURN(std::string having,
+                     ExprArgText(spec, "/having", spec.args["having"], "having"));
     ASSIGN_OR_RETURN(ExprArg h, ParseExprArg(spec, "/having", having));
     args.having = std::move(h);
   }

@@ -344,7 +344,8 @@ Result<std::unique_ptr<Operator>> NewDedupeOp(const StepSpec& spec) {
   }
   std::optional<ExprArg> order;
   if (spec.args.contains("order_by")) {
-    ASSIGN_OR_RETURN(std::string text, ExprArgText(spec, spec.args["order_by"], "order_by"));
+    ASSIGN_OR_RETURN(std::string text,
+                     ExprArgText(spec, "/order_by", spec.args["order_by"], "order_by"));
     ASSIGN_OR_RETURN(ExprArg a, ParseExprArg(spec, "/order_by", text));
     order = std::move(a);
   }

@@ -115,7 +115,8 @@ Result<std::unique_ptr<Operator>> NewDeriveOp(const StepSpec& spec) {
   std::vector<ExprArg> cols;
   for (const std::string& name : KeysInOrder(spec, "", spec.args)) {
     if (name.empty()) return StepError(spec, "column name must not be empty");
-    ASSIGN_OR_RETURN(std::string text, ExprArgText(spec, spec.args[name], "'" + name + "'"));
+    ASSIGN_OR_RETURN(std::string text,
+                     ExprArgText(spec, ArgPointer("", name), spec.args[name], "'" + name + "'"));
     ASSIGN_OR_RETURN(ExprArg arg, ParseExprArg(spec, ArgPointer("", name), text, name));
     cols.push_back(std::move(arg));
   }

@@ -68,8 +68,8 @@ Result<ExprArg> ParseExprArg(const StepSpec& spec, const std::string& pointer,
   return arg;
 }
 
-Result<std::string> ExprArgText(const StepSpec& spec, const nlohmann::json& value,
-                                std::string_view what) {
+Result<std::string> ExprArgText(const StepSpec& spec, const std::string& pointer,
+                                const nlohmann::json& value, std::string_view what) {
   if (value.is_string()) {
     std::string s = value.get<std::string>();
     if (s.find_first_not_of(" \t\r\n") == std::string::npos) {
@@ -78,7 +78,11 @@ Result<std::string> ExprArgText(const StepSpec& spec, const nlohmann::json& valu
     return s;
   }
   // Plain YAML numbers and booleans are expressions too (`flag: true`).
-  if (value.is_number() || value.is_boolean()) return value.dump();
+  if (value.is_number() || value.is_boolean()) {
+    auto it = spec.positions.find(pointer);
+    if (it != spec.positions.end() && !it->second.scalar.empty()) return it->second.scalar;
+    return value.dump();
+  }
   return StepError(
       spec, std::string(what) + " must be an SQL expression (a string), got " + value.dump());
 }

@@ -32,9 +32,10 @@ Result<expr::ExprPtr> CompileArg(const StepSpec& spec, const std::string& pointe
                                  const std::string& text, const Schema& schema,
                                  const expr::BindOptions& options = {});
 
-// The string at `pointer` of args, or an error naming `what`.
-Result<std::string> ExprArgText(const StepSpec& spec, const nlohmann::json& value,
-                                std::string_view what);
+// The expression text of `value` (at `pointer` in spec.args), or an error
+// naming `what`. Numbers keep the spelling written in the spec.
+Result<std::string> ExprArgText(const StepSpec& spec, const std::string& pointer,
+                                const nlohmann::json& value, std::string_view what);
 
 // Adds one bad record per failed row of ctx (field = `field`, reason = the
 // error, raw = the row as CSV) and returns the failed rows, ascending.

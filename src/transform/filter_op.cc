@@ -78,7 +78,7 @@ Result<std::unique_ptr<Operator>> NewFilterOp(const StepSpec& spec) {
     return StepError(spec,
                      "expected a condition, e.g. `- filter: \"amount > 0\"`, got " + value->dump());
   }
-  ASSIGN_OR_RETURN(std::string text, ExprArgText(spec, *value, "the condition"));
+  ASSIGN_OR_RETURN(std::string text, ExprArgText(spec, pointer, *value, "the condition"));
   ASSIGN_OR_RETURN(ExprArg cond, ParseExprArg(spec, pointer, text));
   return MakeFilterOp(spec, std::move(cond));
 }

@@ -46,9 +46,10 @@ class Operator {
 // errors inside expressions), and its place in document order (JSON objects
 // forget key order; derive and aggregate columns keep the order written).
 struct ArgPosition {
-  int line = 0;    // 1-based
-  int column = 1;  // 1-based, of the value's first character (inside quotes)
-  int order = 0;   // document order among all values of the step
+  int line = 0;        // 1-based
+  int column = 1;      // 1-based, of the value's first character (inside quotes)
+  int order = 0;       // document order among all values of the step
+  std::string scalar;  // a scalar value's text as written ("2.50", which JSON reads as 2.5)
 };
 
 // One transform step as written in a pipeline spec: `- dedupe: {key: [id]}` is

@@ -123,7 +123,8 @@ Result<std::unique_ptr<Operator>> NewRouteOp(const StepSpec& spec) {
   names.pop_back();
   std::vector<std::string> texts;
   for (const auto& n : names) {
-    ASSIGN_OR_RETURN(std::string t, ExprArgText(spec, spec.args[n], "route '" + n + "'"));
+    ASSIGN_OR_RETURN(std::string t,
+                     ExprArgText(spec, ArgPointer("", n), spec.args[n], "route '" + n + "'"));
     texts.push_back(std::move(t));
   }
   return std::unique_ptr<Operator>(new RouteOp(spec, std::move(names), std::move(texts)));

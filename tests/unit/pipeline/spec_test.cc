@@ -477,3 +477,19 @@ TEST(ParsePipeline, ExpressionErrorsPointIntoTheFile) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(ParsePipeline, NumbersInExpressionsKeepTheirSpelling) {
+  auto r = ParsePipeline(
+      "pipeline: p\nschema:\n  a: int32\ntransform:\n  - derive:\n      fee: 2.50\n"
+      "      big: 1e3\noutputs:\n  - table: t\n",
+      "p.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // 2.50 is decimal(3,2) as written, not the double 2.5 YAML-to-JSON makes of it.
+  EXPECT_EQ(r->output_schema.ToString(), "a: int32\nfee: decimal(3,2)\nbig: float64\n");
+}
+
+}  // namespace
+}  // namespace sluice

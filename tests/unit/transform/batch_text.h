@@ -228,7 +228,7 @@ inline StepSpec Step(std::string kind, std::string_view args_json) {
   int order = 0;
   std::function<void(const nlohmann::ordered_json&, const std::string&)> walk =
       [&](const nlohmann::ordered_json& v, const std::string& pointer) {
-        spec.positions[pointer] = ArgPosition{0, 1, order++};
+        spec.positions[pointer] = ArgPosition{0, 1, order++, ""};
         if (v.is_object()) {
           for (const auto& [k, child] : v.items()) walk(child, pointer + "/" + k);
         } else if (v.is_array()) {
