@@ -6,6 +6,8 @@
 #include <limits>
 #include <set>
 
+#include "transform/expr_args.h"  // ArgPointer
+
 namespace sluice {
 namespace {
 
@@ -298,20 +300,6 @@ nlohmann::json YamlToJson(const YAML::Node& node) {
 
 namespace {
 
-std::string PointerToken(const std::string& key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 // The offset where line `line` (0-based) starts in text, or npos.
 size_t LineStart(const std::string& text, int line) {
   size_t pos = 0;
@@ -357,7 +345,7 @@ void Positions(const YAML::Node& node, const std::string& text, const std::strin
   } else if (node.IsMap()) {
     for (auto it = node.begin(); it != node.end(); ++it) {
       std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string();
-      Positions(it->second, text, pointer + "/" + PointerToken(key), out);
+      Positions(it->second, text, ArgPointer(pointer, key), out);
     }
   }
 }
