@@ -27,6 +27,11 @@ struct GlobalFlags {
 Result<Config> ResolveConfig(const GlobalFlags& g);
 Result<std::unique_ptr<Project>> OpenProject(const GlobalFlags& g);
 
+// The spec file in `pipelines_dir` whose `pipeline:` is `name` (specs that do
+// not parse are skipped: they are not the one asked for); NotFound lists the
+// names there are.
+Result<std::string> FindPipelineFile(const std::string& pipelines_dir, const std::string& name);
+
 int CmdInit(const std::string& dir);
 // Checks specs and prints every output's schema; files, names or the project's.
 int CmdValidate(const GlobalFlags& g, const std::vector<std::string>& pipelines);

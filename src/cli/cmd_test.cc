@@ -48,20 +48,7 @@ Result<std::string> ResolveTestFile(const GlobalFlags& g, const std::string& arg
     pipeline_file = arg;
   } else {
     ASSIGN_OR_RETURN(Config config, ResolveConfig(g));
-    ASSIGN_OR_RETURN(std::vector<std::string> files, ListPipelineFiles(config.pipelines_dir));
-    std::vector<std::string> names;
-    for (const std::string& f : files) {
-      ASSIGN_OR_RETURN(PipelineSpec spec, LoadPipelineFile(f));
-      if (spec.name == arg) pipeline_file = f;
-      names.push_back(spec.name);
-    }
-    if (pipeline_file.empty()) {
-      std::string known;
-      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-      return Status::NotFound("'" + arg + "' is neither a file nor a pipeline in " +
-                              config.pipelines_dir +
-                              " (pipelines: " + (known.empty() ? "none" : known) + ")");
-    }
+    ASSIGN_OR_RETURN(pipeline_file, FindPipelineFile(config.pipelines_dir, arg));
   }
   std::string test = TestFileForPipeline(pipeline_file);
   if (!fs::is_regular_file(test, ec)) {

@@ -101,20 +101,9 @@ int CmdValidate(const GlobalFlags& g, const std::vector<std::string>& pipelines)
         files.push_back(p);
         continue;
       }
-      // A name: the spec in the project whose `pipeline:` is that name (specs
-      // that do not parse are skipped here: they are not the one asked for).
-      auto list = ListPipelineFiles(pipelines_dir);
-      if (!list.ok()) return Fail(list.status());
-      std::string found;
-      for (const auto& f : *list) {
-        auto s = LoadPipelineFile(f);
-        if (s.ok() && s->name == p) found = f;
-      }
-      if (found.empty()) {
-        return Fail(Status::NotFound("no pipeline file or valid pipeline named '" + p + "' in " +
-                                     pipelines_dir));
-      }
-      files.push_back(found);
+      auto found = FindPipelineFile(pipelines_dir, p);
+      if (!found.ok()) return Fail(found.status());
+      files.push_back(*found);
     }
   }
 

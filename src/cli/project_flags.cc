@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "cli/cli.h"
+#include "pipeline/spec.h"
 
 namespace sluice::cli {
 
@@ -55,6 +56,19 @@ Result<Config> ResolveConfig(const GlobalFlags& g) {
 Result<std::unique_ptr<Project>> OpenProject(const GlobalFlags& g) {
   ASSIGN_OR_RETURN(Config c, ResolveConfig(g));
   return Project::Open(c);
+}
+
+Result<std::string> FindPipelineFile(const std::string& pipelines_dir, const std::string& name) {
+  ASSIGN_OR_RETURN(std::vector<std::string> files, ListPipelineFiles(pipelines_dir));
+  std::string known;
+  for (const std::string& f : files) {
+    auto spec = LoadPipelineFile(f);
+    if (!spec.ok()) continue;
+    if (spec->name == name) return f;
+    known += (known.empty() ? "" : ", ") + spec->name;
+  }
+  return Status::NotFound("'" + name + "' is neither a file nor a pipeline in " + pipelines_dir +
+                          " (pipelines: " + (known.empty() ? "none" : known) + ")");
 }
 
 }  // namespace sluice::cli
