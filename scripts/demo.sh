@@ -34,6 +34,9 @@ cd "$DEMO"
 echo "== sluice validate"
 "$SLUICE" validate
 echo
+echo "== sluice test (the pipelines' unit tests, pipelines/*.test.yaml)"
+"$SLUICE" test
+echo
 echo "== sluice server --exit-when-idle (processes every landed batch, then exits)"
 start=$(date +%s.%N)
 "$SLUICE" server --exit-when-idle --log-level warn
@@ -52,5 +55,8 @@ done
 echo
 echo "== SQLite sink (store/warehouse.db)"
 sqlite3 store/warehouse.db "SELECT currency, count(*) AS orders, sum(quantity) AS items FROM orders GROUP BY currency ORDER BY currency;"
+echo
+echo "== lake table daily_revenue (one aggregate per batch; lake/daily_revenue/*.parquet)"
+"$SLUICE" tables | grep -A5 '^daily_revenue' || true
 echo
 printf 'demo finished in %.2f s (processing); project in %s\n' "$(echo "$end - $start" | bc)" "$DEMO"
