@@ -83,20 +83,25 @@ class ProjectOp final : public Operator {
   Status Push(RecordBatch&& batch, OperatorContext& ctx) override {
     const int64_t n = batch.num_rows();
     std::vector<Column> computed(items_.size());
-    std::vector<uint32_t> failed;
+    std::vector<uint32_t> failed;  // ascending
+    expr::Sel rest;                // rows not failed yet (once some have)
     const size_t bad_before = ctx.bad != nullptr ? ctx.bad->size() : 0;
     for (size_t i = 0; i < items_.size(); ++i) {
       if (!items_[i].value) continue;
       eval_.Reset(n);
-      expr::Vec v = expr::Evaluate(*items_[i].value, batch, nullptr, &eval_);
+      // A row that failed in an earlier column is not evaluated again, so it
+      // is one bad record, not one per column.
+      const expr::Sel* sel = failed.empty() ? nullptr : &rest;
+      expr::Vec v = expr::Evaluate(*items_[i].value, batch, sel, &eval_);
       if (eval_.HasErrors()) {
         std::vector<uint32_t> rows = RowErrorsToBadRecords(eval_, batch, items_[i].name, ctx.bad);
         std::vector<uint32_t> merged;
         std::set_union(failed.begin(), failed.end(), rows.begin(), rows.end(),
                        std::back_inserter(merged));
         failed = std::move(merged);
+        rest = WithoutRows(nullptr, n, failed);
       }
-      computed[i] = v.ToColumn(nullptr);
+      computed[i] = v.ToColumn(sel);
     }
     RecordBatch out;
     out.schema = output_;
