@@ -9,19 +9,8 @@ namespace {
 using testing::Eval;
 using testing::EvalConst;
 using testing::MakeBatch;
-
-std::string One(const std::string& text) {
-  auto r = EvalConst(text);
-  if (!r.status.ok()) return "BIND: " + r.status.message();
-  return r.cells.at(0);
-}
-
-std::string TypeOf(const std::string& text, const Schema& schema = Schema()) {
-  SourceText src{text, "", 0, 1, ""};
-  auto e = CompileExpression(src, schema);
-  if (!e.ok()) return "BIND: " + e.status().message();
-  return (*e)->type.ToString();
-}
+using testing::One;
+using testing::TypeOf;
 
 TEST(ExprParse, PrecedenceAndNormalisedText) {
   SourceText src{"a + b * c = d OR NOT e AND f", "", 0, 1, ""};

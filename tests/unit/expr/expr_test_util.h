@@ -119,4 +119,29 @@ inline Evaluated EvalConst(const std::string& text) {
   return Eval(text, one);
 }
 
+using Cells = std::vector<std::string>;
+
+// The single cell of a constant expression, or "BIND: message".
+inline std::string One(const std::string& text) {
+  auto r = EvalConst(text);
+  if (!r.status.ok()) return "BIND: " + r.status.message();
+  return r.cells.at(0);
+}
+
+// The bound type's name, or "BIND: message".
+inline std::string TypeOf(const std::string& text, const Schema& schema = Schema()) {
+  SourceText src{text, "", 0, 1, ""};
+  auto e = CompileExpression(src, schema);
+  if (!e.ok()) return "BIND: " + e.status().message();
+  return (*e)->type.ToString();
+}
+
+// The first line of a bind error (without the source excerpt), or "OK".
+inline std::string BindError(const std::string& text) {
+  auto r = EvalConst(text);
+  if (r.status.ok()) return "OK";
+  std::string m = r.status.message();
+  return m.substr(0, m.find('\n'));
+}
+
 }  // namespace sluice::expr::testing

@@ -5,30 +5,13 @@
 namespace sluice::expr {
 namespace {
 
+using testing::BindError;
+using testing::Cells;
 using testing::Eval;
 using testing::EvalConst;
 using testing::MakeBatch;
-using Cells = std::vector<std::string>;
-
-std::string One(const std::string& text) {
-  auto r = EvalConst(text);
-  if (!r.status.ok()) return "BIND: " + r.status.message();
-  return r.cells.at(0);
-}
-
-std::string TypeOf(const std::string& text) {
-  auto r = EvalConst(text);
-  if (!r.status.ok()) return "BIND";
-  return r.type.ToString();
-}
-
-// The first line of a bind error (without the source excerpt).
-std::string BindError(const std::string& text) {
-  auto r = EvalConst(text);
-  if (r.status.ok()) return "OK";
-  std::string m = r.status.message();
-  return m.substr(0, m.find('\n'));
-}
+using testing::One;
+using testing::TypeOf;
 
 TEST(DateTimeFunctions, DateTruncOnDates) {
   EXPECT_EQ(One("date_trunc('week', DATE '2024-01-03')"), "2024-01-01");

@@ -6,24 +6,12 @@
 namespace sluice::expr {
 namespace {
 
+using testing::BindError;
+using testing::Cells;
 using testing::Eval;
 using testing::EvalConst;
 using testing::MakeBatch;
-using Cells = std::vector<std::string>;
-
-std::string One(const std::string& text) {
-  auto r = EvalConst(text);
-  if (!r.status.ok()) return "BIND: " + r.status.message();
-  return r.cells.at(0);
-}
-
-// The first line of a bind error (without the source excerpt).
-std::string BindError(const std::string& text) {
-  auto r = EvalConst(text);
-  if (r.status.ok()) return "OK";
-  std::string m = r.status.message();
-  return m.substr(0, m.find('\n'));
-}
+using testing::One;
 
 // left and right are reserved words (LEFT JOIN) that the parser does not
 // accept as function names: these tests parse the call as fn(...), rename it
