@@ -607,7 +607,7 @@ Result<ExprPtr> Binder::BindIn(const Node& n) {
         set->floats.insert(v.f);
         break;
       case Phys::kString:
-        set->strings.insert(v.s);
+        if (set->strings.insert(v.s).second) set->string_list.push_back(v.s);
         break;
     }
   }

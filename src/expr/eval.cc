@@ -432,6 +432,27 @@ Vec EvaluateIn(const Expr& e, const RecordBatch& batch, const Sel* sel, EvalCont
   Vec out = Vec::Make(DataType::Bool(), n);
   out.AndValidity(a, sel);
   uint8_t* po = out.mutable_bools();
+  if (a.phys() == Phys::kString && set->string_list.size() <= 8) {
+    // Short string lists: compare lengths, then bytes; no hashing.
+    const auto& list = set->string_list;
+    ForRows(n, sel, [&](int64_t i) {
+      if (!a.IsValid(i)) return;
+      std::string_view s = a.Str(i);
+      bool found = false;
+      for (const std::string& x : list) {
+        if (x.size() == s.size() && (s.empty() || std::memcmp(x.data(), s.data(), s.size()) == 0)) {
+          found = true;
+          break;
+        }
+      }
+      if (!found && set->has_null) {
+        out.SetNull(i);
+        return;
+      }
+      po[i] = found != e.negated;
+    });
+    return out;
+  }
   ForRows(n, sel, [&](int64_t i) {
     if (!a.IsValid(i)) return;
     bool found = false;

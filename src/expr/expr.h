@@ -186,6 +186,9 @@ struct InSet {
   std::unordered_set<int64_t> ints;
   std::unordered_set<double> floats;
   std::unordered_set<std::string, StringHash, std::equal_to<>> strings;
+  // The same strings as a list, for short lists (compared directly: cheaper
+  // than hashing each row's value).
+  std::vector<std::string> string_list;
   bool has_null = false;
 };
 

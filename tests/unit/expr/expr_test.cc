@@ -71,6 +71,13 @@ TEST(ExprEval, ThreeValuedLogic) {
   EXPECT_EQ(One("1 IN (1, NULL)"), "true");
   EXPECT_EQ(One("1 NOT IN (2, 3)"), "true");
   EXPECT_EQ(One("NULL = NULL"), "NULL");
+  // Strings: short lists compare directly, long ones through the hash set.
+  EXPECT_EQ(One("'a' IN ('b', NULL)"), "NULL");
+  EXPECT_EQ(One("'a' NOT IN ('b', 'c')"), "true");
+  EXPECT_EQ(One("'' IN ('', 'x')"), "true");
+  EXPECT_EQ(One("'ab' IN ('a', 'abc')"), "false");
+  EXPECT_EQ(One("'k' IN ('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'k')"), "true");
+  EXPECT_EQ(One("'z' IN ('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', NULL)"), "NULL");
 }
 
 TEST(ExprEval, ColumnsNullsAndShortCircuit) {
