@@ -226,6 +226,13 @@ Vec CastVec(const Vec& v, const DataType& to, const Sel* sel, const Expr& at, bo
     ctx->Fail(i, at, "cannot cast '" + text + "' to " + to.ToString());
   };
   auto valid = [&](int64_t i) { return v.IsValid(i); };
+  // Converts every valid selected row with conv(row, &out[row]); a false
+  // return fails the row.
+  auto each = [&](auto* o, auto&& conv) {
+    ForRows(n, sel, [&](int64_t i) {
+      if (valid(i) && !conv(i, &o[i])) fail(i);
+    });
+  };
   switch (to.id) {
     case TypeId::kString: {
       out.BeginStrings();
@@ -239,63 +246,33 @@ Vec CastVec(const Vec& v, const DataType& to, const Sel* sel, const Expr& at, bo
       out.EndStrings();
       break;
     }
-    case TypeId::kBool: {
-      uint8_t* o = out.mutable_bools();
-      ForRows(n, sel, [&](int64_t i) {
-        if (valid(i) && !ToBool(v, i, &o[i])) fail(i);
-      });
+    case TypeId::kBool:
+      each(out.mutable_bools(), [&](int64_t i, uint8_t* o) { return ToBool(v, i, o); });
       break;
-    }
     case TypeId::kInt32:
-    case TypeId::kInt64: {
-      int64_t* o = out.mutable_ints();
-      if (v.phys() == Phys::kInt && (v.type().id == TypeId::kInt32 || v.type().id == to.id ||
-                                     v.type().id == TypeId::kInt64)) {
-        // Integer to integer: a copy with a range check.
-        ForRows(n, sel, [&](int64_t i) {
-          if (!valid(i)) return;
-          int64_t x = v.Int(i);
-          if (IntRange(x, to.id)) {
-            o[i] = x;
-          } else {
-            fail(i);
-          }
+    case TypeId::kInt64:
+      if (v.type().id == TypeId::kInt32 || v.type().id == TypeId::kInt64) {
+        // Integer to integer: a copy with a range check, no per-row switch.
+        each(out.mutable_ints(), [&](int64_t i, int64_t* o) {
+          *o = v.Int(i);
+          return IntRange(*o, to.id);
         });
-        break;
+      } else {
+        each(out.mutable_ints(), [&](int64_t i, int64_t* o) { return ToInt(v, i, to, o); });
       }
-      ForRows(n, sel, [&](int64_t i) {
-        if (valid(i) && !ToInt(v, i, to, &o[i])) fail(i);
-      });
       break;
-    }
-    case TypeId::kDecimal: {
-      int64_t* o = out.mutable_ints();
-      ForRows(n, sel, [&](int64_t i) {
-        if (valid(i) && !ToDecimal(v, i, to, &o[i])) fail(i);
-      });
+    case TypeId::kDecimal:
+      each(out.mutable_ints(), [&](int64_t i, int64_t* o) { return ToDecimal(v, i, to, o); });
       break;
-    }
-    case TypeId::kFloat64: {
-      double* o = out.mutable_floats();
-      ForRows(n, sel, [&](int64_t i) {
-        if (valid(i) && !ToFloat(v, i, &o[i])) fail(i);
-      });
+    case TypeId::kFloat64:
+      each(out.mutable_floats(), [&](int64_t i, double* o) { return ToFloat(v, i, o); });
       break;
-    }
-    case TypeId::kDate: {
-      int64_t* o = out.mutable_ints();
-      ForRows(n, sel, [&](int64_t i) {
-        if (valid(i) && !ToDate(v, i, &o[i])) fail(i);
-      });
+    case TypeId::kDate:
+      each(out.mutable_ints(), [&](int64_t i, int64_t* o) { return ToDate(v, i, o); });
       break;
-    }
-    case TypeId::kTimestamp: {
-      int64_t* o = out.mutable_ints();
-      ForRows(n, sel, [&](int64_t i) {
-        if (valid(i) && !ToTimestamp(v, i, &o[i])) fail(i);
-      });
+    case TypeId::kTimestamp:
+      each(out.mutable_ints(), [&](int64_t i, int64_t* o) { return ToTimestamp(v, i, o); });
       break;
-    }
   }
   return out;
 }
