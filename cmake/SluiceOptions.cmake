@@ -1,3 +1,14 @@
+# A compiler cache where the machine has one (scripts/install-deps.sh installs
+# Debian's ccache): rebuilds of unchanged translation units, across build
+# directories and CI runs on the same machine, cost a lookup.
+option(SLUICE_USE_CCACHE "Compile through ccache when it is installed" ON)
+if(SLUICE_USE_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
+  find_program(SLUICE_CCACHE ccache)
+  if(SLUICE_CCACHE)
+    set(CMAKE_CXX_COMPILER_LAUNCHER ${SLUICE_CCACHE})
+  endif()
+endif()
+
 # Project-wide INTERFACE targets: every sluice target links sluice_options and
 # sluice_warnings instead of touching CMAKE_CXX_FLAGS.
 add_library(sluice_warnings INTERFACE)

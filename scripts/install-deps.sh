@@ -14,7 +14,7 @@ PKGS=(
   libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libxxhash-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  zstd gzip bc time
+  zstd gzip bc time ccache
 )
 
 missing=()

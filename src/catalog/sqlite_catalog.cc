@@ -15,8 +15,6 @@ namespace sluice {
 
 namespace {
 
-std::string BatchName(int64_t id) { return "batch " + std::to_string(id); }
-
 // The moves TransitionBatch accepts. committing -> committed/quarantined with
 // files happens only in CommitBatch, and moves out of a terminal state only in
 // ReplayBatch.

@@ -10,8 +10,6 @@ namespace sluice {
 
 namespace {
 
-std::string BatchName(int64_t id) { return "batch " + std::to_string(id); }
-
 std::string PartitionByJson(const std::vector<std::string>& cols) {
   return nlohmann::json(cols).dump();
 }

@@ -35,6 +35,11 @@ enum class TypeId : uint8_t {
 
 inline constexpr int kMaxDecimalPrecision = 18;
 
+inline constexpr bool IsIntegerType(TypeId t) { return t == TypeId::kInt32 || t == TypeId::kInt64; }
+inline constexpr bool IsNumericType(TypeId t) {
+  return IsIntegerType(t) || t == TypeId::kDecimal || t == TypeId::kFloat64;
+}
+
 struct DataType {
   TypeId id = TypeId::kString;
   uint8_t precision = 0;  // decimal only

@@ -38,8 +38,6 @@ namespace {
 
 bool Int32RangeLiteral(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
 
-bool IsInteger(TypeId t) { return t == TypeId::kInt32 || t == TypeId::kInt64; }
-bool IsNumeric(TypeId t) { return IsInteger(t) || t == TypeId::kDecimal || t == TypeId::kFloat64; }
 
 // An integer type as the decimal that holds all its values (capped at 18).
 DataType AsDecimal(const DataType& t) {
@@ -159,7 +157,7 @@ Result<ExprPtr> Binder::Bind(const Node& n) {
         ASSIGN_OR_RETURN(a, Coerce(std::move(a), DataType::Bool()));
         e = MakeExpr(Op::kNot, DataType::Bool(), n.pos);
       } else {
-        if (!IsNumeric(a->type.id)) {
+        if (!IsNumericType(a->type.id)) {
           return Error(n.pos, "cannot negate a " + a->type.ToString() + " value");
         }
         e = MakeExpr(Op::kNeg, a->type, n.pos);
@@ -452,15 +450,15 @@ Result<ExprPtr> Binder::BindArith(Op op, const Node& n, ExprPtr a, ExprPtr b) {
   };
   // Dates.
   if (ta.id == TypeId::kDate || tb.id == TypeId::kDate) {
-    if (ta.id == TypeId::kDate && IsInteger(tb.id) && (op == Op::kAdd || op == Op::kSub)) {
+    if (ta.id == TypeId::kDate && IsIntegerType(tb.id) && (op == Op::kAdd || op == Op::kSub)) {
       return make(DataType::Date());
     }
-    if (tb.id == TypeId::kDate && IsInteger(ta.id) && op == Op::kAdd) return make(DataType::Date());
+    if (tb.id == TypeId::kDate && IsIntegerType(ta.id) && op == Op::kAdd) return make(DataType::Date());
     if (ta.id == TypeId::kDate && tb.id == TypeId::kDate && op == Op::kSub) {
       return make(DataType::Int64());
     }
   }
-  if (!IsNumeric(ta.id) || !IsNumeric(tb.id)) {
+  if (!IsNumericType(ta.id) || !IsNumericType(tb.id)) {
     return Error(n.pos,
                  "operator " + n.op + " cannot combine " + ta.ToString() + " and " + tb.ToString());
   }
@@ -469,7 +467,7 @@ Result<ExprPtr> Binder::BindArith(Op op, const Node& n, ExprPtr a, ExprPtr b) {
     ASSIGN_OR_RETURN(b, Coerce(std::move(b), DataType::Float64()));
     return make(DataType::Float64());
   }
-  if (IsInteger(ta.id) && IsInteger(tb.id)) {
+  if (IsIntegerType(ta.id) && IsIntegerType(tb.id)) {
     DataType t =
         ta.id == TypeId::kInt64 || tb.id == TypeId::kInt64 ? DataType::Int64() : DataType::Int32();
     return make(t);
@@ -477,7 +475,7 @@ Result<ExprPtr> Binder::BindArith(Op op, const Node& n, ExprPtr a, ExprPtr b) {
   // An integer literal counts as the narrowest decimal holding it, so
   // `price * 2` stays decimal(p+1, s) rather than decimal(p+10, s).
   auto as_decimal = [](const Expr& e) {
-    if (e.IsConst() && !e.value.null && IsInteger(e.type.id)) {
+    if (e.IsConst() && !e.value.null && IsIntegerType(e.type.id)) {
       int digits = 1;
       for (int64_t v = e.value.i / 10; v != 0; v /= 10) ++digits;
       return DataType::Decimal(digits, 0);
@@ -797,9 +795,9 @@ bool IsAggregateName(std::string_view name) {
 
 Result<DataType> CommonType(const DataType& a, const DataType& b) {
   if (a == b) return a;
-  if (IsNumeric(a.id) && IsNumeric(b.id)) {
+  if (IsNumericType(a.id) && IsNumericType(b.id)) {
     if (a.id == TypeId::kFloat64 || b.id == TypeId::kFloat64) return DataType::Float64();
-    if (IsInteger(a.id) && IsInteger(b.id)) return DataType::Int64();
+    if (IsIntegerType(a.id) && IsIntegerType(b.id)) return DataType::Int64();
     DataType da = AsDecimal(a), db = AsDecimal(b);
     int s = std::max(da.scale, db.scale);
     int whole = std::max(da.precision - da.scale, db.precision - db.scale);

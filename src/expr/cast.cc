@@ -21,11 +21,6 @@
 namespace sluice::expr {
 namespace {
 
-bool IsNumeric(TypeId t) {
-  return t == TypeId::kInt32 || t == TypeId::kInt64 || t == TypeId::kFloat64 ||
-         t == TypeId::kDecimal;
-}
-
 // Text of row i of v in the canonical spelling.
 void AppendText(const Vec& v, int64_t i, std::string* out) {
   switch (v.type().id) {
@@ -199,8 +194,8 @@ bool ToTimestamp(const Vec& v, int64_t i, int64_t* out) {
 
 bool CanCast(const DataType& from, const DataType& to) {
   if (from.id == to.id || from.id == TypeId::kString || to.id == TypeId::kString) return true;
-  if (IsNumeric(from.id) && IsNumeric(to.id)) return true;
-  if (from.id == TypeId::kBool) return IsNumeric(to.id);
+  if (IsNumericType(from.id) && IsNumericType(to.id)) return true;
+  if (from.id == TypeId::kBool) return IsNumericType(to.id);
   if (to.id == TypeId::kBool) return from.id == TypeId::kInt32 || from.id == TypeId::kInt64;
   bool from_time = from.id == TypeId::kDate || from.id == TypeId::kTimestamp;
   bool to_time = to.id == TypeId::kDate || to.id == TypeId::kTimestamp;

@@ -36,14 +36,12 @@
 namespace sluice::expr {
 namespace {
 
-bool IsInteger(TypeId t) { return t == TypeId::kInt32 || t == TypeId::kInt64; }
-bool IsNumeric(TypeId t) { return IsInteger(t) || t == TypeId::kDecimal || t == TypeId::kFloat64; }
 
 // Argument i must be a number; a NULL literal becomes `null_type`.
 Status ArgIsNumber(FunctionBinder& b, size_t i, const DataType& null_type) {
   const Scalar* c = b.constant(i);
-  if (c != nullptr && c->null && !IsNumeric(b.type(i).id)) return b.CastArg(i, null_type);
-  if (IsNumeric(b.type(i).id)) return Status::OK();
+  if (c != nullptr && c->null && !IsNumericType(b.type(i).id)) return b.CastArg(i, null_type);
+  if (IsNumericType(b.type(i).id)) return Status::OK();
   return b.Error(static_cast<int>(i), "expected a number, got " + b.type(i).ToString());
 }
 

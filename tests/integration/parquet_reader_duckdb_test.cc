@@ -25,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr int kRows = 5000;
+constexpr int kReaderRows = 5000;
 
 // The source table; one row with a UBIGINT above INT64_MAX (i = 7).
 std::string CreateTable() {
@@ -65,7 +65,7 @@ std::string CreateTable() {
          "make_timestamp((i - 2500) * 1234567890123)::TIMESTAMPTZ AS tstz, "
          "md5(i::VARCHAR)::UUID AS uid "
          "FROM range(" +
-         std::to_string(kRows) + ") r(i)";
+         std::to_string(kReaderRows) + ") r(i)";
 }
 
 // DuckDB's read of the file, in the JSON forms Cell() produces.
@@ -285,7 +285,7 @@ TEST_F(ParquetReaderDuckDb, DeclaredTypesConvertOrMakeBadRecords) {
     ASSERT_EQ(got.rows[i], want) << "row " << i;
   }
   // Every other row has a fraction in f32: a bad record naming the row and column.
-  EXPECT_EQ(got.bad.size() + got.rows.size(), static_cast<size_t>(kRows));
+  EXPECT_EQ(got.bad.size() + got.rows.size(), static_cast<size_t>(kReaderRows));
   ASSERT_FALSE(got.bad.empty());
   for (const BadRecord& b : got.bad) {
     EXPECT_EQ(b.field, "f32");

@@ -71,6 +71,8 @@ class SqliteCatalog final : public Catalog {
   std::function<int64_t()> now_us_;
 };
 
+inline std::string BatchName(int64_t id) { return "batch " + std::to_string(id); }
+
 // Column list and reader for batch rows, shared by both files.
 extern const char* const kBatchColumns;
 BatchInfo ReadBatchRow(const SqliteStatement& stmt);

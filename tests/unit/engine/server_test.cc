@@ -18,7 +18,7 @@ using testing::QueryInt;
 using testing::StoreOp;
 using testing::WaitFor;
 
-constexpr char kSpec[] = R"(pipeline: orders
+constexpr char kServerSpec[] = R"(pipeline: orders
 source:
   pattern: "*.csv"
   format: csv
@@ -70,7 +70,7 @@ class ServerTest : public testing::ProjectTest {
 
 TEST_F(ServerTest, ExitWhenIdleProcessesLandedFilesAndReturns) {
   Open();
-  WritePipeline("orders", kSpec);  // deployed by the server itself
+  WritePipeline("orders", kServerSpec);  // deployed by the server itself
   Land("orders", "a.csv", Csv(1, 10));
   Land("orders", "sub/b.csv", Csv(11, 10));
   Land("orders", "dup.csv", Csv(1, 10));  // same content as a.csv
@@ -92,7 +92,7 @@ TEST_F(ServerTest, ExitWhenIdleProcessesLandedFilesAndReturns) {
 
 TEST_F(ServerTest, ExitWhenIdleWithNothingToDoReturnsAtOnce) {
   Open();
-  WritePipeline("orders", kSpec);
+  WritePipeline("orders", kServerSpec);
   std::atomic<bool> stop{false};
   auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(RunServer(*project_, Options(true), stop).ok());
@@ -106,7 +106,7 @@ TEST_F(ServerTest, ExitWhenIdleWithNothingToDoReturnsAtOnce) {
 // next run, which completes it.
 TEST_F(ServerTest, StopFlagDrainsAndReturns) {
   Open();
-  WritePipeline("orders", kSpec);
+  WritePipeline("orders", kServerSpec);
   for (int i = 0; i < 4; ++i) Land("orders", "f" + std::to_string(i) + ".csv", Csv(i * 10, 10));
   std::atomic<bool> stop{false};
   ServerOptions opts = Options(false);
@@ -138,7 +138,7 @@ TEST_F(ServerTest, StopFlagDrainsAndReturns) {
 // A long-running server picks up files that land while it runs.
 TEST_F(ServerTest, PollsLandingWhileRunning) {
   Open();
-  WritePipeline("orders", kSpec);
+  WritePipeline("orders", kServerSpec);
   std::atomic<bool> stop{false};
   auto server =
       std::async(std::launch::async, [&] { return RunServer(*project_, Options(false), stop); });
@@ -157,7 +157,7 @@ TEST_F(ServerTest, PollsLandingWhileRunning) {
 // batches is deleted while that of unfinished ones is kept.
 TEST_F(ServerTest, RecoverRepairsWhatACrashLeft) {
   Open();
-  Deploy("orders", kSpec);
+  Deploy("orders", kServerSpec);
 
   // Batch 1: committed, but its files were never published.
   const int64_t committed = LandAndRegister("orders", "a.csv", Csv(1, 5));
@@ -221,7 +221,7 @@ TEST_F(ServerTest, RecoverRepairsWhatACrashLeft) {
 
 TEST_F(ServerTest, BrokenPipelineSpecDoesNotStopTheServer) {
   Open();
-  WritePipeline("orders", kSpec);
+  WritePipeline("orders", kServerSpec);
   WritePipeline("broken", "pipeline: broken\nschema: {}\nnot_a_key: 1\n");
   Land("orders", "a.csv", Csv(1, 4));
   std::atomic<bool> stop{false};

@@ -17,7 +17,7 @@ using testing::Keys;
 using testing::QueryInt;
 using testing::WaitFor;
 
-constexpr char kSpec[] = R"(pipeline: orders
+constexpr char kPoolSpec[] = R"(pipeline: orders
 source:
   pattern: "*.csv"
   format: csv
@@ -30,7 +30,7 @@ outputs:
   - sqlite: { path: out.db, table: orders }
 )";
 
-std::string Csv(int first, int n) {
+std::string PoolCsv(int first, int n) {
   std::string s = "id,amount\n";
   for (int i = first; i < first + n; ++i)
     s += std::to_string(i) + "," + std::to_string(i) + ".50\n";
@@ -41,7 +41,7 @@ class WorkerPoolTest : public testing::ProjectTest {
  protected:
   void Start() {
     Open();
-    Deploy("orders", kSpec);
+    Deploy("orders", kPoolSpec);
   }
 
   WorkerPoolOptions Options() {
@@ -84,7 +84,7 @@ TEST_F(WorkerPoolTest, ProcessesQueuedBatches) {
   Start();
   std::vector<int64_t> ids;
   for (int i = 0; i < 4; ++i)
-    ids.push_back(LandAndRegister("orders", "f" + std::to_string(i) + ".csv", Csv(i * 10, 5)));
+    ids.push_back(LandAndRegister("orders", "f" + std::to_string(i) + ".csv", PoolCsv(i * 10, 5)));
   WorkerPool pool(*project_, Options());
   pool.Start();
   ASSERT_TRUE(WaitFor([&] { return Done().size() == ids.size(); }));
@@ -108,7 +108,7 @@ TEST_F(WorkerPoolTest, PicksUpWorkEnqueuedWhileIdle) {
   WorkerPool pool(*project_, Options());
   pool.Start();
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  const int64_t id = LandAndRegister("orders", "a.csv", Csv(1, 3));
+  const int64_t id = LandAndRegister("orders", "a.csv", PoolCsv(1, 3));
   pool.Wake();
   ASSERT_TRUE(WaitFor([&] { return Done().size() == 1; }, std::chrono::seconds(3)));
   pool.Stop();
@@ -136,7 +136,7 @@ TEST_F(WorkerPoolTest, PermanentFailureIsNotRetried) {
 // backoff, then the retry commits it; nothing is delivered twice.
 TEST_F(WorkerPoolTest, RetriesATransientFailureWithBackoff) {
   Start();
-  const int64_t id = LandAndRegister("orders", "a.csv", Csv(1, 5));
+  const int64_t id = LandAndRegister("orders", "a.csv", PoolCsv(1, 5));
   BlockStaging(id);
   WorkerPool pool(*project_, Options());
   pool.Start();
@@ -174,7 +174,7 @@ TEST_F(WorkerPoolTest, RetriesATransientFailureWithBackoff) {
 TEST_F(WorkerPoolTest, GivesUpAfterMaxAttempts) {
   config_.max_attempts = 2;
   Start();
-  const int64_t id = LandAndRegister("orders", "a.csv", Csv(1, 5));
+  const int64_t id = LandAndRegister("orders", "a.csv", PoolCsv(1, 5));
   BlockStaging(id);
   WorkerPool pool(*project_, Options());
   pool.Start();
@@ -197,7 +197,7 @@ TEST_F(WorkerPoolTest, GivesUpAfterMaxAttempts) {
 // committed, not abandoned half-way.
 TEST_F(WorkerPoolTest, StopDrainsTheTaskInFlight) {
   Start();
-  const int64_t id = LandAndRegister("orders", "a.csv", Csv(1, 5));
+  const int64_t id = LandAndRegister("orders", "a.csv", PoolCsv(1, 5));
   std::atomic<bool> in_flight{false};
   WorkerPoolOptions o = Options();
   o.on_progress = [&](const ProcessProgress&) {
@@ -221,7 +221,7 @@ TEST_F(WorkerPoolTest, StopDrainsTheTaskInFlight) {
 // committing is refused) and spend a retry for nothing.
 TEST_F(WorkerPoolTest, SupersededAttemptLeavesTheBatchAlone) {
   Start();
-  const int64_t id = LandAndRegister("orders", "a.csv", Csv(1, 5));
+  const int64_t id = LandAndRegister("orders", "a.csv", PoolCsv(1, 5));
   std::atomic<bool> superseded{false};
   WorkerPoolOptions o = Options();
   // Mid-run, a newer attempt starts elsewhere (simulated by its catalog step).
@@ -249,7 +249,7 @@ TEST_F(WorkerPoolTest, StoppedPoolLeavesQueuedWorkAlone) {
     pool.Start();
     pool.Stop();
   }
-  const int64_t id = LandAndRegister("orders", "a.csv", Csv(1, 5));
+  const int64_t id = LandAndRegister("orders", "a.csv", PoolCsv(1, 5));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(Batch(id).state, BatchState::kQueued);
   EXPECT_EQ(*project_->queue().Depth(), 1);

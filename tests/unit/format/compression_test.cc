@@ -38,7 +38,7 @@ std::string Zstd(const std::string& data, int level = 3) {
 }
 
 // Text with some structure and some noise, so that it compresses but not to nothing.
-std::string SampleText(size_t n, unsigned seed = 1) {
+std::string CompressibleText(size_t n, unsigned seed = 1) {
   std::mt19937 rng(seed);
   std::string s;
   s.reserve(n);
@@ -69,7 +69,7 @@ Result<std::string> DecompressAll(std::string compressed, size_t piece,
 
 TEST(CompressionTest, PlainInputPassesThrough) {
   for (std::string data : {std::string(), std::string("a"), std::string("ab,c\n"),
-                           std::string("\x1f"), std::string("\x28\xb5\x2f"), SampleText(10000)}) {
+                           std::string("\x1f"), std::string("\x28\xb5\x2f"), CompressibleText(10000)}) {
     for (size_t piece : {1, 3, 1000000}) {
       auto out = DecompressAll(data, piece, 7);
       ASSERT_TRUE(out.ok()) << out.status().ToString();
@@ -79,7 +79,7 @@ TEST(CompressionTest, PlainInputPassesThrough) {
 }
 
 TEST(CompressionTest, GzipRoundTripAtManyReadSizes) {
-  std::string text = SampleText(300000);
+  std::string text = CompressibleText(300000);
   std::string gz = Gzip(text);
   for (size_t piece : {1, 2, 3, 7, 4096, 1 << 20}) {
     for (size_t read_size : {1, 5, 1 << 16}) {
@@ -93,7 +93,7 @@ TEST(CompressionTest, GzipRoundTripAtManyReadSizes) {
 }
 
 TEST(CompressionTest, GzipMultiMember) {
-  std::string a = SampleText(5000, 1), b = SampleText(7000, 2), c = "tail\n";
+  std::string a = CompressibleText(5000, 1), b = CompressibleText(7000, 2), c = "tail\n";
   std::string gz = Gzip(a) + Gzip("") + Gzip(b, 1) + Gzip(c, 9);
   for (size_t piece : {1, 13, 1 << 20}) {
     auto out = DecompressAll(gz, piece);
@@ -103,7 +103,7 @@ TEST(CompressionTest, GzipMultiMember) {
 }
 
 TEST(CompressionTest, GzipTruncatedIsDataLoss) {
-  std::string gz = Gzip(SampleText(50000));
+  std::string gz = Gzip(CompressibleText(50000));
   for (size_t cut : {size_t{3}, size_t{10}, gz.size() / 2, gz.size() - 1}) {
     auto out = DecompressAll(gz.substr(0, cut), 1 << 20);
     ASSERT_FALSE(out.ok()) << "cut=" << cut;
@@ -113,7 +113,7 @@ TEST(CompressionTest, GzipTruncatedIsDataLoss) {
 }
 
 TEST(CompressionTest, GzipCorruptIsDataLoss) {
-  std::string gz = Gzip(SampleText(50000));
+  std::string gz = Gzip(CompressibleText(50000));
   gz[gz.size() / 2] ^= 0x55;
   gz[gz.size() / 2 + 1] ^= 0x55;
   auto out = DecompressAll(gz, 1 << 20);
@@ -135,7 +135,7 @@ TEST(CompressionTest, GzipTrailingGarbageIsDataLoss) {
 }
 
 TEST(CompressionTest, ZstdRoundTripAtManyReadSizes) {
-  std::string text = SampleText(400000);
+  std::string text = CompressibleText(400000);
   std::string zs = Zstd(text);
   for (size_t piece : {1, 2, 5, 4096, 1 << 20}) {
     for (size_t read_size : {3, 1 << 16}) {
@@ -148,7 +148,7 @@ TEST(CompressionTest, ZstdRoundTripAtManyReadSizes) {
 }
 
 TEST(CompressionTest, ZstdMultiFrame) {
-  std::string a = SampleText(5000, 3), b = SampleText(9000, 4);
+  std::string a = CompressibleText(5000, 3), b = CompressibleText(9000, 4);
   std::string zs = Zstd(a) + Zstd("") + Zstd(b, 19);
   for (size_t piece : {1, 17, 1 << 20}) {
     auto out = DecompressAll(zs, piece);
@@ -158,7 +158,7 @@ TEST(CompressionTest, ZstdMultiFrame) {
 }
 
 TEST(CompressionTest, ZstdTruncatedOrCorruptIsDataLoss) {
-  std::string zs = Zstd(SampleText(80000));
+  std::string zs = Zstd(CompressibleText(80000));
   for (size_t cut : {size_t{4}, size_t{9}, zs.size() / 2, zs.size() - 1}) {
     auto out = DecompressAll(zs.substr(0, cut), 1 << 20);
     ASSERT_FALSE(out.ok()) << "cut=" << cut;
@@ -173,7 +173,7 @@ TEST(CompressionTest, ZstdTruncatedOrCorruptIsDataLoss) {
 }
 
 TEST(CompressionTest, NameAndBytesConsumedComeFromInner) {
-  std::string text = SampleText(100000);
+  std::string text = CompressibleText(100000);
   std::string gz = Gzip(text);
   auto in = std::make_unique<PieceInput>(gz, 1000, "orders.csv.gz");
   auto s = OpenDecompressed(std::move(in));
@@ -200,7 +200,7 @@ TEST(CompressionTest, NameAndBytesConsumedComeFromInner) {
 }
 
 TEST(CompressionTest, InnerReadErrorPropagates) {
-  std::string gz = Gzip(SampleText(400000));
+  std::string gz = Gzip(CompressibleText(400000));
   auto s = OpenDecompressed(std::make_unique<FailingInput>(gz, gz.size() / 2));
   ASSERT_TRUE(s.ok());
   std::string buf(1 << 16, '\0');

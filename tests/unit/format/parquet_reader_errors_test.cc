@@ -18,7 +18,7 @@ using testing::DataPageV1;
 using testing::FileSpec;
 using testing::Leaf;
 
-sluice::testing::Decoded ReadFile(const std::string& file, Schema schema, int64_t batch = 100,
+sluice::testing::Decoded ReadErrorsFile(const std::string& file, Schema schema, int64_t batch = 100,
                                   bool ignore_unknown = true) {
   DecoderOptions o;
   o.schema = std::move(schema);
@@ -60,9 +60,9 @@ Schema SmallSchema() {
 
 TEST(ParquetReaderErrors, TruncatedAtEveryLengthFailsCleanly) {
   const std::string file = SmallSluiceFile();
-  ASSERT_TRUE(ReadFile(file, SmallSchema()).status.ok());
+  ASSERT_TRUE(ReadErrorsFile(file, SmallSchema()).status.ok());
   for (size_t n = 0; n < file.size(); ++n) {
-    auto d = ReadFile(file.substr(0, n), SmallSchema());
+    auto d = ReadErrorsFile(file.substr(0, n), SmallSchema());
     ASSERT_FALSE(d.status.ok()) << "length " << n;
     EXPECT_NE(d.status.message().find("bad.parquet"), std::string::npos) << d.status.ToString();
   }
@@ -74,7 +74,7 @@ TEST(ParquetReaderErrors, EveryFlippedByteIsAnErrorOrDataNeverACrash) {
     for (uint8_t mask : {0xff, 0x01, 0x80}) {
       std::string bad = file;
       bad[i] = static_cast<char>(bad[i] ^ mask);
-      auto d = ReadFile(bad, SmallSchema(), 3);
+      auto d = ReadErrorsFile(bad, SmallSchema(), 3);
       // Either an error, or rows that satisfy the batch invariants (Drain checks them).
       if (d.status.ok()) {
         EXPECT_LE(d.rows.size() + d.bad.size(), 1000000u);
@@ -87,20 +87,20 @@ TEST(ParquetReaderErrors, MagicBytes) {
   std::string file = SmallSluiceFile();
   std::string head = file;
   head[0] = 'X';
-  auto d = ReadFile(head, SmallSchema());
+  auto d = ReadErrorsFile(head, SmallSchema());
   EXPECT_EQ(d.status.code(), StatusCode::kDataLoss);
   EXPECT_NE(d.status.message().find("PAR1 magic at the start"), std::string::npos);
   std::string tail = file;
   tail[tail.size() - 1] = 'X';
-  d = ReadFile(tail, SmallSchema());
+  d = ReadErrorsFile(tail, SmallSchema());
   EXPECT_EQ(d.status.code(), StatusCode::kDataLoss);
   std::string pare = file;
   pare.replace(pare.size() - 4, 4, "PARE");
-  d = ReadFile(pare, SmallSchema());
+  d = ReadErrorsFile(pare, SmallSchema());
   EXPECT_EQ(d.status.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(d.status.message().find("encryption (encrypted footer, magic PARE)"), std::string::npos)
       << d.status.ToString();
-  d = ReadFile("PAR1PAR1", SmallSchema());
+  d = ReadErrorsFile("PAR1PAR1", SmallSchema());
   EXPECT_NE(d.status.message().find("too short"), std::string::npos);
 }
 
@@ -148,7 +148,7 @@ TEST(ParquetReaderErrors, UnsupportedFeaturesNameFileColumnAndFeature) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    auto d = ReadFile(c.file, Schema({{c.schema_column, DataType::Int32(), true}}));
+    auto d = ReadErrorsFile(c.file, Schema({{c.schema_column, DataType::Int32(), true}}));
     EXPECT_EQ(d.status.code(), StatusCode::kInvalidArgument) << d.status.ToString();
     EXPECT_NE(d.status.message().find(c.message), std::string::npos) << d.status.ToString();
     EXPECT_NE(d.status.message().find("bad.parquet"), std::string::npos) << d.status.ToString();
@@ -165,7 +165,7 @@ TEST(ParquetReaderErrors, CorruptPagesAreDataLossNamingTheColumn) {
   FileSpec few_values;  // the row group claims more rows than the chunk holds
   few_values.rows = {5};
   for (const FileSpec* s : {&dict, &short_page, &few_values}) {
-    auto d = ReadFile(Int32File(*s), Schema({{"a", DataType::Int32(), true}}));
+    auto d = ReadErrorsFile(Int32File(*s), Schema({{"a", DataType::Int32(), true}}));
     EXPECT_EQ(d.status.code(), StatusCode::kDataLoss) << d.status.ToString();
     EXPECT_NE(d.status.message().find("column 'a', row group 0"), std::string::npos)
         << d.status.ToString();
@@ -174,23 +174,23 @@ TEST(ParquetReaderErrors, CorruptPagesAreDataLossNamingTheColumn) {
 
 TEST(ParquetReaderErrors, SchemaMismatches) {
   std::string file = SmallSluiceFile();
-  auto d = ReadFile(
+  auto d = ReadErrorsFile(
       file, Schema({{"id", DataType::Int64(), false}, {"absent", DataType::Int32(), false}}));
   EXPECT_EQ(d.status.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(d.status.message().find("no column for field 'absent', which is not nullable"),
             std::string::npos);
-  d = ReadFile(file, Schema({{"id", DataType::Int64(), false}}), 100, /*ignore_unknown=*/false);
+  d = ReadErrorsFile(file, Schema({{"id", DataType::Int64(), false}}), 100, /*ignore_unknown=*/false);
   EXPECT_EQ(d.status.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(d.status.message().find("column 'name' of parquet file 'bad.parquet' is not in the "
                                     "schema"),
             std::string::npos)
       << d.status.ToString();
   // Case-insensitive match when there is no exact one.
-  d = ReadFile(file, Schema({{"ID", DataType::Int64(), false}}));
+  d = ReadErrorsFile(file, Schema({{"ID", DataType::Int64(), false}}));
   ASSERT_TRUE(d.status.ok());
   EXPECT_EQ(d.rows.size(), 20u);
   // A nullable file column declared not null: NULL rows are bad records.
-  d = ReadFile(file, Schema({{"name", DataType::String(), false}}));
+  d = ReadErrorsFile(file, Schema({{"name", DataType::String(), false}}));
   ASSERT_TRUE(d.status.ok());
   EXPECT_EQ(d.rows.size(), 15u);
   ASSERT_EQ(d.bad.size(), 5u);
@@ -208,11 +208,11 @@ TEST(ParquetReaderErrors, SchemaMismatches) {
   wide.chunks = {{DataPageV1(1, 0, std::string(12, '\0') + "\x01")}};
   wide.rows = {1};
   std::string wide_file = testing::BuildFile(wide);
-  d = ReadFile(wide_file, Schema({{"a", DataType::Decimal(18, 2), true}}));
+  d = ReadErrorsFile(wide_file, Schema({{"a", DataType::Decimal(18, 2), true}}));
   EXPECT_EQ(d.status.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(d.status.message().find("declare it as string"), std::string::npos)
       << d.status.ToString();
-  d = ReadFile(wide_file, Schema({{"a", DataType::String(), true}}));
+  d = ReadErrorsFile(wide_file, Schema({{"a", DataType::String(), true}}));
   ASSERT_TRUE(d.status.ok()) << d.status.ToString();
   EXPECT_EQ(d.rows, (std::vector<std::string>{"1: <0.01>"}));
 }
@@ -225,7 +225,7 @@ TEST(ParquetReaderErrors, StringsMustBeUtf8AndParseIntoNumbers) {
   s.chunks = {{DataPageV1(3, 0, testing::PlainStrings({"12", "\xff\xfe", " 7 "}))}};
   s.rows = {3};
   std::string file = testing::BuildFile(s);
-  auto d = ReadFile(file, Schema({{"a", DataType::Int32(), true}}));
+  auto d = ReadErrorsFile(file, Schema({{"a", DataType::Int32(), true}}));
   ASSERT_TRUE(d.status.ok());
   EXPECT_EQ(d.rows, (std::vector<std::string>{"1: 12", "3: 7"}));
   ASSERT_EQ(d.bad.size(), 1u);

@@ -11,7 +11,7 @@
 namespace sluice::parquet {
 namespace {
 
-std::string Hex(const std::string& s) {
+std::string RleHex(const std::string& s) {
   static const char* kDigits = "0123456789abcdef";
   std::string out;
   for (unsigned char c : s) {
@@ -63,7 +63,7 @@ TEST(RleEncoderTest, KnownByteSequences) {
       {"RleThenRle", 1, Concat(Repeat(1, 8), Repeat(0, 8)), "10 01 10 00"},
   };
   for (const Case& c : cases) {
-    EXPECT_EQ(Hex(Encode(c.bit_width, c.values)), c.hex) << c.name;
+    EXPECT_EQ(RleHex(Encode(c.bit_width, c.values)), c.hex) << c.name;
   }
 }
 
@@ -82,7 +82,7 @@ TEST(RleEncoderTest, PutRepeatedMatchesPut) {
   std::string sa, sb;
   a.FinishTo(&sa);
   b.FinishTo(&sb);
-  EXPECT_EQ(Hex(sa), Hex(sb));
+  EXPECT_EQ(RleHex(sa), RleHex(sb));
 }
 
 TEST(RleEncoderTest, FinishResetsForReuse) {
@@ -95,8 +95,8 @@ TEST(RleEncoderTest, FinishResetsForReuse) {
   enc.Put(0);
   std::string second = "xx";
   enc.FinishTo(&second);
-  EXPECT_EQ(Hex(first), "14 01");
-  EXPECT_EQ(Hex(second), "78 78 03 01");  // appended after the existing bytes
+  EXPECT_EQ(RleHex(first), "14 01");
+  EXPECT_EQ(RleHex(second), "78 78 03 01");  // appended after the existing bytes
 }
 
 // Random patterns of runs and noise, at several widths, decode back exactly.
@@ -161,7 +161,7 @@ TEST(RleEncoderTest, BulkKnownByteSequences) {
       {"Width32Rle", 32, Repeat(0xdeadbeef, 9), "12 ef be ad de"},
   };
   for (const Case& c : cases) {
-    EXPECT_EQ(Hex(Bulk(c.bit_width, c.values)), c.hex) << c.name;
+    EXPECT_EQ(RleHex(Bulk(c.bit_width, c.values)), c.hex) << c.name;
     EXPECT_EQ(Bulk(c.bit_width, c.values), Encode(c.bit_width, c.values)) << c.name;
   }
 }

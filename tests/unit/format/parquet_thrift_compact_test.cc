@@ -15,7 +15,7 @@
 namespace sluice::parquet {
 namespace {
 
-std::string Hex(const std::string& s) {
+std::string ThriftHex(const std::string& s) {
   static const char* kDigits = "0123456789abcdef";
   std::string out;
   for (unsigned char c : s) {
@@ -42,7 +42,7 @@ TEST(ThriftCompactTest, Varints) {
   for (const Case& c : cases) {
     std::string out;
     AppendVarint(c.v, &out);
-    EXPECT_EQ(Hex(out), c.hex) << c.v;
+    EXPECT_EQ(ThriftHex(out), c.hex) << c.v;
   }
 }
 
@@ -72,7 +72,7 @@ TEST_P(ThriftCompactFieldTest, Bytes) {
   w.BeginStruct();
   GetParam().write(&w);
   w.EndStruct();
-  EXPECT_EQ(Hex(out), GetParam().hex);
+  EXPECT_EQ(ThriftHex(out), GetParam().hex);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -149,13 +149,13 @@ TEST(ThriftCompactTest, LongListUsesVarintSize) {
   std::string out;
   CompactWriter w(&out);
   w.ListBegin(CompactType::kI32, 14);
-  EXPECT_EQ(Hex(out), "e5");
+  EXPECT_EQ(ThriftHex(out), "e5");
   out.clear();
   w.ListBegin(CompactType::kI32, 15);
-  EXPECT_EQ(Hex(out), "f5 0f");
+  EXPECT_EQ(ThriftHex(out), "f5 0f");
   out.clear();
   w.ListBegin(CompactType::kStruct, 300);
-  EXPECT_EQ(Hex(out), "fc ac 02");
+  EXPECT_EQ(ThriftHex(out), "fc ac 02");
 }
 
 // Round trip through the independent test reader: a deep, mixed struct.

@@ -7,7 +7,7 @@
 namespace sluice {
 namespace {
 
-RecordBatch Orders() {
+RecordBatch RunnerOrders() {
   Schema s({{"id", DataType::Int64(), false},
             {"country", DataType::String(), true},
             {"amount", DataType::Int64(), true}});
@@ -49,7 +49,7 @@ std::vector<std::vector<std::string>> RunSpec(const std::string& yaml,
     return Status::OK();
   };
   std::vector<BadRecord> bad;
-  EXPECT_TRUE(runner->Push(Orders(), &bad, emit).ok());
+  EXPECT_TRUE(runner->Push(RunnerOrders(), &bad, emit).ok());
   EXPECT_TRUE(runner->Finish(&bad, emit).ok());
   if (first_schema != nullptr) *first_schema = runner->output_schema(0);
   return out;

@@ -9,7 +9,7 @@ namespace {
 
 using testing::TempDir;
 
-bool StartsWith(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+bool SpecStartsWith(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
 
 const char* kExample = R"(pipeline: orders
 source:
@@ -218,7 +218,7 @@ TEST(ParsePipeline, ErrorsNameFileLineAndKey) {
     auto r = ParsePipeline(c.text, "p.yaml");
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_TRUE(StartsWith(r.status().message(), c.message)) << r.status().message();
+    EXPECT_TRUE(SpecStartsWith(r.status().message(), c.message)) << r.status().message();
   }
 }
 
@@ -356,7 +356,7 @@ TEST(LoadPipelineDir, DuplicateNamesAndBadFiles) {
   dir2.Write("x.yaml", "pipeline: x\nschema: { a: int33 }\noutputs: [ { table: a } ]\n");
   auto bad = LoadPipelineDir(dir2.path());
   ASSERT_FALSE(bad.ok());
-  EXPECT_TRUE(StartsWith(bad.status().message(), dir2.path() + "/x.yaml:2: schema.a:"))
+  EXPECT_TRUE(SpecStartsWith(bad.status().message(), dir2.path() + "/x.yaml:2: schema.a:"))
       << bad.status().message();
 
   auto missing = LoadPipelineDir(dir.path() + "/nope");

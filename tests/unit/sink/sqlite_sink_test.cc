@@ -88,13 +88,13 @@ class Reader {
     ASSERT_TRUE(_st.ok()) << _st.ToString(); \
   } while (0)
 
-Schema OrdersSchema() {
+Schema SqliteOrdersSchema() {
   return Schema({{"id", DataType::Int64(), false}, {"cur", DataType::String()}});
 }
 
-RecordBatch Orders(std::vector<std::optional<int64_t>> ids,
+RecordBatch SqliteOrders(std::vector<std::optional<int64_t>> ids,
                    std::vector<std::optional<std::string>> curs) {
-  return MakeBatch(OrdersSchema(),
+  return MakeBatch(SqliteOrdersSchema(),
                    {FixedColumn<int64_t>(DataType::Int64(), ids), StringColumn(curs)});
 }
 
@@ -128,9 +128,9 @@ class SqliteSinkTest : public ::testing::Test {
 TEST_F(SqliteSinkTest, StagesThenLoads) {
   auto sink = NewSqliteSink(Options());
   EXPECT_EQ(sink->Describe(), "sqlite:out.db#orders");
-  ASSERT_OK(sink->Open(Context(OrdersSchema())));
-  ASSERT_OK(sink->Write(Orders({1, 2}, {"EUR", std::nullopt})));
-  ASSERT_OK(sink->Write(Orders({3}, {"USD"})));
+  ASSERT_OK(sink->Open(Context(SqliteOrdersSchema())));
+  ASSERT_OK(sink->Write(SqliteOrders({1, 2}, {"EUR", std::nullopt})));
+  ASSERT_OK(sink->Write(SqliteOrders({3}, {"USD"})));
   EXPECT_TRUE(sink->HealthCheck().ok());
   {
     Reader r(DbPath());
@@ -162,14 +162,14 @@ TEST_F(SqliteSinkTest, SecondAttemptAfterLoadIsANoOp) {
   // the batch and must not add the rows again.
   {
     auto sink = NewSqliteSink(Options());
-    ASSERT_OK(sink->Open(Context(OrdersSchema(), 7, 1)));
-    ASSERT_OK(sink->Write(Orders({1, 2}, {"a", "b"})));
+    ASSERT_OK(sink->Open(Context(SqliteOrdersSchema(), 7, 1)));
+    ASSERT_OK(sink->Write(SqliteOrders({1, 2}, {"a", "b"})));
     ASSERT_TRUE(sink->Finish().ok());
     ASSERT_OK(sink->Load());
   }
   auto sink = NewSqliteSink(Options());
-  ASSERT_OK(sink->Open(Context(OrdersSchema(), 7, 2)));
-  ASSERT_OK(sink->Write(Orders({1, 2}, {"a", "b"})));
+  ASSERT_OK(sink->Open(Context(SqliteOrdersSchema(), 7, 2)));
+  ASSERT_OK(sink->Write(SqliteOrders({1, 2}, {"a", "b"})));
   auto out = sink->Finish();
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->lineage->rows, 2);
@@ -181,8 +181,8 @@ TEST_F(SqliteSinkTest, SecondAttemptAfterLoadIsANoOp) {
 
   // A different batch still loads.
   auto next = NewSqliteSink(Options());
-  ASSERT_OK(next->Open(Context(OrdersSchema(), 8, 1)));
-  ASSERT_OK(next->Write(Orders({3}, {"c"})));
+  ASSERT_OK(next->Open(Context(SqliteOrdersSchema(), 8, 1)));
+  ASSERT_OK(next->Write(SqliteOrders({3}, {"c"})));
   ASSERT_TRUE(next->Finish().ok());
   ASSERT_OK(next->Load());
   EXPECT_EQ(r.Query("SELECT count(*) FROM orders")[0][0], "3");
@@ -194,22 +194,22 @@ TEST_F(SqliteSinkTest, OpenDropsStageTablesOfDeadAttempts) {
   {
     // Attempt 1 dies after staging (no Load, no Discard).
     auto sink = NewSqliteSink(Options());
-    ASSERT_OK(sink->Open(Context(OrdersSchema(), 7, 1)));
-    ASSERT_OK(sink->Write(Orders({1}, {"a"})));
+    ASSERT_OK(sink->Open(Context(SqliteOrdersSchema(), 7, 1)));
+    ASSERT_OK(sink->Write(SqliteOrders({1}, {"a"})));
   }
   {
     // Other batches and other tables of the same batch are not ours to drop.
     auto other_batch = NewSqliteSink(Options());
-    ASSERT_OK(other_batch->Open(Context(OrdersSchema(), 70, 1)));
+    ASSERT_OK(other_batch->Open(Context(SqliteOrdersSchema(), 70, 1)));
     auto other_table = NewSqliteSink(Options("x_orders"));
-    ASSERT_OK(other_table->Open(Context(OrdersSchema(), 7, 1)));
+    ASSERT_OK(other_table->Open(Context(SqliteOrdersSchema(), 7, 1)));
   }
   Reader r(DbPath());
   EXPECT_THAT(r.Tables(),
               ElementsAre("_sluice_ledger", "_sluice_stage_b70_a1_orders",
                           "_sluice_stage_b7_a1_orders", "_sluice_stage_b7_a1_x_orders"));
   auto sink = NewSqliteSink(Options());
-  ASSERT_OK(sink->Open(Context(OrdersSchema(), 7, 3)));
+  ASSERT_OK(sink->Open(Context(SqliteOrdersSchema(), 7, 3)));
   EXPECT_THAT(r.Tables(),
               ElementsAre("_sluice_ledger", "_sluice_stage_b70_a1_orders",
                           "_sluice_stage_b7_a1_x_orders", "_sluice_stage_b7_a3_orders"));
@@ -218,14 +218,14 @@ TEST_F(SqliteSinkTest, OpenDropsStageTablesOfDeadAttempts) {
 TEST_F(SqliteSinkTest, DiscardDropsStageOnly) {
   {
     auto sink = NewSqliteSink(Options());
-    ASSERT_OK(sink->Open(Context(OrdersSchema(), 1, 1)));
-    ASSERT_OK(sink->Write(Orders({1}, {"a"})));
+    ASSERT_OK(sink->Open(Context(SqliteOrdersSchema(), 1, 1)));
+    ASSERT_OK(sink->Write(SqliteOrders({1}, {"a"})));
     ASSERT_TRUE(sink->Finish().ok());
     ASSERT_OK(sink->Load());
   }
   auto sink = NewSqliteSink(Options());
-  ASSERT_OK(sink->Open(Context(OrdersSchema(), 2, 1)));
-  ASSERT_OK(sink->Write(Orders({2, 3}, {"b", "c"})));
+  ASSERT_OK(sink->Open(Context(SqliteOrdersSchema(), 2, 1)));
+  ASSERT_OK(sink->Write(SqliteOrders({2, 3}, {"b", "c"})));
   ASSERT_TRUE(sink->Finish().ok());
   sink->Discard();
   Reader r(DbPath());
@@ -258,10 +258,10 @@ TEST_F(SqliteSinkTest, SchemaMismatchIsFailedPrecondition) {
     ASSERT_EQ(sqlite3_exec(db, c.ddl.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
     auto sink = NewSqliteSink(o);
-    Status st = sink->Open(Context(OrdersSchema()));
+    Status st = sink->Open(Context(SqliteOrdersSchema()));
     if (c.ok) {
       EXPECT_TRUE(st.ok()) << c.ddl << ": " << st.ToString();
-      ASSERT_OK(sink->Write(Orders({1}, {"a"})));
+      ASSERT_OK(sink->Write(SqliteOrders({1}, {"a"})));
       ASSERT_TRUE(sink->Finish().ok());
       EXPECT_TRUE(sink->Load().ok());
     } else {
@@ -332,15 +332,15 @@ TEST_F(SqliteSinkTest, ManySmallTransactions) {
   SqliteSinkOptions o = Options();
   o.rows_per_transaction = 3;
   auto sink = NewSqliteSink(o);
-  ASSERT_OK(sink->Open(Context(OrdersSchema())));
+  ASSERT_OK(sink->Open(Context(SqliteOrdersSchema())));
   std::vector<std::optional<int64_t>> ids;
   std::vector<std::optional<std::string>> curs;
   for (int i = 0; i < 10; ++i) {
     ids.emplace_back(i);
     curs.emplace_back("c" + std::to_string(i));
   }
-  ASSERT_OK(sink->Write(Orders(ids, curs)));
-  ASSERT_OK(sink->Write(Orders({10}, {"c10"})));
+  ASSERT_OK(sink->Write(SqliteOrders(ids, curs)));
+  ASSERT_OK(sink->Write(SqliteOrders({10}, {"c10"})));
   auto out = sink->Finish();
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->lineage->rows, 11);
@@ -354,10 +354,10 @@ TEST_F(SqliteSinkTest, AbsolutePathIsUsedAsIs) {
   SqliteSinkOptions o = Options();
   o.path = dir_.path() + "/sub/../abs.db";
   auto sink = NewSqliteSink(o);
-  SinkContext ctx = Context(OrdersSchema());
+  SinkContext ctx = Context(SqliteOrdersSchema());
   ctx.project_dir = "/nonexistent";
   ASSERT_OK(sink->Open(ctx));
-  ASSERT_OK(sink->Write(Orders({1}, {"a"})));
+  ASSERT_OK(sink->Write(SqliteOrders({1}, {"a"})));
   auto out = sink->Finish();
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->lineage->output, "sqlite:" + dir_.path() + "/abs.db#orders");
@@ -370,7 +370,7 @@ TEST_F(SqliteSinkTest, UnopenableDatabaseFailsOpen) {
   SqliteSinkOptions o = Options();
   o.path = "missing_dir/out.db";
   auto sink = NewSqliteSink(o);
-  Status st = sink->Open(Context(OrdersSchema()));
+  Status st = sink->Open(Context(SqliteOrdersSchema()));
   EXPECT_FALSE(st.ok());
   EXPECT_THAT(st.message(), HasSubstr("missing_dir/out.db"));
   EXPECT_FALSE(sink->HealthCheck().ok());
