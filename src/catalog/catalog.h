@@ -10,12 +10,20 @@
 //
 // Batch state machine (see docs/architecture.md):
 //   landed -> queued -> processing -> committing -> committed
-//   processing|committing -> failed (retryable; re-queued by a retry or replay)
-//   processing|committing -> quarantined (bad input past policy; terminal)
-//   failed|quarantined -> queued (replay)
-// committed and quarantined are terminal except through Replay; a transition
-// out of a terminal state is kFailedPrecondition, so a late ("zombie") worker
-// cannot regress a finished batch.
+//   processing|committing -> queued (a transient failure: retried at next_attempt_us)
+//   processing|committing -> failed (a permanent failure, or past max_attempts: poison)
+//   processing|committing -> quarantined (bad input past policy)
+//   failed|quarantined|committed -> queued (replay)
+// committed and quarantined are terminal except through ReplayBatch, and
+// failed waits for a replay; a transition out of them is kFailedPrecondition.
+//
+// Fencing. Only StartAttempt moves a batch to processing; it returns an
+// AttemptToken (the batch's attempt number, which only grows). Every later
+// write of that attempt (MarkCommitting, FailAttempt, CommitBatch) carries the
+// token and is refused with kAborted once a newer attempt has started, so a
+// worker that lost its lease (paused, partitioned, slow) cannot change a batch
+// that someone else now owns. Sinks outside the catalog check the token with
+// CheckAttempt inside their own transaction.
 #pragma once
 
 #include <cstdint>
@@ -74,11 +82,51 @@ struct BatchInfo {
   int64_t size_bytes = 0;
   BatchState state = BatchState::kLanded;
   std::string reason;              // why it failed / was quarantined (empty otherwise)
-  int attempts = 0;                // processing attempts started
+  int attempts = 0;                // processing attempts started, ever (the fencing token)
+  int tries = 0;                   // attempts since registration or the last replay
+  int64_t next_attempt_us = 0;     // a queued retry waits until then (0 = now)
+  std::string last_error;          // the latest attempt's error (kept after a retry succeeds)
+  std::string last_error_class;    // "transient", "permanent" or "fenced" (ErrorClassName)
   int64_t duplicate_landings = 0;  // later landings of the same content
   BatchStats stats;
   int64_t created_us = 0;
   int64_t updated_us = 0;
+};
+
+// Proof that a worker owns a processing attempt (see "Fencing" above).
+struct AttemptToken {
+  int64_t batch_id = 0;
+  int attempt = 0;
+};
+
+struct StartAttemptRequest {
+  int64_t batch_id = 0;
+  // When the caller's task lease ends; an attempt is refused (kAborted) when
+  // it has already passed. 0 = no lease (a one-shot caller).
+  int64_t lease_expires_us = 0;
+  // A batch whose tries reached this is poison: it is failed with its last
+  // known cause instead of starting another attempt. 0 = no limit.
+  int max_attempts = 0;
+};
+
+struct StartAttemptResult {
+  enum class Outcome {
+    kStarted,   // token is the new attempt; the batch is processing
+    kFinished,  // committed, quarantined or failed: nothing to do
+    kPoisoned,  // tries reached max_attempts: the batch is now failed
+    kNotDue,    // a retry that must wait until batch.next_attempt_us
+  };
+  Outcome outcome = Outcome::kStarted;
+  AttemptToken token;
+  BatchInfo batch;  // as it is after the call
+};
+
+// How an attempt ended without a commit.
+struct AttemptFailure {
+  ErrorClass error_class = ErrorClass::kPermanent;
+  std::string error;
+  // kTransient: the batch goes back to queued, due at this time. Ignored otherwise.
+  int64_t next_attempt_us = 0;
 };
 
 struct BatchEvent {
@@ -196,10 +244,28 @@ class Catalog {
   // the pipeline's active version (kFailedPrecondition if it has none) and
   // starts in state landed with one history row.
   virtual Result<RegisterBatchResult> RegisterBatch(const RegisterBatchRequest& req) = 0;
-  // Moves a batch to `to`, appending a history row. Allowed moves are those of
-  // the state machine above; others return kFailedPrecondition. Moving to
-  // processing increments `attempts`.
+  // Moves a batch to `to`, appending a history row: landed -> queued, and
+  // landed|queued -> failed (registration problems). Attempts move batches
+  // only through StartAttempt, MarkCommitting, FailAttempt and CommitBatch;
+  // other moves return kFailedPrecondition.
   virtual Status TransitionBatch(int64_t batch_id, BatchState to, const std::string& reason) = 0;
+
+  // --- attempts (fenced; see the top of this file) ----------------------------
+  // In one transaction: checks the lease has not expired, that the batch can
+  // be worked (see StartAttemptResult), and moves it to processing with
+  // attempts + 1 and tries + 1. A batch found processing or committing had an
+  // attempt that never finished (its process died or lost the lease): that is
+  // recorded as its last error, and it counts towards max_attempts.
+  virtual Result<StartAttemptResult> StartAttempt(const StartAttemptRequest& req) = 0;
+  // OK if `token` is still the batch's latest attempt and the batch is
+  // processing or committing; kAborted (fenced) otherwise.
+  virtual Status CheckAttempt(const AttemptToken& token) = 0;
+  // processing -> committing, fenced.
+  virtual Status MarkCommitting(const AttemptToken& token) = 0;
+  // Ends the attempt without a commit, fenced: kTransient -> queued (retry at
+  // next_attempt_us), kPermanent -> failed with the error as reason. The
+  // error and its class are kept as last_error/last_error_class either way.
+  virtual Status FailAttempt(const AttemptToken& token, const AttemptFailure& failure) = 0;
   virtual Result<BatchInfo> GetBatch(int64_t batch_id) = 0;
   // Batches in a state (all if nullopt), newest first, at most `limit` (0 = all).
   virtual Result<std::vector<BatchInfo>> ListBatches(std::optional<BatchState> state,
@@ -218,7 +284,7 @@ class Catalog {
   // attempt won).
   virtual Status CommitBatch(const CommitRequest& req) = 0;
   // Re-pins a failed, quarantined or committed batch to `version_id` (0 = keep)
-  // and moves it to queued. Stats are reset; `attempts` keeps counting, so the
+  // and moves it to queued. Stats and tries are reset; `attempts` keeps counting, so the
   // replay's staging paths never collide with an earlier attempt's. For a committed batch the files
   // it added are removed from each table in a new snapshot (the replay will add new ones).
   virtual Status ReplayBatch(int64_t batch_id, int64_t version_id) = 0;

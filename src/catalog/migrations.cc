@@ -148,6 +148,25 @@ CREATE INDEX tasks_pending ON tasks (state, due_us);
 CREATE INDEX tasks_leased ON tasks (state, lease_expires_us);
 )sql";
 
+// Version 2: retry state as data and fenced attempts. `tries` counts attempts
+// since registration or the last replay (max_attempts applies to it, while
+// `attempts` keeps growing as the fencing token); a transient failure leaves
+// the batch queued with next_attempt_us instead of failed with "will retry" in
+// its reason, so batches that an older sluice left that way are requeued.
+// Tasks carry their pipeline so that a worker can take only its own.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE batches ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE batches ADD COLUMN next_attempt_us INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE batches ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
+ALTER TABLE batches ADD COLUMN last_error_class TEXT NOT NULL DEFAULT '';
+UPDATE batches SET tries = attempts;
+UPDATE batches SET state = 'queued', last_error = reason, last_error_class = 'transient',
+                   reason = ''
+  WHERE state = 'failed' AND reason LIKE '%(will retry)%';
+ALTER TABLE tasks ADD COLUMN pipeline TEXT NOT NULL DEFAULT '';
+UPDATE tasks SET pipeline = COALESCE((SELECT b.pipeline FROM batches b WHERE b.id = tasks.batch_id), '');
+)sql";
+
 Status EnsureMigrationsTable(SqliteDb& db) {
   return db.Transaction([&] {
     return db.Exec(
@@ -163,6 +182,7 @@ Status EnsureMigrationsTable(SqliteDb& db) {
 const std::vector<Migration>& CatalogMigrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog and task queue schema", kSchemaV1},
+      {2, "retry state, fenced attempts, task pipelines", kSchemaV2},
   };
   return kMigrations;
 }

@@ -15,29 +15,19 @@ namespace sluice {
 
 namespace {
 
-// The moves TransitionBatch accepts. committing -> committed/quarantined with
-// files happens only in CommitBatch, and moves out of a terminal state only in
-// ReplayBatch.
+// The moves TransitionBatch accepts: registration's. Attempts move batches
+// through StartAttempt, MarkCommitting, FailAttempt and CommitBatch (fenced),
+// and replays through ReplayBatch.
 bool TransitionAllowed(BatchState from, BatchState to) {
   using S = BatchState;
   switch (to) {
     case S::kQueued:
-      return from == S::kLanded || from == S::kFailed;
-    case S::kProcessing:
-      // processing -> processing and committing -> processing are retries
-      // after a crashed attempt.
-      return from == S::kQueued || from == S::kProcessing || from == S::kCommitting;
-    case S::kCommitting:
-      return from == S::kProcessing;
+      return from == S::kLanded;
     case S::kFailed:
-      return from == S::kQueued || from == S::kProcessing || from == S::kCommitting;
-    case S::kQuarantined:
-      return from == S::kProcessing || from == S::kCommitting;
-    case S::kLanded:
-    case S::kCommitted:
+      return from == S::kLanded || from == S::kQueued;
+    default:
       return false;
   }
-  return false;
 }
 
 constexpr const char* kVersionColumns =
@@ -61,9 +51,10 @@ PipelineVersion ReadVersionRow(const SqliteStatement& s) {
 const char* const kBatchColumns =
     "id, pipeline, version_id, object_key, archive_key, sha256, size_bytes, state, reason, "
     "attempts, duplicate_landings, rows_read, rows_written, rows_quarantined, rows_skipped, "
-    "duplicates_removed, seconds, created_us, updated_us";
+    "duplicates_removed, seconds, created_us, updated_us, tries, next_attempt_us, last_error, "
+    "last_error_class";
 
-BatchInfo ReadBatchRow(const SqliteStatement& s) {
+Result<BatchInfo> ReadBatchRow(const SqliteStatement& s) {
   BatchInfo b;
   b.id = s.ColumnInt64(0);
   b.pipeline = s.ColumnText(1);
@@ -72,9 +63,15 @@ BatchInfo ReadBatchRow(const SqliteStatement& s) {
   b.archive_key = s.ColumnText(4);
   b.sha256 = s.ColumnText(5);
   b.size_bytes = s.ColumnInt64(6);
-  // States are written only by this file; an unknown name means a newer
-  // sluice wrote it, and reading it as landed is the least harmful choice.
-  b.state = ParseBatchState(s.ColumnText(7)).value_or(BatchState::kLanded);
+  // States are written only by this catalog; an unknown name means a newer
+  // sluice (or a hand edit) wrote it. Guessing would let a worker redo or
+  // regress the batch, so it is an error that names the batch.
+  auto state = ParseBatchState(s.ColumnText(7));
+  if (!state.ok()) {
+    return Status::DataLoss("catalog: " + BatchName(b.id) + " has unknown state '" +
+                            s.ColumnText(7) + "' (written by a newer sluice, or edited by hand)");
+  }
+  b.state = *state;
   b.reason = s.ColumnText(8);
   b.attempts = s.ColumnInt(9);
   b.duplicate_landings = s.ColumnInt64(10);
@@ -86,6 +83,10 @@ BatchInfo ReadBatchRow(const SqliteStatement& s) {
   b.stats.seconds = s.ColumnDouble(16);
   b.created_us = s.ColumnInt64(17);
   b.updated_us = s.ColumnInt64(18);
+  b.tries = s.ColumnInt(19);
+  b.next_attempt_us = s.ColumnInt64(20);
+  b.last_error = s.ColumnText(21);
+  b.last_error_class = s.ColumnText(22);
   return b;
 }
 
@@ -299,12 +300,12 @@ Status SqliteCatalog::TransitionBatch(int64_t batch_id, BatchState to, const std
                                         std::string(BatchStateName(to)));
     }
     int64_t now = Now();
-    bool keeps_reason = to == BatchState::kFailed || to == BatchState::kQuarantined;
+    bool keeps_reason = to == BatchState::kFailed;
     ASSIGN_OR_RETURN(SqliteStatement up,
-                     db_->Prepare("UPDATE batches SET state = ?2, reason = ?3, "
-                                  "attempts = attempts + ?4, updated_us = ?5 WHERE id = ?1"));
+                     db_->Prepare("UPDATE batches SET state = ?2, reason = ?3, updated_us = ?4 "
+                                  "WHERE id = ?1"));
     up.Bind(1, batch_id).Bind(2, BatchStateName(to)).Bind(3, keeps_reason ? reason : "");
-    up.Bind(4, to == BatchState::kProcessing ? 1 : 0).Bind(5, now);
+    up.Bind(4, now);
     RETURN_IF_ERROR(up.Exec());
     return AppendEvent(batch_id, to, reason, now);
   });
@@ -333,7 +334,8 @@ Result<std::vector<BatchInfo>> SqliteCatalog::ListBatches(std::optional<BatchSta
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    out.push_back(ReadBatchRow(s));
+    ASSIGN_OR_RETURN(BatchInfo b, ReadBatchRow(s));
+    out.push_back(std::move(b));
   }
   return out;
 }

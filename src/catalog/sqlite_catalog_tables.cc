@@ -320,7 +320,8 @@ Status SqliteCatalog::ReplayBatch(int64_t batch_id, int64_t version_id) {
                      db_->Prepare("UPDATE batches SET state = ?2, version_id = ?3, reason = '', "
                                   "rows_read = 0, rows_written = 0, "
                                   "rows_quarantined = 0, rows_skipped = 0, duplicates_removed = 0, "
-                                  "seconds = 0, committed_attempt = 0, updated_us = ?4 "
+                                  "seconds = 0, committed_attempt = 0, tries = 0, "
+                                  "next_attempt_us = 0, updated_us = ?4 "
                                   "WHERE id = ?1"));
     up.Bind(1, batch_id).Bind(2, BatchStateName(BatchState::kQueued)).Bind(3, pinned).Bind(4, now);
     RETURN_IF_ERROR(up.Exec());

@@ -44,6 +44,8 @@ StatusCode CodeFor(int rc) {
       return StatusCode::kInternal;
     case SQLITE_IOERR:
     case SQLITE_FULL:
+      // A failing or full disk may recover (the retry taxonomy's transient).
+      return StatusCode::kUnavailable;
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_PERM:

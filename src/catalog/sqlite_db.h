@@ -14,8 +14,10 @@
 //
 // Error codes: SQLITE_BUSY/LOCKED after the wait -> kUnavailable (retryable);
 // a UNIQUE/PRIMARY KEY violation -> kAlreadyExists; I/O errors and a full disk
-// -> kIOError; a corrupt file -> kDataLoss; anything else (bad SQL, misuse) ->
-// kInternal.
+// -> kUnavailable (transient); cannot open, read-only, no permission ->
+// kIOError (permanent); a corrupt file -> kDataLoss; anything else (bad SQL,
+// misuse) -> kInternal. This is the SQLite half of the retry taxonomy
+// (ClassifyError in core/status.h).
 #pragma once
 
 #include <cstdint>

@@ -26,6 +26,10 @@ json BatchJson(const BatchInfo& b) {
               {"sha256", b.sha256},
               {"size_bytes", b.size_bytes},
               {"attempts", b.attempts},
+              {"tries", b.tries},
+              {"next_attempt_us", b.next_attempt_us},
+              {"last_error", b.last_error},
+              {"last_error_class", b.last_error_class},
               {"duplicate_landings", b.duplicate_landings},
               {"rows_read", b.stats.rows_read},
               {"rows_written", b.stats.rows_written},
@@ -190,6 +194,14 @@ int CmdBatches(const GlobalFlags& g, const std::string& state, const std::string
                   static_cast<long long>(b.duplicate_landings));
     }
     if (!b.reason.empty()) std::printf("       reason: %s\n", b.reason.c_str());
+    if (b.state == BatchState::kQueued && b.next_attempt_us > 0) {
+      std::printf("       retry %d due %s after %s error: %s\n", b.tries + 1,
+                  HumanTime(b.next_attempt_us).c_str(), b.last_error_class.c_str(),
+                  b.last_error.c_str());
+    } else if (b.tries > 1 && b.reason.empty() && !b.last_error.empty()) {
+      std::printf("       %d attempts; last error (%s): %s\n", b.tries, b.last_error_class.c_str(),
+                  b.last_error.c_str());
+    }
   }
   return 0;
 }
@@ -249,11 +261,12 @@ int CmdReplay(const GlobalFlags& g, int64_t batch_id, bool latest_version) {
     version = v->id;
   }
   Status st = p.catalog().ReplayBatch(batch_id, version);
-  if (st.ok()) st = p.queue().Enqueue(TaskKind::kProcess, batch_id);
+  if (st.ok())
+    st = p.queue().Enqueue(TaskRequest{TaskKind::kProcess, batch_id, batch->pipeline, 0});
   if (!st.ok()) return Fail(st);
   std::printf("batch %lld (was %s) replayed from %s\n", static_cast<long long>(batch_id),
               std::string(BatchStateName(batch->state)).c_str(), batch->archive_key.c_str());
-  st = ProcessUntilDone(p, {batch_id}, nullptr);
+  st = ProcessUntilDone(p, batch->pipeline, {batch_id}, nullptr);
   if (!st.ok()) return Fail(st);
   auto after = p.catalog().GetBatch(batch_id);
   if (!after.ok()) return Fail(after.status());

@@ -17,8 +17,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string ErrnoText(const std::string& what, const std::string& path) {
-  return what + " '" + path + "': " + std::strerror(errno);
+// The failed call `what` on `path`, classified by errno (see ErrnoError).
+Status ErrnoStatus(const std::string& what, const std::string& path) {
+  return ErrnoError(errno, what + " '" + path + "'");
 }
 
 // pread() on an fd this object owns: no shared file position, so concurrent
@@ -39,7 +40,7 @@ class FdRandomAccess final : public RandomAccessFile {
       ssize_t r = ::pread(fd_, buf + done, n - done, static_cast<off_t>(offset + done));
       if (r < 0) {
         if (errno == EINTR) continue;
-        return Status::IOError(ErrnoText("read", name_));
+        return ErrnoStatus("read", name_);
       }
       if (r == 0) return Status::DataLoss("'" + name_ + "' shrank while being read");
       done += static_cast<size_t>(r);
@@ -90,7 +91,7 @@ class FileInput final : public InputStream {
         return static_cast<size_t>(r);
       }
       if (errno == EINTR) continue;
-      return Status::IOError(ErrnoText("read", path_));
+      return ErrnoStatus("read", path_);
     }
   }
   const std::string& name() const override { return path_; }
@@ -100,11 +101,11 @@ class FileInput final : public InputStream {
     // A duplicate descriptor keeps the view valid after this stream is closed
     // (and after a rename of the file).
     int fd = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
-    if (fd < 0) return Status::IOError(ErrnoText("dup", path_));
+    if (fd < 0) return ErrnoStatus("dup", path_);
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
       ::close(fd);
-      return Status::IOError(ErrnoText("stat", path_));
+      return ErrnoStatus("stat", path_);
     }
     return std::unique_ptr<RandomAccessFile>(
         std::make_unique<FdRandomAccess>(fd, path_, static_cast<int64_t>(st.st_size)));
@@ -165,11 +166,11 @@ class FileOutput final : public OutputStream {
   Status Close() override {
     if (fd_ < 0) return Status::FailedPrecondition("file '" + path_ + "' already closed");
     Status st = FlushBuf();
-    if (st.ok() && sync_ && ::fsync(fd_) != 0) st = Status::IOError(ErrnoText("fsync", tmp_));
-    if (::close(fd_) != 0 && st.ok()) st = Status::IOError(ErrnoText("close", tmp_));
+    if (st.ok() && sync_ && ::fsync(fd_) != 0) st = ErrnoStatus("fsync", tmp_);
+    if (::close(fd_) != 0 && st.ok()) st = ErrnoStatus("close", tmp_);
     fd_ = -1;
     if (st.ok() && ::rename(tmp_.c_str(), path_.c_str()) != 0) {
-      st = Status::IOError(ErrnoText("rename to", path_));
+      st = ErrnoStatus("rename to", path_);
     }
     if (!st.ok()) {
       ::unlink(tmp_.c_str());
@@ -205,7 +206,7 @@ class FileOutput final : public OutputStream {
       ssize_t w = ::write(fd_, p, n);
       if (w < 0) {
         if (errno == EINTR) continue;
-        return Status::IOError(ErrnoText("write", tmp_));
+        return ErrnoStatus("write", tmp_);
       }
       p += w;
       n -= static_cast<size_t>(w);
@@ -256,7 +257,7 @@ Result<std::unique_ptr<InputStream>> OpenFileInput(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Status::NotFound("no such file '" + path + "'");
-    return Status::IOError(ErrnoText("open", path));
+    return ErrnoStatus("open", path);
   }
   struct stat st {};
   int64_t size = ::fstat(fd, &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
@@ -288,10 +289,10 @@ Result<std::unique_ptr<RandomAccessFile>> MakeRandomAccess(InputStream& in, size
   std::string tmpl =
       std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/sluice-spill-XXXXXX";
   int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) return Status::IOError(ErrnoText("create temporary file", tmpl));
+  if (fd < 0) return ErrnoStatus("create temporary file", tmpl);
   ::unlink(tmpl.c_str());
   auto fail = [&](const std::string& what) {
-    Status st = Status::IOError(ErrnoText(what, tmpl));
+    Status st = ErrnoStatus(what, tmpl);
     ::close(fd);
     return st;
   };
@@ -334,7 +335,7 @@ Result<std::unique_ptr<OutputStream>> OpenFileOutput(const std::string& path, bo
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   std::string tmp = path + ".tmp-" + std::to_string(rng() % 1000000000ULL);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IOError(ErrnoText("create", tmp));
+  if (fd < 0) return ErrnoStatus("create", tmp);
   return std::unique_ptr<OutputStream>(std::make_unique<FileOutput>(fd, tmp, path, sync));
 }
 

@@ -1,5 +1,8 @@
 #include "core/status.h"
 
+#include <cerrno>
+#include <cstring>
+
 namespace sluice {
 
 std::string_view StatusCodeName(StatusCode code) {
@@ -47,6 +50,54 @@ std::string Status::ToString() const {
 Status Status::WithContext(std::string_view prefix) const {
   if (ok()) return *this;
   return Status(code(), std::string(prefix) + ": " + state_->message);
+}
+
+ErrorClass ClassifyError(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kUnavailable:
+      return ErrorClass::kTransient;
+    case StatusCode::kAborted:
+      return ErrorClass::kFenced;
+    default:
+      return ErrorClass::kPermanent;
+  }
+}
+
+std::string_view ErrorClassName(ErrorClass c) {
+  switch (c) {
+    case ErrorClass::kTransient:
+      return "transient";
+    case ErrorClass::kPermanent:
+      return "permanent";
+    case ErrorClass::kFenced:
+      return "fenced";
+  }
+  return "permanent";
+}
+
+Status ErrnoError(int err, std::string what) {
+  std::string msg = std::move(what) + ": " + std::strerror(err);
+  switch (err) {
+    case EAGAIN:
+    case EINTR:
+    case EIO:
+    case ENOSPC:
+    case EDQUOT:
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
+    case EBUSY:
+    case ETIMEDOUT:
+    case ESTALE:
+    case ENOLCK:
+    case ECONNRESET:
+    case ECONNREFUSED:
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+      return Status::Unavailable(std::move(msg));
+    default:
+      return Status::IOError(std::move(msg));
+  }
 }
 
 }  // namespace sluice

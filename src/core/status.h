@@ -64,6 +64,7 @@ class [[nodiscard]] Status {
   bool ok() const { return state_ == nullptr; }
   StatusCode code() const { return state_ ? state_->code : StatusCode::kOk; }
   const std::string& message() const;
+  // The same call may succeed later (ClassifyError(*this) == kTransient).
   bool IsRetryable() const { return code() == StatusCode::kUnavailable; }
   // "CODE: message", or "OK".
   std::string ToString() const;
@@ -78,6 +79,30 @@ class [[nodiscard]] Status {
   };
   std::shared_ptr<const State> state_;
 };
+
+// The one retry taxonomy. Every decision to retry, give up or stand down is
+// made from this, never from message text:
+//   kTransient  the same work may succeed later (kUnavailable: a busy or full
+//               disk, a busy database, a timeout); retried with backoff up to
+//               the pipeline's max_attempts.
+//   kFenced     this worker no longer owns the work (kAborted: its lease was
+//               taken over or a newer attempt started); it stops and touches
+//               nothing, the owner decides.
+//   kPermanent  everything else: bad input, bad spec, a refused file name,
+//               corrupt data, a bug. Retrying cannot help; the batch fails
+//               with the reason and can be replayed after a fix.
+// Ports map their native errors once (ErrnoError below; the SQLite code map
+// in catalog/sqlite_db.cc), so this classification is all a caller needs.
+enum class ErrorClass { kTransient, kPermanent, kFenced };
+ErrorClass ClassifyError(const Status& status);
+std::string_view ErrorClassName(ErrorClass c);  // "transient", "permanent", "fenced"
+
+// A Status for a failed system call: `what` plus strerror(err). errno values
+// that describe a passing condition (EAGAIN, EINTR, EIO, ENOSPC, EDQUOT,
+// EMFILE, ENFILE, ENOMEM, EBUSY, ETIMEDOUT, ESTALE, ...) become kUnavailable;
+// the rest (ENAMETOOLONG, EACCES, EROFS, EISDIR, ELOOP, ...) kIOError, which
+// is permanent.
+Status ErrnoError(int err, std::string what);
 
 template <typename T>
 class [[nodiscard]] Result {

@@ -85,7 +85,8 @@ Result<std::string> EnsureTablePipeline(Project& project, const std::string& tab
          ") in " + path;
 }
 
-Status ProcessUntilDone(Project& project, const std::set<int64_t>& batches,
+Status ProcessUntilDone(Project& project, const std::string& pipeline,
+                        const std::set<int64_t>& batches,
                         const std::function<void(const ProcessProgress&)>& on_progress) {
   std::mutex mu;
   std::condition_variable cv;
@@ -94,16 +95,17 @@ Status ProcessUntilDone(Project& project, const std::set<int64_t>& batches,
   wopts.data_threads = project.config().threads;
   wopts.on_progress = on_progress;
   wopts.on_done = [&](const BatchDone&) { cv.notify_all(); };
+  // Only this pipeline's tasks: another pipeline's batch (possibly one that
+  // kills the process) is the server's business, not this command's.
+  wopts.filter.pipelines = {pipeline};
   WorkerPool pool(project, wopts);
   pool.Start();
-  // A batch is done when terminal, or failed with no retry pending.
+  // A batch is done when committed, quarantined or failed (a transient
+  // failure leaves it queued for its retry).
   auto unfinished = [&]() -> Result<bool> {
     for (int64_t id : batches) {
       ASSIGN_OR_RETURN(BatchInfo b, project.catalog().GetBatch(id));
-      if (IsTerminal(b.state)) continue;
-      if (b.state == BatchState::kFailed && b.reason.find("will retry") == std::string::npos) {
-        continue;
-      }
+      if (IsTerminal(b.state) || b.state == BatchState::kFailed) continue;
       return true;
     }
     return false;
@@ -126,8 +128,11 @@ Status ProcessUntilDone(Project& project, const std::set<int64_t>& batches,
 Result<std::vector<IngestReport>> RunIngest(Project& project, const IngestOptions& options) {
   RETURN_IF_ERROR(project.SyncPipelines().status());
   RETURN_IF_ERROR(project.catalog().GetActiveVersion(options.pipeline).status());
-  // Finish whatever an earlier crash left behind before adding more work.
+  // Finish whatever an earlier crash left behind before adding more work:
+  // pending publications, and batches without a task (a crash between
+  // registration and enqueue would otherwise leave this command waiting).
   RETURN_IF_ERROR(PublishPending(project.store(), project.catalog()));
+  RETURN_IF_ERROR(RecoverLanded(project.landing()));
 
   std::vector<IngestReport> reports;
   std::set<int64_t> waiting;
@@ -154,7 +159,7 @@ Result<std::vector<IngestReport>> RunIngest(Project& project, const IngestOption
     reports.push_back(rep);
   }
 
-  RETURN_IF_ERROR(ProcessUntilDone(project, waiting, options.on_progress));
+  RETURN_IF_ERROR(ProcessUntilDone(project, options.pipeline, waiting, options.on_progress));
 
   for (IngestReport& rep : reports) {
     if (rep.state == "duplicate") continue;

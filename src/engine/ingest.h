@@ -32,9 +32,11 @@ struct IngestOptions {
 
 Result<std::vector<IngestReport>> RunIngest(Project& project, const IngestOptions& options);
 
-// Runs a worker pool in this process until every listed batch is committed,
-// quarantined, or failed with no retry pending.
-Status ProcessUntilDone(Project& project, const std::set<int64_t>& batches,
+// Runs a worker pool in this process, taking only `pipeline`'s tasks, until
+// every listed batch is committed, quarantined or failed (a batch queued for a
+// retry is waited for).
+Status ProcessUntilDone(Project& project, const std::string& pipeline,
+                        const std::set<int64_t>& batches,
                         const std::function<void(const ProcessProgress&)>& on_progress);
 
 // Creates pipeline `table` (spec written to the pipelines directory and

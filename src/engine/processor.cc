@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "core/clock.h"
 #include "format/compression.h"
 #include "format/format.h"
@@ -40,8 +42,9 @@ struct AttemptResult {
 // Everything one attempt owns; Discard() on any early exit leaves no staged data.
 class Attempt {
  public:
-  Attempt(const ProcessEnv& env, const BatchInfo& batch, const PipelineSpec& spec, int attempt)
-      : env_(env), batch_(batch), spec_(spec), attempt_(attempt) {}
+  Attempt(const ProcessEnv& env, const BatchInfo& batch, const PipelineSpec& spec, int attempt,
+          AttemptToken token)
+      : env_(env), batch_(batch), spec_(spec), attempt_(attempt), token_(token) {}
 
   ~Attempt() { Discard(); }
 
@@ -63,6 +66,7 @@ class Attempt {
   const BatchInfo& batch_;
   const PipelineSpec& spec_;
   int attempt_;
+  AttemptToken token_;
   std::vector<std::unique_ptr<Sink>> sinks_;
   bool sinks_done_ = false;
   std::unique_ptr<OutputStream> quarantine_;
@@ -83,6 +87,10 @@ Status Attempt::OpenSinks(const PipelineRunner& runner) {
     ctx.store = env_.store;
     ctx.project_dir = env_.project_dir;
     ctx.pool = env_.pool;
+    // Sinks outside the catalog check the fence inside their own transaction.
+    ctx.check_fence = [catalog = env_.catalog, token = token_] {
+      return catalog->CheckAttempt(token);
+    };
     RETURN_IF_ERROR(sink->Open(ctx).WithContext(sink->Describe()));
     sinks_.push_back(std::move(sink));
   }
@@ -246,11 +254,6 @@ void Attempt::Discard() {
   }
 }
 
-Result<ProcessOutcome> FailPermanently(Catalog& catalog, int64_t batch_id, const Status& why) {
-  RETURN_IF_ERROR(catalog.TransitionBatch(batch_id, BatchState::kFailed, why.message()));
-  return ProcessOutcome::kFailed;
-}
-
 // The lake tables a batch writes must match the catalog's existing ones.
 Status CheckTables(Catalog& catalog, const std::vector<TableCommit>& tables) {
   for (const TableCommit& t : tables) {
@@ -270,48 +273,109 @@ Status CheckTables(Catalog& catalog, const std::vector<TableCommit>& tables) {
   return Status::OK();
 }
 
-// Maps a commit that lost the race to another attempt onto kAlreadyDone.
-Result<ProcessOutcome> Commit(Catalog& catalog, const CommitRequest& req, ProcessOutcome ok) {
-  Status st = catalog.CommitBatch(req);
-  if (st.code() == StatusCode::kAlreadyExists) return ProcessOutcome::kAlreadyDone;
-  RETURN_IF_ERROR(st);
-  return ok;
+// Delay before retry number `tries` + 1 of a transient failure: 0.5 s doubling,
+// at most a minute, plus up to a quarter of jitter so that batches that failed
+// together (a full disk, a restarted database) do not retry in lockstep.
+int64_t RetryDelayMicros(int tries, int64_t batch_id, int attempt) {
+  int64_t base = std::min<int64_t>(60'000'000, int64_t{500'000} << std::clamp(tries - 1, 0, 7));
+  uint64_t mix = static_cast<uint64_t>(batch_id) * 0x9E3779B97F4A7C15ULL +
+                 static_cast<uint64_t>(attempt) * 0xC2B2AE3D27D4EB4FULL;
+  mix ^= mix >> 29;
+  return base + static_cast<int64_t>(mix % static_cast<uint64_t>(base / 4 + 1));
+}
+
+// Records how an attempt ended without a commit, by the retry taxonomy. A
+// fenced attempt writes nothing: the batch belongs to a newer attempt.
+Result<ProcessOutcome> EndAttempt(const ProcessEnv& env, const AttemptToken& token,
+                                  const BatchInfo& batch, const Status& why) {
+  const ErrorClass cls = ClassifyError(why);
+  if (cls == ErrorClass::kFenced) {
+    spdlog::info("batch {}: attempt {} stands down: {}", token.batch_id, token.attempt,
+                 why.message());
+    return ProcessOutcome::kFenced;
+  }
+  AttemptFailure failure;
+  failure.error_class = cls;
+  failure.error = why.ToString();
+  if (cls == ErrorClass::kTransient) {
+    const int64_t now = env.now_us ? env.now_us() : NowMicros();
+    failure.next_attempt_us = now + RetryDelayMicros(batch.tries, token.batch_id, token.attempt);
+  }
+  Status recorded = env.catalog->FailAttempt(token, failure);
+  if (ClassifyError(recorded) == ErrorClass::kFenced) return ProcessOutcome::kFenced;
+  // Not recorded (a busy catalog): the caller keeps the task, and the next
+  // StartAttempt counts this attempt as one that did not finish.
+  RETURN_IF_ERROR(recorded.WithContext("recording the failure of batch " +
+                                       std::to_string(token.batch_id) + " (" + why.ToString() +
+                                       ")"));
+  return cls == ErrorClass::kTransient ? ProcessOutcome::kRetry : ProcessOutcome::kFailed;
 }
 
 }  // namespace
 
+std::string_view ProcessOutcomeName(ProcessOutcome o) {
+  switch (o) {
+    case ProcessOutcome::kCommitted:
+      return "committed";
+    case ProcessOutcome::kQuarantined:
+      return "quarantined";
+    case ProcessOutcome::kFailed:
+      return "failed";
+    case ProcessOutcome::kAlreadyDone:
+      return "already done";
+    case ProcessOutcome::kRetry:
+      return "retry scheduled";
+    case ProcessOutcome::kNotDue:
+      return "retry not due yet";
+    case ProcessOutcome::kFenced:
+      return "fenced";
+  }
+  return "?";
+}
+
 Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   Catalog& catalog = *env.catalog;
-  ASSIGN_OR_RETURN(BatchInfo batch, catalog.GetBatch(batch_id));
-  if (IsTerminal(batch.state)) {
-    // A retry after the commit succeeded but publication failed: redo it now
-    // rather than leave catalog files missing from lake/ until a restart.
-    RETURN_IF_ERROR(PublishPending(*env.store, catalog));
-    return ProcessOutcome::kAlreadyDone;
+  StartAttemptRequest start;
+  start.batch_id = batch_id;
+  start.lease_expires_us = env.lease_expires_us;
+  start.max_attempts = env.max_attempts;
+  auto started = catalog.StartAttempt(start);
+  if (!started.ok()) {
+    if (ClassifyError(started.status()) == ErrorClass::kFenced) return ProcessOutcome::kFenced;
+    return started.status();
   }
-  if (batch.state == BatchState::kLanded || batch.state == BatchState::kFailed) {
-    RETURN_IF_ERROR(catalog.TransitionBatch(batch_id, BatchState::kQueued, "retry"));
+  switch (started->outcome) {
+    case StartAttemptResult::Outcome::kFinished:
+      if (IsTerminal(started->batch.state)) {
+        // A retry after the commit succeeded but publication failed: redo it now
+        // rather than leave catalog files missing from lake/ until a restart.
+        RETURN_IF_ERROR(PublishPending(*env.store, catalog));
+      }
+      return ProcessOutcome::kAlreadyDone;
+    case StartAttemptResult::Outcome::kPoisoned:
+      spdlog::error("batch {}: {}", batch_id, started->batch.reason);
+      return ProcessOutcome::kFailed;
+    case StartAttemptResult::Outcome::kNotDue:
+      return ProcessOutcome::kNotDue;
+    case StartAttemptResult::Outcome::kStarted:
+      break;
   }
-  RETURN_IF_ERROR(catalog.TransitionBatch(batch_id, BatchState::kProcessing, ""));
-  ASSIGN_OR_RETURN(batch, catalog.GetBatch(batch_id));
-  const int attempt = batch.attempts;
+  const AttemptToken token = started->token;
+  const BatchInfo& batch = started->batch;
+  const int attempt = token.attempt;
   // Older attempts can never commit (the catalog accepts only the latest), so
-  // their staged files are garbage.
+  // their staged files are garbage. Newer ones are not ours to touch.
   RETURN_IF_ERROR(CleanupStaging(*env.store, batch_id, attempt));
 
   ASSIGN_OR_RETURN(PipelineVersion version, catalog.GetVersion(batch.pipeline_version_id));
   auto spec = ParsePipeline(version.spec_text, version.source_path);
-  if (!spec.ok()) return FailPermanently(catalog, batch_id, spec.status());
+  if (!spec.ok()) return EndAttempt(env, token, batch, spec.status());
 
-  Attempt run(env, batch, *spec, attempt);
+  Attempt run(env, batch, *spec, attempt, token);
   auto res = run.Run();
   if (!res.ok()) {
     run.Discard();
-    if (res.status().IsRetryable() || res.status().code() == StatusCode::kAborted ||
-        res.status().code() == StatusCode::kIOError) {
-      return res.status();
-    }
-    return FailPermanently(catalog, batch_id, res.status());
+    return EndAttempt(env, token, batch, res.status());
   }
 
   CommitRequest req;
@@ -323,13 +387,17 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
       res->stats.rows_read > 0 ? static_cast<double>(bad) / res->stats.rows_read : 0.0;
   const bool over = bad > 0 && ratio > spec->max_bad_ratio;
 
-  RETURN_IF_ERROR(run.CloseQuarantine());
+  if (Status st = run.CloseQuarantine(); !st.ok()) return EndAttempt(env, token, batch, st);
   if (auto pub = run.QuarantinePublication()) req.extra_publications.push_back(*pub);
   // The input must survive whatever the commit makes final (an ingested
   // file's archive copy is written without waiting for the disk).
-  RETURN_IF_ERROR(env.store->Sync(batch.archive_key));
+  if (Status st = env.store->Sync(batch.archive_key); !st.ok()) {
+    return EndAttempt(env, token, batch, st);
+  }
   ForgetFreshArchive(batch.archive_key);  // durable now; a retry checks it again
-  RETURN_IF_ERROR(catalog.TransitionBatch(batch_id, BatchState::kCommitting, ""));
+  if (Status st = catalog.MarkCommitting(token); !st.ok()) {
+    return EndAttempt(env, token, batch, st);
+  }
 
   ProcessOutcome outcome = ProcessOutcome::kCommitted;
   if (over) {
@@ -341,8 +409,9 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
     req.stats.rows_written = 0;
     outcome = ProcessOutcome::kQuarantined;
   } else {
-    ASSIGN_OR_RETURN(std::vector<StagedOutput> staged, run.FinishSinks());
-    for (StagedOutput& o : staged) {
+    auto staged = run.FinishSinks();
+    if (!staged.ok()) return EndAttempt(env, token, batch, staged.status());
+    for (StagedOutput& o : *staged) {
       if (o.table) req.tables.push_back(std::move(*o.table));
       if (o.lineage) req.outputs.push_back(std::move(*o.lineage));
     }
@@ -351,25 +420,28 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
     Status compatible = CheckTables(catalog, req.tables);
     if (!compatible.ok()) {
       run.Discard();
-      return FailPermanently(catalog, batch_id, compatible);
+      return EndAttempt(env, token, batch, compatible);
     }
     // Sinks outside the catalog become visible first, exactly once thanks to
     // their ledgers; a crash before CommitBatch makes the retry's Load a no-op.
-    RETURN_IF_ERROR(run.LoadSinks());
+    if (Status st = run.LoadSinks(); !st.ok()) return EndAttempt(env, token, batch, st);
   }
-  ASSIGN_OR_RETURN(ProcessOutcome done, Commit(catalog, req, outcome));
+  Status committed = catalog.CommitBatch(req);
+  if (committed.code() == StatusCode::kAlreadyExists) return ProcessOutcome::kAlreadyDone;
+  if (!committed.ok()) return EndAttempt(env, token, batch, committed);
   // The batch is committed: publication is a redo log that the server repeats
   // at start-up, so a failure here is reported, not a reason to retry the batch.
   Status published = PublishPending(*env.store, catalog);
   if (!published.ok()) {
     spdlog::error("batch {}: publication incomplete, will be retried at start-up: {}", batch_id,
                   published.ToString());
-    return done;
+    return outcome;
   }
-  Status cleaned = CleanupStaging(*env.store, batch_id, 0);
+  // Only this attempt and older ones: a replay may already have started a newer one.
+  Status cleaned = CleanupStaging(*env.store, batch_id, attempt + 1);
   if (!cleaned.ok())
     spdlog::warn("batch {}: staging not removed: {}", batch_id, cleaned.ToString());
-  return done;
+  return outcome;
 }
 
 Status PublishPending(ObjectStore& store, Catalog& catalog) {

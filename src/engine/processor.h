@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "catalog/catalog.h"
 #include "core/status.h"
@@ -47,18 +48,31 @@ struct ProcessEnv {
   // Threads for decoding and encoding inside the batch (shared between
   // batches); null runs everything on the calling thread.
   ThreadPool* pool = nullptr;
+  // The caller's task lease (StartAttemptRequest::lease_expires_us); 0 = none.
+  int64_t lease_expires_us = 0;
+  // Attempts a batch gets before it fails as poison (config max_attempts); 0 = no limit.
+  int max_attempts = 0;
+  // Clock for retry times; NowMicros() when empty.
+  std::function<int64_t()> now_us;
 };
 
 enum class ProcessOutcome {
   kCommitted,    // outputs visible
   kQuarantined,  // bad input past the pipeline's policy
-  kFailed,       // permanent failure; reason recorded on the batch
-  kAlreadyDone,  // another attempt finished the batch first
+  kFailed,       // permanent failure or poison; reason recorded on the batch
+  kAlreadyDone,  // finished before this call (committed, quarantined or failed)
+  kRetry,        // transient failure recorded: the batch is queued until next_attempt_us
+  kNotDue,       // a queued retry whose next_attempt_us has not come yet; nothing done
+  kFenced,       // a newer attempt owns the batch (or the lease had expired); nothing written
 };
+std::string_view ProcessOutcomeName(ProcessOutcome o);
 
-// Runs one attempt at `batch_id`: moves it to processing, processes, commits.
-// Returns a non-OK, retryable Status for transient problems (the caller retries
-// the task); permanent problems end the batch as failed and return kFailed.
+// Runs one attempt at `batch_id`: Catalog::StartAttempt (fenced token), process,
+// commit. Every ending is decided by the retry taxonomy (ClassifyError) and
+// recorded in the catalog with the token; the outcome tells the caller what
+// to do with its task (ack, or nack until the retry is due). A non-OK Status
+// means the ending could not be recorded (e.g. the catalog is unreachable):
+// keep the task; the next StartAttempt counts this attempt as unfinished.
 Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id);
 
 // Renames every pending staged file to its final key and marks it published.

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <set>
 #include <thread>
 
@@ -56,7 +58,18 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
                wopts.data_threads, project.config().poll_interval.count());
 
   Status result = Status::OK();
+  // Reconciliation: every batch that is not finished must have a task. A
+  // crash between a state change and its enqueue, or a task lost with a
+  // damaged queue, would otherwise strand a batch until the next restart.
+  const auto reconcile_every = std::max<std::chrono::milliseconds>(
+      project.config().lease, std::chrono::milliseconds(10'000));
+  auto next_reconcile = std::chrono::steady_clock::now() + reconcile_every;
   while (!stop) {
+    if (std::chrono::steady_clock::now() >= next_reconcile) {
+      Status rec = RecoverLanded(project.landing());
+      if (!rec.ok()) spdlog::error("reconciliation: {}", rec.ToString());
+      next_reconcile = std::chrono::steady_clock::now() + reconcile_every;
+    }
     auto sync2 = project.SyncPipelines();
     if (sync2.ok()) {
       for (const auto& d : sync2->deployed) spdlog::info("deployed pipeline {}", d);

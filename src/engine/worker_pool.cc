@@ -5,25 +5,9 @@
 
 #include <algorithm>
 
+#include "core/clock.h"
+
 namespace sluice {
-
-namespace {
-
-std::string_view OutcomeName(ProcessOutcome o) {
-  switch (o) {
-    case ProcessOutcome::kCommitted:
-      return "committed";
-    case ProcessOutcome::kQuarantined:
-      return "quarantined";
-    case ProcessOutcome::kFailed:
-      return "failed";
-    case ProcessOutcome::kAlreadyDone:
-      return "already done";
-  }
-  return "?";
-}
-
-}  // namespace
 
 WorkerPool::WorkerPool(Project& project, WorkerPoolOptions options)
     : project_(project), options_(std::move(options)) {
@@ -53,7 +37,7 @@ void WorkerPool::WorkerLoop(int index) {
   const std::string worker = "pid" + std::to_string(::getpid()) + "-w" + std::to_string(index);
   const auto lease = project_.config().lease;
   while (!stopping_) {
-    auto task = project_.queue().Lease(worker, lease);
+    auto task = project_.queue().Lease(worker, lease, options_.filter);
     if (!task.ok()) {
       spdlog::warn("{}: lease failed: {}", worker, task.status().ToString());
     }
@@ -91,12 +75,14 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
   }
   ++in_flight_;
   ProcessEnv env;
-  env.store = &project_.store();
+  env.store = options_.store != nullptr ? options_.store : &project_.store();
   env.catalog = &project_.catalog();
   env.project_dir = project_.config().project_dir;
   env.on_progress = options_.on_progress;
   env.cancel = &cancel;
   env.pool = data_pool_.get();
+  env.lease_expires_us = task.lease_expires_us;
+  env.max_attempts = project_.config().max_attempts;
   auto result = ProcessBatch(env, task.batch_id);
   {
     std::lock_guard lock(mu_);
@@ -104,41 +90,55 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
   }
   --in_flight_;
 
-  Catalog& catalog = project_.catalog();
-  if (result.ok()) {
-    spdlog::info("batch {}: {} ({})", task.batch_id, OutcomeName(*result), worker);
-    project_.queue().Ack(task).IgnoreError();  // a lost lease here only means a no-op redelivery
-    if (options_.on_done) options_.on_done({task.batch_id, *result, Status::OK()});
+  TaskQueue& queue = project_.queue();
+  if (!result.ok()) {
+    // The attempt's ending could not be recorded (the catalog did not
+    // answer). Keep the task: it comes back after a pause, and the next
+    // StartAttempt counts this attempt as one that did not finish, so a
+    // catalog that never recovers cannot make a batch retry forever.
+    auto delay = std::chrono::milliseconds(
+        std::min<int64_t>(60000, int64_t{500} << std::clamp(task.attempt - 1, 0, 7)));
+    spdlog::error("batch {}: {} (task back in {} ms)", task.batch_id, result.status().ToString(),
+                  delay.count());
+    queue.Nack(task, delay).IgnoreError();  // a lost lease: the new holder decides
     return;
   }
-  const Status& st = result.status();
-  if (st.code() == StatusCode::kAborted) {
-    // Shutdown, a lost lease, or a newer attempt superseded this one: leave the
-    // batch to whoever holds the task now. The Nack only takes effect if this
-    // worker still holds the lease (shutdown), handing the task straight back.
-    spdlog::info("batch {}: attempt stopped ({})", task.batch_id, st.message());
-    project_.queue().Nack(task, std::chrono::milliseconds(0)).IgnoreError();
-    return;
+  const ProcessOutcome outcome = *result;
+  switch (outcome) {
+    case ProcessOutcome::kCommitted:
+    case ProcessOutcome::kQuarantined:
+    case ProcessOutcome::kFailed:
+    case ProcessOutcome::kAlreadyDone: {
+      spdlog::info("batch {}: {} ({})", task.batch_id, ProcessOutcomeName(outcome), worker);
+      queue.Ack(task).IgnoreError();  // a lost lease here only means a no-op redelivery
+      Status why = Status::OK();
+      if (outcome == ProcessOutcome::kFailed) {
+        auto b = project_.catalog().GetBatch(task.batch_id);
+        why = Status::FailedPrecondition(b.ok() ? b->reason : b.status().ToString());
+      }
+      if (options_.on_done) options_.on_done({task.batch_id, outcome, why});
+      return;
+    }
+    case ProcessOutcome::kRetry:
+    case ProcessOutcome::kNotDue: {
+      // The batch is queued with its retry time: the task waits until then.
+      auto b = project_.catalog().GetBatch(task.batch_id);
+      int64_t wait_us = 0;
+      if (b.ok()) wait_us = std::max<int64_t>(0, b->next_attempt_us - NowMicros());
+      if (outcome == ProcessOutcome::kRetry && b.ok()) {
+        spdlog::warn("batch {}: attempt {} failed ({}), retry {} in {} ms: {}", task.batch_id,
+                     b->attempts, b->last_error_class, b->tries + 1, wait_us / 1000, b->last_error);
+      }
+      queue.Nack(task, std::chrono::milliseconds(wait_us / 1000)).IgnoreError();
+      return;
+    }
+    case ProcessOutcome::kFenced:
+      // A newer attempt owns the batch, or this task's lease ran out before
+      // the attempt could start. The Nack only takes effect while this worker
+      // still holds the lease, handing the task straight back.
+      queue.Nack(task, std::chrono::milliseconds(0)).IgnoreError();
+      return;
   }
-  if (task.attempt >= project_.config().max_attempts) {
-    std::string why =
-        "gave up after " + std::to_string(task.attempt) + " attempts: " + st.ToString();
-    spdlog::error("batch {}: {}", task.batch_id, why);
-    catalog.TransitionBatch(task.batch_id, BatchState::kFailed, why).IgnoreError();
-    project_.queue().Ack(task).IgnoreError();
-    if (options_.on_done) options_.on_done({task.batch_id, ProcessOutcome::kFailed, st});
-    return;
-  }
-  auto delay = std::chrono::milliseconds(
-      std::min<int64_t>(60000, int64_t{500} << std::min(task.attempt, 7)));
-  spdlog::warn("batch {}: attempt {} failed, retrying in {} ms: {}", task.batch_id, task.attempt,
-               delay.count(), st.ToString());
-  catalog
-      .TransitionBatch(
-          task.batch_id, BatchState::kFailed,
-          "attempt " + std::to_string(task.attempt) + " failed (will retry): " + st.ToString())
-      .IgnoreError();
-  project_.queue().Nack(task, delay).IgnoreError();
 }
 
 }  // namespace sluice

@@ -1,10 +1,12 @@
 // WorkerPool: threads that lease process tasks and run ProcessBatch.
 //
-// Each worker loops: lease a task -> process the batch -> ack. A lease keeper
-// thread renews the leases of tasks in flight every lease/3; if a renewal
-// finds the task re-leased elsewhere, that attempt is cancelled. Transient
-// failures are retried with exponential backoff up to max_attempts; after that,
-// and for permanent failures, the batch stays `failed` with its reason.
+// Each worker loops: lease a task -> ProcessBatch -> ack or nack. A lease
+// keeper thread renews the leases of tasks in flight every lease/3; if a
+// renewal finds the task re-leased elsewhere, that attempt is cancelled (and
+// the catalog's fencing refuses whatever it still tries to write). The retry
+// decision is ProcessBatch's (by ClassifyError): a transient failure leaves
+// the batch queued with a retry time and the task is nacked until then; past
+// max_attempts, a permanent failure or a poison batch end `failed`, acked.
 //
 // Stop() stops leasing and waits for tasks in flight to finish (drain): a
 // SIGTERM never abandons a batch half-done, and a kill -9 is covered by lease
@@ -40,6 +42,11 @@ struct WorkerPoolOptions {
   std::function<void(const ProcessProgress&)> on_progress;
   // Called from a worker thread when a task ends for good (not for retries).
   std::function<void(const BatchDone&)> on_done;
+  // Only tasks of these pipelines (sluice ingest -p P); empty = all.
+  LeaseFilter filter;
+  // The store batches are read from and written to; null = the project's.
+  // Tests pass a fault-injecting wrapper of the project's store.
+  ObjectStore* store = nullptr;
 };
 
 class WorkerPool {

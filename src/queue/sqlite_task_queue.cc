@@ -8,6 +8,7 @@
 // moves on and the old holder's Renew/Ack/Nack get kAborted.
 #include "queue/sqlite_task_queue.h"
 
+#include <algorithm>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -24,35 +25,50 @@ class SqliteTaskQueue final : public TaskQueue {
   SqliteTaskQueue(std::unique_ptr<SqliteDb> db, std::function<int64_t()> now_us)
       : db_(std::move(db)), now_us_(std::move(now_us)) {}
 
-  Status Enqueue(TaskKind kind, int64_t batch_id) override {
+  Status Enqueue(const TaskRequest& req) override {
     std::lock_guard lock(mu_);
     return db_->Transaction([&]() -> Status {
       int64_t now = now_us_();
       // The partial unique index on (kind, batch_id) over live rows turns a
       // second enqueue into a no-op.
       ASSIGN_OR_RETURN(SqliteStatement s,
-                       db_->Prepare("INSERT OR IGNORE INTO tasks (kind, batch_id, state, attempt, "
-                                    "due_us, lease_expires_us, owner, created_us) "
-                                    "VALUES (?1, ?2, 'pending', 0, ?3, 0, '', ?3)"));
-      s.Bind(1, TaskKindName(kind)).Bind(2, batch_id).Bind(3, now);
+                       db_->Prepare("INSERT OR IGNORE INTO tasks (kind, batch_id, pipeline, state, "
+                                    "attempt, due_us, lease_expires_us, owner, created_us) "
+                                    "VALUES (?1, ?2, ?3, 'pending', 0, ?4, 0, '', ?5)"));
+      s.Bind(1, TaskKindName(req.kind)).Bind(2, req.batch_id).Bind(3, req.pipeline);
+      s.Bind(4, std::max(now, req.not_before_us)).Bind(5, now);
       return s.Exec();
     });
   }
 
-  Result<std::optional<Task>> Lease(const std::string& worker,
-                                    std::chrono::milliseconds lease) override {
+  Result<std::optional<Task>> Lease(const std::string& worker, std::chrono::milliseconds lease,
+                                    const LeaseFilter& filter) override {
     std::lock_guard lock(mu_);
     std::optional<Task> out;
+    // A pipeline filter is a short IN list of bound parameters.
+    std::string only;
+    if (!filter.pipelines.empty()) {
+      only = " AND pipeline IN (";
+      for (size_t i = 0; i < filter.pipelines.size(); ++i) {
+        only += (i ? ", ?" : "?") + std::to_string(4 + i);
+      }
+      only += ")";
+    }
     RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
       int64_t now = now_us_();
       ASSIGN_OR_RETURN(
           SqliteStatement s,
           db_->Prepare("UPDATE tasks SET state = 'leased', owner = ?1, attempt = attempt + 1, "
                        "lease_expires_us = ?2 WHERE id = (SELECT id FROM tasks WHERE "
-                       "(state = 'pending' AND due_us <= ?3) OR "
-                       "(state = 'leased' AND lease_expires_us < ?3) ORDER BY id LIMIT 1) "
-                       "RETURNING id, kind, batch_id, attempt, lease_expires_us"));
+                       "((state = 'pending' AND due_us <= ?3) OR "
+                       "(state = 'leased' AND lease_expires_us < ?3))" +
+                       only +
+                       " ORDER BY id LIMIT 1) "
+                       "RETURNING id, kind, batch_id, attempt, lease_expires_us, pipeline"));
       s.Bind(1, worker).Bind(2, now + LeaseMicros(lease)).Bind(3, now);
+      for (size_t i = 0; i < filter.pipelines.size(); ++i) {
+        s.Bind(static_cast<int>(4 + i), filter.pipelines[i]);
+      }
       ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) return Status::OK();
       Task t;
@@ -61,6 +77,7 @@ class SqliteTaskQueue final : public TaskQueue {
       t.batch_id = s.ColumnInt64(2);
       t.attempt = s.ColumnInt(3);
       t.lease_expires_us = s.ColumnInt64(4);
+      t.pipeline = s.ColumnText(5);
       // RETURNING rows must be stepped to the end before the change is final.
       RETURN_IF_ERROR(s.Exec());
       out = t;

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 
@@ -19,10 +20,23 @@ namespace sluice {
 
 enum class TaskKind { kProcess };
 
+struct TaskRequest {
+  TaskKind kind = TaskKind::kProcess;
+  int64_t batch_id = 0;
+  std::string pipeline;       // the batch's pipeline (LeaseFilter selects on it)
+  int64_t not_before_us = 0;  // not delivered before this time (a retry's backoff); 0 = now
+};
+
+// Which tasks a worker takes. Empty = any.
+struct LeaseFilter {
+  std::vector<std::string> pipelines;
+};
+
 struct Task {
   int64_t id = 0;
   TaskKind kind = TaskKind::kProcess;
   int64_t batch_id = 0;
+  std::string pipeline;
   int attempt = 0;  // 1 for the first delivery
   int64_t lease_expires_us = 0;
 };
@@ -32,11 +46,21 @@ class TaskQueue {
   virtual ~TaskQueue() = default;
   // Adds a task for the batch unless one for (kind, batch) is already pending
   // or leased. Idempotent.
-  virtual Status Enqueue(TaskKind kind, int64_t batch_id) = 0;
-  // Leases the oldest available task (pending and due, or leased with an
-  // expired lease), or nullopt if there is none.
+  virtual Status Enqueue(const TaskRequest& request) = 0;
+  Status Enqueue(TaskKind kind, int64_t batch_id) {
+    TaskRequest r;
+    r.kind = kind;
+    r.batch_id = batch_id;
+    return Enqueue(r);
+  }
+  // Leases the oldest available task that passes `filter` (pending and due,
+  // or leased with an expired lease), or nullopt if there is none.
   virtual Result<std::optional<Task>> Lease(const std::string& worker,
-                                            std::chrono::milliseconds lease) = 0;
+                                            std::chrono::milliseconds lease,
+                                            const LeaseFilter& filter) = 0;
+  Result<std::optional<Task>> Lease(const std::string& worker, std::chrono::milliseconds lease) {
+    return Lease(worker, lease, LeaseFilter{});
+  }
   // Extends the lease; kAborted if the task was re-leased by someone else
   // (the caller must stop working on it).
   virtual Status Renew(const Task& task, std::chrono::milliseconds lease) = 0;

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +52,11 @@ struct SinkContext {
   std::string project_dir;  // relative sink paths (sqlite files) resolve against it
   // Threads for encoding (e.g. Parquet column chunks); may be null.
   ThreadPool* pool = nullptr;
+  // OK while this attempt still owns the batch; kAborted once a newer attempt
+  // has started (Catalog::CheckAttempt). A sink that makes rows visible
+  // outside the catalog calls it inside its own transaction, just before
+  // committing, so a stale attempt never loads. Empty = no fence (tests, convert).
+  std::function<Status()> check_fence;
 };
 
 struct StagedOutput {
@@ -77,9 +83,10 @@ class Sink {
 Result<std::unique_ptr<Sink>> MakeSink(const SinkSpec& spec);
 std::vector<std::string> SinkKinds();
 
-// Removes staged data of attempts that will never commit: everything under
-// staging/ for the batch except `keep_attempt` (0 = remove all), and SQLite
-// stage tables of the batch. Called by the engine's garbage collector.
-Status CleanupStaging(ObjectStore& store, int64_t batch_id, int keep_attempt);
+// Removes staged objects of attempts that will never commit: those of
+// attempts older than `before_attempt` under staging/<batch>/ (0 = every
+// attempt, for a finished batch). Never a newer attempt's: the caller may be a
+// worker whose lease has lapsed while a newer attempt is staging its output.
+Status CleanupStaging(ObjectStore& store, int64_t batch_id, int before_attempt);
 
 }  // namespace sluice

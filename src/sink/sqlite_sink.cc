@@ -93,6 +93,8 @@ class SqliteSink final : public Sink {
     if (state_ != State::kNew) return Status::Internal(Describe() + ": Open called twice");
     schema_ = ctx.schema;
     batch_id_ = ctx.batch_id;
+    attempt_ = ctx.attempt;
+    check_fence_ = ctx.check_fence;
     std::filesystem::path p(options_.path);
     if (p.is_relative()) {
       p = ctx.project_dir.empty() ? std::filesystem::absolute(p)
@@ -177,6 +179,10 @@ class SqliteSink final : public Sink {
       // A statement left mid-result keeps the schema locked: DROP TABLE would
       // fail with SQLITE_LOCKED.
       seen.Reset();
+      // Last check before rows become visible: a newer attempt owns the
+      // batch once it has started. (Both would load the same rows, and the
+      // ledger keeps it to one load, but a stale attempt must change nothing.)
+      if (check_fence_) RETURN_IF_ERROR(check_fence_());
       if (!loaded) {
         // Created here rather than at Open so that nothing is visible before
         // the first load; re-checked because another batch may have created it
@@ -293,8 +299,9 @@ class SqliteSink final : public Sink {
                                       describe_expected() + ")");
   }
 
-  // Stage tables of other attempts at this batch and table are dead: an
-  // attempt only starts after the previous one was given up.
+  // Stage tables of older attempts at this batch and table are dead (the
+  // catalog never lets an older attempt commit). A newer attempt's belongs to
+  // a live worker: this one may be stale without knowing it yet.
   Status DropDeadStages() {
     const std::string prefix = StagePrefix();
     const std::string suffix = "_" + options_.table;
@@ -311,7 +318,10 @@ class SqliteSink final : public Sink {
       if (name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
       std::string_view attempt(name.data() + prefix.size(),
                                name.size() - prefix.size() - suffix.size());
-      if (AllDigits(attempt)) dead.push_back(std::move(name));
+      if (AllDigits(attempt) && attempt.size() < 12 &&
+          std::stoll(std::string(attempt)) < attempt_) {
+        dead.push_back(std::move(name));
+      }
     }
     for (const std::string& name : dead) {
       RETURN_IF_ERROR(db_->Exec("DROP TABLE IF EXISTS " + QuoteIdent(name)));
@@ -358,6 +368,8 @@ class SqliteSink final : public Sink {
   int64_t batch_id_ = 0;
   std::string resolved_path_;
   std::string stage_;
+  int attempt_ = 0;
+  std::function<Status()> check_fence_;
   std::unique_ptr<SqliteDb> db_;
   std::optional<SqliteStatement> insert_;  // destroyed before db_
   int64_t rows_ = 0;

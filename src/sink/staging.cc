@@ -11,11 +11,10 @@
 
 namespace sluice {
 
-Status CleanupStaging(ObjectStore& store, int64_t batch_id, int keep_attempt) {
+Status CleanupStaging(ObjectStore& store, int64_t batch_id, int before_attempt) {
   const std::string batch_prefix = "staging/" + std::to_string(batch_id) + "/";
-  if (keep_attempt == 0) return store.DeletePrefix(batch_prefix);
+  if (before_attempt == 0) return store.DeletePrefix(batch_prefix);
   ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, store.List(batch_prefix));
-  const std::string keep = "a" + std::to_string(keep_attempt);
   std::set<std::string> dirs;
   for (const ObjectInfo& o : objects) {
     std::string rest = o.key.substr(batch_prefix.size());
@@ -25,8 +24,15 @@ Status CleanupStaging(ObjectStore& store, int64_t batch_id, int keep_attempt) {
       RETURN_IF_ERROR(store.Delete(o.key));
       continue;
     }
+    // Only a<k> with k < before_attempt: a newer attempt's staging belongs to
+    // a live worker (this caller may be a stale one that has not noticed yet).
     std::string dir = rest.substr(0, slash);
-    if (dir != keep) dirs.insert(dir);
+    int64_t k = -1;
+    if (dir.size() > 1 && dir[0] == 'a' &&
+        dir.find_first_not_of("0123456789", 1) == std::string::npos && dir.size() < 12) {
+      k = std::stoll(dir.substr(1));
+    }
+    if (k >= 0 && k < before_attempt) dirs.insert(dir);
   }
   for (const std::string& dir : dirs) {
     RETURN_IF_ERROR(store.DeletePrefix(batch_prefix + dir + "/"));

@@ -32,7 +32,8 @@ Status QueueBatch(const LandingContext& ctx, int64_t batch_id) {
   if (b.state == BatchState::kLanded) {
     RETURN_IF_ERROR(ctx.catalog->TransitionBatch(batch_id, BatchState::kQueued, ""));
   }
-  return ctx.queue->Enqueue(TaskKind::kProcess, batch_id);
+  return ctx.queue->Enqueue(TaskRequest{TaskKind::kProcess, batch_id, b.pipeline,
+                                        b.state == BatchState::kQueued ? b.next_attempt_us : 0});
 }
 
 // Moves `key` to `archive_key` unless it is already there.

@@ -38,6 +38,11 @@ class SqliteCatalog final : public Catalog {
   Result<std::vector<BatchEvent>> BatchHistory(int64_t batch_id) override;
   Result<std::vector<std::pair<BatchState, int64_t>>> CountBatchesByState() override;
 
+  Result<StartAttemptResult> StartAttempt(const StartAttemptRequest& req) override;
+  Status CheckAttempt(const AttemptToken& token) override;
+  Status MarkCommitting(const AttemptToken& token) override;
+  Status FailAttempt(const AttemptToken& token, const AttemptFailure& failure) override;
+
   Status CommitBatch(const CommitRequest& req) override;
   Status ReplayBatch(int64_t batch_id, int64_t version_id) override;
 
@@ -57,6 +62,9 @@ class SqliteCatalog final : public Catalog {
   Result<BatchInfo> LoadBatch(int64_t batch_id);
   Status AppendEvent(int64_t batch_id, BatchState state, const std::string& reason, int64_t at_us);
   Result<PipelineVersion> LoadVersion(int64_t version_id);
+  // The batch if `token` is its latest attempt and it is processing or
+  // committing; kAborted (fenced) naming `what` otherwise.
+  Result<BatchInfo> LoadFenced(const AttemptToken& token, const char* what);
   Result<TableInfo> LoadTable(const std::string& name);
   // Creates the table or checks that `tc` matches it; returns its current
   // snapshot (0 for a new table).
@@ -75,6 +83,6 @@ inline std::string BatchName(int64_t id) { return "batch " + std::to_string(id);
 
 // Column list and reader for batch rows, shared by both files.
 extern const char* const kBatchColumns;
-BatchInfo ReadBatchRow(const SqliteStatement& stmt);
+Result<BatchInfo> ReadBatchRow(const SqliteStatement& stmt);
 
 }  // namespace sluice

@@ -1,4 +1,6 @@
-// Helpers for the catalog tests: a temporary directory and a manual clock.
+// Helpers for the catalog tests: a temporary directory, a manual clock, and
+// MoveBatch, which drives a batch through the state machine with the public
+// (fenced) API as a worker would.
 #pragma once
 
 #include <stdlib.h>
@@ -7,6 +9,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+
+#include "catalog/catalog.h"
 
 namespace sluice::testing {
 
@@ -41,5 +45,41 @@ class ManualClock {
  private:
   std::atomic<int64_t> now_{1'700'000'000'000'000};
 };
+
+// Moves batch `id` to `to` the way the engine does: TransitionBatch for
+// registration moves, StartAttempt for processing (a new attempt, also from
+// processing or committing), MarkCommitting, FailAttempt (permanent, with
+// `reason`) for failed from processing/committing, and a CommitBatch of the
+// latest attempt for quarantined (marking it committing first).
+inline Status MoveBatch(Catalog& cat, int64_t id, BatchState to, const std::string& reason = "") {
+  ASSIGN_OR_RETURN(BatchInfo b, cat.GetBatch(id));
+  const AttemptToken token{id, b.attempts};
+  const bool in_attempt = b.state == BatchState::kProcessing || b.state == BatchState::kCommitting;
+  switch (to) {
+    case BatchState::kProcessing: {
+      ASSIGN_OR_RETURN(StartAttemptResult r, cat.StartAttempt(StartAttemptRequest{id, 0, 0}));
+      if (r.outcome != StartAttemptResult::Outcome::kStarted) {
+        return Status::FailedPrecondition("batch " + std::to_string(id) + " did not start");
+      }
+      return Status::OK();
+    }
+    case BatchState::kCommitting:
+      return cat.MarkCommitting(token);
+    case BatchState::kFailed:
+      if (!in_attempt) return cat.TransitionBatch(id, to, reason);
+      return cat.FailAttempt(token, AttemptFailure{ErrorClass::kPermanent, reason, 0});
+    case BatchState::kQuarantined: {
+      if (b.state == BatchState::kProcessing) RETURN_IF_ERROR(cat.MarkCommitting(token));
+      CommitRequest req;
+      req.batch_id = id;
+      req.attempt = b.attempts;
+      req.final_state = BatchState::kQuarantined;
+      req.reason = reason;
+      return cat.CommitBatch(req);
+    }
+    default:
+      return cat.TransitionBatch(id, to, reason);
+  }
+}
 
 }  // namespace sluice::testing

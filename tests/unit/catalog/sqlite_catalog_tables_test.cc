@@ -56,7 +56,7 @@ class CatalogTablesTest : public ::testing::Test {
     auto r = cat_->RegisterBatch({"orders", "landing/orders/" + n + ".csv", "", "sha" + n, 5});
     EXPECT_TRUE(r.ok());
     for (S to : {S::kQueued, S::kProcessing, S::kCommitting}) {
-      EXPECT_TRUE(cat_->TransitionBatch(r->batch_id, to, "").ok());
+      EXPECT_TRUE(testing::MoveBatch(*cat_, r->batch_id, to, "").ok());
     }
     return r->batch_id;
   }
@@ -254,8 +254,8 @@ TEST_F(CatalogTablesTest, SecondCommitIsAlreadyExistsAndChangesNothing) {
 }
 
 TEST_F(CatalogTablesTest, StaleAttemptIsAbortedAndWrongStateRefused) {
-  int64_t b = CommittingBatch();                                        // attempt 1
-  ASSERT_TRUE(cat_->TransitionBatch(b, S::kProcessing, "retry").ok());  // attempt 2
+  int64_t b = CommittingBatch();                                   // attempt 1
+  ASSERT_TRUE(testing::MoveBatch(*cat_, b, S::kProcessing).ok());  // attempt 2
   CommitRequest zombie = Commit(b, {File("zombie", 1)});
   zombie.attempt = 1;
   EXPECT_EQ(cat_->CommitBatch(zombie).code(), StatusCode::kAborted);
@@ -263,7 +263,7 @@ TEST_F(CatalogTablesTest, StaleAttemptIsAbortedAndWrongStateRefused) {
   early.attempt = 2;
   // Attempt 2 is still processing, not committing.
   EXPECT_EQ(cat_->CommitBatch(early).code(), StatusCode::kFailedPrecondition);
-  ASSERT_TRUE(cat_->TransitionBatch(b, S::kCommitting, "").ok());
+  ASSERT_TRUE(testing::MoveBatch(*cat_, b, S::kCommitting, "").ok());
   EXPECT_EQ(cat_->CommitBatch(zombie).code(), StatusCode::kAborted);
   ASSERT_TRUE(cat_->CommitBatch(early).ok());
   EXPECT_EQ(Keys(*cat_->ListFiles("orders", 0)), std::vector<std::string>{"lake/orders/early"});
@@ -350,7 +350,8 @@ TEST_F(CatalogTablesTest, ReplayOfCommittedBatchRemovesItsFilesInANewSnapshot) {
   EXPECT_EQ(cat_->ListSnapshots("orders")->size(), 3u);
 
   // The replayed batch runs again and commits new files.
-  for (S to : {S::kProcessing, S::kCommitting}) ASSERT_TRUE(cat_->TransitionBatch(b, to, "").ok());
+  for (S to : {S::kProcessing, S::kCommitting})
+    ASSERT_TRUE(testing::MoveBatch(*cat_, b, to, "").ok());
   CommitRequest retry = Commit(b, {File("b1-retry", 7)});
   retry.attempt = cat_->GetBatch(b)->attempts;
   EXPECT_EQ(retry.attempt, 2);
@@ -363,14 +364,14 @@ TEST_F(CatalogTablesTest, ReplayOfCommittedBatchRemovesItsFilesInANewSnapshot) {
 
 TEST_F(CatalogTablesTest, ReplayOfFailedAndQuarantinedBatches) {
   int64_t failed = CommittingBatch();
-  ASSERT_TRUE(cat_->TransitionBatch(failed, S::kFailed, "boom").ok());
+  ASSERT_TRUE(testing::MoveBatch(*cat_, failed, S::kFailed, "boom").ok());
   ASSERT_TRUE(cat_->ReplayBatch(failed, 0).ok());
   EXPECT_EQ(cat_->GetBatch(failed)->state, S::kQueued);
   EXPECT_EQ(cat_->GetBatch(failed)->reason, "");
   EXPECT_EQ(cat_->GetBatch(failed)->pipeline_version_id, v1_);
 
   int64_t q = CommittingBatch();
-  ASSERT_TRUE(cat_->TransitionBatch(q, S::kQuarantined, "bad").ok());
+  ASSERT_TRUE(testing::MoveBatch(*cat_, q, S::kQuarantined, "bad").ok());
   ASSERT_TRUE(cat_->ReplayBatch(q, 0).ok());
   EXPECT_EQ(cat_->GetBatch(q)->state, S::kQueued);
 }
@@ -380,7 +381,7 @@ TEST_F(CatalogTablesTest, ReplayPreconditions) {
   Status st = cat_->ReplayBatch(b, 0);
   EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
   EXPECT_EQ(cat_->ReplayBatch(999, 0).code(), StatusCode::kNotFound);
-  ASSERT_TRUE(cat_->TransitionBatch(b, S::kFailed, "x").ok());
+  ASSERT_TRUE(testing::MoveBatch(*cat_, b, S::kFailed, "x").ok());
   auto other = cat_->DeployPipeline("other", "spec", "other.yaml");
   EXPECT_EQ(cat_->ReplayBatch(b, other->id).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(cat_->ReplayBatch(b, 12345).code(), StatusCode::kNotFound);

@@ -130,9 +130,52 @@ TEST_F(IngestTest, UnknownPipelineAndMissingFileAreErrors) {
   EXPECT_TRUE(batches->empty());
 }
 
+// Issue 9, item 5: `ingest -p P` took any task in the shared queue, so a
+// poison batch of another pipeline killed it too. It now works P's batches only.
+TEST_F(IngestTest, IngestWorksOnlyItsPipelinesBatches) {
+  Open();
+  WritePipeline("orders", kSpec);
+  std::string other = kSpec;
+  other.replace(other.find("pipeline: orders"), 16, "pipeline: events");
+  other.replace(other.find("table: orders\n"), 14, "table: events\n");
+  other.replace(other.find("table: orders }"), 15, "table: events }");
+  WritePipeline("events", other);
+  ASSERT_TRUE(project_->SyncPipelines().ok());
+  const int64_t waiting = LandAndRegister("events", "e.csv", kB);
+  ASSERT_EQ(Batch(waiting).state, BatchState::kQueued);
+
+  auto reports = Ingest("orders", {Input("a.csv", kA)});
+  ASSERT_TRUE(reports.ok()) << reports.status().ToString();
+  ASSERT_EQ(reports->size(), 1u);
+  EXPECT_EQ((*reports)[0].state, "committed");
+  BatchInfo untouched = Batch(waiting);
+  EXPECT_EQ(untouched.state, BatchState::kQueued);
+  EXPECT_EQ(untouched.attempts, 0);
+}
+
+// A batch left queued without a task (a crash between the state change and
+// the enqueue) used to make `sluice ingest` wait forever for it.
+TEST_F(IngestTest, IngestRequeuesABatchThatHasNoTask) {
+  Open();
+  WritePipeline("orders", kSpec);
+  ASSERT_TRUE(project_->SyncPipelines().ok());
+  const std::string file = Input("a.csv", kA);
+  // Registered and queued by an earlier run that died before enqueueing.
+  auto first = IngestLocalFile(project_->landing(), "orders", file);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto q = project_->queue().Lease("crashed", std::chrono::milliseconds(60'000));
+  ASSERT_TRUE(q.ok() && q->has_value());
+  ASSERT_TRUE(project_->queue().Ack(**q).ok());  // the task is gone, the batch still queued
+  ASSERT_EQ(Batch(first->batch_id).state, BatchState::kQueued);
+
+  auto reports = Ingest("orders", {file});
+  ASSERT_TRUE(reports.ok()) << reports.status().ToString();
+  EXPECT_EQ(Batch(first->batch_id).state, BatchState::kCommitted);
+}
+
 TEST_F(IngestTest, ProcessUntilDoneWithNoBatchesReturns) {
   Open();
-  EXPECT_TRUE(ProcessUntilDone(*project_, {}, nullptr).ok());
+  EXPECT_TRUE(ProcessUntilDone(*project_, "orders", {}, nullptr).ok());
 }
 
 TEST_F(IngestTest, ReportsProgress) {

@@ -186,7 +186,7 @@ TEST_F(ServerTest, RecoverRepairsWhatACrashLeft) {
 
   // Batch 3: mid-processing when the process died (staged data of its attempt).
   const int64_t running = LandAndRegister("orders", "c.csv", Csv(11, 5));
-  ASSERT_TRUE(project_->catalog().TransitionBatch(running, BatchState::kProcessing, "").ok());
+  ASSERT_TRUE(testing::MoveBatch(project_->catalog(), running, BatchState::kProcessing).ok());
   const std::string running_stage =
       "staging/" + std::to_string(running) + "/a1/orders/part-00000.parquet";
   {

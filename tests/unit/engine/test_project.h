@@ -26,6 +26,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../catalog/catalog_test_util.h"
 #include "core/io.h"
 #include "core/status.h"
 #include "engine/processor.h"
@@ -325,6 +326,10 @@ class ProjectTest : public ::testing::Test {
     env.store = faults_.get();
     env.catalog = &project_->catalog();
     env.project_dir = config_.project_dir;
+    // Retry times are computed on a clock at the epoch, so a transient
+    // failure's retry is due at once: these tests call ProcessBatch again
+    // rather than wait out a backoff (the catalog tests check the waiting).
+    env.now_us = [] { return int64_t{0}; };
     return env;
   }
 

@@ -132,21 +132,37 @@ TEST_F(WorkerPoolTest, PermanentFailureIsNotRetried) {
   EXPECT_EQ(*project_->queue().Depth(), 0);
 }
 
-// One transient failure: the batch shows failed ("will retry") during the
-// backoff, then the retry commits it; nothing is delivered twice.
-TEST_F(WorkerPoolTest, RetriesATransientFailureWithBackoff) {
+// A staging prefix blocked by a plain file fails every staged write with
+// ENOTDIR: the store refuses the path, and no retry can fix that, so the
+// batch fails at once (issue 9: ENAMETOOLONG and the like were retried).
+TEST_F(WorkerPoolTest, ARefusedPathIsPermanent) {
   Start();
   const int64_t id = LandAndRegister("orders", "a.csv", PoolCsv(1, 5));
   BlockStaging(id);
   WorkerPool pool(*project_, Options());
   pool.Start();
-  ASSERT_TRUE(WaitFor([&] {
-    BatchInfo b = Batch(id);
-    return b.state == BatchState::kFailed && b.reason.find("will retry") != std::string::npos;
-  }));
-  EXPECT_NE(Batch(id).reason.find("attempt 1 failed"), std::string::npos) << Batch(id).reason;
-  EXPECT_TRUE(Done().empty());  // a retry is not the end of the task
-  UnblockStaging(id);
+  ASSERT_TRUE(WaitFor([&] { return Done().size() == 1; }));
+  pool.Stop();
+  EXPECT_EQ(Done()[0].outcome, ProcessOutcome::kFailed);
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.state, BatchState::kFailed);
+  EXPECT_EQ(b.attempts, 1);
+  EXPECT_EQ(b.last_error_class, "permanent");
+  EXPECT_NE(b.reason.find("IO_ERROR"), std::string::npos) << b.reason;
+  EXPECT_EQ(*project_->queue().Depth(), 0);
+}
+
+// One transient failure: the batch is queued with its retry time and last
+// error during the backoff, then the retry commits it; nothing is delivered twice.
+TEST_F(WorkerPoolTest, RetriesATransientFailureWithBackoff) {
+  Start();
+  const int64_t id = LandAndRegister("orders", "a.csv", PoolCsv(1, 5));
+  faults_->FailNth(testing::StoreOp::kOpenWrite, 1, Status::Unavailable("injected: disk full"),
+                   "staging/");
+  WorkerPoolOptions o = Options();
+  o.store = faults_.get();
+  WorkerPool pool(*project_, o);
+  pool.Start();
   ASSERT_TRUE(WaitFor([&] { return Done().size() == 1; }));
   pool.Stop();
 
@@ -154,31 +170,39 @@ TEST_F(WorkerPoolTest, RetriesATransientFailureWithBackoff) {
   BatchInfo b = Batch(id);
   EXPECT_EQ(b.state, BatchState::kCommitted);
   EXPECT_EQ(b.attempts, 2);
+  EXPECT_EQ(b.last_error_class, "transient");
+  EXPECT_NE(b.last_error.find("injected: disk full"), std::string::npos) << b.last_error;
   EXPECT_EQ(QueryInt(SinkDb(), "SELECT count(*) FROM orders"), 5);
   EXPECT_EQ(*project_->queue().Depth(), 0);
 
-  // The second attempt started only after the first backoff (1 s for a task's
-  // first failure).
-  int64_t failed_at = 0, retried_at = 0;
+  // The batch waited queued, not failed, and the second attempt started only
+  // after the first backoff (0.5 s plus jitter for a first retry).
+  int64_t queued_at = 0, retried_at = 0;
   for (const BatchEvent& e : History(id)) {
-    if (e.state == BatchState::kFailed && failed_at == 0) failed_at = e.at_us;
-    if (e.state == BatchState::kProcessing && failed_at != 0 && retried_at == 0) {
+    EXPECT_NE(e.state, BatchState::kFailed) << e.reason;
+    if (e.state == BatchState::kQueued && e.reason.find("attempt 1 failed (transient)") == 0) {
+      queued_at = e.at_us;
+    }
+    if (e.state == BatchState::kProcessing && queued_at != 0 && retried_at == 0) {
       retried_at = e.at_us;
     }
   }
-  ASSERT_GT(failed_at, 0);
+  ASSERT_GT(queued_at, 0);
   ASSERT_GT(retried_at, 0);
-  EXPECT_GE(retried_at - failed_at, 900'000);
+  EXPECT_GE(retried_at - queued_at, 450'000);
 }
 
 TEST_F(WorkerPoolTest, GivesUpAfterMaxAttempts) {
   config_.max_attempts = 2;
   Start();
   const int64_t id = LandAndRegister("orders", "a.csv", PoolCsv(1, 5));
-  BlockStaging(id);
-  WorkerPool pool(*project_, Options());
+  faults_->FailAlways(testing::StoreOp::kOpenWrite, Status::Unavailable("injected: busy"),
+                      "staging/");
+  WorkerPoolOptions o = Options();
+  o.store = faults_.get();
+  WorkerPool pool(*project_, o);
   pool.Start();
-  ASSERT_TRUE(WaitFor([&] { return Done().size() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return Done().size() == 1; }, std::chrono::seconds(10)));
   pool.Stop();
 
   const BatchDone d = Done()[0];
@@ -188,7 +212,8 @@ TEST_F(WorkerPoolTest, GivesUpAfterMaxAttempts) {
   BatchInfo b = Batch(id);
   EXPECT_EQ(b.state, BatchState::kFailed);
   EXPECT_EQ(b.attempts, 2);
-  EXPECT_EQ(b.reason.rfind("gave up after 2 attempts", 0), 0u) << b.reason;
+  EXPECT_EQ(b.reason.rfind("poison batch: gave up after 2 attempt(s)", 0), 0u) << b.reason;
+  EXPECT_NE(b.reason.find("injected: busy"), std::string::npos) << b.reason;
   EXPECT_EQ(*project_->queue().Depth(), 0);  // acked: no further delivery
   EXPECT_EQ(QueryInt(SinkDb(), "SELECT count(*) FROM orders").value_or(0), 0);
 }
@@ -227,7 +252,7 @@ TEST_F(WorkerPoolTest, SupersededAttemptLeavesTheBatchAlone) {
   // Mid-run, a newer attempt starts elsewhere (simulated by its catalog step).
   o.on_progress = [&](const ProcessProgress&) {
     if (!superseded.exchange(true)) {
-      EXPECT_TRUE(project_->catalog().TransitionBatch(id, BatchState::kProcessing, "").ok());
+      EXPECT_TRUE(testing::MoveBatch(project_->catalog(), id, BatchState::kProcessing).ok());
     }
   };
   WorkerPool pool(*project_, o);

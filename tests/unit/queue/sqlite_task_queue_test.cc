@@ -118,6 +118,38 @@ TEST_F(SqliteTaskQueueTest, LeasesOldestFirst) {
   EXPECT_EQ(order, (std::vector<int64_t>{30, 10, 20}));
 }
 
+// Issue 9: `sluice ingest -p other` took any task in the shared queue,
+// including another pipeline's batch that kills the process.
+TEST_F(SqliteTaskQueueTest, LeaseFilterTakesOnlyThosePipelines) {
+  ASSERT_TRUE(q_->Enqueue(TaskRequest{TaskKind::kProcess, 1, "poison", 0}).ok());
+  ASSERT_TRUE(q_->Enqueue(TaskRequest{TaskKind::kProcess, 2, "orders", 0}).ok());
+  ASSERT_TRUE(q_->Enqueue(TaskRequest{TaskKind::kProcess, 3, "events", 0}).ok());
+  LeaseFilter only_orders{{"orders"}};
+  auto t = q_->Lease("w", milliseconds(1000), only_orders);
+  ASSERT_TRUE(t.ok() && t->has_value());
+  EXPECT_EQ((*t)->batch_id, 2);
+  EXPECT_EQ((*t)->pipeline, "orders");
+  auto none = q_->Lease("w", milliseconds(1000), only_orders);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  auto two = q_->Lease("w", milliseconds(1000), LeaseFilter{{"events", "nope"}});
+  ASSERT_TRUE(two.ok() && two->has_value());
+  EXPECT_EQ((*two)->batch_id, 3);
+  auto any = LeaseOne(*q_, "w", milliseconds(1000));
+  ASSERT_TRUE(any.has_value());
+  EXPECT_EQ(any->batch_id, 1);
+}
+
+TEST_F(SqliteTaskQueueTest, NotBeforeDelaysDelivery) {
+  const int64_t now = now_.load();
+  ASSERT_TRUE(q_->Enqueue(TaskRequest{TaskKind::kProcess, 1, "orders", now + 5000}).ok());
+  EXPECT_FALSE(LeaseOne(*q_, "w", milliseconds(1000)).has_value());
+  AdvanceMs(5);
+  auto t = LeaseOne(*q_, "w", milliseconds(1000));
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->batch_id, 1);
+}
+
 TEST_F(SqliteTaskQueueTest, ExpiredLeaseIsRedeliveredAndOldHolderAborted) {
   ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 5).ok());
   auto first = LeaseOne(*q_, "w1", milliseconds(100));

@@ -40,18 +40,25 @@ class CleanupStagingTest : public ::testing::Test {
   std::unique_ptr<ObjectStore> store_;
 };
 
-TEST_F(CleanupStagingTest, KeepsOneAttempt) {
-  ASSERT_TRUE(CleanupStaging(*store_, 7, 2).ok());
+// Attempt 3 starting removes only attempts 1 and 2: attempt 10 is newer, so
+// it belongs to a live worker (issue 9: a worker whose lease had lapsed
+// deleted the live attempt's staged Parquet just before it committed).
+TEST_F(CleanupStagingTest, RemovesOnlyOlderAttempts) {
+  ASSERT_TRUE(CleanupStaging(*store_, 7, 3).ok());
   EXPECT_THAT(Keys(), ElementsAre("lake/orders/part-b7-00000.parquet",
-                                  "staging/7/a2/orders/day=1/part-00000.parquet",
-                                  "staging/7/a2/other/part-00000.parquet",
+                                  "staging/7/a10/orders/part-00000.parquet",
+                                  "staging/7/a3/orders/part-00000.parquet",
                                   "staging/77/a1/orders/part-00000.parquet"));
 }
 
-TEST_F(CleanupStagingTest, KeepsAttemptOneNotTen) {
+TEST_F(CleanupStagingTest, AttemptOneRemovesNothing) {
   ASSERT_TRUE(CleanupStaging(*store_, 7, 1).ok());
+  EXPECT_EQ(Keys().size(), 7u);
+}
+
+TEST_F(CleanupStagingTest, AfterTheCommitOfAttemptTenEverythingGoes) {
+  ASSERT_TRUE(CleanupStaging(*store_, 7, 11).ok());
   EXPECT_THAT(Keys(), ElementsAre("lake/orders/part-b7-00000.parquet",
-                                  "staging/7/a1/orders/part-00000.parquet",
                                   "staging/77/a1/orders/part-00000.parquet"));
 }
 

@@ -283,8 +283,8 @@ TEST_F(LandingTest, SameFileLandedAgainAfterCommitIsNotRequeued) {
   const int64_t id = s.registered[0].batch_id;
   auto task = queue_->Lease("t", std::chrono::seconds(5));
   ASSERT_TRUE(task.ok() && task->has_value());
-  ASSERT_TRUE(catalog_->TransitionBatch(id, BatchState::kProcessing, "").ok());
-  ASSERT_TRUE(catalog_->TransitionBatch(id, BatchState::kCommitting, "").ok());
+  ASSERT_TRUE(testing::MoveBatch(*catalog_, id, BatchState::kProcessing).ok());
+  ASSERT_TRUE(testing::MoveBatch(*catalog_, id, BatchState::kCommitting).ok());
   CommitRequest commit;
   commit.batch_id = id;
   commit.attempt = 1;
@@ -352,7 +352,7 @@ TEST_F(LandingTest, RecoverLandedReenqueuesUnfinishedBatches) {
   const int64_t id = s.registered[0].batch_id;
   auto task = queue_->Lease("t", std::chrono::seconds(5));
   ASSERT_TRUE(task.ok() && task->has_value());
-  ASSERT_TRUE(catalog_->TransitionBatch(id, BatchState::kProcessing, "").ok());
+  ASSERT_TRUE(testing::MoveBatch(*catalog_, id, BatchState::kProcessing).ok());
   ASSERT_TRUE(queue_->Ack(**task).ok());
   ASSERT_EQ(Depth(), 0);
 
