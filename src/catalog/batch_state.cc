@@ -10,7 +10,7 @@ namespace {
 
 // The stored spelling of each state: these strings are in catalog files on
 // disk, so they never change.
-constexpr std::array<std::pair<BatchState, std::string_view>, 7> kNames = {{
+constexpr std::array<std::pair<BatchState, std::string_view>, 8> kNames = {{
     {BatchState::kLanded, "landed"},
     {BatchState::kQueued, "queued"},
     {BatchState::kProcessing, "processing"},
@@ -18,6 +18,7 @@ constexpr std::array<std::pair<BatchState, std::string_view>, 7> kNames = {{
     {BatchState::kCommitted, "committed"},
     {BatchState::kFailed, "failed"},
     {BatchState::kQuarantined, "quarantined"},
+    {BatchState::kDamaged, "damaged"},
 }};
 
 }  // namespace

@@ -46,11 +46,16 @@ enum class BatchState {
   kCommitted,
   kFailed,
   kQuarantined,
+  // Committed, but some of its output is lost or damaged (a staged file gone
+  // before publication, a lake file deleted or truncated). Terminal like
+  // committed; `sluice check --repair` or a replay rebuilds it.
+  kDamaged,
 };
 std::string_view BatchStateName(BatchState s);
 Result<BatchState> ParseBatchState(std::string_view name);
 inline bool IsTerminal(BatchState s) {
-  return s == BatchState::kCommitted || s == BatchState::kQuarantined;
+  return s == BatchState::kCommitted || s == BatchState::kQuarantined ||
+         s == BatchState::kDamaged;
 }
 
 struct PipelineVersion {
@@ -174,6 +179,7 @@ struct DataFile {
   int64_t bytes = 0;
   int64_t batch_id = 0;
   int64_t snapshot_id = 0;  // snapshot that added it
+  std::string sha256;       // of the file's bytes as written (empty: not recorded)
 };
 
 struct SnapshotInfo {
@@ -203,6 +209,7 @@ struct OutputLineage {
 struct Publication {
   std::string staging_key;
   std::string final_key;
+  int64_t batch_id = 0;  // filled in by PendingPublications
 };
 
 struct CommitRequest {
@@ -283,15 +290,32 @@ class Catalog {
   // committed/quarantined returns kAlreadyExists and changes nothing (another
   // attempt won).
   virtual Status CommitBatch(const CommitRequest& req) = 0;
-  // Re-pins a failed, quarantined or committed batch to `version_id` (0 = keep)
+  // Re-pins a failed, quarantined, committed or damaged batch to `version_id` (0 = keep)
   // and moves it to queued. Stats and tries are reset; `attempts` keeps counting, so the
-  // replay's staging paths never collide with an earlier attempt's. For a committed batch the files
+  // replay's staging paths never collide with an earlier attempt's. For a committed or damaged batch the files
   // it added are removed from each table in a new snapshot (the replay will add new ones).
   virtual Status ReplayBatch(int64_t batch_id, int64_t version_id) = 0;
 
   // --- publication (redo log of staged -> final renames) ----------------------
   virtual Result<std::vector<Publication>> PendingPublications() = 0;
   virtual Status MarkPublished(const std::string& staging_key) = 0;
+  // A publication that can never happen (its staged object is gone, or its
+  // final key is taken and is never replaced): it leaves the redo log, and its
+  // batch, if committed, becomes damaged with `error` as the reason, in one
+  // transaction. Other batches are not held back.
+  virtual Status RecordLostPublication(const std::string& staging_key,
+                                       const std::string& error) = 0;
+
+  // --- integrity ---------------------------------------------------------------
+  // A committed batch whose output is lost or damaged (found by `sluice
+  // check`): committed -> damaged with the reason. No-op if already damaged.
+  virtual Status MarkDamaged(int64_t batch_id, const std::string& reason) = 0;
+  // The catalog's identity, made once when it was created; the store records
+  // it so that a store is never used with another catalog.
+  virtual Result<std::string> CatalogId() = 0;
+  // A fast consistency check of the catalog's own storage (SQLite's
+  // quick_check); kDataLoss naming what is wrong.
+  virtual Status CheckIntegrity() = 0;
 
   // --- tables ----------------------------------------------------------------
   virtual Result<std::vector<TableInfo>> ListTables() = 0;

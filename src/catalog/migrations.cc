@@ -167,6 +167,21 @@ ALTER TABLE tasks ADD COLUMN pipeline TEXT NOT NULL DEFAULT '';
 UPDATE tasks SET pipeline = COALESCE((SELECT b.pipeline FROM batches b WHERE b.id = tasks.batch_id), '');
 )sql";
 
+// Version 4: store and catalog belong together, and damage is recorded.
+// catalog_meta holds the catalog's identity (made here, once), which the store
+// records on first use; data files carry the SHA-256 of their bytes as
+// written; a publication that can never happen is kept with its error
+// (published = -1) instead of being retried forever.
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE catalog_meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+INSERT INTO catalog_meta (key, value) VALUES ('catalog_id', lower(hex(randomblob(16))));
+ALTER TABLE data_files ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
+ALTER TABLE publications ADD COLUMN error TEXT NOT NULL DEFAULT '';
+)sql";
+
 Status EnsureMigrationsTable(SqliteDb& db) {
   return db.Transaction([&] {
     return db.Exec(
@@ -183,6 +198,7 @@ const std::vector<Migration>& CatalogMigrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog and task queue schema", kSchemaV1},
       {2, "retry state, fenced attempts, task pipelines", kSchemaV2},
+      {4, "catalog identity, data file checksums, lost publications", kSchemaV4},
   };
   return kMigrations;
 }

@@ -367,9 +367,10 @@ Result<std::vector<BatchEvent>> SqliteCatalog::BatchHistory(int64_t batch_id) {
 
 Result<std::vector<std::pair<BatchState, int64_t>>> SqliteCatalog::CountBatchesByState() {
   std::lock_guard lock(mu_);
-  constexpr std::array<BatchState, 7> kAll = {
-      BatchState::kLanded,    BatchState::kQueued, BatchState::kProcessing, BatchState::kCommitting,
-      BatchState::kCommitted, BatchState::kFailed, BatchState::kQuarantined};
+  constexpr std::array<BatchState, 8> kAll = {
+      BatchState::kLanded,      BatchState::kQueued,    BatchState::kProcessing,
+      BatchState::kCommitting,  BatchState::kCommitted, BatchState::kFailed,
+      BatchState::kQuarantined, BatchState::kDamaged};
   std::vector<std::pair<BatchState, int64_t>> out;
   for (BatchState st : kAll) out.emplace_back(st, 0);
   ASSIGN_OR_RETURN(SqliteStatement s,

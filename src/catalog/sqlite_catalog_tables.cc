@@ -67,12 +67,13 @@ DataFile ReadFileRow(const SqliteStatement& s) {
   f.bytes = s.ColumnInt64(5);
   f.batch_id = s.ColumnInt64(6);
   f.snapshot_id = s.ColumnInt64(7);
+  f.sha256 = s.ColumnText(8);
   return f;
 }
 
 constexpr const char* kFileColumns =
     "table_name, object_key, staging_key, partition_path, num_rows, num_bytes, batch_id, "
-    "added_snapshot";
+    "added_snapshot, sha256";
 // Files of table ?1 visible in snapshot ?2 (snapshot ids grow per table).
 constexpr const char* kVisibleInSnapshot =
     "table_name = ?1 AND added_snapshot <= ?2 AND "
@@ -166,8 +167,8 @@ Status SqliteCatalog::CommitTable(const TableCommit& tc, const BatchInfo& batch,
 
   ASSIGN_OR_RETURN(SqliteStatement file,
                    db_->Prepare("INSERT INTO data_files (table_name, object_key, staging_key, "
-                                "partition_path, num_rows, num_bytes, batch_id, added_snapshot) "
-                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+                                "partition_path, num_rows, num_bytes, batch_id, added_snapshot, "
+                                "sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
   ASSIGN_OR_RETURN(SqliteStatement lin,
                    db_->Prepare("INSERT INTO lineage (batch_id, version_id, output, file_key, "
                                 "num_rows) VALUES (?1, ?2, ?3, ?4, ?5)"));
@@ -183,7 +184,7 @@ Status SqliteCatalog::CommitTable(const TableCommit& tc, const BatchInfo& batch,
     }
     file.Reset();
     file.Bind(1, tc.table).Bind(2, f.key).Bind(3, f.staging_key).Bind(4, f.partition);
-    file.Bind(5, f.rows).Bind(6, f.bytes).Bind(7, batch.id).Bind(8, snapshot_id);
+    file.Bind(5, f.rows).Bind(6, f.bytes).Bind(7, batch.id).Bind(8, snapshot_id).Bind(9, f.sha256);
     RETURN_IF_ERROR(file.Exec());
     lin.Reset();
     lin.Bind(1, batch.id).Bind(2, batch.pipeline_version_id).Bind(3, "table:" + tc.table);
@@ -298,11 +299,11 @@ Status SqliteCatalog::ReplayBatch(int64_t batch_id, int64_t version_id) {
   return db_->Transaction([&]() -> Status {
     ASSIGN_OR_RETURN(BatchInfo batch, LoadBatch(batch_id));
     if (batch.state != BatchState::kFailed && batch.state != BatchState::kQuarantined &&
-        batch.state != BatchState::kCommitted) {
+        batch.state != BatchState::kCommitted && batch.state != BatchState::kDamaged) {
       return Status::FailedPrecondition(
           "cannot replay " + BatchName(batch_id) + ": it is " +
           std::string(BatchStateName(batch.state)) +
-          " (only failed, quarantined or committed batches can be replayed)");
+          " (only failed, quarantined, committed or damaged batches can be replayed)");
     }
     int64_t pinned = batch.pipeline_version_id;
     if (version_id != 0) {
@@ -315,7 +316,9 @@ Status SqliteCatalog::ReplayBatch(int64_t batch_id, int64_t version_id) {
       pinned = version_id;
     }
     int64_t now = Now();
-    if (batch.state == BatchState::kCommitted) RETURN_IF_ERROR(RemoveBatchFiles(batch, now));
+    if (batch.state == BatchState::kCommitted || batch.state == BatchState::kDamaged) {
+      RETURN_IF_ERROR(RemoveBatchFiles(batch, now));
+    }
     ASSIGN_OR_RETURN(SqliteStatement up,
                      db_->Prepare("UPDATE batches SET state = ?2, version_id = ?3, reason = '', "
                                   "rows_read = 0, rows_written = 0, "
@@ -339,15 +342,81 @@ Status SqliteCatalog::ReplayBatch(int64_t batch_id, int64_t version_id) {
 Result<std::vector<Publication>> SqliteCatalog::PendingPublications() {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(SqliteStatement s,
-                   db_->Prepare("SELECT staging_key, final_key FROM publications "
+                   db_->Prepare("SELECT staging_key, final_key, batch_id FROM publications "
                                 "WHERE published = 0 ORDER BY created_us, staging_key"));
   std::vector<Publication> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    out.push_back({s.ColumnText(0), s.ColumnText(1)});
+    out.push_back({s.ColumnText(0), s.ColumnText(1), s.ColumnInt64(2)});
   }
   return out;
+}
+
+Status SqliteCatalog::RecordLostPublication(const std::string& staging_key,
+                                            const std::string& error) {
+  std::lock_guard lock(mu_);
+  return db_->Transaction([&]() -> Status {
+    ASSIGN_OR_RETURN(SqliteStatement sel,
+                     db_->Prepare("SELECT batch_id FROM publications WHERE staging_key = ?1"));
+    sel.Bind(1, staging_key);
+    ASSIGN_OR_RETURN(bool found, sel.Step());
+    if (!found) return Status::NotFound("no publication for staged object '" + staging_key + "'");
+    const int64_t batch_id = sel.ColumnInt64(0);
+    sel.Reset();
+    ASSIGN_OR_RETURN(SqliteStatement up,
+                     db_->Prepare("UPDATE publications SET published = -1, error = ?2 "
+                                  "WHERE staging_key = ?1"));
+    up.Bind(1, staging_key).Bind(2, error);
+    RETURN_IF_ERROR(up.Exec());
+    return MarkDamagedLocked(batch_id, "output lost before publication: " + error);
+  });
+}
+
+Status SqliteCatalog::MarkDamaged(int64_t batch_id, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  return db_->Transaction([&]() -> Status { return MarkDamagedLocked(batch_id, reason); });
+}
+
+Status SqliteCatalog::MarkDamagedLocked(int64_t batch_id, const std::string& reason) {
+  ASSIGN_OR_RETURN(BatchInfo b, LoadBatch(batch_id));
+  if (b.state == BatchState::kDamaged) return Status::OK();
+  if (b.state != BatchState::kCommitted && b.state != BatchState::kQuarantined) {
+    return Status::FailedPrecondition(BatchName(batch_id) + " is " +
+                                      std::string(BatchStateName(b.state)) +
+                                      ", not committed: it cannot be damaged");
+  }
+  const int64_t now = Now();
+  ASSIGN_OR_RETURN(SqliteStatement up,
+                   db_->Prepare("UPDATE batches SET state = ?2, reason = ?3, updated_us = ?4 "
+                                "WHERE id = ?1"));
+  up.Bind(1, batch_id).Bind(2, BatchStateName(BatchState::kDamaged)).Bind(3, reason).Bind(4, now);
+  RETURN_IF_ERROR(up.Exec());
+  return AppendEvent(batch_id, BatchState::kDamaged, reason, now);
+}
+
+Result<std::string> SqliteCatalog::CatalogId() {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(SqliteStatement s,
+                   db_->Prepare("SELECT value FROM catalog_meta WHERE key = 'catalog_id'"));
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::DataLoss("catalog: its identity (catalog_meta.catalog_id) is missing");
+  return s.ColumnText(0);
+}
+
+Status SqliteCatalog::CheckIntegrity() {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare("PRAGMA quick_check(20)"));
+  std::string problems;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    std::string line = s.ColumnText(0);
+    if (line == "ok") continue;
+    problems += (problems.empty() ? "" : "; ") + line;
+  }
+  if (problems.empty()) return Status::OK();
+  return Status::DataLoss("catalog " + db_->path() + " is damaged: " + problems);
 }
 
 Status SqliteCatalog::MarkPublished(const std::string& staging_key) {

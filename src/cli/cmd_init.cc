@@ -15,7 +15,7 @@ pipelines_dir: ./pipelines     # one YAML spec per pipeline
 workers: 2                     # worker threads (0 = one per core)
 poll_interval: 1s              # how often the server scans landing/
 lease: 30s                     # a crashed worker's task returns after this
-max_attempts: 5                # transient failures are retried this many times
+max_attempts: 5                # attempts per batch (incl. crashed ones) before it fails
 
 profiles:
   dev:

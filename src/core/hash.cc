@@ -50,4 +50,36 @@ Result<std::string> Sha256Stream(InputStream& in) {
   return h.HexDigest();
 }
 
+namespace {
+
+class HashingOutput final : public OutputStream {
+ public:
+  HashingOutput(std::unique_ptr<OutputStream> inner, std::string* digest)
+      : inner_(std::move(inner)), digest_(digest) {}
+  Status Write(const void* data, size_t n) override {
+    RETURN_IF_ERROR(inner_->Write(data, n));
+    hasher_.Update(data, n);
+    return Status::OK();
+  }
+  int64_t Tell() const override { return inner_->Tell(); }
+  Status Close() override {
+    RETURN_IF_ERROR(inner_->Close());
+    *digest_ = hasher_.HexDigest();
+    return Status::OK();
+  }
+  void Abort() override { inner_->Abort(); }
+
+ private:
+  std::unique_ptr<OutputStream> inner_;
+  std::string* digest_;
+  Sha256 hasher_;
+};
+
+}  // namespace
+
+std::unique_ptr<OutputStream> NewHashingOutput(std::unique_ptr<OutputStream> inner,
+                                               std::string* hex_digest) {
+  return std::make_unique<HashingOutput>(std::move(inner), hex_digest);
+}
+
 }  // namespace sluice

@@ -29,5 +29,10 @@ class Sha256 {
 std::string Sha256Hex(std::string_view data);
 // Hashes a stream to its end.
 Result<std::string> Sha256Stream(InputStream& in);
+// An OutputStream that hashes what passes through it to `inner`; after a
+// successful Close, *hex_digest holds the SHA-256 of every byte written (the
+// checksum a lake file's commit records, so `sluice check` can verify it).
+std::unique_ptr<OutputStream> NewHashingOutput(std::unique_ptr<OutputStream> inner,
+                                               std::string* hex_digest);
 
 }  // namespace sluice

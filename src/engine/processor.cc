@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/clock.h"
+#include "core/hash.h"
 #include "format/compression.h"
 #include "format/format.h"
 #include "pipeline/runner.h"
@@ -444,20 +445,63 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   return outcome;
 }
 
+namespace {
+
+// Publishes one staged object: OK when it is published or recorded as lost;
+// an error only when the store or catalog could not answer (try again later).
+Status PublishOne(ObjectStore& store, Catalog& catalog, const Publication& p) {
+  auto lost = [&](const std::string& why) -> Status {
+    spdlog::error("batch {}: {}; the batch is marked damaged (sluice check --repair rebuilds it)",
+                  p.batch_id, why);
+    return catalog.RecordLostPublication(p.staging_key, why);
+  };
+  auto staged = store.Stat(p.staging_key);
+  if (!staged.ok() && staged.status().code() != StatusCode::kNotFound) return staged.status();
+  auto final_obj = store.Stat(p.final_key);
+  if (!final_obj.ok() && final_obj.status().code() != StatusCode::kNotFound) {
+    return final_obj.status();
+  }
+  if (!staged.ok()) {
+    // Moved by a concurrent publisher, or by a run that crashed before
+    // MarkPublished: only the record is missing.
+    if (final_obj.ok()) return catalog.MarkPublished(p.staging_key);
+    return lost("staged object " + p.staging_key + " is missing (lost before publication to " +
+                p.final_key + ")");
+  }
+  if (final_obj.ok()) {
+    // Both exist. A copy across file systems that crashed before removing
+    // its source leaves two identical objects; anything else at a final key
+    // is not ours, and a final key is never replaced.
+    ASSIGN_OR_RETURN(auto a, store.OpenRead(p.staging_key));
+    ASSIGN_OR_RETURN(auto b, store.OpenRead(p.final_key));
+    ASSIGN_OR_RETURN(std::string sa, Sha256Stream(*a));
+    ASSIGN_OR_RETURN(std::string sb, Sha256Stream(*b));
+    if (sa == sb) {
+      RETURN_IF_ERROR(store.Delete(p.staging_key));
+      return catalog.MarkPublished(p.staging_key);
+    }
+    return lost("final key " + p.final_key + " already holds another object (never replaced)");
+  }
+  Status mv = store.Rename(p.staging_key, p.final_key);
+  if (mv.code() == StatusCode::kAlreadyExists) {
+    return lost("final key " + p.final_key + " appeared during publication (never replaced)");
+  }
+  if (mv.code() == StatusCode::kNotFound && store.Stat(p.final_key).ok()) mv = Status::OK();
+  RETURN_IF_ERROR(mv);
+  return catalog.MarkPublished(p.staging_key);
+}
+
+}  // namespace
+
 Status PublishPending(ObjectStore& store, Catalog& catalog) {
   ASSIGN_OR_RETURN(std::vector<Publication> pending, catalog.PendingPublications());
-  // One broken publication (a staged file lost to disk trouble or a stray rm)
-  // must not hold back every other batch's: go on, report the first failure.
+  // One publication that cannot be done now must not hold back every other
+  // batch's: go on, report the first failure. A lost staged object is not a
+  // failure here: it is recorded (its batch becomes damaged) and leaves the log.
   Status first = Status::OK();
   int failed = 0;
   for (const Publication& p : pending) {
-    Status st = store.Rename(p.staging_key, p.final_key);
-    // NOT_FOUND with the final object present: moved by a concurrent publisher
-    // or by a run that crashed before MarkPublished.
-    if (!st.ok() && st.code() == StatusCode::kNotFound && store.Stat(p.final_key).ok()) {
-      st = Status::OK();
-    }
-    if (st.ok()) st = catalog.MarkPublished(p.staging_key);
+    Status st = PublishOne(store, catalog, p);
     if (!st.ok()) {
       if (first.ok()) first = st.WithContext("publishing " + p.staging_key + " -> " + p.final_key);
       ++failed;

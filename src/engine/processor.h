@@ -76,7 +76,11 @@ std::string_view ProcessOutcomeName(ProcessOutcome o);
 Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id);
 
 // Renames every pending staged file to its final key and marks it published.
-// Safe to run at any time and repeatedly (redo after a crash).
+// Safe to run at any time and repeatedly (redo after a crash). A final key is
+// never replaced. A staged file that is gone (and not at its final key), or
+// whose final key holds something else, is recorded lost and its batch
+// damaged (Catalog::RecordLostPublication); the others go on. Returns an
+// error only for publications that could not be decided now.
 Status PublishPending(ObjectStore& store, Catalog& catalog);
 
 }  // namespace sluice

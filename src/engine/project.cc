@@ -3,6 +3,9 @@
 #include "engine/lake_tables.h"
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
 
 namespace sluice {
 
@@ -19,12 +22,98 @@ Result<std::unique_ptr<Project>> Project::Open(const Config& config) {
   }
   std::filesystem::create_directories(std::filesystem::path(config.catalog_path).parent_path(), ec);
   p->store_ = NewLocalObjectStore(config.store_root);
-  ASSIGN_OR_RETURN(p->catalog_, OpenSqliteCatalog(config.catalog_path));
+  // A damaged catalog stops everything, with what to do: the open itself may
+  // notice (a damaged header or schema), or quick_check does.
+  auto damaged = [&](const Status& st) {
+    return Status::DataLoss(
+        "catalog " + config.catalog_path + " is damaged (" + st.message() +
+        "). Stop every sluice process using it, keep a copy of the file, then restore it from a "
+        "backup, or salvage it with `sqlite3 " +
+        config.catalog_path + " \".recover\" | sqlite3 recovered.db` and point `catalog:` at "
+        "the result; then run `sluice check`");
+  };
+  auto catalog = OpenSqliteCatalog(config.catalog_path);
+  if (!catalog.ok()) {
+    if (catalog.status().code() == StatusCode::kDataLoss) return damaged(catalog.status());
+    return catalog.status();
+  }
+  p->catalog_ = std::move(catalog).value();
+  if (Status ok = p->catalog_->CheckIntegrity(); !ok.ok()) return damaged(ok);
+  RETURN_IF_ERROR(ClaimStore(*p->store_, *p->catalog_, config));
   ASSIGN_OR_RETURN(p->queue_, OpenSqliteTaskQueue(config.catalog_path));
   // Lookups with `references: { x: { table: T } }` read this project's lake.
   p->lake_tables_ = NewProjectLakeTables(p->catalog_.get(), p->store_.get());
   SetLakeTableProvider(p->lake_tables_);
   return p;
+}
+
+namespace {
+
+constexpr const char* kStoreMarker = ".sluice-store.json";
+
+Result<bool> HasObjects(ObjectStore& store, const char* prefix) {
+  ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, store.List(prefix));
+  return !objects.empty();
+}
+
+// A catalog that has never recorded a batch or a table.
+Result<bool> CatalogIsEmpty(Catalog& catalog) {
+  ASSIGN_OR_RETURN(std::vector<BatchInfo> batches, catalog.ListBatches(std::nullopt, "", 1));
+  ASSIGN_OR_RETURN(std::vector<TableInfo> tables, catalog.ListTables());
+  return batches.empty() && tables.empty();
+}
+
+}  // namespace
+
+Status ClaimStore(ObjectStore& store, Catalog& catalog, const Config& config) {
+  ASSIGN_OR_RETURN(std::string id, catalog.CatalogId());
+  auto in = store.OpenRead(kStoreMarker);
+  if (in.ok()) {
+    ASSIGN_OR_RETURN(std::string text, ReadAll(**in));
+    std::string owner;
+    try {
+      owner = nlohmann::json::parse(text).at("catalog_id").get<std::string>();
+    } catch (const std::exception& e) {
+      return Status::DataLoss("store " + store.Describe() + ": " + kStoreMarker +
+                              " is unreadable (" + e.what() + ")");
+    }
+    if (owner == id) return Status::OK();
+    return Status::FailedPrecondition(
+        "store " + store.Describe() + " belongs to catalog " + owner + ", but catalog " +
+        config.catalog_path + " is " + id +
+        ". Using them together could overwrite committed data, so sluice stops here. If the "
+        "catalog file was replaced, emptied or lost, restore it from a backup; if two projects "
+        "point at one store_root, give each its own; to start afresh, create a new project "
+        "(`sluice init DIR`) or move the old store aside");
+  }
+  if (in.status().code() != StatusCode::kNotFound) return in.status();
+  // No owner yet: a new store, or one made before stores recorded their
+  // catalog. A store that already holds data is adopted only by a catalog
+  // that has data too (an upgrade); a new, empty catalog over a used store is
+  // how a truncated catalog.db would silently start over.
+  bool used = false;
+  for (const char* prefix : {"lake/", "archive/", "quarantine/", "staging/"}) {
+    ASSIGN_OR_RETURN(bool has, HasObjects(store, prefix));
+    used = used || has;
+  }
+  if (used) {
+    ASSIGN_OR_RETURN(bool empty, CatalogIsEmpty(catalog));
+    if (empty) {
+      return Status::FailedPrecondition(
+          "store " + store.Describe() + " already holds data (lake, archive, quarantine or "
+          "staging objects) but catalog " + config.catalog_path +
+          " is new and empty, so sluice will not create a catalog over it: its batch numbers "
+          "would start again and overwrite or orphan committed data. Restore the catalog that "
+          "belongs to this store, or use an empty store_root for a new project (`sluice init "
+          "DIR`), or move the old store aside");
+    }
+  }
+  nlohmann::json marker = {{"catalog_id", id},
+                           {"catalog", config.catalog_path},
+                           {"claimed_us", NowMicros()}};
+  ASSIGN_OR_RETURN(auto out, store.OpenWrite(kStoreMarker));
+  RETURN_IF_ERROR(out->Write(marker.dump(2) + "\n"));
+  return out->Close();
 }
 
 Project::~Project() {

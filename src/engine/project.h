@@ -27,6 +27,12 @@ struct SyncReport {
   std::vector<std::string> errors;    // specs that failed to parse (not deployed)
 };
 
+// Makes `store` belong to `catalog` (its identity in the store's
+// .sluice-store.json), or checks that it does: kFailedPrecondition, with what
+// to do, for a store that belongs to another catalog, or that holds data while
+// the catalog is new and empty (a truncated or replaced catalog.db).
+Status ClaimStore(ObjectStore& store, Catalog& catalog, const Config& config);
+
 class Project {
  public:
   static Result<std::unique_ptr<Project>> Open(const Config& config);

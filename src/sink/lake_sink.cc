@@ -5,6 +5,7 @@
 #include <map>
 #include <utility>
 
+#include "core/hash.h"
 #include "sink/partition.h"
 #include "sink/sink_args.h"
 
@@ -54,6 +55,7 @@ class LakeSink final : public Sink {
     store_ = ctx.store;
     schema_ = ctx.schema;
     batch_id_ = ctx.batch_id;
+    attempt_ = ctx.attempt;
     table_prefix_ = "staging/" + std::to_string(ctx.batch_id) + "/a" + std::to_string(ctx.attempt) +
                     "/" + options_.table + "/";
     // A previous run of this very attempt (a crash before the engine recorded
@@ -144,6 +146,9 @@ class LakeSink final : public Sink {
   enum class State { kNew, kOpen, kFinished, kDone };
 
   struct OpenFile {
+    // Declared before the encoder, which writes it when it closes its output,
+    // so that it outlives the encoder.
+    std::unique_ptr<std::string> sha256;
     std::unique_ptr<Encoder> encoder;
     DataFile file;
     int part = 0;
@@ -193,11 +198,15 @@ class LakeSink final : public Sink {
     f.file.partition = path;
     f.file.batch_id = batch_id_;
     f.file.staging_key = table_prefix_ + dir + "part-" + PartNumber(f.part) + ".parquet";
-    f.file.key = "lake/" + options_.table + "/" + dir + "part-b" + std::to_string(batch_id_) + "-" +
-                 PartNumber(f.part) + ".parquet";
+    f.file.key = "lake/" + options_.table + "/" + dir + "part-b" + std::to_string(batch_id_) +
+                 "-a" + std::to_string(attempt_) + "-" + PartNumber(f.part) + ".parquet";
     auto out = store_->OpenWrite(f.file.staging_key);
     if (!out.ok()) return out.status().WithContext(Context());
-    auto enc = NewParquetEncoder(std::move(out).value(), schema_, writer_options_);
+    // The digest lands in a slot that lives as long as the sink (the OpenFile
+    // itself moves between containers).
+    f.sha256 = std::make_unique<std::string>();
+    auto enc = NewParquetEncoder(NewHashingOutput(std::move(out).value(), f.sha256.get()), schema_,
+                                 writer_options_);
     if (!enc.ok()) return enc.status().WithContext(Context() + ": " + f.file.staging_key);
     f.encoder = std::move(enc).value();
     auto [pos, inserted] = open_.emplace(path, std::move(f));
@@ -211,6 +220,7 @@ class LakeSink final : public Sink {
     Status st = f.encoder->Finish();
     if (!st.ok()) return st.WithContext(Context() + ": " + f.file.staging_key);
     f.file.bytes = f.encoder->bytes_written();
+    f.file.sha256 = *f.sha256;
     finished_.emplace_back(f.part, std::move(f.file));
     return Status::OK();
   }
@@ -220,6 +230,7 @@ class LakeSink final : public Sink {
   ObjectStore* store_ = nullptr;
   Schema schema_;
   int64_t batch_id_ = 0;
+  int attempt_ = 0;
   std::vector<int> partition_cols_;
   std::string table_prefix_;  // staging/<batch>/a<attempt>/<table>/
   ParquetWriterOptions writer_options_;

@@ -14,10 +14,13 @@
 // Layout. Files are written under the attempt's staging prefix
 //   staging/<batch_id>/a<attempt>/<table>/<partition>/part-<n>.parquet
 // and published by the catalog commit to
-//   lake/<table>/<partition>/part-b<batch_id>-<n>.parquet
+//   lake/<table>/<partition>/part-b<batch_id>-a<attempt>-<n>.parquet
 // where <n> (5 digits, zero-padded) counts the files this sink opened, in
-// order. The final keys depend only on the batch and its rows, so every attempt
-// of a batch names the same files. <partition> is "col=value/..." (see
+// order. The final keys are unique per attempt, so a replay of a committed
+// batch (a new attempt) never names a file that readers of an older snapshot
+// may still be reading, and publication never has a reason to replace a file
+// (it refuses to). Each file's SHA-256 is computed while it is written and
+// recorded by the commit (DataFile::sha256). <partition> is "col=value/..." (see
 // partition.h) and is absent for an unpartitioned table. Partition columns are
 // also kept inside the data files, so a reader needs no path parsing.
 //

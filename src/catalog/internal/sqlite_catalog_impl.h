@@ -48,6 +48,10 @@ class SqliteCatalog final : public Catalog {
 
   Result<std::vector<Publication>> PendingPublications() override;
   Status MarkPublished(const std::string& staging_key) override;
+  Status RecordLostPublication(const std::string& staging_key, const std::string& error) override;
+  Status MarkDamaged(int64_t batch_id, const std::string& reason) override;
+  Result<std::string> CatalogId() override;
+  Status CheckIntegrity() override;
 
   Result<std::vector<TableInfo>> ListTables() override;
   Result<TableInfo> GetTable(const std::string& name) override;
@@ -71,6 +75,7 @@ class SqliteCatalog final : public Catalog {
   Result<int64_t> EnsureTable(const TableCommit& tc, int64_t now);
   Status CommitTable(const TableCommit& tc, const BatchInfo& batch, int64_t now);
   Status RemoveBatchFiles(const BatchInfo& batch, int64_t now);
+  Status MarkDamagedLocked(int64_t batch_id, const std::string& reason);
   Status AddPublication(const std::string& staging_key, const std::string& final_key,
                         int64_t batch_id, int64_t now);
 

@@ -162,7 +162,7 @@ TEST_F(CatalogTablesTest, SnapshotIdsIncreasePerTableAcrossTables) {
   int64_t b1 = CommittingBatch();
   CommitRequest req = Commit(b1, {File("a", 1)});
   req.tables.push_back({"totals", Schema({{"n", DataType::Int64(), true}}), {}, {}});
-  req.tables.back().files.push_back({"totals", "lake/totals/t0", "staging/t0", "", 1, 8, 0, 0});
+  req.tables.back().files.push_back({"totals", "lake/totals/t0", "staging/t0", "", 1, 8, 0, 0, ""});
   ASSERT_TRUE(cat_->CommitBatch(req).ok());
   int64_t b2 = CommittingBatch();
   ASSERT_TRUE(cat_->CommitBatch(Commit(b2, {File("b", 1)})).ok());

@@ -323,6 +323,15 @@ class StateMachineTest : public SqliteCatalogTest {
       case S::kQuarantined:
         go(S::kQueued), go(S::kProcessing), go(S::kQuarantined);
         break;
+      case S::kDamaged: {
+        go(S::kQueued), go(S::kProcessing), go(S::kCommitting);
+        CommitRequest req;
+        req.batch_id = id;
+        req.attempt = 1;
+        EXPECT_TRUE(cat_->CommitBatch(req).ok());
+        EXPECT_TRUE(cat_->MarkDamaged(id, "lost a file").ok());
+        break;
+      }
     }
     EXPECT_EQ(StateOf(id), state);
     return id;
@@ -334,8 +343,8 @@ class StateMachineTest : public SqliteCatalogTest {
 // through the fenced calls (sqlite_catalog_attempts_test.cc).
 TEST_F(StateMachineTest, TransitionBatchMakesOnlyRegistrationMoves) {
   Deploy("orders", "spec");
-  const S all[] = {S::kLanded,    S::kQueued, S::kProcessing, S::kCommitting,
-                   S::kCommitted, S::kFailed, S::kQuarantined};
+  const S all[] = {S::kLanded, S::kQueued,      S::kProcessing, S::kCommitting,
+                   S::kCommitted, S::kFailed, S::kQuarantined, S::kDamaged};
   const std::set<std::pair<S, S>> allowed = {
       {S::kLanded, S::kQueued}, {S::kLanded, S::kFailed}, {S::kQueued, S::kFailed}};
   for (S from : all) {
@@ -423,7 +432,7 @@ TEST_F(StateMachineTest, ListAndCountBatches) {
 
   auto counts = cat_->CountBatchesByState();
   ASSERT_TRUE(counts.ok());
-  ASSERT_EQ(counts->size(), 7u);
+  ASSERT_EQ(counts->size(), 8u);
   for (const auto& [state, n] : *counts) {
     int64_t want = state == S::kLanded ? 2 : (state == S::kQueued || state == S::kFailed) ? 1 : 0;
     EXPECT_EQ(n, want) << BatchStateName(state);

@@ -609,8 +609,41 @@ TEST_F(ProcessorTest, PublishPendingReportsAFileThatIsGone) {
   auto pending = project_->catalog().PendingPublications();
   ASSERT_TRUE(pending.ok() && !pending->empty());
   ASSERT_TRUE(project_->store().Delete(pending->front().staging_key).ok());
+  // Issue 9: one lost staged file made every start fail. It is recorded (the
+  // batch is damaged, with the reason) and the others are published.
   Status st = PublishPending(project_->store(), project_->catalog());
-  EXPECT_EQ(st.code(), StatusCode::kNotFound) << st.ToString();
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_TRUE(project_->catalog().PendingPublications()->empty());
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.state, BatchState::kDamaged);
+  EXPECT_NE(b.reason.find(pending->front().staging_key + " is missing"), std::string::npos)
+      << b.reason;
+  for (size_t i = 1; i < pending->size(); ++i) {
+    EXPECT_TRUE(project_->store().Stat((*pending)[i].final_key).ok()) << (*pending)[i].final_key;
+  }
+}
+
+// A final key is never replaced: an object already there (another project's
+// file, a stray copy) makes the publication lost, not an overwrite.
+TEST_F(ProcessorTest, PublicationNeverReplacesAFinalKey) {
+  Start();
+  const int64_t id = Register("a.csv", kGood);
+  faults_->FailAlways(StoreOp::kRename, Status::Unavailable("injected"), "staging/");
+  Process(id).IgnoreError();
+  faults_->Clear();
+  auto pending = project_->catalog().PendingPublications();
+  ASSERT_TRUE(pending.ok() && !pending->empty());
+  const std::string taken = pending->front().final_key;
+  {
+    auto out = project_->store().OpenWrite(taken);
+    ASSERT_TRUE(out.ok());
+    ASSERT_TRUE((*out)->Write(std::string_view("someone else's data")).ok());
+    ASSERT_TRUE((*out)->Close().ok());
+  }
+  ASSERT_TRUE(PublishPending(project_->store(), project_->catalog()).ok());
+  EXPECT_EQ(ReadKey(project_->store(), taken), "someone else's data");
+  EXPECT_EQ(Batch(id).state, BatchState::kDamaged);
+  EXPECT_NE(Batch(id).reason.find("never replaced"), std::string::npos) << Batch(id).reason;
 }
 
 // Two pipelines write one lake table with different schemas. The second

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "test_project.h"
@@ -138,6 +139,94 @@ TEST_F(SyncPipelinesTest, BadSpecsAreReportedAndNotDeployed) {
   auto active = project_->catalog().GetActiveVersion("good");
   ASSERT_TRUE(active.ok());
   EXPECT_EQ(active->spec_text, Spec("good"));
+}
+
+// --- store and catalog belong together (issue 9, item 1) --------------------------
+
+class StoreIdentityTest : public testing::ProjectTest {
+ protected:
+  // A project with one committed batch (files in lake/ and archive/).
+  void ProjectWithData() {
+    Open();
+    Deploy("orders", Spec("orders"));
+    const int64_t id = LandAndRegister("orders", "a.csv", "id\n1\n2\n");
+    auto r = ProcessBatch(Env(), id);
+    ASSERT_TRUE(r.ok() && *r == ProcessOutcome::kCommitted) << r.status().ToString();
+    project_.reset();
+    faults_.reset();
+  }
+};
+
+// Truncating catalog.db made sluice start a fresh catalog and commit batch 1
+// again, replacing the committed part-b1 file.
+TEST_F(StoreIdentityTest, AnEmptiedCatalogIsRefused) {
+  ProjectWithData();
+  auto lake_before = Keys(*NewLocalObjectStore(config_.store_root), "lake/");
+  ASSERT_EQ(lake_before.size(), 1u);
+  fs::resize_file(config_.catalog_path, 0);
+  for (const char* suffix : {"-wal", "-shm"}) fs::remove(config_.catalog_path + suffix);
+  auto p = Project::Open(config_);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(p.status().message().find("belongs to catalog"), std::string::npos)
+      << p.status().ToString();
+  EXPECT_NE(p.status().message().find("restore it from a backup"), std::string::npos);
+  EXPECT_EQ(Keys(*NewLocalObjectStore(config_.store_root), "lake/"), lake_before);
+}
+
+TEST_F(StoreIdentityTest, TwoCatalogsCannotShareAStore) {
+  ProjectWithData();
+  Config other = config_;
+  other.catalog_path = dir_.path() + "/other/catalog.db";
+  auto p = Project::Open(other);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kFailedPrecondition) << p.status().ToString();
+}
+
+// A store made before stores recorded their catalog: adopted by the catalog
+// that has data, refused to a new empty one.
+TEST_F(StoreIdentityTest, AnUnclaimedStoreWithDataNeedsACatalogWithData) {
+  ProjectWithData();
+  ASSERT_TRUE(fs::remove(config_.store_root + "/.sluice-store.json"));
+  Config other = config_;
+  other.catalog_path = dir_.path() + "/other/catalog.db";
+  auto refused = Project::Open(other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("already holds data"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("sluice init"), std::string::npos);
+
+  Open();  // the catalog with the data adopts it
+  EXPECT_TRUE(fs::exists(config_.store_root + "/.sluice-store.json"));
+  project_.reset();
+  EXPECT_FALSE(Project::Open(other).ok());
+}
+
+TEST_F(StoreIdentityTest, ANewProjectClaimsItsEmptyStore) {
+  Open();
+  EXPECT_TRUE(fs::exists(config_.store_root + "/.sluice-store.json"));
+  project_.reset();
+  Open();  // and opens it again
+}
+
+// A damaged catalog page was noticed only at the first write.
+TEST_F(StoreIdentityTest, ADamagedCatalogStopsSluiceWithRecoverySteps) {
+  ProjectWithData();
+  {
+    // Overwrite the headers of a few b-tree pages (not the file header).
+    std::fstream f(config_.catalog_path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(0, std::ios::end);
+    const std::streamoff size = f.tellp();
+    ASSERT_GT(size, 8 * 4096);
+    for (std::streamoff off = 4 * 4096; off < 8 * 4096; off += 4096) {
+      f.seekp(off);
+      f.write("\xde\xad\xbe\xef\xde\xad\xbe\xef", 8);
+    }
+  }
+  auto p = Project::Open(config_);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kDataLoss) << p.status().ToString();
+  EXPECT_NE(p.status().message().find(".recover"), std::string::npos) << p.status().ToString();
 }
 
 }  // namespace

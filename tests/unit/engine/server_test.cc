@@ -155,6 +155,31 @@ TEST_F(ServerTest, PollsLandingWhileRunning) {
 // Start-up recovery: publications of a commit whose publish crashed are
 // redone, interrupted registrations are queued, and staging of finished
 // batches is deleted while that of unfinished ones is kept.
+// Issue 9, item 6: one staged file lost before publication stopped every
+// server start ("publishing staging/3/...: no object", exit 2). Start-up now
+// records it (the batch is damaged), and the server goes on with the rest.
+TEST_F(ServerTest, ALostStagedFileDoesNotStopTheServer) {
+  Open();
+  WritePipeline("orders", kServerSpec);
+  ASSERT_TRUE(project_->SyncPipelines().ok());
+  const int64_t committed = LandAndRegister("orders", "a.csv", Csv(1, 5));
+  faults_->FailAlways(StoreOp::kRename, Status::Unavailable("crash"), "staging/");
+  ProcessBatch(Env(), committed).IgnoreError();  // committed; publication never ran
+  faults_->Clear();
+  ASSERT_EQ(Batch(committed).state, BatchState::kCommitted);
+  auto pending = project_->catalog().PendingPublications();
+  ASSERT_TRUE(pending.ok() && !pending->empty());
+  ASSERT_TRUE(project_->store().Delete(pending->front().staging_key).ok());
+  Land("orders", "b.csv", Csv(6, 5));
+
+  std::atomic<bool> stop{false};
+  Status st = RunServer(*project_, Options(true), stop);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Batch(committed).state, BatchState::kDamaged);
+  EXPECT_EQ(CountIn(BatchState::kCommitted), 1);  // b.csv
+  EXPECT_TRUE(project_->catalog().PendingPublications()->empty());
+}
+
 TEST_F(ServerTest, RecoverRepairsWhatACrashLeft) {
   Open();
   Deploy("orders", kServerSpec);

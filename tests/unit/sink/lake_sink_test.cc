@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/hash.h"
+
 #include <map>
 
 #include "core/value_text.h"
@@ -98,7 +100,7 @@ TEST_F(LakeSinkTest, UnpartitionedWritesOneFile) {
   EXPECT_THAT(commit.partition_by, IsEmpty());
   ASSERT_EQ(commit.files.size(), 1u);
   EXPECT_EQ(commit.files[0].staging_key, "staging/7/a2/orders/part-00000.parquet");
-  EXPECT_EQ(commit.files[0].key, "lake/orders/part-b7-00000.parquet");
+  EXPECT_EQ(commit.files[0].key, "lake/orders/part-b7-a2-00000.parquet");
   EXPECT_EQ(commit.files[0].partition, "");
   EXPECT_EQ(commit.files[0].rows, 5);
   ExpectParquetFiles(commit);
@@ -159,11 +161,11 @@ TEST_F(LakeSinkTest, PartitionsWithSpecialValuesAndNull) {
     const DataFile& f = *by_partition[w.partition];
     EXPECT_EQ(f.rows, w.rows) << w.partition;
     EXPECT_THAT(f.staging_key, ::testing::StartsWith("staging/7/a2/orders/" + w.partition + "/"));
-    EXPECT_THAT(f.key, ::testing::StartsWith("lake/orders/" + w.partition + "/part-b7-"));
+    EXPECT_THAT(f.key, ::testing::StartsWith("lake/orders/" + w.partition + "/part-b7-a2-"));
   }
   // Part numbers follow first appearance.
-  EXPECT_EQ(by_partition["cur=a%2Fb"]->key, "lake/orders/cur=a%2Fb/part-b7-00000.parquet");
-  EXPECT_EQ(by_partition["cur=EUR"]->key, "lake/orders/cur=EUR/part-b7-00004.parquet");
+  EXPECT_EQ(by_partition["cur=a%2Fb"]->key, "lake/orders/cur=a%2Fb/part-b7-a2-00000.parquet");
+  EXPECT_EQ(by_partition["cur=EUR"]->key, "lake/orders/cur=EUR/part-b7-a2-00004.parquet");
   EXPECT_EQ(TotalRows(*out->table), 8);
   ExpectParquetFiles(*out->table);
   // Files are listed in part order.
@@ -199,7 +201,7 @@ TEST_F(LakeSinkTest, PartitionsByDateTimestampDecimal) {
   EXPECT_EQ(out->table->files[0].rows, 2);
   EXPECT_EQ(out->table->files[0].key,
             "lake/events/day=2024-01-02/ts=2024-01-02T03%3A04%3A05Z/amount=-12.50/flag=true/"
-            "part-b7-00000.parquet");
+            "part-b7-a2-00000.parquet");
   EXPECT_EQ(out->table->files[1].partition,
             "day=__HIVE_DEFAULT_PARTITION__/ts=2024-01-02T03%3A04%3A05Z/amount=0.05/flag=false");
   EXPECT_EQ(out->table->files[1].rows, 1);
@@ -220,9 +222,9 @@ TEST_F(LakeSinkTest, RollsFilesAtTargetRows) {
   EXPECT_EQ(files[0].rows, 3);
   EXPECT_EQ(files[1].rows, 3);
   EXPECT_EQ(files[2].rows, 2);
-  EXPECT_EQ(files[0].key, "lake/orders/part-b7-00000.parquet");
-  EXPECT_EQ(files[1].key, "lake/orders/part-b7-00001.parquet");
-  EXPECT_EQ(files[2].key, "lake/orders/part-b7-00002.parquet");
+  EXPECT_EQ(files[0].key, "lake/orders/part-b7-a2-00000.parquet");
+  EXPECT_EQ(files[1].key, "lake/orders/part-b7-a2-00001.parquet");
+  EXPECT_EQ(files[2].key, "lake/orders/part-b7-a2-00002.parquet");
   EXPECT_EQ(files[2].staging_key, "staging/7/a2/orders/part-00002.parquet");
   ExpectParquetFiles(*out->table);
 }
@@ -259,14 +261,17 @@ TEST_F(LakeSinkTest, OpenFileCapFinishesLeastRecentlyUsed) {
   for (const DataFile& f : out->table->files) got.emplace_back(f.key, f.rows);
   EXPECT_THAT(
       got,
-      ElementsAre(std::pair<std::string, int64_t>("lake/orders/cur=a/part-b7-00000.parquet", 2),
-                  std::pair<std::string, int64_t>("lake/orders/cur=b/part-b7-00001.parquet", 1),
-                  std::pair<std::string, int64_t>("lake/orders/cur=c/part-b7-00002.parquet", 1),
-                  std::pair<std::string, int64_t>("lake/orders/cur=b/part-b7-00003.parquet", 1)));
+      ElementsAre(std::pair<std::string, int64_t>("lake/orders/cur=a/part-b7-a2-00000.parquet", 2),
+                  std::pair<std::string, int64_t>("lake/orders/cur=b/part-b7-a2-00001.parquet", 1),
+                  std::pair<std::string, int64_t>("lake/orders/cur=c/part-b7-a2-00002.parquet", 1),
+                  std::pair<std::string, int64_t>("lake/orders/cur=b/part-b7-a2-00003.parquet", 1)));
   ExpectParquetFiles(*out->table);
 }
 
-TEST_F(LakeSinkTest, RetryProducesSameFinalKeys) {
+// Final keys are unique per attempt (issue 9: names that depended only on the
+// batch were overwritten when a new catalog reused the batch id), and each
+// file's SHA-256 is recorded for `sluice check`.
+TEST_F(LakeSinkTest, EachAttemptHasItsOwnFinalKeysAndChecksums) {
   std::vector<std::string> keys[2];
   std::vector<std::string> staging[2];
   for (int attempt = 1; attempt <= 2; ++attempt) {
@@ -280,13 +285,18 @@ TEST_F(LakeSinkTest, RetryProducesSameFinalKeys) {
     for (const DataFile& f : out->table->files) {
       keys[attempt - 1].push_back(f.key);
       staging[attempt - 1].push_back(f.staging_key);
+      auto in = store_->OpenRead(f.staging_key);
+      ASSERT_TRUE(in.ok());
+      EXPECT_EQ(f.sha256, *Sha256Stream(**in)) << f.key;
     }
   }
-  EXPECT_EQ(keys[0], keys[1]);
   // Partition a (3 rows) fills part 0, rolls into part 1; then b gets part 2.
-  EXPECT_THAT(keys[0], ElementsAre("lake/orders/cur=a/part-b7-00000.parquet",
-                                   "lake/orders/cur=a/part-b7-00001.parquet",
-                                   "lake/orders/cur=b/part-b7-00002.parquet"));
+  EXPECT_THAT(keys[0], ElementsAre("lake/orders/cur=a/part-b7-a1-00000.parquet",
+                                   "lake/orders/cur=a/part-b7-a1-00001.parquet",
+                                   "lake/orders/cur=b/part-b7-a1-00002.parquet"));
+  EXPECT_THAT(keys[1], ElementsAre("lake/orders/cur=a/part-b7-a2-00000.parquet",
+                                   "lake/orders/cur=a/part-b7-a2-00001.parquet",
+                                   "lake/orders/cur=b/part-b7-a2-00002.parquet"));
   EXPECT_THAT(staging[0], ElementsAre("staging/7/a1/orders/cur=a/part-00000.parquet",
                                       "staging/7/a1/orders/cur=a/part-00001.parquet",
                                       "staging/7/a1/orders/cur=b/part-00002.parquet"));
