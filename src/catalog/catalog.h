@@ -54,8 +54,7 @@ enum class BatchState {
 std::string_view BatchStateName(BatchState s);
 Result<BatchState> ParseBatchState(std::string_view name);
 inline bool IsTerminal(BatchState s) {
-  return s == BatchState::kCommitted || s == BatchState::kQuarantined ||
-         s == BatchState::kDamaged;
+  return s == BatchState::kCommitted || s == BatchState::kQuarantined || s == BatchState::kDamaged;
 }
 
 struct PipelineVersion {
@@ -292,8 +291,9 @@ class Catalog {
   virtual Status CommitBatch(const CommitRequest& req) = 0;
   // Re-pins a failed, quarantined, committed or damaged batch to `version_id` (0 = keep)
   // and moves it to queued. Stats and tries are reset; `attempts` keeps counting, so the
-  // replay's staging paths never collide with an earlier attempt's. For a committed or damaged batch the files
-  // it added are removed from each table in a new snapshot (the replay will add new ones).
+  // replay's staging paths never collide with an earlier attempt's. For a committed or damaged
+  // batch the files it added are removed from each table in a new snapshot (the replay will add new
+  // ones).
   virtual Status ReplayBatch(int64_t batch_id, int64_t version_id) = 0;
 
   // --- publication (redo log of staged -> final renames) ----------------------
@@ -324,6 +324,9 @@ class Catalog {
   virtual Result<std::vector<DataFile>> ListFiles(const std::string& table,
                                                   int64_t snapshot_id) = 0;
   virtual Result<std::vector<SnapshotInfo>> ListSnapshots(const std::string& table) = 0;
+  // Every data file the catalog has ever recorded, of every table and
+  // snapshot (files a replay removed stay, for older snapshots).
+  virtual Result<std::vector<DataFile>> ListAllFiles() = 0;
   virtual Result<std::vector<Lineage>> BatchLineage(int64_t batch_id) = 0;
 };
 

@@ -527,6 +527,19 @@ Result<std::vector<SnapshotInfo>> SqliteCatalog::ListSnapshots(const std::string
   return out;
 }
 
+Result<std::vector<DataFile>> SqliteCatalog::ListAllFiles() {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare(std::string("SELECT ") + kFileColumns +
+                                                   " FROM data_files ORDER BY id"));
+  std::vector<DataFile> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReadFileRow(s));
+  }
+  return out;
+}
+
 Result<std::vector<Lineage>> SqliteCatalog::BatchLineage(int64_t batch_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(SqliteStatement s,

@@ -46,6 +46,8 @@ int CmdBatches(const GlobalFlags& g, const std::string& state, const std::string
                int64_t limit);
 int CmdTables(const GlobalFlags& g);
 int CmdReplay(const GlobalFlags& g, int64_t batch_id, bool latest_version);
+// Verifies the catalog against the store (engine/check.h); 3 when problems remain.
+int CmdCheck(const GlobalFlags& g, bool quick, bool repair);
 
 // `sluice convert IN OUT` (cmd_convert.cc); flags are documented in --help and README.md.
 struct ConvertFlags {

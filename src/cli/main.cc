@@ -90,6 +90,14 @@ int main(int argc, char** argv) {
   replay->add_flag("--latest-version", latest,
                    "Use the pipeline's active version instead of the pinned one");
 
+  bool check_quick = false, check_repair = false;
+  auto* check = app.add_subcommand(
+      "check", "Verify the catalog against the store (lake files, checksums, archives)");
+  check->add_flag("--quick", check_quick, "Compare sizes only; do not read the files");
+  check->add_flag("--repair", check_repair,
+                  "Rebuild damaged committed batches from their archived inputs");
+  check->add_flag("--json", g.json, "Machine-readable output");
+
   ConvertFlags convert_flags;
   auto* convert = AddConvertCommand(app, &convert_flags);
 
@@ -115,6 +123,7 @@ int main(int argc, char** argv) {
   if (batches->parsed()) return CmdBatches(g, state_filter, pipeline_filter, limit);
   if (tables->parsed()) return CmdTables(g);
   if (replay->parsed()) return CmdReplay(g, replay_id, latest);
+  if (check->parsed()) return CmdCheck(g, check_quick, check_repair);
   if (convert->parsed()) return CmdConvert(convert_flags);
   return 2;
 }

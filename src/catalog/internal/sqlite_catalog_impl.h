@@ -57,6 +57,7 @@ class SqliteCatalog final : public Catalog {
   Result<TableInfo> GetTable(const std::string& name) override;
   Result<std::vector<DataFile>> ListFiles(const std::string& table, int64_t snapshot_id) override;
   Result<std::vector<SnapshotInfo>> ListSnapshots(const std::string& table) override;
+  Result<std::vector<DataFile>> ListAllFiles() override;
   Result<std::vector<Lineage>> BatchLineage(int64_t batch_id) override;
 
  private:
