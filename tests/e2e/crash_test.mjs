@@ -1,6 +1,9 @@
 // kill -9 at random moments while the server ingests a stream of files; after
 // restarts, every input row must be in the lake and in the SQLite sink exactly
-// once, every batch committed, and no uncommitted file visible in lake/.
+// once, every batch committed, and no uncommitted file visible in lake/. The
+// second test runs two servers on one project and adds zombies: a server
+// stopped (SIGSTOP) past its lease while another takes its batches over, then
+// resumed (SIGCONT) to carry on with work it no longer owns.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -26,14 +29,13 @@ function makeFile(i) {
   return lines.join('\n') + '\n';
 }
 
-test('kill -9 at random points loses and duplicates nothing', { timeout: 600_000 }, async () => {
-  console.log(`crash test seed ${seed}`);
+function setUp(lease) {
   const dir = tempDir('sluice-crash-');
   fs.mkdirSync(path.join(dir, 'pipelines'));
   const config = path.join(dir, 'sluice.yaml');
   fs.writeFileSync(config, [
     'store_root: ./store', 'catalog: ./store/catalog.db', 'pipelines_dir: ./pipelines',
-    'workers: 2', 'poll_interval: 50ms', 'lease: 1s', 'max_attempts: 50', ''].join('\n'));
+    'workers: 2', 'poll_interval: 50ms', `lease: ${lease}`, 'max_attempts: 50', ''].join('\n'));
   fs.writeFileSync(path.join(dir, 'pipelines', 'events.yaml'), [
     'pipeline: events',
     'source: { pattern: "*.csv", format: csv }',
@@ -43,30 +45,23 @@ test('kill -9 at random points loses and duplicates nothing', { timeout: 600_000
     '  - table: events', '    partition_by: [day]',
     '  - sqlite: { path: sink.db, table: events }', ''].join('\n'));
   const landing = path.join(dir, 'store', 'landing', 'events');
-
   let landed = 0;
   const landSome = (n) => {
     for (let k = 0; k < n && landed < FILES; k++, landed++) {
       land(landing, `part-${String(landed).padStart(3, '0')}.csv`, makeFile(landed));
     }
   };
-  landSome(4);
-  let kills = 0;
-  while (kills < KILLS) {
-    const server = startServer(config);
-    // Let it run from a few ms (start-up, recovery) to a few hundred (mid-batch, commits).
-    await sleep(20 + Math.floor(rand() * 400));
-    landSome(1 + Math.floor(rand() * 3));
-    await sleep(Math.floor(rand() * 150));
-    server.kill('SIGKILL');
-    const { signal } = await server.exited;
-    assert.equal(signal, 'SIGKILL', `server ended on its own: ${server.stderrText}`);
-    kills++;
-  }
+  return { dir, config, landing, landSome };
+}
+
+// Drains the project and checks every row is in the lake and the SQLite sink
+// exactly once, the lake directory equals the catalog's files, and nothing is
+// left in staging.
+async function drainAndVerify({ dir, config, landing, landSome }) {
   landSome(FILES);
   // A duplicate landing of an already-processed file must not add rows.
   land(landing, 'again-000.csv', makeFile(0));
-  // Final run: drain everything (leases of the killed servers expire after 1 s).
+  // Final run: drain everything (leases of the killed servers expire).
   const final = startServer(config, ['--exit-when-idle']);
   const { code } = await final.exited;
   assert.equal(code, 0, final.stderrText);
@@ -98,6 +93,9 @@ test('kill -9 at random points loses and duplicates nothing', { timeout: 600_000
   const [sink] = sqlite(path.join(dir, 'sink.db'),
     'SELECT count(*) AS n, count(DISTINCT id) AS d, sum(id) AS s FROM events');
   assert.deepEqual(sink, { n: total, d: total, s: expectedSum });
+  // sluice check agrees: every file and archive matches what was recorded.
+  const check = JSON.parse(sluiceOk(['-c', config, 'check', '--json']).stdout);
+  assert.deepEqual(check.problems, []);
 
   // Nothing left in staging once everything is committed and a server has started again.
   const again = startServer(config, ['--exit-when-idle']);
@@ -107,7 +105,76 @@ test('kill -9 at random points loses and duplicates nothing', { timeout: 600_000
     ? fs.readdirSync(staging, { recursive: true }).filter((f) => f.endsWith('.parquet') || f.endsWith('.ndjson'))
     : [];
   assert.deepEqual(leftovers, []);
-  const retried = batches.filter((b) => b.attempts > 1).length;
+  return { total, retried: batches.filter((b) => b.attempts > 1).length };
+}
+
+test('kill -9 at random points loses and duplicates nothing', { timeout: 600_000 }, async () => {
+  console.log(`crash test seed ${seed}`);
+  const project = setUp('1s');
+  project.landSome(4);
+  let kills = 0;
+  while (kills < KILLS) {
+    const server = startServer(project.config);
+    // Let it run from a few ms (start-up, recovery) to a few hundred (mid-batch, commits).
+    await sleep(20 + Math.floor(rand() * 400));
+    project.landSome(1 + Math.floor(rand() * 3));
+    await sleep(Math.floor(rand() * 150));
+    server.kill('SIGKILL');
+    const { signal } = await server.exited;
+    assert.equal(signal, 'SIGKILL', `server ended on its own: ${server.stderrText}`);
+    kills++;
+  }
+  const { total, retried } = await drainAndVerify(project);
   console.log(`crash test: ${kills} kills, ${FILES} files, ${total} rows, ` +
               `${retried} batches re-run after a kill mid-processing; exactly once`);
+});
+
+// Two servers on one project; at each step one of them is killed (kill -9)
+// or stopped past its lease (SIGSTOP) and resumed later (SIGCONT), so that a
+// zombie wakes up in the middle of work another server has taken over. The
+// attempt fencing must make everything the zombie still writes harmless.
+const POINTS = Number(process.env.CRASH_POINTS || 24);
+
+test('two servers, kill -9 and SIGSTOP zombies: exactly once', { timeout: 900_000 }, async () => {
+  console.log(`two-server crash test seed ${seed}`);
+  const LEASE_MS = 1000;
+  const project = setUp(`${LEASE_MS}ms`);
+  project.landSome(4);
+  const servers = [startServer(project.config), startServer(project.config)];
+  const stopped = new Set();
+  let kills = 0;
+  let zombies = 0;
+  for (let point = 0; point < POINTS; point++) {
+    await sleep(20 + Math.floor(rand() * 300));
+    project.landSome(1 + Math.floor(rand() * 2));
+    const i = Math.floor(rand() * 2);
+    const s = servers[i];
+    if (stopped.has(s)) {
+      // Wake the zombie: it resumes mid-attempt, its lease long gone.
+      s.kill('SIGCONT');
+      stopped.delete(s);
+      continue;
+    }
+    if (rand() < 0.5) {
+      s.kill('SIGKILL');
+      const { signal } = await s.exited;
+      assert.equal(signal, 'SIGKILL', `server ended on its own: ${s.stderrText}`);
+      servers[i] = startServer(project.config);
+      kills++;
+    } else {
+      s.kill('SIGSTOP');
+      stopped.add(s);
+      zombies++;
+      // Past the lease, so that the other server takes its batches over.
+      await sleep(LEASE_MS + 200 + Math.floor(rand() * 800));
+    }
+  }
+  for (const s of stopped) s.kill('SIGCONT');
+  // Let the zombies finish what they still believe is theirs, then stop both.
+  await sleep(1500);
+  for (const s of servers) s.kill('SIGKILL');
+  await Promise.all(servers.map((s) => s.exited));
+  const { total, retried } = await drainAndVerify(project);
+  console.log(`two-server crash test: ${POINTS} points (${kills} kills, ${zombies} zombies), ` +
+              `${FILES} files, ${total} rows, ${retried} batches re-run; exactly once`);
 });
