@@ -145,9 +145,10 @@ Result<PipelineVersion> SqliteCatalog::DeployPipeline(const std::string& pipelin
                                                       const std::string& source_path) {
   if (pipeline.empty()) return Status::InvalidArgument("deploy: empty pipeline name");
   const std::string hash = Sha256Hex(spec_text);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PipelineVersion out;
   RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
     int64_t now = Now();
     // Versions are immutable: redeploying known content re-activates the
     // existing row (keeping its original source_path and time).
@@ -178,7 +179,7 @@ Result<PipelineVersion> SqliteCatalog::DeployPipeline(const std::string& pipelin
 }
 
 Result<PipelineVersion> SqliteCatalog::GetActiveVersion(const std::string& pipeline) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(SqliteStatement s,
                    db_->Prepare("SELECT active_version_id FROM pipelines WHERE name = ?1"));
   s.Bind(1, pipeline);
@@ -188,12 +189,12 @@ Result<PipelineVersion> SqliteCatalog::GetActiveVersion(const std::string& pipel
 }
 
 Result<PipelineVersion> SqliteCatalog::GetVersion(int64_t version_id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return LoadVersion(version_id);
 }
 
 Result<std::vector<PipelineVersion>> SqliteCatalog::ListActivePipelines() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(SqliteStatement s,
                    db_->Prepare(std::string("SELECT ") + kVersionColumns +
                                 " FROM pipelines p JOIN pipeline_versions v "
@@ -216,9 +217,10 @@ Result<RegisterBatchResult> SqliteCatalog::RegisterBatch(const RegisterBatchRequ
         " (got pipeline '" +
         req.pipeline + "', key '" + req.object_key + "')");
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   RegisterBatchResult out;
   RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
     int64_t now = Now();
     // 1. This exact object seen before (a re-scan of the landing zone).
     ASSIGN_OR_RETURN(SqliteStatement same,
@@ -285,8 +287,9 @@ Result<RegisterBatchResult> SqliteCatalog::RegisterBatch(const RegisterBatchRequ
 }
 
 Status SqliteCatalog::TransitionBatch(int64_t batch_id, BatchState to, const std::string& reason) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return db_->Transaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
     ASSIGN_OR_RETURN(BatchInfo b, LoadBatch(batch_id));
     if (IsTerminal(b.state)) {
       return Status::FailedPrecondition(BatchName(batch_id) + " is " +
@@ -312,14 +315,14 @@ Status SqliteCatalog::TransitionBatch(int64_t batch_id, BatchState to, const std
 }
 
 Result<BatchInfo> SqliteCatalog::GetBatch(int64_t batch_id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return LoadBatch(batch_id);
 }
 
 Result<std::vector<BatchInfo>> SqliteCatalog::ListBatches(std::optional<BatchState> state,
                                                           const std::string& pipeline,
                                                           int64_t limit) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::string sql = std::string("SELECT ") + kBatchColumns +
                     " FROM batches WHERE (?1 IS NULL OR state = ?1) AND (?2 = '' OR pipeline = "
                     "?2) ORDER BY id DESC LIMIT ?3";
@@ -341,9 +344,10 @@ Result<std::vector<BatchInfo>> SqliteCatalog::ListBatches(std::optional<BatchSta
 }
 
 Result<std::vector<BatchEvent>> SqliteCatalog::BatchHistory(int64_t batch_id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<BatchEvent> out;
   RETURN_IF_ERROR(db_->ReadTransaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
     ASSIGN_OR_RETURN(BatchInfo b, LoadBatch(batch_id));
     (void)b;
     ASSIGN_OR_RETURN(SqliteStatement s,
@@ -366,11 +370,11 @@ Result<std::vector<BatchEvent>> SqliteCatalog::BatchHistory(int64_t batch_id) {
 }
 
 Result<std::vector<std::pair<BatchState, int64_t>>> SqliteCatalog::CountBatchesByState() {
-  std::lock_guard lock(mu_);
-  constexpr std::array<BatchState, 8> kAll = {
-      BatchState::kLanded,      BatchState::kQueued,    BatchState::kProcessing,
-      BatchState::kCommitting,  BatchState::kCommitted, BatchState::kFailed,
-      BatchState::kQuarantined, BatchState::kDamaged};
+  MutexLock lock(&mu_);
+  constexpr std::array<BatchState, 8> kAll = {BatchState::kLanded,      BatchState::kQueued,
+                                              BatchState::kProcessing,  BatchState::kCommitting,
+                                              BatchState::kCommitted,   BatchState::kFailed,
+                                              BatchState::kQuarantined, BatchState::kDamaged};
   std::vector<std::pair<BatchState, int64_t>> out;
   for (BatchState st : kAll) out.emplace_back(st, 0);
   ASSIGN_OR_RETURN(SqliteStatement s,

@@ -22,9 +22,10 @@ Result<BatchInfo> SqliteCatalog::LoadFenced(const AttemptToken& token, const cha
 }
 
 Result<StartAttemptResult> SqliteCatalog::StartAttempt(const StartAttemptRequest& req) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   StartAttemptResult out;
   RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
     const int64_t now = Now();
     ASSIGN_OR_RETURN(BatchInfo b, LoadBatch(req.batch_id));
     out.batch = b;
@@ -90,13 +91,17 @@ Result<StartAttemptResult> SqliteCatalog::StartAttempt(const StartAttemptRequest
 }
 
 Status SqliteCatalog::CheckAttempt(const AttemptToken& token) {
-  std::lock_guard lock(mu_);
-  return db_->ReadTransaction([&]() -> Status { return LoadFenced(token, "work").status(); });
+  MutexLock lock(&mu_);
+  return db_->ReadTransaction([&]() -> Status {
+    mu_.AssertHeld();
+    return LoadFenced(token, "work").status();
+  });
 }
 
 Status SqliteCatalog::MarkCommitting(const AttemptToken& token) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return db_->Transaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
     ASSIGN_OR_RETURN(BatchInfo b, LoadFenced(token, "committing"));
     if (b.state != BatchState::kProcessing) {
       return Status::FailedPrecondition(BatchName(b.id) + " is already committing");
@@ -114,8 +119,9 @@ Status SqliteCatalog::FailAttempt(const AttemptToken& token, const AttemptFailur
   if (failure.error_class == ErrorClass::kFenced) {
     return Status::InvalidArgument("FailAttempt: a fenced attempt must not write the batch");
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return db_->Transaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
     ASSIGN_OR_RETURN(BatchInfo b, LoadFenced(token, "failing"));
     const int64_t now = Now();
     const bool retry = failure.error_class == ErrorClass::kTransient;

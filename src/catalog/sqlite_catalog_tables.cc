@@ -247,8 +247,9 @@ Status SqliteCatalog::CommitBatch(const CommitRequest& req) {
                                    ": final state must be committed or quarantined, not " +
                                    std::string(BatchStateName(req.final_state)));
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return db_->Transaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
     ASSIGN_OR_RETURN(BatchInfo batch, LoadBatch(req.batch_id));
     if (IsTerminal(batch.state)) {
       return Status::AlreadyExists(BatchName(batch.id) + " is already " +
@@ -295,8 +296,9 @@ Status SqliteCatalog::CommitBatch(const CommitRequest& req) {
 }
 
 Status SqliteCatalog::ReplayBatch(int64_t batch_id, int64_t version_id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return db_->Transaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
     ASSIGN_OR_RETURN(BatchInfo batch, LoadBatch(batch_id));
     if (batch.state != BatchState::kFailed && batch.state != BatchState::kQuarantined &&
         batch.state != BatchState::kCommitted && batch.state != BatchState::kDamaged) {
@@ -340,7 +342,7 @@ Status SqliteCatalog::ReplayBatch(int64_t batch_id, int64_t version_id) {
 // --- publications ----------------------------------------------------------------
 
 Result<std::vector<Publication>> SqliteCatalog::PendingPublications() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(SqliteStatement s,
                    db_->Prepare("SELECT staging_key, final_key, batch_id FROM publications "
                                 "WHERE published = 0 ORDER BY created_us, staging_key"));
@@ -355,8 +357,9 @@ Result<std::vector<Publication>> SqliteCatalog::PendingPublications() {
 
 Status SqliteCatalog::RecordLostPublication(const std::string& staging_key,
                                             const std::string& error) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return db_->Transaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
     ASSIGN_OR_RETURN(SqliteStatement sel,
                      db_->Prepare("SELECT batch_id FROM publications WHERE staging_key = ?1"));
     sel.Bind(1, staging_key);
@@ -374,8 +377,11 @@ Status SqliteCatalog::RecordLostPublication(const std::string& staging_key,
 }
 
 Status SqliteCatalog::MarkDamaged(int64_t batch_id, const std::string& reason) {
-  std::lock_guard lock(mu_);
-  return db_->Transaction([&]() -> Status { return MarkDamagedLocked(batch_id, reason); });
+  MutexLock lock(&mu_);
+  return db_->Transaction([&]() -> Status {
+    mu_.AssertHeld();
+    return MarkDamagedLocked(batch_id, reason);
+  });
 }
 
 Status SqliteCatalog::MarkDamagedLocked(int64_t batch_id, const std::string& reason) {
@@ -396,7 +402,7 @@ Status SqliteCatalog::MarkDamagedLocked(int64_t batch_id, const std::string& rea
 }
 
 Result<std::string> SqliteCatalog::CatalogId() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(SqliteStatement s,
                    db_->Prepare("SELECT value FROM catalog_meta WHERE key = 'catalog_id'"));
   ASSIGN_OR_RETURN(bool row, s.Step());
@@ -405,7 +411,7 @@ Result<std::string> SqliteCatalog::CatalogId() {
 }
 
 Status SqliteCatalog::CheckIntegrity() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare("PRAGMA quick_check(20)"));
   std::string problems;
   while (true) {
@@ -420,8 +426,9 @@ Status SqliteCatalog::CheckIntegrity() {
 }
 
 Status SqliteCatalog::MarkPublished(const std::string& staging_key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return db_->Transaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
     ASSIGN_OR_RETURN(SqliteStatement s,
                      db_->Prepare("UPDATE publications SET published = 1 WHERE staging_key = ?1"));
     s.Bind(1, staging_key);
@@ -436,9 +443,10 @@ Status SqliteCatalog::MarkPublished(const std::string& staging_key) {
 // --- tables ----------------------------------------------------------------------
 
 Result<std::vector<TableInfo>> SqliteCatalog::ListTables() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<TableInfo> out;
   RETURN_IF_ERROR(db_->ReadTransaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
     ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare("SELECT name FROM lake_tables ORDER BY name"));
     std::vector<std::string> names;
     while (true) {
@@ -456,9 +464,10 @@ Result<std::vector<TableInfo>> SqliteCatalog::ListTables() {
 }
 
 Result<TableInfo> SqliteCatalog::GetTable(const std::string& name) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   TableInfo out;
   RETURN_IF_ERROR(db_->ReadTransaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
     ASSIGN_OR_RETURN(out, LoadTable(name));
     return Status::OK();
   }));
@@ -467,9 +476,10 @@ Result<TableInfo> SqliteCatalog::GetTable(const std::string& name) {
 
 Result<std::vector<DataFile>> SqliteCatalog::ListFiles(const std::string& table,
                                                        int64_t snapshot_id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<DataFile> out;
   RETURN_IF_ERROR(db_->ReadTransaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
     ASSIGN_OR_RETURN(SqliteStatement t,
                      db_->Prepare("SELECT current_snapshot FROM lake_tables WHERE name = ?1"));
     t.Bind(1, table);
@@ -501,9 +511,10 @@ Result<std::vector<DataFile>> SqliteCatalog::ListFiles(const std::string& table,
 }
 
 Result<std::vector<SnapshotInfo>> SqliteCatalog::ListSnapshots(const std::string& table) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<SnapshotInfo> out;
   RETURN_IF_ERROR(db_->ReadTransaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
     ASSIGN_OR_RETURN(TableInfo t, LoadTable(table));
     (void)t;
     ASSIGN_OR_RETURN(SqliteStatement s,
@@ -528,7 +539,7 @@ Result<std::vector<SnapshotInfo>> SqliteCatalog::ListSnapshots(const std::string
 }
 
 Result<std::vector<DataFile>> SqliteCatalog::ListAllFiles() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare(std::string("SELECT ") + kFileColumns +
                                                    " FROM data_files ORDER BY id"));
   std::vector<DataFile> out;
@@ -541,7 +552,7 @@ Result<std::vector<DataFile>> SqliteCatalog::ListAllFiles() {
 }
 
 Result<std::vector<Lineage>> SqliteCatalog::BatchLineage(int64_t batch_id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(SqliteStatement s,
                    db_->Prepare("SELECT batch_id, version_id, output, file_key, num_rows "
                                 "FROM lineage WHERE batch_id = ?1 ORDER BY id"));

@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/thread_annotations.h"
+
 namespace sluice {
 
 class ThreadPool {
@@ -52,11 +54,11 @@ class ThreadPool {
   void Enqueue(std::function<void()> fn);
   void Loop();
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
-  bool stop_ = false;
-  std::vector<std::thread> threads_;
+  Mutex mu_;
+  CondVar cv_{&mu_};
+  std::deque<std::function<void()>> queue_ GUARDED_BY(mu_);
+  bool stop_ GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;  // set in the constructor, then only read
 };
 
 }  // namespace sluice

@@ -22,12 +22,12 @@ void WorkerPool::Start() {
   keeper_ = std::thread([this] { KeeperLoop(); });
 }
 
-void WorkerPool::Wake() { cv_.notify_all(); }
+void WorkerPool::Wake() { cv_.SignalAll(); }
 
 void WorkerPool::Stop() {
   if (threads_.empty() && !keeper_.joinable()) return;
   stopping_ = true;
-  cv_.notify_all();
+  cv_.SignalAll();
   for (auto& t : threads_) t.join();
   threads_.clear();
   if (keeper_.joinable()) keeper_.join();
@@ -42,9 +42,9 @@ void WorkerPool::WorkerLoop(int index) {
       spdlog::warn("{}: lease failed: {}", worker, task.status().ToString());
     }
     if (!task.ok() || !task->has_value()) {
-      std::unique_lock lock(mu_);
-      cv_.wait_for(lock, std::min<std::chrono::milliseconds>(project_.config().poll_interval,
-                                                             std::chrono::milliseconds(250)));
+      MutexLock lock(&mu_);
+      cv_.WaitFor(std::min<std::chrono::milliseconds>(project_.config().poll_interval,
+                                                      std::chrono::milliseconds(250)));
       continue;
     }
     RunTask(**task, worker);
@@ -54,9 +54,9 @@ void WorkerPool::WorkerLoop(int index) {
 void WorkerPool::KeeperLoop() {
   const auto lease = project_.config().lease;
   const auto period = std::max<std::chrono::milliseconds>(lease / 3, std::chrono::milliseconds(50));
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (!stopping_ || !active_.empty()) {
-    cv_.wait_for(lock, period);
+    cv_.WaitFor(period);
     for (auto& [id, a] : active_) {
       Status st = project_.queue().Renew(a.task, lease);
       if (st.code() == StatusCode::kAborted) {
@@ -70,7 +70,7 @@ void WorkerPool::KeeperLoop() {
 void WorkerPool::RunTask(const Task& task, const std::string& worker) {
   std::atomic<bool> cancel{false};
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     active_[task.id] = Active{task, &cancel};
   }
   ++in_flight_;
@@ -85,7 +85,7 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
   env.max_attempts = project_.config().max_attempts;
   auto result = ProcessBatch(env, task.batch_id);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     active_.erase(task.id);
   }
   --in_flight_;

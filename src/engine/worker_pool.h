@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/thread_annotations.h"
 #include "core/thread_pool.h"
 #include "engine/processor.h"
 #include "engine/project.h"
@@ -74,14 +75,14 @@ class WorkerPool {
   std::thread keeper_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> in_flight_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  // Tasks in flight by id, with their cancel flags (guarded by mu_).
+  Mutex mu_;
+  CondVar cv_{&mu_};
+  // Tasks in flight by id, with their cancel flags.
   struct Active {
     Task task;
     std::atomic<bool>* cancel;
   };
-  std::map<int64_t, Active> active_;
+  std::map<int64_t, Active> active_ GUARDED_BY(mu_);
 };
 
 }  // namespace sluice

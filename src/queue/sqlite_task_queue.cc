@@ -15,6 +15,7 @@
 
 #include "catalog/migrations.h"
 #include "core/clock.h"
+#include "core/thread_annotations.h"
 
 namespace sluice {
 
@@ -26,8 +27,9 @@ class SqliteTaskQueue final : public TaskQueue {
       : db_(std::move(db)), now_us_(std::move(now_us)) {}
 
   Status Enqueue(const TaskRequest& req) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     return db_->Transaction([&]() -> Status {
+      mu_.AssertHeld();  // held by the caller around the transaction
       int64_t now = now_us_();
       // The partial unique index on (kind, batch_id) over live rows turns a
       // second enqueue into a no-op.
@@ -43,7 +45,7 @@ class SqliteTaskQueue final : public TaskQueue {
 
   Result<std::optional<Task>> Lease(const std::string& worker, std::chrono::milliseconds lease,
                                     const LeaseFilter& filter) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     std::optional<Task> out;
     // A pipeline filter is a short IN list of bound parameters.
     std::string only;
@@ -55,6 +57,7 @@ class SqliteTaskQueue final : public TaskQueue {
       only += ")";
     }
     RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
+      mu_.AssertHeld();  // held by the caller around the transaction
       int64_t now = now_us_();
       ASSIGN_OR_RETURN(
           SqliteStatement s,
@@ -87,8 +90,9 @@ class SqliteTaskQueue final : public TaskQueue {
   }
 
   Status Renew(const Task& task, std::chrono::milliseconds lease) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     return db_->Transaction([&]() -> Status {
+      mu_.AssertHeld();  // held by the caller around the transaction
       ASSIGN_OR_RETURN(SqliteStatement s,
                        db_->Prepare("UPDATE tasks SET lease_expires_us = ?3 WHERE id = ?1 AND "
                                     "attempt = ?2 AND state = 'leased'"));
@@ -99,8 +103,9 @@ class SqliteTaskQueue final : public TaskQueue {
   }
 
   Status Ack(const Task& task) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     return db_->Transaction([&]() -> Status {
+      mu_.AssertHeld();  // held by the caller around the transaction
       ASSIGN_OR_RETURN(SqliteStatement s,
                        db_->Prepare("DELETE FROM tasks WHERE id = ?1 AND attempt = ?2 AND "
                                     "state = 'leased'"));
@@ -111,8 +116,9 @@ class SqliteTaskQueue final : public TaskQueue {
   }
 
   Status Nack(const Task& task, std::chrono::milliseconds delay) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     return db_->Transaction([&]() -> Status {
+      mu_.AssertHeld();  // held by the caller around the transaction
       ASSIGN_OR_RETURN(SqliteStatement s,
                        db_->Prepare("UPDATE tasks SET state = 'pending', due_us = ?3, owner = '', "
                                     "lease_expires_us = 0 WHERE id = ?1 AND attempt = ?2 AND "
@@ -124,7 +130,7 @@ class SqliteTaskQueue final : public TaskQueue {
   }
 
   Result<int64_t> Depth() override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare("SELECT COUNT(*) FROM tasks"));
     ASSIGN_OR_RETURN(bool row, s.Step());
     return row ? s.ColumnInt64(0) : int64_t{0};
@@ -137,7 +143,7 @@ class SqliteTaskQueue final : public TaskQueue {
 
   // After an UPDATE/DELETE keyed on (id, attempt): no row changed means the
   // lease was taken over (or the task is gone).
-  Status CheckStillOurs(const Task& task, const char* what) {
+  Status CheckStillOurs(const Task& task, const char* what) REQUIRES(mu_) {
     if (db_->Changes() > 0) return Status::OK();
     return Status::Aborted(std::string(what) + " of task " + std::to_string(task.id) + " (batch " +
                            std::to_string(task.batch_id) + ", attempt " +
@@ -145,8 +151,8 @@ class SqliteTaskQueue final : public TaskQueue {
                            "): the lease was lost to another worker or the task is gone");
   }
 
-  std::mutex mu_;
-  std::unique_ptr<SqliteDb> db_;  // guarded by mu_
+  Mutex mu_;
+  std::unique_ptr<SqliteDb> db_ PT_GUARDED_BY(mu_);
   std::function<int64_t()> now_us_;
 };
 

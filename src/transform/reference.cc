@@ -197,7 +197,7 @@ Result<std::shared_ptr<const ReferenceIndex>> ReferenceTable::Index(
     const std::vector<int>& columns) const {
   std::string id;
   for (int c : columns) id += std::to_string(c) + ",";
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (auto it = indexes_.find(id); it != indexes_.end()) return it->second;
   auto index = std::make_shared<ReferenceIndex>();
   std::vector<expr::Vec> keys;

@@ -20,6 +20,7 @@
 
 #include "core/column.h"
 #include "core/status.h"
+#include "core/thread_annotations.h"
 #include "format/format.h"
 #include "transform/key_table.h"
 
@@ -84,8 +85,9 @@ class ReferenceTable {
   RecordBatch batch_;
   std::string sha256_;
   std::string name_;
-  mutable std::mutex mu_;
-  mutable std::unordered_map<std::string, std::shared_ptr<const ReferenceIndex>> indexes_;
+  mutable Mutex mu_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const ReferenceIndex>> indexes_
+      GUARDED_BY(mu_);
 };
 
 }  // namespace sluice

@@ -16,6 +16,7 @@
 
 #include "catalog/catalog.h"
 #include "catalog/sqlite_db.h"
+#include "core/thread_annotations.h"
 
 namespace sluice {
 
@@ -64,24 +65,25 @@ class SqliteCatalog final : public Catalog {
   // Helpers below expect mu_ held and (for writes) a transaction open.
   int64_t Now() const { return now_us_(); }
   // The batch row, or kNotFound naming the id.
-  Result<BatchInfo> LoadBatch(int64_t batch_id);
-  Status AppendEvent(int64_t batch_id, BatchState state, const std::string& reason, int64_t at_us);
-  Result<PipelineVersion> LoadVersion(int64_t version_id);
+  Result<BatchInfo> LoadBatch(int64_t batch_id) REQUIRES(mu_);
+  Status AppendEvent(int64_t batch_id, BatchState state, const std::string& reason, int64_t at_us)
+      REQUIRES(mu_);
+  Result<PipelineVersion> LoadVersion(int64_t version_id) REQUIRES(mu_);
   // The batch if `token` is its latest attempt and it is processing or
   // committing; kAborted (fenced) naming `what` otherwise.
-  Result<BatchInfo> LoadFenced(const AttemptToken& token, const char* what);
-  Result<TableInfo> LoadTable(const std::string& name);
+  Result<BatchInfo> LoadFenced(const AttemptToken& token, const char* what) REQUIRES(mu_);
+  Result<TableInfo> LoadTable(const std::string& name) REQUIRES(mu_);
   // Creates the table or checks that `tc` matches it; returns its current
   // snapshot (0 for a new table).
-  Result<int64_t> EnsureTable(const TableCommit& tc, int64_t now);
-  Status CommitTable(const TableCommit& tc, const BatchInfo& batch, int64_t now);
-  Status RemoveBatchFiles(const BatchInfo& batch, int64_t now);
-  Status MarkDamagedLocked(int64_t batch_id, const std::string& reason);
+  Result<int64_t> EnsureTable(const TableCommit& tc, int64_t now) REQUIRES(mu_);
+  Status CommitTable(const TableCommit& tc, const BatchInfo& batch, int64_t now) REQUIRES(mu_);
+  Status RemoveBatchFiles(const BatchInfo& batch, int64_t now) REQUIRES(mu_);
+  Status MarkDamagedLocked(int64_t batch_id, const std::string& reason) REQUIRES(mu_);
   Status AddPublication(const std::string& staging_key, const std::string& final_key,
-                        int64_t batch_id, int64_t now);
+                        int64_t batch_id, int64_t now) REQUIRES(mu_);
 
-  std::mutex mu_;
-  std::unique_ptr<SqliteDb> db_;  // guarded by mu_
+  Mutex mu_;
+  std::unique_ptr<SqliteDb> db_ PT_GUARDED_BY(mu_);
   std::function<int64_t()> now_us_;
 };
 

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/thread_annotations.h"
 #include "core/thread_pool.h"
 #include "format/format.h"
 #include "format/parquet/column_writer.h"
@@ -60,7 +61,7 @@ class CompressorPool {
 
   Result<PageCompressor*> Acquire() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (!free_.empty()) {
         PageCompressor* c = free_.back();
         free_.pop_back();
@@ -68,21 +69,21 @@ class CompressorPool {
       }
     }
     ASSIGN_OR_RETURN(auto c, PageCompressor::Make(compression_, level_));
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     all_.push_back(std::move(c));
     return all_.back().get();
   }
   void Release(PageCompressor* c) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     free_.push_back(c);
   }
 
  private:
   Compression compression_;
   int level_;
-  std::mutex mu_;  // guards all_ and free_
-  std::vector<std::unique_ptr<PageCompressor>> all_;
-  std::vector<PageCompressor*> free_;
+  Mutex mu_;
+  std::vector<std::unique_ptr<PageCompressor>> all_ GUARDED_BY(mu_);
+  std::vector<PageCompressor*> free_ GUARDED_BY(mu_);
 };
 
 // Approximate in-memory bytes of a batch's values.
