@@ -29,7 +29,8 @@ Result<std::unique_ptr<Project>> Project::Open(const Config& config) {
         "catalog " + config.catalog_path + " is damaged (" + st.message() +
         "). Stop every sluice process using it, keep a copy of the file, then restore it from a "
         "backup, or salvage it with `sqlite3 " +
-        config.catalog_path + " \".recover\" | sqlite3 recovered.db` and point `catalog:` at "
+        config.catalog_path +
+        " \".recover\" | sqlite3 recovered.db` and point `catalog:` at "
         "the result; then run `sluice check`");
   };
   auto catalog = OpenSqliteCatalog(config.catalog_path);
@@ -100,17 +101,18 @@ Status ClaimStore(ObjectStore& store, Catalog& catalog, const Config& config) {
     ASSIGN_OR_RETURN(bool empty, CatalogIsEmpty(catalog));
     if (empty) {
       return Status::FailedPrecondition(
-          "store " + store.Describe() + " already holds data (lake, archive, quarantine or "
-          "staging objects) but catalog " + config.catalog_path +
+          "store " + store.Describe() +
+          " already holds data (lake, archive, quarantine or "
+          "staging objects) but catalog " +
+          config.catalog_path +
           " is new and empty, so sluice will not create a catalog over it: its batch numbers "
           "would start again and overwrite or orphan committed data. Restore the catalog that "
           "belongs to this store, or use an empty store_root for a new project (`sluice init "
           "DIR`), or move the old store aside");
     }
   }
-  nlohmann::json marker = {{"catalog_id", id},
-                           {"catalog", config.catalog_path},
-                           {"claimed_us", NowMicros()}};
+  nlohmann::json marker = {
+      {"catalog_id", id}, {"catalog", config.catalog_path}, {"claimed_us", NowMicros()}};
   ASSIGN_OR_RETURN(auto out, store.OpenWrite(kStoreMarker));
   RETURN_IF_ERROR(out->Write(marker.dump(2) + "\n"));
   return out->Close();

@@ -38,7 +38,6 @@ namespace {
 
 bool Int32RangeLiteral(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
 
-
 // An integer type as the decimal that holds all its values (capped at 18).
 DataType AsDecimal(const DataType& t) {
   if (t.id == TypeId::kDecimal) return t;
@@ -453,7 +452,8 @@ Result<ExprPtr> Binder::BindArith(Op op, const Node& n, ExprPtr a, ExprPtr b) {
     if (ta.id == TypeId::kDate && IsIntegerType(tb.id) && (op == Op::kAdd || op == Op::kSub)) {
       return make(DataType::Date());
     }
-    if (tb.id == TypeId::kDate && IsIntegerType(ta.id) && op == Op::kAdd) return make(DataType::Date());
+    if (tb.id == TypeId::kDate && IsIntegerType(ta.id) && op == Op::kAdd)
+      return make(DataType::Date());
     if (ta.id == TypeId::kDate && tb.id == TypeId::kDate && op == Op::kSub) {
       return make(DataType::Int64());
     }

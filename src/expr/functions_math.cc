@@ -36,7 +36,6 @@
 namespace sluice::expr {
 namespace {
 
-
 // Argument i must be a number; a NULL literal becomes `null_type`.
 Status ArgIsNumber(FunctionBinder& b, size_t i, const DataType& null_type) {
   const Scalar* c = b.constant(i);

@@ -110,8 +110,8 @@ TEST_F(AttemptsTest, TransientFailureQueuesARetryThatWaitsUntilDue) {
   int64_t id = QueuedBatch();
   AttemptToken t = Start(id).token;
   clock_.Set(10'000'000);
-  ASSERT_TRUE(cat_->FailAttempt(t, {ErrorClass::kTransient, "UNAVAILABLE: disk full", 12'000'000})
-                  .ok());
+  ASSERT_TRUE(
+      cat_->FailAttempt(t, {ErrorClass::kTransient, "UNAVAILABLE: disk full", 12'000'000}).ok());
   BatchInfo b = Batch(id);
   EXPECT_EQ(b.state, S::kQueued);
   EXPECT_EQ(b.reason, "");
@@ -167,8 +167,9 @@ TEST_F(AttemptsTest, AttemptsThatNeverFinishMakeAPoisonBatch) {
     EXPECT_EQ(r.token.attempt, i);
     // ... and the process dies here: no FailAttempt, no commit.
   }
-  EXPECT_EQ(Batch(id).last_error, "attempt 2 did not finish (processing when its process died or "
-                                  "lost its lease)");
+  EXPECT_EQ(Batch(id).last_error,
+            "attempt 2 did not finish (processing when its process died or "
+            "lost its lease)");
   StartAttemptResult r = Start(id, 3);
   EXPECT_EQ(r.outcome, StartOutcome::kPoisoned);
   BatchInfo b = Batch(id);
@@ -217,9 +218,10 @@ TEST_F(AttemptsTest, UnknownStateInTheCatalogIsAnError) {
   {
     auto db = SqliteDb::Open(dir_.File("catalog.db"));
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->Exec("UPDATE batches SET state = 'teleported' WHERE id = " +
-                            std::to_string(id))
-                    .ok());
+    ASSERT_TRUE(
+        (*db)
+            ->Exec("UPDATE batches SET state = 'teleported' WHERE id = " + std::to_string(id))
+            .ok());
   }
   auto b = cat_->GetBatch(id);
   EXPECT_EQ(b.status().code(), StatusCode::kDataLoss);

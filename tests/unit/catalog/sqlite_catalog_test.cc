@@ -343,7 +343,7 @@ class StateMachineTest : public SqliteCatalogTest {
 // through the fenced calls (sqlite_catalog_attempts_test.cc).
 TEST_F(StateMachineTest, TransitionBatchMakesOnlyRegistrationMoves) {
   Deploy("orders", "spec");
-  const S all[] = {S::kLanded, S::kQueued,      S::kProcessing, S::kCommitting,
+  const S all[] = {S::kLanded,    S::kQueued, S::kProcessing,  S::kCommitting,
                    S::kCommitted, S::kFailed, S::kQuarantined, S::kDamaged};
   const std::set<std::pair<S, S>> allowed = {
       {S::kLanded, S::kQueued}, {S::kLanded, S::kFailed}, {S::kQueued, S::kFailed}};

@@ -68,8 +68,9 @@ Result<std::string> DecompressAll(std::string compressed, size_t piece,
 }
 
 TEST(CompressionTest, PlainInputPassesThrough) {
-  for (std::string data : {std::string(), std::string("a"), std::string("ab,c\n"),
-                           std::string("\x1f"), std::string("\x28\xb5\x2f"), CompressibleText(10000)}) {
+  for (std::string data :
+       {std::string(), std::string("a"), std::string("ab,c\n"), std::string("\x1f"),
+        std::string("\x28\xb5\x2f"), CompressibleText(10000)}) {
     for (size_t piece : {1, 3, 1000000}) {
       auto out = DecompressAll(data, piece, 7);
       ASSERT_TRUE(out.ok()) << out.status().ToString();

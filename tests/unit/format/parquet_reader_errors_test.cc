@@ -19,7 +19,7 @@ using testing::FileSpec;
 using testing::Leaf;
 
 sluice::testing::Decoded ReadErrorsFile(const std::string& file, Schema schema, int64_t batch = 100,
-                                  bool ignore_unknown = true) {
+                                        bool ignore_unknown = true) {
   DecoderOptions o;
   o.schema = std::move(schema);
   o.batch_rows = batch;
@@ -179,7 +179,8 @@ TEST(ParquetReaderErrors, SchemaMismatches) {
   EXPECT_EQ(d.status.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(d.status.message().find("no column for field 'absent', which is not nullable"),
             std::string::npos);
-  d = ReadErrorsFile(file, Schema({{"id", DataType::Int64(), false}}), 100, /*ignore_unknown=*/false);
+  d = ReadErrorsFile(file, Schema({{"id", DataType::Int64(), false}}), 100,
+                     /*ignore_unknown=*/false);
   EXPECT_EQ(d.status.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(d.status.message().find("column 'name' of parquet file 'bad.parquet' is not in the "
                                     "schema"),

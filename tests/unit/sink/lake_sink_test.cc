@@ -260,11 +260,11 @@ TEST_F(LakeSinkTest, OpenFileCapFinishesLeastRecentlyUsed) {
   std::vector<std::pair<std::string, int64_t>> got;
   for (const DataFile& f : out->table->files) got.emplace_back(f.key, f.rows);
   EXPECT_THAT(
-      got,
-      ElementsAre(std::pair<std::string, int64_t>("lake/orders/cur=a/part-b7-a2-00000.parquet", 2),
-                  std::pair<std::string, int64_t>("lake/orders/cur=b/part-b7-a2-00001.parquet", 1),
-                  std::pair<std::string, int64_t>("lake/orders/cur=c/part-b7-a2-00002.parquet", 1),
-                  std::pair<std::string, int64_t>("lake/orders/cur=b/part-b7-a2-00003.parquet", 1)));
+      got, ElementsAre(
+               std::pair<std::string, int64_t>("lake/orders/cur=a/part-b7-a2-00000.parquet", 2),
+               std::pair<std::string, int64_t>("lake/orders/cur=b/part-b7-a2-00001.parquet", 1),
+               std::pair<std::string, int64_t>("lake/orders/cur=c/part-b7-a2-00002.parquet", 1),
+               std::pair<std::string, int64_t>("lake/orders/cur=b/part-b7-a2-00003.parquet", 1)));
   ExpectParquetFiles(*out->table);
 }
 

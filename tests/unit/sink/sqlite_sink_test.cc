@@ -93,7 +93,7 @@ Schema SqliteOrdersSchema() {
 }
 
 RecordBatch SqliteOrders(std::vector<std::optional<int64_t>> ids,
-                   std::vector<std::optional<std::string>> curs) {
+                         std::vector<std::optional<std::string>> curs) {
   return MakeBatch(SqliteOrdersSchema(),
                    {FixedColumn<int64_t>(DataType::Int64(), ids), StringColumn(curs)});
 }
