@@ -209,6 +209,11 @@ struct Publication {
   std::string staging_key;
   std::string final_key;
   int64_t batch_id = 0;  // filled in by PendingPublications
+  // A retirement: staging_key is a lake file that a replay's commit removed
+  // from the current snapshot, final_key where it goes (retired/...), so that
+  // a reader globbing lake/ no longer sees it. MarkPublished then points the
+  // file's catalog entry at its new key (older snapshots stay readable).
+  bool retire = false;
 };
 
 struct CommitRequest {
@@ -291,9 +296,10 @@ class Catalog {
   virtual Status CommitBatch(const CommitRequest& req) = 0;
   // Re-pins a failed, quarantined, committed or damaged batch to `version_id` (0 = keep)
   // and moves it to queued. Stats and tries are reset; `attempts` keeps counting, so the
-  // replay's staging paths never collide with an earlier attempt's. For a committed or damaged
-  // batch the files it added are removed from each table in a new snapshot (the replay will add new
-  // ones).
+  // replay's staging paths never collide with an earlier attempt's. The files a committed or
+  // damaged batch added stay current until the replay commits: that commit replaces them (removes
+  // the old, adds the new) in one snapshot per table, so readers never see the table without the
+  // batch or with it twice. A replay that ends failed leaves them current.
   virtual Status ReplayBatch(int64_t batch_id, int64_t version_id) = 0;
 
   // --- publication (redo log of staged -> final renames) ----------------------

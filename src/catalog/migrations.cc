@@ -171,7 +171,8 @@ UPDATE tasks SET pipeline = COALESCE((SELECT b.pipeline FROM batches b WHERE b.i
 // catalog_meta holds the catalog's identity (made here, once), which the store
 // records on first use; data files carry the SHA-256 of their bytes as
 // written; a publication that can never happen is kept with its error
-// (published = -1) instead of being retried forever.
+// (published = -1) instead of being retried forever; a publication of kind
+// 'retire' moves a lake file that a replay replaced out of lake/.
 constexpr const char* kSchemaV4 = R"sql(
 CREATE TABLE catalog_meta (
   key   TEXT PRIMARY KEY,
@@ -180,6 +181,7 @@ CREATE TABLE catalog_meta (
 INSERT INTO catalog_meta (key, value) VALUES ('catalog_id', lower(hex(randomblob(16))));
 ALTER TABLE data_files ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
 ALTER TABLE publications ADD COLUMN error TEXT NOT NULL DEFAULT '';
+ALTER TABLE publications ADD COLUMN kind TEXT NOT NULL DEFAULT 'publish';
 )sql";
 
 Status EnsureMigrationsTable(SqliteDb& db) {

@@ -1,5 +1,6 @@
 // SqliteCatalog: the commit protocol (CommitBatch, ReplayBatch), publications
 // and lake tables (snapshots, files, lineage).
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -138,32 +139,68 @@ Result<int64_t> SqliteCatalog::EnsureTable(const TableCommit& tc, int64_t now) {
 }
 
 Status SqliteCatalog::AddPublication(const std::string& staging_key, const std::string& final_key,
-                                     int64_t batch_id, int64_t now) {
-  // A staging key is unique per (batch, task, attempt), so a conflict can only
-  // come from a replay re-committing the same object: publish it again.
+                                     int64_t batch_id, int64_t now, const char* kind) {
+  // A staging key is unique per (batch, task, attempt), and a lake key is
+  // retired once, so a conflict can only be the same record written again.
   ASSIGN_OR_RETURN(SqliteStatement s,
                    db_->Prepare("INSERT INTO publications (staging_key, final_key, batch_id, "
-                                "published, created_us) VALUES (?1, ?2, ?3, 0, ?4) "
+                                "published, created_us, kind) VALUES (?1, ?2, ?3, 0, ?4, ?5) "
                                 "ON CONFLICT (staging_key) DO UPDATE SET final_key = "
                                 "excluded.final_key, batch_id = excluded.batch_id, published = 0, "
-                                "created_us = excluded.created_us"));
-  s.Bind(1, staging_key).Bind(2, final_key).Bind(3, batch_id).Bind(4, now);
+                                "created_us = excluded.created_us, kind = excluded.kind"));
+  s.Bind(1, staging_key).Bind(2, final_key).Bind(3, batch_id).Bind(4, now).Bind(5, kind);
   return s.Exec();
 }
 
-Status SqliteCatalog::CommitTable(const TableCommit& tc, const BatchInfo& batch, int64_t now) {
+Result<std::map<std::string, std::vector<std::string>>> SqliteCatalog::CurrentFilesOfBatch(
+    int64_t batch_id) {
+  ASSIGN_OR_RETURN(SqliteStatement s,
+                   db_->Prepare("SELECT table_name, object_key FROM data_files WHERE batch_id = ?1 "
+                                "AND removed_snapshot IS NULL ORDER BY id"));
+  s.Bind(1, batch_id);
+  std::map<std::string, std::vector<std::string>> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out[s.ColumnText(0)].push_back(s.ColumnText(1));
+  }
+  return out;
+}
+
+Status SqliteCatalog::RetireFiles(const std::string& table, const BatchInfo& batch,
+                                  const std::vector<std::string>& keys, int64_t snapshot_id,
+                                  int64_t now) {
+  ASSIGN_OR_RETURN(SqliteStatement rm,
+                   db_->Prepare("UPDATE data_files SET removed_snapshot = ?3 WHERE "
+                                "table_name = ?1 AND batch_id = ?2 AND removed_snapshot IS NULL"));
+  rm.Bind(1, table).Bind(2, batch.id).Bind(3, snapshot_id);
+  RETURN_IF_ERROR(rm.Exec());
+  // Out of lake/ once the snapshot is committed, so that a reader globbing
+  // lake/ does not see the batch twice; the bytes stay, for older snapshots.
+  for (const std::string& key : keys) {
+    RETURN_IF_ERROR(AddPublication(key, "retired/" + key, batch.id, now, "retire"));
+  }
+  return Status::OK();
+}
+
+Status SqliteCatalog::CommitTable(const TableCommit& tc, const BatchInfo& batch, int64_t now,
+                                  const std::vector<std::string>& replaced) {
   if (tc.table.empty()) return Status::InvalidArgument("commit: a table commit has no table name");
   ASSIGN_OR_RETURN(int64_t parent, EnsureTable(tc, now));
   int64_t rows = 0;
   for (const DataFile& f : tc.files) rows += f.rows;
   ASSIGN_OR_RETURN(SqliteStatement snap,
                    db_->Prepare("INSERT INTO snapshots (table_name, parent_id, batch_id, "
-                                "operation, added_files, added_rows, created_us) "
-                                "VALUES (?1, ?2, ?3, 'append', ?4, ?5, ?6)"));
+                                "operation, added_files, added_rows, removed_files, created_us) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
   snap.Bind(1, tc.table).Bind(2, parent).Bind(3, batch.id);
-  snap.Bind(4, static_cast<int64_t>(tc.files.size())).Bind(5, rows).Bind(6, now);
+  snap.Bind(4, replaced.empty() ? "append" : "replace");
+  snap.Bind(5, static_cast<int64_t>(tc.files.size())).Bind(6, rows);
+  snap.Bind(7, static_cast<int64_t>(replaced.size())).Bind(8, now);
   RETURN_IF_ERROR(snap.Exec());
   int64_t snapshot_id = db_->LastInsertRowId();
+  // A replay: the batch's earlier files leave in the snapshot that adds the new.
+  if (!replaced.empty()) RETURN_IF_ERROR(RetireFiles(tc.table, batch, replaced, snapshot_id, now));
 
   ASSIGN_OR_RETURN(SqliteStatement file,
                    db_->Prepare("INSERT INTO data_files (table_name, object_key, staging_key, "
@@ -200,43 +237,22 @@ Status SqliteCatalog::CommitTable(const TableCommit& tc, const BatchInfo& batch,
   return cur.Exec();
 }
 
-Status SqliteCatalog::RemoveBatchFiles(const BatchInfo& batch, int64_t now) {
-  ASSIGN_OR_RETURN(SqliteStatement tables,
-                   db_->Prepare("SELECT table_name, COUNT(*) FROM data_files WHERE batch_id = ?1 "
-                                "AND removed_snapshot IS NULL GROUP BY table_name "
-                                "ORDER BY table_name"));
-  tables.Bind(1, batch.id);
-  std::vector<std::pair<std::string, int64_t>> affected;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, tables.Step());
-    if (!row) break;
-    affected.emplace_back(tables.ColumnText(0), tables.ColumnInt64(1));
-  }
-  for (const auto& [table, count] : affected) {
-    ASSIGN_OR_RETURN(TableInfo t, LoadTable(table));
-    ASSIGN_OR_RETURN(SqliteStatement snap,
-                     db_->Prepare("INSERT INTO snapshots (table_name, parent_id, batch_id, "
-                                  "operation, removed_files, created_us) "
-                                  "VALUES (?1, ?2, ?3, 'remove', ?4, ?5)"));
-    snap.Bind(1, table).Bind(2, t.current_snapshot).Bind(3, batch.id).Bind(4, count).Bind(5, now);
-    RETURN_IF_ERROR(snap.Exec());
-    int64_t snapshot_id = db_->LastInsertRowId();
-    ASSIGN_OR_RETURN(
-        SqliteStatement rm,
-        db_->Prepare("UPDATE data_files SET removed_snapshot = ?3 WHERE "
-                     "table_name = ?1 AND batch_id = ?2 AND removed_snapshot IS NULL"));
-    rm.Bind(1, table).Bind(2, batch.id).Bind(3, snapshot_id);
-    RETURN_IF_ERROR(rm.Exec());
-    ASSIGN_OR_RETURN(SqliteStatement cur,
-                     db_->Prepare("UPDATE lake_tables SET current_snapshot = ?2 WHERE name = ?1"));
-    cur.Bind(1, table).Bind(2, snapshot_id);
-    RETURN_IF_ERROR(cur.Exec());
-  }
-  // Lineage describes what the batch currently contributes; the removed
-  // files stay in data_files (with their snapshots) as history.
-  ASSIGN_OR_RETURN(SqliteStatement lin, db_->Prepare("DELETE FROM lineage WHERE batch_id = ?1"));
-  lin.Bind(1, batch.id);
-  return lin.Exec();
+Status SqliteCatalog::RemoveTableFiles(const std::string& table, const BatchInfo& batch,
+                                       const std::vector<std::string>& keys, int64_t now) {
+  ASSIGN_OR_RETURN(TableInfo t, LoadTable(table));
+  ASSIGN_OR_RETURN(SqliteStatement snap,
+                   db_->Prepare("INSERT INTO snapshots (table_name, parent_id, batch_id, "
+                                "operation, removed_files, created_us) "
+                                "VALUES (?1, ?2, ?3, 'remove', ?4, ?5)"));
+  snap.Bind(1, table).Bind(2, t.current_snapshot).Bind(3, batch.id);
+  snap.Bind(4, static_cast<int64_t>(keys.size())).Bind(5, now);
+  RETURN_IF_ERROR(snap.Exec());
+  int64_t snapshot_id = db_->LastInsertRowId();
+  RETURN_IF_ERROR(RetireFiles(table, batch, keys, snapshot_id, now));
+  ASSIGN_OR_RETURN(SqliteStatement cur,
+                   db_->Prepare("UPDATE lake_tables SET current_snapshot = ?2 WHERE name = ?1"));
+  cur.Bind(1, table).Bind(2, snapshot_id);
+  return cur.Exec();
 }
 
 // --- commit protocol -------------------------------------------------------------
@@ -266,7 +282,26 @@ Status SqliteCatalog::CommitBatch(const CommitRequest& req) {
                                         ", not committing");
     }
     int64_t now = Now();
-    for (const TableCommit& tc : req.tables) RETURN_IF_ERROR(CommitTable(tc, batch, now));
+    // A replayed batch still has the files of its earlier commit: each table
+    // the batch writes again replaces them in its new snapshot; a table it no
+    // longer writes (a new version, or quarantined this time) gets a
+    // snapshot that removes them. Lineage describes the new commit only.
+    ASSIGN_OR_RETURN(auto earlier, CurrentFilesOfBatch(batch.id));
+    ASSIGN_OR_RETURN(SqliteStatement old_lineage,
+                     db_->Prepare("DELETE FROM lineage WHERE batch_id = ?1"));
+    old_lineage.Bind(1, batch.id);
+    RETURN_IF_ERROR(old_lineage.Exec());
+    for (const TableCommit& tc : req.tables) {
+      std::vector<std::string> replaced;
+      if (auto it = earlier.find(tc.table); it != earlier.end()) {
+        replaced = std::move(it->second);
+        earlier.erase(it);
+      }
+      RETURN_IF_ERROR(CommitTable(tc, batch, now, replaced));
+    }
+    for (const auto& [table, keys] : earlier) {
+      RETURN_IF_ERROR(RemoveTableFiles(table, batch, keys, now));
+    }
 
     ASSIGN_OR_RETURN(SqliteStatement lin,
                      db_->Prepare("INSERT INTO lineage (batch_id, version_id, output, file_key, "
@@ -318,9 +353,6 @@ Status SqliteCatalog::ReplayBatch(int64_t batch_id, int64_t version_id) {
       pinned = version_id;
     }
     int64_t now = Now();
-    if (batch.state == BatchState::kCommitted || batch.state == BatchState::kDamaged) {
-      RETURN_IF_ERROR(RemoveBatchFiles(batch, now));
-    }
     ASSIGN_OR_RETURN(SqliteStatement up,
                      db_->Prepare("UPDATE batches SET state = ?2, version_id = ?3, reason = '', "
                                   "rows_read = 0, rows_written = 0, "
@@ -344,13 +376,17 @@ Status SqliteCatalog::ReplayBatch(int64_t batch_id, int64_t version_id) {
 Result<std::vector<Publication>> SqliteCatalog::PendingPublications() {
   MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(SqliteStatement s,
-                   db_->Prepare("SELECT staging_key, final_key, batch_id FROM publications "
-                                "WHERE published = 0 ORDER BY created_us, staging_key"));
+                   db_->Prepare("SELECT staging_key, final_key, batch_id, kind FROM publications "
+                                "WHERE published = 0 ORDER BY kind = 'publish', created_us, "
+                                "staging_key"));
+  // Retirements first: a reader globbing lake/ may then miss a replayed batch
+  // for a moment, but never sees it twice.
   std::vector<Publication> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    out.push_back({s.ColumnText(0), s.ColumnText(1), s.ColumnInt64(2)});
+    out.push_back(
+        {s.ColumnText(0), s.ColumnText(1), s.ColumnInt64(2), s.ColumnText(3) == "retire"});
   }
   return out;
 }
@@ -436,7 +472,14 @@ Status SqliteCatalog::MarkPublished(const std::string& staging_key) {
     if (db_->Changes() == 0) {
       return Status::NotFound("no publication for staged object '" + staging_key + "'");
     }
-    return Status::OK();
+    // A retired lake file is found at its new key from now on.
+    ASSIGN_OR_RETURN(SqliteStatement moved,
+                     db_->Prepare("UPDATE data_files SET object_key = (SELECT final_key FROM "
+                                  "publications WHERE staging_key = ?1) WHERE object_key = ?1 AND "
+                                  "EXISTS (SELECT 1 FROM publications WHERE staging_key = ?1 AND "
+                                  "kind = 'retire')"));
+    moved.Bind(1, staging_key);
+    return moved.Exec();
   });
 }
 

@@ -449,7 +449,38 @@ namespace {
 
 // Publishes one staged object: OK when it is published or recorded as lost;
 // an error only when the store or catalog could not answer (try again later).
+// Moves a lake file that a replay replaced to its retired/ key. A file that
+// is already gone (moved before a crash, or the lost file of a damaged batch)
+// needs nothing; a different object at the retired key is reported and both
+// are left alone (no bytes are ever destroyed).
+Status RetireOne(ObjectStore& store, Catalog& catalog, const Publication& p) {
+  auto live = store.Stat(p.staging_key);
+  if (!live.ok() && live.status().code() != StatusCode::kNotFound) return live.status();
+  if (live.ok()) {
+    auto there = store.Stat(p.final_key);
+    if (!there.ok() && there.status().code() != StatusCode::kNotFound) return there.status();
+    Status mv =
+        there.ok() ? Status::AlreadyExists(p.final_key) : store.Rename(p.staging_key, p.final_key);
+    if (mv.code() == StatusCode::kAlreadyExists) {
+      // Identical bytes: a move across file systems that stopped before
+      // removing its source. Anything else is not ours to remove.
+      ASSIGN_OR_RETURN(auto a, store.OpenRead(p.staging_key));
+      ASSIGN_OR_RETURN(auto b, store.OpenRead(p.final_key));
+      ASSIGN_OR_RETURN(std::string sa, Sha256Stream(*a));
+      ASSIGN_OR_RETURN(std::string sb, Sha256Stream(*b));
+      if (sa != sb) {
+        return Status::FailedPrecondition("cannot retire " + p.staging_key + ": " + p.final_key +
+                                          " holds another object");
+      }
+      mv = store.Delete(p.staging_key);
+    }
+    if (!mv.ok() && mv.code() != StatusCode::kNotFound) return mv;
+  }
+  return catalog.MarkPublished(p.staging_key);
+}
+
 Status PublishOne(ObjectStore& store, Catalog& catalog, const Publication& p) {
+  if (p.retire) return RetireOne(store, catalog, p);
   auto lost = [&](const std::string& why) -> Status {
     spdlog::error("batch {}: {}; the batch is marked damaged (sluice check --repair rebuilds it)",
                   p.batch_id, why);

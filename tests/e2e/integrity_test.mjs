@@ -132,4 +132,11 @@ test('check finds missing, truncated, changed and unknown lake files and changed
   const ids = await lakeIds(dir);
   assert.equal(ids.length, 400);
   assert.equal(new Set(ids).size, 400);
+  // The replaced files left lake/ (kept under retired/), so a reader globbing
+  // lake/ sees each row once too.
+  fs.rmSync(path.join(dir, 'store/lake/orders/stray.parquet'));
+  const [glob] = await duckdb(`SELECT count(*) AS n, count(DISTINCT id) AS d FROM
+    read_parquet('${path.join(dir, 'store/lake/orders')}/*.parquet')`);
+  assert.deepEqual([Number(glob.n), Number(glob.d)], [400, 400]);
+  assert.ok(fs.existsSync(path.join(dir, 'store/retired/lake/orders')));
 });

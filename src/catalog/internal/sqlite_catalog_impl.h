@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -76,11 +77,24 @@ class SqliteCatalog final : public Catalog {
   // Creates the table or checks that `tc` matches it; returns its current
   // snapshot (0 for a new table).
   Result<int64_t> EnsureTable(const TableCommit& tc, int64_t now) REQUIRES(mu_);
-  Status CommitTable(const TableCommit& tc, const BatchInfo& batch, int64_t now) REQUIRES(mu_);
-  Status RemoveBatchFiles(const BatchInfo& batch, int64_t now) REQUIRES(mu_);
+  // `replaced`: the batch's earlier files in this table (a replay), removed in
+  // the same snapshot.
+  Status CommitTable(const TableCommit& tc, const BatchInfo& batch, int64_t now,
+                     const std::vector<std::string>& replaced) REQUIRES(mu_);
+  // The batch's files in each table's current snapshot.
+  Result<std::map<std::string, std::vector<std::string>>> CurrentFilesOfBatch(int64_t batch_id)
+      REQUIRES(mu_);
+  // Marks the batch's current files of `table` removed in `snapshot_id` and
+  // records their retirement out of lake/.
+  Status RetireFiles(const std::string& table, const BatchInfo& batch,
+                     const std::vector<std::string>& keys, int64_t snapshot_id, int64_t now)
+      REQUIRES(mu_);
+  // A 'remove' snapshot of `table` without the batch's files.
+  Status RemoveTableFiles(const std::string& table, const BatchInfo& batch,
+                          const std::vector<std::string>& keys, int64_t now) REQUIRES(mu_);
   Status MarkDamagedLocked(int64_t batch_id, const std::string& reason) REQUIRES(mu_);
   Status AddPublication(const std::string& staging_key, const std::string& final_key,
-                        int64_t batch_id, int64_t now) REQUIRES(mu_);
+                        int64_t batch_id, int64_t now, const char* kind = "publish") REQUIRES(mu_);
 
   Mutex mu_;
   std::unique_ptr<SqliteDb> db_ PT_GUARDED_BY(mu_);
