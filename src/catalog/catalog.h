@@ -67,6 +67,13 @@ struct PipelineVersion {
   bool active = false;
 };
 
+// What Catalog::DeployFromFile did.
+struct DeployOutcome {
+  bool deployed = false;    // the text differed from the last one deployed from the file
+  PipelineVersion version;  // the version of the file's text
+  PipelineVersion active;   // the pipeline's active version after the call
+};
+
 struct BatchStats {
   int64_t rows_read = 0;         // records seen in the input, good and bad
   int64_t rows_written = 0;      // rows that reached the outputs (after transforms)
@@ -245,6 +252,15 @@ class Catalog {
   virtual Result<PipelineVersion> DeployPipeline(const std::string& pipeline,
                                                  const std::string& spec_text,
                                                  const std::string& source_path) = 0;
+  // Explicit deploys: in one transaction, compares the text with the one last
+  // deployed from `source_path` for `pipeline` and, only if it differs (or
+  // nothing was deployed from that file yet), deploys it as DeployPipeline
+  // does and records it as the file's last deploy. An unchanged file changes
+  // nothing, even when another file's text has been made active since, so
+  // processes whose files differ do not take turns. Returns both versions.
+  virtual Result<DeployOutcome> DeployFromFile(const std::string& pipeline,
+                                               const std::string& spec_text,
+                                               const std::string& source_path) = 0;
   virtual Result<PipelineVersion> GetActiveVersion(const std::string& pipeline) = 0;
   virtual Result<PipelineVersion> GetVersion(int64_t version_id) = 0;
   // Active version of every pipeline, by name.

@@ -167,6 +167,26 @@ ALTER TABLE tasks ADD COLUMN pipeline TEXT NOT NULL DEFAULT '';
 UPDATE tasks SET pipeline = COALESCE((SELECT b.pipeline FROM batches b WHERE b.id = tasks.batch_id), '');
 )sql";
 
+// Version 3: explicit deploys. For each pipeline and spec file, the content
+// last deployed from that file: a process deploys its file's text only when
+// it differs from what was last deployed from the same file, so two processes
+// whose files differ no longer take turns making their text active. Seeded
+// with each pipeline's active version (its recorded source path), so an
+// upgraded catalog does not see every file as changed.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE pipeline_deploys (
+  pipeline     TEXT NOT NULL,
+  source_path  TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  version_id   INTEGER NOT NULL,
+  deployed_us  INTEGER NOT NULL,
+  PRIMARY KEY (pipeline, source_path)
+);
+INSERT INTO pipeline_deploys (pipeline, source_path, content_hash, version_id, deployed_us)
+  SELECT p.name, v.source_path, v.content_hash, v.id, p.updated_us
+  FROM pipelines p JOIN pipeline_versions v ON v.id = p.active_version_id;
+)sql";
+
 // Version 4: store and catalog belong together, and damage is recorded.
 // catalog_meta holds the catalog's identity (made here, once), which the store
 // records on first use; data files carry the SHA-256 of their bytes as
@@ -200,6 +220,9 @@ const std::vector<Migration>& CatalogMigrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog and task queue schema", kSchemaV1},
       {2, "retry state, fenced attempts, task pipelines", kSchemaV2},
+      // Listed in version order (ApplyMigrations takes the last entry as the
+      // newest version it knows); catalogs already at 4 apply it on open.
+      {3, "explicit deploys: content last deployed from each spec file", kSchemaV3},
       {4, "catalog identity, data file checksums, lost publications", kSchemaV4},
   };
   return kMigrations;

@@ -1,5 +1,7 @@
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <thread>
 
 #include "cli/cli.h"
 #include "core/clock.h"
@@ -8,8 +10,42 @@
 namespace sluice::cli {
 
 namespace {
+
+// The first SIGTERM/SIGINT drains (stop); a second one forces the server out.
 std::atomic<bool> g_stop{false};
-extern "C" void OnSignal(int) { g_stop = true; }
+std::atomic<bool> g_force{false};
+std::atomic<int> g_signals{0};
+extern "C" void OnSignal(int) {
+  if (g_signals.fetch_add(1) == 0) {
+    g_stop = true;
+  } else {
+    g_force = true;
+  }
+}
+
+// Exit codes (README "Exit codes"): 3 when an --exit-when-idle run finished
+// but left work undone, 4 when a second signal cut the drain short.
+constexpr int kExitUndone = 3;
+constexpr int kExitForced = 4;
+
+// After the second signal the server normally returns within milliseconds
+// (attempts stand down at their next chunk of input). Something that does
+// not check in between (a long landing scan, a busy database) must not keep
+// the operator waiting: past this the process ends anyway. That is as safe
+// as a kill -9, which sluice is built to survive (leases expire, fencing
+// refuses late writes, staging of unfinished attempts is collected later).
+constexpr auto kForceDeadline = std::chrono::seconds(5);
+
+void PrintProblems(const ServerReport& report) {
+  if (report.problems.empty()) return;
+  std::fprintf(stderr, "sluice server: %zu problem(s) left work undone:\n",
+               report.problems.size() + static_cast<size_t>(report.more_problems));
+  for (const std::string& p : report.problems) std::fprintf(stderr, "  %s\n", p.c_str());
+  if (report.more_problems > 0) {
+    std::fprintf(stderr, "  ... and %lld more\n", static_cast<long long>(report.more_problems));
+  }
+}
+
 }  // namespace
 
 int CmdServer(const GlobalFlags& g, bool exit_when_idle) {
@@ -21,11 +57,46 @@ int CmdServer(const GlobalFlags& g, bool exit_when_idle) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
+
+  std::atomic<bool> finished{false};
+  std::thread watchdog([&finished] {
+    while (!finished && !g_force) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (finished) return;
+    const auto deadline = std::chrono::steady_clock::now() + kForceDeadline;
+    while (!finished && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (finished) return;
+    std::fprintf(stderr,
+                 "sluice server: forced exit; attempts still running are retried by the next "
+                 "run\n");
+    std::_Exit(kExitForced);
+  });
+
   ServerOptions opts;
   opts.exit_when_idle = exit_when_idle;
-  Status st = RunServer(**project, opts, g_stop);
+  opts.force_stop = &g_force;
+  ServerReport report;
+  Status st = RunServer(**project, opts, g_stop, &report);
+  finished = true;
+  watchdog.join();
   if (!st.ok()) return Fail(st);
-  std::fprintf(stderr, "sluice server: stopped after %.2f s\n", watch.Seconds());
+  PrintProblems(report);
+  std::fprintf(stderr,
+               "sluice server: stopped after %.2f s (batches this run: %lld committed, %lld "
+               "quarantined, %lld failed)\n",
+               watch.Seconds(), static_cast<long long>(report.committed),
+               static_cast<long long>(report.quarantined), static_cast<long long>(report.failed));
+  if (report.forced) {
+    std::fprintf(stderr,
+                 "sluice server: forced to stop by a second signal: %d attempt(s) cancelled, "
+                 "their batches are retried by the next run\n",
+                 report.cancelled);
+    return kExitForced;
+  }
+  // A daemon stopped by SIGTERM drained as asked (0); a run that was to do
+  // everything there was and could not says so.
+  if (exit_when_idle && !report.problems.empty()) return kExitUndone;
   return 0;
 }
 

@@ -79,7 +79,11 @@ Result<std::string> EnsureTablePipeline(Project& project, const std::string& tab
   // Parse what we render so that the file on disk is exactly what runs.
   RETURN_IF_ERROR(ParsePipeline(text, path).status());
   RETURN_IF_ERROR(WriteFileAtomic(path, text));
-  ASSIGN_OR_RETURN(PipelineVersion v, project.catalog().DeployPipeline(table, text, path));
+  // Recorded as deployed from the file, so that the next sync of the
+  // pipelines directory finds it unchanged.
+  ASSIGN_OR_RETURN(DeployOutcome d,
+                   project.catalog().DeployFromFile(table, text, PipelineFileKey(path)));
+  const PipelineVersion& v = d.version;
   return "created pipeline '" + table + "' (version " + std::to_string(v.id) + ", " +
          std::to_string(spec.schema.num_fields()) + " columns inferred from " + sample_file +
          ") in " + path;

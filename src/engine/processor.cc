@@ -4,6 +4,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cstring>
+#include <string_view>
 
 #include "core/clock.h"
 #include "core/hash.h"
@@ -33,6 +37,64 @@ std::string Percent(double f) {
   return buf;
 }
 
+// A quarantined record keeps at most this much of its raw text and of its
+// reason (which may quote a value): one huge line must not make a huge file.
+constexpr size_t kMaxQuarantineText = 4096;
+
+// `text` cut to at most kMaxQuarantineText bytes, on a UTF-8 character
+// boundary; *cut tells whether anything was left out.
+std::string_view CapText(std::string_view text, bool* cut) {
+  *cut = text.size() > kMaxQuarantineText;
+  if (!*cut) return text;
+  size_t n = kMaxQuarantineText;
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  return text.substr(0, n);
+}
+
+// Line feeds in buf[0, n), eight bytes at a time (exact: a byte counts only
+// when it is 0x0a).
+int64_t CountLineFeeds(const char* buf, size_t n) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7FULL;
+  int64_t count = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t v;
+    std::memcpy(&v, buf + i, 8);
+    const uint64_t t = v ^ (kOnes * '\n');  // zero bytes where buf has '\n'
+    const uint64_t zero = ~(((t & kLow7) + kLow7) | t | kLow7);
+    count += std::popcount(zero);
+  }
+  for (; i < n; ++i) count += buf[i] == '\n';
+  return count;
+}
+
+// The decompressed input as the decoder reads it, counting bytes and line
+// feeds for the early max_bad_ratio check (see CannotMeetRatio). Only text
+// formats are wrapped: Parquet needs random access, which would bypass the
+// counts.
+class CountingInput final : public InputStream {
+ public:
+  explicit CountingInput(std::unique_ptr<InputStream> in) : in_(std::move(in)) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    ASSIGN_OR_RETURN(size_t got, in_->Read(buf, n));
+    bytes_.fetch_add(static_cast<int64_t>(got), std::memory_order_relaxed);
+    lines_.fetch_add(CountLineFeeds(buf, got), std::memory_order_relaxed);
+    return got;
+  }
+  const std::string& name() const override { return in_->name(); }
+  int64_t SizeHint() const override { return in_->SizeHint(); }
+  int64_t BytesConsumed() const override { return in_->BytesConsumed(); }
+  int64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
+  int64_t lines() const { return lines_.load(std::memory_order_relaxed); }
+
+ private:
+  std::unique_ptr<InputStream> in_;
+  // Atomic in case a decoder reads ahead on another thread.
+  std::atomic<int64_t> bytes_{0};
+  std::atomic<int64_t> lines_{0};
+};
+
 // Result of reading and transforming the whole input once.
 struct AttemptResult {
   BatchStats stats;
@@ -61,6 +123,9 @@ class Attempt {
  private:
   Status OpenSinks(const PipelineRunner& runner);
   Status HandleBad(std::vector<BadRecord>& bad, AttemptResult& res);
+  // Ends the quarantine file with a line that counts the records the cap
+  // left out (if any).
+  Status FinishQuarantine();
   Status WriteToSink(size_t output, RecordBatch&& batch);
 
   const ProcessEnv& env_;
@@ -72,6 +137,8 @@ class Attempt {
   bool sinks_done_ = false;
   std::unique_ptr<OutputStream> quarantine_;
   std::optional<Publication> quarantine_pub_;
+  int64_t quarantine_written_ = 0;  // records in the quarantine file
+  int64_t quarantine_omitted_ = 0;  // past spec_.max_quarantined_records: counted only
 };
 
 Status Attempt::OpenSinks(const PipelineRunner& runner) {
@@ -112,20 +179,36 @@ Status Attempt::HandleBad(std::vector<BadRecord>& bad, AttemptResult& res) {
       if (!quarantine_) {
         std::string staged = StagingPrefix(batch_.id, attempt_) + "bad_records.ndjson";
         ASSIGN_OR_RETURN(quarantine_, env_.store->OpenWrite(staged));
+        // Unique per attempt, like lake files: a final key is never
+        // replaced, so a replay's quarantine file must not need the old one's.
         quarantine_pub_ =
             Publication{staged, "quarantine/" + spec_.name + "/" + std::to_string(batch_.id) +
-                                    "/bad_records.ndjson"};
+                                    "/a" + std::to_string(attempt_) + "/bad_records.ndjson"};
       }
       std::string line;
       for (const BadRecord& r : bad) {
+        // Every bad record is counted; the file keeps the first ones only, so
+        // a file of garbage cannot turn into a disk-filling quarantine file.
+        if (quarantine_written_ >= spec_.max_quarantined_records) {
+          ++quarantine_omitted_;
+          continue;
+        }
+        bool raw_cut = false, reason_cut = false;
+        const std::string_view raw = CapText(r.raw, &raw_cut);
+        const std::string_view reason = CapText(r.reason, &reason_cut);
         nlohmann::ordered_json j = {{"file", batch_.object_key},
                                     {"line", r.line},
                                     {"field", r.field},
-                                    {"reason", r.reason},
-                                    {"raw", r.raw}};
+                                    {"reason", reason},
+                                    {"raw", raw}};
+        if (raw_cut || reason_cut) {
+          j["truncated"] = true;  // raw (and/or reason) holds the first 4 KiB
+          j["raw_bytes"] = r.raw.size();
+        }
         line = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
         line.push_back('\n');
         RETURN_IF_ERROR(quarantine_->Write(line));
+        ++quarantine_written_;
       }
       res.stats.rows_quarantined += static_cast<int64_t>(bad.size());
       break;
@@ -133,6 +216,14 @@ Status Attempt::HandleBad(std::vector<BadRecord>& bad, AttemptResult& res) {
   }
   bad.clear();
   return Status::OK();
+}
+
+Status Attempt::FinishQuarantine() {
+  if (!quarantine_ || quarantine_omitted_ == 0) return Status::OK();
+  nlohmann::ordered_json j = {{"records_not_written", quarantine_omitted_},
+                              {"records_written", quarantine_written_},
+                              {"max_quarantined_records", spec_.max_quarantined_records}};
+  return quarantine_->Write(j.dump() + "\n");
 }
 
 Status Attempt::WriteToSink(size_t output, RecordBatch&& batch) {
@@ -168,8 +259,19 @@ Result<AttemptResult> Attempt::Run() {
   }
   ASSIGN_OR_RETURN(auto raw, env_.store->OpenRead(batch_.archive_key));
   const int64_t total_bytes = raw->SizeHint();
-  ASSIGN_OR_RETURN(auto input, OpenDecompressed(std::move(raw)));
+  int64_t max_expansion = 1;
+  ASSIGN_OR_RETURN(auto input, OpenDecompressed(std::move(raw), &max_expansion));
   InputStream* input_ptr = input.get();
+  // Under `fail` the first bad record ends the attempt anyway, and a ratio of
+  // 1 can never be exceeded; otherwise the attempt may stop early (below).
+  const bool may_stop_early =
+      spec_.on_bad_record != BadRecordPolicy::kFail && spec_.max_bad_ratio < 1.0;
+  CountingInput* counted = nullptr;
+  if (may_stop_early && format != FileFormat::kParquet) {
+    auto wrapped = std::make_unique<CountingInput>(std::move(input));
+    counted = wrapped.get();
+    input = std::move(wrapped);
+  }
   DecoderOptions dopts;
   dopts.schema = spec_.schema;
   dopts.csv = spec_.source.csv;
@@ -185,6 +287,51 @@ Result<AttemptResult> Attempt::Run() {
   ProcessProgress progress;
   progress.batch_id = batch_.id;
   progress.bytes_total = total_bytes;
+  int64_t last_line = 0;  // line of the last record the decoder handed out
+
+  // Stopping early once max_bad_ratio cannot be met (issue 9). At the end a
+  // batch is quarantined when bad / records > max_bad_ratio. Bad records only
+  // grow, and the number of records has an upper bound U while reading, so
+  // once bad > max_bad_ratio * U the end is certain and reading on is wasted
+  // work (and quarantine output). This never quarantines a batch that would
+  // have passed: that would take more records than U. For text input
+  //   U = R + (N - Ls + 1)
+  // R: records read so far; Ls: line of the last record handed out; N: an
+  // upper bound on the line feeds in the whole decompressed input. Each record
+  // after the one at line Ls ends with a line feed of its own after line
+  // Ls - 1 (the last may end the file without one: the + 1). N = line feeds
+  // read + bytes not read yet (any of which could be a line feed), and bytes
+  // not read <= compressed size x the codec's maximum expansion - bytes read:
+  // exact for plain files, loose for gzip and zstd. Parquet has no such bound,
+  // so only max_bad_ratio 0 (any bad record) stops it early. The check also
+  // wants input that was not handed out yet; a small file read in one piece
+  // just ends as before.
+  auto cannot_meet_ratio = [&]() -> bool {
+    if (!may_stop_early || res.bad == 0) return false;
+    const int64_t records = decoder->records_read();
+    if (records <= 0) return false;
+    // The end's own test, on the counts so far (the commit uses exactly this).
+    if (!(static_cast<double>(res.bad) / static_cast<double>(records) > spec_.max_bad_ratio)) {
+      return false;
+    }
+    if (spec_.max_bad_ratio == 0) return true;
+    if (counted == nullptr || total_bytes < 0) return false;
+    const double unread =
+        std::max(0.0, static_cast<double>(total_bytes) * static_cast<double>(max_expansion) -
+                          static_cast<double>(counted->bytes()));
+    const double lines_left =
+        static_cast<double>(counted->lines()) - static_cast<double>(last_line);
+    if (unread == 0 && lines_left <= 0) return false;  // nothing left to skip
+    const double bound = static_cast<double>(records) + std::max(0.0, lines_left + unread + 1);
+    return static_cast<double>(res.bad) > spec_.max_bad_ratio * bound;
+  };
+  auto finish_stats = [&] {
+    res.stats.rows_read = decoder->records_read();
+    res.stats.rows_written = runner.RowsOut();
+    res.stats.duplicates_removed = runner.RowsRemoved();
+    res.stats.seconds = watch.Seconds();
+  };
+
   while (true) {
     if (env_.cancel && env_.cancel->load()) {
       return Status::Aborted("batch " + std::to_string(batch_.id) + ": attempt cancelled");
@@ -192,6 +339,8 @@ Result<AttemptResult> Attempt::Run() {
     RecordBatch rb;
     auto more = decoder->Next(&rb, &bad);
     if (!more.ok()) return more.status().WithContext(batch_.object_key);
+    if (!rb.source_lines.empty()) last_line = std::max(last_line, rb.source_lines.back());
+    for (const BadRecord& r : bad) last_line = std::max(last_line, r.line);
     RETURN_IF_ERROR(HandleBad(bad, res));
     if (!*more) break;
     RETURN_IF_ERROR(runner.Push(std::move(rb), &bad, emit));
@@ -202,13 +351,23 @@ Result<AttemptResult> Attempt::Run() {
       progress.seconds = watch.Seconds();
       env_.on_progress(progress);
     }
+    if (cannot_meet_ratio()) {
+      // The batch ends quarantined (its outputs are discarded); the reason
+      // carries where reading stopped and the counts so far.
+      finish_stats();
+      res.first_bad += "; reading stopped early at record " + std::to_string(res.stats.rows_read) +
+                       " (line " + std::to_string(last_line) + "): with " +
+                       std::to_string(res.bad) + " bad records, max_bad_ratio " +
+                       Percent(spec_.max_bad_ratio) +
+                       " could no longer be met whatever the rest of the input holds";
+      RETURN_IF_ERROR(FinishQuarantine());
+      return res;
+    }
   }
   RETURN_IF_ERROR(runner.Finish(&bad, emit));
   RETURN_IF_ERROR(HandleBad(bad, res));
-  res.stats.rows_read = decoder->records_read();
-  res.stats.rows_written = runner.RowsOut();
-  res.stats.duplicates_removed = runner.RowsRemoved();
-  res.stats.seconds = watch.Seconds();
+  RETURN_IF_ERROR(FinishQuarantine());
+  finish_stats();
   if (env_.on_progress) {
     progress.bytes_done = input_ptr->BytesConsumed();
     progress.rows_read = res.stats.rows_read;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
+#include "core/hash.h"
 
 namespace sluice {
 
@@ -123,11 +124,18 @@ Project::~Project() {
   if (lake_tables_ != nullptr && lake_tables_.use_count() > 1) SetLakeTableProvider(nullptr);
 }
 
+std::string PipelineFileKey(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(path, ec);
+  return (ec ? std::filesystem::path(path) : abs).lexically_normal().string();
+}
+
 Result<SyncReport> Project::SyncPipelines() {
   SyncReport report;
   if (!std::filesystem::is_directory(config_.pipelines_dir)) return report;
   // Test files (NAME.test.yaml) beside the specs are not pipelines.
   ASSIGN_OR_RETURN(std::vector<std::string> files, ListPipelineFiles(config_.pipelines_dir));
+  MutexLock lock(&sync_mu_);
   std::map<std::string, std::string> seen;  // pipeline -> file
   for (const std::string& f : files) {
     auto spec = LoadPipelineFile(f);
@@ -141,12 +149,30 @@ Result<SyncReport> Project::SyncPipelines() {
       continue;
     }
     seen[spec->name] = f;
-    auto active = catalog_->GetActiveVersion(spec->name);
-    std::string before = active.ok() ? active->content_hash : "";
-    ASSIGN_OR_RETURN(PipelineVersion v, catalog_->DeployPipeline(spec->name, spec->text, f));
-    if (v.content_hash != before) {
-      report.deployed.push_back(spec->name + " version " + std::to_string(v.id) + " (sha256 " +
-                                v.content_hash.substr(0, 12) + ")");
+    const std::string path = PipelineFileKey(f);
+    const std::string hash = Sha256Hex(spec->text);
+    PipelineVersion active;
+    auto mine = synced_.find(path);
+    if (mine != synced_.end() && mine->second == hash) {
+      // Unchanged since this process last deployed or saw it deployed: never
+      // deployed again, even if another process has activated another text.
+      ASSIGN_OR_RETURN(active, catalog_->GetActiveVersion(spec->name));
+    } else {
+      auto before = catalog_->GetActiveVersion(spec->name);
+      ASSIGN_OR_RETURN(DeployOutcome d, catalog_->DeployFromFile(spec->name, spec->text, path));
+      synced_[path] = hash;
+      active = d.active;
+      if (d.deployed && (!before.ok() || before->id != d.active.id)) {
+        report.deployed.push_back(spec->name + " version " + std::to_string(d.version.id) +
+                                  " (sha256 " + d.version.content_hash.substr(0, 12) + ")");
+      }
+    }
+    if (active.content_hash != hash) {
+      report.differs.push_back(
+          spec->name + ": " + path + " (sha256 " + hash.substr(0, 12) +
+          ") differs from the active version " + std::to_string(active.id) + " (sha256 " +
+          active.content_hash.substr(0, 12) + ", from " + active.source_path +
+          "), which another process deployed; it is not deployed again until the file changes");
     }
   }
   return report;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "core/thread_annotations.h"
 #include "pipeline/config.h"
 #include "pipeline/spec.h"
 #include "queue/task_queue.h"
@@ -25,7 +26,17 @@ namespace sluice {
 struct SyncReport {
   std::vector<std::string> deployed;  // "orders v3 (sha256 1a2b3c4d)" for new versions
   std::vector<std::string> errors;    // specs that failed to parse (not deployed)
+  // Specs in this process's pipelines directory that are not the active
+  // version because another process deployed a different text since this
+  // file last changed. They are not deployed again until the file changes;
+  // one line per pipeline, naming both versions.
+  std::vector<std::string> differs;
 };
+
+// The spelling of a spec file's path that deploys record (absolute and
+// normalised), so that the per-file record matches however the directory
+// was named.
+std::string PipelineFileKey(const std::string& path);
 
 // Makes `store` belong to `catalog` (its identity in the store's
 // .sluice-store.json), or checks that it does: kFailedPrecondition, with what
@@ -46,7 +57,11 @@ class Project {
 
   // Reads every spec in the pipelines directory and deploys those whose text
   // changed (a new immutable version becomes active; batches already
-  // registered keep the version they were pinned to).
+  // registered keep the version they were pinned to). Deploys are explicit:
+  // a file is deployed only when its text differs from what was last
+  // deployed from it (Catalog::DeployFromFile) and from what this process
+  // last read from it, so processes whose files differ never take turns
+  // activating their texts; such a difference is reported in `differs`.
   Result<SyncReport> SyncPipelines();
   // Active specs, parsed, by pipeline name (as of the last SyncPipelines).
   Result<std::vector<PipelineSpec>> ActivePipelines();
@@ -58,6 +73,12 @@ class Project {
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<TaskQueue> queue_;
   std::shared_ptr<LakeTableProvider> lake_tables_;  // registered process-wide while open
+  // Spec file path -> SHA-256 of the text this process last deployed or
+  // found deployed from it. A file whose text equals this is never deployed
+  // again by this process, whatever the catalog's record says (two hosts may
+  // hold different files under one path).
+  Mutex sync_mu_;
+  std::map<std::string, std::string> synced_ GUARDED_BY(sync_mu_);
 };
 
 }  // namespace sluice

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace sluice {
 
@@ -41,16 +44,75 @@ Status Recover(Project& project) {
   return CollectStaging(project);
 }
 
-Status RunServer(Project& project, const ServerOptions& options, const std::atomic<bool>& stop) {
+namespace {
+
+// Logs the messages of `now` that were not in `seen` (once per change, not
+// on every poll), then remembers `now`.
+void LogNew(std::set<std::string>& seen, const std::vector<std::string>& now,
+            spdlog::level::level_enum level, const char* prefix) {
+  std::set<std::string> next(now.begin(), now.end());
+  for (const std::string& m : next) {
+    if (seen.count(m) == 0) spdlog::log(level, "{}{}", prefix, m);
+  }
+  seen = std::move(next);
+}
+
+// Adds `problem` to the report unless it is there already; past the cap, only counts it.
+void AddProblem(ServerReport& report, std::set<std::string>& known, const std::string& problem) {
+  if (!known.insert(problem).second) return;
+  if (report.problems.size() < ServerReport::kMaxProblems) {
+    report.problems.push_back(problem);
+  } else {
+    ++report.more_problems;
+  }
+}
+
+}  // namespace
+
+Status RunServer(Project& project, const ServerOptions& options, const std::atomic<bool>& stop,
+                 ServerReport* report_out) {
+  ServerReport report;
+  // Spec problems and differences are logged once per change, not every poll.
+  std::set<std::string> logged_errors, logged_differs;
+  // What the latest poll could not do (files left in landing, a scan the
+  // catalog refused, specs not deployed). Each poll replaces it: a file that
+  // failed once and was registered later is not a problem at exit.
+  std::vector<std::string> poll_problems;
   ASSIGN_OR_RETURN(SyncReport sync, project.SyncPipelines());
   for (const auto& d : sync.deployed) spdlog::info("deployed pipeline {}", d);
-  for (const auto& e : sync.errors) spdlog::error("pipeline not deployed: {}", e);
+  LogNew(logged_errors, sync.errors, spdlog::level::err, "pipeline not deployed: ");
+  LogNew(logged_differs, sync.differs, spdlog::level::warn, "pipeline spec differs: ");
   RETURN_IF_ERROR(Recover(project));
 
+  // Batches that end during the run (called on worker threads; read after
+  // the pool has stopped).
+  std::mutex done_mu;
+  std::vector<std::string> failed_batches;
   WorkerPoolOptions wopts;
   wopts.threads = project.config().workers;
   wopts.data_threads = project.config().threads;
-  wopts.on_done = options.on_done;
+  wopts.store = options.store;
+  wopts.on_done = [&](const BatchDone& d) {
+    {
+      std::lock_guard lock(done_mu);
+      switch (d.outcome) {
+        case ProcessOutcome::kCommitted:
+          ++report.committed;
+          break;
+        case ProcessOutcome::kQuarantined:
+          ++report.quarantined;
+          break;
+        case ProcessOutcome::kFailed:
+          ++report.failed;
+          failed_batches.push_back("batch " + std::to_string(d.batch_id) +
+                                   " failed: " + d.status.message());
+          break;
+        default:
+          break;
+      }
+    }
+    if (options.on_done) options.on_done(d);
+  };
   WorkerPool pool(project, wopts);
   pool.Start();
   spdlog::info("sluice server: store {}, catalog {}, {} workers, {} threads, polling every {} ms",
@@ -64,28 +126,45 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
   const auto reconcile_every = std::max<std::chrono::milliseconds>(
       project.config().lease, std::chrono::milliseconds(10'000));
   auto next_reconcile = std::chrono::steady_clock::now() + reconcile_every;
+  bool first_poll = true;
   while (!stop) {
     if (std::chrono::steady_clock::now() >= next_reconcile) {
       Status rec = RecoverLanded(project.landing());
       if (!rec.ok()) spdlog::error("reconciliation: {}", rec.ToString());
       next_reconcile = std::chrono::steady_clock::now() + reconcile_every;
     }
-    auto sync2 = project.SyncPipelines();
-    if (sync2.ok()) {
-      for (const auto& d : sync2->deployed) spdlog::info("deployed pipeline {}", d);
+    std::vector<std::string> problems;
+    if (first_poll) {
+      first_poll = false;  // synced just above
+    } else {
+      auto again = project.SyncPipelines();
+      if (again.ok()) {
+        sync = std::move(*again);
+        for (const auto& d : sync.deployed) spdlog::info("deployed pipeline {}", d);
+        LogNew(logged_errors, sync.errors, spdlog::level::err, "pipeline not deployed: ");
+        LogNew(logged_differs, sync.differs, spdlog::level::warn, "pipeline spec differs: ");
+      } else {
+        problems.push_back("pipeline sync: " + again.status().ToString());
+      }
     }
+    for (const auto& e : sync.errors) problems.push_back("pipeline not deployed: " + e);
     size_t found = 0;
     auto pipelines = project.ActivePipelines();
     if (!pipelines.ok()) {
       spdlog::error("cannot read pipelines: {}", pipelines.status().ToString());
+      problems.push_back("cannot read pipelines: " + pipelines.status().ToString());
     } else {
       for (const PipelineSpec& spec : *pipelines) {
         auto scan = ScanLanding(project.landing(), spec);
         if (!scan.ok()) {
           spdlog::error("landing scan of {}: {}", spec.name, scan.status().ToString());
+          problems.push_back("landing scan of " + spec.name + ": " + scan.status().ToString());
           continue;
         }
-        for (const auto& e : scan->errors) spdlog::error("landing: {}", e);
+        for (const auto& e : scan->errors) {
+          spdlog::error("landing: {}", e);
+          problems.push_back("landing: " + e);
+        }
         for (const auto& r : scan->registered) {
           if (r.outcome == RegisterBatchResult::Outcome::kDuplicateContent) {
             spdlog::info("{}: duplicate of batch {}, not processed again", r.key, r.batch_id);
@@ -96,6 +175,7 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
         found += scan->registered.size();
       }
     }
+    poll_problems = std::move(problems);
     if (found > 0) pool.Wake();
     if (options.exit_when_idle && found == 0 && pool.InFlight() == 0) {
       auto depth = project.queue().Depth();
@@ -112,7 +192,29 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
     }
   }
   spdlog::info("sluice server: stopping; finishing {} task(s) in flight", pool.InFlight());
+  pool.StopLeasing();
+  while (!pool.WaitDrained(std::chrono::milliseconds(50))) {
+    if (options.force_stop != nullptr && options.force_stop->load()) {
+      // Safe to cut short: a cancelled attempt stands down as a fenced one
+      // (it writes nothing more and its task goes back to the queue), and an
+      // attempt that cannot notice in time is covered like a kill -9 (its
+      // lease expires; the catalog refuses its late writes).
+      report.forced = true;
+      report.cancelled = pool.InFlight();
+      spdlog::warn(
+          "sluice server: second stop signal: cancelling {} attempt(s) in flight; their batches "
+          "are retried by the next run",
+          report.cancelled);
+      pool.CancelAll();
+      break;
+    }
+  }
   pool.Stop();
+
+  std::set<std::string> known;
+  for (const std::string& f : failed_batches) AddProblem(report, known, f);
+  for (const std::string& p : poll_problems) AddProblem(report, known, p);
+  if (report_out != nullptr) *report_out = std::move(report);
   return result;
 }
 

@@ -18,16 +18,43 @@ WorkerPool::~WorkerPool() { Stop(); }
 
 void WorkerPool::Start() {
   int n = std::max(1, options_.threads);
+  live_workers_ = n;
   for (int i = 0; i < n; ++i) threads_.emplace_back([this, i] { WorkerLoop(i); });
   keeper_ = std::thread([this] { KeeperLoop(); });
 }
 
 void WorkerPool::Wake() { cv_.SignalAll(); }
 
-void WorkerPool::Stop() {
-  if (threads_.empty() && !keeper_.joinable()) return;
+void WorkerPool::StopLeasing() {
   stopping_ = true;
   cv_.SignalAll();
+}
+
+bool WorkerPool::WaitDrained(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  MutexLock lock(&mu_);
+  while (live_workers_.load() > 0) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    // Short waits: a worker's exit signals the condition, but one that is
+    // between its last check and the wait must not cost the whole timeout.
+    cv_.WaitFor(std::min<std::chrono::milliseconds>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
+            std::chrono::milliseconds(1),
+        std::chrono::milliseconds(50)));
+  }
+  return true;
+}
+
+void WorkerPool::CancelAll() {
+  cancel_all_ = true;
+  MutexLock lock(&mu_);
+  for (auto& [id, a] : active_) a.cancel->store(true);
+}
+
+void WorkerPool::Stop() {
+  if (threads_.empty() && !keeper_.joinable()) return;
+  StopLeasing();
   for (auto& t : threads_) t.join();
   threads_.clear();
   if (keeper_.joinable()) keeper_.join();
@@ -49,6 +76,8 @@ void WorkerPool::WorkerLoop(int index) {
     }
     RunTask(**task, worker);
   }
+  --live_workers_;
+  cv_.SignalAll();  // WaitDrained
 }
 
 void WorkerPool::KeeperLoop() {
@@ -72,6 +101,9 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
   {
     MutexLock lock(&mu_);
     active_[task.id] = Active{task, &cancel};
+    // Read under the lock CancelAll takes after setting it: a task either is
+    // in active_ when CancelAll runs, or sees the flag here.
+    if (cancel_all_) cancel = true;
   }
   ++in_flight_;
   ProcessEnv env;
@@ -89,6 +121,9 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
     active_.erase(task.id);
   }
   --in_flight_;
+  // A stopping keeper waits for active_ to empty; tell it now rather than
+  // at its next renewal (lease / 3 away).
+  if (stopping_) cv_.SignalAll();
 
   TaskQueue& queue = project_.queue();
   if (!result.ok()) {

@@ -10,7 +10,10 @@
 //
 // Stop() stops leasing and waits for tasks in flight to finish (drain): a
 // SIGTERM never abandons a batch half-done, and a kill -9 is covered by lease
-// expiry and the idempotent commit.
+// expiry and the idempotent commit. CancelAll() cuts a drain short (a second
+// SIGTERM): attempts in flight stand down at their next check and write
+// nothing more; their tasks go back to the queue, and the catalog's fencing
+// makes whatever a late write tries harmless.
 #pragma once
 
 #include <atomic>
@@ -60,6 +63,18 @@ class WorkerPool {
   void Wake();
   // Stops leasing, waits for in-flight tasks, joins the threads.
   void Stop();
+  // Stops leasing; tasks in flight go on. Returns at once.
+  void StopLeasing();
+  // After StopLeasing: waits until every worker has finished its task and
+  // left its loop, or `timeout` passed; true if they all have (Stop() then
+  // returns promptly).
+  bool WaitDrained(std::chrono::milliseconds timeout);
+  // Cancels every attempt in flight, and any that starts from now on: each
+  // stands down at its next check (between chunks of input) as a fenced
+  // attempt, its staged output discarded and its task handed back. The
+  // batch is retried by whoever leases it next; the cut attempt counts as
+  // one that did not finish.
+  void CancelAll();
   // Number of tasks being processed right now.
   int InFlight() const { return in_flight_.load(); }
 
@@ -74,7 +89,9 @@ class WorkerPool {
   std::vector<std::thread> threads_;
   std::thread keeper_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> cancel_all_{false};
   std::atomic<int> in_flight_{0};
+  std::atomic<int> live_workers_{0};  // worker threads still in their loop
   Mutex mu_;
   CondVar cv_{&mu_};
   // Tasks in flight by id, with their cancel flags.

@@ -202,6 +202,13 @@ class ZstdInput final : public DecompressingInput {
 }  // namespace
 
 Result<std::unique_ptr<InputStream>> OpenDecompressed(std::unique_ptr<InputStream> in) {
+  int64_t max_expansion = 0;
+  return OpenDecompressed(std::move(in), &max_expansion);
+}
+
+Result<std::unique_ptr<InputStream>> OpenDecompressed(std::unique_ptr<InputStream> in,
+                                                      int64_t* max_expansion) {
+  *max_expansion = 1;
   // Read up to kMagicLen bytes; short reads are allowed by the interface.
   std::string magic(kMagicLen, '\0');
   size_t got = 0;
@@ -216,11 +223,13 @@ Result<std::unique_ptr<InputStream>> OpenDecompressed(std::unique_ptr<InputStrea
   bool zstd = got >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd;
   auto replay = std::make_unique<ReplayInput>(std::move(in), std::move(magic));
   if (gzip) {
+    *max_expansion = 1032;
     auto s = std::make_unique<GzipInput>(std::move(replay));
     RETURN_IF_ERROR(s->Init());
     return std::unique_ptr<InputStream>(std::move(s));
   }
   if (zstd) {
+    *max_expansion = 32768;
     auto s = std::make_unique<ZstdInput>(std::move(replay));
     RETURN_IF_ERROR(s->Init());
     return std::unique_ptr<InputStream>(std::move(s));

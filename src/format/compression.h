@@ -3,6 +3,7 @@
 // Concatenated gzip members and multi-frame zstd streams are read whole.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "core/io.h"
@@ -13,5 +14,12 @@ namespace sluice {
 // The returned stream's name() is the inner stream's name and BytesConsumed()
 // counts compressed bytes (for progress).
 Result<std::unique_ptr<InputStream>> OpenDecompressed(std::unique_ptr<InputStream> in);
+// The same, also setting *max_expansion to the most bytes one byte of `in`
+// can decompress to, so that a bound on the decompressed size follows from
+// the compressed size: 1 for plain input; 1032 for gzip (deflate's limit, a
+// 258-byte match in 2 bits); 32768 for zstd (an RLE block: 4 bytes make at
+// most 128 KiB).
+Result<std::unique_ptr<InputStream>> OpenDecompressed(std::unique_ptr<InputStream> in,
+                                                      int64_t* max_expansion);
 
 }  // namespace sluice

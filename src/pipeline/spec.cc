@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -33,8 +34,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kTopKeys = {"pipeline",      "source",    "schema",  "on_bad_record",
-                                           "max_bad_ratio", "transform", "outputs", "references"};
+const std::vector<std::string> kTopKeys = {
+    "pipeline",  "source",  "schema",     "on_bad_record",          "max_bad_ratio",
+    "transform", "outputs", "references", "max_quarantined_records"};
 const std::vector<std::string> kReferenceKeys = {"file", "table", "format", "csv", "schema"};
 const std::vector<std::string> kSourceKeys = {"pattern", "format", "csv"};
 const std::vector<std::string> kCsvKeys = {"delimiter", "quote", "header", "null_values"};
@@ -443,6 +445,25 @@ int PipelineKeyLine(const std::string& text) {
   return 1;
 }
 
+// max_quarantined_records: bad records written to a batch's quarantine file
+// (more are counted, not written). A whole number; 0 keeps none.
+Result<int64_t> ParseMaxQuarantined(const YamlEntry& e, const std::string& file) {
+  constexpr const char* kKey = "max_quarantined_records";
+  constexpr int64_t kMax = 1'000'000'000;
+  const std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
+  int64_t n = -1;
+  if (e.value.IsScalar() && ResolveYamlScalar(e.value) == YamlScalarKind::kInt) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || end != text.data() + text.size()) n = -1;
+  }
+  if (n < 0 || n > kMax) {
+    return YamlError(file, e.line, kKey,
+                     "must be a whole number of records from 0 to " + std::to_string(kMax) +
+                         ", got " + (text.empty() ? std::string("a non-scalar") : text));
+  }
+  return n;
+}
+
 }  // namespace
 
 std::string_view BadRecordPolicyName(BadRecordPolicy p) {
@@ -502,6 +523,8 @@ Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& f
             file, e.line, "max_bad_ratio",
             "must be between 0 and 1 (a fraction of records), got " + e.value.Scalar());
       }
+    } else if (e.key == "max_quarantined_records") {
+      ASSIGN_OR_RETURN(spec.max_quarantined_records, ParseMaxQuarantined(e, file));
     } else if (e.key == "references") {
       RETURN_IF_ERROR(ParseReferences(e, file, &spec.references));
     } else if (e.key == "transform") {

@@ -10,6 +10,7 @@
 //     amount: decimal(12,2)
 //   on_bad_record: quarantine      # fail | skip | quarantine
 //   max_bad_ratio: 0.01            # over this, the batch ends quarantined
+//   max_quarantined_records: 10000 # bad records written per batch (all are counted)
 //   transform:
 //     - rename: { amount: total }
 //     - dedupe: { key: [order_id], keep: last }
@@ -75,6 +76,10 @@ struct PipelineSpec {
   BadRecordPolicy on_bad_record = BadRecordPolicy::kQuarantine;
   double max_bad_ratio =
       0.0;  // fraction of records; 0 = any bad record quarantines (quarantine policy)
+  // Bad records written to a batch's quarantine file; the rest are counted
+  // (rows_quarantined) and summed up in the file's last line, so a file of
+  // garbage cannot fill the disk with quarantine output.
+  int64_t max_quarantined_records = 10000;
   std::vector<StepSpec> transform;
   std::vector<ReferenceSpec> references;
   std::vector<SinkSpec> outputs;

@@ -102,7 +102,7 @@ test('bad records are quarantined with file, line, field and reason; over the ra
   assert.match(byKey['bad.csv'].reason, /2 of 3 records are bad/);
   assert.match(byKey['bad.csv'].reason, /bad\.csv:3: field 'qty'/);
 
-  const q = path.join(dir, 'store', 'quarantine', 'orders', String(byKey['good.csv'].id), 'bad_records.ndjson');
+  const q = path.join(dir, 'store', 'quarantine', 'orders', String(byKey['good.csv'].id), 'a1', 'bad_records.ndjson');
   const rec = JSON.parse(fs.readFileSync(q, 'utf8').trim());
   assert.equal(rec.line, 3);
   assert.equal(rec.field, 'qty');

@@ -1,5 +1,6 @@
-// The SQLite catalog class, shared by sqlite_catalog.cc (pipelines, batches)
-// and sqlite_catalog_tables.cc (commit, replay, tables, publications).
+// The SQLite catalog class, shared by sqlite_catalog.cc (pipelines, batches),
+// sqlite_catalog_tables.cc (commit, replay, tables, publications) and
+// sqlite_catalog_deploys.cc (explicit deploys from spec files).
 //
 // Concurrency: one connection guarded by mu_, so calls from several threads of
 // one process are serialised; every write runs in BEGIN IMMEDIATE, which
@@ -28,6 +29,8 @@ class SqliteCatalog final : public Catalog {
 
   Result<PipelineVersion> DeployPipeline(const std::string& pipeline, const std::string& spec_text,
                                          const std::string& source_path) override;
+  Result<DeployOutcome> DeployFromFile(const std::string& pipeline, const std::string& spec_text,
+                                       const std::string& source_path) override;
   Result<PipelineVersion> GetActiveVersion(const std::string& pipeline) override;
   Result<PipelineVersion> GetVersion(int64_t version_id) override;
   Result<std::vector<PipelineVersion>> ListActivePipelines() override;

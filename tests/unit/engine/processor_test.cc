@@ -1,6 +1,7 @@
 #include "engine/processor.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 #include <zstd.h>
 
 #include <nlohmann/json.hpp>
@@ -225,7 +226,7 @@ TEST_F(ProcessorTest, BadRecordUnderQuarantinePolicyIsPublishedWithItsReason) {
   EXPECT_EQ(b.stats.rows_quarantined, 1);
   EXPECT_EQ(SinkRows(), 3);
 
-  const std::string key = "quarantine/orders/" + std::to_string(id) + "/bad_records.ndjson";
+  const std::string key = "quarantine/orders/" + std::to_string(id) + "/a1/bad_records.ndjson";
   EXPECT_EQ(Keys(project_->store(), "quarantine/"), std::vector<std::string>{key});
   std::string text = ReadKey(project_->store(), key);
   ASSERT_FALSE(text.empty());
@@ -707,6 +708,166 @@ TEST_F(ProcessorTest, BatchRunsWithItsPinnedVersion) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(*r, ProcessOutcome::kCommitted);
   EXPECT_EQ(Batch(id).stats.rows_quarantined, 1);
+}
+
+// --- bounded quarantine output and early stops (issue 9, item 8) -----------------
+
+// One int64 column, so that any text that is not a number is a bad record.
+std::string IdSpec(const std::string& extra) {
+  return "pipeline: ids\nsource:\n  pattern: \"*\"\n  format: csv\nschema:\n  id: int64 not "
+         "null\n" +
+         extra + "outputs:\n  - table: ids\n";
+}
+
+std::vector<nlohmann::json> NdjsonLines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+std::string Gzip(const std::string& data) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&zs, data.size()), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+// "id\n" then `bad` lines that are not numbers, then `good` numbers.
+std::string IdCsv(int bad, int good, const std::string& bad_text = "x") {
+  std::string csv = "id\n";
+  for (int i = 0; i < bad; ++i) csv += bad_text + "\n";
+  for (int i = 0; i < good; ++i) csv += std::to_string(1000000 + i) + "\n";
+  return csv;
+}
+
+class QuarantineLimitsTest : public ProcessorTest {
+ protected:
+  int64_t Run(const std::string& spec_extra, const std::string& name, const std::string& content) {
+    Open();
+    Deploy("ids", IdSpec(spec_extra));
+    const int64_t id = LandAndRegister("ids", name, content);
+    EXPECT_GT(id, 0);
+    auto r = Process(id);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return id;
+  }
+  std::string QuarantineKey(int64_t id, int attempt = 1) {
+    return "quarantine/ids/" + std::to_string(id) + "/a" + std::to_string(attempt) +
+           "/bad_records.ndjson";
+  }
+};
+
+// A 9 KB gzip of invalid lines wrote a 128 MB quarantine file: every bad
+// record went to the file, each with its raw text.
+TEST_F(QuarantineLimitsTest, Issue9QuarantineFileKeepsTheFirstRecordsAndCountsAll) {
+  const int64_t id = Run("max_bad_ratio: 1\nmax_quarantined_records: 5\n", "a.csv", IdCsv(20, 5));
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.state, BatchState::kCommitted);
+  EXPECT_EQ(b.stats.rows_read, 25);
+  EXPECT_EQ(b.stats.rows_quarantined, 20) << "every bad record is counted";
+  EXPECT_EQ(Keys(project_->store(), "quarantine/"), std::vector<std::string>{QuarantineKey(id)});
+  std::vector<nlohmann::json> lines = NdjsonLines(ReadKey(project_->store(), QuarantineKey(id)));
+  ASSERT_EQ(lines.size(), 6u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(lines[i]["line"], i + 2);
+  EXPECT_EQ(lines[5], (nlohmann::json{{"records_not_written", 15},
+                                      {"records_written", 5},
+                                      {"max_quarantined_records", 5}}));
+}
+
+TEST_F(QuarantineLimitsTest, Issue9LongRawTextIsCut) {
+  const std::string huge = "é" + std::string(10000, 'z');  // a 2-byte character first
+  const int64_t id =
+      Run("max_bad_ratio: 1\n", "a.csv", "id\n1\n" + std::string(4095, 'a') + huge + "\n");
+  EXPECT_EQ(Batch(id).stats.rows_quarantined, 1);
+  std::vector<nlohmann::json> lines = NdjsonLines(ReadKey(project_->store(), QuarantineKey(id)));
+  ASSERT_EQ(lines.size(), 1u);
+  const std::string raw = lines[0]["raw"];
+  EXPECT_EQ(raw, std::string(4095, 'a')) << "cut before the character that does not fit";
+  EXPECT_EQ(lines[0]["truncated"], true);
+  EXPECT_EQ(lines[0]["raw_bytes"], 4095 + huge.size());
+  EXPECT_LE(lines[0]["reason"].get<std::string>().size(), 4096u);
+}
+
+TEST_F(QuarantineLimitsTest, Issue9GzipOfInvalidLinesWritesABoundedFile) {
+  const std::string csv = IdCsv(1'000'000, 0, "not a number");
+  const std::string gz = Gzip(csv);
+  ASSERT_LT(gz.size(), 64u * 1024) << "a small file that expands a thousandfold";
+  const int64_t id = Run("max_bad_ratio: 0.01\n", "bad.csv.gz", gz);
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.state, BatchState::kQuarantined);
+  EXPECT_LT(b.stats.rows_read, 500'000) << b.reason;
+  auto info = project_->store().Stat(QuarantineKey(id));
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_LT(info->size, 3 * 1024 * 1024);
+  std::vector<nlohmann::json> lines = NdjsonLines(ReadKey(project_->store(), QuarantineKey(id)));
+  ASSERT_EQ(lines.size(), 10001u);
+  EXPECT_EQ(lines.back()["records_not_written"], b.stats.rows_quarantined - 10000);
+}
+
+// max_bad_ratio was checked only at the end: a batch past any hope was read
+// to its last record.
+TEST_F(QuarantineLimitsTest, Issue9StopsEarlyOnceTheRatioCannotBeMet) {
+  const int64_t id = Run("max_bad_ratio: 0.1\n", "a.csv", IdCsv(200'000, 0));
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.state, BatchState::kQuarantined);
+  EXPECT_GT(b.stats.rows_read, 0);
+  EXPECT_LT(b.stats.rows_read, 200'000);
+  EXPECT_EQ(b.stats.rows_quarantined, b.stats.rows_read);
+  EXPECT_NE(b.reason.find(std::to_string(b.stats.rows_read) + " of " +
+                          std::to_string(b.stats.rows_read) + " records are bad"),
+            std::string::npos)
+      << b.reason;
+  EXPECT_NE(b.reason.find("reading stopped early at record " + std::to_string(b.stats.rows_read) +
+                          " (line "),
+            std::string::npos)
+      << b.reason;
+  EXPECT_TRUE(Keys(project_->store(), "lake/").empty());
+  ExpectNoStaging();
+}
+
+// The other side: bad records bunched at the start of a batch that is within
+// max_bad_ratio at the end. A rule on the ratio so far (1000 of the first
+// 1000 are bad) would have quarantined it.
+TEST_F(QuarantineLimitsTest, Issue9NeverStopsABatchThatWouldPass) {
+  const int64_t id = Run("max_bad_ratio: 0.01\n", "a.csv", IdCsv(1'000, 199'000));
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.state, BatchState::kCommitted) << b.reason;
+  EXPECT_EQ(b.stats.rows_read, 200'000);
+  EXPECT_EQ(b.stats.rows_quarantined, 1'000);
+  EXPECT_EQ(b.stats.rows_written, 199'000);
+}
+
+// ... and one just over the ratio at the end is still quarantined, with the
+// whole input read.
+TEST_F(QuarantineLimitsTest, Issue9JustOverTheRatioIsFoundAtTheEnd) {
+  const int64_t id = Run("max_bad_ratio: 0.01\n", "a.csv", IdCsv(2'001, 198'000));
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.state, BatchState::kQuarantined);
+  EXPECT_EQ(b.stats.rows_read, 200'001);
+  EXPECT_EQ(b.reason.find("stopped early"), std::string::npos) << b.reason;
+}
+
+// With max_bad_ratio 0 (the default) any bad record quarantines the batch, so
+// reading stops with the first chunk that has one.
+TEST_F(QuarantineLimitsTest, Issue9RatioZeroStopsAtTheFirstBadRecord) {
+  std::string csv = IdCsv(0, 10);
+  csv += "bad\n";
+  csv += IdCsv(0, 300'000).substr(3);
+  const int64_t id = Run("", "a.csv", csv);
+  BatchInfo b = Batch(id);
+  EXPECT_EQ(b.state, BatchState::kQuarantined);
+  EXPECT_LT(b.stats.rows_read, 300'011);
+  EXPECT_EQ(b.stats.rows_quarantined, 1);
+  EXPECT_NE(b.reason.find("a.csv:12: field 'id'"), std::string::npos) << b.reason;
+  EXPECT_NE(b.reason.find("reading stopped early"), std::string::npos) << b.reason;
 }
 
 }  // namespace

@@ -141,6 +141,100 @@ TEST_F(SyncPipelinesTest, BadSpecsAreReportedAndNotDeployed) {
   EXPECT_EQ(active->spec_text, Spec("good"));
 }
 
+// --- explicit deploys (issue 9, item 8) --------------------------------------------
+
+// Two servers whose spec files differed flipped the active version on every
+// poll (74 deploys in 8 s), pinning batches at random. Now a process deploys
+// its file only when the file changed since it was last deployed from, and
+// reports that its text is not the active one.
+TEST_F(SyncPipelinesTest, Issue9ProcessesWhoseSpecsDifferDoNotTakeTurns) {
+  Open();
+  WritePipeline("orders", Spec("orders"));
+  Config other_config = config_;
+  other_config.pipelines_dir = dir_.path() + "/other_pipelines";
+  fs::create_directories(other_config.pipelines_dir);
+  ASSERT_TRUE(
+      WriteFileAtomic(other_config.pipelines_dir + "/orders.yaml", Spec("orders", "*.tsv")).ok());
+  auto other = Project::Open(other_config);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  auto sync_other = [&] {
+    auto r = (*other)->SyncPipelines();
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : SyncReport{};
+  };
+
+  EXPECT_EQ(Sync().deployed.size(), 1u);
+  EXPECT_EQ(sync_other().deployed.size(), 1u) << "a file never deployed from is a change";
+  auto active = project_->catalog().GetActiveVersion("orders");
+  ASSERT_TRUE(active.ok());
+  EXPECT_EQ(active->spec_text, Spec("orders", "*.tsv"));
+
+  for (int poll = 0; poll < 10; ++poll) {
+    SyncReport mine = Sync();
+    EXPECT_TRUE(mine.deployed.empty()) << "poll " << poll << ": " << mine.deployed.front();
+    ASSERT_EQ(mine.differs.size(), 1u);
+    EXPECT_EQ(mine.differs[0].rfind("orders: ", 0), 0u) << mine.differs[0];
+    EXPECT_NE(mine.differs[0].find("version " + std::to_string(active->id)), std::string::npos)
+        << mine.differs[0];
+    SyncReport theirs = sync_other();
+    EXPECT_TRUE(theirs.deployed.empty());
+    EXPECT_TRUE(theirs.differs.empty());
+  }
+  auto still = project_->catalog().GetActiveVersion("orders");
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->id, active->id);
+
+  // A restarted process whose file did not change does not deploy either:
+  // the catalog remembers what was deployed from each file.
+  project_.reset();
+  Open();
+  SyncReport restarted = Sync();
+  EXPECT_TRUE(restarted.deployed.empty());
+  EXPECT_EQ(restarted.differs.size(), 1u);
+
+  // Editing the file is an explicit deploy; the other process, whose file did
+  // not change, reports the difference and leaves the active version alone.
+  WritePipeline("orders", Spec("orders", "*.csv.gz"));
+  SyncReport edited = Sync();
+  EXPECT_EQ(edited.deployed.size(), 1u);
+  EXPECT_TRUE(edited.differs.empty());
+  SyncReport theirs = sync_other();
+  EXPECT_TRUE(theirs.deployed.empty());
+  EXPECT_EQ(theirs.differs.size(), 1u);
+  auto now = project_->catalog().GetActiveVersion("orders");
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->spec_text, Spec("orders", "*.csv.gz"));
+}
+
+// Two hosts (containers) may hold different files under the same path: the
+// per-file record in the catalog cannot tell them apart, so a process also
+// remembers what it read, and deploys only when its own file changes.
+TEST_F(SyncPipelinesTest, Issue9SamePathWithDifferentTextsDoesNotTakeTurns) {
+  Open();
+  auto other = Project::Open(config_);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  WritePipeline("orders", Spec("orders"));
+  EXPECT_EQ(Sync().deployed.size(), 1u);
+  WritePipeline("orders", Spec("orders", "*.tsv"));
+  auto first = (*other)->SyncPipelines();
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->deployed.size(), 1u);
+  for (int poll = 0; poll < 5; ++poll) {
+    WritePipeline("orders", Spec("orders"));
+    SyncReport mine = Sync();
+    EXPECT_TRUE(mine.deployed.empty()) << "poll " << poll;
+    EXPECT_EQ(mine.differs.size(), 1u);
+    WritePipeline("orders", Spec("orders", "*.tsv"));
+    auto theirs = (*other)->SyncPipelines();
+    ASSERT_TRUE(theirs.ok());
+    EXPECT_TRUE(theirs->deployed.empty()) << "poll " << poll;
+    EXPECT_TRUE(theirs->differs.empty());
+  }
+  auto active = project_->catalog().GetActiveVersion("orders");
+  ASSERT_TRUE(active.ok());
+  EXPECT_EQ(active->spec_text, Spec("orders", "*.tsv"));
+}
+
 // --- store and catalog belong together (issue 9, item 1) --------------------------
 
 class StoreIdentityTest : public testing::ProjectTest {

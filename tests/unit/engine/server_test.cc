@@ -5,6 +5,7 @@
 #include <future>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/hash.h"
@@ -253,6 +254,134 @@ TEST_F(ServerTest, BrokenPipelineSpecDoesNotStopTheServer) {
   ASSERT_TRUE(RunServer(*project_, Options(true), stop).ok());
   EXPECT_EQ(CountIn(BatchState::kCommitted), 1);
   EXPECT_FALSE(project_->catalog().GetActiveVersion("broken").ok());
+}
+
+// --- wrong success signals (issue 9, item 8) ---------------------------------------
+
+// Runs SQL against the project's catalog file (a fault injected from outside,
+// as a damaged or refusing database would be).
+void ExecCatalogSql(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  const std::string msg = err != nullptr ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK) << msg;
+}
+
+// `server --exit-when-idle` exited 0 with files still in landing when their
+// registration failed. The run now reports what it could not do.
+TEST_F(ServerTest, Issue9ExitWhenIdleReportsFilesThatCouldNotBeRegistered) {
+  Open();
+  WritePipeline("orders", kServerSpec);
+  ASSERT_TRUE(project_->SyncPipelines().ok());
+  ExecCatalogSql(config_.catalog_path,
+                 "CREATE TRIGGER refuse BEFORE INSERT ON batches "
+                 "BEGIN SELECT RAISE(ABORT, 'injected: registration refused'); END;");
+  Land("orders", "a.csv", Csv(1, 3));
+  std::atomic<bool> stop{false};
+  ServerReport report;
+  auto start = std::chrono::steady_clock::now();
+  Status st = RunServer(*project_, Options(true), stop, &report);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("landing/orders/a.csv"), std::string::npos)
+      << report.problems[0];
+  EXPECT_NE(report.problems[0].find("registration refused"), std::string::npos)
+      << report.problems[0];
+  EXPECT_TRUE(std::filesystem::exists(config_.store_root + "/landing/orders/a.csv"));
+  EXPECT_EQ(report.committed, 0);
+
+  // Once registration works again, a run is clean and the file is taken.
+  ExecCatalogSql(config_.catalog_path, "DROP TRIGGER refuse;");
+  ServerReport clean;
+  ASSERT_TRUE(RunServer(*project_, Options(true), stop, &clean).ok());
+  EXPECT_TRUE(clean.problems.empty()) << clean.problems.front();
+  EXPECT_EQ(clean.committed, 1);
+  EXPECT_EQ(SinkRows(), 3);
+}
+
+TEST_F(ServerTest, Issue9ExitWhenIdleReportsBatchesThatFailed) {
+  Open();
+  std::string strict = kServerSpec;
+  strict.replace(strict.find("on_bad_record: quarantine"),
+                 std::string("on_bad_record: quarantine").size(), "on_bad_record: fail");
+  WritePipeline("orders", strict);
+  Land("orders", "good.csv", Csv(1, 3));
+  Land("orders", "bad.csv", "id,amount\n1,1.00\nx,2.00\n");
+  std::atomic<bool> stop{false};
+  ServerReport report;
+  ASSERT_TRUE(RunServer(*project_, Options(true), stop, &report).ok());
+  EXPECT_EQ(report.committed, 1);
+  EXPECT_EQ(report.failed, 1);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_EQ(report.problems[0].rfind("batch ", 0), 0u) << report.problems[0];
+  EXPECT_NE(report.problems[0].find("bad.csv:3"), std::string::npos) << report.problems[0];
+}
+
+TEST_F(ServerTest, Issue9ACleanRunReportsNoProblems) {
+  Open();
+  WritePipeline("orders", kServerSpec);
+  Land("orders", "a.csv", Csv(1, 3));
+  Land("orders", "half_bad.csv", "id,amount\n1,1.00\nx,2.00\ny,3.00\n");  // over 0.5: quarantined
+  std::atomic<bool> stop{false};
+  ServerReport report;
+  ASSERT_TRUE(RunServer(*project_, Options(true), stop, &report).ok());
+  EXPECT_TRUE(report.problems.empty()) << report.problems.front();
+  EXPECT_EQ(report.committed, 1);
+  EXPECT_EQ(report.quarantined, 1);
+  EXPECT_FALSE(report.forced);
+}
+
+// A second SIGTERM could not force a draining server out: it waited for every
+// attempt in flight. Now the attempts are cancelled, the server returns at
+// once, and the next run commits the batch exactly once.
+TEST_F(ServerTest, Issue9ForceStopCancelsAttemptsInFlight) {
+  Open();
+  WritePipeline("orders", kServerSpec);
+  Land("orders", "a.csv", Csv(1, 50));
+  std::atomic<bool> stop{false}, force{false}, in_flight{false};
+  // The attempt blocks when it opens its input until the test has asked
+  // for the forced stop, then goes on to its first cancellation check.
+  faults_->BeforeNext(
+      StoreOp::kOpenRead,
+      [&](const std::string&) {
+        in_flight = true;
+        WaitFor([&] { return force.load(); }, std::chrono::seconds(20));
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      },
+      "archive/");
+  ServerOptions opts = Options(false);
+  opts.force_stop = &force;
+  opts.store = faults_.get();
+  ServerReport report;
+  auto server =
+      std::async(std::launch::async, [&] { return RunServer(*project_, opts, stop, &report); });
+  ASSERT_TRUE(WaitFor([&] { return in_flight.load(); }, std::chrono::seconds(20)));
+  stop = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // draining now
+  force = true;
+  ASSERT_EQ(server.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  ASSERT_TRUE(server.get().ok());
+  EXPECT_TRUE(report.forced);
+  EXPECT_EQ(report.cancelled, 1);
+  EXPECT_EQ(report.committed, 0);
+  EXPECT_EQ(CountIn(BatchState::kProcessing), 1) << "the cancelled attempt did not finish";
+  EXPECT_EQ(SinkRows().value_or(0), 0);
+  EXPECT_TRUE(Keys(project_->store(), "lake/").empty());
+
+  // The next run retries it (the cut attempt counts as unfinished) and
+  // commits it once.
+  stop = false;
+  force = false;
+  ServerReport next;
+  ASSERT_TRUE(RunServer(*project_, Options(true), stop, &next).ok());
+  EXPECT_TRUE(next.problems.empty()) << next.problems.front();
+  EXPECT_EQ(CountIn(BatchState::kCommitted), 1);
+  EXPECT_EQ(SinkRows(), 50);
 }
 
 }  // namespace

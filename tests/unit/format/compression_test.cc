@@ -217,5 +217,34 @@ TEST(CompressionTest, InnerReadErrorPropagates) {
   EXPECT_EQ(st.code(), StatusCode::kIOError);
 }
 
+// The processor bounds the records an input can hold by its compressed size
+// times the codec's largest expansion (issue 9: stopping early once
+// max_bad_ratio cannot be met); the bound must hold for the most
+// compressible input there is.
+TEST(CompressionTest, MaxExpansionBoundsTheDecompressedSize) {
+  const std::string zeros(64 << 20, '\0');
+  struct Case {
+    std::string compressed;
+    int64_t expansion;
+  };
+  for (const Case& c :
+       {Case{"plain,text\n", 1}, Case{Gzip(zeros, 9), 1032}, Case{Zstd(zeros, 19), 32768}}) {
+    int64_t max_expansion = 0;
+    auto in =
+        OpenDecompressed(std::make_unique<PieceInput>(c.compressed, 1 << 20, "x"), &max_expansion);
+    ASSERT_TRUE(in.ok()) << in.status().ToString();
+    EXPECT_EQ(max_expansion, c.expansion);
+    int64_t total = 0;
+    std::string buf(1 << 20, '\0');
+    while (true) {
+      auto n = (*in)->Read(buf.data(), buf.size());
+      ASSERT_TRUE(n.ok());
+      if (*n == 0) break;
+      total += static_cast<int64_t>(*n);
+    }
+    EXPECT_LE(total, static_cast<int64_t>(c.compressed.size()) * max_expansion);
+  }
+}
+
 }  // namespace
 }  // namespace sluice

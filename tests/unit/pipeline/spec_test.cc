@@ -491,5 +491,28 @@ TEST(ParsePipeline, NumbersInExpressionsKeepTheirSpelling) {
   EXPECT_EQ(r->output_schema.ToString(), "a: int32\nfee: decimal(3,2)\nbig: float64\n");
 }
 
+// Issue 9, item 8: a 9 KB gzip of invalid lines wrote a 128 MB quarantine
+// file. The file now holds at most max_quarantined_records records.
+TEST(ParsePipeline, MaxQuarantinedRecords) {
+  const std::string base = "pipeline: p\nschema: { id: int64 }\noutputs: [ { table: p } ]\n";
+  auto def = ParsePipeline(base, "p.yaml");
+  ASSERT_TRUE(def.ok()) << def.status().ToString();
+  EXPECT_EQ(def->max_quarantined_records, 10000);
+  for (auto [text, want] : std::vector<std::pair<std::string, int64_t>>{
+           {"5", 5}, {"0", 0}, {"1000000000", 1000000000}}) {
+    auto r = ParsePipeline(base + "max_quarantined_records: " + text + "\n", "p.yaml");
+    ASSERT_TRUE(r.ok()) << text << ": " << r.status().ToString();
+    EXPECT_EQ(r->max_quarantined_records, want);
+  }
+  for (const char* bad : {"-1", "1.5", "lots", "1000000001", "[1]"}) {
+    auto r = ParsePipeline(base + "max_quarantined_records: " + bad + "\n", "p.yaml");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_TRUE(SpecStartsWith(r.status().message(),
+                               "p.yaml:4: max_quarantined_records: must be a "
+                               "whole number of records from 0 to "))
+        << r.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace sluice
