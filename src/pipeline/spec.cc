@@ -4,6 +4,8 @@
 //                "TYPE not null" (TYPE as DataType::Parse spells it).
 //   source.csv   delimiter: one character, or "\t" / "tab"; quote: one
 //                character; header: true|false; null_values: a list of strings.
+//   source.settle  a duration as in sluice.yaml (500ms, 2s, 5m; a bare number
+//                is seconds); default 2s, 0 allowed.
 //   transform    a list of one-key mappings, `- KIND: ARGS`. ARGS become the
 //                step's JSON args (plain YAML numbers/booleans become JSON
 //                numbers/booleans, quoted scalars stay strings).
@@ -25,6 +27,7 @@
 #include <map>
 #include <sstream>
 
+#include "pipeline/config.h"
 #include "pipeline/yaml_util.h"
 #include "transform/expr_args.h"
 #include "transform/route.h"
@@ -38,7 +41,7 @@ const std::vector<std::string> kTopKeys = {
     "pipeline",  "source",  "schema",     "on_bad_record",          "max_bad_ratio",
     "transform", "outputs", "references", "max_quarantined_records"};
 const std::vector<std::string> kReferenceKeys = {"file", "table", "format", "csv", "schema"};
-const std::vector<std::string> kSourceKeys = {"pattern", "format", "csv"};
+const std::vector<std::string> kSourceKeys = {"pattern", "format", "csv", "settle"};
 const std::vector<std::string> kCsvKeys = {"delimiter", "quote", "header", "null_values"};
 constexpr size_t kMaxNameLength = 64;
 
@@ -116,6 +119,13 @@ Status ParseSource(const YamlEntry& entry, const std::string& file, SourceSpec* 
       if (lower == "tsv") source->csv.delimiter = '\t';
     } else if (e.key == "csv") {
       csv = &e;
+    } else if (e.key == "settle") {
+      // Spelled like sluice.yaml's durations; 0 is allowed (writers that only
+      // publish with a rename), a negative time cannot be spelled.
+      ASSIGN_OR_RETURN(std::string text, YamlString(e.value, file, e.line, key));
+      auto d = ParseDuration(text);
+      if (!d.ok()) return YamlError(file, e.line, key, d.status().message());
+      source->settle = *d;
     }
   }
   if (csv != nullptr) {
@@ -714,7 +724,8 @@ std::string RenderPipeline(const PipelineSpec& spec) {
                      csv.header == defaults.header && csv.null_values == defaults.null_values;
   bool emit_csv =
       !csv_default && (spec.source.format_from_name || spec.source.format == FileFormat::kCsv);
-  if (spec.source.pattern != "*" || !spec.source.format_from_name || emit_csv) {
+  const bool emit_settle = spec.source.settle != SourceSpec().settle;
+  if (spec.source.pattern != "*" || !spec.source.format_from_name || emit_csv || emit_settle) {
     out << YAML::Key << "source" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "pattern" << YAML::Value << YAML::DoubleQuoted << spec.source.pattern;
     if (!spec.source.format_from_name) {
@@ -730,6 +741,10 @@ std::string RenderPipeline(const PipelineSpec& spec) {
       out << YAML::Key << "null_values" << YAML::Value << YAML::Flow << YAML::BeginSeq;
       for (const auto& v : csv.null_values) out << YAML::DoubleQuoted << v;
       out << YAML::EndSeq << YAML::EndMap;
+    }
+    if (emit_settle) {
+      out << YAML::Key << "settle" << YAML::Value
+          << std::to_string(spec.source.settle.count()) + "ms";
     }
     out << YAML::EndMap;
   }

@@ -5,6 +5,7 @@
 //     pattern: "*.csv*"            # glob on the file name under landing/orders/
 //     format: csv                  # csv | ndjson (default: from the file name)
 //     csv: { delimiter: ",", quote: "\"", header: true, null_values: [""] }
+//     settle: 2s                   # a file is taken once unchanged this long
 //   schema:
 //     order_id: int64 not null
 //     amount: decimal(12,2)
@@ -32,6 +33,7 @@
 // file:line and the key.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,11 @@ struct SourceSpec {
   bool format_from_name = true;  // format not given: guess per file from its name
   FileFormat format = FileFormat::kCsv;
   CsvOptions csv;
+  // A landed file is taken only once its size, mtime and change time are this
+  // old (a writer that appends in place, like scp or SFTP, is still at work
+  // before that). 0 takes every file at once: for writers that publish with
+  // a rename only.
+  std::chrono::milliseconds settle{2000};
 };
 
 // What one output does after the shared transform: its own steps (`transform:`

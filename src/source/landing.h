@@ -1,34 +1,97 @@
 // Landing-zone discovery and batch registration.
 //
 // Files arrive under landing/<pipeline>/** in the object store. A writer
-// finishes a file with a rename, so only complete files are visible: dotfiles
-// and in-progress names (*.tmp, *.tmp-*) are ignored. Each file is hashed
-// (SHA-256), registered in the catalog (idempotent on pipeline, key and hash),
-// then moved to archive/<pipeline>/<hash prefix>/<relative name>, queued and
-// handed to the task queue. The order makes every step safe to repeat after a
-// crash: a file still in landing is simply registered again (a no-op) and
-// moved; a batch left in `landed` is finished by RecoverLanded.
+// should finish a file with a rename, so only complete files are visible:
+// dotfiles and in-progress names (*.tmp, *.tmp-*) are ignored. Writers that
+// append in place (scp, SFTP, `>>`) are covered by the settle rule: a file is
+// taken only once it has not changed for `source.settle` (its size, mtime and
+// change time), and not when it changed while being hashed. Symbolic links are
+// never followed: the store does not list them and the scan reports each one
+// it passes (ScanSummary::skipped).
+//
+// Each file taken is hashed (SHA-256), registered in the catalog (idempotent
+// on pipeline, key and hash), then moved to archive/<pipeline>/<hash
+// prefix>/<relative name>, queued and handed to the task queue. The order
+// makes every step safe to repeat after a crash: a file still in landing is
+// simply registered again (a no-op) and moved; a batch left in `landed` is
+// finished by RecoverLanded.
+//
+// An archive object is never replaced (ObjectStore::Rename refuses): a file
+// landed again whose archive key is taken (the same name and content, or the
+// same content under another name) goes to a key of its own,
+// archive/<pipeline>/duplicates/<hash prefix>/<landing time>/<relative name>.
+// Nothing taken from landing is deleted.
 //
 // Explicit ingestion of a local file (sluice ingest FILE) copies the file
 // straight to its archive key, then registers it the same way.
+//
+// The archived bytes are checked against the registered SHA-256 before every
+// attempt (VerifyArchive); an ArchiveVerifier remembers the copies this
+// process has hashed, so that each input is normally read in full once.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "catalog/catalog.h"
 #include "core/status.h"
+#include "core/thread_annotations.h"
 #include "pipeline/spec.h"
 #include "queue/task_queue.h"
 #include "store/object_store.h"
 
 namespace sluice {
 
+// Remembers, per archive key, the fingerprint (size, mtime, change time) and
+// SHA-256 of an archive object this process has hashed in full: at
+// registration (ScanLanding, IngestLocalFile) and after a full verification.
+// While the store reports the same fingerprint the object still holds those
+// bytes, and VerifyArchive skips the hash. Owned by the caller (a project,
+// a test): nothing is shared between processes, so a restart, which is when a
+// power failure may have cut an unsynced copy short, starts with nothing
+// trusted. Thread-safe.
+class ArchiveVerifier {
+ public:
+  // At most this many keys are remembered; past it an arbitrary one is
+  // forgotten (which costs one more hash, never a wrong answer).
+  static constexpr size_t kMaxKeys = 1 << 16;
+
+  // Records that `info.key` holds bytes with SHA-256 `sha256` while the
+  // store reports `info`'s fingerprint.
+  void Remember(const ObjectInfo& info, const std::string& sha256) EXCLUDES(mu_);
+  // True if `info` (a fresh Stat) has the fingerprint remembered for its key
+  // and the remembered SHA-256 is `sha256`.
+  bool Matches(const ObjectInfo& info, const std::string& sha256) const EXCLUDES(mu_);
+  void Forget(const std::string& key) EXCLUDES(mu_);
+  // As after a restart (tests).
+  void Clear() EXCLUDES(mu_);
+  size_t size() const EXCLUDES(mu_);
+
+ private:
+  struct Fingerprint {
+    int64_t size = 0;
+    int64_t mtime_us = 0;
+    int64_t change_us = 0;
+    std::string sha256;
+  };
+  mutable Mutex mu_;
+  std::unordered_map<std::string, Fingerprint> known_ GUARDED_BY(mu_);
+};
+
 struct LandingContext {
   ObjectStore* store = nullptr;
   Catalog* catalog = nullptr;
   TaskQueue* queue = nullptr;
+  // Where the archive copies registered here are remembered (see
+  // ArchiveVerifier); null: nothing is remembered, so every verification
+  // hashes in full.
+  ArchiveVerifier* verifier = nullptr;
+  // Wall clock for the settle rule and duplicate keys, microseconds since
+  // the epoch; empty: NowMicros. Tests set it rather than sleep.
+  std::function<int64_t()> now_us = nullptr;
 };
 
 struct RegisterOutcome {
@@ -40,13 +103,21 @@ struct RegisterOutcome {
 struct ScanSummary {
   std::vector<RegisterOutcome> registered;  // one per file taken from landing
   std::vector<std::string> errors;          // per-file problems (file left in place)
+  // Entries never taken, with the reason: symbolic links (never followed)
+  // and special files. Reported on every scan while they are there; the
+  // caller logs them (once per key is enough).
+  std::vector<SkippedEntry> skipped;
+  // Files left for a later scan because they changed within `source.settle`
+  // or while being hashed (a writer still at work). Not errors; a caller
+  // waiting for landing to drain must not stop while this is non-zero.
+  int64_t waiting = 0;
 };
 
 // The archive key of content `sha256` landed as `relative_name` for `pipeline`.
 std::string ArchiveKey(const std::string& pipeline, const std::string& sha256,
                        const std::string& relative_name);
 
-// Registers every complete file under landing/<spec.name>/ whose base name
+// Registers every settled file under landing/<spec.name>/ whose base name
 // matches spec.source.pattern (glob).
 Result<ScanSummary> ScanLanding(const LandingContext& ctx, const PipelineSpec& spec);
 
@@ -54,22 +125,39 @@ Result<ScanSummary> ScanLanding(const LandingContext& ctx, const PipelineSpec& s
 Result<RegisterOutcome> IngestLocalFile(const LandingContext& ctx, const std::string& pipeline,
                                         const std::string& path);
 
-// For a batch ingested from a local file (object key file://...), before it is
-// processed: IngestLocalFile registers the archive copy before it is on disk
-// (the processor syncs it before the commit), so a copy this process did not
-// write may have been cut short by a power failure. Such a copy is checked
-// against the batch's hash and, if damaged, copied again from the original
-// when that still has the registered content; otherwise FailedPrecondition.
+// Before every attempt (and so every replay): checks that the batch's archive
+// object holds exactly the registered bytes (SHA-256; skipped while
+// `verifier` remembers the object unchanged since this process hashed it).
+// A batch ingested from a local file (object key file://...) had its copy
+// registered before it reached the disk, so a damaged or missing copy is
+// first copied again from the original when that still has the registered
+// content. Otherwise kDataLoss, naming the batch, the archive key, the
+// expected SHA-256 and what is there instead; other errors are the store's
+// (transient ones stay transient).
+Status VerifyArchive(ArchiveVerifier& verifier, ObjectStore& store, const BatchInfo& batch);
+
+// For a batch registered from landing whose input is not archived yet (a
+// crash between registration and the move): moves the landing file to the
+// batch's archive key if, and only if, it still holds the registered bytes.
+// OK when the input is archived already, or when the landing file is gone
+// (VerifyArchive then reports it); kDataLoss when the landing file now holds
+// other content: it stays in landing, where the scan takes it as new content.
+Status ArchiveLandedInput(ObjectStore& store, ArchiveVerifier* verifier, const BatchInfo& batch);
+
+// Deprecated, kept so that callers build until they move to VerifyArchive:
+// VerifyArchive with a verifier that remembers nothing, for ingested batches
+// only (so every call hashes the copy in full).
 Status CheckIngestedArchive(ObjectStore& store, const BatchInfo& batch);
-// The archive copy `key` is synced: CheckIngestedArchive need not remember
-// it any longer (keeps a long-running process from collecting every key).
+// Deprecated no-ops: the process-wide set of fresh copies they managed is
+// gone; use ArchiveVerifier::Forget / Clear.
 void ForgetFreshArchive(const std::string& key);
-// Tests: forget which archive copies this process wrote, as after a restart.
 void ForgetFreshArchives();
 
 // Finishes registrations interrupted by a crash: batches still `landed` get
-// their input moved to the archive, are queued and enqueued; batches queued,
-// processing or committing are (re-)enqueued (the queue ignores duplicates).
+// their input moved to the archive (ArchiveLandedInput; a batch whose landing
+// file no longer holds its content fails with the reason), are queued and
+// enqueued; batches queued, processing or committing are (re-)enqueued (the
+// queue ignores duplicates).
 Status RecoverLanded(const LandingContext& ctx);
 
 }  // namespace sluice

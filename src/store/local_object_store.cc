@@ -10,22 +10,48 @@
 // hold dirs_mu_ shared from creating the directory until their file exists,
 // pruning holds it exclusively. Another process pruning at the same moment is
 // covered by one retry of the write.
+//
+// Symbolic links. Producers own landing/, and a link there must not make
+// sluice read, move or delete anything outside the store (a link to a file
+// elsewhere ingested and moved; a linked directory whose files are moved out
+// of it), nor make List endless (two links looping). So below the top-level
+// directories nothing follows a link:
+//   * List reads entries with lstat, never reports a link as an object and
+//     never descends into a linked directory; it reports each link it passes
+//     (ListDetailed). A link at the top level (archive -> /big/disk) is the
+//     operator's layout and is followed, one level only, so it cannot loop.
+//   * Every key is checked with lstat, component by component below the top
+//     level (one system call per directory level, small beside the file
+//     operation). A key whose final component is a link, or whose path
+//     crosses a linked directory, names no object: Stat, OpenRead, Sync and
+//     Rename from it are kNotFound, Delete leaves it alone; writing or renaming
+//     to such a key is kInvalidArgument.
+// The check and the use are separate system calls, so a producer that swaps a
+// directory for a link at that instant is not covered (Sync opens with
+// O_NOFOLLOW; OpenRead goes through core's OpenFileInput, which has no such
+// flag yet). Producers are not adversaries of the store: one that can write
+// landing/ can put any bytes there anyway.
+//
+// Rename never replaces: renameat2(RENAME_NOREPLACE), or link + unlink where
+// the file system lacks it (internal/rename_no_replace.h); across file systems
+// a copy to a temporary name that is then moved the same way.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
-#include <random>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
 
+#include "store/internal/rename_no_replace.h"
 #include "store/object_store.h"
 
 namespace sluice {
@@ -33,8 +59,6 @@ namespace sluice {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string ErrnoText(int err) { return std::strerror(err); }
 
 // True for names List must not report: hidden files and OpenFileOutput's
 // in-progress temporaries.
@@ -75,8 +99,12 @@ Status ValidateKey(std::string_view key, bool is_prefix) {
   return Status::OK();
 }
 
-int64_t MtimeMicros(const struct stat& st) {
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000 + st.st_mtim.tv_nsec / 1000;
+int64_t Micros(const struct timespec& ts) {
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
+}
+
+ObjectInfo InfoFromStat(const std::string& key, const struct stat& st) {
+  return ObjectInfo{key, static_cast<int64_t>(st.st_size), Micros(st.st_mtim), Micros(st.st_ctim)};
 }
 
 void FsyncDir(const std::string& dir) {
@@ -87,17 +115,19 @@ void FsyncDir(const std::string& dir) {
   }
 }
 
-// Copies `from` to `to` durably (for a rename across file systems).
+// Copies `from` to `to` durably (for a rename across file systems), through a
+// temporary name beside `to` that is moved without replacing: kAlreadyExists
+// if `to` exists, and then nothing is left behind.
 Status CopyFileDurably(const std::string& from, const std::string& to) {
-  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) return Status::IOError("open '" + from + "': " + ErrnoText(errno));
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::string tmp = to + ".tmp-" + std::to_string(rng() % 1000000000ULL);
-  int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int in = ::open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (in < 0) return ErrnoError(errno, "open '" + from + "'");
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp = to + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+  int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (out < 0) {
     int err = errno;
     ::close(in);
-    return Status::IOError("create '" + tmp + "': " + ErrnoText(err));
+    return ErrnoError(err, "create '" + tmp + "'");
   }
   Status st;
   char buf[1 << 16];
@@ -105,7 +135,7 @@ Status CopyFileDurably(const std::string& from, const std::string& to) {
     ssize_t n = ::read(in, buf, sizeof(buf));
     if (n < 0) {
       if (errno == EINTR) continue;
-      st = Status::IOError("read '" + from + "': " + ErrnoText(errno));
+      st = ErrnoError(errno, "read '" + from + "'");
       break;
     }
     if (n == 0) break;
@@ -113,19 +143,21 @@ Status CopyFileDurably(const std::string& from, const std::string& to) {
       ssize_t w = ::write(out, buf + off, static_cast<size_t>(n - off));
       if (w < 0) {
         if (errno == EINTR) continue;
-        st = Status::IOError("write '" + tmp + "': " + ErrnoText(errno));
+        st = ErrnoError(errno, "write '" + tmp + "'");
       } else {
         off += w;
       }
     }
   }
-  if (st.ok() && ::fsync(out) != 0)
-    st = Status::IOError("fsync '" + tmp + "': " + ErrnoText(errno));
+  if (st.ok() && ::fsync(out) != 0) st = ErrnoError(errno, "fsync '" + tmp + "'");
   ::close(in);
-  if (::close(out) != 0 && st.ok())
-    st = Status::IOError("close '" + tmp + "': " + ErrnoText(errno));
-  if (st.ok() && ::rename(tmp.c_str(), to.c_str()) != 0) {
-    st = Status::IOError("rename '" + tmp + "' to '" + to + "': " + ErrnoText(errno));
+  if (::close(out) != 0 && st.ok()) st = ErrnoError(errno, "close '" + tmp + "'");
+  if (st.ok()) {
+    if (int err = internal::RenameNoReplace(tmp, to); err == EEXIST) {
+      st = Status::AlreadyExists("'" + to + "' already exists (an object is never replaced)");
+    } else if (err != 0) {
+      st = ErrnoError(err, "rename '" + tmp + "' to '" + to + "'");
+    }
   }
   if (!st.ok()) ::unlink(tmp.c_str());
   return st;
@@ -138,34 +170,39 @@ class LocalObjectStore final : public ObjectStore {
   }
 
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override {
+    ASSIGN_OR_RETURN(Listing listing, ListDetailed(prefix));
+    return std::move(listing.objects);
+  }
+
+  Result<Listing> ListDetailed(const std::string& prefix) override {
     RETURN_IF_ERROR(ValidateKey(prefix, /*is_prefix=*/true));
     // Walk only the deepest directory the prefix names in full.
     size_t slash = prefix.rfind('/');
     std::string dir_key = slash == std::string::npos ? "" : prefix.substr(0, slash);
-    std::vector<ObjectInfo> out;
+    Listing out;
+    if (std::string link = LinkedDirectory(dir_key + "/"); !link.empty()) {
+      out.skipped.push_back({link, kLinkReason});
+      return out;
+    }
     RETURN_IF_ERROR(Walk(dir_key, prefix, out));
-    std::sort(out.begin(), out.end(),
+    std::sort(out.objects.begin(), out.objects.end(),
               [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+    std::sort(out.skipped.begin(), out.skipped.end(),
+              [](const SkippedEntry& a, const SkippedEntry& b) { return a.key < b.key; });
     return out;
   }
 
   Result<ObjectInfo> Stat(const std::string& key) override {
     RETURN_IF_ERROR(ValidateKey(key, false));
-    std::string path = LocalPath(key);
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-      if (errno == ENOENT || errno == ENOTDIR) {
-        return Status::NotFound("no object '" + key + "' in " + root_);
-      }
-      return Status::IOError("stat '" + path + "': " + ErrnoText(errno));
-    }
-    if (!S_ISREG(st.st_mode))
-      return Status::NotFound("'" + key + "' in " + root_ + " is not an object");
-    return ObjectInfo{key, static_cast<int64_t>(st.st_size), MtimeMicros(st)};
+    RETURN_IF_ERROR(LstatObject(key, "stat", &st));
+    return InfoFromStat(key, st);
   }
 
   Result<std::unique_ptr<InputStream>> OpenRead(const std::string& key) override {
     RETURN_IF_ERROR(ValidateKey(key, false));
+    struct stat st {};
+    RETURN_IF_ERROR(LstatObject(key, "read", &st));
     return OpenFileInput(LocalPath(key));
   }
 
@@ -179,43 +216,59 @@ class LocalObjectStore final : public ObjectStore {
 
   Status Sync(const std::string& key) override {
     RETURN_IF_ERROR(ValidateKey(key, false));
+    if (std::string link = LinkedDirectory(key); !link.empty()) {
+      return Status::NotFound("sync: " + NoObjectThroughLink(key, link));
+    }
     const std::string path = LocalPath(key);
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
       if (errno == ENOENT) return Status::NotFound("sync: no object '" + key + "' in " + root_);
-      return Status::IOError("open '" + path + "': " + ErrnoText(errno));
+      if (errno == ELOOP) return Status::NotFound("sync: " + LinkIsNoObject(key));
+      return ErrnoError(errno, "open '" + path + "'");
     }
     const int rc = ::fsync(fd);
     const int err = errno;
     ::close(fd);
-    if (rc != 0) return Status::IOError("fsync '" + path + "': " + ErrnoText(err));
+    if (rc != 0) return ErrnoError(err, "fsync '" + path + "'");
     return Status::OK();
   }
 
   Status Rename(const std::string& from, const std::string& to) override {
     RETURN_IF_ERROR(ValidateKey(from, false));
     RETURN_IF_ERROR(ValidateKey(to, false));
-    std::string src = LocalPath(from), dst = LocalPath(to);
     struct stat st {};
-    if (::stat(src.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-      return Status::NotFound("rename: no object '" + from + "' in " + root_);
+    RETURN_IF_ERROR(LstatObject(from, "rename", &st));
+    if (std::string link = LinkedDirectory(to); !link.empty()) {
+      return Status::InvalidArgument("rename to '" + to + "' in " + root_ + ": '" + link +
+                                     "' is a symbolic link (never followed below the top level)");
     }
+    std::string src = LocalPath(from), dst = LocalPath(to);
     {
       std::shared_lock lock(dirs_mu_);
       std::string dst_dir = fs::path(dst).parent_path().string();
       std::error_code ec;
       fs::create_directories(dst_dir, ec);
       if (ec) return Status::IOError("create directory '" + dst_dir + "': " + ec.message());
-      if (::rename(src.c_str(), dst.c_str()) != 0) {
-        int err = errno;
-        if (err == ENOENT) return Status::NotFound("rename: no object '" + from + "' in " + root_);
-        if (err != EXDEV) {
-          return Status::IOError("rename '" + src + "' to '" + dst + "': " + ErrnoText(err));
+      int err = internal::RenameNoReplace(src, dst);
+      if (err == EEXIST) return AlreadyThere(from, to);
+      if (err == ENOENT) return Status::NotFound("rename: no object '" + from + "' in " + root_);
+      if (err == EXDEV) {
+        // Checked first only to spare copying a large object for nothing;
+        // the copy's own move is what refuses to replace.
+        struct stat existing {};
+        if (::lstat(dst.c_str(), &existing) == 0) return AlreadyThere(from, to);
+        if (Status copied = CopyFileDurably(src, dst); !copied.ok()) {
+          if (copied.code() == StatusCode::kAlreadyExists) return AlreadyThere(from, to);
+          return copied;
         }
-        RETURN_IF_ERROR(CopyFileDurably(src, dst));
         if (::unlink(src.c_str()) != 0 && errno != ENOENT) {
-          return Status::IOError("remove '" + src + "' after copying it: " + ErrnoText(errno));
+          return ErrnoError(errno, "remove '" + src + "' after copying it");
         }
+      } else if (err != 0) {
+        // EPERM/EOPNOTSUPP here can mean a file system with neither
+        // RENAME_NOREPLACE nor hard links: no move rather than one that
+        // could replace.
+        return ErrnoError(err, "rename '" + src + "' to '" + dst + "' without replacing");
       }
       // The rename is only durable once the directory entry is.
       FsyncDir(dst_dir);
@@ -226,18 +279,22 @@ class LocalObjectStore final : public ObjectStore {
 
   Status Delete(const std::string& key) override {
     RETURN_IF_ERROR(ValidateKey(key, false));
+    // Through a linked directory the key names no object (and the file there
+    // is not ours to delete); a link itself is not an object either.
+    if (!LinkedDirectory(key).empty()) return Status::OK();
     std::string path = LocalPath(key);
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) return Status::OK();
     if (::unlink(path.c_str()) != 0) {
       int err = errno;
       if (err == ENOENT || err == ENOTDIR) return Status::OK();
       if (err == EISDIR || err == EPERM) {
-        struct stat st {};
-        if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
           return Status::InvalidArgument("delete: '" + key + "' in " + root_ +
                                          " is a directory, not an object");
         }
       }
-      return Status::IOError("delete '" + path + "': " + ErrnoText(err));
+      return ErrnoError(err, "delete '" + path + "'");
     }
     PruneEmptyParents(key);
     return Status::OK();
@@ -259,8 +316,67 @@ class LocalObjectStore final : public ObjectStore {
   std::string Describe() const override { return root_; }
 
  private:
+  static constexpr const char* kLinkReason = "symbolic link (links are never followed)";
+
+  // The first directory of `key` below the top level that is a symbolic link
+  // ("" if none, also when a directory is missing: nothing below it exists).
+  // The final component is not looked at (with a trailing '/', `key` names a
+  // directory and is looked at whole).
+  std::string LinkedDirectory(std::string_view key) const {
+    const size_t top = key.find('/');
+    if (top == std::string_view::npos) return "";
+    for (size_t end = key.find('/', top + 1); end != std::string_view::npos;
+         end = key.find('/', end + 1)) {
+      std::string dir(key.substr(0, end));
+      struct stat st {};
+      if (::lstat(LocalPath(dir).c_str(), &st) != 0) return "";
+      if (S_ISLNK(st.st_mode)) return dir;
+    }
+    return "";
+  }
+
+  std::string NoObjectThroughLink(const std::string& key, const std::string& link) const {
+    return "no object '" + key + "' in " + root_ + ": '" + link +
+           "' is a symbolic link (links are never followed below the top level)";
+  }
+
+  std::string LinkIsNoObject(const std::string& key) const {
+    return "'" + key + "' in " + root_ + " is a symbolic link, not an object (links are never " +
+           "followed)";
+  }
+
+  Status AlreadyThere(const std::string& from, const std::string& to) const {
+    return Status::AlreadyExists("rename '" + from + "': '" + to + "' already exists in " + root_ +
+                                 " (an object is never replaced)");
+  }
+
+  // lstat of the regular file under `key`: kNotFound when there is none, the
+  // key is a link or crosses a linked directory, or it is not a regular file.
+  Status LstatObject(const std::string& key, const char* op, struct stat* st) const {
+    if (std::string link = LinkedDirectory(key); !link.empty()) {
+      return Status::NotFound(std::string(op) + ": " + NoObjectThroughLink(key, link));
+    }
+    const std::string path = LocalPath(key);
+    if (::lstat(path.c_str(), st) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) {
+        return Status::NotFound(std::string(op) + ": no object '" + key + "' in " + root_);
+      }
+      return ErrnoError(errno, "stat '" + path + "'");
+    }
+    if (S_ISLNK(st->st_mode)) return Status::NotFound(std::string(op) + ": " + LinkIsNoObject(key));
+    if (!S_ISREG(st->st_mode)) {
+      return Status::NotFound(std::string(op) + ": '" + key + "' in " + root_ +
+                              " is not an object");
+    }
+    return Status::OK();
+  }
+
   Result<std::unique_ptr<OutputStream>> OpenOutput(const std::string& key, bool sync) {
     RETURN_IF_ERROR(ValidateKey(key, false));
+    if (std::string link = LinkedDirectory(key); !link.empty()) {
+      return Status::InvalidArgument("write '" + key + "' in " + root_ + ": '" + link +
+                                     "' is a symbolic link (never followed below the top level)");
+    }
     std::string path = LocalPath(key);
     Result<std::unique_ptr<OutputStream>> out = Status::Internal("unreached");
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -271,8 +387,9 @@ class LocalObjectStore final : public ObjectStore {
     return out;
   }
 
-  // Adds objects under directory `dir_key` whose key starts with `prefix`.
-  Status Walk(const std::string& dir_key, const std::string& prefix, std::vector<ObjectInfo>& out) {
+  // Adds objects under directory `dir_key` whose key starts with `prefix`,
+  // and the links and special files it passes.
+  Status Walk(const std::string& dir_key, const std::string& prefix, Listing& out) {
     std::string dir = LocalPath(dir_key);
     std::error_code ec;
     fs::directory_iterator it(dir, ec);
@@ -289,15 +406,24 @@ class LocalObjectStore final : public ObjectStore {
       if (IsIgnoredName(name)) continue;
       std::string key = dir_key.empty() ? name : dir_key + "/" + name;
       struct stat st {};
-      if (::stat(it->path().c_str(), &st) != 0) continue;  // vanished meanwhile
+      if (::lstat(it->path().c_str(), &st) != 0) continue;  // vanished meanwhile
+      // The operator's layout: a top-level directory may live elsewhere.
+      if (S_ISLNK(st.st_mode) && dir_key.empty()) {
+        struct stat target {};
+        if (::stat(it->path().c_str(), &target) == 0 && S_ISDIR(target.st_mode)) st = target;
+      }
+      const std::string as_dir = key + "/";
       if (S_ISDIR(st.st_mode)) {
         // Descend only where keys below can still match the prefix.
-        std::string as_dir = key + "/";
         if (as_dir.starts_with(prefix) || prefix.starts_with(as_dir)) {
           RETURN_IF_ERROR(Walk(key, prefix, out));
         }
-      } else if (S_ISREG(st.st_mode) && key.starts_with(prefix)) {
-        out.push_back({key, static_cast<int64_t>(st.st_size), MtimeMicros(st)});
+      } else if (S_ISREG(st.st_mode)) {
+        if (key.starts_with(prefix)) out.objects.push_back(InfoFromStat(key, st));
+      } else if (key.starts_with(prefix)) {
+        out.skipped.push_back({key, S_ISLNK(st.st_mode)
+                                        ? kLinkReason
+                                        : "not a regular file (fifo, socket or device)"});
       }
     }
     return Status::OK();

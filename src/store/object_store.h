@@ -4,12 +4,21 @@
 // Keys are relative, '/'-separated paths ("lake/orders/day=2024-01-01/part-0.parquet").
 // Implementations: LocalObjectStore (a directory; this file), S3 later.
 // Writes are atomic: an object appears under its key only when the OutputStream
-// is closed successfully. All methods are thread-safe.
+// is closed successfully. Rename never replaces an object. All methods are
+// thread-safe.
+//
+// Links: a store holds objects only. LocalObjectStore never follows a symbolic
+// link below its top-level directories (landing/, archive/, ...): a link is
+// not an object, is never listed, read, moved or deleted through, and a key
+// whose path crosses one is treated as naming no object (see
+// local_object_store.cc). The top-level directories themselves may be links,
+// which is how an operator puts, say, archive/ on another disk.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/io.h"
@@ -21,6 +30,24 @@ struct ObjectInfo {
   std::string key;
   int64_t size = 0;
   int64_t mtime_us = 0;  // last modification, microseconds since epoch
+  // Last change of data or metadata by the store's own clock, microseconds
+  // since epoch; 0 if the store does not know. A writer can set mtime to any
+  // value (scp -p, rsync -t, touch -d keep the source's); this it cannot
+  // (local store: ctime, which every write and every mtime change sets to now).
+  int64_t change_us = 0;
+};
+
+// An entry under a listed prefix that is not an object and is not ignored by
+// name: a symbolic link (never followed) or a special file (fifo, socket,
+// device). Reported so that a caller can tell the producer why it is not taken.
+struct SkippedEntry {
+  std::string key;
+  std::string reason;
+};
+
+struct Listing {
+  std::vector<ObjectInfo> objects;    // exactly what List returns
+  std::vector<SkippedEntry> skipped;  // sorted by key
 };
 
 class ObjectStore {
@@ -28,6 +55,13 @@ class ObjectStore {
   virtual ~ObjectStore() = default;
   // Every object whose key starts with `prefix` (recursively), sorted by key.
   virtual Result<std::vector<ObjectInfo>> List(const std::string& prefix) = 0;
+  // List, plus the entries it passed over. The default suits a store that
+  // holds nothing but objects (and wrappers that only forward List).
+  virtual Result<Listing> ListDetailed(const std::string& prefix) {
+    ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, List(prefix));
+    return Listing{std::move(objects), {}};
+  }
+  // kNotFound if there is no object under `key` (a link is not one).
   virtual Result<ObjectInfo> Stat(const std::string& key) = 0;
   virtual Result<std::unique_ptr<InputStream>> OpenRead(const std::string& key) = 0;
   virtual Result<std::unique_ptr<OutputStream>> OpenWrite(const std::string& key) = 0;
@@ -42,7 +76,12 @@ class ObjectStore {
     (void)key;
     return Status::OK();
   }
-  // Moves an object; kNotFound if `from` does not exist. Overwrites `to`.
+  // Moves an object; kNotFound if `from` does not exist; kAlreadyExists if
+  // `to` exists, which is never replaced (not even by an identical object:
+  // the caller decides what an existing target means). Afterwards the object
+  // is under `to`, or (on an error) under `from`; a move that is not one
+  // system call (a copy between file systems, link + unlink) and fails or
+  // crashes before removing `from` can leave it under both, never neither.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   // Deletes an object; OK if it did not exist.
   virtual Status Delete(const std::string& key) = 0;

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string>
+#include <utility>
+
 #include "test_dir.h"
 
 namespace sluice {
@@ -83,6 +87,23 @@ TEST(ParsePipeline, MinimalSpecGetsDefaults) {
   EXPECT_EQ(r->max_bad_ratio, 0.0);
   EXPECT_TRUE(r->transform.empty());
   EXPECT_EQ(r->output_schema, r->schema);
+}
+
+// Issue 9: landing files are taken once they have settled; the time is per
+// pipeline, a duration spelled like the other durations.
+TEST(ParsePipeline, SourceSettle) {
+  const char* kBase = "pipeline: p\nschema: { a: int32 }\noutputs: [ { table: t } ]\n";
+  auto plain = ParsePipeline(kBase, "p.yaml");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->source.settle, std::chrono::seconds(2));
+  const std::pair<const char*, int64_t> kCases[] = {{"3s", 3000}, {"500ms", 500}, {"0s", 0},
+                                                    {"0", 0},     {"1.5", 1500},  {"2m", 120000}};
+  for (const auto& [text, ms] : kCases) {
+    SCOPED_TRACE(text);
+    auto r = ParsePipeline(std::string(kBase) + "source:\n  settle: " + text + "\n", "p.yaml");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->source.settle.count(), ms);
+  }
 }
 
 TEST(ParsePipeline, StepArgsKeepYamlScalarTypes) {
@@ -175,6 +196,12 @@ TEST(ParsePipeline, ErrorsNameFileLineAndKey) {
       {"pipeline: p\nsource: { pattern: 'a/*.csv' }\n",
        "p.yaml:2: source.pattern: matches file names only and cannot contain '/'"},
       {"pipeline: p\nsource: [x]\n", "p.yaml:2: source: expected a mapping, got a list"},
+      {"pipeline: p\nsource:\n  settle: -1s\n",
+       "p.yaml:3: source.settle: invalid duration '-1s' (expected e.g. 250ms, 2s, 5m, 1h"},
+      {"pipeline: p\nsource: { settle: soon }\n", "p.yaml:2: source.settle: invalid duration"},
+      {"pipeline: p\nsource: { settle: 3 days }\n",
+       "p.yaml:2: source.settle: invalid duration unit ' days'"},
+      {"pipeline: p\nsource: { settle: [1s] }\n", "p.yaml:2: source.settle: expected"},
       {"pipeline: p\nschema: { a: int32 }\ntransform:\n  - explode: { a: 1 }\n"
        "outputs: [ { table: t } ]\n",
        "p.yaml:4: unknown transform step 'explode' (known: aggregate, cast, dedupe, "},
@@ -231,6 +258,7 @@ void ExpectSameSpec(const PipelineSpec& a, const PipelineSpec& b) {
   EXPECT_EQ(a.source.csv.quote, b.source.csv.quote);
   EXPECT_EQ(a.source.csv.header, b.source.csv.header);
   EXPECT_EQ(a.source.csv.null_values, b.source.csv.null_values);
+  EXPECT_EQ(a.source.settle, b.source.settle);
   EXPECT_EQ(a.schema, b.schema);
   EXPECT_EQ(a.on_bad_record, b.on_bad_record);
   EXPECT_EQ(a.max_bad_ratio, b.max_bad_ratio);
@@ -293,8 +321,14 @@ outputs:
     route: other
     sql: SELECT b FROM input
 )y",
+      R"(pipeline: settled
+source: { settle: 250ms }
+schema: { id: int64 }
+outputs:
+  - table: s_t
+)",
       R"(pipeline: nd
-source: { format: ndjson }
+source: { format: ndjson, settle: 0s }
 schema: { id: int64 }
 on_bad_record: quarantine
 max_bad_ratio: 1

@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -22,11 +23,13 @@ class LocalObjectStoreTest : public ::testing::Test {
     char* made = mkdtemp(tmpl.data());
     ASSERT_NE(made, nullptr);
     root_ = made;
+    outside_ = root_ + "-outside";
     store_ = NewLocalObjectStore(root_ + "/");
   }
   void TearDown() override {
     std::error_code ec;
     fs::remove_all(root_, ec);
+    fs::remove_all(outside_, ec);
   }
 
   void Put(const std::string& key, const std::string& content) {
@@ -63,7 +66,22 @@ class LocalObjectStoreTest : public ::testing::Test {
 
   bool Exists(const std::string& rel) { return fs::exists(root_ + "/" + rel); }
 
+  // Writes a file outside the store (where a producer's link may point) and
+  // returns its path.
+  std::string Outside(const std::string& rel, const std::string& content) {
+    fs::path p = fs::path(outside_) / rel;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << content;
+    return p.string();
+  }
+
+  static std::string ReadPath(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+
   std::string root_;
+  std::string outside_;
   std::unique_ptr<ObjectStore> store_;
 };
 
@@ -146,6 +164,138 @@ TEST_F(LocalObjectStoreTest, ListIsRecursiveSortedAndSkipsHiddenAndTemporaries) 
   EXPECT_EQ((*sizes)[0].size, 4);
 }
 
+// Issue 9: List used stat(), so a link in landing to an outside file was
+// listed (then ingested and moved), a linked directory was descended into, and
+// a link loop repeated the tree under it ~40 times (until ELOOP).
+TEST_F(LocalObjectStoreTest, ListNeverFollowsSymlinks) {
+  Put("landing/p/real.csv", "real");
+  fs::create_symlink(Outside("secret.csv", "outside"), root_ + "/landing/p/link.csv");
+  Outside("dir/inner.csv", "inner");
+  fs::create_directory_symlink(outside_ + "/dir", root_ + "/landing/p/linkdir");
+  fs::create_directory_symlink(root_ + "/landing/p", root_ + "/landing/p/loop");
+  EXPECT_EQ(ListKeys("landing/"), std::vector<std::string>{"landing/p/real.csv"});
+  EXPECT_EQ(ListKeys(""), std::vector<std::string>{"landing/p/real.csv"});
+  EXPECT_TRUE(ListKeys("landing/p/linkdir/").empty());
+}
+
+// Issue 9: two links looping made the walk exponential (it never ended).
+TEST_F(LocalObjectStoreTest, TwoSymlinkLoopsDoNotMakeListEndless) {
+  Put("landing/p/a/x.csv", "x");
+  fs::create_directory_symlink(root_ + "/landing/p", root_ + "/landing/p/a/up");
+  fs::create_directory_symlink("..", root_ + "/landing/p/a/back");
+  EXPECT_EQ(ListKeys("landing/"), std::vector<std::string>{"landing/p/a/x.csv"});
+}
+
+TEST_F(LocalObjectStoreTest, ListDetailedReportsTheEntriesItSkips) {
+  Put("landing/p/real.csv", "real");
+  fs::create_symlink(Outside("secret.csv", "outside"), root_ + "/landing/p/link.csv");
+  fs::create_directory_symlink(outside_ + "/", root_ + "/landing/p/linkdir");
+  fs::create_symlink(outside_ + "/none", root_ + "/landing/p/dangling.csv");
+  fs::create_symlink(outside_ + "/secret.csv", root_ + "/landing/p/.hidden");  // ignored by name
+  ASSERT_EQ(::mkfifo((root_ + "/landing/p/pipe.csv").c_str(), 0600), 0);
+  fs::create_symlink(outside_ + "/secret.csv", root_ + "/landing/other.csv");  // not under prefix
+
+  auto l = store_->ListDetailed("landing/p/");
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  ASSERT_EQ(l->objects.size(), 1u);
+  EXPECT_EQ(l->objects[0].key, "landing/p/real.csv");
+  std::vector<std::string> keys;
+  for (const SkippedEntry& e : l->skipped) {
+    keys.push_back(e.key);
+    const bool fifo = e.key.ends_with("pipe.csv");
+    EXPECT_NE(e.reason.find(fifo ? "not a regular file" : "symbolic link"), std::string::npos)
+        << e.key << ": " << e.reason;
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"landing/p/dangling.csv", "landing/p/link.csv",
+                                            "landing/p/linkdir", "landing/p/pipe.csv"}));
+
+  // A prefix inside a linked directory: the link is reported, nothing listed.
+  l = store_->ListDetailed("landing/p/linkdir/sub/");
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  EXPECT_TRUE(l->objects.empty());
+  ASSERT_EQ(l->skipped.size(), 1u);
+  EXPECT_EQ(l->skipped[0].key, "landing/p/linkdir");
+}
+
+// Issue 9: a link was read, moved (Rename moved the link) and synced as if it
+// were an object.
+TEST_F(LocalObjectStoreTest, ALinkIsNotAnObject) {
+  Put("landing/p/real.csv", "real");
+  const std::string secret = Outside("secret.csv", "outside");
+  fs::create_symlink(secret, root_ + "/landing/p/link.csv");
+  const std::string key = "landing/p/link.csv";
+  Status stat = store_->Stat(key).status();
+  EXPECT_EQ(stat.code(), StatusCode::kNotFound);
+  EXPECT_NE(stat.message().find("symbolic link"), std::string::npos) << stat.message();
+  EXPECT_EQ(store_->OpenRead(key).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Sync(key).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Rename(key, "archive/p/link.csv").code(), StatusCode::kNotFound);
+  EXPECT_FALSE(fs::exists(fs::symlink_status(root_ + "/archive/p/link.csv")));
+  // Not an object, so not ours to delete either: the producer's link stays.
+  EXPECT_TRUE(store_->Delete(key).ok());
+  EXPECT_TRUE(fs::is_symlink(root_ + "/" + key));
+  EXPECT_EQ(ReadPath(secret), "outside");
+}
+
+// Issue 9: through a linked directory, a file outside the store was moved out
+// of its directory (deleted from where it was).
+TEST_F(LocalObjectStoreTest, KeysThroughALinkedDirectoryNameNoObject) {
+  Put("landing/p/real.csv", "real");
+  const std::string inner = Outside("dir/inner.csv", "inner");
+  fs::create_directory_symlink(outside_ + "/dir", root_ + "/landing/p/linkdir");
+  const std::string key = "landing/p/linkdir/inner.csv";
+  Status stat = store_->Stat(key).status();
+  EXPECT_EQ(stat.code(), StatusCode::kNotFound);
+  EXPECT_NE(stat.message().find("'landing/p/linkdir' is a symbolic link"), std::string::npos)
+      << stat.message();
+  EXPECT_EQ(store_->OpenRead(key).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Sync(key).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Rename(key, "archive/p/inner.csv").code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->Delete(key).ok());
+  ASSERT_TRUE(store_->DeletePrefix("landing/p/").ok());
+  EXPECT_EQ(ReadPath(inner), "inner");
+  EXPECT_FALSE(Exists("archive/p/inner.csv"));
+  EXPECT_FALSE(Exists("landing/p/real.csv"));
+  // Nothing is written or moved into an outside directory either.
+  EXPECT_EQ(store_->OpenWrite("landing/p/linkdir/new.csv").status().code(),
+            StatusCode::kInvalidArgument);
+  Put("staging/x", "x");
+  EXPECT_EQ(store_->Rename("staging/x", "landing/p/linkdir/x").code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Get("staging/x"), "x");
+  EXPECT_FALSE(fs::exists(outside_ + "/dir/new.csv"));
+  EXPECT_FALSE(fs::exists(outside_ + "/dir/x"));
+}
+
+// The top-level directories may be links: the operator's layout (archive/ on
+// another disk), not a producer's file.
+TEST_F(LocalObjectStoreTest, TopLevelDirectoriesMayBeLinks) {
+  fs::create_directories(outside_ + "/big");
+  fs::create_directory_symlink(outside_ + "/big", root_ + "/archive");
+  Put("archive/p/a.csv", "a");
+  EXPECT_EQ(Get("archive/p/a.csv"), "a");
+  EXPECT_TRUE(store_->Stat("archive/p/a.csv").ok());
+  EXPECT_EQ(ListKeys("archive/"), std::vector<std::string>{"archive/p/a.csv"});
+  EXPECT_EQ(ListKeys(""), std::vector<std::string>{"archive/p/a.csv"});
+  EXPECT_TRUE(fs::exists(outside_ + "/big/p/a.csv"));
+}
+
+// A producer that keeps the source's mtime (scp -p, rsync -t) writes a file
+// that looks old; the change time is the store's own clock.
+TEST_F(LocalObjectStoreTest, ChangeTimeIsTheStoresOwnClock) {
+  Put("landing/p/a.csv", "x");
+  const struct timespec y2000[2] = {{946684800, 0}, {946684800, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (root_ + "/landing/p/a.csv").c_str(), y2000, 0), 0);
+  auto st = store_->Stat("landing/p/a.csv");
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(st->mtime_us, 946684800LL * 1'000'000);
+  EXPECT_GT(st->change_us, 1'600'000'000'000'000);
+  auto l = store_->List("landing/");
+  ASSERT_TRUE(l.ok() && l->size() == 1u);
+  EXPECT_EQ((*l)[0].mtime_us, st->mtime_us);
+  EXPECT_EQ((*l)[0].change_us, st->change_us);
+}
+
 TEST_F(LocalObjectStoreTest, RejectsUnsafeKeys) {
   const char* bad[] = {"../etc/passwd", "a/../../b", "/abs/path", "a/./b", "a//b", "a/", "", ".."};
   for (const char* k : bad) {
@@ -166,9 +316,8 @@ TEST_F(LocalObjectStoreTest, RejectsUnsafeKeys) {
   EXPECT_EQ(Get("a/..b/c..d"), "ok");
 }
 
-TEST_F(LocalObjectStoreTest, RenameMovesCreatesParentsAndOverwrites) {
+TEST_F(LocalObjectStoreTest, RenameMovesAndCreatesParents) {
   Put("staging/b1/part-0.parquet", "new");
-  Put("lake/t/day=1/part-0.parquet", "old");
   ASSERT_TRUE(store_->Rename("staging/b1/part-0.parquet", "lake/t/day=1/part-0.parquet").ok());
   EXPECT_EQ(Get("lake/t/day=1/part-0.parquet"), "new");
   EXPECT_EQ(store_->Stat("staging/b1/part-0.parquet").status().code(), StatusCode::kNotFound);
@@ -179,6 +328,46 @@ TEST_F(LocalObjectStoreTest, RenameMovesCreatesParentsAndOverwrites) {
   EXPECT_FALSE(Exists("staging/b1"));
   EXPECT_FALSE(Exists("staging/b2"));
   EXPECT_TRUE(Exists("staging"));
+}
+
+// Issue 9: a file landed again under the same name was renamed over its
+// archive copy. An existing object is never replaced, whatever it holds.
+TEST_F(LocalObjectStoreTest, RenameNeverReplacesAnObject) {
+  Put("landing/p/a.csv", "second landing");
+  Put("archive/p/a.csv", "archived");
+  Status st = store_->Rename("landing/p/a.csv", "archive/p/a.csv");
+  EXPECT_EQ(st.code(), StatusCode::kAlreadyExists) << st.ToString();
+  EXPECT_NE(st.message().find("never replaced"), std::string::npos) << st.message();
+  EXPECT_EQ(Get("archive/p/a.csv"), "archived");
+  EXPECT_EQ(Get("landing/p/a.csv"), "second landing");
+  // Identical content is not special: the caller decides what it means.
+  Put("staging/s", "archived");
+  EXPECT_EQ(store_->Rename("staging/s", "archive/p/a.csv").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(Get("staging/s"), "archived");
+  // A link at the target is an existing name too (and is not followed).
+  const std::string outside = Outside("b.csv", "outside");
+  fs::create_symlink(outside, root_ + "/archive/p/b.csv");
+  EXPECT_EQ(store_->Rename("staging/s", "archive/p/b.csv").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReadPath(outside), "outside");
+}
+
+// Of many renames racing for one target, exactly one wins.
+TEST_F(LocalObjectStoreTest, ConcurrentRenamesToOneKeyHaveOneWinner) {
+  constexpr int kRacers = 8;
+  for (int i = 0; i < kRacers; ++i) Put("staging/r" + std::to_string(i), std::to_string(i));
+  std::atomic<int> won{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRacers; ++i) {
+    threads.emplace_back([&, i] {
+      Status st = store_->Rename("staging/r" + std::to_string(i), "lake/t/final");
+      if (st.ok()) ++won;
+      if (st.code() == StatusCode::kAlreadyExists) ++refused;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(refused.load(), kRacers - 1);
+  EXPECT_EQ(ListKeys("staging/").size(), static_cast<size_t>(kRacers - 1));
 }
 
 TEST_F(LocalObjectStoreTest, RenameAcrossFileSystemsCopies) {
@@ -207,6 +396,13 @@ TEST_F(LocalObjectStoreTest, RenameAcrossFileSystemsCopies) {
   EXPECT_EQ(Get("xdev/t/part-0"), "payload");
   EXPECT_EQ(store_->Stat("staging/b1/part-0").status().code(), StatusCode::kNotFound);
   EXPECT_TRUE(fs::exists(other + "/t/part-0"));
+  // The copy does not replace either, and leaves no temporary behind.
+  Put("staging/b2/part-0", "second");
+  st = store_->Rename("staging/b2/part-0", "xdev/t/part-0");
+  EXPECT_EQ(st.code(), StatusCode::kAlreadyExists) << st.ToString();
+  EXPECT_EQ(Get("xdev/t/part-0"), "payload");
+  EXPECT_EQ(Get("staging/b2/part-0"), "second");
+  EXPECT_EQ(ListKeys("xdev/"), std::vector<std::string>{"xdev/t/part-0"});
   fs::remove_all(other, ec);
 }
 
