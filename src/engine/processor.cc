@@ -234,20 +234,15 @@ Status Attempt::WriteToSink(size_t output, RecordBatch&& batch) {
 
 Result<AttemptResult> Attempt::Run() {
   Stopwatch watch;
-  // The input lives in the archive once registered; a crash may have left it in landing.
-  if (Status in_archive = env_.store->Stat(batch_.archive_key).status(); !in_archive.ok()) {
-    // Only a definite "not there" means the input may still be in landing; a
-    // store that cannot answer now is a transient failure, not a lost input.
-    if (in_archive.code() != StatusCode::kNotFound) return in_archive;
-    Status mv = env_.store->Rename(batch_.object_key, batch_.archive_key);
-    if (!mv.ok() && mv.code() != StatusCode::kNotFound) return mv;
-    if (!mv.ok()) {
-      return Status::FailedPrecondition("input of batch " + std::to_string(batch_.id) +
-                                        " is gone: neither " + batch_.archive_key + " nor " +
-                                        batch_.object_key + " exists");
-    }
+  // The input lives in the archive once registered; a crash may have left
+  // it in landing (moved now if it still holds the registered bytes). Every
+  // attempt, replays included, reads exactly the registered bytes.
+  RETURN_IF_ERROR(ArchiveLandedInput(*env_.store, env_.verifier, batch_));
+  {
+    ArchiveVerifier unremembered;  // without the caller's: hash in full
+    RETURN_IF_ERROR(VerifyArchive(env_.verifier != nullptr ? *env_.verifier : unremembered,
+                                  *env_.store, batch_));
   }
-  RETURN_IF_ERROR(CheckIngestedArchive(*env_.store, batch_));
   FileFormat format = spec_.source.format;
   if (spec_.source.format_from_name) {
     auto f = FileFormatFromName(batch_.object_key);
@@ -554,7 +549,6 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   if (Status st = env.store->Sync(batch.archive_key); !st.ok()) {
     return EndAttempt(env, token, batch, st);
   }
-  ForgetFreshArchive(batch.archive_key);  // durable now; a retry checks it again
   if (Status st = catalog.MarkCommitting(token); !st.ok()) {
     return EndAttempt(env, token, batch, st);
   }

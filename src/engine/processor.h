@@ -27,6 +27,8 @@
 
 namespace sluice {
 
+class ArchiveVerifier;  // source/landing.h
+
 class ThreadPool;
 
 struct ProcessProgress {
@@ -54,6 +56,9 @@ struct ProcessEnv {
   int max_attempts = 0;
   // Clock for retry times; NowMicros() when empty.
   std::function<int64_t()> now_us;
+  // Archive copies this process has hashed (Project::archive_verifier); null:
+  // every attempt hashes its input in full.
+  ArchiveVerifier* verifier = nullptr;
 };
 
 enum class ProcessOutcome {

@@ -6,6 +6,8 @@
 // directories, catalog schema). Thread-safe after Open.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -53,7 +55,19 @@ class Project {
   ObjectStore& store() { return *store_; }
   Catalog& catalog() { return *catalog_; }
   TaskQueue& queue() { return *queue_; }
-  LandingContext landing() { return {store_.get(), catalog_.get(), queue_.get()}; }
+  // What ScanLanding, IngestLocalFile and RecoverLanded work with: this
+  // project's store, catalog, queue, archive verifier and landing clock.
+  LandingContext landing() {
+    return {store_.get(), catalog_.get(), queue_.get(), &archive_verifier_, landing_clock_};
+  }
+  // The archive copies this process has hashed (see ArchiveVerifier); every
+  // attempt's ProcessEnv points here.
+  ArchiveVerifier& archive_verifier() { return archive_verifier_; }
+  // Replaces the wall clock of the settle rule (source.settle), so that tests
+  // take a file at once instead of sleeping. Call before the project is shared.
+  void SetLandingClockForTesting(std::function<int64_t()> now_us) {
+    landing_clock_ = std::move(now_us);
+  }
 
   // Reads every spec in the pipelines directory and deploys those whose text
   // changed (a new immutable version becomes active; batches already
@@ -72,7 +86,10 @@ class Project {
   std::unique_ptr<ObjectStore> store_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<TaskQueue> queue_;
-  std::shared_ptr<LakeTableProvider> lake_tables_;  // registered process-wide while open
+  std::shared_ptr<LakeTableProvider> lake_tables_;
+  ArchiveVerifier archive_verifier_;
+  std::function<int64_t()>
+      landing_clock_;  // empty: NowMicros  // registered process-wide while open
   // Spec file path -> SHA-256 of the text this process last deployed or
   // found deployed from it. A file whose text equals this is never deployed
   // again by this process, whatever the catalog's record says (two hosts may

@@ -73,7 +73,7 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
                  ServerReport* report_out) {
   ServerReport report;
   // Spec problems and differences are logged once per change, not every poll.
-  std::set<std::string> logged_errors, logged_differs;
+  std::set<std::string> logged_errors, logged_differs, logged_skipped;
   // What the latest poll could not do (files left in landing, a scan the
   // catalog refused, specs not deployed). Each poll replaces it: a file that
   // failed once and was registered later is not a problem at exit.
@@ -149,6 +149,7 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
     }
     for (const auto& e : sync.errors) problems.push_back("pipeline not deployed: " + e);
     size_t found = 0;
+    int64_t waiting = 0;  // files still being written (source.settle)
     auto pipelines = project.ActivePipelines();
     if (!pipelines.ok()) {
       spdlog::error("cannot read pipelines: {}", pipelines.status().ToString());
@@ -165,6 +166,13 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
           spdlog::error("landing: {}", e);
           problems.push_back("landing: " + e);
         }
+        // Symbolic links and special files are never taken; said once per key.
+        for (const SkippedEntry& sk : scan->skipped) {
+          std::string line = sk.key + " not taken: " + sk.reason;
+          if (logged_skipped.insert(line).second) spdlog::warn("landing: {}", line);
+          problems.push_back("landing: " + line);
+        }
+        waiting += scan->waiting;
         for (const auto& r : scan->registered) {
           if (r.outcome == RegisterBatchResult::Outcome::kDuplicateContent) {
             spdlog::info("{}: duplicate of batch {}, not processed again", r.key, r.batch_id);
@@ -177,7 +185,9 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
     }
     poll_problems = std::move(problems);
     if (found > 0) pool.Wake();
-    if (options.exit_when_idle && found == 0 && pool.InFlight() == 0) {
+    // Idle: nothing registered, nothing still being written, nothing to do.
+    const bool landing_quiet = found == 0 && waiting == 0;
+    if (options.exit_when_idle && landing_quiet && pool.InFlight() == 0) {
       auto depth = project.queue().Depth();
       if (depth.ok() && *depth == 0) break;
     }
@@ -185,7 +195,7 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
     auto deadline = std::chrono::steady_clock::now() + project.config().poll_interval;
     while (!stop && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      if (options.exit_when_idle && pool.InFlight() == 0) {
+      if (options.exit_when_idle && waiting == 0 && pool.InFlight() == 0) {
         auto depth = project.queue().Depth();
         if (depth.ok() && *depth == 0) break;
       }

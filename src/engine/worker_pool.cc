@@ -115,6 +115,7 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
   env.pool = data_pool_.get();
   env.lease_expires_us = task.lease_expires_us;
   env.max_attempts = project_.config().max_attempts;
+  env.verifier = &project_.archive_verifier();
   auto result = ProcessBatch(env, task.batch_id);
   {
     MutexLock lock(&mu_);

@@ -475,16 +475,6 @@ Status ArchiveLandedInput(ObjectStore& store, ArchiveVerifier* verifier, const B
   return st;
 }
 
-Status CheckIngestedArchive(ObjectStore& store, const BatchInfo& batch) {
-  if (!batch.object_key.starts_with(kFileScheme)) return Status::OK();
-  ArchiveVerifier remembers_nothing;
-  return VerifyArchive(remembers_nothing, store, batch);
-}
-
-void ForgetFreshArchive(const std::string& key) { (void)key; }
-
-void ForgetFreshArchives() {}
-
 Status RecoverLanded(const LandingContext& ctx) {
   // One batch that cannot be archived now must not hold back the others:
   // go on, report the first failure.

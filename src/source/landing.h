@@ -144,15 +144,6 @@ Status VerifyArchive(ArchiveVerifier& verifier, ObjectStore& store, const BatchI
 // other content: it stays in landing, where the scan takes it as new content.
 Status ArchiveLandedInput(ObjectStore& store, ArchiveVerifier* verifier, const BatchInfo& batch);
 
-// Deprecated, kept so that callers build until they move to VerifyArchive:
-// VerifyArchive with a verifier that remembers nothing, for ingested batches
-// only (so every call hashes the copy in full).
-Status CheckIngestedArchive(ObjectStore& store, const BatchInfo& batch);
-// Deprecated no-ops: the process-wide set of fresh copies they managed is
-// gone; use ArchiveVerifier::Forget / Clear.
-void ForgetFreshArchive(const std::string& key);
-void ForgetFreshArchives();
-
 // Finishes registrations interrupted by a crash: batches still `landed` get
 // their input moved to the archive (ArchiveLandedInput; a batch whose landing
 // file no longer holds its content fails with the reason), are queued and

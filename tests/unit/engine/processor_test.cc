@@ -335,7 +335,26 @@ TEST_F(ProcessorTest, MissingInputFailsPermanently) {
   auto r = Process(id);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(*r, ProcessOutcome::kFailed);
-  EXPECT_NE(Batch(id).reason.find("is gone"), std::string::npos) << Batch(id).reason;
+  EXPECT_NE(Batch(id).reason.find("is missing"), std::string::npos) << Batch(id).reason;
+}
+
+// Issue 9: an attempt (a retry, a replay) reads exactly the registered bytes.
+// An archive copy changed after registration fails the batch, naming both
+// hashes, rather than committing other content under the old batch.
+TEST_F(ProcessorTest, Issue9ChangedArchiveIsNeverProcessed) {
+  Start();
+  const int64_t id = Register("a.csv", kGood);
+  const BatchInfo b = Batch(id);
+  const std::string other = std::string(kGood) + "9,zz,1.5\n";
+  std::ofstream(project_->config().store_root + "/" + b.archive_key, std::ios::binary) << other;
+  auto r = Process(id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, ProcessOutcome::kFailed);
+  const std::string reason = Batch(id).reason;
+  EXPECT_NE(reason.find("does not hold the registered bytes"), std::string::npos) << reason;
+  EXPECT_NE(reason.find(b.sha256), std::string::npos) << reason;
+  EXPECT_NE(reason.find(Sha256Hex(other)), std::string::npos) << reason;
+  EXPECT_TRUE(Keys(project_->store(), "lake/").empty());
 }
 
 // Registration crashed before moving the file: processing takes it from landing.

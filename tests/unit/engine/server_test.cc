@@ -304,6 +304,51 @@ TEST_F(ServerTest, Issue9ExitWhenIdleReportsFilesThatCouldNotBeRegistered) {
   EXPECT_EQ(SinkRows(), 3);
 }
 
+// Issue 9: a file still being written (changed within source.settle) is not
+// taken, and --exit-when-idle does not call landing idle while it waits: the
+// run ends only after the file has settled and its batch committed.
+TEST_F(ServerTest, Issue9ExitWhenIdleWaitsForAFileThatIsStillSettling) {
+  Open();
+  std::atomic<int64_t> offset_us{0};
+  project_->SetLandingClockForTesting([&offset_us] { return NowMicros() + offset_us.load(); });
+  WritePipeline("orders", kServerSpec);
+  Land("orders", "a.csv", Csv(1, 3));
+  std::atomic<bool> stop{false};
+  ServerReport report;
+  auto run = std::async(std::launch::async,
+                        [&] { return RunServer(*project_, Options(true), stop, &report); });
+  // Several polls (20 ms apart) pass; the file is younger than 2 s on this clock.
+  EXPECT_EQ(run.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  EXPECT_EQ(CountIn(BatchState::kCommitted), 0);
+  offset_us = int64_t{3600} * 1'000'000;
+  ASSERT_EQ(run.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  Status st = run.get();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(report.committed, 1);
+  EXPECT_EQ(SinkRows(), 3);
+}
+
+// Issue 9: a symbolic link in landing is never followed; the run says which
+// entry it left and why (a problem at exit), and ingests everything else.
+TEST_F(ServerTest, Issue9ASymlinkInLandingIsReportedNotFollowed) {
+  Open();
+  WritePipeline("orders", kServerSpec);
+  Land("orders", "a.csv", Csv(1, 3));
+  const std::string outside = dir_.Write("outside/secret.csv", Csv(100, 5));
+  std::filesystem::create_symlink(outside, config_.store_root + "/landing/orders/link.csv");
+  std::atomic<bool> stop{false};
+  ServerReport report;
+  ASSERT_TRUE(RunServer(*project_, Options(true), stop, &report).ok());
+  EXPECT_EQ(report.committed, 1);
+  EXPECT_EQ(SinkRows(), 3);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("landing/orders/link.csv"), std::string::npos)
+      << report.problems[0];
+  EXPECT_NE(report.problems[0].find("symbolic link"), std::string::npos) << report.problems[0];
+  EXPECT_TRUE(std::filesystem::exists(outside));
+  EXPECT_TRUE(std::filesystem::is_symlink(config_.store_root + "/landing/orders/link.csv"));
+}
+
 TEST_F(ServerTest, Issue9ExitWhenIdleReportsBatchesThatFailed) {
   Open();
   std::string strict = kServerSpec;

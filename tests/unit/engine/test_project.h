@@ -27,6 +27,7 @@
 #include <gtest/gtest.h>
 
 #include "../catalog/catalog_test_util.h"
+#include "core/clock.h"
 #include "core/io.h"
 #include "core/status.h"
 #include "engine/processor.h"
@@ -109,6 +110,10 @@ class FaultInjectingStore final : public ObjectStore {
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override {
     RETURN_IF_ERROR(Check(StoreOp::kList, prefix));
     return base_.List(prefix);
+  }
+  Result<Listing> ListDetailed(const std::string& prefix) override {
+    RETURN_IF_ERROR(Check(StoreOp::kList, prefix));
+    return base_.ListDetailed(prefix);
   }
   Result<ObjectInfo> Stat(const std::string& key) override {
     RETURN_IF_ERROR(Check(StoreOp::kStat, key));
@@ -275,6 +280,9 @@ class ProjectTest : public ::testing::Test {
     auto p = Project::Open(config_);
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     project_ = std::move(*p);
+    // Files landed here are complete (Land renames them into place), so the
+    // settle rule (source.settle) is met at once: the clock runs an hour ahead.
+    project_->SetLandingClockForTesting([] { return NowMicros() + int64_t{3600} * 1'000'000; });
     faults_ = std::make_unique<FaultInjectingStore>(project_->store());
   }
 
@@ -330,6 +338,7 @@ class ProjectTest : public ::testing::Test {
     // failure's retry is due at once: these tests call ProcessBatch again
     // rather than wait out a backoff (the catalog tests check the waiting).
     env.now_us = [] { return int64_t{0}; };
+    env.verifier = &project_->archive_verifier();
     return env;
   }
 

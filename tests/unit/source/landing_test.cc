@@ -63,13 +63,6 @@ class LandingTest : public ::testing::Test {
     c.now_us = [this] { return NowMicros() + clock_offset_us_; };
     return c;
   }
-  // The real store: FaultInjectingStore forwards List but not ListDetailed,
-  // so the links a scan skips are seen only through the store itself.
-  LandingContext direct_ctx() {
-    LandingContext c = ctx();
-    c.store = store_.get();
-    return c;
-  }
 
   // Writes landing/orders/<rel> directly in the store's directory.
   void Land(const std::string& rel, const std::string& content) {
@@ -483,12 +476,6 @@ TEST_F(LandingTest, IngestedArchiveIsCheckedAfterARestartAndRepairedFromTheOrigi
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path() + "/store")) {
     EXPECT_EQ(e.path().string().find(".incoming/"), std::string::npos) << e.path();
   }
-
-  // The deprecated wrapper does the same for ingested batches only.
-  EXPECT_EQ(CheckIngestedArchive(*store_, b).code(), StatusCode::kDataLoss);
-  BatchInfo landed = b;
-  landed.object_key = "landing/orders/a.csv";
-  EXPECT_TRUE(CheckIngestedArchive(*store_, landed).ok());
 }
 
 TEST_F(LandingTest, IngestLocalFileTwiceAndUnderAnotherName) {
@@ -536,7 +523,7 @@ TEST_F(LandingTest, SymlinksAreReportedAndNeverTaken) {
   std::filesystem::create_directory_symlink(dir_.path() + "/outside/dir", LandingPath("linkdir"));
   std::filesystem::create_directory_symlink(LandingPath(""), LandingPath("loop"));
 
-  ScanSummary s = ScanWith(direct_ctx());
+  ScanSummary s = ScanWith(ctx());
   EXPECT_TRUE(s.errors.empty()) << s.errors.front();
   ASSERT_EQ(s.registered.size(), 1u);
   EXPECT_EQ(s.registered[0].key, "landing/orders/real.csv");
@@ -555,7 +542,7 @@ TEST_F(LandingTest, SymlinksAreReportedAndNeverTaken) {
   EXPECT_EQ(Keys(*store_, "archive/"),
             std::vector<std::string>{ArchiveKey("orders", Sha256Hex(kCsv), "real.csv")});
   // Reported again on the next scan, still not taken.
-  EXPECT_EQ(ScanWith(direct_ctx()).skipped.size(), 3u);
+  EXPECT_EQ(ScanWith(ctx()).skipped.size(), 3u);
 }
 
 // Issue 9: a writer appending in place (scp, SFTP, >>) had its file hashed and
