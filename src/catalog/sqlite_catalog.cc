@@ -140,6 +140,31 @@ Result<PipelineVersion> SqliteCatalog::LoadVersion(int64_t version_id) {
 
 // --- pipelines -------------------------------------------------------------------
 
+Result<int64_t> SqliteCatalog::ActivateVersion(const std::string& pipeline, const std::string& hash,
+                                               const std::string& spec_text,
+                                               const std::string& source_path, int64_t now_us) {
+  ASSIGN_OR_RETURN(SqliteStatement ins,
+                   db_->Prepare("INSERT OR IGNORE INTO pipeline_versions "
+                                "(pipeline, content_hash, spec_text, source_path, created_us) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5)"));
+  ins.Bind(1, pipeline).Bind(2, hash).Bind(3, spec_text).Bind(4, source_path).Bind(5, now_us);
+  RETURN_IF_ERROR(ins.Exec());
+  ASSIGN_OR_RETURN(SqliteStatement sel, db_->Prepare("SELECT id FROM pipeline_versions "
+                                                     "WHERE pipeline = ?1 AND content_hash = ?2"));
+  sel.Bind(1, pipeline).Bind(2, hash);
+  ASSIGN_OR_RETURN(bool row, sel.Step());
+  if (!row) return Status::Internal("deploy: version row vanished for '" + pipeline + "'");
+  const int64_t id = sel.ColumnInt64(0);
+  ASSIGN_OR_RETURN(SqliteStatement act,
+                   db_->Prepare("INSERT INTO pipelines (name, active_version_id, updated_us) "
+                                "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
+                                "active_version_id = excluded.active_version_id, "
+                                "updated_us = excluded.updated_us"));
+  act.Bind(1, pipeline).Bind(2, id).Bind(3, now_us);
+  RETURN_IF_ERROR(act.Exec());
+  return id;
+}
+
 Result<PipelineVersion> SqliteCatalog::DeployPipeline(const std::string& pipeline,
                                                       const std::string& spec_text,
                                                       const std::string& source_path) {
@@ -149,29 +174,8 @@ Result<PipelineVersion> SqliteCatalog::DeployPipeline(const std::string& pipelin
   PipelineVersion out;
   RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
     mu_.AssertHeld();  // held by the caller around the transaction
-    int64_t now = Now();
-    // Versions are immutable: redeploying known content re-activates the
-    // existing row (keeping its original source_path and time).
-    ASSIGN_OR_RETURN(SqliteStatement ins,
-                     db_->Prepare("INSERT OR IGNORE INTO pipeline_versions "
-                                  "(pipeline, content_hash, spec_text, source_path, created_us) "
-                                  "VALUES (?1, ?2, ?3, ?4, ?5)"));
-    ins.Bind(1, pipeline).Bind(2, hash).Bind(3, spec_text).Bind(4, source_path).Bind(5, now);
-    RETURN_IF_ERROR(ins.Exec());
-    ASSIGN_OR_RETURN(SqliteStatement sel,
-                     db_->Prepare("SELECT id FROM pipeline_versions "
-                                  "WHERE pipeline = ?1 AND content_hash = ?2"));
-    sel.Bind(1, pipeline).Bind(2, hash);
-    ASSIGN_OR_RETURN(bool row, sel.Step());
-    if (!row) return Status::Internal("deploy: version row vanished for '" + pipeline + "'");
-    int64_t id = sel.ColumnInt64(0);
-    ASSIGN_OR_RETURN(SqliteStatement act,
-                     db_->Prepare("INSERT INTO pipelines (name, active_version_id, updated_us) "
-                                  "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
-                                  "active_version_id = excluded.active_version_id, "
-                                  "updated_us = excluded.updated_us"));
-    act.Bind(1, pipeline).Bind(2, id).Bind(3, now);
-    RETURN_IF_ERROR(act.Exec());
+    ASSIGN_OR_RETURN(const int64_t id,
+                     ActivateVersion(pipeline, hash, spec_text, source_path, Now()));
     ASSIGN_OR_RETURN(out, LoadVersion(id));
     return Status::OK();
   }));

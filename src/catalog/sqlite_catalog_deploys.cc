@@ -63,28 +63,8 @@ Result<DeployOutcome> SqliteCatalog::DeployFromFile(const std::string& pipeline,
     ASSIGN_OR_RETURN(same, unchanged());
     if (same) return Status::OK();
     const int64_t now = Now();
-    // Versions are immutable: known content re-activates its existing row
-    // (keeping its original source_path and time), as DeployPipeline does.
-    ASSIGN_OR_RETURN(SqliteStatement ins,
-                     db_->Prepare("INSERT OR IGNORE INTO pipeline_versions "
-                                  "(pipeline, content_hash, spec_text, source_path, created_us) "
-                                  "VALUES (?1, ?2, ?3, ?4, ?5)"));
-    ins.Bind(1, pipeline).Bind(2, hash).Bind(3, spec_text).Bind(4, source_path).Bind(5, now);
-    RETURN_IF_ERROR(ins.Exec());
-    ASSIGN_OR_RETURN(SqliteStatement sel,
-                     db_->Prepare("SELECT id FROM pipeline_versions "
-                                  "WHERE pipeline = ?1 AND content_hash = ?2"));
-    sel.Bind(1, pipeline).Bind(2, hash);
-    ASSIGN_OR_RETURN(bool row, sel.Step());
-    if (!row) return Status::Internal("deploy: version row vanished for '" + pipeline + "'");
-    const int64_t id = sel.ColumnInt64(0);
-    ASSIGN_OR_RETURN(SqliteStatement act,
-                     db_->Prepare("INSERT INTO pipelines (name, active_version_id, updated_us) "
-                                  "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
-                                  "active_version_id = excluded.active_version_id, "
-                                  "updated_us = excluded.updated_us"));
-    act.Bind(1, pipeline).Bind(2, id).Bind(3, now);
-    RETURN_IF_ERROR(act.Exec());
+    ASSIGN_OR_RETURN(const int64_t id,
+                     ActivateVersion(pipeline, hash, spec_text, source_path, now));
     ASSIGN_OR_RETURN(
         SqliteStatement rec,
         db_->Prepare("INSERT INTO pipeline_deploys (pipeline, source_path, content_hash, "

@@ -600,6 +600,15 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
 
 namespace {
 
+// Whether objects `a` and `b` hold the same bytes (by SHA-256).
+Result<bool> SameBytes(ObjectStore& store, const std::string& a, const std::string& b) {
+  ASSIGN_OR_RETURN(auto in_a, store.OpenRead(a));
+  ASSIGN_OR_RETURN(std::string sha_a, Sha256Stream(*in_a));
+  ASSIGN_OR_RETURN(auto in_b, store.OpenRead(b));
+  ASSIGN_OR_RETURN(std::string sha_b, Sha256Stream(*in_b));
+  return sha_a == sha_b;
+}
+
 // Publishes one staged object: OK when it is published or recorded as lost;
 // an error only when the store or catalog could not answer (try again later).
 // Moves a lake file that a replay replaced to its retired/ key. A file that
@@ -617,11 +626,8 @@ Status RetireOne(ObjectStore& store, Catalog& catalog, const Publication& p) {
     if (mv.code() == StatusCode::kAlreadyExists) {
       // Identical bytes: a move across file systems that stopped before
       // removing its source. Anything else is not ours to remove.
-      ASSIGN_OR_RETURN(auto a, store.OpenRead(p.staging_key));
-      ASSIGN_OR_RETURN(auto b, store.OpenRead(p.final_key));
-      ASSIGN_OR_RETURN(std::string sa, Sha256Stream(*a));
-      ASSIGN_OR_RETURN(std::string sb, Sha256Stream(*b));
-      if (sa != sb) {
+      ASSIGN_OR_RETURN(bool same, SameBytes(store, p.staging_key, p.final_key));
+      if (!same) {
         return Status::FailedPrecondition("cannot retire " + p.staging_key + ": " + p.final_key +
                                           " holds another object");
       }
@@ -656,11 +662,8 @@ Status PublishOne(ObjectStore& store, Catalog& catalog, const Publication& p) {
     // Both exist. A copy across file systems that crashed before removing
     // its source leaves two identical objects; anything else at a final key
     // is not ours, and a final key is never replaced.
-    ASSIGN_OR_RETURN(auto a, store.OpenRead(p.staging_key));
-    ASSIGN_OR_RETURN(auto b, store.OpenRead(p.final_key));
-    ASSIGN_OR_RETURN(std::string sa, Sha256Stream(*a));
-    ASSIGN_OR_RETURN(std::string sb, Sha256Stream(*b));
-    if (sa == sb) {
+    ASSIGN_OR_RETURN(bool same, SameBytes(store, p.staging_key, p.final_key));
+    if (same) {
       RETURN_IF_ERROR(store.Delete(p.staging_key));
       return catalog.MarkPublished(p.staging_key);
     }

@@ -73,6 +73,13 @@ class SqliteCatalog final : public Catalog {
   Status AppendEvent(int64_t batch_id, BatchState state, const std::string& reason, int64_t at_us)
       REQUIRES(mu_);
   Result<PipelineVersion> LoadVersion(int64_t version_id) REQUIRES(mu_);
+  // Inside a write transaction: records version `spec_text` of `pipeline`
+  // (content hash `hash`) unless known, makes it the active one and returns
+  // its id. Versions are immutable: known content re-activates its existing
+  // row, keeping its original source_path and time.
+  Result<int64_t> ActivateVersion(const std::string& pipeline, const std::string& hash,
+                                  const std::string& spec_text, const std::string& source_path,
+                                  int64_t now_us) REQUIRES(mu_);
   // The batch if `token` is its latest attempt and it is processing or
   // committing; kAborted (fenced) naming `what` otherwise.
   Result<BatchInfo> LoadFenced(const AttemptToken& token, const char* what) REQUIRES(mu_);

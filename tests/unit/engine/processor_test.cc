@@ -1,24 +1,25 @@
 #include "engine/processor.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "../format/compress_test_util.h"
 #include "core/hash.h"
 #include "test_project.h"
 
 namespace sluice {
 namespace {
 
+using testing::GzipOf;
 using testing::Keys;
 using testing::QueryInt;
 using testing::ReadKey;
 using testing::StoreOp;
+using testing::ZstdOf;
 
 // Two outputs: a partitioned lake table and an SQLite table (relative path:
 // resolved against the project directory).
@@ -288,10 +289,7 @@ outputs:
   for (int i = 0; i < kRows; ++i) {
     csv += std::to_string(i % kDistinct) + ",r" + std::to_string(i) + "\n";
   }
-  std::string zst(ZSTD_compressBound(csv.size()), '\0');
-  size_t n = ZSTD_compress(zst.data(), zst.size(), csv.data(), csv.size(), 1);
-  ASSERT_FALSE(ZSTD_isError(n));
-  zst.resize(n);
+  const std::string zst = ZstdOf(csv, 1);
   const int64_t id = LandAndRegister("events", "big.csv.zst", zst);
   ASSERT_GT(id, 0);
 
@@ -745,20 +743,6 @@ std::vector<nlohmann::json> NdjsonLines(const std::string& text) {
   return out;
 }
 
-std::string Gzip(const std::string& data) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, data.size()), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
 // "id\n" then `bad` lines that are not numbers, then `good` numbers.
 std::string IdCsv(int bad, int good, const std::string& bad_text = "x") {
   std::string csv = "id\n";
@@ -817,7 +801,7 @@ TEST_F(QuarantineLimitsTest, Issue9LongRawTextIsCut) {
 
 TEST_F(QuarantineLimitsTest, Issue9GzipOfInvalidLinesWritesABoundedFile) {
   const std::string csv = IdCsv(1'000'000, 0, "not a number");
-  const std::string gz = Gzip(csv);
+  const std::string gz = GzipOf(csv);
   ASSERT_LT(gz.size(), 64u * 1024) << "a small file that expands a thousandfold";
   const int64_t id = Run("max_bad_ratio: 0.01\n", "bad.csv.gz", gz);
   BatchInfo b = Batch(id);

@@ -1,41 +1,20 @@
 #include "format/compression.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include <random>
 #include <string>
 
+#include "compress_test_util.h"
 #include "piece_input.h"
 
 namespace sluice {
 namespace {
 
 using testing::FailingInput;
+using testing::GzipOf;
 using testing::PieceInput;
-
-std::string Gzip(const std::string& data, int level = 6) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, data.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
-std::string Zstd(const std::string& data, int level = 3) {
-  std::string out(ZSTD_compressBound(data.size()), '\0');
-  size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), level);
-  EXPECT_FALSE(ZSTD_isError(n));
-  out.resize(n);
-  return out;
-}
+using testing::ZstdOf;
 
 // Text with some structure and some noise, so that it compresses but not to nothing.
 std::string CompressibleText(size_t n, unsigned seed = 1) {
@@ -81,7 +60,7 @@ TEST(CompressionTest, PlainInputPassesThrough) {
 
 TEST(CompressionTest, GzipRoundTripAtManyReadSizes) {
   std::string text = CompressibleText(300000);
-  std::string gz = Gzip(text);
+  std::string gz = GzipOf(text);
   for (size_t piece : {1, 2, 3, 7, 4096, 1 << 20}) {
     for (size_t read_size : {1, 5, 1 << 16}) {
       if (piece == 1 && read_size == 1) continue;  // slow and adds nothing over piece=2
@@ -95,7 +74,7 @@ TEST(CompressionTest, GzipRoundTripAtManyReadSizes) {
 
 TEST(CompressionTest, GzipMultiMember) {
   std::string a = CompressibleText(5000, 1), b = CompressibleText(7000, 2), c = "tail\n";
-  std::string gz = Gzip(a) + Gzip("") + Gzip(b, 1) + Gzip(c, 9);
+  std::string gz = GzipOf(a) + GzipOf("") + GzipOf(b, 1) + GzipOf(c, 9);
   for (size_t piece : {1, 13, 1 << 20}) {
     auto out = DecompressAll(gz, piece);
     ASSERT_TRUE(out.ok()) << out.status().ToString();
@@ -104,7 +83,7 @@ TEST(CompressionTest, GzipMultiMember) {
 }
 
 TEST(CompressionTest, GzipTruncatedIsDataLoss) {
-  std::string gz = Gzip(CompressibleText(50000));
+  std::string gz = GzipOf(CompressibleText(50000));
   for (size_t cut : {size_t{3}, size_t{10}, gz.size() / 2, gz.size() - 1}) {
     auto out = DecompressAll(gz.substr(0, cut), 1 << 20);
     ASSERT_FALSE(out.ok()) << "cut=" << cut;
@@ -114,7 +93,7 @@ TEST(CompressionTest, GzipTruncatedIsDataLoss) {
 }
 
 TEST(CompressionTest, GzipCorruptIsDataLoss) {
-  std::string gz = Gzip(CompressibleText(50000));
+  std::string gz = GzipOf(CompressibleText(50000));
   gz[gz.size() / 2] ^= 0x55;
   gz[gz.size() / 2 + 1] ^= 0x55;
   auto out = DecompressAll(gz, 1 << 20);
@@ -122,7 +101,7 @@ TEST(CompressionTest, GzipCorruptIsDataLoss) {
   EXPECT_EQ(out.status().code(), StatusCode::kDataLoss);
   EXPECT_NE(out.status().message().find("data.bin"), std::string::npos);
   // A broken CRC in the trailer is caught as well.
-  std::string gz2 = Gzip("hello world\n");
+  std::string gz2 = GzipOf("hello world\n");
   gz2[gz2.size() - 6] ^= 1;
   auto out2 = DecompressAll(gz2, 1 << 20);
   ASSERT_FALSE(out2.ok());
@@ -130,14 +109,14 @@ TEST(CompressionTest, GzipCorruptIsDataLoss) {
 }
 
 TEST(CompressionTest, GzipTrailingGarbageIsDataLoss) {
-  auto out = DecompressAll(Gzip("abc\n") + "garbage", 1 << 20);
+  auto out = DecompressAll(GzipOf("abc\n") + "garbage", 1 << 20);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kDataLoss);
 }
 
 TEST(CompressionTest, ZstdRoundTripAtManyReadSizes) {
   std::string text = CompressibleText(400000);
-  std::string zs = Zstd(text);
+  std::string zs = ZstdOf(text);
   for (size_t piece : {1, 2, 5, 4096, 1 << 20}) {
     for (size_t read_size : {3, 1 << 16}) {
       auto out = DecompressAll(zs, piece, read_size);
@@ -150,7 +129,7 @@ TEST(CompressionTest, ZstdRoundTripAtManyReadSizes) {
 
 TEST(CompressionTest, ZstdMultiFrame) {
   std::string a = CompressibleText(5000, 3), b = CompressibleText(9000, 4);
-  std::string zs = Zstd(a) + Zstd("") + Zstd(b, 19);
+  std::string zs = ZstdOf(a) + ZstdOf("") + ZstdOf(b, 19);
   for (size_t piece : {1, 17, 1 << 20}) {
     auto out = DecompressAll(zs, piece);
     ASSERT_TRUE(out.ok()) << out.status().ToString();
@@ -159,7 +138,7 @@ TEST(CompressionTest, ZstdMultiFrame) {
 }
 
 TEST(CompressionTest, ZstdTruncatedOrCorruptIsDataLoss) {
-  std::string zs = Zstd(CompressibleText(80000));
+  std::string zs = ZstdOf(CompressibleText(80000));
   for (size_t cut : {size_t{4}, size_t{9}, zs.size() / 2, zs.size() - 1}) {
     auto out = DecompressAll(zs.substr(0, cut), 1 << 20);
     ASSERT_FALSE(out.ok()) << "cut=" << cut;
@@ -175,7 +154,7 @@ TEST(CompressionTest, ZstdTruncatedOrCorruptIsDataLoss) {
 
 TEST(CompressionTest, NameAndBytesConsumedComeFromInner) {
   std::string text = CompressibleText(100000);
-  std::string gz = Gzip(text);
+  std::string gz = GzipOf(text);
   auto in = std::make_unique<PieceInput>(gz, 1000, "orders.csv.gz");
   auto s = OpenDecompressed(std::move(in));
   ASSERT_TRUE(s.ok());
@@ -201,7 +180,7 @@ TEST(CompressionTest, NameAndBytesConsumedComeFromInner) {
 }
 
 TEST(CompressionTest, InnerReadErrorPropagates) {
-  std::string gz = Gzip(CompressibleText(400000));
+  std::string gz = GzipOf(CompressibleText(400000));
   auto s = OpenDecompressed(std::make_unique<FailingInput>(gz, gz.size() / 2));
   ASSERT_TRUE(s.ok());
   std::string buf(1 << 16, '\0');
@@ -228,7 +207,7 @@ TEST(CompressionTest, MaxExpansionBoundsTheDecompressedSize) {
     int64_t expansion;
   };
   for (const Case& c :
-       {Case{"plain,text\n", 1}, Case{Gzip(zeros, 9), 1032}, Case{Zstd(zeros, 19), 32768}}) {
+       {Case{"plain,text\n", 1}, Case{GzipOf(zeros, 9), 1032}, Case{ZstdOf(zeros, 19), 32768}}) {
     int64_t max_expansion = 0;
     auto in =
         OpenDecompressed(std::make_unique<PieceInput>(c.compressed, 1 << 20, "x"), &max_expansion);

@@ -1,10 +1,9 @@
 #include <gtest/gtest.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include <limits>
 #include <string>
 
+#include "compress_test_util.h"
 #include "decode_helpers.h"
 #include "format/compression.h"
 #include "format/format.h"
@@ -15,7 +14,9 @@ namespace {
 using testing::DecodeAll;
 using testing::Decoded;
 using testing::DecodeString;
+using testing::GzipOf;
 using testing::PieceInput;
+using testing::ZstdOf;
 
 Schema AllTypes(bool id_required = false) {
   return Schema({
@@ -306,26 +307,6 @@ TEST(CsvDecoderTest, EverySplitPointGivesTheSameOutput) {
     Decoded d = Csv(data, o, piece);
     ASSERT_EQ(d.Text(), whole.Text()) << "piece size " << piece;
   }
-}
-
-std::string GzipOf(const std::string& data) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, data.size()), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
-std::string ZstdOf(const std::string& data) {
-  std::string out(ZSTD_compressBound(data.size()), '\0');
-  out.resize(ZSTD_compress(out.data(), out.size(), data.data(), data.size(), 3));
-  return out;
 }
 
 TEST(CsvDecoderTest, CompressedInputsDecodeLikePlainOnes) {

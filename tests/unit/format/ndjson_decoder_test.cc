@@ -1,9 +1,8 @@
 #include <gtest/gtest.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include <string>
 
+#include "compress_test_util.h"
 #include "decode_helpers.h"
 #include "format/compression.h"
 #include "format/format.h"
@@ -14,7 +13,9 @@ namespace {
 using testing::DecodeAll;
 using testing::Decoded;
 using testing::DecodeString;
+using testing::GzipOf;
 using testing::PieceInput;
+using testing::ZstdOf;
 
 Schema AllTypes(bool id_required = false) {
   return Schema({
@@ -211,20 +212,8 @@ TEST(NdjsonDecoderTest, CompressedInputsDecodeLikePlainOnes) {
   Decoded plain = Json(data, o);
   ASSERT_EQ(plain.rows.size(), 5000u);
 
-  std::string zs(ZSTD_compressBound(data.size()), '\0');
-  zs.resize(ZSTD_compress(zs.data(), zs.size(), data.data(), data.size(), 1));
-  std::string gz(compressBound(static_cast<uLong>(data.size())) + 64, '\0');
-  {
-    z_stream s{};
-    ASSERT_EQ(deflateInit2(&s, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    s.next_in = reinterpret_cast<Bytef*>(data.data());
-    s.avail_in = static_cast<uInt>(data.size());
-    s.next_out = reinterpret_cast<Bytef*>(gz.data());
-    s.avail_out = static_cast<uInt>(gz.size());
-    ASSERT_EQ(deflate(&s, Z_FINISH), Z_STREAM_END);
-    gz.resize(s.total_out);
-    deflateEnd(&s);
-  }
+  const std::string zs = ZstdOf(data, 1);
+  const std::string gz = GzipOf(data);
   for (const std::string& compressed : {gz, zs}) {
     auto in = OpenDecompressed(std::make_unique<PieceInput>(compressed, 333, "e.ndjson.zst"));
     ASSERT_TRUE(in.ok());
