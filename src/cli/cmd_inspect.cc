@@ -247,15 +247,6 @@ int CmdReplay(const GlobalFlags& g, int64_t batch_id, bool latest_version) {
   if (!sync.ok()) return Fail(sync.status());
   auto batch = p.catalog().GetBatch(batch_id);
   if (!batch.ok()) return Fail(batch.status());
-  if (batch->state == BatchState::kCommitted ||
-      (batch->state == BatchState::kDamaged && latest_version)) {
-    // Sinks outside the lake (SQLite) keep a committed batch's rows and their
-    // ledger; replacing them needs per-batch deletes that do not exist yet.
-    return Fail(Status::FailedPrecondition(
-        "batch " + std::to_string(batch_id) + " is " + std::string(BatchStateName(batch->state)) +
-        "; replay takes failed, quarantined and damaged batches (a damaged one on its pinned "
-        "version: `sluice check --repair` does that for every damaged batch)"));
-  }
   int64_t version = 0;
   if (latest_version) {
     auto v = p.catalog().GetActiveVersion(batch->pipeline);

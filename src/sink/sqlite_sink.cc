@@ -17,7 +17,10 @@ namespace {
 
 constexpr std::string_view kLedgerDdl =
     "CREATE TABLE IF NOT EXISTS _sluice_ledger(batch_id INTEGER, target TEXT, rows INTEGER, "
-    "loaded_us INTEGER, PRIMARY KEY(batch_id, target))";
+    "loaded_us INTEGER, attempt INTEGER, PRIMARY KEY(batch_id, target))";
+
+// The column of every target table that names the batch that loaded the row.
+constexpr std::string_view kBatchColumn = "_sluice_batch_id";
 
 std::string QuoteIdent(std::string_view name) {
   std::string out = "\"";
@@ -92,6 +95,12 @@ class SqliteSink final : public Sink {
   Status Open(const SinkContext& ctx) override {
     if (state_ != State::kNew) return Status::Internal(Describe() + ": Open called twice");
     schema_ = ctx.schema;
+    for (const Field& f : schema_.fields()) {
+      if (Upper(f.name) == Upper(kBatchColumn)) {
+        return Status::InvalidArgument(Context() + ": column name '" + f.name +
+                                       "' is reserved (sluice records each row's batch in it)");
+      }
+    }
     batch_id_ = ctx.batch_id;
     attempt_ = ctx.attempt;
     check_fence_ = ctx.check_fence;
@@ -114,6 +123,12 @@ class SqliteSink final : public Sink {
 
     Status st = db_->Transaction([&]() -> Status {
       RETURN_IF_ERROR(db_->Exec(kLedgerDdl));
+      // A ledger made before loads were keyed by batch: its rows have no
+      // attempt (NULL), which Load reads as "rows that cannot be replaced".
+      ASSIGN_OR_RETURN(bool has_attempt, HasColumn("_sluice_ledger", "attempt"));
+      if (!has_attempt) {
+        RETURN_IF_ERROR(db_->Exec("ALTER TABLE _sluice_ledger ADD COLUMN attempt INTEGER"));
+      }
       RETURN_IF_ERROR(CheckTarget());
       RETURN_IF_ERROR(DropDeadStages());
       RETURN_IF_ERROR(db_->Exec("DROP TABLE IF EXISTS " + QuoteIdent(stage_)));
@@ -172,37 +187,67 @@ class SqliteSink final : public Sink {
     if (state_ != State::kFinished) return Status::Internal(Describe() + ": Load before Finish");
     Status st = db_->Transaction([&]() -> Status {
       ASSIGN_OR_RETURN(SqliteStatement seen,
-                       db_->Prepare("SELECT 1 FROM _sluice_ledger WHERE batch_id = ? AND "
-                                    "target = ?"));
+                       db_->Prepare("SELECT rows, attempt FROM _sluice_ledger WHERE batch_id = ? "
+                                    "AND target = ?"));
       seen.Bind(1, batch_id_).Bind(2, options_.table);
       ASSIGN_OR_RETURN(bool loaded, seen.Step());
+      const bool legacy = loaded && seen.ColumnIsNull(1);
+      const int64_t loaded_attempt = loaded && !legacy ? seen.ColumnInt64(1) : 0;
+      const int64_t loaded_rows = loaded ? seen.ColumnInt64(0) : 0;
       // A statement left mid-result keeps the schema locked: DROP TABLE would
       // fail with SQLITE_LOCKED.
       seen.Reset();
       // Last check before rows become visible: a newer attempt owns the
-      // batch once it has started. (Both would load the same rows, and the
-      // ledger keeps it to one load, but a stale attempt must change nothing.)
+      // batch once it has started, and a stale attempt must change nothing.
       if (check_fence_) RETURN_IF_ERROR(check_fence_());
-      if (!loaded) {
-        // Created here rather than at Open so that nothing is visible before
-        // the first load; re-checked because another batch may have created it
-        // since our Open.
-        RETURN_IF_ERROR(db_->Exec(CreateTableSql(options_.table, /*not_null=*/true)));
-        RETURN_IF_ERROR(CheckTarget());
-        std::string cols;
-        for (const Field& f : schema_.fields()) {
-          if (!cols.empty()) cols += ", ";
-          cols += QuoteIdent(f.name);
+      if (loaded && !legacy && loaded_attempt >= attempt_) {
+        if (loaded_attempt > attempt_) {
+          return Status::Aborted("batch " + std::to_string(batch_id_) + " was loaded by attempt " +
+                                 std::to_string(loaded_attempt) + ", newer than this one (" +
+                                 std::to_string(attempt_) + ")");
         }
-        RETURN_IF_ERROR(db_->Exec("INSERT INTO " + QuoteIdent(options_.table) + " (" + cols +
-                                  ") SELECT " + cols + " FROM " + QuoteIdent(stage_)));
-        int64_t copied = db_->Changes();
-        ASSIGN_OR_RETURN(SqliteStatement ledger,
-                         db_->Prepare("INSERT INTO _sluice_ledger(batch_id, target, rows, "
-                                      "loaded_us) VALUES (?, ?, ?, ?)"));
-        ledger.Bind(1, batch_id_).Bind(2, options_.table).Bind(3, copied).Bind(4, NowMicros());
-        RETURN_IF_ERROR(ledger.Exec());
+        // This attempt loaded it already (a Load repeated after a lost reply).
+        return db_->Exec("DROP TABLE IF EXISTS " + QuoteIdent(stage_));
       }
+      if (legacy) {
+        return Status::FailedPrecondition(
+            "table '" + options_.table + "' holds " + std::to_string(loaded_rows) +
+            " row(s) of batch " + std::to_string(batch_id_) +
+            " loaded by an older sluice, without _sluice_batch_id, so they cannot be replaced; "
+            "delete them and the batch's row in _sluice_ledger by hand, then replay the batch");
+      }
+      // Created here rather than at Open so that nothing is visible before
+      // the first load; re-checked because another batch may have created it
+      // since our Open.
+      RETURN_IF_ERROR(db_->Exec(CreateTableSql(options_.table, /*not_null=*/true)));
+      RETURN_IF_ERROR(CheckTarget());
+      RETURN_IF_ERROR(EnsureBatchColumn());
+      std::string cols;
+      for (const Field& f : schema_.fields()) {
+        if (!cols.empty()) cols += ", ";
+        cols += QuoteIdent(f.name);
+      }
+      const std::string target = QuoteIdent(options_.table);
+      const std::string batch_col = QuoteIdent(kBatchColumn);
+      const std::string id = std::to_string(batch_id_);
+      if (loaded) {
+        // An earlier attempt's rows (a replay, or a retry after a crash
+        // between this load and the catalog commit): replaced, in this
+        // transaction, by this attempt's.
+        RETURN_IF_ERROR(db_->Exec("DELETE FROM " + target + " WHERE " + batch_col + " = " + id));
+      }
+      RETURN_IF_ERROR(db_->Exec("INSERT INTO " + target + " (" + cols + ", " + batch_col +
+                                ") SELECT " + cols + ", " + id + " FROM " + QuoteIdent(stage_)));
+      const int64_t copied = db_->Changes();
+      ASSIGN_OR_RETURN(
+          SqliteStatement ledger,
+          db_->Prepare("INSERT INTO _sluice_ledger(batch_id, target, rows, loaded_us, attempt) "
+                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id, target) DO UPDATE SET "
+                       "rows = excluded.rows, loaded_us = excluded.loaded_us, "
+                       "attempt = excluded.attempt"));
+      ledger.Bind(1, batch_id_).Bind(2, options_.table).Bind(3, copied).Bind(4, NowMicros());
+      ledger.Bind(5, static_cast<int64_t>(attempt_));
+      RETURN_IF_ERROR(ledger.Exec());
       return db_->Exec("DROP TABLE IF EXISTS " + QuoteIdent(stage_));
     });
     if (!st.ok()) return st.WithContext(Context());
@@ -260,8 +305,30 @@ class SqliteSink final : public Sink {
       sql += SqlType(f.type.id);
       if (not_null && !f.nullable) sql += " NOT NULL";
     }
+    if (name == options_.table) sql += ", " + QuoteIdent(kBatchColumn) + " INTEGER";
     sql += ")";
     return sql;
+  }
+
+  Result<bool> HasColumn(const std::string& table, std::string_view column) {
+    ASSIGN_OR_RETURN(SqliteStatement info,
+                     db_->Prepare("SELECT 1 FROM pragma_table_info(?) WHERE name = ?"));
+    info.Bind(1, table).Bind(2, std::string(column));
+    return info.Step();
+  }
+
+  // The target's batch column (added to a table made by an older sluice,
+  // NULL in its rows) and its index, which makes replacing a batch's rows a
+  // lookup rather than a scan.
+  Status EnsureBatchColumn() {
+    ASSIGN_OR_RETURN(bool has, HasColumn(options_.table, kBatchColumn));
+    if (!has) {
+      RETURN_IF_ERROR(db_->Exec("ALTER TABLE " + QuoteIdent(options_.table) + " ADD COLUMN " +
+                                QuoteIdent(kBatchColumn) + " INTEGER"));
+    }
+    return db_->Exec("CREATE INDEX IF NOT EXISTS " +
+                     QuoteIdent("_sluice_idx_" + options_.table + "_batch") + " ON " +
+                     QuoteIdent(options_.table) + " (" + QuoteIdent(kBatchColumn) + ")");
   }
 
   // OK if the target is missing or has our columns (names, order, affinity).
@@ -276,6 +343,8 @@ class SqliteSink final : public Sink {
       cols.emplace_back(info.ColumnText(0), info.ColumnText(1));
     }
     if (cols.empty()) return Status::OK();
+    // The batch column is sluice's own (a table made by an older sluice lacks it).
+    if (Upper(cols.back().first) == Upper(kBatchColumn)) cols.pop_back();
     auto describe_existing = [&] {
       std::string s;
       for (const auto& [name, type] : cols) s += (s.empty() ? "" : ", ") + name + " " + type;

@@ -30,11 +30,26 @@
 // table is cleaned up by the next attempt, since CleanupStaging only sees the
 // object store.
 //
-// Load runs ONE transaction: if the ledger table
-//   _sluice_ledger(batch_id, target, rows, loaded_us, PRIMARY KEY(batch_id, target))
-// already holds (batch, table), an earlier attempt loaded the batch and only the
-// stage table is dropped; otherwise the stage rows are copied into the target,
-// the ledger row is written and the stage table dropped. Discard drops the
+// Every target table has one more column, _sluice_batch_id INTEGER (last,
+// indexed): the batch that loaded the row. A table made by an older sluice
+// gets it at the next load (NULL in its old rows). A schema field of that name
+// is refused.
+//
+// Load runs ONE transaction, after the attempt's fence check, against the ledger
+//   _sluice_ledger(batch_id, target, rows, loaded_us, attempt,
+//                  PRIMARY KEY(batch_id, target)):
+//   - no row for (batch, table): the stage rows are copied into the target
+//     (with the batch id) and the ledger row written;
+//   - a row of this attempt: already loaded (a repeated Load), nothing is copied;
+//   - a row of an earlier attempt (a replay, or a retry after a crash between
+//     the load and the catalog commit): that attempt's rows are deleted by
+//     _sluice_batch_id and this attempt's copied in their place, so readers
+//     see the old rows or the new, never both or neither; the ledger row
+//     names this attempt;
+//   - a row of a newer attempt: kAborted (this attempt is stale);
+//   - a row without an attempt (loaded by an older sluice, rows without a
+//     batch id): kFailedPrecondition, naming what to delete by hand.
+// The stage table is dropped in the same transaction. Discard drops the
 // stage table. The database runs in WAL mode with a busy timeout; contention
 // that outlasts it is kUnavailable (retry the batch).
 #pragma once

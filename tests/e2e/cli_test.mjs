@@ -127,6 +127,29 @@ test('bad records are quarantined with file, line, field and reason; over the ra
   const after = JSON.parse(sluiceOk(['-c', cfg, 'batches', '--json']).stdout).find((b) => b.id === byKey['bad.csv'].id);
   assert.equal(after.state, 'committed');
   assert.notEqual(after.pipeline_version, byKey['bad.csv'].pipeline_version);
+
+  // Replay a committed batch on a new version that drops a row: in one step
+  // its lake files are replaced (a new snapshot) and its SQLite rows too,
+  // while the other batches' rows stay as they were.
+  const sinkBefore = sqlite(path.join(dir, 'out.db'), 'SELECT id, _sluice_batch_id AS b FROM orders ORDER BY id');
+  const goodId = byKey['good.csv'].id;
+  assert.deepEqual(sinkBefore.filter((x) => x.b === goodId).map((x) => x.id), [1, 3, 4]);
+  fs.writeFileSync(path.join(dir, 'pipelines', 'orders.yaml'),
+    ORDERS.replace('max_bad_ratio: 0.25', 'max_bad_ratio: 0.9').replace('transform:\n', 'transform:\n  - filter: id <> 4\n'));
+  const rep2 = sluice(['-c', cfg, 'replay', String(goodId), '--latest-version']);
+  assert.equal(rep2.status, 0, rep2.stdout + rep2.stderr);
+  assert.match(rep2.stdout, /was committed/);
+  const sinkAfter = sqlite(path.join(dir, 'out.db'), 'SELECT id, _sluice_batch_id AS b FROM orders ORDER BY id');
+  assert.deepEqual(sinkAfter.filter((x) => x.b === goodId).map((x) => x.id), [1, 3]);
+  assert.deepEqual(sinkAfter.filter((x) => x.b !== goodId), sinkBefore.filter((x) => x.b !== goodId));
+  const ledger = sqlite(path.join(dir, 'out.db'), `SELECT rows FROM _sluice_ledger WHERE batch_id = ${goodId}`);
+  assert.deepEqual(ledger, [{ rows: 2 }]);
+  const lakeAfter = await duckdb(`SELECT id::INTEGER AS id FROM read_parquet('${glob}') ORDER BY id`);
+  const bad2 = await duckdb(`SELECT count(*)::INTEGER AS n FROM read_parquet('${glob}') WHERE id = 4`);
+  assert.equal(bad2[0].n, 0);
+  assert.deepEqual(lakeAfter.map((x) => x.id), sinkAfter.map((x) => x.id));
+  const check = sluice(['-c', cfg, 'check']);
+  assert.equal(check.status, 0, check.stdout + check.stderr);
 });
 
 test('on_bad_record: fail names the file, line and field', () => {

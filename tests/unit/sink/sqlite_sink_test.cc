@@ -24,8 +24,9 @@ using ::testing::IsEmpty;
 // API, independent of the sink's own wrapper.
 class Reader {
  public:
-  explicit Reader(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+  explicit Reader(const std::string& path, bool create = false) {
+    const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
       ADD_FAILURE() << "cannot open " << path;
     }
   }
@@ -153,13 +154,17 @@ TEST_F(SqliteSinkTest, StagesThenLoads) {
   auto ledger = r.Query("SELECT batch_id, target, rows, loaded_us > 0 FROM _sluice_ledger");
   EXPECT_EQ(ledger, (std::vector<std::vector<std::string>>{{"7", "orders", "3", "1"}}));
   // Declared types follow the documented mapping; not-null fields stay not null.
-  EXPECT_EQ(r.Query("SELECT name, type, \"notnull\" FROM pragma_table_info('orders')"),
-            (std::vector<std::vector<std::string>>{{"id", "INTEGER", "1"}, {"cur", "TEXT", "0"}}));
+  EXPECT_EQ(
+      r.Query("SELECT name, type, \"notnull\" FROM pragma_table_info('orders')"),
+      (std::vector<std::vector<std::string>>{
+          {"id", "INTEGER", "1"}, {"cur", "TEXT", "0"}, {"_sluice_batch_id", "INTEGER", "0"}}));
+  EXPECT_EQ(r.Query("SELECT DISTINCT _sluice_batch_id FROM orders"),
+            (std::vector<std::vector<std::string>>{{"7"}}));
 }
 
-TEST_F(SqliteSinkTest, SecondAttemptAfterLoadIsANoOp) {
+TEST_F(SqliteSinkTest, SecondAttemptAfterLoadReplacesTheRows) {
   // Attempt 1 loads, then "crashes" before the catalog commit; attempt 2 redoes
-  // the batch and must not add the rows again.
+  // the batch and must not add the rows again: its rows replace attempt 1's.
   {
     auto sink = NewSqliteSink(Options());
     ASSERT_OK(sink->Open(Context(SqliteOrdersSchema(), 7, 1)));
@@ -186,8 +191,80 @@ TEST_F(SqliteSinkTest, SecondAttemptAfterLoadIsANoOp) {
   ASSERT_TRUE(next->Finish().ok());
   ASSERT_OK(next->Load());
   EXPECT_EQ(r.Query("SELECT count(*) FROM orders")[0][0], "3");
-  EXPECT_EQ(r.Query("SELECT batch_id, rows FROM _sluice_ledger ORDER BY batch_id"),
-            (std::vector<std::vector<std::string>>{{"7", "2"}, {"8", "1"}}));
+  EXPECT_EQ(r.Query("SELECT batch_id, rows, attempt FROM _sluice_ledger ORDER BY batch_id"),
+            (std::vector<std::vector<std::string>>{{"7", "2", "2"}, {"8", "1", "1"}}));
+}
+
+// Issue 9: a replay of a committed batch (here on a new pipeline version that
+// writes other rows) replaces the batch's rows in one transaction; other
+// batches' rows are untouched, and a repeated Load of the same attempt
+// changes nothing.
+TEST_F(SqliteSinkTest, Issue9ReplayReplacesOnlyThatBatchsRows) {
+  auto load = [&](int64_t batch, int attempt, RecordBatch rows) {
+    auto sink = NewSqliteSink(Options());
+    ASSERT_OK(sink->Open(Context(SqliteOrdersSchema(), batch, attempt)));
+    ASSERT_OK(sink->Write(rows));
+    ASSERT_TRUE(sink->Finish().ok());
+    ASSERT_OK(sink->Load());
+  };
+  load(7, 1, SqliteOrders({1, 2, 3}, {"a", "b", "c"}));
+  load(8, 1, SqliteOrders({4}, {"d"}));
+  load(7, 3, SqliteOrders({1, 2}, {"A", "B"}));
+  Reader r(DbPath());
+  EXPECT_EQ(
+      r.Query("SELECT id, cur, _sluice_batch_id FROM orders ORDER BY id"),
+      (std::vector<std::vector<std::string>>{{"1", "A", "7"}, {"2", "B", "7"}, {"4", "d", "8"}}));
+  EXPECT_EQ(r.Query("SELECT batch_id, rows, attempt FROM _sluice_ledger ORDER BY batch_id"),
+            (std::vector<std::vector<std::string>>{{"7", "2", "3"}, {"8", "1", "1"}}));
+
+  // A stale attempt (older than the one that loaded) changes nothing.
+  auto stale = NewSqliteSink(Options());
+  ASSERT_OK(stale->Open(Context(SqliteOrdersSchema(), 7, 2)));
+  ASSERT_OK(stale->Write(SqliteOrders({9}, {"z"})));
+  ASSERT_TRUE(stale->Finish().ok());
+  EXPECT_EQ(stale->Load().code(), StatusCode::kAborted);
+  EXPECT_EQ(r.Query("SELECT count(*) FROM orders")[0][0], "3");
+}
+
+// Issue 9: tables and ledgers made before rows carried their batch: the
+// ledger and the table get the new columns; other batches load as before; a
+// batch whose old rows cannot be told apart is refused, not loaded twice.
+TEST_F(SqliteSinkTest, Issue9RowsLoadedWithoutABatchIdAreNeverDuplicated) {
+  {
+    Reader r(DbPath(), /*create=*/true);
+    r.Exec(
+        "CREATE TABLE _sluice_ledger(batch_id INTEGER, target TEXT, rows INTEGER, "
+        "loaded_us INTEGER, PRIMARY KEY(batch_id, target));"
+        "CREATE TABLE orders(id INTEGER NOT NULL, cur TEXT);"
+        "INSERT INTO orders VALUES (1, 'a'), (2, 'b');"
+        "INSERT INTO _sluice_ledger VALUES (7, 'orders', 2, 1);");
+  }
+  auto again = NewSqliteSink(Options());
+  ASSERT_OK(again->Open(Context(SqliteOrdersSchema(), 7, 2)));
+  ASSERT_OK(again->Write(SqliteOrders({1, 2}, {"a", "b"})));
+  ASSERT_TRUE(again->Finish().ok());
+  Status st = again->Load();
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(st.message(), HasSubstr("2 row(s) of batch 7"));
+  EXPECT_THAT(st.message(), HasSubstr("_sluice_ledger"));
+
+  auto next = NewSqliteSink(Options());
+  ASSERT_OK(next->Open(Context(SqliteOrdersSchema(), 8, 1)));
+  ASSERT_OK(next->Write(SqliteOrders({3}, {"c"})));
+  ASSERT_TRUE(next->Finish().ok());
+  ASSERT_OK(next->Load());
+  Reader r(DbPath());
+  EXPECT_EQ(r.Query("SELECT id, cur, _sluice_batch_id FROM orders ORDER BY id"),
+            (std::vector<std::vector<std::string>>{
+                {"1", "a", "NULL"}, {"2", "b", "NULL"}, {"3", "c", "8"}}));
+}
+
+TEST_F(SqliteSinkTest, Issue9TheBatchColumnNameIsReserved) {
+  auto sink = NewSqliteSink(Options());
+  Schema schema({{"id", DataType::Int64()}, {"_SLUICE_batch_id", DataType::Int64()}});
+  Status st = sink->Open(Context(schema));
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("reserved"));
 }
 
 TEST_F(SqliteSinkTest, OpenDropsStageTablesOfDeadAttempts) {
@@ -310,7 +387,8 @@ TEST_F(SqliteSinkTest, AllTypesRoundTrip) {
                                                    {"d", "TEXT"},
                                                    {"s", "TEXT"},
                                                    {"day", "TEXT"},
-                                                   {"ts", "TEXT"}}));
+                                                   {"ts", "TEXT"},
+                                                   {"_sluice_batch_id", "INTEGER"}}));
   auto rows = r.Query(
       "SELECT b, i32, i64, typeof(f), d, s, day, ts, typeof(b), typeof(i64), typeof(f),"
       " typeof(d), typeof(day) FROM everything ORDER BY rowid");
