@@ -171,11 +171,19 @@ void DecimalDivide(const Vec& a, const Vec& b, const Sel* sel, Vec* out, const E
       }
       return;
     }
-    __int128 num = static_cast<__int128>(a.Int(i)) * mul;
-    __int128 q = num / y, r = num % y;
-    __int128 ar = r < 0 ? -r : r, ay = y < 0 ? -static_cast<__int128>(y) : y;
-    if (2 * ar >= ay) q += ((num < 0) != (y < 0)) ? -1 : 1;
-    if (q > std::numeric_limits<int64_t>::max() || q < std::numeric_limits<int64_t>::min() ||
+    // A scaled dividend past 128 bits means |quotient| > 2^127 / 2^63: it
+    // cannot fit int64 either.
+    __int128 num = 0;
+    bool overflow = __builtin_mul_overflow(static_cast<__int128>(a.Int(i)), mul, &num);
+    __int128 q = 0;
+    if (!overflow) {
+      q = num / y;
+      __int128 r = num % y;
+      __int128 ar = r < 0 ? -r : r, ay = y < 0 ? -static_cast<__int128>(y) : y;
+      if (2 * ar >= ay) q += ((num < 0) != (y < 0)) ? -1 : 1;
+    }
+    if (overflow || q > std::numeric_limits<int64_t>::max() ||
+        q < std::numeric_limits<int64_t>::min() ||
         !FitsPrecision(static_cast<int64_t>(q), e.type.precision)) {
       if (out->IsValid(i)) {
         out->SetNull(i);

@@ -60,6 +60,16 @@ TEST(ExprEval, DecimalArithmetic) {
   EXPECT_EQ(TypeOf("1.5 + 1e0"), "float64");
 }
 
+// Found by expr_fuzz: the dividend scaled to the quotient's scale can pass
+// 128 bits (9e18 * 10^20); that quotient cannot fit int64 either, so the row
+// fails with an overflow instead of wrapping (undefined behaviour).
+TEST(ExprEval, DecimalDivisionWhoseScaledDividendPasses128Bits) {
+  EXPECT_EQ(TypeOf("9000000000000000000 / 0.0000000001"), "decimal(18,10)");
+  EXPECT_EQ(One("9000000000000000000 / 0.0000000001").substr(0, 23), "ERROR: numeric overflow");
+  EXPECT_EQ(One("-9000000000000000000 / 0.0000000001").substr(0, 23), "ERROR: numeric overflow");
+  EXPECT_EQ(One("0.001 / 0.0000000004"), "2500000.0000000000");
+}
+
 TEST(ExprEval, ThreeValuedLogic) {
   EXPECT_EQ(One("NULL AND FALSE"), "false");
   EXPECT_EQ(One("NULL AND TRUE"), "NULL");
