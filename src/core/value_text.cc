@@ -423,6 +423,67 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 namespace {
 
+// The length of the valid UTF-8 sequence at s[i], or 0 when the bytes there
+// are not one (overlong forms, surrogates and values past U+10FFFF included).
+size_t Utf8SequenceAt(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  size_t len = 0;
+  unsigned lo = 0x80, hi = 0xBF;  // range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (size_t k = 2; k < len; ++k) {
+    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
+  }
+  return len;
+}
+
+}  // namespace
+
+std::string EscapeName(std::string_view name) {
+  constexpr size_t kMaxShown = 200;
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(std::min(name.size(), kMaxShown) + 8);
+  size_t i = 0;
+  while (i < name.size() && i < kMaxShown) {
+    const unsigned char c = static_cast<unsigned char>(name[i]);
+    if (c == '\n' || c == '\t' || c == '\r') {
+      out += c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r";
+      ++i;
+      continue;
+    }
+    const size_t len = (c < 0x20 || c == 0x7F) ? 0 : Utf8SequenceAt(name, i);
+    if (len == 0) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+      ++i;
+      continue;
+    }
+    out.append(name.substr(i, len));
+    i += len;
+  }
+  if (i < name.size()) out += "...";
+  return out;
+}
+
+namespace {
+
 int EditDistance(std::string_view a, std::string_view b) {
   std::vector<int> prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = static_cast<int>(j);

@@ -34,6 +34,11 @@ std::string_view TrimBlanks(std::string_view s);
 // ASCII case-insensitive equality (names in headers, keywords).
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
+// `name` as it may appear in a message or log line: control bytes (NUL
+// included) and bytes that are not valid UTF-8 as \n, \t, \r or \xNN, and
+// a name longer than 200 bytes cut to its first 200 with "...".
+std::string EscapeName(std::string_view name);
+
 // The name in `known` nearest to `name` by edit distance (a small typo or an
 // abbreviation), or "" if none is close. For "did you mean" hints.
 std::string ClosestName(std::string_view name, const std::vector<std::string>& known);

@@ -19,11 +19,13 @@
 
 #include "core/value_text.h"
 #include "format/chunked_decoder.h"
+#include "format/csv_header.h"
 #include "format/csv_index.h"
 #include "format/csv_reader.h"
 #include "format/csv_records.h"
 #include "format/decoders_internal.h"
 #include "format/format.h"
+#include "format/line_ends.h"
 
 namespace sluice {
 
@@ -209,37 +211,52 @@ class CsvChunkFormat final : public ChunkFormat {
   }
 
  private:
+  // Columns are matched by the names CsvColumnNames gives them (the names
+  // inference proposes): exactly first, so that "id" and "ID" can both exist
+  // in a schema, then ignoring case.
   Status MapHeader(const CsvReader& reader) {
     CsvPlan& p = *plan_;
     const int nf = p.schema.num_fields();
     const size_t nc = reader.num_fields();
+    const std::vector<CsvColumnName> names = CsvColumnNames(reader);
     p.column_to_field.assign(nc, -1);
     std::vector<int> field_to_column(nf, -1);
     std::unordered_map<std::string_view, int> by_name;
     for (int i = 0; i < nf; ++i) by_name.emplace(p.schema.field(i).name, i);
-    // Exact names first, so that "id" and "ID" can both exist in a schema.
     for (size_t c = 0; c < nc; ++c) {
-      auto it = by_name.find(reader.field(c));
+      auto it = by_name.find(names[c].name);
       if (it == by_name.end()) continue;
-      if (field_to_column[it->second] >= 0) {
-        return Status::InvalidArgument("column '" + std::string(reader.field(c)) +
-                                       "' appears twice in the header of '" + p.file + "'");
-      }
       field_to_column[it->second] = static_cast<int>(c);
       p.column_to_field[c] = it->second;
     }
     for (size_t c = 0; c < nc; ++c) {
       if (p.column_to_field[c] >= 0) continue;
-      std::string_view name = TrimBlanks(reader.field(c));
       for (int f = 0; f < nf; ++f) {
-        if (field_to_column[f] < 0 && EqualsIgnoreCase(name, p.schema.field(f).name)) {
+        if (field_to_column[f] < 0 && EqualsIgnoreCase(names[c].name, p.schema.field(f).name)) {
           field_to_column[f] = static_cast<int>(c);
           p.column_to_field[c] = f;
           break;
         }
       }
-      if (p.column_to_field[c] < 0 && !ignore_unknown_) {
-        return Status::InvalidArgument("column '" + std::string(reader.field(c)) +
+    }
+    for (size_t c = 0; c < nc; ++c) {
+      if (p.column_to_field[c] >= 0) continue;
+      const std::string_view own = TrimBlanks(reader.field(c));
+      if (names[c].repeated) {
+        // A second 'amount' that the schema does not name as amount_2: which
+        // one the schema means is not for sluice to guess.
+        for (int f = 0; f < nf; ++f) {
+          if (EqualsIgnoreCase(own, p.schema.field(f).name)) {
+            return Status::InvalidArgument(
+                "column '" + EscapeName(own) + "' appears twice in the header of '" + p.file +
+                "' (column " + std::to_string(c + 1) + " reads as '" + EscapeName(names[c].name) +
+                "'); name it '" + EscapeName(names[c].name) +
+                "' in the schema to read it, or rename it in the file");
+          }
+        }
+      }
+      if (!ignore_unknown_) {
+        return Status::InvalidArgument("column '" + EscapeName(names[c].name) +
                                        "' in the header of '" + p.file + "' is not in the schema");
       }
     }
@@ -406,7 +423,8 @@ Result<std::unique_ptr<Decoder>> NewCsvDecoder(std::unique_ptr<InputStream> in,
   if (in == nullptr) return Status::InvalidArgument("csv decoder needs an input stream");
   RETURN_IF_ERROR(ValidateCsvOptions(options.csv, in->name()));
   auto format = std::make_unique<CsvChunkFormat>(options, in->name(), chunking.fast_paths);
-  return NewChunkedDecoder(std::move(in), std::move(format), options, chunking);
+  return NewChunkedDecoder(WithLfLineEnds(std::move(in), options.csv.quote), std::move(format),
+                           options, chunking);
 }
 
 Result<std::unique_ptr<Decoder>> NewCsvDecoder(std::unique_ptr<InputStream> in,

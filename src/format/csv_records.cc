@@ -107,7 +107,9 @@ void CsvRecordSink::Add(const FieldText* fields, size_t n, int64_t line, std::st
       continue;
     }
     std::string_view trimmed = TrimBlanks(ft.text);
-    if (!ft.quoted && trimmed.empty() && plan_.empty_is_null) {
+    // A blank field outside a string column is NULL (when the empty string
+    // is a null value), quoted or not: "" holds no number, date or boolean.
+    if (trimmed.empty() && plan_.empty_is_null) {
       builder_.SetNull(f);
       continue;
     }

@@ -36,7 +36,9 @@ struct CsvOptions {
   char delimiter = ',';
   char quote = '"';
   bool header = true;
-  // An unquoted field equal to one of these is NULL. A quoted field is never NULL.
+  // An unquoted field equal to one of these is NULL. A quoted field is NULL
+  // only when it is blank, outside a string column, and "" is in this list
+  // (a string column keeps "" as the empty string).
   std::vector<std::string> null_values = {""};
 };
 

@@ -6,17 +6,20 @@
 // string and its values are no longer examined. Candidates, narrowest first:
 //   bool (true/false/yes/no/t/f; not 0/1, which read as numbers)
 //   int32 < int64 < decimal(p,s) (a '.' and at most 18 significant digits)
+//     (a value with a leading zero, like ZIP 08123, is no number: its zeros
+//     are data)
 //   < float64 (exponents, nan/inf, or too many digits)
 //   date < timestamp
 // NULL and empty values do not vote; a column with no votes is a string.
 #include <simdjson.h>
 
 #include <unordered_map>
-#include <unordered_set>
 
 #include "core/value_text.h"
+#include "format/csv_header.h"
 #include "format/csv_reader.h"
 #include "format/format.h"
+#include "format/line_ends.h"
 #include "format/line_reader.h"
 #include "format/parquet_reader.h"
 
@@ -69,6 +72,12 @@ NumberShape ShapeOf(std::string_view s) {
   n.int_digits = static_cast<int>(std::min<size_t>(int_end - first, 1000));
   n.plain = true;
   return n;
+}
+
+// "007", "-08123", "00.5": a zero followed by another digit at the start.
+bool LeadingZero(std::string_view s) {
+  size_t i = (!s.empty() && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
+  return i + 1 < s.size() && s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9';
 }
 
 class TypeVote {
@@ -126,6 +135,11 @@ class TypeVote {
   bool Open() const { return bool_ || int32_ || int64_ || decimal_ || float_ || date_ || ts_; }
 
   void VoteNumber(std::string_view v) {
+    if (LeadingZero(v)) {
+      // A code (ZIP 08123, county 00501): its zeros are data, so no number.
+      int32_ = int64_ = decimal_ = float_ = false;
+      return;
+    }
     NumberShape n = ShapeOf(v);
     if (n.plain && !n.has_point) {
       if (int32_) {
@@ -160,31 +174,6 @@ class TypeVote {
   int max_int_ = 0, max_scale_ = 0;
 };
 
-// Turns raw header names into unique, non-empty, valid UTF-8 names.
-class NameAllocator {
- public:
-  std::string Take(std::string_view raw, size_t index) {
-    std::string base(TrimBlanks(raw));
-    if (base.empty() || !simdjson::validate_utf8(base.data(), base.size())) {
-      base = "column_" + std::to_string(index + 1);
-    }
-    std::string name = base;
-    if (used_.count(name) > 0) {
-      int& k = next_suffix_[base];
-      if (k < 2) k = 2;
-      do {
-        name = base + "_" + std::to_string(k++);
-      } while (used_.count(name) > 0);
-    }
-    used_.insert(name);
-    return name;
-  }
-
- private:
-  std::unordered_set<std::string> used_;
-  std::unordered_map<std::string, int> next_suffix_;
-};
-
 Status TooManyColumns(const std::string& file) {
   return Status::InvalidArgument("cannot infer a schema for '" + file + "': more than " +
                                  std::to_string(kMaxColumns) + " columns");
@@ -196,17 +185,16 @@ Result<Schema> InferCsv(InputStream& in, const InferOptions& options) {
       csv.quote == csv.delimiter || csv.quote == '\n' || csv.quote == '\r') {
     return Status::InvalidArgument("invalid csv delimiter/quote for '" + in.name() + "'");
   }
-  CsvReader reader(&in, csv.delimiter, csv.quote);
+  std::unique_ptr<InputStream> lines = WithLfLineEnds(&in, csv.quote);
+  CsvReader reader(lines.get(), csv.delimiter, csv.quote);
   std::vector<std::string> names;
-  NameAllocator alloc;
   if (csv.header) {
     ASSIGN_OR_RETURN(bool has, reader.Next());
     if (!has)
       return Status::InvalidArgument("cannot infer a schema from empty file '" + in.name() + "'");
     if (reader.num_fields() > kMaxColumns) return TooManyColumns(in.name());
     names.reserve(reader.num_fields());
-    for (size_t i = 0; i < reader.num_fields(); ++i)
-      names.push_back(alloc.Take(reader.field(i), i));
+    for (CsvColumnName& c : CsvColumnNames(reader)) names.push_back(std::move(c.name));
   }
   bool empty_is_null = false;
   std::vector<std::string_view> other_nulls;
@@ -239,7 +227,13 @@ Result<Schema> InferCsv(InputStream& in, const InferOptions& options) {
         if (is_null) continue;
       }
       std::string_view t = TrimBlanks(v);
-      if (t.empty()) continue;
+      if (t.empty()) {
+        // The decoder reads a blank field as NULL outside string columns only
+        // when the empty string is a null value; otherwise only a string
+        // column holds it.
+        if (!empty_is_null) votes[c].AddOther();
+        continue;
+      }
       votes[c].AddText(t);
     }
   }
@@ -247,7 +241,7 @@ Result<Schema> InferCsv(InputStream& in, const InferOptions& options) {
     if (votes.empty()) {
       return Status::InvalidArgument("cannot infer a schema from empty file '" + in.name() + "'");
     }
-    for (size_t i = 0; i < votes.size(); ++i) names.push_back(alloc.Take("", i));
+    for (size_t i = 0; i < votes.size(); ++i) names.push_back("column_" + std::to_string(i + 1));
   }
   Schema schema;
   for (size_t i = 0; i < names.size(); ++i) schema.AddField({names[i], votes[i].Result(), true});
