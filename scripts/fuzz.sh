@@ -13,7 +13,8 @@ build="${FUZZ_BUILD_DIR:-$root/build/fuzz}"
 seconds="${FUZZ_SECONDS:-20}"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(csv_decoder_fuzz ndjson_decoder_fuzz infer_fuzz parquet_decoder_fuzz expr_fuzz)
+  targets=(csv_decoder_fuzz ndjson_decoder_fuzz infer_fuzz infer_roundtrip_fuzz parquet_decoder_fuzz
+    expr_fuzz)
 fi
 
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja \

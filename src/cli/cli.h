@@ -16,10 +16,11 @@ class App;
 namespace sluice::cli {
 
 struct GlobalFlags {
-  std::string config_path;  // -c/--config; empty = ./sluice.yaml or the embedded default
-  std::string profile;      // --profile
-  bool json = false;        // --json (commands that support it)
-  int threads = 0;          // --threads (ingest, server): overrides the config's `threads`
+  std::string config_path;      // -c/--config; empty = ./sluice.yaml or the embedded default
+  std::string profile;          // --profile
+  bool json = false;            // --json (commands that support it)
+  int threads = 0;              // --threads (ingest, server): overrides the config's `threads`
+  int64_t sample_rows = 20000;  // --sample-rows (infer, ingest --table): records inferred from
 };
 
 // Resolves the configuration: -c PATH, else ./sluice.yaml, else the embedded
@@ -68,6 +69,7 @@ struct ConvertFlags {
   bool sync = false;    // fsync before the rename
   bool verbose = false;
   bool json = false;
+  int64_t sample_rows = 20000;  // records the schema is inferred from (no --schema)
 };
 CLI::App* AddConvertCommand(CLI::App& app, ConvertFlags* flags);
 int CmdConvert(const ConvertFlags& flags);

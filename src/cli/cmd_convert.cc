@@ -182,6 +182,7 @@ Result<Schema> ResolveSchema(const ConvertFlags& f, const Endpoint& in) {
   ASSIGN_OR_RETURN(std::unique_ptr<InputStream> stream, OpenInput(in));
   InferOptions io;
   io.csv = in.csv;
+  io.sample_rows = f.sample_rows;
   auto inferred = InferSchema(in.format, *stream, io);
   if (!inferred.ok()) return inferred.status();
   if (f.verbose) {
@@ -232,6 +233,9 @@ CLI::App* AddConvertCommand(CLI::App& app, ConvertFlags* f) {
   cmd->add_option("--to", f->to, "Output format (parquet|csv|tsv|ndjson|jsonl; default: suffix)");
   cmd->add_option("--schema", f->schema_file,
                   "YAML schema (name: type [not null], as a pipeline's schema:); default: infer");
+  cmd->add_option("--sample-rows", f->sample_rows,
+                  "Records to infer the schema from (default 20000; more looks further)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--pipeline", f->pipeline_file,
                   "Pipeline spec whose schema, CSV dialect and transform steps to apply");
   cmd->add_option("--threads", f->threads, "Threads (default: hardware threads; 1 = no pool)")
@@ -417,12 +421,40 @@ int CmdConvert(const ConvertFlags& f) {
   Status bad_st = bad_log.Close();
   if (!st.ok()) return Fail(st);
   if (!bad_st.ok()) return Fail(bad_st);
+  const auto in_bytes = static_cast<int64_t>(fs::file_size(f.input, ec));
+  // The summary on stdout (--json), also for a file rejected for its bad
+  // records: what was read and how many were bad is what the caller needs.
+  auto PrintJson = [&](bool written) {
+    const int64_t out_bytes = written ? static_cast<int64_t>(fs::file_size(f.output, ec)) : 0;
+    nlohmann::ordered_json j = {
+        {"input", f.input},
+        {"output", written ? nlohmann::ordered_json(f.output) : nlohmann::ordered_json()},
+        {"from", FileFormatName(in->format)},
+        {"to",
+         f.check ? nlohmann::ordered_json() : nlohmann::ordered_json(FileFormatName(out->format))},
+        {"rows", res.rows},
+        {"rows_out", written ? nlohmann::ordered_json(res.rows_out) : nlohmann::ordered_json()},
+        {"bad_records", res.bad},
+        {"rejected", res.rejected},
+        {"seconds", watch.Seconds()},
+        {"input_bytes", in_bytes},
+        {"output_bytes", out_bytes},
+        {"threads", threads},
+        {"schema", nlohmann::json::parse(out_schema.ToJson())}};
+    std::printf("%s\n",
+                j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+  };
   if (res.rejected) {
     encoder->reset();  // discards the output
     std::string where = bad_log.to_file() ? "; they are in " + f.bad_records : "";
     std::fprintf(stderr, "sluice: more than %lld bad record(s) in '%s' (--max-bad)%s%s\n",
                  static_cast<long long>(f.max_bad), f.input.c_str(),
                  f.check ? "" : "; no output written", where.c_str());
+    if (f.schema_file.empty() && f.pipeline_file.empty() && in->format != FileFormat::kParquet) {
+      std::fprintf(stderr, "sluice: %s; or give --schema FILE (`sluice infer %s` prints one)\n",
+                   InferredSchemaHint(f.sample_rows).c_str(), f.input.c_str());
+    }
+    if (f.json) PrintJson(false);
     return kExitDataRejected;
   }
   if (*encoder != nullptr) {
@@ -431,7 +463,6 @@ int CmdConvert(const ConvertFlags& f) {
   }
 
   const double seconds = watch.Seconds();
-  const auto in_bytes = static_cast<int64_t>(fs::file_size(f.input, ec));
   const auto out_bytes = f.check ? 0 : static_cast<int64_t>(fs::file_size(f.output, ec));
   const double mbps = seconds > 0 ? in_bytes / 1e6 / seconds : 0;
   if (res.bad > 0 && !bad_log.to_file() && res.bad > kShownBadRecords) {
@@ -457,23 +488,7 @@ int CmdConvert(const ConvertFlags& f) {
                  HumanBytes(static_cast<double>(in_bytes)).c_str(),
                  HumanBytes(static_cast<double>(out_bytes)).c_str(), threads);
   }
-  if (f.json) {
-    nlohmann::ordered_json j = {
-        {"input", f.input},
-        {"output", f.check ? nlohmann::ordered_json() : nlohmann::ordered_json(f.output)},
-        {"from", FileFormatName(in->format)},
-        {"to",
-         f.check ? nlohmann::ordered_json() : nlohmann::ordered_json(FileFormatName(out->format))},
-        {"rows", res.rows},
-        {"rows_out", f.check ? nlohmann::ordered_json() : nlohmann::ordered_json(res.rows_out)},
-        {"bad_records", res.bad},
-        {"seconds", seconds},
-        {"input_bytes", in_bytes},
-        {"output_bytes", out_bytes},
-        {"threads", threads},
-        {"schema", nlohmann::json::parse(out_schema.ToJson())}};
-    std::printf("%s\n", j.dump().c_str());
-  }
+  if (f.json) PrintJson(!f.check);
   return 0;
 }
 

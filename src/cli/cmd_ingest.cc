@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/format_util.h"
 #include "core/clock.h"
+#include "core/value_text.h"
 #include "engine/ingest.h"
 
 namespace sluice::cli {
@@ -22,7 +23,7 @@ int CmdInfer(const GlobalFlags& g, const std::string& file) {
                         : '_');
   }
   if (clean.empty() || std::isdigit(static_cast<unsigned char>(clean[0]))) clean = "t_" + clean;
-  auto spec = InferPipeline(file, clean);
+  auto spec = InferPipeline(file, clean, g.sample_rows);
   if (!spec.ok()) return Fail(spec.status());
   std::fputs(RenderPipeline(*spec).c_str(), stdout);
   return 0;
@@ -85,11 +86,17 @@ int CmdIngest(const GlobalFlags& g, const std::string& pipeline, const std::stri
       return Fail(Status::NotFound("input file '" + f + "' does not exist"));
     }
   }
+  if (!table.empty() && !ValidPipelineName(table)) {
+    // Checked before anything is created: the name becomes a pipeline file,
+    // a catalog entry and a lake directory.
+    return Fail(Status::InvalidArgument("--table '" + EscapeName(table) +
+                                        "': a table name is 1-64 characters of a-z, 0-9 and _"));
+  }
   auto project = OpenProject(g);
   if (!project.ok()) return Fail(project.status());
   std::string name = pipeline;
   if (!table.empty()) {
-    auto msg = EnsureTablePipeline(**project, table, files.front());
+    auto msg = EnsureTablePipeline(**project, table, files.front(), g.sample_rows);
     if (!msg.ok()) return Fail(msg.status());
     std::fprintf(stderr, "sluice: %s\n", msg->c_str());
     name = table;
@@ -134,6 +141,15 @@ int CmdIngest(const GlobalFlags& g, const std::string& pipeline, const std::stri
     }
   }
   std::printf("done in %.2f s\n", watch.Seconds());
+  if (bad > 0 && !table.empty()) {
+    std::string where = "the pipeline file";
+    if (spec.ok() && !spec->source_path.empty()) where = spec->source_path;
+    std::fprintf(stderr,
+                 "sluice: %s; for table '%s', edit %s, then `sluice replay BATCH "
+                 "--latest-version` for each batch above (or remove the pipeline and ingest "
+                 "again with --sample-rows)\n",
+                 InferredSchemaHint(g.sample_rows).c_str(), table.c_str(), where.c_str());
+  }
   return bad > 0 ? 3 : 0;  // 3: some batch failed or was quarantined (see README)
 }
 

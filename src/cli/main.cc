@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   std::string infer_file;
   auto* infer = app.add_subcommand("infer", "Print a pipeline spec with the schema of a file");
   infer->add_option("FILE", infer_file, "CSV or NDJSON file (may be gzip/zstd)")->required();
+  const char* kSampleHelp = "Records to infer the schema from (default 20000; more looks further)";
+  infer->add_option("--sample-rows", g.sample_rows, kSampleHelp)->check(CLI::PositiveNumber);
 
   std::string pipeline, table;
   std::vector<std::string> files;
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
   ingest->add_option("FILE", files, "Input files")->required();
   const char* kThreadsHelp = "Threads for decoding and encoding inside batches (default: config)";
   ingest->add_option("--threads", g.threads, kThreadsHelp)->check(CLI::PositiveNumber);
+  ingest->add_option("--sample-rows", g.sample_rows, kSampleHelp)->check(CLI::PositiveNumber);
 
   bool exit_when_idle = false;
   auto* server = app.add_subcommand("server", "Run the embedded daemon until SIGTERM");

@@ -37,7 +37,8 @@ char SniffDelimiter(const std::string& head) {
 
 }  // namespace
 
-Result<PipelineSpec> InferPipeline(const std::string& file, const std::string& name) {
+Result<PipelineSpec> InferPipeline(const std::string& file, const std::string& name,
+                                   int64_t sample_rows) {
   ASSIGN_OR_RETURN(FileFormat format, FileFormatFromName(file));
   PipelineSpec spec;
   spec.name = name;
@@ -56,20 +57,21 @@ Result<PipelineSpec> InferPipeline(const std::string& file, const std::string& n
   ASSIGN_OR_RETURN(auto in, OpenDecompressed(std::move(raw)));
   InferOptions io;
   io.csv = spec.source.csv;
+  io.sample_rows = sample_rows;
   ASSIGN_OR_RETURN(spec.schema, InferSchema(format, *in, io));
   spec.on_bad_record = BadRecordPolicy::kQuarantine;
-  spec.max_bad_ratio = 0.01;
+  spec.max_bad_ratio = 0;
   spec.outputs.push_back(SinkSpec{"table", nlohmann::json{{"table", name}}, ""});
   return spec;
 }
 
 Result<std::string> EnsureTablePipeline(Project& project, const std::string& table,
-                                        const std::string& sample_file) {
+                                        const std::string& sample_file, int64_t sample_rows) {
   RETURN_IF_ERROR(project.SyncPipelines().status());
   if (project.catalog().GetActiveVersion(table).ok()) {
     return "using existing pipeline '" + table + "'";
   }
-  ASSIGN_OR_RETURN(PipelineSpec spec, InferPipeline(sample_file, table));
+  ASSIGN_OR_RETURN(PipelineSpec spec, InferPipeline(sample_file, table, sample_rows));
   std::string text = RenderPipeline(spec);
   std::string path = project.config().pipelines_dir + "/" + table + ".yaml";
   if (std::filesystem::exists(path)) {

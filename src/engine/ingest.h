@@ -43,9 +43,15 @@ Status ProcessUntilDone(Project& project, const std::string& pipeline,
 // deployed) from the schema inferred from `sample_file`, unless a pipeline of
 // that name exists. Returns a message describing what was done.
 Result<std::string> EnsureTablePipeline(Project& project, const std::string& table,
-                                        const std::string& sample_file);
+                                        const std::string& sample_file,
+                                        int64_t sample_rows = InferOptions().sample_rows);
 
-// Infers the pipeline spec for a file (format, CSV dialect, schema), named `name`.
-Result<PipelineSpec> InferPipeline(const std::string& file, const std::string& name);
+// Infers the pipeline spec for a file (format, CSV dialect, schema), named `name`,
+// from its first `sample_rows` records (and places through it, see InferOptions).
+// The pipeline quarantines a batch with any record that does not fit: the
+// schema is a guess, and a record it misses calls for a wider type, not for
+// loading the rest without it.
+Result<PipelineSpec> InferPipeline(const std::string& file, const std::string& name,
+                                   int64_t sample_rows = InferOptions().sample_rows);
 
 }  // namespace sluice

@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/hash.h"
+#include "core/value_text.h"
 #include "format/compression.h"
 #include "format/format.h"
 #include "pipeline/runner.h"
@@ -27,7 +28,7 @@ std::string StagingPrefix(int64_t batch_id, int attempt) {
 
 std::string DescribeBad(const std::string& file, const BadRecord& r) {
   std::string out = file + ":" + std::to_string(r.line) + ": ";
-  if (!r.field.empty()) out += "field '" + r.field + "': ";
+  if (!r.field.empty()) out += "field '" + EscapeName(r.field) + "': ";
   return out + r.reason;
 }
 

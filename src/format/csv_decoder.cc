@@ -44,26 +44,6 @@ Status ValidateCsvOptions(const CsvOptions& o, const std::string& name) {
   return Status::OK();
 }
 
-// An InputStream over bytes owned by someone else.
-class ViewInput final : public InputStream {
- public:
-  ViewInput(std::string_view data, const std::string& name) : data_(data), name_(name) {}
-  Result<size_t> Read(char* buf, size_t n) override {
-    size_t k = std::min(n, data_.size() - pos_);
-    if (k > 0) std::memcpy(buf, data_.data() + pos_, k);
-    pos_ += k;
-    return k;
-  }
-  const std::string& name() const override { return name_; }
-  int64_t SizeHint() const override { return static_cast<int64_t>(data_.size()); }
-  int64_t BytesConsumed() const override { return static_cast<int64_t>(pos_); }
-
- private:
-  std::string_view data_;
-  const std::string& name_;
-  size_t pos_ = 0;
-};
-
 // After an unclean chunk: the rest of the input, read exactly.
 class CsvSequentialDecoder final : public Decoder {
  public:
@@ -264,7 +244,8 @@ class CsvChunkFormat final : public ChunkFormat {
       if (field_to_column[f] >= 0) continue;
       if (!p.schema.field(f).nullable) {
         return Status::InvalidArgument("file '" + p.file + "' has no column for field '" +
-                                       p.schema.field(f).name + "', which is not nullable");
+                                       EscapeName(p.schema.field(f).name) +
+                                       "', which is not nullable");
       }
       p.absent.push_back(f);
     }

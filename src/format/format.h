@@ -77,9 +77,15 @@ Result<std::unique_ptr<Decoder>> NewDecoder(FileFormat format, std::unique_ptr<I
                                             const DecoderOptions& options);
 
 struct InferOptions {
+  // The first records sampled. When the file is longer and can seek (not
+  // compressed), 8 windows of 256 KiB spread through it are sampled too.
   int64_t sample_rows = 20000;
+  bool sample_windows = true;
   CsvOptions csv;
 };
+// What to do when a record does not fit a schema inferred from a sample (for
+// the messages of `convert` and `ingest --table`).
+std::string InferredSchemaHint(int64_t sample_rows);
 // Samples the start of the stream and returns the narrowest schema that holds
 // every sampled value: bool < int32 < int64 < decimal < float64 < string for
 // numbers; date / timestamp for temporal text; all-empty columns become string.

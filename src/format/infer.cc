@@ -13,11 +13,13 @@
 // NULL and empty values do not vote; a column with no votes is a string.
 #include <simdjson.h>
 
+#include <functional>
 #include <unordered_map>
 
 #include "core/value_text.h"
 #include "format/csv_header.h"
 #include "format/csv_reader.h"
+#include "format/decoders_internal.h"
 #include "format/format.h"
 #include "format/line_ends.h"
 #include "format/line_reader.h"
@@ -179,6 +181,37 @@ Status TooManyColumns(const std::string& file) {
                                  std::to_string(kMaxColumns) + " columns");
 }
 
+// Beyond the first records: a large file that can seek (plain, not
+// compressed) is also sampled at kWindows places spread through it, so that a
+// value that first appears late (an "N/A" in row 5 million) still votes.
+// Each window's complete lines (after its first line feed, up to its last)
+// go to `vote`, with simdjson padding readable after them. A window may start
+// inside a quoted field; its records then parse out of step, which can only
+// widen a type (a string where a number was), never narrow one.
+constexpr int kWindows = 8;
+constexpr size_t kWindowBytes = 256 * 1024;
+
+Status SampleWindows(InputStream& in, int64_t sampled_up_to,
+                     const std::function<Status(std::string_view)>& vote) {
+  ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, in.OpenRandomAccess());
+  if (file == nullptr) return Status::OK();
+  const int64_t size = file->size();
+  std::string buf;
+  for (int k = 1; k <= kWindows; ++k) {
+    int64_t at = size / (kWindows + 1) * k;
+    const int64_t len = std::min<int64_t>(static_cast<int64_t>(kWindowBytes), size - at);
+    if (at < sampled_up_to || len <= 0) continue;
+    buf.assign(static_cast<size_t>(len) + simdjson::SIMDJSON_PADDING, '\0');
+    RETURN_IF_ERROR(file->ReadAt(at, static_cast<size_t>(len), buf.data()));
+    std::string_view w(buf.data(), static_cast<size_t>(len));
+    const size_t first = w.find('\n');
+    const size_t last = w.rfind('\n');
+    if (first == std::string_view::npos || last == first) continue;
+    RETURN_IF_ERROR(vote(w.substr(first + 1, last - first)));
+  }
+  return Status::OK();
+}
+
 Result<Schema> InferCsv(InputStream& in, const InferOptions& options) {
   const CsvOptions& csv = options.csv;
   if (csv.delimiter == '\n' || csv.delimiter == '\r' || csv.delimiter == '\0' ||
@@ -206,21 +239,20 @@ Result<Schema> InferCsv(InputStream& in, const InferOptions& options) {
     }
   }
   std::vector<TypeVote> votes(names.size());
-  int64_t sampled = 0;
-  while (sampled < options.sample_rows) {
-    ASSIGN_OR_RETURN(bool more, reader.Next());
-    if (!more) break;
-    ++sampled;
-    if (!reader.error().empty()) continue;  // malformed records do not vote
-    size_t n = reader.num_fields();
+  // One record's votes. A window's record votes only with the header's
+  // number of fields (one out of step with the quotes rarely has it).
+  auto vote = [&](const CsvReader& r, bool in_window) -> Status {
+    if (!r.error().empty()) return Status::OK();  // malformed records do not vote
+    size_t n = r.num_fields();
+    if (in_window && csv.header && n != votes.size()) return Status::OK();
     if (!csv.header && n > votes.size()) {
       if (n > kMaxColumns) return TooManyColumns(in.name());
       votes.resize(n);
     }
     n = std::min(n, votes.size());
     for (size_t c = 0; c < n; ++c) {
-      std::string_view v = reader.field(c);
-      if (!reader.quoted(c)) {
+      std::string_view v = r.field(c);
+      if (!r.quoted(c)) {
         if (v.empty() && empty_is_null) continue;
         bool is_null = false;
         for (std::string_view nv : other_nulls) is_null = is_null || v == nv;
@@ -236,6 +268,29 @@ Result<Schema> InferCsv(InputStream& in, const InferOptions& options) {
       }
       votes[c].AddText(t);
     }
+    return Status::OK();
+  };
+  int64_t sampled = 0;
+  bool whole_file = false;
+  while (sampled < options.sample_rows) {
+    ASSIGN_OR_RETURN(bool more, reader.Next());
+    if (!more) {
+      whole_file = true;
+      break;
+    }
+    ++sampled;
+    RETURN_IF_ERROR(vote(reader, false));
+  }
+  if (!whole_file && options.sample_windows) {
+    RETURN_IF_ERROR(SampleWindows(in, in.BytesConsumed(), [&](std::string_view block) -> Status {
+      ViewInput window(block, in.name());
+      CsvReader r(&window, csv.delimiter, csv.quote);
+      for (;;) {
+        ASSIGN_OR_RETURN(bool more, r.Next());
+        if (!more) return Status::OK();
+        RETURN_IF_ERROR(vote(r, true));
+      }
+    }));
   }
   if (!csv.header) {
     if (votes.empty()) {
@@ -255,7 +310,7 @@ Result<Schema> InferNdjson(InputStream& in, const InferOptions& options) {
   std::unordered_map<std::string, size_t> index;
   std::vector<TypeVote> votes;
 
-  // One line's votes, applied only once the whole line has parsed.
+  // A parsed field of the line being voted on.
   enum class Kind { kText, kString, kBool, kNull, kOther };
   struct Pending {
     std::string key;
@@ -264,17 +319,14 @@ Result<Schema> InferNdjson(InputStream& in, const InferOptions& options) {
   };
   std::vector<Pending> pending;
 
-  int64_t sampled = 0;
-  while (sampled < options.sample_rows) {
-    ASSIGN_OR_RETURN(bool more, lines.Next());
-    if (!more) break;
-    std::string_view line = lines.line();
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    ++sampled;
-    simdjson::padded_string_view input(line.data(), line.size(), lines.readable_from_line());
+  int64_t objects = 0;  // lines that parsed as a whole JSON object
+  // One line's votes, applied only once the whole line has parsed; `readable`
+  // bytes from the line's start may be read (simdjson padding).
+  auto vote_line = [&](std::string_view line, size_t readable) -> Status {
+    simdjson::padded_string_view input(line.data(), line.size(), readable);
     od::document doc;
     od::object obj;
-    if (parser.iterate(input).get(doc) || doc.get_object().get(obj)) continue;
+    if (parser.iterate(input).get(doc) || doc.get_object().get(obj)) return Status::OK();
     pending.clear();
     bool ok = true;
     for (auto f : obj) {
@@ -333,7 +385,8 @@ Result<Schema> InferNdjson(InputStream& in, const InferOptions& options) {
       pending.push_back(std::move(p));
     }
     const char* rest = nullptr;
-    if (!ok || doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) continue;
+    if (!ok || doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) return Status::OK();
+    ++objects;
     for (Pending& p : pending) {
       // An empty key cannot name a column; it is left out of the schema.
       if (p.key.empty()) continue;
@@ -361,10 +414,47 @@ Result<Schema> InferNdjson(InputStream& in, const InferOptions& options) {
           break;
       }
     }
+    return Status::OK();
+  };
+  int64_t sampled = 0;
+  bool whole_file = false;
+  while (sampled < options.sample_rows) {
+    ASSIGN_OR_RETURN(bool more, lines.Next());
+    if (!more) {
+      whole_file = true;
+      break;
+    }
+    std::string_view line = lines.line();
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    ++sampled;
+    RETURN_IF_ERROR(vote_line(line, lines.readable_from_line()));
+  }
+  if (!whole_file && options.sample_windows) {
+    RETURN_IF_ERROR(SampleWindows(in, in.BytesConsumed(), [&](std::string_view block) -> Status {
+      // The block is followed by padding; each line may read to its end.
+      const char* end = block.data() + block.size() + simdjson::SIMDJSON_PADDING;
+      size_t pos = 0;
+      while (pos < block.size()) {
+        size_t nl = block.find('\n', pos);
+        if (nl == std::string_view::npos) nl = block.size();
+        std::string_view line = block.substr(pos, nl - pos);
+        pos = nl + 1;
+        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+        RETURN_IF_ERROR(vote_line(line, static_cast<size_t>(end - line.data())));
+      }
+      return Status::OK();
+    }));
+  }
+  if (names.empty() && objects > 0) {
+    return Status::InvalidArgument(
+        "cannot infer a schema from '" + in.name() + "': the " + std::to_string(objects) +
+        " JSON object(s) sampled have no named field (only {} or \"\" keys); a column needs a "
+        "non-empty key");
   }
   if (names.empty()) {
-    return Status::InvalidArgument("cannot infer a schema from '" + in.name() +
-                                   "': no JSON objects in the sample");
+    return Status::InvalidArgument("cannot infer a schema from '" + in.name() + "': none of the " +
+                                   std::to_string(sampled) +
+                                   " line(s) sampled is a JSON object (one object per line)");
   }
   Schema schema;
   for (size_t i = 0; i < names.size(); ++i) schema.AddField({names[i], votes[i].Result(), true});
@@ -372,6 +462,13 @@ Result<Schema> InferNdjson(InputStream& in, const InferOptions& options) {
 }
 
 }  // namespace
+
+std::string InferredSchemaHint(int64_t sample_rows) {
+  return "the schema was inferred from the first " + std::to_string(sample_rows) +
+         " records (and, in a large plain file, from places spread through it); a record "
+         "that does not fit it needs a wider type: widen the column (for example to string), "
+         "or infer from more records with --sample-rows N";
+}
 
 Result<Schema> InferSchema(FileFormat format, InputStream& in, const InferOptions& options) {
   switch (format) {

@@ -2,9 +2,18 @@
 
 #include <algorithm>
 
+#include "sink/partition.h"
 #include "transform/route.h"
 
 namespace sluice {
+
+namespace {
+
+// "col=value" (escaped) is one directory name; file systems allow 255 bytes.
+// Below that, with room for the name and a margin.
+constexpr size_t kMaxPartitionDirBytes = 200;
+
+}  // namespace
 
 Result<PipelineRunner> PipelineRunner::Make(const PipelineSpec& spec,
                                             std::optional<size_t> only_output) {
@@ -39,6 +48,17 @@ Result<PipelineRunner> PipelineRunner::Make(const PipelineSpec& spec,
         o.chain.emplace(std::move(chain));
       }
     }
+    const SinkSpec& sink = spec.outputs[i];
+    if (sink.kind == "table" && sink.args.is_object() && sink.args.contains("partition_by") &&
+        sink.args["partition_by"].is_array()) {
+      std::vector<std::string> by;
+      for (const auto& c : sink.args["partition_by"]) {
+        if (c.is_string()) by.push_back(c.get<std::string>());
+      }
+      // An unusable partition_by is the sink's to report, when it opens.
+      auto cols = ResolvePartitionColumns(o.schema, by);
+      if (cols.ok()) o.partition_cols = std::move(*cols);
+    }
     r.outputs_.push_back(std::move(o));
   }
   if (r.outputs_.empty())
@@ -72,7 +92,9 @@ Status PipelineRunner::Dispatch(RecordBatch&& batch, std::vector<BadRecord>* bad
     } else {
       part = batch;
     }
-    auto sink = [&emit, i](RecordBatch&& b) { return emit(i, std::move(b)); };
+    auto sink = [this, &emit, &o, bad, i](RecordBatch&& b) {
+      return emit(i, DropUnusablePartitions(o, std::move(b), bad));
+    };
     if (o.chain) {
       RETURN_IF_ERROR(o.chain->Push(std::move(part), bad, sink));
     } else {
@@ -92,10 +114,49 @@ Status PipelineRunner::Finish(std::vector<BadRecord>* bad, const Emit& emit) {
       shared_->Finish(bad, [&](RecordBatch&& b) { return Dispatch(std::move(b), bad, emit); }));
   for (size_t i = 0; i < outputs_.size(); ++i) {
     if (!outputs_[i].chain) continue;
-    RETURN_IF_ERROR(outputs_[i].chain->Finish(
-        bad, [&emit, i](RecordBatch&& b) { return emit(i, std::move(b)); }));
+    Output& o = outputs_[i];
+    RETURN_IF_ERROR(o.chain->Finish(bad, [this, &emit, &o, bad, i](RecordBatch&& b) {
+      return emit(i, DropUnusablePartitions(o, std::move(b), bad));
+    }));
   }
   return Status::OK();
+}
+
+RecordBatch PipelineRunner::DropUnusablePartitions(const Output& o, RecordBatch&& b,
+                                                   std::vector<BadRecord>* bad) const {
+  if (o.partition_cols.empty() || b.num_rows() == 0) return std::move(b);
+  std::vector<uint32_t> keep;
+  bool dropped = false;
+  for (int64_t r = 0; r < b.num_rows(); ++r) {
+    bool ok = true;
+    for (int c : o.partition_cols) {
+      const Column& col = b.columns[c];
+      // Only strings can be long: other types render in a few dozen bytes.
+      if (col.type().id != TypeId::kString || col.IsNull(r)) continue;
+      const std::string_view v = col.GetString(r);
+      const std::string& name = b.schema.field(c).name;
+      // Escaping at most triples a byte; skip the work for short values.
+      if (name.size() + 1 + 3 * v.size() <= kMaxPartitionDirBytes) continue;
+      const size_t bytes = EscapePartitionValue(name).size() + 1 + EscapePartitionValue(v).size();
+      if (bytes <= kMaxPartitionDirBytes) continue;
+      ok = false;
+      BadRecord rec;
+      rec.line = r < static_cast<int64_t>(b.source_lines.size()) ? b.source_lines[r] : 0;
+      rec.field = name;
+      rec.reason = "partition value of " + std::to_string(v.size()) + " bytes makes a " +
+                   std::to_string(bytes) + "-byte directory name; at most " +
+                   std::to_string(kMaxPartitionDirBytes) + " fit (partition by a shorter column)";
+      bad->push_back(std::move(rec));
+      break;
+    }
+    if (ok) {
+      keep.push_back(static_cast<uint32_t>(r));
+    } else {
+      dropped = true;
+    }
+  }
+  if (!dropped) return std::move(b);
+  return b.Select(keep);
 }
 
 }  // namespace sluice

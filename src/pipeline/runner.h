@@ -50,7 +50,12 @@ class PipelineRunner {
     int route = -1;                      // index in spec.routes; -1 = every row
     std::optional<OperatorChain> chain;  // absent: no steps of its own
     Schema schema;
+    std::vector<int> partition_cols;  // a table output's partition_by, in `schema`
   };
+  // Rows whose partition directory name would be too long for a file system
+  // become bad records instead of failing the batch when the file is created.
+  RecordBatch DropUnusablePartitions(const Output& o, RecordBatch&& b,
+                                     std::vector<BadRecord>* bad) const;
   Status Dispatch(RecordBatch&& batch, std::vector<BadRecord>* bad, const Emit& emit);
 
   std::optional<OperatorChain> shared_;

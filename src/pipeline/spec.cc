@@ -47,14 +47,6 @@ constexpr size_t kMaxNameLength = 64;
 
 std::string Where(const std::string& file, int line) { return file + ":" + std::to_string(line); }
 
-bool ValidPipelineName(const std::string& name) {
-  if (name.empty() || name.size() > kMaxNameLength) return false;
-  for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
-  }
-  return true;
-}
-
 Result<char> CsvChar(const YAML::Node& node, const std::string& file, int line,
                      const std::string& key, bool allow_tab_names) {
   ASSIGN_OR_RETURN(std::string s, YamlString(node, file, line, key));
@@ -870,6 +862,14 @@ Result<Schema> LoadSchemaFile(const std::string& path) {
   }
   ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
   return ParseSchemaYaml(text, path);
+}
+
+bool ValidPipelineName(const std::string& name) {
+  if (name.empty() || name.size() > kMaxNameLength) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
 }
 
 }  // namespace sluice

@@ -97,6 +97,10 @@ struct PipelineSpec {
   std::string text;      // the exact YAML text (its sha256 is the version hash)
 };
 
+// 1-64 characters of a-z, 0-9 and _ (a pipeline name; also the table name
+// that `ingest --table` gives its pipeline).
+bool ValidPipelineName(const std::string& name);
+
 // Parses a pipeline spec from YAML text. `file` is used in error messages.
 Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& file);
 // Reads and parses a file.

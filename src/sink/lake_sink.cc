@@ -6,14 +6,19 @@
 #include <utility>
 
 #include "core/hash.h"
+#include "core/value_text.h"
 #include "sink/partition.h"
 #include "sink/sink_args.h"
 
 namespace sluice {
 namespace {
 
+// Long enough for any real name, short enough that lake/<table>/<partition>/
+// part file names stay far below the 255-byte limit of a file name.
+constexpr size_t kMaxTableName = 128;
+
 bool IsValidTableName(const std::string& name) {
-  if (name.empty()) return false;
+  if (name.empty() || name.size() > kMaxTableName) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
   });
@@ -245,8 +250,9 @@ class LakeSink final : public Sink {
 Status LakeSinkOptions::Validate() const {
   std::string ctx = (where.empty() ? "" : where + ": ") + "table output";
   if (!IsValidTableName(table)) {
-    return Status::InvalidArgument(ctx + ": 'table': '" + table +
-                                   "' is not a valid table name (use [a-z0-9_]+)");
+    return Status::InvalidArgument(ctx + ": 'table': '" + EscapeName(table) +
+                                   "' is not a valid table name (use 1-128 characters of a-z, "
+                                   "0-9 and _)");
   }
   for (size_t i = 0; i < partition_by.size(); ++i) {
     if (partition_by[i].empty()) {

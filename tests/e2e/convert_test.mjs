@@ -200,6 +200,14 @@ test('--check validates without writing: the same bad records and exit codes as 
   const strict = sluice(['convert', p('in.csv'), '--check', '--schema', p('schema.yaml')]);
   assert.equal(strict.status, 3, strict.stderr);
   assert.match(strict.stderr, /in\.csv:3:id: cannot parse 'x' as int64/);
+  // Issue 10: a rejected file still prints its summary with --json.
+  const rejected = sluice(['convert', p('in.csv'), '--check', '--schema', p('schema.yaml'), '--json']);
+  assert.equal(rejected.status, 3, rejected.stderr);
+  const rs = JSON.parse(rejected.stdout);
+  assert.equal(rs.rejected, true);
+  assert.ok(rs.bad_records >= 1, String(rs.bad_records));
+  assert.equal(rs.rows_out, null);
+  assert.equal(summary.rejected, false);
   const tolerant = sluice(['convert', p('in.csv'), '--check', '--schema', p('schema.yaml'),
     '--max-bad', '-1', '--bad-records', p('bad.ndjson')]);
   assert.equal(tolerant.status, 0, tolerant.stderr);

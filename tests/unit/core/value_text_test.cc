@@ -348,11 +348,13 @@ TEST(ValueTextTest, TextRoundTrips) {
 
 TEST(ValueTextTest, EscapeNameForMessages) {
   EXPECT_EQ(EscapeName("amount"), "amount");
-  EXPECT_EQ(EscapeName("caf\xc3\xa9 \xe2\x82\xac"), "caf\xc3\xa9 \xe2\x82\xac");  // valid UTF-8 stays
+  EXPECT_EQ(EscapeName("caf\xc3\xa9 \xe2\x82\xac"),
+            "caf\xc3\xa9 \xe2\x82\xac");  // valid UTF-8 stays
   EXPECT_EQ(EscapeName(std::string("a\0b", 3)), "a\\x00b");
   EXPECT_EQ(EscapeName("t\tn\nr\r\x1b\x7f"), "t\\tn\\nr\\r\\x1b\\x7f");
-  EXPECT_EQ(EscapeName("\xff\xc3"), "\\xff\\xc3");            // invalid and cut-off sequences
-  EXPECT_EQ(EscapeName("\xc0\xaf\xed\xa0\x80"), "\\xc0\\xaf\\xed\\xa0\\x80");  // overlong, surrogate
+  EXPECT_EQ(EscapeName("\xff\xc3"), "\\xff\\xc3");  // invalid and cut-off sequences
+  EXPECT_EQ(EscapeName("\xc0\xaf\xed\xa0\x80"),
+            "\\xc0\\xaf\\xed\\xa0\\x80");  // overlong, surrogate
   EXPECT_EQ(EscapeName(std::string(300, 'x')), std::string(200, 'x') + "...");
 }
 

@@ -119,7 +119,8 @@ TEST(CsvDecoderTest, NamesInMessagesAreEscaped) {
   o.ignore_unknown_fields = false;
   Decoded d = Csv(std::string("id,b\0c\x01\n1,2\n", 13), o);
   ASSERT_FALSE(d.status.ok());
-  EXPECT_EQ(d.status.message(), "column 'b\\x00c\\x01' in the header of 'orders.csv' is not in the schema");
+  EXPECT_EQ(d.status.message(),
+            "column 'b\\x00c\\x01' in the header of 'orders.csv' is not in the schema");
 }
 
 TEST(CsvDecoderTest, NoHeaderIsPositional) {

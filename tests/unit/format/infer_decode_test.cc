@@ -5,7 +5,9 @@
 
 #include <string>
 
+#include "../pipeline/test_dir.h"
 #include "decode_helpers.h"
+#include "format/compression.h"
 #include "format/format.h"
 
 namespace sluice {
@@ -103,6 +105,38 @@ TEST(InferDecodeTest, CrOnlyLineEndingsAreLines) {
   rt = InferAndDecode("\"a\rb\",c\n1,2\n");
   EXPECT_EQ(rt.Types(), "a\rb:int32, c:int32");
   EXPECT_EQ(rt.decoded.Text(), "2: 1|2\n");
+}
+
+// A large file is also sampled at places spread through it: a value that
+// first appears far past the first 20,000 records still votes.
+TEST(InferDecodeTest, LargeFilesAreSampledThroughout) {
+  sluice::testing::TempDir dir;
+  std::string csv = "id,code\n", ndjson;
+  for (int i = 1; i <= 300000; ++i) {
+    const bool late = i > 30000 && i % 5000 == 0;
+    const std::string code = late ? "N/A" : std::to_string(i % 1000);
+    csv += std::to_string(i) + "," + code + "\n";
+    ndjson += "{\"id\":" + std::to_string(i) +
+              ",\"code\":" + (late ? std::string("\"N/A\"") : code) + "}\n";
+  }
+  // Past the first 20,000 records, an "N/A" every 5,000 rows: each window
+  // (256 KiB) holds one.
+  for (int rep = 0; rep < 2; ++rep) {
+    const bool json = rep == 1;
+    const std::string path = dir.Write(json ? "d.ndjson" : "d.csv", json ? ndjson : csv);
+    const FileFormat format = json ? FileFormat::kNdjson : FileFormat::kCsv;
+    for (bool windows : {false, true}) {
+      auto in = OpenFileInput(path);
+      ASSERT_TRUE(in.ok());
+      auto plain = OpenDecompressed(std::move(*in));
+      ASSERT_TRUE(plain.ok());
+      InferOptions io;
+      io.sample_windows = windows;
+      auto s = InferSchema(format, **plain, io);
+      ASSERT_TRUE(s.ok()) << s.status().ToString();
+      EXPECT_EQ(s->field(1).type.ToString(), windows ? "string" : "int32") << path;
+    }
+  }
 }
 
 }  // namespace

@@ -122,6 +122,21 @@ TEST(InferTest, EmptyInputIsAnError) {
   EXPECT_FALSE(Infer(FileFormat::kParquet, "PAR1").ok());
 }
 
+// Issue 10: say what is missing, not that there is no object.
+TEST(InferTest, NdjsonWithoutNamedFieldsSaysSo) {
+  for (const char* data : {"{}\n", "{\"\":0}\n{}\n"}) {
+    auto s = Infer(FileFormat::kNdjson, data);
+    ASSERT_FALSE(s.ok()) << data;
+    EXPECT_NE(s.status().message().find("sampled have no named field"), std::string::npos)
+        << s.status().message();
+  }
+  auto s = Infer(FileFormat::kNdjson, "[1]\n2\n");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("none of the 2 line(s) sampled is a JSON object"),
+            std::string::npos)
+      << s.status().message();
+}
+
 TEST(InferTest, HeaderOnlyGivesStringColumns) {
   auto s = Infer(FileFormat::kCsv, "a,b\n");
   ASSERT_TRUE(s.ok());

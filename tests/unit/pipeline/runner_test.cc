@@ -107,6 +107,39 @@ TEST(PipelineRunner, OutputsRunTheirOwnStepsAfterTheSharedOnes) {
   EXPECT_EQ(out[2], (std::vector<std::string>{"1", "2"}));
 }
 
+// Issue 10: a partition value too long for a directory name makes its row a
+// bad record; the batch goes on (it used to fail at the file system).
+TEST(PipelineRunner, PartitionValuesTooLongForADirectoryAreBadRecords) {
+  std::string yaml = std::string(kHead) +
+                     "transform:\n"
+                     "  - derive: { tag: \"CASE WHEN id = 2 THEN rpad('x', 300, 'x') "
+                     "WHEN id = 3 THEN rpad('/', 70, '/') ELSE country END\" }\n"
+                     "outputs:\n"
+                     "  - table: t\n    partition_by: [tag]\n"
+                     "  - table: flat\n";
+  auto spec = ParsePipeline(yaml, "p.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  auto runner = PipelineRunner::Make(*spec);
+  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+  std::vector<std::vector<int64_t>> ids(2);
+  auto emit = [&](size_t o, RecordBatch&& b) {
+    for (int64_t i = 0; i < b.num_rows(); ++i) ids[o].push_back(b.columns[0].Value<int64_t>(i));
+    return Status::OK();
+  };
+  std::vector<BadRecord> bad;
+  ASSERT_TRUE(runner->Push(RunnerOrders(), &bad, emit).ok());
+  ASSERT_TRUE(runner->Finish(&bad, emit).ok());
+  EXPECT_EQ(ids[0], (std::vector<int64_t>{1, 4, 5}));
+  EXPECT_EQ(ids[1], (std::vector<int64_t>{1, 2, 3, 4, 5}));  // unpartitioned: all rows
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_EQ(bad[0].line, 3);
+  EXPECT_EQ(bad[0].field, "tag");
+  EXPECT_EQ(bad[0].reason,
+            "partition value of 300 bytes makes a 304-byte directory name; at most 200 fit "
+            "(partition by a shorter column)");
+  EXPECT_EQ(bad[1].line, 4);  // 70 bytes, 210 once escaped ('/' is %2F)
+}
+
 TEST(PipelineRunner, SpecErrors) {
   auto err = [](const std::string& body) {
     auto r = ParsePipeline(std::string(kHead) + body, "p.yaml");

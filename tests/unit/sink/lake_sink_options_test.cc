@@ -84,6 +84,13 @@ TEST(LakeSinkOptionsTest, RejectsBadWriterKeys) {
   EXPECT_EQ(bad.Validate().code(), StatusCode::kInvalidArgument);
   bad.compression_level = 3;
   EXPECT_TRUE(bad.Validate().ok());
+  // Issue 10: a name that would make file names too long is refused here,
+  // not by the file system in the middle of a batch.
+  bad.table = std::string(128, 'a');
+  EXPECT_TRUE(bad.Validate().ok());
+  bad.table = std::string(129, 'a');
+  EXPECT_EQ(bad.Validate().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.Validate().message(), HasSubstr("1-128 characters"));
 }
 
 // The settings reach the files: row groups, codec, pages and dictionary.
