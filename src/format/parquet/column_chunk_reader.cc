@@ -1,6 +1,9 @@
 #include "format/parquet/column_chunk_reader.h"
 
+#include <zlib.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 namespace sluice::parquet {
@@ -139,6 +142,7 @@ Status ColumnChunkReader::StartChunk(const ChunkMeta& meta, int row_group, int64
   has_dict_ = false;
   dict_size_ = 0;
   page_rows_left_ = 0;
+  page_index_ = 0;
   return Status::OK();
 }
 
@@ -193,62 +197,98 @@ Status ColumnChunkReader::LoadDictionary(const PageHeaderInfo& h, const char* by
   return Status::OK();
 }
 
+bool ColumnChunkReader::EncodingFits(int32_t enc) const {
+  switch (enc) {
+    case encoding::kPlain:
+    case encoding::kPlainDictionary:
+    case encoding::kRleDictionary:
+      return true;
+    case encoding::kRle:  // as a values encoding: booleans only
+      return leaf_.physical == ptype::kBoolean;
+    case encoding::kDeltaBinaryPacked:
+      return leaf_.physical == ptype::kInt32 || leaf_.physical == ptype::kInt64;
+    case encoding::kDeltaLengthByteArray:
+      return leaf_.physical == ptype::kByteArray;
+    case encoding::kDeltaByteArray:
+      return leaf_.physical == ptype::kByteArray || leaf_.physical == ptype::kFixedLenByteArray;
+    case encoding::kByteStreamSplit:
+      return width_ > 0 && leaf_.physical != ptype::kBoolean && leaf_.physical != ptype::kInt96;
+    default:
+      return false;
+  }
+}
+
 Status ColumnChunkReader::StartValues(int32_t enc, const uint8_t* p, size_t n) {
+  if (!EncodingFits(enc)) {
+    return Unsupported("encoding " + std::string(EncodingName(enc)) + " (" + std::to_string(enc) +
+                       ") for " + std::string(PhysicalTypeName(leaf_.physical)) + " values");
+  }
   encoding_ = enc;
   vp_ = p;
   vend_ = p + n;
   bit_pos_ = 0;
-  const bool byte_array = leaf_.physical == ptype::kByteArray;
-  const bool flba = leaf_.physical == ptype::kFixedLenByteArray;
+  if (n == 0) {
+    // A page whose rows are all null has no values, and writers may store
+    // no bytes at all for them whatever the encoding (not even the bit width
+    // of dictionary indices or a delta header). An empty PLAIN section reads
+    // the same: asking it for a value is "fewer values than its header says".
+    encoding_ = encoding::kPlain;
+    return Status::OK();
+  }
   switch (enc) {
-    case encoding::kPlain:
-      return Status::OK();
     case encoding::kPlainDictionary:
-    case encoding::kRleDictionary: {
+    case encoding::kRleDictionary:
       if (!has_dict_) return Corrupt("dictionary-encoded page without a dictionary page");
-      if (n < 1 || p[0] > 32) return Corrupt("bad dictionary index bit width");
+      if (p[0] > 32) return Corrupt("bad dictionary index bit width");
       encoding_ = encoding::kRleDictionary;
       rle_values_.Reset(p + 1, n - 1, p[0]);
       return Status::OK();
-    }
     case encoding::kRle:
-      if (leaf_.physical != ptype::kBoolean) break;
       // Booleans: a 4-byte length, then the hybrid runs with bit width 1.
       if (n < 4 || LoadLE32(p) > n - 4) return Corrupt("bad RLE boolean data length");
       rle_values_.Reset(p + 4, LoadLE32(p), 1);
       return Status::OK();
     case encoding::kDeltaBinaryPacked:
-      if (leaf_.physical != ptype::kInt32 && leaf_.physical != ptype::kInt64) break;
       if (!delta_.Init(p, n)) return Corrupt("bad DELTA_BINARY_PACKED header");
       return Status::OK();
     case encoding::kDeltaLengthByteArray:
-      if (!byte_array) break;
       if (!delta_length_.Init(p, n)) return Corrupt("bad DELTA_LENGTH_BYTE_ARRAY data");
       return Status::OK();
     case encoding::kDeltaByteArray:
-      if (!byte_array && !flba) break;
       if (!delta_bytes_.Init(p, n)) return Corrupt("bad DELTA_BYTE_ARRAY data");
       return Status::OK();
     case encoding::kByteStreamSplit:
-      if (width_ <= 0 || leaf_.physical == ptype::kBoolean || leaf_.physical == ptype::kInt96) {
-        break;
-      }
       bss_base_ = p;
       bss_index_ = 0;
       bss_count_ = static_cast<int64_t>(n) / width_;
       if (static_cast<int64_t>(n) % width_ != 0) return Corrupt("bad BYTE_STREAM_SPLIT size");
       return Status::OK();
-    default:
-      break;
+    default:  // PLAIN (EncodingFits let nothing else through)
+      return Status::OK();
   }
-  return Unsupported("encoding " + std::string(EncodingName(enc)) + " (" + std::to_string(enc) +
-                     ") for " + std::string(PhysicalTypeName(leaf_.physical)) + " values");
+}
+
+Status ColumnChunkReader::CheckCrc(uint32_t want, std::string_view bytes, int64_t at) const {
+  uLong crc = crc32(0, nullptr, 0);
+  // crc32() takes at most 4 GiB at a time; pages are smaller, but stay exact.
+  for (size_t i = 0; i < bytes.size();) {
+    const size_t step = std::min<size_t>(bytes.size() - i, size_t{1} << 30);
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + i), static_cast<uInt>(step));
+    i += step;
+  }
+  if (static_cast<uint32_t>(crc) == want) return Status::OK();
+  char detail[64];
+  std::snprintf(detail, sizeof(detail), "header says %08x, its bytes give %08x", want,
+                static_cast<uint32_t>(crc));
+  return Corrupt("page " + std::to_string(page_index_) + " (at byte " + std::to_string(at) +
+                 ") fails its CRC check (" + detail + "): the file is damaged");
 }
 
 Status ColumnChunkReader::NextDataPage() {
   while (true) {
     if (pos_ >= end_) return Corrupt("column chunk holds fewer values than the row group's rows");
     // The header's length is only known once parsed: try a small prefix first.
+    const int64_t page_at = pos_;
     PageHeaderInfo h;
     size_t header_len = 0;
     for (int64_t want = std::min<int64_t>(end_ - pos_, 1024);; want *= 2) {
@@ -268,7 +308,14 @@ Status ColumnChunkReader::NextDataPage() {
     ASSIGN_OR_RETURN(const char* body, Window(h.compressed_size));
     pos_ += h.compressed_size;
     const std::string_view compressed(body, static_cast<size_t>(h.compressed_size));
+    // The CRC covers the page's bytes as stored; check it before anything
+    // is decoded from them (any page type may carry one).
+    if (h.crc) RETURN_IF_ERROR(CheckCrc(*h.crc, compressed, page_at));
+    ++page_index_;
     auto decompress = [&](std::string_view in, int64_t out_size) -> Result<const char*> {
+      // Nothing stored for nothing (an all-null v2 page's values, an empty
+      // dictionary): no codec's stream is empty, so do not ask one.
+      if (in.empty() && out_size == 0) return in.data();
       if (codec_ == codec::kUncompressed) {
         if (static_cast<int64_t>(in.size()) != out_size) {
           return Corrupt("page size does not match its header");

@@ -5,9 +5,11 @@
 // decoded lazily: Read(n) decodes exactly n rows from as many pages as that
 // takes, so memory is one page (plus its dictionary) and the caller's batch,
 // however large the chunk. Every length, offset and count taken from the file
-// is checked; a malformed page is kDataLoss naming the file, the column and
-// the row group. Nothing here knows about sluice's logical types: values stay
-// in their Parquet physical form (see RawColumn) for the conversion step.
+// is checked, and so is a page's CRC when its header has one; a malformed
+// page is kDataLoss naming the file, the column and the row group (and the
+// page, for a failed CRC). Nothing here knows about sluice's logical types:
+// values stay in their Parquet physical form (see RawColumn) for the
+// conversion step.
 //
 // Threading: one reader per column; readers of different columns may run on
 // different threads (RandomAccessFile::ReadAt is thread-safe).
@@ -16,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/io.h"
@@ -75,7 +78,12 @@ class ColumnChunkReader {
   // A view of n bytes of the chunk at pos_, valid until the next call.
   Result<const char*> Window(int64_t n);
   Status LoadDictionary(const PageHeaderInfo& h, const char* bytes);
+  // Whether values of this column may use encoding `enc`.
+  bool EncodingFits(int32_t enc) const;
   Status StartValues(int32_t enc, const uint8_t* p, size_t n);
+  // kDataLoss naming the page unless bytes (the page after its header, which
+  // starts at file offset `at`) have the CRC-32 `want`.
+  Status CheckCrc(uint32_t want, std::string_view bytes, int64_t at) const;
   Status DecodeFixed(int64_t m, uint8_t* dst);
   // Appends `rows` string rows; next(&s, &len, &s_end) yields each present
   // value (s_end: end of the readable bytes after s, or null if unknown);
@@ -95,6 +103,7 @@ class ColumnChunkReader {
   // The chunk.
   int32_t codec_ = 0;
   int row_group_ = 0;
+  int64_t page_index_ = 0;  // of the next page in the chunk, from 0 (for messages)
   int64_t pos_ = 0, end_ = 0;
   std::unique_ptr<char[]> window_;
   int64_t window_cap_ = 0, window_start_ = 0, window_len_ = 0;

@@ -78,12 +78,24 @@ Status PageDecompressor::Decompress(int32_t c, std::string_view in, char* out, s
       z.avail_in = static_cast<uInt>(in.size());
       z.next_out = reinterpret_cast<Bytef*>(out);
       z.avail_out = static_cast<uInt>(out_size);
-      int rc = inflate(&z, Z_FINISH);
-      size_t n = out_size - z.avail_out;
-      if (rc == Z_BUF_ERROR && z.avail_out == 0) {
-        return Corrupt("gzip", "more data than the header says");
+      // A page may be several gzip members back to back (RFC 1952 allows it;
+      // writers that compress in pieces produce it): their data is the
+      // concatenation, so inflate member after member until the input ends.
+      // Each member consumes at least its header, so the loop ends.
+      while (true) {
+        const int rc = inflate(&z, Z_FINISH);
+        if (rc == Z_STREAM_END) {
+          if (z.avail_in == 0) break;
+          if (inflateReset(&z) != Z_OK) return Status::Internal("inflateReset failed");
+          continue;
+        }
+        if (rc == Z_BUF_ERROR && z.avail_out == 0) {
+          return Corrupt("gzip", "more data than the header says");
+        }
+        if (rc == Z_BUF_ERROR) return Corrupt("gzip", "truncated");
+        return Corrupt("gzip", z.msg != nullptr ? z.msg : "");
       }
-      if (rc != Z_STREAM_END) return Corrupt("gzip", z.msg != nullptr ? z.msg : "");
+      const size_t n = out_size - z.avail_out;
       if (n != out_size) return SizeMismatch("gzip", n, out_size);
       return Status::OK();
     }

@@ -1,6 +1,7 @@
 // Decompression of Parquet pages for the reader: UNCOMPRESSED, SNAPPY, GZIP,
 // ZSTD, LZ4_RAW and LZ4 (the Hadoop-framed variant, with a fallback to a
-// raw block as other readers do). LZO and BROTLI are not supported.
+// raw block as other readers do). LZO and BROTLI are not supported. A GZIP
+// page may hold several concatenated gzip members.
 //
 // A PageDecompressor keeps codec contexts between pages, so decompressing
 // allocates nothing beyond the caller's output buffer. The output size comes

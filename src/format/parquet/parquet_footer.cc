@@ -452,6 +452,9 @@ HeaderParse ParsePageHeader(std::string_view bytes, PageHeaderInfo* out, size_t*
       case 3:
         if (r.ReadI32(t, &v)) out->compressed_size = v;
         break;
+      case 4:
+        if (r.ReadI32(t, &v)) out->crc = static_cast<uint32_t>(v);
+        break;
       case 5: {
         if (t != CompactType::kStruct) {
           r.Skip(t);

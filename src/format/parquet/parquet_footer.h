@@ -134,6 +134,9 @@ struct PageHeaderInfo {
   int32_t type = 0;
   int32_t uncompressed_size = 0;
   int32_t compressed_size = 0;
+  // CRC-32 (zlib's) of the compressed_size bytes after the header, if the
+  // writer stored one (an i32 on the wire; its bits are the checksum).
+  std::optional<uint32_t> crc;
   std::optional<DataPageInfo> data;
   std::optional<DataPageV2Info> data_v2;
   std::optional<DictPageInfo> dict;

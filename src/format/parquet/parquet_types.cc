@@ -58,6 +58,79 @@ LeafType Physical(LeafType t) {
   return Unsupported(t, "physical type " + std::to_string(t.physical));
 }
 
+// An annotation sluice does not know: read the physical type, and mark it so
+// that statistics (whose order the annotation may define) are not trusted.
+LeafType Fallback(LeafType t) {
+  t = Physical(t);
+  t.unknown_annotation = t.kind != LeafKind::kUnsupported;
+  return t;
+}
+
+// The legacy converted type (or, without one, the physical type) of a leaf;
+// t has the physical type and length filled in.
+LeafType FromConverted(const SchemaNode& node, LeafType t) {
+  const bool is_int = t.physical == ptype::kInt32 || t.physical == ptype::kInt64;
+  if (!node.converted) return Physical(t);
+  switch (*node.converted) {
+    case converted::kUtf8:
+    case converted::kEnum:
+    case converted::kJson:
+    case converted::kBson:
+      if (t.physical != ptype::kByteArray) break;
+      t.kind = LeafKind::kString;
+      return t;
+    case converted::kDecimal:
+      return Decimal(t, node.precision, node.scale);
+    case converted::kDate:
+      if (t.physical != ptype::kInt32) break;
+      t.kind = LeafKind::kDate;
+      return t;
+    case converted::kTimeMillis:
+      if (t.physical != ptype::kInt32) break;
+      t.kind = LeafKind::kTime;
+      t.unit = 1;
+      return t;
+    case converted::kTimeMicros:
+      if (t.physical != ptype::kInt64) break;
+      t.kind = LeafKind::kTime;
+      t.unit = 2;
+      return t;
+    case converted::kTimestampMillis:
+    case converted::kTimestampMicros:
+      if (t.physical != ptype::kInt64) break;
+      t.kind = LeafKind::kTimestamp;
+      t.unit = *node.converted == converted::kTimestampMillis ? 1 : 2;
+      return t;
+    case converted::kUint8:
+    case converted::kUint16:
+    case converted::kUint32:
+    case converted::kUint64:
+    case converted::kInt8:
+    case converted::kInt16:
+    case converted::kInt32:
+    case converted::kInt64: {
+      if (!is_int) break;
+      static const int kWidths[] = {8, 16, 32, 64, 8, 16, 32, 64};
+      t.kind = LeafKind::kInt;
+      t.bit_width = kWidths[*node.converted - converted::kUint8];
+      t.is_unsigned = *node.converted <= converted::kUint64;
+      return t;
+    }
+    case converted::kInterval:
+      return Unsupported(t, "INTERVAL");
+    case converted::kMap:
+    case converted::kMapKeyValue:
+    case converted::kList:
+      return Unsupported(t, "nested type (LIST/MAP)");
+    default:
+      // A converted type from a later format version: its values are still
+      // values of the physical type.
+      return Fallback(t);
+  }
+  return Unsupported(t, "converted type " + std::to_string(*node.converted) + " on " +
+                            std::string(PhysicalTypeName(t.physical)));
+}
+
 }  // namespace
 
 LeafType ClassifyLeaf(const SchemaNode& node) {
@@ -119,70 +192,16 @@ LeafType ClassifyLeaf(const SchemaNode& node) {
       case logical::kList:
         return Unsupported(t, "nested type (LIST/MAP)");
       default:
-        return Unsupported(t, "logical type " + std::to_string(l.id));
+        // A logical type from a later format version. Writers keep the
+        // converted type for readers that predate the logical one; without
+        // one, the values are still values of the physical type.
+        if (node.converted) return FromConverted(node, t);
+        return Fallback(t);
     }
     return Unsupported(t, "logical type " + std::to_string(l.id) + " on " +
                               std::string(PhysicalTypeName(t.physical)));
   }
-  if (node.converted) {
-    switch (*node.converted) {
-      case converted::kUtf8:
-      case converted::kEnum:
-      case converted::kJson:
-      case converted::kBson:
-        if (t.physical != ptype::kByteArray) break;
-        t.kind = LeafKind::kString;
-        return t;
-      case converted::kDecimal:
-        return Decimal(t, node.precision, node.scale);
-      case converted::kDate:
-        if (t.physical != ptype::kInt32) break;
-        t.kind = LeafKind::kDate;
-        return t;
-      case converted::kTimeMillis:
-        if (t.physical != ptype::kInt32) break;
-        t.kind = LeafKind::kTime;
-        t.unit = 1;
-        return t;
-      case converted::kTimeMicros:
-        if (t.physical != ptype::kInt64) break;
-        t.kind = LeafKind::kTime;
-        t.unit = 2;
-        return t;
-      case converted::kTimestampMillis:
-      case converted::kTimestampMicros:
-        if (t.physical != ptype::kInt64) break;
-        t.kind = LeafKind::kTimestamp;
-        t.unit = *node.converted == converted::kTimestampMillis ? 1 : 2;
-        return t;
-      case converted::kUint8:
-      case converted::kUint16:
-      case converted::kUint32:
-      case converted::kUint64:
-      case converted::kInt8:
-      case converted::kInt16:
-      case converted::kInt32:
-      case converted::kInt64: {
-        if (!is_int) break;
-        static const int kWidths[] = {8, 16, 32, 64, 8, 16, 32, 64};
-        t.kind = LeafKind::kInt;
-        t.bit_width = kWidths[*node.converted - converted::kUint8];
-        t.is_unsigned = *node.converted <= converted::kUint64;
-        return t;
-      }
-      case converted::kInterval:
-        return Unsupported(t, "INTERVAL");
-      case converted::kMap:
-      case converted::kMapKeyValue:
-      case converted::kList:
-        return Unsupported(t, "nested type (LIST/MAP)");
-      default:
-        return Unsupported(t, "converted type " + std::to_string(*node.converted));
-    }
-    return Unsupported(t, "converted type " + std::to_string(*node.converted) + " on " +
-                              std::string(PhysicalTypeName(t.physical)));
-  }
-  return Physical(t);
+  return FromConverted(node, t);
 }
 
 Result<DataType> NaturalType(const LeafType& leaf, const std::string& column,

@@ -13,6 +13,10 @@
 //   DATE -> date;  TIMESTAMP(any unit, UTC or not), TIMESTAMP_MILLIS/MICROS, INT96 -> timestamp
 // DECIMAL with precision above 18 has no sluice type: it can only be read
 // into a string field (exact text); inference fails naming the column.
+// A logical type sluice does not know falls back to the converted type when
+// there is one, else to the physical type, as does an unknown converted type
+// (a newer writer's annotation must not make the file unreadable). Known
+// types sluice cannot represent (LIST/MAP, INTERVAL) are refused.
 #pragma once
 
 #include <string>
@@ -46,7 +50,11 @@ struct LeafType {
   int scale = 0;             // kDecimal
   int unit = 2;              // kTimestamp, kTime: 1 millis, 2 micros, 3 nanos (INT96: 3)
   bool float16 = false;      // kFloat on FIXED_LEN_BYTE_ARRAY(2)
-  std::string unsupported;   // kUnsupported: the feature, for the error message
+  // The logical or converted type was one sluice does not know (from a later
+  // format version) and the leaf reads as its physical type; its statistics
+  // may use an order sluice does not know either.
+  bool unknown_annotation = false;
+  std::string unsupported;  // kUnsupported: the feature, for the error message
 };
 
 LeafType ClassifyLeaf(const SchemaNode& node);

@@ -169,6 +169,8 @@ bool RowGroupFilter::MayMatch(const ParquetFile& pf, int rg) const {
     // Every value NULL: no row can be inside a range.
     if (st.null_count && g.num_rows > 0 && *st.null_count == g.num_rows) return false;
     const LeafType& leaf = pf.leaf_types[b.leaf];
+    // An annotation sluice does not know may order values its own way.
+    if (leaf.unknown_annotation) continue;
     const std::string* min = st.min_value ? &*st.min_value : nullptr;
     const std::string* max = st.max_value ? &*st.max_value : nullptr;
     // The deprecated fields use signed order: fine for signed numbers only.

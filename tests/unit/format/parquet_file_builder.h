@@ -151,6 +151,67 @@ inline std::string DataPageV2(int32_t num_values, int32_t encoding, const std::s
   return out + levels + values;
 }
 
+// A page with every header field under the test's control, for pages the
+// helpers above do not make: compressed bodies, CRCs, v2 pages whose values
+// section is empty or not marked compressed. `body` is stored as given.
+struct RawPage {
+  int32_t type = 0;  // 0 DATA_PAGE, 2 DICTIONARY_PAGE, 3 DATA_PAGE_V2
+  std::string body;
+  int32_t uncompressed_size = 0;
+  std::optional<uint32_t> crc;  // PageHeader field 4
+  int32_t num_values = 0;
+  int32_t encoding = 0;
+  // DATA_PAGE_V2 only.
+  int32_t num_nulls = 0;
+  int32_t def_levels_bytes = 0;
+  bool is_compressed = true;
+};
+
+inline std::string PageBytes(const RawPage& p) {
+  std::string out;
+  CompactWriter w(&out);
+  w.BeginStruct();
+  w.FieldI32(1, p.type);
+  w.FieldI32(2, p.uncompressed_size);
+  w.FieldI32(3, static_cast<int32_t>(p.body.size()));
+  if (p.crc) w.FieldI32(4, static_cast<int32_t>(*p.crc));
+  if (p.type == 0) {
+    w.FieldStructBegin(5);
+    w.FieldI32(1, p.num_values);
+    w.FieldI32(2, p.encoding);
+    w.FieldI32(3, 3);
+    w.FieldI32(4, 3);
+    w.EndStruct();
+  } else if (p.type == 2) {
+    w.FieldStructBegin(7);
+    w.FieldI32(1, p.num_values);
+    w.FieldI32(2, p.encoding);
+    w.EndStruct();
+  } else if (p.type == 3) {
+    w.FieldStructBegin(8);
+    w.FieldI32(1, p.num_values);
+    w.FieldI32(2, p.num_nulls);
+    w.FieldI32(3, p.num_values);
+    w.FieldI32(4, p.encoding);
+    w.FieldI32(5, p.def_levels_bytes);
+    w.FieldI32(6, 0);
+    w.FieldBool(7, p.is_compressed);
+    w.EndStruct();
+  }
+  w.EndStruct();
+  return out + p.body;
+}
+
+// RLE/bit-packed definition levels of a max-level-1 column, without the
+// 4-byte length prefix that data page v1 adds.
+inline std::string DefLevels(const std::vector<uint8_t>& levels) {
+  RleBitPackedEncoder e(1);
+  for (uint8_t d : levels) e.Put(d);
+  std::string runs;
+  e.FinishTo(&runs);
+  return runs;
+}
+
 struct FileSpec {
   std::vector<Leaf> leaves;  // in schema order (groups included)
   // chunks[rg][leaf] = the chunk's pages; rows[rg] = the row group's rows.

@@ -1,11 +1,15 @@
 // The reader's value decoders on hand-built bytes (parquet-format spec
 // examples and exhaustive small cases), directly and through whole pages.
 #include <gtest/gtest.h>
+#include <lz4.h>
+#include <snappy.h>
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <random>
 
+#include "compress_test_util.h"
 #include "core/io.h"
 #include "decode_helpers.h"
 #include "format/parquet/bit_unpack.h"
@@ -445,6 +449,297 @@ TEST(ParquetReaderPages, EncodingsAndTypes) {
     // The file's own types are the same (the schema-less read agrees).
     auto natural = ReadFile(file, Schema(), 2);
     EXPECT_TRUE(natural.status.ok()) << natural.status.ToString() << natural.Text();
+  }
+}
+
+// --- issue 10, item 8: valid files other readers accept ------------------------
+
+// `raw` compressed the way a writer using Parquet codec `codec` stores it.
+std::string CompressAs(int32_t codec, const std::string& raw) {
+  switch (codec) {
+    case codec::kSnappy: {
+      std::string out;
+      snappy::Compress(raw.data(), raw.size(), &out);
+      return out;
+    }
+    case codec::kGzip:
+      return sluice::testing::GzipOf(raw);
+    case codec::kZstd:
+      return sluice::testing::ZstdOf(raw);
+    case codec::kLz4:
+    case codec::kLz4Raw: {
+      std::string block(static_cast<size_t>(LZ4_compressBound(static_cast<int>(raw.size()))), '\0');
+      const int n = LZ4_compress_default(raw.data(), block.data(), static_cast<int>(raw.size()),
+                                         static_cast<int>(block.size()));
+      EXPECT_GT(n, 0);
+      block.resize(static_cast<size_t>(std::max(n, 0)));
+      if (codec == codec::kLz4Raw) return block;
+      // Hadoop framing: big-endian raw size and block size, then the block.
+      std::string framed;
+      for (uint32_t v : {static_cast<uint32_t>(raw.size()), static_cast<uint32_t>(block.size())}) {
+        for (int shift = 24; shift >= 0; shift -= 8)
+          framed.push_back(static_cast<char>(v >> shift));
+      }
+      return framed + block;
+    }
+    default:
+      return raw;
+  }
+}
+
+std::string OneColumnCodec(const Leaf& leaf, const std::string& chunk, int64_t rows,
+                           int32_t codec) {
+  FileSpec s;
+  s.leaves = {leaf};
+  s.chunks = {{chunk}};
+  s.rows = {rows};
+  s.codec = codec;
+  return testing::BuildFile(s);
+}
+
+// A GZIP page made of two gzip members (4096 + 8 bytes of values): sluice
+// used to stop after the first member ("decompressed to 4096 bytes, its
+// header says 4104").
+TEST(ParquetReaderPages, Issue10GzipPageOfConcatenatedMembers) {
+  std::vector<int64_t> values(513);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<int64_t>(i * i) - 1000;
+  const std::string plain = testing::Plain<int64_t>(values);
+  ASSERT_EQ(plain.size(), 4104u);
+  testing::RawPage v1;
+  v1.body =
+      sluice::testing::GzipOf(plain.substr(0, 4096)) + sluice::testing::GzipOf(plain.substr(4096));
+  v1.uncompressed_size = static_cast<int32_t>(plain.size());
+  v1.num_values = 513;
+  // The same values in a v2 page whose values section is three members.
+  testing::RawPage v2 = v1;
+  v2.type = page::kDataV2;
+  v2.body = sluice::testing::GzipOf(plain.substr(0, 100)) + sluice::testing::GzipOf("") +
+            sluice::testing::GzipOf(plain.substr(100));
+  for (const testing::RawPage* p : {&v1, &v2}) {
+    const std::string file =
+        OneColumnCodec(Leaf{"x", ptype::kInt64, 0}, testing::PageBytes(*p), 513, codec::kGzip);
+    auto d = ReadFile(file, Schema({{"x", DataType::Int64(), false}}), 100);
+    ASSERT_TRUE(d.status.ok()) << d.status.ToString();
+    ASSERT_EQ(d.rows.size(), values.size());
+    for (size_t i = 0; i < values.size(); ++i) {
+      ASSERT_EQ(d.rows[i], std::to_string(i + 1) + ": " + std::to_string(values[i]));
+    }
+  }
+  // Members that hold fewer bytes than the header says are still corrupt.
+  testing::RawPage short_page = v1;
+  short_page.uncompressed_size = 4112;
+  auto d =
+      ReadFile(OneColumnCodec(Leaf{"x", ptype::kInt64, 0}, testing::PageBytes(short_page), 513, 2),
+               Schema({{"x", DataType::Int64(), false}}));
+  EXPECT_EQ(d.status.code(), StatusCode::kDataLoss);
+  EXPECT_NE(d.status.message().find("column 'x', row group 0: gzip page decompressed to 4104 "
+                                    "bytes, its header says 4112"),
+            std::string::npos)
+      << d.status.ToString();
+}
+
+// A DATA_PAGE_V2 whose values section is empty (every row null) under every
+// codec: the levels are never compressed, and zero bytes of values must not
+// reach the decompressor (sluice used to fail with "corrupt snappy page").
+TEST(ParquetReaderPages, Issue10EmptyValuesSectionOfDataPageV2) {
+  const int32_t codecs[] = {codec::kUncompressed, codec::kSnappy, codec::kGzip,
+                            codec::kLz4,          codec::kZstd,   codec::kLz4Raw};
+  const std::string nulls = testing::DefLevels({0, 0, 0});
+  const std::string present = testing::DefLevels({1, 0, 1});
+  struct Column {
+    const char* name;
+    Leaf leaf;
+    DataType type;
+    std::string values;  // PLAIN values of the second page's two present rows
+    std::vector<std::string> want_last;
+  };
+  const Column columns[] = {
+      {"int32",
+       Leaf{"x", ptype::kInt32, 1},
+       DataType::Int32(),
+       testing::Plain<int32_t>({7, -9}),
+       {"4: 7", "5: NULL", "6: -9"}},
+      {"string",
+       Leaf{"x", ptype::kByteArray, 1},
+       DataType::String(),
+       testing::PlainStrings({"ab", ""}),
+       {"4: <ab>", "5: NULL", "6: <>"}},
+      {"double",
+       Leaf{"x", ptype::kDouble, 1},
+       DataType::Float64(),
+       testing::Plain<double>({0.5, 2}),
+       {"4: 0.5", "5: NULL", "6: 2"}},
+  };
+  for (int32_t c : codecs) {
+    for (const Column& col : columns) {
+      for (int32_t enc : {encoding::kPlain, encoding::kRleDictionary}) {
+        for (bool is_compressed : {true, false}) {
+          SCOPED_TRACE(std::string(CodecName(c)) + " " + col.name + " " +
+                       std::string(EncodingName(enc)) +
+                       (is_compressed ? " compressed" : " not compressed"));
+          std::string chunk;
+          if (enc == encoding::kRleDictionary) {
+            // An all-null chunk's dictionary is empty too: zero bytes stored.
+            testing::RawPage dict;
+            dict.type = page::kDictionary;
+            chunk += testing::PageBytes(dict);
+          }
+          testing::RawPage empty;
+          empty.type = page::kDataV2;
+          empty.body = nulls;
+          empty.uncompressed_size = static_cast<int32_t>(nulls.size());
+          empty.num_values = 3;
+          empty.num_nulls = 3;
+          empty.encoding = enc;
+          empty.def_levels_bytes = static_cast<int32_t>(nulls.size());
+          empty.is_compressed = is_compressed;
+          chunk += testing::PageBytes(empty);
+          // Then a page with values (PLAIN), compressed as the flag says.
+          testing::RawPage full = empty;
+          full.body = present + (is_compressed ? CompressAs(c, col.values) : col.values);
+          full.uncompressed_size = static_cast<int32_t>(present.size() + col.values.size());
+          full.num_nulls = 1;
+          full.encoding = encoding::kPlain;
+          full.def_levels_bytes = static_cast<int32_t>(present.size());
+          chunk += testing::PageBytes(full);
+          const std::string file = OneColumnCodec(col.leaf, chunk, 6, c);
+          for (int64_t batch : {1, 2, 100}) {
+            auto d = ReadFile(file, Schema({{"x", col.type, true}}), batch);
+            EXPECT_TRUE(d.status.ok()) << d.status.ToString();
+            if (!d.status.ok()) break;  // one message per case, then the next case
+            std::vector<std::string> want = {"1: NULL", "2: NULL", "3: NULL"};
+            want.insert(want.end(), col.want_last.begin(), col.want_last.end());
+            EXPECT_EQ(d.rows, want);
+          }
+        }
+      }
+    }
+  }
+  // An empty values section for rows that are not null is still corrupt.
+  testing::RawPage liar;
+  liar.type = page::kDataV2;
+  liar.body = present;
+  liar.uncompressed_size = static_cast<int32_t>(present.size());
+  liar.num_values = 3;
+  liar.num_nulls = 1;
+  liar.def_levels_bytes = static_cast<int32_t>(present.size());
+  for (int32_t c : codecs) {
+    SCOPED_TRACE(CodecName(c));
+    auto d = ReadFile(OneColumnCodec(Leaf{"x", ptype::kInt32, 1}, testing::PageBytes(liar), 3, c),
+                      Schema({{"x", DataType::Int32(), true}}));
+    EXPECT_EQ(d.status.code(), StatusCode::kDataLoss) << d.status.ToString();
+    EXPECT_NE(d.status.message().find("page holds fewer values than its header says"),
+              std::string::npos)
+        << d.status.ToString();
+  }
+}
+
+// Logical and converted types sluice does not know read as their physical
+// type (or as the converted type, when the logical one alone is unknown);
+// known nested types stay refused.
+TEST(ParquetReaderPages, Issue10UnknownLogicalTypesReadAsThePhysicalType) {
+  auto leaf = [](int32_t physical, int16_t logical_id, std::optional<int32_t> conv) {
+    Leaf l{"x", physical, 1};
+    l.logical_id = logical_id;
+    l.converted = conv;
+    return l;
+  };
+  const std::vector<uint8_t> defs = {1, 0, 1};
+  const std::vector<uint8_t> all_present = {1, 1};
+  struct Case {
+    const char* name;
+    Leaf leaf;
+    std::string values;  // PLAIN, two present rows
+    DataType natural;    // what a schema-less read gives
+    std::vector<std::string> want;
+  };
+  const Case cases[] = {
+      {"logical 17 (GEOMETRY) on BYTE_ARRAY",
+       leaf(ptype::kByteArray, 17, std::nullopt),
+       testing::PlainStrings({"POINT", "\x01\x02"}),
+       DataType::String(),
+       {"1: <POINT>", "2: NULL", "3: <\x01\x02>"}},
+      {"logical 99 on INT32",
+       leaf(ptype::kInt32, 99, std::nullopt),
+       testing::Plain<int32_t>({-5, 6}),
+       DataType::Int32(),
+       {"1: -5", "2: NULL", "3: 6"}},
+      {"logical 99 on INT64",
+       leaf(ptype::kInt64, 99, std::nullopt),
+       testing::Plain<int64_t>({int64_t{1} << 40, 0}),
+       DataType::Int64(),
+       {"1: 1099511627776", "2: NULL", "3: 0"}},
+      {"logical 99 on FLOAT",
+       leaf(ptype::kFloat, 99, std::nullopt),
+       testing::Plain<float>({1.5f, -2}),
+       DataType::Float64(),
+       {"1: 1.5", "2: NULL", "3: -2"}},
+      {"logical 99 on DOUBLE",
+       leaf(ptype::kDouble, 99, std::nullopt),
+       testing::Plain<double>({0.25, 3}),
+       DataType::Float64(),
+       {"1: 0.25", "2: NULL", "3: 3"}},
+      {"converted 99 on INT64",
+       leaf(ptype::kInt64, 0, 99),
+       testing::Plain<int64_t>({8, 9}),
+       DataType::Int64(),
+       {"1: 8", "2: NULL", "3: 9"}},
+      {"converted 40 on BYTE_ARRAY",
+       leaf(ptype::kByteArray, 0, 40),
+       testing::PlainStrings({"x", "yz"}),
+       DataType::String(),
+       {"1: <x>", "2: NULL", "3: <yz>"}},
+      {"unknown logical, known converted DATE",
+       leaf(ptype::kInt32, 42, converted::kDate),
+       testing::Plain<int32_t>({0, 1}),
+       DataType::Date(),
+       {"1: 1970-01-01", "2: NULL", "3: 1970-01-02"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string file = OneColumn(c.leaf, {DataPageV1(3, 0, c.values, &defs)}, 3);
+    auto d = ReadFile(file, Schema({{"x", c.natural, true}}));
+    ASSERT_TRUE(d.status.ok()) << d.status.ToString();
+    EXPECT_EQ(d.rows, c.want);
+    auto natural = ReadFile(file, Schema());
+    ASSERT_TRUE(natural.status.ok()) << natural.status.ToString();
+    EXPECT_EQ(natural.rows, c.want);
+  }
+  // Binary that is not UTF-8 behaves as for plain BYTE_ARRAY: a bad row.
+  auto d = ReadFile(OneColumn(leaf(ptype::kByteArray, 17, std::nullopt),
+                              {DataPageV1(3, 0, testing::PlainStrings({"ok", "\xff"}), &defs)}, 3),
+                    Schema({{"x", DataType::String(), true}}));
+  ASSERT_TRUE(d.status.ok()) << d.status.ToString();
+  EXPECT_EQ(d.rows, (std::vector<std::string>{"1: <ok>", "2: NULL"}));
+  ASSERT_EQ(d.bad.size(), 1u);
+  EXPECT_EQ(d.bad[0].reason, "invalid UTF-8");
+  // Statistics of an unknown annotation may use an order sluice does not
+  // know: they never prune a row group (a plain INT64 column's do).
+  for (int16_t logical_id : {int16_t{0}, int16_t{99}}) {
+    FileSpec s;
+    s.leaves = {leaf(ptype::kInt64, logical_id, std::nullopt)};
+    s.chunks = {{DataPageV1(2, 0, testing::Plain<int64_t>({100, 200}), &all_present)}};
+    s.rows = {2};
+    s.stats = {{std::make_pair(testing::Plain<int64_t>({100}), testing::Plain<int64_t>({200}))}};
+    DecoderOptions o;
+    o.schema = Schema({{"x", DataType::Int64(), true}});
+    ParquetReadOptions po;
+    po.row_group_filters.push_back({"x", std::string("0"), std::string("5")});
+    auto pruned = sluice::testing::Drain(
+        NewParquetDecoder(NewStringInput(testing::BuildFile(s), "t.parquet"), o, po));
+    ASSERT_TRUE(pruned.status.ok()) << pruned.status.ToString();
+    EXPECT_EQ(pruned.rows.size(), logical_id == 0 ? 0u : 2u) << "logical " << logical_id;
+  }
+  // Known nested types are still refused, by logical and by converted type.
+  for (const Leaf& nested : {leaf(ptype::kInt32, logical::kList, std::nullopt),
+                             leaf(ptype::kInt32, logical::kMap, std::nullopt),
+                             leaf(ptype::kInt32, 0, converted::kList)}) {
+    auto r =
+        ReadFile(OneColumn(nested, {DataPageV1(3, 0, testing::Plain<int32_t>({1, 2}), &defs)}, 3),
+                 Schema({{"x", DataType::Int32(), true}}));
+    EXPECT_EQ(r.status.code(), StatusCode::kInvalidArgument) << r.status.ToString();
+    EXPECT_NE(r.status.message().find("nested type (LIST/MAP) is not supported"), std::string::npos)
+        << r.status.ToString();
   }
 }
 

@@ -3,9 +3,11 @@
 // encryption, nested and repeated columns, unknown codecs and encodings,
 // schema mismatches. Plus row-group pruning, checked by the bytes read.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <mutex>
 
+#include "compress_test_util.h"
 #include "core/io.h"
 #include "decode_helpers.h"
 #include "format/parquet_reader.h"
@@ -170,6 +172,101 @@ TEST(ParquetReaderErrors, CorruptPagesAreDataLossNamingTheColumn) {
     EXPECT_NE(d.status.message().find("column 'a', row group 0"), std::string::npos)
         << d.status.ToString();
   }
+}
+
+uint32_t Crc32Of(const std::string& bytes) {
+  return static_cast<uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
+}
+
+// Issue 10, item 8: a page header's optional crc (CRC-32 of the page's bytes
+// as stored, after the header) is checked; a page that fails it is an error
+// naming the file, the column and the page, never wrong data.
+TEST(ParquetReaderErrors, Issue10PageCrcIsVerified) {
+  // Pages of every kind, each with the CRC of its stored bytes: a dictionary
+  // page, a dictionary-encoded v1 page, a gzip-compressed v2 page (the CRC
+  // covers its uncompressed levels and its compressed values) and a v1 page.
+  const std::vector<uint8_t> defs = {1, 0, 1};
+  const std::string levels = testing::DefLevels(defs);
+  std::vector<testing::RawPage> pages(4);
+  pages[0].type = 2;
+  pages[0].body = testing::Plain<int32_t>({40, 41});
+  pages[0].num_values = 2;
+  std::string v1_body;
+  {
+    const uint32_t len = static_cast<uint32_t>(levels.size());
+    v1_body.append(reinterpret_cast<const char*>(&len), 4);
+    v1_body += levels;
+    v1_body += std::string("", 3);  // bit width 1, RLE run of 2 x index 1
+  }
+  pages[1].body = v1_body;
+  pages[1].num_values = 3;
+  pages[1].encoding = 8;
+  const std::string v2_values = testing::Plain<int32_t>({5, -6});
+  pages[2].type = 3;
+  pages[2].body = levels + sluice::testing::GzipOf(v2_values);
+  pages[2].uncompressed_size = static_cast<int32_t>(levels.size() + v2_values.size());
+  pages[2].num_values = 3;
+  pages[2].num_nulls = 1;
+  pages[2].def_levels_bytes = static_cast<int32_t>(levels.size());
+  // The last page's values are chosen so that its CRC has the top bit set: the
+  // header stores it as a negative i32.
+  for (int32_t k = 0;; ++k) {
+    pages[3].body = sluice::testing::GzipOf(v1_body.substr(0, 4 + levels.size()) +
+                                            testing::Plain<int32_t>({k, k + 1}));
+    if (Crc32Of(pages[3].body) >= 0x80000000u) break;
+  }
+  pages[3].uncompressed_size = static_cast<int32_t>(4 + levels.size() + 8);
+  pages[3].num_values = 3;
+  auto build = [&](const std::vector<testing::RawPage>& ps) {
+    FileSpec s;
+    s.leaves = {Leaf{"a", 1, 1}};
+    std::string chunk;
+    for (const testing::RawPage& p : ps) chunk += testing::PageBytes(p);
+    s.chunks = {{chunk}};
+    s.rows = {9};
+    s.codec = 2;
+    return testing::BuildFile(s);
+  };
+  // In a GZIP chunk the dictionary and v1 pages are gzip too.
+  for (int i : {0, 1}) {
+    pages[i].uncompressed_size = static_cast<int32_t>(pages[i].body.size());
+    pages[i].body = sluice::testing::GzipOf(pages[i].body);
+  }
+  for (testing::RawPage& p : pages) p.crc = Crc32Of(p.body);
+  const Schema schema({{"a", DataType::Int32(), true}});
+  auto d = ReadErrorsFile(build(pages), schema);
+  ASSERT_TRUE(d.status.ok()) << d.status.ToString();
+  ASSERT_EQ(d.rows.size(), 9u) << d.Text();
+  EXPECT_EQ(d.rows[0], "1: 41");
+  EXPECT_EQ(d.rows[4], "5: NULL");
+  EXPECT_EQ(d.rows[5], "6: -6");
+  // Without CRCs the file reads the same.
+  std::vector<testing::RawPage> no_crc = pages;
+  for (testing::RawPage& p : no_crc) p.crc.reset();
+  auto plain = ReadErrorsFile(build(no_crc), schema);
+  ASSERT_TRUE(plain.status.ok()) << plain.status.ToString();
+  EXPECT_EQ(plain.rows, d.rows);
+  // A wrong CRC on any page, or a flipped byte in a page's stored bytes, fails
+  // naming the page; the bytes still decompress fine in the CRC cases.
+  for (size_t i = 0; i < pages.size(); ++i) {
+    SCOPED_TRACE("page " + std::to_string(i));
+    std::vector<testing::RawPage> bad = pages;
+    *bad[i].crc ^= 0x10;
+    auto e = ReadErrorsFile(build(bad), schema);
+    EXPECT_EQ(e.status.code(), StatusCode::kDataLoss) << e.status.ToString();
+    const std::string want = "parquet file 'bad.parquet', column 'a', row group 0: page " +
+                             std::to_string(i) + " (at byte ";
+    EXPECT_NE(e.status.message().find(want), std::string::npos) << e.status.ToString();
+    EXPECT_NE(e.status.message().find("fails its CRC check"), std::string::npos)
+        << e.status.ToString();
+    EXPECT_TRUE(e.rows.empty()) << e.Text();
+  }
+  std::vector<testing::RawPage> flipped = pages;
+  flipped[2].body[1] ^= 0x01;  // the v2 levels, which no decompressor would notice
+  auto e = ReadErrorsFile(build(flipped), schema);
+  EXPECT_EQ(e.status.code(), StatusCode::kDataLoss) << e.status.ToString();
+  EXPECT_NE(e.status.message().find("page 2 (at byte "), std::string::npos) << e.status.ToString();
 }
 
 TEST(ParquetReaderErrors, SchemaMismatches) {
