@@ -239,12 +239,13 @@ Result<Schema> InferCsv(InputStream& in, const InferOptions& options) {
     }
   }
   std::vector<TypeVote> votes(names.size());
-  // One record's votes. A window's record votes only with the header's
-  // number of fields (one out of step with the quotes rarely has it).
+  // One record's votes. A window's record votes only with the number of
+  // fields the head found (one out of step with the quotes rarely has it; and
+  // without a header, a window must not add columns no row of the head has).
   auto vote = [&](const CsvReader& r, bool in_window) -> Status {
     if (!r.error().empty()) return Status::OK();  // malformed records do not vote
     size_t n = r.num_fields();
-    if (in_window && csv.header && n != votes.size()) return Status::OK();
+    if (in_window && n != votes.size()) return Status::OK();
     if (!csv.header && n > votes.size()) {
       if (n > kMaxColumns) return TooManyColumns(in.name());
       votes.resize(n);

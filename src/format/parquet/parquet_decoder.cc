@@ -77,7 +77,7 @@ class ParquetDecoder final : public Decoder {
       if (leaf < 0) {
         if (!field.nullable) {
           return Status::InvalidArgument("parquet file '" + name + "' has no column for field '" +
-                                         field.name + "', which is not nullable");
+                                         EscapeName(field.name) + "', which is not nullable");
         }
         leaf_of_field_.push_back(-1);
         reader_of_field_.push_back(-1);
@@ -87,14 +87,14 @@ class ParquetDecoder final : public Decoder {
       const parquet::LeafType& lt = pf_->leaf_types[leaf];
       if (lt.kind == parquet::LeafKind::kUnsupported) {
         return Status::InvalidArgument("parquet file '" + name + "', column '" +
-                                       pf_->leaves[leaf].name + "': " + lt.unsupported +
+                                       EscapeName(pf_->leaves[leaf].name) + "': " + lt.unsupported +
                                        " is not supported");
       }
       if (!parquet::CanConvert(lt, field.type)) {
         return Status::InvalidArgument("parquet file '" + name + "', column '" +
-                                       pf_->leaves[leaf].name + "' (" + parquet::DescribeLeaf(lt) +
-                                       ") cannot be read as " + field.type.ToString() +
-                                       "; declare it as string");
+                                       EscapeName(pf_->leaves[leaf].name) + "' (" +
+                                       parquet::DescribeLeaf(lt) + ") cannot be read as " +
+                                       field.type.ToString() + "; declare it as string");
       }
       leaf_of_field_.push_back(leaf);
       readers_.push_back(std::make_unique<ColumnChunkReader>(pf_->file.get(), pf_->leaves[leaf]));
@@ -103,8 +103,8 @@ class ParquetDecoder final : public Decoder {
     if (!options_.ignore_unknown_fields) {
       for (size_t l = 0; l < used.size(); ++l) {
         if (!used[l]) {
-          return Status::InvalidArgument("column '" + pf_->leaves[l].name + "' of parquet file '" +
-                                         name + "' is not in the schema");
+          return Status::InvalidArgument("column '" + EscapeName(pf_->leaves[l].name) +
+                                         "' of parquet file '" + name + "' is not in the schema");
         }
       }
     }

@@ -65,7 +65,7 @@ Result<std::unique_ptr<ParquetFile>> OpenParquetFile(std::unique_ptr<RandomAcces
     // Groups inside the root: some column is nested. Name the first one.
     for (size_t i = 1; i < m.schema.size(); ++i) {
       if (m.schema[i].num_children > 0 || !m.schema[i].type) {
-        return unsupported("nested column '" + m.schema[i].name + "' (group type)");
+        return unsupported("nested column '" + EscapeName(m.schema[i].name) + "' (group type)");
       }
     }
     return bad("schema has " + std::to_string(m.schema.size() - 1) +
@@ -74,10 +74,10 @@ Result<std::unique_ptr<ParquetFile>> OpenParquetFile(std::unique_ptr<RandomAcces
   for (size_t i = 1; i < m.schema.size(); ++i) {
     const SchemaNode& n = m.schema[i];
     if (n.num_children > 0 || !n.type) {
-      return unsupported("nested column '" + n.name + "' (group type)");
+      return unsupported("nested column '" + EscapeName(n.name) + "' (group type)");
     }
     if (n.repetition.value_or(0) == 2) {
-      return unsupported("repeated column '" + n.name + "' (nested data)");
+      return unsupported("repeated column '" + EscapeName(n.name) + "' (nested data)");
     }
     LeafColumn leaf;
     leaf.name = n.name;
@@ -86,7 +86,7 @@ Result<std::unique_ptr<ParquetFile>> OpenParquetFile(std::unique_ptr<RandomAcces
     leaf.optional = n.repetition.value_or(0) == 1;
     leaf.index = static_cast<int>(i - 1);
     if (leaf.physical < ptype::kBoolean || leaf.physical > ptype::kFixedLenByteArray) {
-      return bad("column '" + n.name + "' has unknown physical type " +
+      return bad("column '" + EscapeName(n.name) + "' has unknown physical type " +
                  std::to_string(leaf.physical));
     }
     pf->leaves.push_back(std::move(leaf));
