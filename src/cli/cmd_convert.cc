@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <new>
 #include <optional>
 #include <thread>
 
@@ -266,7 +267,16 @@ CLI::App* AddConvertCommand(CLI::App& app, ConvertFlags* f) {
   return cmd;
 }
 
-int CmdConvert(const ConvertFlags& f) {
+namespace {
+
+// Transient encoder failures (out of memory, a full disk) say which output
+// they were writing; the others already describe the data.
+Status NameOutput(Status st, const ConvertFlags& f) {
+  if (st.code() != StatusCode::kUnavailable) return st;
+  return st.WithContext("writing '" + f.output + "'");
+}
+
+int RunConvert(const ConvertFlags& f) {
   Stopwatch watch;
   if (!fs::is_regular_file(f.input)) {
     return Fail(Status::NotFound("input file '" + f.input + "' does not exist"));
@@ -389,7 +399,7 @@ int CmdConvert(const ConvertFlags& f) {
   // Batches leaving the transform (or the decoder, without one).
   auto write = [&](size_t, RecordBatch&& b) -> Status {
     res.rows_out += b.num_rows();
-    if (b.num_rows() > 0 && *encoder != nullptr) return (*encoder)->Write(b);
+    if (b.num_rows() > 0 && *encoder != nullptr) return NameOutput((*encoder)->Write(b), f);
     return Status::OK();
   };
   while (true) {
@@ -458,7 +468,7 @@ int CmdConvert(const ConvertFlags& f) {
     return kExitDataRejected;
   }
   if (*encoder != nullptr) {
-    st = (*encoder)->Finish();
+    st = NameOutput((*encoder)->Finish(), f);
     if (!st.ok()) return Fail(st);
   }
 
@@ -490,6 +500,21 @@ int CmdConvert(const ConvertFlags& f) {
   }
   if (f.json) PrintJson(!f.check);
   return 0;
+}
+
+}  // namespace
+
+int CmdConvert(const ConvertFlags& f) {
+  // The boundary for a failed allocation anywhere in the conversion (decoder,
+  // transform, encoder): unwinding drops the encoder, which removes the
+  // temporary output file, and the run fails with a message instead of
+  // aborting.
+  try {
+    return RunConvert(f);
+  } catch (const std::bad_alloc&) {
+    return Fail(Status::Unavailable("out of memory converting '" + f.input +
+                                    "' (std::bad_alloc); no output written"));
+  }
 }
 
 }  // namespace sluice::cli

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <bit>
 #include <cstring>
+#include <new>
 #include <string_view>
 
 #include "core/clock.h"
@@ -528,7 +529,15 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   if (!spec.ok()) return EndAttempt(env, token, batch, spec.status());
 
   Attempt run(env, batch, *spec, attempt, token);
-  auto res = run.Run();
+  Result<AttemptResult> res = Status::Internal("attempt did not run");
+  try {
+    res = run.Run();
+  } catch (const std::bad_alloc&) {
+    // Transient like ENOMEM: the attempt's staged outputs are discarded
+    // below and the batch is retried (later, maybe with fewer workers busy).
+    res =
+        Status::Unavailable("out of memory processing '" + batch.object_key + "' (std::bad_alloc)");
+  }
   if (!res.ok()) {
     run.Discard();
     return EndAttempt(env, token, batch, res.status());

@@ -10,7 +10,16 @@ BatchBuilder::BatchBuilder(const Schema& schema) : schema_(schema) {
   for (int f = 0; f < schema_.num_fields(); ++f) {
     cols_[f].type = schema_.field(f).type;
     cols_[f].width = cols_[f].type.id == TypeId::kString ? 0 : cols_[f].type.FixedWidth();
+    row_bytes_ += static_cast<int64_t>(cols_[f].width == 0 ? sizeof(uint32_t) : cols_[f].width) + 1;
   }
+}
+
+int64_t BatchBuilder::reserved_bytes() const {
+  int64_t total = 0;
+  for (const Col& c : cols_) {
+    total += static_cast<int64_t>(c.data.capacity() + c.chars.capacity() + c.valid.capacity());
+  }
+  return total;
 }
 
 void BatchBuilder::Allocate(Col& c, int64_t rows) {
@@ -23,7 +32,10 @@ void BatchBuilder::Allocate(Col& c, int64_t rows) {
 }
 
 void BatchBuilder::Begin(int64_t rows) {
-  initial_ = std::max<int64_t>(rows, 16);
+  // Estimates come from input bytes (e.g. a chunk's size / 64), which for a
+  // wide row would reserve rows the input cannot hold, for every column.
+  const int64_t by_bytes = row_bytes_ > 0 ? kInitialBytes / row_bytes_ : rows;
+  initial_ = std::max(std::min(rows, by_bytes), kMinRows);
   rows_ = 0;
   cap_ = 0;
   for (Col& c : cols_) {

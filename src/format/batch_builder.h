@@ -25,7 +25,16 @@ class BatchBuilder {
   explicit BatchBuilder(const Schema& schema);
 
   // Starts a new, empty batch sized for about `rows` rows (it grows as needed).
+  // The first allocation is capped at kInitialBytes of row buffers, so a
+  // wide schema (thousands of columns) starts with a few rows and grows with
+  // the rows that actually arrive, not with columns x the estimate.
   void Begin(int64_t rows);
+  static constexpr int64_t kInitialBytes = 8 << 20;
+  static constexpr int64_t kMinRows = 16;
+  // Bytes of row buffers one row takes (values, offsets, validity).
+  int64_t row_bytes() const { return row_bytes_; }
+  // Heap bytes the builder holds now (buffer capacities).
+  int64_t reserved_bytes() const;
   int64_t rows() const { return rows_; }
   const Schema& schema() const { return schema_; }
   // Bytes held by string field f in the batch so far.
@@ -141,7 +150,8 @@ class BatchBuilder {
   std::vector<Col> cols_;
   int64_t rows_ = 0;
   int64_t cap_ = 0;  // rows allocated; 0 until the first row of a batch
-  int64_t initial_ = 16;
+  int64_t initial_ = kMinRows;
+  int64_t row_bytes_ = 0;
 };
 
 }  // namespace sluice

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <deque>
 #include <future>
+#include <new>
 #include <string>
 #include <utility>
 
@@ -57,6 +58,7 @@ class ChunkedDecoder final : public Decoder {
   ChunkedDecoder(std::unique_ptr<InputStream> in, std::unique_ptr<ChunkFormat> format,
                  const DecoderOptions& options, const ChunkedOptions& chunking)
       : in_(std::move(in)),
+        name_(in_->name()),
         format_(std::move(format)),
         schema_(options.schema),
         chunking_(chunking),
@@ -72,6 +74,19 @@ class ChunkedDecoder final : public Decoder {
   }
 
   Result<bool> Next(RecordBatch* out, std::vector<BadRecord>* bad) override {
+    // A failed allocation here or in a chunk task (rethrown by its future)
+    // ends the input with an error instead of aborting the process.
+    try {
+      return NextBatch(out, bad);
+    } catch (const std::bad_alloc&) {
+      return Status::Unavailable("out of memory decoding '" + name_ + "' (std::bad_alloc)");
+    }
+  }
+
+  int64_t records_read() const override { return records_; }
+
+ private:
+  Result<bool> NextBatch(RecordBatch* out, std::vector<BadRecord>* bad) {
     for (;;) {
       if (sequential_ != nullptr) {
         ASSIGN_OR_RETURN(bool more, sequential_->Next(out, bad));
@@ -124,9 +139,6 @@ class ChunkedDecoder final : public Decoder {
     }
   }
 
-  int64_t records_read() const override { return records_; }
-
- private:
   struct InFlight {
     std::shared_ptr<Chunk> chunk;
     std::future<ChunkResult> result;
@@ -227,6 +239,7 @@ class ChunkedDecoder final : public Decoder {
   }
 
   std::unique_ptr<InputStream> in_;
+  std::string name_;  // in_'s, kept for messages after in_ moved on
   std::unique_ptr<ChunkFormat> format_;
   Schema schema_;
   ChunkedOptions chunking_;

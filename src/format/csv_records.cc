@@ -45,6 +45,10 @@ bool WellQuoted(const char* p, size_t n, char q) {
 
 void CsvPlan::PlanColumns() {
   columns.assign(column_to_field.size(), ColumnPlan());
+  field_to_column.assign(static_cast<size_t>(schema.num_fields()), -1);
+  for (size_t c = 0; c < column_to_field.size(); ++c) {
+    if (column_to_field[c] >= 0) field_to_column[column_to_field[c]] = static_cast<int>(c);
+  }
   for (size_t c = 0; c < column_to_field.size(); ++c) {
     ColumnPlan& cp = columns[c];
     cp.field = column_to_field[c];
@@ -412,9 +416,11 @@ bool CsvRecordSink::QuotedString(int f, const char* s, size_t n) {
 }
 
 std::string_view CsvRecordSink::CurrentString(const FieldText* fields, size_t n, int f) const {
-  for (size_t c = 0; c < n; ++c) {
-    if (plan_.column_to_field[c] == f) return fields[c].text;
-  }
+  // A lookup, not a scan of the columns: this runs per string field of a
+  // record, which for a wide file would be columns x columns.
+  const int c =
+      static_cast<size_t>(f) < plan_.field_to_column.size() ? plan_.field_to_column[f] : -1;
+  if (c >= 0 && static_cast<size_t>(c) < n) return fields[c].text;
   return {};
 }
 

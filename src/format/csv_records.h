@@ -49,8 +49,10 @@ struct CsvPlan {
     uint64_t limit = 0;  // 10^precision for decimals
   };
   std::vector<ColumnPlan> columns;
+  // Schema field -> its file column, -1 when absent (from column_to_field).
+  std::vector<int> field_to_column;
 
-  // Fills `columns` from `column_to_field` and the schema.
+  // Fills `columns` and `field_to_column` from `column_to_field` and the schema.
   void PlanColumns();
 
   bool IsNullText(std::string_view s) const {

@@ -1,8 +1,10 @@
 #include "format/parquet/column_writer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <string_view>
 #include <type_traits>
 
@@ -49,7 +51,12 @@ struct MinMax {
   }
 };
 
+// Appends left before TEST_FailAppendAfter's failure; 0 = off.
+std::atomic<int64_t> test_append_countdown{0};
+
 }  // namespace
+
+void TEST_FailAppendAfter(int64_t n) { test_append_countdown.store(n > 0 ? n : 0); }
 
 ColumnWriter::ColumnWriter(const Field& field, const ColumnWriterOptions& options)
     : field_(field),
@@ -82,6 +89,10 @@ ColumnWriter::ColumnWriter(const Field& field, const ColumnWriterOptions& option
 // --- appending -----------------------------------------------------------------
 
 Status ColumnWriter::Append(const Column& col, int64_t offset, int64_t n) {
+  if (test_append_countdown.load(std::memory_order_relaxed) > 0 &&
+      test_append_countdown.fetch_sub(1) == 1) {
+    throw std::bad_alloc();
+  }
   if (!optional_ && col.has_nulls()) {
     for (int64_t i = offset; i < offset + n; ++i) {
       if (col.IsNull(i)) {
@@ -641,6 +652,21 @@ void ColumnWriter::ResetChunk() {
   probed_ = false;
   dict_values_ = 0;
   dict_plain_bytes_ = 0;
+}
+
+int64_t ColumnWriter::reserved_bytes() const {
+  int64_t dict = 0;
+  std::visit(
+      [&dict](const auto& d) {
+        if constexpr (!std::is_same_v<std::decay_t<decltype(d)>, std::monostate>) {
+          dict = d.reserved_bytes();
+        }
+      },
+      dict_);
+  return dict +
+         static_cast<int64_t>(values_.capacity() + indices_.capacity() * sizeof(uint32_t) +
+                              levels_.capacity() + page_.capacity() + compressed_.capacity() +
+                              header_.capacity() + dict_page_.capacity() + chunk_.capacity());
 }
 
 }  // namespace sluice::parquet

@@ -51,6 +51,11 @@ struct ColumnWriterOptions {
   CompressionCodec codec = CompressionCodec::kUncompressed;
 };
 
+// Test hook: the n-th ColumnWriter::Append from now on (any writer, any
+// thread) throws std::bad_alloc, as a failed allocation would; n <= 0 turns
+// the hook off. Lets tests drive the encoder's out-of-memory path.
+void TEST_FailAppendAfter(int64_t n);
+
 class ColumnWriter {
  public:
   ColumnWriter(const Field& field, const ColumnWriterOptions& options);
@@ -79,6 +84,9 @@ class ColumnWriter {
 
   // Whether the open chunk still writes dictionary indices (for tests).
   bool dictionary_active() const { return mode_ == Mode::kDictionary; }
+  // Heap bytes the writer holds (buffer capacities, dictionary): grows with
+  // the values written, not with a fixed reservation per column.
+  int64_t reserved_bytes() const;
 
  private:
   enum class Mode { kDictionary, kPlain };

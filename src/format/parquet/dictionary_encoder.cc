@@ -52,8 +52,10 @@ void StringDictionary::Clear() {
   arena_.clear();
   entries_.clear();
   hashes_.clear();
-  size_t want = slots_.size() > kInitialSlots * 64 ? kInitialSlots : slots_.size();
+  size_t want = slots_.size() > kMaxKeptSlots ? kInitialSlots : slots_.size();
   if (want < kInitialSlots) want = kInitialSlots;
+  // assign() keeps the capacity; a fresh vector gives a big table back.
+  if (want < slots_.capacity()) std::vector<Slot>().swap(slots_);
   slots_.assign(want, Slot{});
   mask_ = want - 1;
   if (arena_.capacity() > (size_t{4} << 20)) arena_.shrink_to_fit();

@@ -156,14 +156,23 @@ class FixedDictionary {
   // chunk does not pin megabytes for the writer's life.
   void Clear() {
     values_.clear();
-    size_t want = slots_.size() > kInitialSlots * 64 ? kInitialSlots : slots_.size();
+    size_t want = slots_.size() > kMaxKeptSlots ? kInitialSlots : slots_.size();
     if (want < kInitialSlots) want = kInitialSlots;
+    // assign() keeps the capacity; a fresh vector gives a big table back.
+    if (want < slots_.capacity()) std::vector<Slot>().swap(slots_);
     slots_.assign(want, Slot{});
     mask_ = want - 1;
   }
+  // Heap bytes held (table and values), for memory accounting and tests.
+  int64_t reserved_bytes() const {
+    return static_cast<int64_t>(slots_.capacity() * sizeof(Slot) + values_.capacity() * sizeof(T));
+  }
 
  private:
-  static constexpr size_t kInitialSlots = 1024;
+  // Small to start with: a writer holds one dictionary per column, and a wide
+  // schema (tens of thousands of columns) must not pay a big table for each.
+  static constexpr size_t kInitialSlots = 16;
+  static constexpr size_t kMaxKeptSlots = 64 * 1024;
   struct Slot {
     Bits key = 0;
     uint32_t index_plus_1 = 0;  // 0: empty
@@ -230,9 +239,17 @@ class StringDictionary {
   void AppendPlain(ByteBuffer* out) const { out->append(arena_); }
   void AppendPlainOf(const uint32_t* indices, size_t n, ByteBuffer* out) const;
   void Clear();
+  // Heap bytes held (tables and arena), for memory accounting and tests.
+  int64_t reserved_bytes() const {
+    return static_cast<int64_t>(arena_.capacity() + entries_.capacity() * sizeof(Entry) +
+                                slots_.capacity() * sizeof(Slot) +
+                                hashes_.capacity() * sizeof(uint64_t));
+  }
 
  private:
-  static constexpr size_t kInitialSlots = 1024;
+  // Small to start with (see FixedDictionary).
+  static constexpr size_t kInitialSlots = 16;
+  static constexpr size_t kMaxKeptSlots = 64 * 1024;
   struct Slot {
     uint32_t tag = 0;  // high half of the hash
     uint32_t index_plus_1 = 0;

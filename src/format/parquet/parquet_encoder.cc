@@ -126,8 +126,6 @@ class ParquetEncoder final : public Encoder {
       ASSIGN_OR_RETURN(PageCompressor * c, compressors_.Acquire());
       writers_ = MakeWriters();
       for (ColumnWriter& w : writers_) w.set_compressor(c);
-    } else {
-      filling_ = NewGroup();
     }
     return WriteBytes(parquet::kMagic, 4);
   }
@@ -137,7 +135,15 @@ class ParquetEncoder final : public Encoder {
     if (!status_.ok()) return status_;
     RETURN_IF_ERROR(Validate(batch));
     if (batch.num_rows() == 0) return Status::OK();
-    Status st = pipelined_ ? WritePipelined(batch) : WriteInline(batch);
+    Status st;
+    try {
+      st = pipelined_ ? WritePipelined(batch) : WriteInline(batch);
+    } catch (const std::bad_alloc&) {
+      // Memory is short: give the temporary file back now rather than when
+      // the caller gets round to dropping the encoder.
+      out_->Abort();
+      st = OutOfMemory();
+    }
     if (!st.ok()) return Fail(st);
     return Status::OK();
   }
@@ -146,8 +152,12 @@ class ParquetEncoder final : public Encoder {
     if (finished_) return Status::FailedPrecondition("parquet: Finish called twice");
     finished_ = true;
     Status st = status_;
-    if (st.ok()) st = pipelined_ ? FinishPipelined() : FlushInlineGroup();
-    if (st.ok()) st = WriteFooter();
+    try {
+      if (st.ok()) st = pipelined_ ? FinishPipelined() : FlushInlineGroup();
+      if (st.ok()) st = WriteFooter();
+    } catch (const std::bad_alloc&) {
+      st = OutOfMemory();
+    }
     if (!st.ok()) {
       Fail(st).IgnoreError();
       out_->Abort();
@@ -318,6 +328,7 @@ class ParquetEncoder final : public Encoder {
     const int64_t bytes_per_row = std::max<int64_t>(BatchBytes(batch) / rows, 1);
     int64_t offset = 0;
     while (offset < rows) {
+      if (filling_ == nullptr) filling_ = NewGroup();
       int64_t room_bytes = std::max<int64_t>(options_.row_group_bytes - filling_->bytes, 0);
       int64_t take = std::min({rows - offset, options_.row_group_rows - filling_->rows,
                                std::max<int64_t>(room_bytes / bytes_per_row, 1)});
@@ -360,15 +371,16 @@ class ParquetEncoder final : public Encoder {
         try {
           return EncodeChunk(g, c);
         } catch (const std::bad_alloc&) {
-          return Status::Internal("parquet: out of memory encoding a column chunk");
+          return OutOfMemory();
         } catch (const std::exception& e) {
           return Status::Internal(std::string("parquet: encoding a column chunk failed: ") +
                                   e.what());
         }
       }));
     }
+    // The next group's writers (one per column, a few hundred bytes each) are
+    // made when rows arrive for it, not at the end of the file.
     in_flight_.push_back(std::move(filling_));
-    filling_ = NewGroup();
     return Status::OK();
   }
 
@@ -403,7 +415,7 @@ class ParquetEncoder final : public Encoder {
   }
 
   Status FinishPipelined() {
-    if (filling_->rows > 0) RETURN_IF_ERROR(SubmitFilling());
+    if (filling_ != nullptr && filling_->rows > 0) RETURN_IF_ERROR(SubmitFilling());
     while (!in_flight_.empty()) RETURN_IF_ERROR(WriteOldest());
     return Status::OK();
   }
@@ -430,6 +442,13 @@ class ParquetEncoder final : public Encoder {
     return WriteBytes(footer.data(), footer.size());
   }
 
+  // A failed allocation (std::bad_alloc) as a Status: transient, like ENOMEM
+  // (the same input may fit once other work has freed memory). The file is
+  // unusable after it; the caller drops the encoder, which discards it.
+  static Status OutOfMemory() {
+    return Status::Unavailable("parquet: out of memory while encoding (std::bad_alloc)");
+  }
+
   // Remembers the first error: after one, the file is unusable.
   Status Fail(Status st) {
     if (status_.ok()) status_ = st;
@@ -451,8 +470,8 @@ class ParquetEncoder final : public Encoder {
   std::vector<ColumnWriter> writers_;
   int64_t inline_rows_ = 0;
 
-  // Pipelined mode: the group being filled, the groups being encoded (oldest
-  // first), and finished groups kept for reuse of their buffers.
+  // Pipelined mode: the group being filled (null until rows arrive for it), the groups being
+  // encoded (oldest first), and finished groups kept for reuse of their buffers.
   std::unique_ptr<Group> filling_;
   std::deque<std::unique_ptr<Group>> in_flight_;
   std::vector<std::unique_ptr<Group>> spare_;
