@@ -26,6 +26,7 @@
 #include "core/clock.h"
 #include "core/io.h"
 #include "core/thread_pool.h"
+#include "core/value_text.h"
 #include "format/compressed_output.h"
 #include "format/compression.h"
 #include "format/format.h"
@@ -147,7 +148,8 @@ class BadRecordLog {
       } else if (count_ <= kShownBadRecords) {
         progress->Clear();
         std::fprintf(stderr, "sluice: bad record %s:%lld:%s: %s\n", input_.c_str(),
-                     static_cast<long long>(r.line), r.field.c_str(), r.reason.c_str());
+                     static_cast<long long>(r.line), EscapeName(r.field).c_str(),
+                     EscapeName(r.reason).c_str());
       }
     }
     return Status::OK();
