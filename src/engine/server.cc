@@ -12,9 +12,6 @@
 
 namespace sluice {
 
-namespace {
-
-// Deletes staging/<batch>/ for batches that can no longer use it.
 Status CollectStaging(Project& project) {
   ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, project.store().List("staging/"));
   std::set<int64_t> batches;
@@ -27,16 +24,26 @@ Status CollectStaging(Project& project) {
       continue;  // not a batch directory
     }
   }
+  // Finished batches and their last attempt, read before the publication log:
+  // CommitBatch makes a batch terminal and logs its publications in one
+  // transaction, so a batch seen terminal here has its unpublished files in
+  // the log read below. Another process may have committed it a moment ago
+  // and be publishing now; its staged files are not garbage until published.
+  std::vector<std::pair<int64_t, int>> finished;
   for (int64_t id : batches) {
     auto b = project.catalog().GetBatch(id);
-    if (b.ok() && (IsTerminal(b->state))) {
-      RETURN_IF_ERROR(CleanupStaging(project.store(), id, 0));
-    }
+    if (b.ok() && IsTerminal(b->state)) finished.emplace_back(id, b->attempts);
+  }
+  ASSIGN_OR_RETURN(std::vector<Publication> pending, project.catalog().PendingPublications());
+  std::set<int64_t> publishing;
+  for (const Publication& p : pending) publishing.insert(p.batch_id);
+  for (const auto& [id, attempts] : finished) {
+    if (publishing.count(id) > 0) continue;
+    // Up to its last attempt: a replay may have started a newer one since.
+    RETURN_IF_ERROR(CleanupStaging(project.store(), id, attempts + 1));
   }
   return Status::OK();
 }
-
-}  // namespace
 
 Status Recover(Project& project) {
   RETURN_IF_ERROR(PublishPending(project.store(), project.catalog()));

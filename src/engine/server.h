@@ -58,6 +58,10 @@ struct ServerReport {
 
 // Publishes pending files, requeues interrupted batches and removes dead staging.
 Status Recover(Project& project);
+// Deletes the staging of finished batches (up to their last attempt), except
+// of those whose files are still to be published (maybe by another process
+// that committed them a moment ago).
+Status CollectStaging(Project& project);
 
 // Runs the server until `stop` (or, with exit_when_idle, until there is
 // nothing left to do). A non-OK Status is a failure to start or run at all;

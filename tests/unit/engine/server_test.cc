@@ -194,7 +194,7 @@ TEST_F(ServerTest, RecoverRepairsWhatACrashLeft) {
   ASSERT_TRUE(Keys(project_->store(), "lake/").empty());
   // ... plus garbage from a dead attempt of that batch.
   {
-    auto out = project_->store().OpenWrite("staging/" + std::to_string(committed) + "/a7/x");
+    auto out = project_->store().OpenWrite("staging/" + std::to_string(committed) + "/a1/x");
     ASSERT_TRUE(out.ok());
     ASSERT_TRUE((*out)->Close().ok());
   }
@@ -242,6 +242,36 @@ TEST_F(ServerTest, RecoverRepairsWhatACrashLeft) {
   ASSERT_TRUE(RunServer(*project_, Options(true), stop).ok());
   EXPECT_EQ(CountIn(BatchState::kCommitted), 3);
   EXPECT_EQ(SinkRows(), 15);
+  EXPECT_TRUE(Keys(project_->store(), "staging/").empty());
+}
+
+// Found by the crash test (two servers): a server starting up collected the
+// staging of a batch that another server had just committed and was still
+// publishing; the publisher then found its staged files gone and marked the
+// batch damaged. Staged files of a committed batch are kept until published.
+TEST_F(ServerTest, StagingOfACommittedBatchIsKeptUntilPublished) {
+  Open();
+  Deploy("orders", kServerSpec);
+  const int64_t id = LandAndRegister("orders", "a.csv", Csv(1, 5));
+  // The commit is done, the publication not yet (as if in another process).
+  faults_->FailAlways(StoreOp::kRename, Status::IOError("not yet"), "staging/");
+  ProcessBatch(Env(), id).IgnoreError();
+  faults_->Clear();
+  ASSERT_EQ(Batch(id).state, BatchState::kCommitted);
+  const std::vector<std::string> staged = Keys(project_->store(), "staging/");
+  ASSERT_FALSE(staged.empty());
+
+  ASSERT_TRUE(CollectStaging(*project_).ok());  // the other server starting up
+  EXPECT_EQ(Keys(project_->store(), "staging/"), staged);
+
+  ASSERT_TRUE(PublishPending(project_->store(), project_->catalog()).ok());
+  EXPECT_EQ(Batch(id).state, BatchState::kCommitted);
+  auto files = project_->catalog().ListFiles("orders", 0);
+  ASSERT_TRUE(files.ok());
+  ASSERT_FALSE(files->empty());
+  for (const DataFile& f : *files) EXPECT_TRUE(project_->store().Stat(f.key).ok()) << f.key;
+  // Once published, what is left of the batch's staging is garbage.
+  ASSERT_TRUE(CollectStaging(*project_).ok());
   EXPECT_TRUE(Keys(project_->store(), "staging/").empty());
 }
 
