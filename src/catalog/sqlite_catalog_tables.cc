@@ -342,6 +342,21 @@ Status SqliteCatalog::ReplayBatch(int64_t batch_id, int64_t version_id) {
           std::string(BatchStateName(batch.state)) +
           " (only failed, quarantined, committed or damaged batches can be replayed)");
     }
+    // A new attempt removes the staging of older ones: files of the committed
+    // attempt that are still to be published would be lost with it.
+    ASSIGN_OR_RETURN(SqliteStatement unpublished,
+                     db_->Prepare("SELECT count(*) FROM publications "
+                                  "WHERE batch_id = ?1 AND published = 0"));
+    unpublished.Bind(1, batch_id);
+    ASSIGN_OR_RETURN(bool counted, unpublished.Step());
+    const int64_t waiting = counted ? unpublished.ColumnInt64(0) : 0;
+    unpublished.Reset();
+    if (waiting > 0) {
+      return Status::FailedPrecondition(
+          "cannot replay " + BatchName(batch_id) + " yet: " + std::to_string(waiting) +
+          " of its files are still to be published (a server publishes them at start-up and "
+          "after each commit); try again once they are");
+    }
     int64_t pinned = batch.pipeline_version_id;
     if (version_id != 0) {
       ASSIGN_OR_RETURN(PipelineVersion v, LoadVersion(version_id));

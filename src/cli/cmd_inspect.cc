@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/format_util.h"
 #include "engine/ingest.h"
+#include "engine/processor.h"
 
 namespace sluice::cli {
 
@@ -252,6 +253,12 @@ int CmdReplay(const GlobalFlags& g, int64_t batch_id, bool latest_version) {
     auto v = p.catalog().GetActiveVersion(batch->pipeline);
     if (!v.ok()) return Fail(v.status());
     version = v->id;
+  }
+  // Files of the batch's commit that are still to be published first (a
+  // replay refuses while there are any).
+  Status published = PublishPending(p.store(), p.catalog());
+  if (!published.ok()) {
+    std::fprintf(stderr, "sluice: publishing pending files: %s\n", published.ToString().c_str());
   }
   Status st = p.catalog().ReplayBatch(batch_id, version);
   if (st.ok())

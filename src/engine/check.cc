@@ -6,6 +6,7 @@
 
 #include "core/hash.h"
 #include "engine/ingest.h"
+#include "engine/processor.h"
 
 namespace sluice {
 
@@ -110,6 +111,8 @@ Result<CheckReport> CheckProject(Project& project, const CheckOptions& options) 
   }
 
   if (!options.repair) return report;
+  // A replay refuses a batch whose files are still to be published.
+  RETURN_IF_ERROR(PublishPending(store, catalog));
 
   for (int64_t id : broken) {
     ASSIGN_OR_RETURN(BatchInfo b, catalog.GetBatch(id));

@@ -387,6 +387,14 @@ TEST_F(CatalogTablesTest, ReplayOfACommittedBatchReplacesItsFilesInOneSnapshot) 
 TEST_F(CatalogTablesTest, ReplayEndingQuarantinedRemovesTheEarlierFiles) {
   int64_t b = CommittingBatch();
   ASSERT_TRUE(cat_->CommitBatch(Commit(b, {File("b1", 3)})).ok());
+  // Not before its files are published: the replay's attempt would remove
+  // their staged copies.
+  Status early = cat_->ReplayBatch(b, 0);
+  EXPECT_EQ(early.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(early.message().find("1 of its files are still to be published"), std::string::npos)
+      << early.message();
+  const std::vector<Publication> pending = *cat_->PendingPublications();
+  for (const Publication& p : pending) ASSERT_TRUE(cat_->MarkPublished(p.staging_key).ok());
   ASSERT_TRUE(cat_->ReplayBatch(b, 0).ok());
   ASSERT_TRUE(testing::MoveBatch(*cat_, b, S::kProcessing).ok());
   ASSERT_TRUE(testing::MoveBatch(*cat_, b, S::kQuarantined, "now it is bad").ok());
