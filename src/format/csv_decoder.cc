@@ -198,6 +198,18 @@ class CsvChunkFormat final : public ChunkFormat {
     CsvPlan& p = *plan_;
     const int nf = p.schema.num_fields();
     const size_t nc = reader.num_fields();
+    // A CR outside quotes in the header: the lines end in CR only, and the
+    // start of the file held no line break to tell (a header past 1 MiB).
+    // Reading on would give one header line and no rows, reported as success.
+    for (size_t c = 0; c < nc; ++c) {
+      if (!reader.quoted(c) && reader.field(c).find('\r') != std::string_view::npos) {
+        return Status::InvalidArgument(
+            "the header of '" + p.file + "' holds a carriage return in column " +
+            std::to_string(c + 1) +
+            ": its lines seem to end in CR only, which is recognised when the first line "
+            "ends within 1 MiB; convert the line ends to LF (tr '\\r' '\\n')");
+      }
+    }
     const std::vector<CsvColumnName> names = CsvColumnNames(reader);
     p.column_to_field.assign(nc, -1);
     std::vector<int> field_to_column(nf, -1);

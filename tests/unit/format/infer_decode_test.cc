@@ -101,6 +101,17 @@ TEST(InferDecodeTest, CrOnlyLineEndingsAreLines) {
     rt = InferAndDecode("a,b\r\n1,x\r\n", {}, piece);
     EXPECT_EQ(rt.decoded.Text(), "2: 1|<x>\n") << piece;
   }
+  // A header longer than the look-ahead (1 MiB) hides the line ends: a clear
+  // error, never one header line and 0 rows reported as success.
+  {
+    const std::string big = std::string(1100000, 'h') + "\r1\r2\r";
+    DecoderOptions o;
+    o.schema = Schema({{"x", DataType::String()}});
+    Decoded d = DecodeString(FileFormat::kCsv, big, o, 1 << 20, "d.csv");
+    ASSERT_FALSE(d.status.ok());
+    EXPECT_NE(d.status.message().find("holds a carriage return in column 1"), std::string::npos)
+        << d.status.message();
+  }
   // A CR inside a quoted header name before the first line break is data.
   rt = InferAndDecode("\"a\rb\",c\n1,2\n");
   EXPECT_EQ(rt.Types(), "a\rb:int32, c:int32");
