@@ -104,6 +104,12 @@ struct BatchInfo {
   int64_t updated_us = 0;
 };
 
+// One page of a batch listing (Catalog::ListBatchPage).
+struct BatchPage {
+  std::vector<BatchInfo> batches;  // newest first
+  int64_t next_before_id = 0;      // the cursor for the next page; 0 when this is the last
+};
+
 // Proof that a worker owns a processing attempt (see "Fencing" above).
 struct AttemptToken {
   int64_t batch_id = 0;
@@ -295,9 +301,16 @@ class Catalog {
   virtual Status FailAttempt(const AttemptToken& token, const AttemptFailure& failure) = 0;
   virtual Result<BatchInfo> GetBatch(int64_t batch_id) = 0;
   // Batches in a state (all if nullopt), newest first, at most `limit` (0 = all).
+  // For listings that may be long, page with ListBatchPage instead.
   virtual Result<std::vector<BatchInfo>> ListBatches(std::optional<BatchState> state,
                                                      const std::string& pipeline,
                                                      int64_t limit) = 0;
+  // One page of that listing: at most `limit` (> 0; -1: all) batches with an id below
+  // `before_id` (0: from the newest). The cursor is the id, not an offset, so
+  // batches changing state while a caller pages never shift a page.
+  virtual Result<BatchPage> ListBatchPage(std::optional<BatchState> state,
+                                          const std::string& pipeline, int64_t before_id,
+                                          int64_t limit) = 0;
   virtual Result<std::vector<BatchEvent>> BatchHistory(int64_t batch_id) = 0;
   // Count of batches per state, for status displays.
   virtual Result<std::vector<std::pair<BatchState, int64_t>>> CountBatchesByState() = 0;

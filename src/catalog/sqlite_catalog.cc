@@ -326,25 +326,40 @@ Result<BatchInfo> SqliteCatalog::GetBatch(int64_t batch_id) {
 Result<std::vector<BatchInfo>> SqliteCatalog::ListBatches(std::optional<BatchState> state,
                                                           const std::string& pipeline,
                                                           int64_t limit) {
+  ASSIGN_OR_RETURN(BatchPage page, ListBatchPage(state, pipeline, 0, limit > 0 ? limit : -1));
+  return std::move(page.batches);
+}
+
+Result<BatchPage> SqliteCatalog::ListBatchPage(std::optional<BatchState> state,
+                                               const std::string& pipeline, int64_t before_id,
+                                               int64_t limit) {
+  if (limit == 0 || limit < -1) {
+    return Status::InvalidArgument("a page of batches needs a positive limit");
+  }
   MutexLock lock(&mu_);
   std::string sql = std::string("SELECT ") + kBatchColumns +
                     " FROM batches WHERE (?1 IS NULL OR state = ?1) AND (?2 = '' OR pipeline = "
-                    "?2) ORDER BY id DESC LIMIT ?3";
+                    "?2) AND (?4 = 0 OR id < ?4) ORDER BY id DESC LIMIT ?3";
   ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare(sql));
   if (state) {
     s.Bind(1, BatchStateName(*state));
   } else {
     s.BindNull(1);
   }
-  s.Bind(2, pipeline).Bind(3, limit > 0 ? limit : int64_t{-1});
-  std::vector<BatchInfo> out;
+  // One more than asked: whether there is a next page.
+  s.Bind(2, pipeline).Bind(3, limit > 0 ? limit + 1 : int64_t{-1}).Bind(4, before_id);
+  BatchPage page;
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
+    if (limit > 0 && static_cast<int64_t>(page.batches.size()) == limit) {
+      page.next_before_id = page.batches.back().id;
+      break;
+    }
     ASSIGN_OR_RETURN(BatchInfo b, ReadBatchRow(s));
-    out.push_back(std::move(b));
+    page.batches.push_back(std::move(b));
   }
-  return out;
+  return page;
 }
 
 Result<std::vector<BatchEvent>> SqliteCatalog::BatchHistory(int64_t batch_id) {

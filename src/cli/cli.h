@@ -44,7 +44,7 @@ int CmdIngest(const GlobalFlags& g, const std::string& pipeline, const std::stri
 int CmdServer(const GlobalFlags& g, bool exit_when_idle);
 int CmdStatus(const GlobalFlags& g);
 int CmdBatches(const GlobalFlags& g, const std::string& state, const std::string& pipeline,
-               int64_t limit);
+               int64_t limit, int64_t before);
 int CmdTables(const GlobalFlags& g);
 int CmdReplay(const GlobalFlags& g, int64_t batch_id, bool latest_version);
 // Verifies the catalog against the store (engine/check.h); 3 when problems remain.

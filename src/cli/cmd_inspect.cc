@@ -163,7 +163,7 @@ int CmdStatus(const GlobalFlags& g) {
 }
 
 int CmdBatches(const GlobalFlags& g, const std::string& state, const std::string& pipeline,
-               int64_t limit) {
+               int64_t limit, int64_t before) {
   std::optional<BatchState> filter;
   if (!state.empty()) {
     auto s = ParseBatchState(state);
@@ -172,8 +172,14 @@ int CmdBatches(const GlobalFlags& g, const std::string& state, const std::string
   }
   auto project = OpenProject(g);
   if (!project.ok()) return Fail(project.status());
-  auto batches = (*project)->catalog().ListBatches(filter, pipeline, limit);
-  if (!batches.ok()) return Fail(batches.status());
+  // A page (--limit, from --before), or everything.
+  auto page = (*project)->catalog().ListBatchPage(filter, pipeline, before, limit > 0 ? limit : -1);
+  if (!page.ok()) return Fail(page.status());
+  const std::vector<BatchInfo>* batches = &page->batches;
+  if (page->next_before_id != 0) {
+    std::fprintf(stderr, "sluice: more batches: --before %lld\n",
+                 static_cast<long long>(page->next_before_id));
+  }
   if (g.json) {
     json arr = json::array();
     for (const BatchInfo& b : *batches) arr.push_back(BatchJson(b));

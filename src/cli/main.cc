@@ -75,12 +75,15 @@ int main(int argc, char** argv) {
   status->add_flag("--json", g.json, "Machine-readable output");
 
   std::string state_filter, pipeline_filter;
-  int64_t limit = 0;
+  int64_t limit = 0, before = 0;
   auto* batches = app.add_subcommand("batches", "List batches");
   batches->add_option("--state", state_filter,
                       "landed|queued|processing|committing|committed|failed|quarantined");
   batches->add_option("--pipeline", pipeline_filter, "Only this pipeline");
-  batches->add_option("--limit", limit, "At most N (newest first; 0 = all)");
+  batches->add_option("--limit", limit, "At most N (newest first; 0 = all)")
+      ->check(CLI::NonNegativeNumber);
+  batches->add_option("--before", before, "Only batches with an id below this (the next page)")
+      ->check(CLI::NonNegativeNumber);
   batches->add_flag("--json", g.json, "Machine-readable output");
 
   auto* tables = app.add_subcommand("tables", "List lake tables and their files");
@@ -123,7 +126,7 @@ int main(int argc, char** argv) {
   }
   if (server->parsed()) return CmdServer(g, exit_when_idle);
   if (status->parsed()) return CmdStatus(g);
-  if (batches->parsed()) return CmdBatches(g, state_filter, pipeline_filter, limit);
+  if (batches->parsed()) return CmdBatches(g, state_filter, pipeline_filter, limit, before);
   if (tables->parsed()) return CmdTables(g);
   if (replay->parsed()) return CmdReplay(g, replay_id, latest);
   if (check->parsed()) return CmdCheck(g, check_quick, check_repair);

@@ -91,24 +91,29 @@ Result<CheckReport> CheckProject(Project& project, const CheckOptions& options) 
   // Archived inputs, and batches already known to be damaged.
   std::set<int64_t> bad_archive;
   std::map<int64_t, BatchInfo> damaged;
-  ASSIGN_OR_RETURN(std::vector<BatchInfo> batches, catalog.ListBatches(std::nullopt, "", 0));
-  for (const BatchInfo& b : batches) {
-    if (b.state == BatchState::kDamaged) {
-      damaged[b.id] = b;
-      report.problems.push_back({"damaged", "", "", b.id, b.reason});
+  // A page of batches at a time: a catalog may hold millions.
+  int64_t before = 0;
+  do {
+    ASSIGN_OR_RETURN(BatchPage page, catalog.ListBatchPage(std::nullopt, "", before, 1000));
+    before = page.next_before_id;
+    for (const BatchInfo& b : page.batches) {
+      if (b.state == BatchState::kDamaged) {
+        damaged[b.id] = b;
+        report.problems.push_back({"damaged", "", "", b.id, b.reason});
+      }
+      if (b.state == BatchState::kLanded || b.archive_key.empty()) continue;
+      ++report.archives_checked;
+      CheckProblem p;
+      p.kind = "archive";
+      p.key = b.archive_key;
+      p.batch_id = b.id;
+      p.detail = "the input of batch " + std::to_string(b.id) + " (" + b.object_key +
+                 ") cannot be replayed";
+      ASSIGN_OR_RETURN(
+          bool ok, CheckObject(store, b.archive_key, b.size_bytes, b.sha256, options, p, report));
+      if (!ok) bad_archive.insert(b.id);
     }
-    if (b.state == BatchState::kLanded || b.archive_key.empty()) continue;
-    ++report.archives_checked;
-    CheckProblem p;
-    p.kind = "archive";
-    p.key = b.archive_key;
-    p.batch_id = b.id;
-    p.detail =
-        "the input of batch " + std::to_string(b.id) + " (" + b.object_key + ") cannot be replayed";
-    ASSIGN_OR_RETURN(bool ok,
-                     CheckObject(store, b.archive_key, b.size_bytes, b.sha256, options, p, report));
-    if (!ok) bad_archive.insert(b.id);
-  }
+  } while (before != 0);
 
   if (!options.repair) return report;
   // A replay refuses a batch whose files are still to be published.

@@ -481,23 +481,28 @@ Status RecoverLanded(const LandingContext& ctx) {
   Status first = Status::OK();
   for (BatchState s : {BatchState::kLanded, BatchState::kQueued, BatchState::kProcessing,
                        BatchState::kCommitting}) {
-    ASSIGN_OR_RETURN(std::vector<BatchInfo> batches, ctx.catalog->ListBatches(s, "", 0));
-    for (const BatchInfo& b : batches) {
-      if (s == BatchState::kLanded) {
-        Status st = ArchiveLandedInput(*ctx.store, ctx.verifier, b);
-        if (st.code() == StatusCode::kDataLoss) {
-          // Its content is gone for good; processing could only fail later.
-          Status failed = ctx.catalog->TransitionBatch(b.id, BatchState::kFailed, st.message());
-          if (!failed.ok() && first.ok()) first = failed;
-          continue;
+    // A page at a time: a catalog may hold millions of batches.
+    int64_t before = 0;
+    do {
+      ASSIGN_OR_RETURN(BatchPage page, ctx.catalog->ListBatchPage(s, "", before, 1000));
+      before = page.next_before_id;
+      for (const BatchInfo& b : page.batches) {
+        if (s == BatchState::kLanded) {
+          Status st = ArchiveLandedInput(*ctx.store, ctx.verifier, b);
+          if (st.code() == StatusCode::kDataLoss) {
+            // Its content is gone for good; processing could only fail later.
+            Status failed = ctx.catalog->TransitionBatch(b.id, BatchState::kFailed, st.message());
+            if (!failed.ok() && first.ok()) first = failed;
+            continue;
+          }
+          if (!st.ok()) {
+            if (first.ok()) first = st;
+            continue;  // still landed: the next reconciliation tries again
+          }
         }
-        if (!st.ok()) {
-          if (first.ok()) first = st;
-          continue;  // still landed: the next reconciliation tries again
-        }
+        RETURN_IF_ERROR(QueueBatch(ctx, b.id));
       }
-      RETURN_IF_ERROR(QueueBatch(ctx, b.id));
-    }
+    } while (before != 0);
   }
   return first;
 }

@@ -40,6 +40,8 @@ class SqliteCatalog final : public Catalog {
   Result<BatchInfo> GetBatch(int64_t batch_id) override;
   Result<std::vector<BatchInfo>> ListBatches(std::optional<BatchState> state,
                                              const std::string& pipeline, int64_t limit) override;
+  Result<BatchPage> ListBatchPage(std::optional<BatchState> state, const std::string& pipeline,
+                                  int64_t before_id, int64_t limit) override;
   Result<std::vector<BatchEvent>> BatchHistory(int64_t batch_id) override;
   Result<std::vector<std::pair<BatchState, int64_t>>> CountBatchesByState() override;
 

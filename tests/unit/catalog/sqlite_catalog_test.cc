@@ -430,6 +430,31 @@ TEST_F(StateMachineTest, ListAndCountBatches) {
   EXPECT_EQ(cat_->ListBatches(std::nullopt, "orders", 2)->at(0).id, c);
   EXPECT_EQ(cat_->ListBatches(std::nullopt, "nobody", 0)->size(), 0u);
 
+  // Pages (issue 11): keyed by id, newest first; paging one by one gives
+  // the whole listing.
+  auto first = cat_->ListBatchPage(std::nullopt, "orders", 0, 2);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->batches.size(), 2u);
+  EXPECT_EQ(first->batches[0].id, c);
+  EXPECT_EQ(first->next_before_id, first->batches[1].id);
+  auto second = cat_->ListBatchPage(std::nullopt, "orders", first->next_before_id, 2);
+  ASSERT_TRUE(second.ok());
+  ASSERT_FALSE(second->batches.empty());
+  EXPECT_LT(second->batches[0].id, first->batches[1].id);
+  std::vector<int64_t> paged;
+  int64_t before = 0;
+  do {
+    auto page = cat_->ListBatchPage(std::nullopt, "", before, 1);
+    ASSERT_TRUE(page.ok());
+    for (const BatchInfo& b : page->batches) paged.push_back(b.id);
+    before = page->next_before_id;
+  } while (before != 0);
+  std::vector<int64_t> all_ids;
+  for (const BatchInfo& b : *all) all_ids.push_back(b.id);
+  EXPECT_EQ(paged, all_ids);
+  EXPECT_EQ(cat_->ListBatchPage(std::nullopt, "", 0, 0).status().code(),
+            StatusCode::kInvalidArgument);
+
   auto counts = cat_->CountBatchesByState();
   ASSERT_TRUE(counts.ok());
   ASSERT_EQ(counts->size(), 8u);
