@@ -33,6 +33,9 @@ bool ParseTimestamp(std::string_view s, int64_t* micros);
 std::string_view TrimBlanks(std::string_view s);
 // ASCII case-insensitive equality (names in headers, keywords).
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// `s` with A-Z lowered (other bytes unchanged): the key EqualsIgnoreCase
+// compares by, for maps of names.
+std::string AsciiLower(std::string_view s);
 
 // `name` as it may appear in a message or log line: control bytes (NUL
 // included) and bytes that are not valid UTF-8 as \n, \t, \r or \xNN, and

@@ -223,18 +223,11 @@ class CsvChunkFormat final : public ChunkFormat {
     }
     // Fields by lower-cased name, in schema order: linear in columns + fields
     // even for tens of thousands of columns.
-    auto lower = [](std::string_view v) {
-      std::string out(v);
-      for (char& ch : out) {
-        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-      }
-      return out;
-    };
     std::unordered_map<std::string, std::vector<int>> by_lower;
-    for (int f = 0; f < nf; ++f) by_lower[lower(p.schema.field(f).name)].push_back(f);
+    for (int f = 0; f < nf; ++f) by_lower[AsciiLower(p.schema.field(f).name)].push_back(f);
     for (size_t c = 0; c < nc; ++c) {
       if (p.column_to_field[c] >= 0) continue;
-      auto it = by_lower.find(lower(names[c].name));
+      auto it = by_lower.find(AsciiLower(names[c].name));
       if (it == by_lower.end()) continue;
       for (int f : it->second) {
         if (field_to_column[f] < 0) {
@@ -247,7 +240,7 @@ class CsvChunkFormat final : public ChunkFormat {
     for (size_t c = 0; c < nc; ++c) {
       if (p.column_to_field[c] >= 0) continue;
       const std::string_view own = TrimBlanks(reader.field(c));
-      if (names[c].repeated && by_lower.count(lower(own)) > 0) {
+      if (names[c].repeated && by_lower.count(AsciiLower(own)) > 0) {
         // A second 'amount' that the schema does not name as amount_2: which
         // one the schema means is not for sluice to guess.
         return Status::InvalidArgument(

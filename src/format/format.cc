@@ -1,6 +1,7 @@
 // Format names, suffix sniffing and the decoder dispatch table.
 #include "format/format.h"
 
+#include "core/value_text.h"
 #include "format/parquet_reader.h"
 
 #include <string>
@@ -8,14 +9,6 @@
 namespace sluice {
 
 namespace {
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return out;
-}
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -36,7 +29,7 @@ std::string_view FileFormatName(FileFormat f) {
 }
 
 Result<FileFormat> ParseFileFormat(std::string_view name) {
-  std::string n = ToLower(name);
+  std::string n = AsciiLower(name);
   if (n == "csv" || n == "tsv") return FileFormat::kCsv;
   if (n == "ndjson" || n == "jsonl" || n == "json") return FileFormat::kNdjson;
   if (n == "parquet") return FileFormat::kParquet;
@@ -45,7 +38,7 @@ Result<FileFormat> ParseFileFormat(std::string_view name) {
 }
 
 Result<FileFormat> FileFormatFromName(std::string_view path) {
-  std::string n = ToLower(path);
+  std::string n = AsciiLower(path);
   // Only the last path component carries the suffixes.
   if (size_t slash = n.find_last_of('/'); slash != std::string::npos) n.erase(0, slash + 1);
   for (std::string_view c : {".gz", ".gzip", ".zst", ".zstd"}) {
@@ -66,7 +59,7 @@ Result<FileFormat> FileFormatFromName(std::string_view path) {
 }
 
 Result<Compression> ParseCompression(std::string_view name) {
-  std::string n = ToLower(name);
+  std::string n = AsciiLower(name);
   if (n == "none" || n == "uncompressed") return Compression::kUncompressed;
   if (n == "snappy") return Compression::kSnappy;
   if (n == "gzip" || n == "gz") return Compression::kGzip;
