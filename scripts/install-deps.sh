@@ -12,6 +12,7 @@ PKGS=(
   libyaml-cpp-dev libsimdjson-dev libfast-float-dev
   libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev libdeflate-dev
   libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev
+  libpq-dev postgresql postgresql-client python3-botocore awscli
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libxxhash-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zstd gzip bc time ccache
@@ -32,8 +33,8 @@ if ((${#missing[@]})); then
 fi
 
 if [[ "${SLUICE_SKIP_NPM:-0}" != "1" ]]; then
-  if [[ ! -d tests/node_modules/@duckdb/node-api ]]; then
-    echo "install-deps: installing @duckdb/node-api for tests"
+  if [[ ! -d tests/node_modules/@duckdb/node-api || ! -d tests/node_modules/s3rver ]]; then
+    echo "install-deps: installing the tests' npm packages (@duckdb/node-api, s3rver)"
     (cd tests && npm install --no-audit --no-fund --loglevel=error)
   fi
 fi
