@@ -368,5 +368,10 @@ class Catalog {
 // Opens (creating if needed) an SQLite catalog at `path` and applies pending
 // migrations. The database is in WAL mode with a busy timeout.
 Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path);
+// Opens the catalog at `location`: a PostgreSQL URI (postgres:// or
+// postgresql://) or else the path of an SQLite file.
+Result<std::unique_ptr<Catalog>> OpenCatalog(const std::string& location);
+// True if `location` names a PostgreSQL database.
+bool IsPostgresLocation(const std::string& location);
 
 }  // namespace sluice

@@ -100,7 +100,7 @@ int CmdStatus(const GlobalFlags& g) {
     json j;
     j["project"] = p.config().project_dir;
     j["store"] = p.store().Describe();
-    j["catalog"] = p.config().catalog_path;
+    j["catalog"] = CatalogDisplay(p.config());
     j["queue_depth"] = *depth;
     json states = json::object();
     for (auto& [s, n] : *counts) states[std::string(BatchStateName(s))] = n;
@@ -128,7 +128,7 @@ int CmdStatus(const GlobalFlags& g) {
   }
   std::printf("project  %s\nstore    %s\ncatalog  %s\nqueue    %lld task(s)\n\n",
               p.config().project_dir.c_str(), p.store().Describe().c_str(),
-              p.config().catalog_path.c_str(), static_cast<long long>(*depth));
+              CatalogDisplay(p.config()).c_str(), static_cast<long long>(*depth));
   std::printf("batches by state:\n");
   if (counts->empty()) std::printf("  (none)\n");
   for (auto& [s, n] : *counts) {

@@ -21,11 +21,19 @@ Result<std::unique_ptr<Project>> Project::Open(const Config& config) {
                              "': " + ec.message());
     }
   }
-  std::filesystem::create_directories(std::filesystem::path(config.catalog_path).parent_path(), ec);
+  if (!IsPostgresLocation(config.catalog_path)) {
+    std::filesystem::create_directories(std::filesystem::path(config.catalog_path).parent_path(),
+                                        ec);
+  }
   p->store_ = NewLocalObjectStore(config.store_root);
   // A damaged catalog stops everything, with what to do: the open itself may
   // notice (a damaged header or schema), or quick_check does.
   auto damaged = [&](const Status& st) {
+    if (IsPostgresLocation(config.catalog_path)) {
+      return Status::DataLoss("catalog " + CatalogDisplay(config) + " is damaged (" + st.message() +
+                              "). Stop every sluice process using it and restore the database "
+                              "from a backup; then run `sluice check`");
+    }
     return Status::DataLoss(
         "catalog " + config.catalog_path + " is damaged (" + st.message() +
         "). Stop every sluice process using it, keep a copy of the file, then restore it from a "
@@ -34,7 +42,7 @@ Result<std::unique_ptr<Project>> Project::Open(const Config& config) {
         " \".recover\" | sqlite3 recovered.db` and point `catalog:` at "
         "the result; then run `sluice check`");
   };
-  auto catalog = OpenSqliteCatalog(config.catalog_path);
+  auto catalog = OpenCatalog(config.catalog_path);
   if (!catalog.ok()) {
     if (catalog.status().code() == StatusCode::kDataLoss) return damaged(catalog.status());
     return catalog.status();
@@ -42,7 +50,7 @@ Result<std::unique_ptr<Project>> Project::Open(const Config& config) {
   p->catalog_ = std::move(catalog).value();
   if (Status ok = p->catalog_->CheckIntegrity(); !ok.ok()) return damaged(ok);
   RETURN_IF_ERROR(ClaimStore(*p->store_, *p->catalog_, config));
-  ASSIGN_OR_RETURN(p->queue_, OpenSqliteTaskQueue(config.catalog_path));
+  ASSIGN_OR_RETURN(p->queue_, OpenTaskQueue(config.catalog_path));
   // Lookups with `references: { x: { table: T } }` read this project's lake.
   p->lake_tables_ = NewProjectLakeTables(p->catalog_.get(), p->store_.get());
   SetLakeTableProvider(p->lake_tables_);
@@ -82,7 +90,7 @@ Status ClaimStore(ObjectStore& store, Catalog& catalog, const Config& config) {
     if (owner == id) return Status::OK();
     return Status::FailedPrecondition(
         "store " + store.Describe() + " belongs to catalog " + owner + ", but catalog " +
-        config.catalog_path + " is " + id +
+        CatalogDisplay(config) + " is " + id +
         ". Using them together could overwrite committed data, so sluice stops here. If the "
         "catalog file was replaced, emptied or lost, restore it from a backup; if two projects "
         "point at one store_root, give each its own; to start afresh, create a new project "
@@ -105,7 +113,7 @@ Status ClaimStore(ObjectStore& store, Catalog& catalog, const Config& config) {
           "store " + store.Describe() +
           " already holds data (lake, archive, quarantine or "
           "staging objects) but catalog " +
-          config.catalog_path +
+          CatalogDisplay(config) +
           " is new and empty, so sluice will not create a catalog over it: its batch numbers "
           "would start again and overwrite or orphan committed data. Restore the catalog that "
           "belongs to this store, or use an empty store_root for a new project (`sluice init "
@@ -113,7 +121,7 @@ Status ClaimStore(ObjectStore& store, Catalog& catalog, const Config& config) {
     }
   }
   nlohmann::json marker = {
-      {"catalog_id", id}, {"catalog", config.catalog_path}, {"claimed_us", NowMicros()}};
+      {"catalog_id", id}, {"catalog", CatalogDisplay(config)}, {"claimed_us", NowMicros()}};
   ASSIGN_OR_RETURN(auto out, store.OpenWrite(kStoreMarker));
   RETURN_IF_ERROR(out->Write(marker.dump(2) + "\n"));
   return out->Close();

@@ -123,7 +123,7 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
   WorkerPool pool(project, wopts);
   pool.Start();
   spdlog::info("sluice server: store {}, catalog {}, {} workers, {} threads, polling every {} ms",
-               project.store().Describe(), project.config().catalog_path, wopts.threads,
+               project.store().Describe(), CatalogDisplay(project.config()), wopts.threads,
                wopts.data_threads, project.config().poll_interval.count());
 
   Status result = Status::OK();

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "pipeline/yaml_util.h"
+#include "sql/pg_db.h"
 
 namespace sluice {
 namespace {
@@ -280,7 +281,10 @@ Result<Config> LoadConfig(const std::string& path, const std::string& profile) {
     if (key == "store_root" || key == "catalog" || key == "pipelines_dir") {
       ASSIGN_OR_RETURN(std::string v, ScalarSetting(path, key, s));
       if (v.empty()) return YamlError(path, s.line, key, "must not be empty");
-      std::string resolved = ResolvePath(c.project_dir, v);
+      // A PostgreSQL catalog is a URI, not a path.
+      const bool uri =
+          key == "catalog" && (v.starts_with("postgres://") || v.starts_with("postgresql://"));
+      std::string resolved = uri ? v : ResolvePath(c.project_dir, v);
       if (key == "store_root") c.store_root = resolved;
       if (key == "catalog") c.catalog_path = resolved;
       if (key == "pipelines_dir") c.pipelines_dir = resolved;
@@ -312,5 +316,7 @@ Result<Config> LoadConfig(const std::string& path, const std::string& profile) {
   if (c.threads == 0) c.threads = std::max(1u, std::thread::hardware_concurrency());
   return c;
 }
+
+std::string CatalogDisplay(const Config& config) { return RedactDsn(config.catalog_path); }
 
 }  // namespace sluice

@@ -28,7 +28,8 @@ struct Config {
   std::string project_dir;    // its directory (absolute)
   std::string profile;        // selected profile, empty if none
   std::string store_root;     // absolute
-  std::string catalog_path;   // absolute
+  std::string catalog_path;   // absolute path, or a postgres:// URI (may hold a password:
+                              // print catalog_display() instead)
   std::string pipelines_dir;  // absolute
   int workers = 2;
   // Threads that decode and encode inside batches (shared by all workers);
@@ -51,5 +52,9 @@ Config DefaultConfig(const std::string& dir);
 Result<std::string> InterpolateEnv(const std::string& text, const std::string& where);
 // Parses "250ms", "2s", "5m", "1h" or a bare number of seconds.
 Result<std::chrono::milliseconds> ParseDuration(const std::string& text);
+
+// Where the catalog is, safe to print or record: the path, or the URI
+// without its password.
+std::string CatalogDisplay(const Config& config);
 
 }  // namespace sluice

@@ -3,8 +3,8 @@
 // Delivery is at-least-once: a leased task that is not acked before its lease
 // expires is delivered again with attempt+1. Executions must be idempotent (the
 // catalog's commit protocol makes them so). Implementations: the embedded
-// queue in the SQLite catalog database (sqlite_task_queue.cc); NATS JetStream
-// later. All methods are thread- and process-safe.
+// queue in the catalog's database, SQLite or PostgreSQL (sql_task_queue.cc). All methods are
+// thread- and process-safe.
 #pragma once
 
 #include <chrono>
@@ -75,5 +75,8 @@ class TaskQueue {
 // The embedded queue: a `tasks` table in the SQLite database at `path` (the
 // catalog's database; the table is created by the catalog's migrations).
 Result<std::unique_ptr<TaskQueue>> OpenSqliteTaskQueue(const std::string& path);
+// The queue in the catalog database at `location` (a PostgreSQL URI, or the
+// path of an SQLite file; see OpenCatalog).
+Result<std::unique_ptr<TaskQueue>> OpenTaskQueue(const std::string& location);
 
 }  // namespace sluice

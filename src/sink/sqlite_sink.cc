@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "catalog/sqlite_db.h"
+#include "sql/sqlite_db.h"
 #include "core/clock.h"
 #include "core/value_text.h"
 #include "sink/sink_args.h"
@@ -186,7 +186,7 @@ class SqliteSink final : public Sink {
   Status Load() override {
     if (state_ != State::kFinished) return Status::Internal(Describe() + ": Load before Finish");
     Status st = db_->Transaction([&]() -> Status {
-      ASSIGN_OR_RETURN(SqliteStatement seen,
+      ASSIGN_OR_RETURN(SqlStatement seen,
                        db_->Prepare("SELECT rows, attempt FROM _sluice_ledger WHERE batch_id = ? "
                                     "AND target = ?"));
       seen.Bind(1, batch_id_).Bind(2, options_.table);
@@ -240,7 +240,7 @@ class SqliteSink final : public Sink {
                                 ") SELECT " + cols + ", " + id + " FROM " + QuoteIdent(stage_)));
       const int64_t copied = db_->Changes();
       ASSIGN_OR_RETURN(
-          SqliteStatement ledger,
+          SqlStatement ledger,
           db_->Prepare("INSERT INTO _sluice_ledger(batch_id, target, rows, loaded_us, attempt) "
                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id, target) DO UPDATE SET "
                        "rows = excluded.rows, loaded_us = excluded.loaded_us, "
@@ -311,7 +311,7 @@ class SqliteSink final : public Sink {
   }
 
   Result<bool> HasColumn(const std::string& table, std::string_view column) {
-    ASSIGN_OR_RETURN(SqliteStatement info,
+    ASSIGN_OR_RETURN(SqlStatement info,
                      db_->Prepare("SELECT 1 FROM pragma_table_info(?) WHERE name = ?"));
     info.Bind(1, table).Bind(2, std::string(column));
     return info.Step();
@@ -333,7 +333,7 @@ class SqliteSink final : public Sink {
 
   // OK if the target is missing or has our columns (names, order, affinity).
   Status CheckTarget() {
-    ASSIGN_OR_RETURN(SqliteStatement info,
+    ASSIGN_OR_RETURN(SqlStatement info,
                      db_->Prepare("SELECT name, type FROM pragma_table_info(?)"));
     info.Bind(1, options_.table);
     std::vector<std::pair<std::string, std::string>> cols;
@@ -374,7 +374,7 @@ class SqliteSink final : public Sink {
   Status DropDeadStages() {
     const std::string prefix = StagePrefix();
     const std::string suffix = "_" + options_.table;
-    ASSIGN_OR_RETURN(SqliteStatement list,
+    ASSIGN_OR_RETURN(SqlStatement list,
                      db_->Prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND "
                                   "substr(name, 1, ?) = ?"));
     list.Bind(1, static_cast<int64_t>(prefix.size())).Bind(2, prefix);
@@ -440,7 +440,7 @@ class SqliteSink final : public Sink {
   int attempt_ = 0;
   std::function<Status()> check_fence_;
   std::unique_ptr<SqliteDb> db_;
-  std::optional<SqliteStatement> insert_;  // destroyed before db_
+  std::optional<SqlStatement> insert_;  // destroyed before db_
   int64_t rows_ = 0;
 };
 

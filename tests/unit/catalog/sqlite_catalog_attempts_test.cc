@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "catalog/sqlite_catalog.h"
-#include "catalog/sqlite_db.h"
+#include "catalog/sql_catalog.h"
+#include "sql/sqlite_db.h"
 #include "catalog_test_util.h"
 
 namespace sluice {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "catalog/migrations.h"
-#include "catalog/sqlite_catalog.h"
+#include "sql/migrations.h"
+#include "catalog/sql_catalog.h"
 #include "catalog_test_util.h"
 #include "core/hash.h"
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <set>
 
-#include "catalog/sqlite_catalog.h"
+#include "catalog/sql_catalog.h"
 #include "catalog_test_util.h"
 
 namespace sluice {

@@ -1,6 +1,6 @@
 // SqliteCatalog: pipelines, batch registration, the state machine, history.
 // Commit, replay and tables are tested in sqlite_catalog_tables_test.cc.
-#include "catalog/sqlite_catalog.h"
+#include "catalog/sql_catalog.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

@@ -1,4 +1,4 @@
-#include "queue/sqlite_task_queue.h"
+#include "queue/sql_task_queue.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "catalog/catalog.h"
-#include "catalog/migrations.h"
-#include "catalog/sqlite_db.h"
+#include "sql/migrations.h"
+#include "sql/sqlite_db.h"
 
 namespace sluice {
 namespace {

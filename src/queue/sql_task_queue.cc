@@ -1,42 +1,47 @@
-// The embedded task queue: rows of the catalog database's `tasks` table.
+// The task queue over SQL: rows of the catalog database's `tasks` table.
 //
 // A task row is 'pending' (waiting until due_us) or 'leased' (owned until
 // lease_expires_us); Ack deletes it. Lease claims a row with one
-// UPDATE ... RETURNING inside BEGIN IMMEDIATE, so two connections (threads or
-// processes) can never claim the same live lease. A lease is identified by
+// UPDATE ... RETURNING whose sub-select picks the row: inside BEGIN IMMEDIATE
+// on SQLite (one writer at a time), and with FOR UPDATE SKIP LOCKED on
+// PostgreSQL (workers claim different rows at once, and a row another
+// transaction is claiming is skipped rather than waited for), so two
+// connections (threads, processes or hosts) can never claim the same live
+// lease. A lease is identified by
 // (id, attempt): once it expires and someone else leases the task, attempt
 // moves on and the old holder's Renew/Ack/Nack get kAborted.
-#include "queue/sqlite_task_queue.h"
+#include "queue/sql_task_queue.h"
 
 #include <algorithm>
 #include <mutex>
 #include <string>
 #include <utility>
 
-#include "catalog/migrations.h"
 #include "core/clock.h"
 #include "core/thread_annotations.h"
+#include "sql/migrations.h"
 
 namespace sluice {
 
 namespace {
 
-class SqliteTaskQueue final : public TaskQueue {
+class SqlTaskQueue final : public TaskQueue {
  public:
-  SqliteTaskQueue(std::unique_ptr<SqliteDb> db, std::function<int64_t()> now_us)
+  SqlTaskQueue(std::unique_ptr<SqlDb> db, std::function<int64_t()> now_us)
       : db_(std::move(db)), now_us_(std::move(now_us)) {}
 
   Status Enqueue(const TaskRequest& req) override {
     MutexLock lock(&mu_);
-    return db_->Transaction([&]() -> Status {
+    return db_->RowLockTransaction([&]() -> Status {
       mu_.AssertHeld();  // held by the caller around the transaction
       int64_t now = now_us_();
       // The partial unique index on (kind, batch_id) over live rows turns a
       // second enqueue into a no-op.
-      ASSIGN_OR_RETURN(SqliteStatement s,
-                       db_->Prepare("INSERT OR IGNORE INTO tasks (kind, batch_id, pipeline, state, "
+      ASSIGN_OR_RETURN(SqlStatement s,
+                       db_->Prepare("INSERT INTO tasks (kind, batch_id, pipeline, state, "
                                     "attempt, due_us, lease_expires_us, owner, created_us) "
-                                    "VALUES (?1, ?2, ?3, 'pending', 0, ?4, 0, '', ?5)"));
+                                    "VALUES (?1, ?2, ?3, 'pending', 0, ?4, 0, '', ?5) "
+                                    "ON CONFLICT DO NOTHING"));
       s.Bind(1, TaskKindName(req.kind)).Bind(2, req.batch_id).Bind(3, req.pipeline);
       s.Bind(4, std::max(now, req.not_before_us)).Bind(5, now);
       return s.Exec();
@@ -56,17 +61,17 @@ class SqliteTaskQueue final : public TaskQueue {
       }
       only += ")";
     }
-    RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
+    RETURN_IF_ERROR(db_->RowLockTransaction([&]() -> Status {
       mu_.AssertHeld();  // held by the caller around the transaction
       int64_t now = now_us_();
       ASSIGN_OR_RETURN(
-          SqliteStatement s,
+          SqlStatement s,
           db_->Prepare("UPDATE tasks SET state = 'leased', owner = ?1, attempt = attempt + 1, "
                        "lease_expires_us = ?2 WHERE id = (SELECT id FROM tasks WHERE "
                        "((state = 'pending' AND due_us <= ?3) OR "
                        "(state = 'leased' AND lease_expires_us < ?3))" +
-                       only +
-                       " ORDER BY id LIMIT 1) "
+                       only + " ORDER BY id LIMIT 1" + std::string(db_->SkipLocked()) +
+                       ") "
                        "RETURNING id, kind, batch_id, attempt, lease_expires_us, pipeline"));
       s.Bind(1, worker).Bind(2, now + LeaseMicros(lease)).Bind(3, now);
       for (size_t i = 0; i < filter.pipelines.size(); ++i) {
@@ -91,9 +96,9 @@ class SqliteTaskQueue final : public TaskQueue {
 
   Status Renew(const Task& task, std::chrono::milliseconds lease) override {
     MutexLock lock(&mu_);
-    return db_->Transaction([&]() -> Status {
+    return db_->RowLockTransaction([&]() -> Status {
       mu_.AssertHeld();  // held by the caller around the transaction
-      ASSIGN_OR_RETURN(SqliteStatement s,
+      ASSIGN_OR_RETURN(SqlStatement s,
                        db_->Prepare("UPDATE tasks SET lease_expires_us = ?3 WHERE id = ?1 AND "
                                     "attempt = ?2 AND state = 'leased'"));
       s.Bind(1, task.id).Bind(2, task.attempt).Bind(3, now_us_() + LeaseMicros(lease));
@@ -104,9 +109,9 @@ class SqliteTaskQueue final : public TaskQueue {
 
   Status Ack(const Task& task) override {
     MutexLock lock(&mu_);
-    return db_->Transaction([&]() -> Status {
+    return db_->RowLockTransaction([&]() -> Status {
       mu_.AssertHeld();  // held by the caller around the transaction
-      ASSIGN_OR_RETURN(SqliteStatement s,
+      ASSIGN_OR_RETURN(SqlStatement s,
                        db_->Prepare("DELETE FROM tasks WHERE id = ?1 AND attempt = ?2 AND "
                                     "state = 'leased'"));
       s.Bind(1, task.id).Bind(2, task.attempt);
@@ -117,9 +122,9 @@ class SqliteTaskQueue final : public TaskQueue {
 
   Status Nack(const Task& task, std::chrono::milliseconds delay) override {
     MutexLock lock(&mu_);
-    return db_->Transaction([&]() -> Status {
+    return db_->RowLockTransaction([&]() -> Status {
       mu_.AssertHeld();  // held by the caller around the transaction
-      ASSIGN_OR_RETURN(SqliteStatement s,
+      ASSIGN_OR_RETURN(SqlStatement s,
                        db_->Prepare("UPDATE tasks SET state = 'pending', due_us = ?3, owner = '', "
                                     "lease_expires_us = 0 WHERE id = ?1 AND attempt = ?2 AND "
                                     "state = 'leased'"));
@@ -131,7 +136,7 @@ class SqliteTaskQueue final : public TaskQueue {
 
   Result<int64_t> Depth() override {
     MutexLock lock(&mu_);
-    ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare("SELECT COUNT(*) FROM tasks"));
+    ASSIGN_OR_RETURN(SqlStatement s, db_->Prepare("SELECT COUNT(*) FROM tasks"));
     ASSIGN_OR_RETURN(bool row, s.Step());
     return row ? s.ColumnInt64(0) : int64_t{0};
   }
@@ -152,7 +157,7 @@ class SqliteTaskQueue final : public TaskQueue {
   }
 
   Mutex mu_;
-  std::unique_ptr<SqliteDb> db_ PT_GUARDED_BY(mu_);
+  std::unique_ptr<SqlDb> db_ PT_GUARDED_BY(mu_);
   std::function<int64_t()> now_us_;
 };
 
@@ -178,17 +183,34 @@ Result<std::unique_ptr<TaskQueue>> OpenSqliteTaskQueue(const std::string& path) 
 Result<std::unique_ptr<TaskQueue>> OpenSqliteTaskQueue(const std::string& path,
                                                        const SqliteTaskQueueOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path, options.db));
+  return OpenSqlTaskQueue(std::move(db), options.now_us);
+}
+
+Result<std::unique_ptr<TaskQueue>> OpenPostgresTaskQueue(const std::string& dsn,
+                                                         const PostgresTaskQueueOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<PgDb> db, PgDb::Open(dsn, options.db));
+  return OpenSqlTaskQueue(std::move(db), options.now_us);
+}
+
+Result<std::unique_ptr<TaskQueue>> OpenSqlTaskQueue(std::unique_ptr<SqlDb> db,
+                                                    std::function<int64_t()> now_us) {
   ASSIGN_OR_RETURN(bool has_tasks, db->TableExists("tasks"));
   if (!has_tasks) {
     // The queue may be opened before the catalog (e.g. a worker process that
     // starts first); the catalog's migrations own the table.
     Status st = ApplyCatalogMigrations(*db);
-    if (!st.ok()) return st.WithContext("task queue '" + path + "'");
+    if (!st.ok()) return st.WithContext("task queue " + db->Describe());
   }
-  std::function<int64_t()> now = options.now_us;
-  if (!now) now = [] { return NowMicros(); };
+  if (!now_us) now_us = [] { return NowMicros(); };
   return std::unique_ptr<TaskQueue>(
-      std::make_unique<SqliteTaskQueue>(std::move(db), std::move(now)));
+      std::make_unique<SqlTaskQueue>(std::move(db), std::move(now_us)));
+}
+
+Result<std::unique_ptr<TaskQueue>> OpenTaskQueue(const std::string& location) {
+  if (location.starts_with("postgres://") || location.starts_with("postgresql://")) {
+    return OpenPostgresTaskQueue(location, PostgresTaskQueueOptions());
+  }
+  return OpenSqliteTaskQueue(location);
 }
 
 }  // namespace sluice

@@ -1,10 +1,10 @@
-#include "catalog/sqlite_db.h"
+#include "sql/sqlite_db.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "catalog_test_util.h"
+#include "../catalog/catalog_test_util.h"
 
 namespace sluice {
 namespace {

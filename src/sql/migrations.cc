@@ -1,4 +1,6 @@
-#include "catalog/migrations.h"
+#include "sql/migrations.h"
+
+#include <string_view>
 
 #include "core/clock.h"
 
@@ -204,17 +206,71 @@ ALTER TABLE publications ADD COLUMN error TEXT NOT NULL DEFAULT '';
 ALTER TABLE publications ADD COLUMN kind TEXT NOT NULL DEFAULT 'publish';
 )sql";
 
-Status EnsureMigrationsTable(SqliteDb& db) {
+// DDL as `db` spells it.
+std::string Ddl(const SqlDb& db, const std::string& sql) {
+  return db.dialect() == SqlDialect::kPostgres ? PostgresDdl(sql) : sql;
+}
+
+Status EnsureMigrationsTable(SqlDb& db) {
   return db.Transaction([&] {
-    return db.Exec(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        "  version    INTEGER PRIMARY KEY,"
-        "  name       TEXT NOT NULL,"
-        "  applied_us INTEGER NOT NULL)");
+    return db.Exec(Ddl(db,
+                       "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                       "  version    INTEGER PRIMARY KEY,"
+                       "  name       TEXT NOT NULL,"
+                       "  applied_us INTEGER NOT NULL)"));
   });
 }
 
 }  // namespace
+
+namespace {
+
+bool IsWordChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// `text` with every occurrence of `from` that is not part of a longer word
+// replaced by `to`.
+std::string ReplaceWords(const std::string& text, std::string_view from, std::string_view to) {
+  std::string out;
+  size_t pos = 0;
+  while (true) {
+    size_t hit = text.find(from, pos);
+    if (hit == std::string::npos) break;
+    size_t end = hit + from.size();
+    bool whole =
+        (hit == 0 || !IsWordChar(text[hit - 1])) && (end == text.size() || !IsWordChar(text[end]));
+    out.append(text, pos, hit - pos);
+    out.append(whole ? to : from);
+    pos = end;
+  }
+  out.append(text, pos, std::string::npos);
+  return out;
+}
+
+}  // namespace
+
+std::string PostgresDdl(const std::string& sqlite_ddl) {
+  // Longest spellings first: a rowid alias (with or without AUTOINCREMENT)
+  // becomes a 64-bit sequence; SQLite's INTEGER is 64 bits, REAL a double.
+  // Every table's rowid alias is its `id` column; `version` (the migrations
+  // table's key) is set explicitly and stays a plain BIGINT key.
+  std::string out =
+      ReplaceWords(sqlite_ddl, "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY");
+  for (size_t hit = out.find("INTEGER PRIMARY KEY"); hit != std::string::npos;
+       hit = out.find("INTEGER PRIMARY KEY", hit + 1)) {
+    size_t before = hit;
+    while (before > 0 && (out[before - 1] == ' ' || out[before - 1] == '\t')) --before;
+    bool is_id = before >= 2 && out.compare(before - 2, 2, "id") == 0 &&
+                 (before == 2 || !IsWordChar(out[before - 3])) && before < hit;
+    if (is_id) out.replace(hit, 7, "BIGSERIAL");
+  }
+  out = ReplaceWords(out, "INTEGER", "BIGINT");
+  out = ReplaceWords(out, "REAL", "DOUBLE PRECISION");
+  out = ReplaceWords(out, "BLOB", "BYTEA");
+  out = ReplaceWords(out, "lower(hex(randomblob(16)))", "md5(gen_random_uuid()::text)");
+  return out;
+}
 
 const std::vector<Migration>& CatalogMigrations() {
   static const std::vector<Migration> kMigrations = {
@@ -228,11 +284,11 @@ const std::vector<Migration>& CatalogMigrations() {
   return kMigrations;
 }
 
-Result<std::vector<int64_t>> AppliedMigrationVersions(SqliteDb& db) {
+Result<std::vector<int64_t>> AppliedMigrationVersions(SqlDb& db) {
   std::vector<int64_t> out;
   ASSIGN_OR_RETURN(bool exists, db.TableExists("schema_migrations"));
   if (!exists) return out;
-  ASSIGN_OR_RETURN(SqliteStatement stmt,
+  ASSIGN_OR_RETURN(SqlStatement stmt,
                    db.Prepare("SELECT version FROM schema_migrations ORDER BY version"));
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -242,14 +298,14 @@ Result<std::vector<int64_t>> AppliedMigrationVersions(SqliteDb& db) {
   return out;
 }
 
-Status ApplyMigrations(SqliteDb& db, const std::vector<Migration>& migrations) {
+Status ApplyMigrations(SqlDb& db, const std::vector<Migration>& migrations) {
   RETURN_IF_ERROR(EnsureMigrationsTable(db));
   int64_t newest_known = migrations.empty() ? 0 : migrations.back().version;
   for (const Migration& m : migrations) {
     Status st = db.Transaction([&]() -> Status {
       // Checked under the write lock: another process may have applied it
       // between our last look and now.
-      ASSIGN_OR_RETURN(SqliteStatement check,
+      ASSIGN_OR_RETURN(SqlStatement check,
                        db.Prepare("SELECT MAX(version) FROM schema_migrations"));
       ASSIGN_OR_RETURN(bool row, check.Step());
       int64_t newest = row && !check.ColumnIsNull(0) ? check.ColumnInt64(0) : 0;
@@ -258,13 +314,13 @@ Status ApplyMigrations(SqliteDb& db, const std::vector<Migration>& migrations) {
                                           " is newer than this sluice knows (" +
                                           std::to_string(newest_known) + "); upgrade sluice");
       }
-      ASSIGN_OR_RETURN(SqliteStatement has,
+      ASSIGN_OR_RETURN(SqlStatement has,
                        db.Prepare("SELECT 1 FROM schema_migrations WHERE version = ?1"));
       has.Bind(1, m.version);
       ASSIGN_OR_RETURN(bool done, has.Step());
       if (done) return Status::OK();
-      RETURN_IF_ERROR(db.Exec(m.sql));
-      ASSIGN_OR_RETURN(SqliteStatement rec,
+      RETURN_IF_ERROR(db.Exec(Ddl(db, m.sql)));
+      ASSIGN_OR_RETURN(SqlStatement rec,
                        db.Prepare("INSERT INTO schema_migrations (version, name, applied_us) "
                                   "VALUES (?1, ?2, ?3)"));
       rec.Bind(1, m.version).Bind(2, m.name).Bind(3, NowMicros());
@@ -277,6 +333,6 @@ Status ApplyMigrations(SqliteDb& db, const std::vector<Migration>& migrations) {
   return Status::OK();
 }
 
-Status ApplyCatalogMigrations(SqliteDb& db) { return ApplyMigrations(db, CatalogMigrations()); }
+Status ApplyCatalogMigrations(SqlDb& db) { return ApplyMigrations(db, CatalogMigrations()); }
 
 }  // namespace sluice

@@ -1,8 +1,9 @@
-// SqliteDb: a small RAII wrapper over one sqlite3 connection, shared by the
-// SQLite catalog, the embedded task queue and the SQLite sink.
+// SqliteDb: the SQLite backend of SqlDb (sql/sql_db.h), a small RAII wrapper
+// over one sqlite3 connection, used by the embedded catalog and task queue and
+// by the SQLite sink.
 //
 // It opens a database in WAL mode with a busy timeout, prepares statements
-// (SqliteStatement: bind / step / column), and runs transactions as
+// (SqlStatement: bind / step / column), and runs transactions as
 // BEGIN IMMEDIATE ... COMMIT, rolling back when the body fails. Every error is
 // a Status whose message names the database path.
 //
@@ -28,70 +29,13 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "sql/sql_db.h"
 
 struct sqlite3;
-struct sqlite3_stmt;
 
 namespace sluice {
 
-class SqliteDb;
-
-// A prepared statement. Parameters are 1-based (as in sqlite3_bind_*),
-// columns 0-based (as in sqlite3_column_*). Bind calls return *this so that
-// they chain; a bind error is reported by the next Step()/Exec().
-class SqliteStatement {
- public:
-  SqliteStatement(SqliteStatement&& other) noexcept;
-  SqliteStatement& operator=(SqliteStatement&& other) noexcept;
-  SqliteStatement(const SqliteStatement&) = delete;
-  SqliteStatement& operator=(const SqliteStatement&) = delete;
-  ~SqliteStatement();
-
-  SqliteStatement& Bind(int index, int64_t value);
-  SqliteStatement& Bind(int index, int value) { return Bind(index, static_cast<int64_t>(value)); }
-  SqliteStatement& Bind(int index, double value);
-  SqliteStatement& Bind(int index, std::string_view text);
-  SqliteStatement& Bind(int index, const std::string& text) {
-    return Bind(index, std::string_view(text));
-  }
-  SqliteStatement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
-  SqliteStatement& BindBlob(int index, std::string_view bytes);
-  SqliteStatement& BindNull(int index);
-  // Binds a value or NULL.
-  SqliteStatement& Bind(int index, std::optional<int64_t> value);
-
-  // Runs one step. Returns true when a row is available (read it with the
-  // Column* accessors), false when the statement is done.
-  Result<bool> Step();
-  // Steps to completion, ignoring any rows.
-  Status Exec();
-  // Makes the statement runnable again; keeps bindings unless ClearBindings.
-  void Reset();
-  void ClearBindings();
-
-  int ColumnCount() const;
-  bool ColumnIsNull(int col) const;
-  int64_t ColumnInt64(int col) const;
-  int ColumnInt(int col) const { return static_cast<int>(ColumnInt64(col)); }
-  double ColumnDouble(int col) const;
-  // Text (or blob) bytes; empty for NULL.
-  std::string ColumnText(int col) const;
-  std::optional<int64_t> ColumnOptionalInt64(int col) const;
-
-  // The SQL text, for error messages.
-  std::string_view sql() const;
-
- private:
-  friend class SqliteDb;
-  SqliteStatement(SqliteDb* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  void NoteBindError(int rc, int index);
-
-  SqliteDb* db_ = nullptr;
-  sqlite3_stmt* stmt_ = nullptr;
-  Status bind_error_;
-};
-
-class SqliteDb {
+class SqliteDb final : public SqlDb {
  public:
   struct Options {
     // How long SQLite waits for another connection's lock before SQLITE_BUSY.
@@ -115,29 +59,31 @@ class SqliteDb {
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;
 
+  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
   // Runs one or more statements that return no rows (schema, pragmas).
-  Status Exec(std::string_view sql);
-  Result<SqliteStatement> Prepare(std::string_view sql);
+  Status Exec(std::string_view sql) override;
+  Result<SqlStatement> Prepare(std::string_view sql) override;
 
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT. A non-OK Status from `body`
   // (or a failed COMMIT) rolls back and is returned. When a transaction is
   // already open on this connection, `body` simply runs inside it.
-  Status Transaction(const std::function<Status()>& body);
+  Status Transaction(const std::function<Status()>& body) override;
   // Runs `body` inside a deferred (read) transaction, so that several SELECTs
   // see one consistent snapshot without taking the write lock. Nested calls
   // run inside the open transaction.
-  Status ReadTransaction(const std::function<Status()>& body);
+  Status ReadTransaction(const std::function<Status()>& body) override;
   // The pieces of Transaction, for callers that need them apart.
   Status BeginImmediate();
   Status Commit();
   void Rollback();
-  bool InTransaction() const;
+  bool InTransaction() const override;
 
   int64_t LastInsertRowId() const;
-  // Rows changed by the last INSERT/UPDATE/DELETE.
-  int64_t Changes() const;
-  // True if a table (or view) with this name exists.
-  Result<bool> TableExists(std::string_view name);
+  int64_t Changes() const override;
+  Result<bool> TableExists(std::string_view name) override;
+  // PRAGMA quick_check.
+  Status QuickCheck() override;
+  std::string Describe() const override { return "sqlite '" + path_ + "'"; }
 
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_; }

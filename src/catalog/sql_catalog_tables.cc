@@ -1,11 +1,11 @@
-// SqliteCatalog: the commit protocol (CommitBatch, ReplayBatch), publications
+// SqlCatalog: the commit protocol (CommitBatch, ReplayBatch), publications
 // and lake tables (snapshots, files, lineage).
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 
-#include "catalog/internal/sqlite_catalog_impl.h"
+#include "catalog/internal/sql_catalog_impl.h"
 
 namespace sluice {
 
@@ -58,7 +58,7 @@ std::string DescribeSchemaDifference(const Schema& existing, const Schema& incom
   return out;
 }
 
-DataFile ReadFileRow(const SqliteStatement& s) {
+DataFile ReadFileRow(const SqlStatement& s) {
   DataFile f;
   f.table = s.ColumnText(0);
   f.key = s.ColumnText(1);
@@ -84,8 +84,8 @@ constexpr const char* kVisibleInSnapshot =
 
 // --- helpers ---------------------------------------------------------------------
 
-Result<TableInfo> SqliteCatalog::LoadTable(const std::string& name) {
-  ASSIGN_OR_RETURN(SqliteStatement s,
+Result<TableInfo> SqlCatalog::LoadTable(const std::string& name) {
+  ASSIGN_OR_RETURN(SqlStatement s,
                    db_->Prepare("SELECT name, schema_json, partition_by_json, current_snapshot, "
                                 "created_us FROM lake_tables WHERE name = ?1"));
   s.Bind(1, name);
@@ -99,7 +99,7 @@ Result<TableInfo> SqliteCatalog::LoadTable(const std::string& name) {
   ASSIGN_OR_RETURN(t.partition_by, ParsePartitionBy(s.ColumnText(2), name));
   t.current_snapshot = s.ColumnInt64(3);
   t.created_us = s.ColumnInt64(4);
-  ASSIGN_OR_RETURN(SqliteStatement c,
+  ASSIGN_OR_RETURN(SqlStatement c,
                    db_->Prepare(std::string("SELECT COUNT(*), COALESCE(SUM(num_rows), 0), "
                                             "COALESCE(SUM(num_bytes), 0) FROM data_files WHERE ") +
                                 kVisibleInSnapshot));
@@ -113,7 +113,7 @@ Result<TableInfo> SqliteCatalog::LoadTable(const std::string& name) {
   return t;
 }
 
-Result<int64_t> SqliteCatalog::EnsureTable(const TableCommit& tc, int64_t now) {
+Result<int64_t> SqlCatalog::EnsureTable(const TableCommit& tc, int64_t now) {
   auto existing = LoadTable(tc.table);
   if (existing.ok()) {
     std::string diff = DescribeSchemaDifference(existing->schema, tc.schema);
@@ -129,7 +129,7 @@ Result<int64_t> SqliteCatalog::EnsureTable(const TableCommit& tc, int64_t now) {
     return existing->current_snapshot;
   }
   if (existing.status().code() != StatusCode::kNotFound) return existing.status();
-  ASSIGN_OR_RETURN(SqliteStatement ins,
+  ASSIGN_OR_RETURN(SqlStatement ins,
                    db_->Prepare("INSERT INTO lake_tables (name, schema_json, partition_by_json, "
                                 "created_us, current_snapshot) VALUES (?1, ?2, ?3, ?4, 0)"));
   ins.Bind(1, tc.table).Bind(2, tc.schema.ToJson()).Bind(3, PartitionByJson(tc.partition_by));
@@ -138,11 +138,11 @@ Result<int64_t> SqliteCatalog::EnsureTable(const TableCommit& tc, int64_t now) {
   return int64_t{0};
 }
 
-Status SqliteCatalog::AddPublication(const std::string& staging_key, const std::string& final_key,
-                                     int64_t batch_id, int64_t now, const char* kind) {
+Status SqlCatalog::AddPublication(const std::string& staging_key, const std::string& final_key,
+                                  int64_t batch_id, int64_t now, const char* kind) {
   // A staging key is unique per (batch, task, attempt), and a lake key is
   // retired once, so a conflict can only be the same record written again.
-  ASSIGN_OR_RETURN(SqliteStatement s,
+  ASSIGN_OR_RETURN(SqlStatement s,
                    db_->Prepare("INSERT INTO publications (staging_key, final_key, batch_id, "
                                 "published, created_us, kind) VALUES (?1, ?2, ?3, 0, ?4, ?5) "
                                 "ON CONFLICT (staging_key) DO UPDATE SET final_key = "
@@ -152,9 +152,9 @@ Status SqliteCatalog::AddPublication(const std::string& staging_key, const std::
   return s.Exec();
 }
 
-Result<std::map<std::string, std::vector<std::string>>> SqliteCatalog::CurrentFilesOfBatch(
+Result<std::map<std::string, std::vector<std::string>>> SqlCatalog::CurrentFilesOfBatch(
     int64_t batch_id) {
-  ASSIGN_OR_RETURN(SqliteStatement s,
+  ASSIGN_OR_RETURN(SqlStatement s,
                    db_->Prepare("SELECT table_name, object_key FROM data_files WHERE batch_id = ?1 "
                                 "AND removed_snapshot IS NULL ORDER BY id"));
   s.Bind(1, batch_id);
@@ -167,10 +167,10 @@ Result<std::map<std::string, std::vector<std::string>>> SqliteCatalog::CurrentFi
   return out;
 }
 
-Status SqliteCatalog::RetireFiles(const std::string& table, const BatchInfo& batch,
-                                  const std::vector<std::string>& keys, int64_t snapshot_id,
-                                  int64_t now) {
-  ASSIGN_OR_RETURN(SqliteStatement rm,
+Status SqlCatalog::RetireFiles(const std::string& table, const BatchInfo& batch,
+                               const std::vector<std::string>& keys, int64_t snapshot_id,
+                               int64_t now) {
+  ASSIGN_OR_RETURN(SqlStatement rm,
                    db_->Prepare("UPDATE data_files SET removed_snapshot = ?3 WHERE "
                                 "table_name = ?1 AND batch_id = ?2 AND removed_snapshot IS NULL"));
   rm.Bind(1, table).Bind(2, batch.id).Bind(3, snapshot_id);
@@ -183,30 +183,29 @@ Status SqliteCatalog::RetireFiles(const std::string& table, const BatchInfo& bat
   return Status::OK();
 }
 
-Status SqliteCatalog::CommitTable(const TableCommit& tc, const BatchInfo& batch, int64_t now,
-                                  const std::vector<std::string>& replaced) {
+Status SqlCatalog::CommitTable(const TableCommit& tc, const BatchInfo& batch, int64_t now,
+                               const std::vector<std::string>& replaced) {
   if (tc.table.empty()) return Status::InvalidArgument("commit: a table commit has no table name");
   ASSIGN_OR_RETURN(int64_t parent, EnsureTable(tc, now));
   int64_t rows = 0;
   for (const DataFile& f : tc.files) rows += f.rows;
-  ASSIGN_OR_RETURN(SqliteStatement snap,
+  ASSIGN_OR_RETURN(SqlStatement snap,
                    db_->Prepare("INSERT INTO snapshots (table_name, parent_id, batch_id, "
                                 "operation, added_files, added_rows, removed_files, created_us) "
-                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id"));
   snap.Bind(1, tc.table).Bind(2, parent).Bind(3, batch.id);
   snap.Bind(4, replaced.empty() ? "append" : "replace");
   snap.Bind(5, static_cast<int64_t>(tc.files.size())).Bind(6, rows);
   snap.Bind(7, static_cast<int64_t>(replaced.size())).Bind(8, now);
-  RETURN_IF_ERROR(snap.Exec());
-  int64_t snapshot_id = db_->LastInsertRowId();
+  ASSIGN_OR_RETURN(int64_t snapshot_id, InsertReturningId(snap));
   // A replay: the batch's earlier files leave in the snapshot that adds the new.
   if (!replaced.empty()) RETURN_IF_ERROR(RetireFiles(tc.table, batch, replaced, snapshot_id, now));
 
-  ASSIGN_OR_RETURN(SqliteStatement file,
+  ASSIGN_OR_RETURN(SqlStatement file,
                    db_->Prepare("INSERT INTO data_files (table_name, object_key, staging_key, "
                                 "partition_path, num_rows, num_bytes, batch_id, added_snapshot, "
                                 "sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
-  ASSIGN_OR_RETURN(SqliteStatement lin,
+  ASSIGN_OR_RETURN(SqlStatement lin,
                    db_->Prepare("INSERT INTO lineage (batch_id, version_id, output, file_key, "
                                 "num_rows) VALUES (?1, ?2, ?3, ?4, ?5)"));
   for (const DataFile& f : tc.files) {
@@ -231,25 +230,24 @@ Status SqliteCatalog::CommitTable(const TableCommit& tc, const BatchInfo& batch,
       RETURN_IF_ERROR(AddPublication(f.staging_key, f.key, batch.id, now));
     }
   }
-  ASSIGN_OR_RETURN(SqliteStatement cur,
+  ASSIGN_OR_RETURN(SqlStatement cur,
                    db_->Prepare("UPDATE lake_tables SET current_snapshot = ?2 WHERE name = ?1"));
   cur.Bind(1, tc.table).Bind(2, snapshot_id);
   return cur.Exec();
 }
 
-Status SqliteCatalog::RemoveTableFiles(const std::string& table, const BatchInfo& batch,
-                                       const std::vector<std::string>& keys, int64_t now) {
+Status SqlCatalog::RemoveTableFiles(const std::string& table, const BatchInfo& batch,
+                                    const std::vector<std::string>& keys, int64_t now) {
   ASSIGN_OR_RETURN(TableInfo t, LoadTable(table));
-  ASSIGN_OR_RETURN(SqliteStatement snap,
+  ASSIGN_OR_RETURN(SqlStatement snap,
                    db_->Prepare("INSERT INTO snapshots (table_name, parent_id, batch_id, "
                                 "operation, removed_files, created_us) "
-                                "VALUES (?1, ?2, ?3, 'remove', ?4, ?5)"));
+                                "VALUES (?1, ?2, ?3, 'remove', ?4, ?5) RETURNING id"));
   snap.Bind(1, table).Bind(2, t.current_snapshot).Bind(3, batch.id);
   snap.Bind(4, static_cast<int64_t>(keys.size())).Bind(5, now);
-  RETURN_IF_ERROR(snap.Exec());
-  int64_t snapshot_id = db_->LastInsertRowId();
+  ASSIGN_OR_RETURN(int64_t snapshot_id, InsertReturningId(snap));
   RETURN_IF_ERROR(RetireFiles(table, batch, keys, snapshot_id, now));
-  ASSIGN_OR_RETURN(SqliteStatement cur,
+  ASSIGN_OR_RETURN(SqlStatement cur,
                    db_->Prepare("UPDATE lake_tables SET current_snapshot = ?2 WHERE name = ?1"));
   cur.Bind(1, table).Bind(2, snapshot_id);
   return cur.Exec();
@@ -257,7 +255,7 @@ Status SqliteCatalog::RemoveTableFiles(const std::string& table, const BatchInfo
 
 // --- commit protocol -------------------------------------------------------------
 
-Status SqliteCatalog::CommitBatch(const CommitRequest& req) {
+Status SqlCatalog::CommitBatch(const CommitRequest& req) {
   if (req.final_state != BatchState::kCommitted && req.final_state != BatchState::kQuarantined) {
     return Status::InvalidArgument("commit of " + BatchName(req.batch_id) +
                                    ": final state must be committed or quarantined, not " +
@@ -287,7 +285,7 @@ Status SqliteCatalog::CommitBatch(const CommitRequest& req) {
     // longer writes (a new version, or quarantined this time) gets a
     // snapshot that removes them. Lineage describes the new commit only.
     ASSIGN_OR_RETURN(auto earlier, CurrentFilesOfBatch(batch.id));
-    ASSIGN_OR_RETURN(SqliteStatement old_lineage,
+    ASSIGN_OR_RETURN(SqlStatement old_lineage,
                      db_->Prepare("DELETE FROM lineage WHERE batch_id = ?1"));
     old_lineage.Bind(1, batch.id);
     RETURN_IF_ERROR(old_lineage.Exec());
@@ -303,7 +301,7 @@ Status SqliteCatalog::CommitBatch(const CommitRequest& req) {
       RETURN_IF_ERROR(RemoveTableFiles(table, batch, keys, now));
     }
 
-    ASSIGN_OR_RETURN(SqliteStatement lin,
+    ASSIGN_OR_RETURN(SqlStatement lin,
                      db_->Prepare("INSERT INTO lineage (batch_id, version_id, output, file_key, "
                                   "num_rows) VALUES (?1, ?2, ?3, '', ?4)"));
     for (const OutputLineage& o : req.outputs) {
@@ -315,7 +313,7 @@ Status SqliteCatalog::CommitBatch(const CommitRequest& req) {
       RETURN_IF_ERROR(AddPublication(p.staging_key, p.final_key, batch.id, now));
     }
     const std::string reason = req.final_state == BatchState::kQuarantined ? req.reason : "";
-    ASSIGN_OR_RETURN(SqliteStatement up,
+    ASSIGN_OR_RETURN(SqlStatement up,
                      db_->Prepare("UPDATE batches SET state = ?2, reason = ?3, rows_read = ?4, "
                                   "rows_written = ?5, rows_quarantined = ?6, rows_skipped = ?7, "
                                   "duplicates_removed = ?8, seconds = ?9, committed_attempt = "
@@ -330,7 +328,7 @@ Status SqliteCatalog::CommitBatch(const CommitRequest& req) {
   });
 }
 
-Status SqliteCatalog::ReplayBatch(int64_t batch_id, int64_t version_id) {
+Status SqlCatalog::ReplayBatch(int64_t batch_id, int64_t version_id) {
   MutexLock lock(&mu_);
   return db_->Transaction([&]() -> Status {
     mu_.AssertHeld();  // held by the caller around the transaction
@@ -344,7 +342,7 @@ Status SqliteCatalog::ReplayBatch(int64_t batch_id, int64_t version_id) {
     }
     // A new attempt removes the staging of older ones: files of the committed
     // attempt that are still to be published would be lost with it.
-    ASSIGN_OR_RETURN(SqliteStatement unpublished,
+    ASSIGN_OR_RETURN(SqlStatement unpublished,
                      db_->Prepare("SELECT count(*) FROM publications "
                                   "WHERE batch_id = ?1 AND published = 0"));
     unpublished.Bind(1, batch_id);
@@ -368,7 +366,7 @@ Status SqliteCatalog::ReplayBatch(int64_t batch_id, int64_t version_id) {
       pinned = version_id;
     }
     int64_t now = Now();
-    ASSIGN_OR_RETURN(SqliteStatement up,
+    ASSIGN_OR_RETURN(SqlStatement up,
                      db_->Prepare("UPDATE batches SET state = ?2, version_id = ?3, reason = '', "
                                   "rows_read = 0, rows_written = 0, "
                                   "rows_quarantined = 0, rows_skipped = 0, duplicates_removed = 0, "
@@ -388,9 +386,9 @@ Status SqliteCatalog::ReplayBatch(int64_t batch_id, int64_t version_id) {
 
 // --- publications ----------------------------------------------------------------
 
-Result<std::vector<Publication>> SqliteCatalog::PendingPublications() {
+Result<std::vector<Publication>> SqlCatalog::PendingPublications() {
   MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(SqliteStatement s,
+  ASSIGN_OR_RETURN(SqlStatement s,
                    db_->Prepare("SELECT staging_key, final_key, batch_id, kind FROM publications "
                                 "WHERE published = 0 ORDER BY kind = 'publish', created_us, "
                                 "staging_key"));
@@ -406,19 +404,18 @@ Result<std::vector<Publication>> SqliteCatalog::PendingPublications() {
   return out;
 }
 
-Status SqliteCatalog::RecordLostPublication(const std::string& staging_key,
-                                            const std::string& error) {
+Status SqlCatalog::RecordLostPublication(const std::string& staging_key, const std::string& error) {
   MutexLock lock(&mu_);
   return db_->Transaction([&]() -> Status {
     mu_.AssertHeld();  // held by the caller around the transaction
-    ASSIGN_OR_RETURN(SqliteStatement sel,
+    ASSIGN_OR_RETURN(SqlStatement sel,
                      db_->Prepare("SELECT batch_id FROM publications WHERE staging_key = ?1"));
     sel.Bind(1, staging_key);
     ASSIGN_OR_RETURN(bool found, sel.Step());
     if (!found) return Status::NotFound("no publication for staged object '" + staging_key + "'");
     const int64_t batch_id = sel.ColumnInt64(0);
     sel.Reset();
-    ASSIGN_OR_RETURN(SqliteStatement up,
+    ASSIGN_OR_RETURN(SqlStatement up,
                      db_->Prepare("UPDATE publications SET published = -1, error = ?2 "
                                   "WHERE staging_key = ?1"));
     up.Bind(1, staging_key).Bind(2, error);
@@ -427,7 +424,7 @@ Status SqliteCatalog::RecordLostPublication(const std::string& staging_key,
   });
 }
 
-Status SqliteCatalog::MarkDamaged(int64_t batch_id, const std::string& reason) {
+Status SqlCatalog::MarkDamaged(int64_t batch_id, const std::string& reason) {
   MutexLock lock(&mu_);
   return db_->Transaction([&]() -> Status {
     mu_.AssertHeld();
@@ -435,7 +432,7 @@ Status SqliteCatalog::MarkDamaged(int64_t batch_id, const std::string& reason) {
   });
 }
 
-Status SqliteCatalog::MarkDamagedLocked(int64_t batch_id, const std::string& reason) {
+Status SqlCatalog::MarkDamagedLocked(int64_t batch_id, const std::string& reason) {
   ASSIGN_OR_RETURN(BatchInfo b, LoadBatch(batch_id));
   if (b.state == BatchState::kDamaged) return Status::OK();
   if (b.state != BatchState::kCommitted && b.state != BatchState::kQuarantined) {
@@ -444,7 +441,7 @@ Status SqliteCatalog::MarkDamagedLocked(int64_t batch_id, const std::string& rea
                                       ", not committed: it cannot be damaged");
   }
   const int64_t now = Now();
-  ASSIGN_OR_RETURN(SqliteStatement up,
+  ASSIGN_OR_RETURN(SqlStatement up,
                    db_->Prepare("UPDATE batches SET state = ?2, reason = ?3, updated_us = ?4 "
                                 "WHERE id = ?1"));
   up.Bind(1, batch_id).Bind(2, BatchStateName(BatchState::kDamaged)).Bind(3, reason).Bind(4, now);
@@ -452,35 +449,27 @@ Status SqliteCatalog::MarkDamagedLocked(int64_t batch_id, const std::string& rea
   return AppendEvent(batch_id, BatchState::kDamaged, reason, now);
 }
 
-Result<std::string> SqliteCatalog::CatalogId() {
+Result<std::string> SqlCatalog::CatalogId() {
   MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(SqliteStatement s,
+  ASSIGN_OR_RETURN(SqlStatement s,
                    db_->Prepare("SELECT value FROM catalog_meta WHERE key = 'catalog_id'"));
   ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return Status::DataLoss("catalog: its identity (catalog_meta.catalog_id) is missing");
   return s.ColumnText(0);
 }
 
-Status SqliteCatalog::CheckIntegrity() {
+Status SqlCatalog::CheckIntegrity() {
   MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare("PRAGMA quick_check(20)"));
-  std::string problems;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    std::string line = s.ColumnText(0);
-    if (line == "ok") continue;
-    problems += (problems.empty() ? "" : "; ") + line;
-  }
-  if (problems.empty()) return Status::OK();
-  return Status::DataLoss("catalog " + db_->path() + " is damaged: " + problems);
+  Status st = db_->QuickCheck();
+  if (st.ok() || st.code() != StatusCode::kDataLoss) return st;
+  return Status::DataLoss("catalog " + db_->Describe() + " is damaged: " + st.message());
 }
 
-Status SqliteCatalog::MarkPublished(const std::string& staging_key) {
+Status SqlCatalog::MarkPublished(const std::string& staging_key) {
   MutexLock lock(&mu_);
   return db_->Transaction([&]() -> Status {
     mu_.AssertHeld();  // held by the caller around the transaction
-    ASSIGN_OR_RETURN(SqliteStatement s,
+    ASSIGN_OR_RETURN(SqlStatement s,
                      db_->Prepare("UPDATE publications SET published = 1 WHERE staging_key = ?1"));
     s.Bind(1, staging_key);
     RETURN_IF_ERROR(s.Exec());
@@ -488,7 +477,7 @@ Status SqliteCatalog::MarkPublished(const std::string& staging_key) {
       return Status::NotFound("no publication for staged object '" + staging_key + "'");
     }
     // A retired lake file is found at its new key from now on.
-    ASSIGN_OR_RETURN(SqliteStatement moved,
+    ASSIGN_OR_RETURN(SqlStatement moved,
                      db_->Prepare("UPDATE data_files SET object_key = (SELECT final_key FROM "
                                   "publications WHERE staging_key = ?1) WHERE object_key = ?1 AND "
                                   "EXISTS (SELECT 1 FROM publications WHERE staging_key = ?1 AND "
@@ -500,12 +489,12 @@ Status SqliteCatalog::MarkPublished(const std::string& staging_key) {
 
 // --- tables ----------------------------------------------------------------------
 
-Result<std::vector<TableInfo>> SqliteCatalog::ListTables() {
+Result<std::vector<TableInfo>> SqlCatalog::ListTables() {
   MutexLock lock(&mu_);
   std::vector<TableInfo> out;
   RETURN_IF_ERROR(db_->ReadTransaction([&]() -> Status {
     mu_.AssertHeld();  // held by the caller around the transaction
-    ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare("SELECT name FROM lake_tables ORDER BY name"));
+    ASSIGN_OR_RETURN(SqlStatement s, db_->Prepare("SELECT name FROM lake_tables ORDER BY name"));
     std::vector<std::string> names;
     while (true) {
       ASSIGN_OR_RETURN(bool row, s.Step());
@@ -521,7 +510,7 @@ Result<std::vector<TableInfo>> SqliteCatalog::ListTables() {
   return out;
 }
 
-Result<TableInfo> SqliteCatalog::GetTable(const std::string& name) {
+Result<TableInfo> SqlCatalog::GetTable(const std::string& name) {
   MutexLock lock(&mu_);
   TableInfo out;
   RETURN_IF_ERROR(db_->ReadTransaction([&]() -> Status {
@@ -532,20 +521,19 @@ Result<TableInfo> SqliteCatalog::GetTable(const std::string& name) {
   return out;
 }
 
-Result<std::vector<DataFile>> SqliteCatalog::ListFiles(const std::string& table,
-                                                       int64_t snapshot_id) {
+Result<std::vector<DataFile>> SqlCatalog::ListFiles(const std::string& table, int64_t snapshot_id) {
   MutexLock lock(&mu_);
   std::vector<DataFile> out;
   RETURN_IF_ERROR(db_->ReadTransaction([&]() -> Status {
     mu_.AssertHeld();  // held by the caller around the transaction
-    ASSIGN_OR_RETURN(SqliteStatement t,
+    ASSIGN_OR_RETURN(SqlStatement t,
                      db_->Prepare("SELECT current_snapshot FROM lake_tables WHERE name = ?1"));
     t.Bind(1, table);
     ASSIGN_OR_RETURN(bool found, t.Step());
     if (!found) return Status::NotFound("no table '" + table + "' in the catalog");
     int64_t snap = snapshot_id != 0 ? snapshot_id : t.ColumnInt64(0);
     if (snapshot_id != 0) {
-      ASSIGN_OR_RETURN(SqliteStatement chk,
+      ASSIGN_OR_RETURN(SqlStatement chk,
                        db_->Prepare("SELECT 1 FROM snapshots WHERE id = ?1 AND table_name = ?2"));
       chk.Bind(1, snapshot_id).Bind(2, table);
       ASSIGN_OR_RETURN(bool ok, chk.Step());
@@ -554,7 +542,7 @@ Result<std::vector<DataFile>> SqliteCatalog::ListFiles(const std::string& table,
                                 std::to_string(snapshot_id));
       }
     }
-    ASSIGN_OR_RETURN(SqliteStatement s,
+    ASSIGN_OR_RETURN(SqlStatement s,
                      db_->Prepare(std::string("SELECT ") + kFileColumns +
                                   " FROM data_files WHERE " + kVisibleInSnapshot + " ORDER BY id"));
     s.Bind(1, table).Bind(2, snap);
@@ -568,14 +556,14 @@ Result<std::vector<DataFile>> SqliteCatalog::ListFiles(const std::string& table,
   return out;
 }
 
-Result<std::vector<SnapshotInfo>> SqliteCatalog::ListSnapshots(const std::string& table) {
+Result<std::vector<SnapshotInfo>> SqlCatalog::ListSnapshots(const std::string& table) {
   MutexLock lock(&mu_);
   std::vector<SnapshotInfo> out;
   RETURN_IF_ERROR(db_->ReadTransaction([&]() -> Status {
     mu_.AssertHeld();  // held by the caller around the transaction
     ASSIGN_OR_RETURN(TableInfo t, LoadTable(table));
     (void)t;
-    ASSIGN_OR_RETURN(SqliteStatement s,
+    ASSIGN_OR_RETURN(SqlStatement s,
                      db_->Prepare("SELECT id, table_name, batch_id, added_files, added_rows, "
                                   "created_us FROM snapshots WHERE table_name = ?1 ORDER BY id"));
     s.Bind(1, table);
@@ -596,10 +584,10 @@ Result<std::vector<SnapshotInfo>> SqliteCatalog::ListSnapshots(const std::string
   return out;
 }
 
-Result<std::vector<DataFile>> SqliteCatalog::ListAllFiles() {
+Result<std::vector<DataFile>> SqlCatalog::ListAllFiles() {
   MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare(std::string("SELECT ") + kFileColumns +
-                                                   " FROM data_files ORDER BY id"));
+  ASSIGN_OR_RETURN(SqlStatement s, db_->Prepare(std::string("SELECT ") + kFileColumns +
+                                                " FROM data_files ORDER BY id"));
   std::vector<DataFile> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
@@ -609,9 +597,9 @@ Result<std::vector<DataFile>> SqliteCatalog::ListAllFiles() {
   return out;
 }
 
-Result<std::vector<Lineage>> SqliteCatalog::BatchLineage(int64_t batch_id) {
+Result<std::vector<Lineage>> SqlCatalog::BatchLineage(int64_t batch_id) {
   MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(SqliteStatement s,
+  ASSIGN_OR_RETURN(SqlStatement s,
                    db_->Prepare("SELECT batch_id, version_id, output, file_key, num_rows "
                                 "FROM lineage WHERE batch_id = ?1 ORDER BY id"));
   s.Bind(1, batch_id);

@@ -1,11 +1,14 @@
-// The SQLite catalog class, shared by sqlite_catalog.cc (pipelines, batches),
-// sqlite_catalog_tables.cc (commit, replay, tables, publications) and
-// sqlite_catalog_deploys.cc (explicit deploys from spec files).
+// The catalog over SQL (see catalog/sql_catalog.h), shared by sql_catalog.cc
+// (pipelines, batches), sql_catalog_attempts.cc (fenced attempts),
+// sql_catalog_tables.cc (commit, replay, tables, publications) and
+// sql_catalog_deploys.cc (explicit deploys from spec files). Every rule is
+// here, once; the backend (SqlDb) provides storage and transactions.
 //
 // Concurrency: one connection guarded by mu_, so calls from several threads of
-// one process are serialised; every write runs in BEGIN IMMEDIATE, which
-// serialises writers across processes too (readers use deferred transactions
-// and never block in WAL mode).
+// one process are serialised; every write runs in SqlDb::Transaction, which
+// serialises writers across processes and hosts too (SQLite: BEGIN
+// IMMEDIATE; PostgreSQL: an advisory lock), and reads run in read
+// transactions (one snapshot, never blocked by writers).
 #pragma once
 
 #include <cstdint>
@@ -17,14 +20,14 @@
 #include <vector>
 
 #include "catalog/catalog.h"
-#include "catalog/sqlite_db.h"
 #include "core/thread_annotations.h"
+#include "sql/sql_db.h"
 
 namespace sluice {
 
-class SqliteCatalog final : public Catalog {
+class SqlCatalog final : public Catalog {
  public:
-  SqliteCatalog(std::unique_ptr<SqliteDb> db, std::function<int64_t()> now_us)
+  SqlCatalog(std::unique_ptr<SqlDb> db, std::function<int64_t()> now_us)
       : db_(std::move(db)), now_us_(std::move(now_us)) {}
 
   Result<PipelineVersion> DeployPipeline(const std::string& pipeline, const std::string& spec_text,
@@ -109,7 +112,7 @@ class SqliteCatalog final : public Catalog {
                         int64_t batch_id, int64_t now, const char* kind = "publish") REQUIRES(mu_);
 
   Mutex mu_;
-  std::unique_ptr<SqliteDb> db_ PT_GUARDED_BY(mu_);
+  std::unique_ptr<SqlDb> db_ PT_GUARDED_BY(mu_);
   std::function<int64_t()> now_us_;
 };
 
@@ -117,6 +120,8 @@ inline std::string BatchName(int64_t id) { return "batch " + std::to_string(id);
 
 // Column list and reader for batch rows, shared by both files.
 extern const char* const kBatchColumns;
-Result<BatchInfo> ReadBatchRow(const SqliteStatement& stmt);
+Result<BatchInfo> ReadBatchRow(const SqlStatement& stmt);
+// Runs an INSERT ... RETURNING id and returns the id.
+Result<int64_t> InsertReturningId(SqlStatement& insert);
 
 }  // namespace sluice

@@ -1,11 +1,13 @@
-#include "catalog/migrations.h"
+#include "sql/migrations.h"
+
+#include "sql/sqlite_db.h"
 
 #include <gtest/gtest.h>
 
 #include <thread>
 #include <vector>
 
-#include "catalog_test_util.h"
+#include "../catalog/catalog_test_util.h"
 
 namespace sluice {
 namespace {

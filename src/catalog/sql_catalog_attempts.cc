@@ -1,14 +1,14 @@
-// SqliteCatalog: fenced processing attempts (StartAttempt, CheckAttempt,
+// SqlCatalog: fenced processing attempts (StartAttempt, CheckAttempt,
 // MarkCommitting, FailAttempt). The rules are the Catalog contract's
 // ("Fencing" in catalog.h); each call is one BEGIN IMMEDIATE transaction, so
 // the check and the write it guards cannot be separated by another writer.
 #include <string>
 
-#include "catalog/internal/sqlite_catalog_impl.h"
+#include "catalog/internal/sql_catalog_impl.h"
 
 namespace sluice {
 
-Result<BatchInfo> SqliteCatalog::LoadFenced(const AttemptToken& token, const char* what) {
+Result<BatchInfo> SqlCatalog::LoadFenced(const AttemptToken& token, const char* what) {
   ASSIGN_OR_RETURN(BatchInfo b, LoadBatch(token.batch_id));
   const bool live = b.state == BatchState::kProcessing || b.state == BatchState::kCommitting;
   if (b.attempts != token.attempt || !live) {
@@ -21,7 +21,7 @@ Result<BatchInfo> SqliteCatalog::LoadFenced(const AttemptToken& token, const cha
   return b;
 }
 
-Result<StartAttemptResult> SqliteCatalog::StartAttempt(const StartAttemptRequest& req) {
+Result<StartAttemptResult> SqlCatalog::StartAttempt(const StartAttemptRequest& req) {
   MutexLock lock(&mu_);
   StartAttemptResult out;
   RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
@@ -58,7 +58,7 @@ Result<StartAttemptResult> SqliteCatalog::StartAttempt(const StartAttemptRequest
       std::string reason = "poison batch: gave up after " + std::to_string(b.tries) +
                            " attempt(s) (max_attempts " + std::to_string(req.max_attempts) +
                            "); last error: " + (last_error.empty() ? "unknown" : last_error);
-      ASSIGN_OR_RETURN(SqliteStatement up,
+      ASSIGN_OR_RETURN(SqlStatement up,
                        db_->Prepare("UPDATE batches SET state = ?2, reason = ?3, last_error = ?4, "
                                     "last_error_class = ?5, next_attempt_us = 0, updated_us = ?6 "
                                     "WHERE id = ?1"));
@@ -70,7 +70,7 @@ Result<StartAttemptResult> SqliteCatalog::StartAttempt(const StartAttemptRequest
       ASSIGN_OR_RETURN(out.batch, LoadBatch(b.id));
       return Status::OK();
     }
-    ASSIGN_OR_RETURN(SqliteStatement up,
+    ASSIGN_OR_RETURN(SqlStatement up,
                      db_->Prepare("UPDATE batches SET state = ?2, reason = '', attempts = attempts "
                                   "+ 1, tries = tries + 1, next_attempt_us = 0, last_error = ?3, "
                                   "last_error_class = ?4, updated_us = ?5 WHERE id = ?1"));
@@ -90,7 +90,7 @@ Result<StartAttemptResult> SqliteCatalog::StartAttempt(const StartAttemptRequest
   return out;
 }
 
-Status SqliteCatalog::CheckAttempt(const AttemptToken& token) {
+Status SqlCatalog::CheckAttempt(const AttemptToken& token) {
   MutexLock lock(&mu_);
   return db_->ReadTransaction([&]() -> Status {
     mu_.AssertHeld();
@@ -98,7 +98,7 @@ Status SqliteCatalog::CheckAttempt(const AttemptToken& token) {
   });
 }
 
-Status SqliteCatalog::MarkCommitting(const AttemptToken& token) {
+Status SqlCatalog::MarkCommitting(const AttemptToken& token) {
   MutexLock lock(&mu_);
   return db_->Transaction([&]() -> Status {
     mu_.AssertHeld();  // held by the caller around the transaction
@@ -107,7 +107,7 @@ Status SqliteCatalog::MarkCommitting(const AttemptToken& token) {
       return Status::FailedPrecondition(BatchName(b.id) + " is already committing");
     }
     const int64_t now = Now();
-    ASSIGN_OR_RETURN(SqliteStatement up,
+    ASSIGN_OR_RETURN(SqlStatement up,
                      db_->Prepare("UPDATE batches SET state = ?2, updated_us = ?3 WHERE id = ?1"));
     up.Bind(1, b.id).Bind(2, BatchStateName(BatchState::kCommitting)).Bind(3, now);
     RETURN_IF_ERROR(up.Exec());
@@ -115,7 +115,7 @@ Status SqliteCatalog::MarkCommitting(const AttemptToken& token) {
   });
 }
 
-Status SqliteCatalog::FailAttempt(const AttemptToken& token, const AttemptFailure& failure) {
+Status SqlCatalog::FailAttempt(const AttemptToken& token, const AttemptFailure& failure) {
   if (failure.error_class == ErrorClass::kFenced) {
     return Status::InvalidArgument("FailAttempt: a fenced attempt must not write the batch");
   }
@@ -126,7 +126,7 @@ Status SqliteCatalog::FailAttempt(const AttemptToken& token, const AttemptFailur
     const int64_t now = Now();
     const bool retry = failure.error_class == ErrorClass::kTransient;
     const BatchState to = retry ? BatchState::kQueued : BatchState::kFailed;
-    ASSIGN_OR_RETURN(SqliteStatement up,
+    ASSIGN_OR_RETURN(SqlStatement up,
                      db_->Prepare("UPDATE batches SET state = ?2, reason = ?3, last_error = ?4, "
                                   "last_error_class = ?5, next_attempt_us = ?6, updated_us = ?7 "
                                   "WHERE id = ?1"));

@@ -1,4 +1,4 @@
-#include "catalog/sqlite_db.h"
+#include "sql/sqlite_db.h"
 
 #include <sqlite3.h>
 
@@ -8,8 +8,6 @@
 #include <utility>
 
 namespace sluice {
-
-namespace {
 
 // SQL text shortened for error messages: whitespace runs collapsed, long
 // statements cut.
@@ -31,6 +29,8 @@ std::string ShortSql(std::string_view sql) {
   }
   return out;
 }
+
+namespace {
 
 StatusCode CodeFor(int rc) {
   switch (rc & 0xff) {
@@ -58,120 +58,80 @@ StatusCode CodeFor(int rc) {
   }
 }
 
+// --- statements --------------------------------------------------------------
+
+class SqlStatementImpl final : public SqlStatement::Impl {
+ public:
+  SqlStatementImpl(SqliteDb* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~SqlStatementImpl() override { sqlite3_finalize(stmt_); }
+  SqlStatementImpl(const SqlStatementImpl&) = delete;
+  SqlStatementImpl& operator=(const SqlStatementImpl&) = delete;
+
+  void BindInt64(int index, int64_t value) override {
+    NoteBindError(sqlite3_bind_int64(stmt_, index, value), index);
+  }
+  void BindDouble(int index, double value) override {
+    NoteBindError(sqlite3_bind_double(stmt_, index, value), index);
+  }
+  void BindText(int index, std::string_view text) override {
+    NoteBindError(
+        sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+        index);
+  }
+  void BindBlob(int index, std::string_view bytes) override {
+    NoteBindError(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT),
+                  index);
+  }
+  void BindNull(int index) override { NoteBindError(sqlite3_bind_null(stmt_, index), index); }
+
+  Result<bool> Step() override {
+    if (!bind_error_.ok()) return bind_error_;
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    Status st = db_->ErrorStatus(rc, "run '" + ShortSql(sql()) + "'");
+    // A failed statement must be reset before the connection can roll back
+    // cleanly; keep the error we already captured.
+    sqlite3_reset(stmt_);
+    return st;
+  }
+  void Reset() override { sqlite3_reset(stmt_); }
+  void ClearBindings() override {
+    sqlite3_clear_bindings(stmt_);
+    bind_error_ = Status::OK();
+  }
+
+  int ColumnCount() const override { return sqlite3_column_count(stmt_); }
+  bool ColumnIsNull(int col) const override {
+    return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+  }
+  int64_t ColumnInt64(int col) const override { return sqlite3_column_int64(stmt_, col); }
+  double ColumnDouble(int col) const override { return sqlite3_column_double(stmt_, col); }
+  std::string ColumnText(int col) const override {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    int n = sqlite3_column_bytes(stmt_, col);
+    if (p == nullptr || n <= 0) return {};
+    return std::string(static_cast<const char*>(p), static_cast<size_t>(n));
+  }
+  std::string_view sql() const override {
+    const char* s = sqlite3_sql(stmt_);
+    return s != nullptr ? std::string_view(s) : std::string_view();
+  }
+
+ private:
+  void NoteBindError(int rc, int index) {
+    if (rc != SQLITE_OK && bind_error_.ok()) {
+      bind_error_ = db_->ErrorStatus(
+          rc, "bind parameter " + std::to_string(index) + " of '" + ShortSql(sql()) + "'");
+    }
+  }
+
+  SqliteDb* db_;
+  sqlite3_stmt* stmt_;
+  Status bind_error_;
+};
+
 }  // namespace
-
-// --- SqliteStatement ---------------------------------------------------------
-
-SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)),
-      stmt_(std::exchange(other.stmt_, nullptr)),
-      bind_error_(std::move(other.bind_error_)) {}
-
-SqliteStatement& SqliteStatement::operator=(SqliteStatement&& other) noexcept {
-  if (this != &other) {
-    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
-    db_ = std::exchange(other.db_, nullptr);
-    stmt_ = std::exchange(other.stmt_, nullptr);
-    bind_error_ = std::move(other.bind_error_);
-  }
-  return *this;
-}
-
-SqliteStatement::~SqliteStatement() {
-  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
-}
-
-void SqliteStatement::NoteBindError(int rc, int index) {
-  if (rc != SQLITE_OK && bind_error_.ok()) {
-    bind_error_ = db_->ErrorStatus(
-        rc, "bind parameter " + std::to_string(index) + " of '" + ShortSql(sql()) + "'");
-  }
-}
-
-SqliteStatement& SqliteStatement::Bind(int index, int64_t value) {
-  NoteBindError(sqlite3_bind_int64(stmt_, index, value), index);
-  return *this;
-}
-
-SqliteStatement& SqliteStatement::Bind(int index, double value) {
-  NoteBindError(sqlite3_bind_double(stmt_, index, value), index);
-  return *this;
-}
-
-SqliteStatement& SqliteStatement::Bind(int index, std::string_view text) {
-  NoteBindError(
-      sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
-      index);
-  return *this;
-}
-
-SqliteStatement& SqliteStatement::BindBlob(int index, std::string_view bytes) {
-  NoteBindError(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT),
-                index);
-  return *this;
-}
-
-SqliteStatement& SqliteStatement::BindNull(int index) {
-  NoteBindError(sqlite3_bind_null(stmt_, index), index);
-  return *this;
-}
-
-SqliteStatement& SqliteStatement::Bind(int index, std::optional<int64_t> value) {
-  return value ? Bind(index, *value) : BindNull(index);
-}
-
-Result<bool> SqliteStatement::Step() {
-  if (!bind_error_.ok()) return bind_error_;
-  int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  Status st = db_->ErrorStatus(rc, "run '" + ShortSql(sql()) + "'");
-  // A failed statement must be reset before the connection can roll back
-  // cleanly; keep the error we already captured.
-  sqlite3_reset(stmt_);
-  return st;
-}
-
-Status SqliteStatement::Exec() {
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, Step());
-    if (!row) return Status::OK();
-  }
-}
-
-void SqliteStatement::Reset() { sqlite3_reset(stmt_); }
-
-void SqliteStatement::ClearBindings() {
-  sqlite3_clear_bindings(stmt_);
-  bind_error_ = Status::OK();
-}
-
-int SqliteStatement::ColumnCount() const { return sqlite3_column_count(stmt_); }
-
-bool SqliteStatement::ColumnIsNull(int col) const {
-  return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
-}
-
-int64_t SqliteStatement::ColumnInt64(int col) const { return sqlite3_column_int64(stmt_, col); }
-
-double SqliteStatement::ColumnDouble(int col) const { return sqlite3_column_double(stmt_, col); }
-
-std::string SqliteStatement::ColumnText(int col) const {
-  const void* p = sqlite3_column_blob(stmt_, col);
-  int n = sqlite3_column_bytes(stmt_, col);
-  if (p == nullptr || n <= 0) return {};
-  return std::string(static_cast<const char*>(p), static_cast<size_t>(n));
-}
-
-std::optional<int64_t> SqliteStatement::ColumnOptionalInt64(int col) const {
-  if (ColumnIsNull(col)) return std::nullopt;
-  return ColumnInt64(col);
-}
-
-std::string_view SqliteStatement::sql() const {
-  const char* s = stmt_ != nullptr ? sqlite3_sql(stmt_) : nullptr;
-  return s != nullptr ? std::string_view(s) : std::string_view();
-}
 
 // --- SqliteDb ----------------------------------------------------------------
 
@@ -244,7 +204,7 @@ Status SqliteDb::ExecWithBusyRetry(const char* sql, std::string_view what) {
   return st.WithContext(std::string(what) + " (database stayed locked)");
 }
 
-Result<SqliteStatement> SqliteDb::Prepare(std::string_view sql) {
+Result<SqlStatement> SqliteDb::Prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), 0, &stmt, nullptr);
   if (rc != SQLITE_OK) {
@@ -255,7 +215,7 @@ Result<SqliteStatement> SqliteDb::Prepare(std::string_view sql) {
   if (stmt == nullptr) {
     return Status::Internal("sqlite '" + path_ + "': prepare: empty statement");
   }
-  return SqliteStatement(this, stmt);
+  return SqlStatement(std::make_unique<SqlStatementImpl>(this, stmt));
 }
 
 bool SqliteDb::InTransaction() const { return !sqlite3_get_autocommit(db_); }
@@ -298,11 +258,25 @@ int64_t SqliteDb::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_
 int64_t SqliteDb::Changes() const { return sqlite3_changes64(db_); }
 
 Result<bool> SqliteDb::TableExists(std::string_view name) {
-  ASSIGN_OR_RETURN(SqliteStatement stmt,
+  ASSIGN_OR_RETURN(SqlStatement stmt,
                    Prepare("SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND "
                            "name = ?1"));
   stmt.Bind(1, name);
   return stmt.Step();
+}
+
+Status SqliteDb::QuickCheck() {
+  ASSIGN_OR_RETURN(SqlStatement s, Prepare("PRAGMA quick_check(20)"));
+  std::string problems;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    std::string line = s.ColumnText(0);
+    if (line == "ok") continue;
+    problems += (problems.empty() ? "" : "; ") + line;
+  }
+  if (problems.empty()) return Status::OK();
+  return Status::DataLoss(problems);
 }
 
 }  // namespace sluice

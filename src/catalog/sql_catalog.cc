@@ -1,15 +1,15 @@
-// SqliteCatalog: opening, pipelines and batches (registration, the state
+// SqlCatalog: opening, pipelines and batches (registration, the state
 // machine, history). Commit, replay and tables are in sqlite_catalog_tables.cc.
-#include "catalog/sqlite_catalog.h"
+#include "catalog/sql_catalog.h"
 
 #include <array>
 #include <string>
 #include <utility>
 
-#include "catalog/internal/sqlite_catalog_impl.h"
-#include "catalog/migrations.h"
+#include "catalog/internal/sql_catalog_impl.h"
 #include "core/clock.h"
 #include "core/hash.h"
+#include "sql/migrations.h"
 
 namespace sluice {
 
@@ -32,9 +32,9 @@ bool TransitionAllowed(BatchState from, BatchState to) {
 
 constexpr const char* kVersionColumns =
     "v.id, v.pipeline, v.content_hash, v.spec_text, v.source_path, v.created_us, "
-    "(p.active_version_id IS NOT NULL AND p.active_version_id = v.id)";
+    "CASE WHEN p.active_version_id = v.id THEN 1 ELSE 0 END";
 
-PipelineVersion ReadVersionRow(const SqliteStatement& s) {
+PipelineVersion ReadVersionRow(const SqlStatement& s) {
   PipelineVersion v;
   v.id = s.ColumnInt64(0);
   v.pipeline = s.ColumnText(1);
@@ -54,7 +54,7 @@ const char* const kBatchColumns =
     "duplicates_removed, seconds, created_us, updated_us, tries, next_attempt_us, last_error, "
     "last_error_class";
 
-Result<BatchInfo> ReadBatchRow(const SqliteStatement& s) {
+Result<BatchInfo> ReadBatchRow(const SqlStatement& s) {
   BatchInfo b;
   b.id = s.ColumnInt64(0);
   b.pipeline = s.ColumnText(1);
@@ -97,38 +97,65 @@ Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path) {
 Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path,
                                                    const SqliteCatalogOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path, options.db));
+  return OpenSqlCatalog(std::move(db), options.now_us);
+}
+
+Result<std::unique_ptr<Catalog>> OpenPostgresCatalog(const std::string& dsn,
+                                                     const PostgresCatalogOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<PgDb> db, PgDb::Open(dsn, options.db));
+  return OpenSqlCatalog(std::move(db), options.now_us);
+}
+
+Result<std::unique_ptr<Catalog>> OpenSqlCatalog(std::unique_ptr<SqlDb> db,
+                                                std::function<int64_t()> now_us) {
   Status st = ApplyCatalogMigrations(*db);
-  if (!st.ok()) return st.WithContext("catalog '" + path + "'");
-  std::function<int64_t()> now = options.now_us;
-  if (!now) now = [] { return NowMicros(); };
-  return std::unique_ptr<Catalog>(std::make_unique<SqliteCatalog>(std::move(db), std::move(now)));
+  if (!st.ok()) return st.WithContext("catalog " + db->Describe());
+  if (!now_us) now_us = [] { return NowMicros(); };
+  return std::unique_ptr<Catalog>(std::make_unique<SqlCatalog>(std::move(db), std::move(now_us)));
+}
+
+bool IsPostgresLocation(const std::string& location) {
+  return location.starts_with("postgres://") || location.starts_with("postgresql://");
+}
+
+Result<std::unique_ptr<Catalog>> OpenCatalog(const std::string& location) {
+  if (IsPostgresLocation(location)) return OpenPostgresCatalog(location, PostgresCatalogOptions());
+  return OpenSqliteCatalog(location);
 }
 
 // --- helpers ------------------------------------------------------------------
 
-Result<BatchInfo> SqliteCatalog::LoadBatch(int64_t batch_id) {
-  ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare(std::string("SELECT ") + kBatchColumns +
-                                                   " FROM batches WHERE id = ?1"));
+Result<int64_t> InsertReturningId(SqlStatement& insert) {
+  ASSIGN_OR_RETURN(bool row, insert.Step());
+  if (!row) return Status::Internal("'" + ShortSql(insert.sql()) + "' returned no id");
+  int64_t id = insert.ColumnInt64(0);
+  // Stepped to the end, so that the insert is complete.
+  RETURN_IF_ERROR(insert.Exec());
+  return id;
+}
+
+Result<BatchInfo> SqlCatalog::LoadBatch(int64_t batch_id) {
+  ASSIGN_OR_RETURN(SqlStatement s, db_->Prepare(std::string("SELECT ") + kBatchColumns +
+                                                " FROM batches WHERE id = ?1"));
   s.Bind(1, batch_id);
   ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return Status::NotFound("no " + BatchName(batch_id) + " in the catalog");
   return ReadBatchRow(s);
 }
 
-Status SqliteCatalog::AppendEvent(int64_t batch_id, BatchState state, const std::string& reason,
-                                  int64_t at_us) {
-  ASSIGN_OR_RETURN(SqliteStatement s,
+Status SqlCatalog::AppendEvent(int64_t batch_id, BatchState state, const std::string& reason,
+                               int64_t at_us) {
+  ASSIGN_OR_RETURN(SqlStatement s,
                    db_->Prepare("INSERT INTO batch_events (batch_id, state, reason, at_us) "
                                 "VALUES (?1, ?2, ?3, ?4)"));
   s.Bind(1, batch_id).Bind(2, BatchStateName(state)).Bind(3, reason).Bind(4, at_us);
   return s.Exec();
 }
 
-Result<PipelineVersion> SqliteCatalog::LoadVersion(int64_t version_id) {
-  ASSIGN_OR_RETURN(SqliteStatement s,
-                   db_->Prepare(std::string("SELECT ") + kVersionColumns +
-                                " FROM pipeline_versions v LEFT JOIN pipelines p "
-                                "ON p.name = v.pipeline WHERE v.id = ?1"));
+Result<PipelineVersion> SqlCatalog::LoadVersion(int64_t version_id) {
+  ASSIGN_OR_RETURN(SqlStatement s, db_->Prepare(std::string("SELECT ") + kVersionColumns +
+                                                " FROM pipeline_versions v LEFT JOIN pipelines p "
+                                                "ON p.name = v.pipeline WHERE v.id = ?1"));
   s.Bind(1, version_id);
   ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) {
@@ -140,22 +167,22 @@ Result<PipelineVersion> SqliteCatalog::LoadVersion(int64_t version_id) {
 
 // --- pipelines -------------------------------------------------------------------
 
-Result<int64_t> SqliteCatalog::ActivateVersion(const std::string& pipeline, const std::string& hash,
-                                               const std::string& spec_text,
-                                               const std::string& source_path, int64_t now_us) {
-  ASSIGN_OR_RETURN(SqliteStatement ins,
-                   db_->Prepare("INSERT OR IGNORE INTO pipeline_versions "
+Result<int64_t> SqlCatalog::ActivateVersion(const std::string& pipeline, const std::string& hash,
+                                            const std::string& spec_text,
+                                            const std::string& source_path, int64_t now_us) {
+  ASSIGN_OR_RETURN(SqlStatement ins,
+                   db_->Prepare("INSERT INTO pipeline_versions "
                                 "(pipeline, content_hash, spec_text, source_path, created_us) "
-                                "VALUES (?1, ?2, ?3, ?4, ?5)"));
+                                "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING"));
   ins.Bind(1, pipeline).Bind(2, hash).Bind(3, spec_text).Bind(4, source_path).Bind(5, now_us);
   RETURN_IF_ERROR(ins.Exec());
-  ASSIGN_OR_RETURN(SqliteStatement sel, db_->Prepare("SELECT id FROM pipeline_versions "
-                                                     "WHERE pipeline = ?1 AND content_hash = ?2"));
+  ASSIGN_OR_RETURN(SqlStatement sel, db_->Prepare("SELECT id FROM pipeline_versions "
+                                                  "WHERE pipeline = ?1 AND content_hash = ?2"));
   sel.Bind(1, pipeline).Bind(2, hash);
   ASSIGN_OR_RETURN(bool row, sel.Step());
   if (!row) return Status::Internal("deploy: version row vanished for '" + pipeline + "'");
   const int64_t id = sel.ColumnInt64(0);
-  ASSIGN_OR_RETURN(SqliteStatement act,
+  ASSIGN_OR_RETURN(SqlStatement act,
                    db_->Prepare("INSERT INTO pipelines (name, active_version_id, updated_us) "
                                 "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
                                 "active_version_id = excluded.active_version_id, "
@@ -165,9 +192,9 @@ Result<int64_t> SqliteCatalog::ActivateVersion(const std::string& pipeline, cons
   return id;
 }
 
-Result<PipelineVersion> SqliteCatalog::DeployPipeline(const std::string& pipeline,
-                                                      const std::string& spec_text,
-                                                      const std::string& source_path) {
+Result<PipelineVersion> SqlCatalog::DeployPipeline(const std::string& pipeline,
+                                                   const std::string& spec_text,
+                                                   const std::string& source_path) {
   if (pipeline.empty()) return Status::InvalidArgument("deploy: empty pipeline name");
   const std::string hash = Sha256Hex(spec_text);
   MutexLock lock(&mu_);
@@ -182,9 +209,9 @@ Result<PipelineVersion> SqliteCatalog::DeployPipeline(const std::string& pipelin
   return out;
 }
 
-Result<PipelineVersion> SqliteCatalog::GetActiveVersion(const std::string& pipeline) {
+Result<PipelineVersion> SqlCatalog::GetActiveVersion(const std::string& pipeline) {
   MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(SqliteStatement s,
+  ASSIGN_OR_RETURN(SqlStatement s,
                    db_->Prepare("SELECT active_version_id FROM pipelines WHERE name = ?1"));
   s.Bind(1, pipeline);
   ASSIGN_OR_RETURN(bool row, s.Step());
@@ -192,17 +219,16 @@ Result<PipelineVersion> SqliteCatalog::GetActiveVersion(const std::string& pipel
   return LoadVersion(s.ColumnInt64(0));
 }
 
-Result<PipelineVersion> SqliteCatalog::GetVersion(int64_t version_id) {
+Result<PipelineVersion> SqlCatalog::GetVersion(int64_t version_id) {
   MutexLock lock(&mu_);
   return LoadVersion(version_id);
 }
 
-Result<std::vector<PipelineVersion>> SqliteCatalog::ListActivePipelines() {
+Result<std::vector<PipelineVersion>> SqlCatalog::ListActivePipelines() {
   MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(SqliteStatement s,
-                   db_->Prepare(std::string("SELECT ") + kVersionColumns +
-                                " FROM pipelines p JOIN pipeline_versions v "
-                                "ON v.id = p.active_version_id ORDER BY p.name"));
+  ASSIGN_OR_RETURN(SqlStatement s, db_->Prepare(std::string("SELECT ") + kVersionColumns +
+                                                " FROM pipelines p JOIN pipeline_versions v "
+                                                "ON v.id = p.active_version_id ORDER BY p.name"));
   std::vector<PipelineVersion> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
@@ -214,7 +240,7 @@ Result<std::vector<PipelineVersion>> SqliteCatalog::ListActivePipelines() {
 
 // --- batches ---------------------------------------------------------------------
 
-Result<RegisterBatchResult> SqliteCatalog::RegisterBatch(const RegisterBatchRequest& req) {
+Result<RegisterBatchResult> SqlCatalog::RegisterBatch(const RegisterBatchRequest& req) {
   if (req.pipeline.empty() || req.object_key.empty() || req.sha256.empty()) {
     return Status::InvalidArgument(
         "register batch: pipeline, object key and sha256 are required"
@@ -227,7 +253,7 @@ Result<RegisterBatchResult> SqliteCatalog::RegisterBatch(const RegisterBatchRequ
     mu_.AssertHeld();  // held by the caller around the transaction
     int64_t now = Now();
     // 1. This exact object seen before (a re-scan of the landing zone).
-    ASSIGN_OR_RETURN(SqliteStatement same,
+    ASSIGN_OR_RETURN(SqlStatement same,
                      db_->Prepare("SELECT batch_id FROM batch_landings WHERE pipeline = ?1 AND "
                                   "object_key = ?2 AND sha256 = ?3"));
     same.Bind(1, req.pipeline).Bind(2, req.object_key).Bind(3, req.sha256);
@@ -238,11 +264,11 @@ Result<RegisterBatchResult> SqliteCatalog::RegisterBatch(const RegisterBatchRequ
       return Status::OK();
     }
     ASSIGN_OR_RETURN(
-        SqliteStatement land,
+        SqlStatement land,
         db_->Prepare("INSERT INTO batch_landings (batch_id, pipeline, object_key, "
                      "sha256, landed_us, is_duplicate) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
     // 2. The same content under another key: count it, make no batch.
-    ASSIGN_OR_RETURN(SqliteStatement dup,
+    ASSIGN_OR_RETURN(SqlStatement dup,
                      db_->Prepare("SELECT id FROM batches WHERE pipeline = ?1 AND sha256 = ?2"));
     dup.Bind(1, req.pipeline).Bind(2, req.sha256);
     ASSIGN_OR_RETURN(bool exists, dup.Step());
@@ -251,7 +277,7 @@ Result<RegisterBatchResult> SqliteCatalog::RegisterBatch(const RegisterBatchRequ
       land.Bind(1, batch_id).Bind(2, req.pipeline).Bind(3, req.object_key).Bind(4, req.sha256);
       land.Bind(5, now).Bind(6, 1);
       RETURN_IF_ERROR(land.Exec());
-      ASSIGN_OR_RETURN(SqliteStatement inc,
+      ASSIGN_OR_RETURN(SqlStatement inc,
                        db_->Prepare("UPDATE batches SET duplicate_landings = duplicate_landings "
                                     "+ 1, updated_us = ?2 WHERE id = ?1"));
       inc.Bind(1, batch_id).Bind(2, now);
@@ -261,7 +287,7 @@ Result<RegisterBatchResult> SqliteCatalog::RegisterBatch(const RegisterBatchRequ
       return Status::OK();
     }
     // 3. New content: a new batch pinned to the active version.
-    ASSIGN_OR_RETURN(SqliteStatement ver,
+    ASSIGN_OR_RETURN(SqlStatement ver,
                      db_->Prepare("SELECT active_version_id FROM pipelines WHERE name = ?1"));
     ver.Bind(1, req.pipeline);
     ASSIGN_OR_RETURN(bool has_version, ver.Step());
@@ -270,15 +296,15 @@ Result<RegisterBatchResult> SqliteCatalog::RegisterBatch(const RegisterBatchRequ
                                         req.pipeline + "' has no deployed version");
     }
     int64_t version_id = ver.ColumnInt64(0);
-    ASSIGN_OR_RETURN(SqliteStatement ins,
+    ASSIGN_OR_RETURN(SqlStatement ins,
                      db_->Prepare("INSERT INTO batches (pipeline, version_id, object_key, "
                                   "archive_key, sha256, size_bytes, state, created_us, "
-                                  "updated_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"));
+                                  "updated_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
+                                  "RETURNING id"));
     ins.Bind(1, req.pipeline).Bind(2, version_id).Bind(3, req.object_key);
     ins.Bind(4, req.archive_key).Bind(5, req.sha256).Bind(6, req.size_bytes);
     ins.Bind(7, BatchStateName(BatchState::kLanded)).Bind(8, now);
-    RETURN_IF_ERROR(ins.Exec());
-    int64_t batch_id = db_->LastInsertRowId();
+    ASSIGN_OR_RETURN(int64_t batch_id, InsertReturningId(ins));
     land.Bind(1, batch_id).Bind(2, req.pipeline).Bind(3, req.object_key).Bind(4, req.sha256);
     land.Bind(5, now).Bind(6, 0);
     RETURN_IF_ERROR(land.Exec());
@@ -290,7 +316,7 @@ Result<RegisterBatchResult> SqliteCatalog::RegisterBatch(const RegisterBatchRequ
   return out;
 }
 
-Status SqliteCatalog::TransitionBatch(int64_t batch_id, BatchState to, const std::string& reason) {
+Status SqlCatalog::TransitionBatch(int64_t batch_id, BatchState to, const std::string& reason) {
   MutexLock lock(&mu_);
   return db_->Transaction([&]() -> Status {
     mu_.AssertHeld();  // held by the caller around the transaction
@@ -308,7 +334,7 @@ Status SqliteCatalog::TransitionBatch(int64_t batch_id, BatchState to, const std
     }
     int64_t now = Now();
     bool keeps_reason = to == BatchState::kFailed;
-    ASSIGN_OR_RETURN(SqliteStatement up,
+    ASSIGN_OR_RETURN(SqlStatement up,
                      db_->Prepare("UPDATE batches SET state = ?2, reason = ?3, updated_us = ?4 "
                                   "WHERE id = ?1"));
     up.Bind(1, batch_id).Bind(2, BatchStateName(to)).Bind(3, keeps_reason ? reason : "");
@@ -318,21 +344,20 @@ Status SqliteCatalog::TransitionBatch(int64_t batch_id, BatchState to, const std
   });
 }
 
-Result<BatchInfo> SqliteCatalog::GetBatch(int64_t batch_id) {
+Result<BatchInfo> SqlCatalog::GetBatch(int64_t batch_id) {
   MutexLock lock(&mu_);
   return LoadBatch(batch_id);
 }
 
-Result<std::vector<BatchInfo>> SqliteCatalog::ListBatches(std::optional<BatchState> state,
-                                                          const std::string& pipeline,
-                                                          int64_t limit) {
+Result<std::vector<BatchInfo>> SqlCatalog::ListBatches(std::optional<BatchState> state,
+                                                       const std::string& pipeline, int64_t limit) {
   ASSIGN_OR_RETURN(BatchPage page, ListBatchPage(state, pipeline, 0, limit > 0 ? limit : -1));
   return std::move(page.batches);
 }
 
-Result<BatchPage> SqliteCatalog::ListBatchPage(std::optional<BatchState> state,
-                                               const std::string& pipeline, int64_t before_id,
-                                               int64_t limit) {
+Result<BatchPage> SqlCatalog::ListBatchPage(std::optional<BatchState> state,
+                                            const std::string& pipeline, int64_t before_id,
+                                            int64_t limit) {
   if (limit == 0 || limit < -1) {
     return Status::InvalidArgument("a page of batches needs a positive limit");
   }
@@ -340,7 +365,7 @@ Result<BatchPage> SqliteCatalog::ListBatchPage(std::optional<BatchState> state,
   std::string sql = std::string("SELECT ") + kBatchColumns +
                     " FROM batches WHERE (?1 IS NULL OR state = ?1) AND (?2 = '' OR pipeline = "
                     "?2) AND (?4 = 0 OR id < ?4) ORDER BY id DESC LIMIT ?3";
-  ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare(sql));
+  ASSIGN_OR_RETURN(SqlStatement s, db_->Prepare(sql));
   if (state) {
     s.Bind(1, BatchStateName(*state));
   } else {
@@ -362,16 +387,15 @@ Result<BatchPage> SqliteCatalog::ListBatchPage(std::optional<BatchState> state,
   return page;
 }
 
-Result<std::vector<BatchEvent>> SqliteCatalog::BatchHistory(int64_t batch_id) {
+Result<std::vector<BatchEvent>> SqlCatalog::BatchHistory(int64_t batch_id) {
   MutexLock lock(&mu_);
   std::vector<BatchEvent> out;
   RETURN_IF_ERROR(db_->ReadTransaction([&]() -> Status {
     mu_.AssertHeld();  // held by the caller around the transaction
     ASSIGN_OR_RETURN(BatchInfo b, LoadBatch(batch_id));
     (void)b;
-    ASSIGN_OR_RETURN(SqliteStatement s,
-                     db_->Prepare("SELECT state, reason, at_us FROM batch_events "
-                                  "WHERE batch_id = ?1 ORDER BY id"));
+    ASSIGN_OR_RETURN(SqlStatement s, db_->Prepare("SELECT state, reason, at_us FROM batch_events "
+                                                  "WHERE batch_id = ?1 ORDER BY id"));
     s.Bind(1, batch_id);
     while (true) {
       ASSIGN_OR_RETURN(bool row, s.Step());
@@ -388,7 +412,7 @@ Result<std::vector<BatchEvent>> SqliteCatalog::BatchHistory(int64_t batch_id) {
   return out;
 }
 
-Result<std::vector<std::pair<BatchState, int64_t>>> SqliteCatalog::CountBatchesByState() {
+Result<std::vector<std::pair<BatchState, int64_t>>> SqlCatalog::CountBatchesByState() {
   MutexLock lock(&mu_);
   constexpr std::array<BatchState, 8> kAll = {BatchState::kLanded,      BatchState::kQueued,
                                               BatchState::kProcessing,  BatchState::kCommitting,
@@ -396,7 +420,7 @@ Result<std::vector<std::pair<BatchState, int64_t>>> SqliteCatalog::CountBatchesB
                                               BatchState::kQuarantined, BatchState::kDamaged};
   std::vector<std::pair<BatchState, int64_t>> out;
   for (BatchState st : kAll) out.emplace_back(st, 0);
-  ASSIGN_OR_RETURN(SqliteStatement s,
+  ASSIGN_OR_RETURN(SqlStatement s,
                    db_->Prepare("SELECT state, COUNT(*) FROM batches GROUP BY state"));
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());

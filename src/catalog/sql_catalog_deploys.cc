@@ -1,4 +1,4 @@
-// SqliteCatalog: explicit deploys from spec files (DeployFromFile).
+// SqlCatalog: explicit deploys from spec files (DeployFromFile).
 //
 // pipeline_deploys (migration 3) keeps, per pipeline and spec file, the
 // content last deployed from that file. A deploy happens only when a file's
@@ -6,14 +6,14 @@
 // file changed, never because two processes read different files.
 #include <string>
 
-#include "catalog/internal/sqlite_catalog_impl.h"
+#include "catalog/internal/sql_catalog_impl.h"
 #include "core/hash.h"
 
 namespace sluice {
 
-Result<DeployOutcome> SqliteCatalog::DeployFromFile(const std::string& pipeline,
-                                                    const std::string& spec_text,
-                                                    const std::string& source_path) {
+Result<DeployOutcome> SqlCatalog::DeployFromFile(const std::string& pipeline,
+                                                 const std::string& spec_text,
+                                                 const std::string& source_path) {
   if (pipeline.empty()) return Status::InvalidArgument("deploy: empty pipeline name");
   if (source_path.empty()) {
     return Status::InvalidArgument("deploy of '" + pipeline + "': empty source path");
@@ -23,7 +23,7 @@ Result<DeployOutcome> SqliteCatalog::DeployFromFile(const std::string& pipeline,
   DeployOutcome out;
   auto load_active = [&]() -> Status {
     mu_.AssertHeld();
-    ASSIGN_OR_RETURN(SqliteStatement s,
+    ASSIGN_OR_RETURN(SqlStatement s,
                      db_->Prepare("SELECT active_version_id FROM pipelines WHERE name = ?1"));
     s.Bind(1, pipeline);
     ASSIGN_OR_RETURN(bool row, s.Step());
@@ -38,7 +38,7 @@ Result<DeployOutcome> SqliteCatalog::DeployFromFile(const std::string& pipeline,
   // deployed from it.
   auto unchanged = [&]() -> Result<bool> {
     mu_.AssertHeld();
-    ASSIGN_OR_RETURN(SqliteStatement s,
+    ASSIGN_OR_RETURN(SqlStatement s,
                      db_->Prepare("SELECT content_hash, version_id FROM pipeline_deploys "
                                   "WHERE pipeline = ?1 AND source_path = ?2"));
     s.Bind(1, pipeline).Bind(2, source_path);
@@ -66,7 +66,7 @@ Result<DeployOutcome> SqliteCatalog::DeployFromFile(const std::string& pipeline,
     ASSIGN_OR_RETURN(const int64_t id,
                      ActivateVersion(pipeline, hash, spec_text, source_path, now));
     ASSIGN_OR_RETURN(
-        SqliteStatement rec,
+        SqlStatement rec,
         db_->Prepare("INSERT INTO pipeline_deploys (pipeline, source_path, content_hash, "
                      "version_id, deployed_us) VALUES (?1, ?2, ?3, ?4, ?5) "
                      "ON CONFLICT (pipeline, source_path) DO UPDATE SET "

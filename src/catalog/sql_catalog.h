@@ -1,7 +1,9 @@
-// SqliteCatalog options: OpenSqliteCatalog (catalog.h) with a clock and
-// connection settings that tests and tools can override.
+// The catalog over SQL (SqlCatalog, catalog/internal/sql_catalog_impl.h): the
+// catalog's rules written once over SqlDb, with two backends: an SQLite file
+// (embedded mode) and a PostgreSQL database (several processes and hosts
+// share one catalog). Both run the same migrations and the same statements.
 //
-// Choices the Catalog contract leaves open, as the SQLite catalog makes them:
+// Choices the Catalog contract leaves open, as the SQL catalog makes them:
 // - Snapshot ids come from one sequence shared by all tables, so they grow
 //   within each table but are not dense per table. A ReplayBatch of a
 //   committed batch adds a 'remove' snapshot (added_files = 0) per table.
@@ -13,8 +15,8 @@
 // - ReplayBatch drops the batch's lineage rows and resets its stats; the
 //   removed files stay in data_files (visible to older snapshots).
 // - MarkPublished is idempotent; kNotFound for a staging key never recorded.
-// - Connections: one per SqliteCatalog, guarded by a mutex; open one catalog
-//   per process and share it between threads.
+// - Connections: one per catalog, guarded by a mutex; open one catalog per
+//   process and share it between threads.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +25,8 @@
 #include <string>
 
 #include "catalog/catalog.h"
-#include "catalog/sqlite_db.h"
+#include "sql/pg_db.h"
+#include "sql/sqlite_db.h"
 
 namespace sluice {
 
@@ -36,5 +39,19 @@ struct SqliteCatalogOptions {
 
 Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path,
                                                    const SqliteCatalogOptions& options);
+
+struct PostgresCatalogOptions {
+  std::function<int64_t()> now_us;
+  PgDb::Options db;
+};
+
+// Opens the catalog in the PostgreSQL database `dsn` (a libpq URI or
+// key=value string) and applies pending migrations.
+Result<std::unique_ptr<Catalog>> OpenPostgresCatalog(const std::string& dsn,
+                                                     const PostgresCatalogOptions& options);
+
+// A catalog over an open database (migrations applied here).
+Result<std::unique_ptr<Catalog>> OpenSqlCatalog(std::unique_ptr<SqlDb> db,
+                                                std::function<int64_t()> now_us);
 
 }  // namespace sluice
