@@ -363,16 +363,14 @@ Result<BatchPage> SqlCatalog::ListBatchPage(std::optional<BatchState> state,
   }
   MutexLock lock(&mu_);
   std::string sql = std::string("SELECT ") + kBatchColumns +
-                    " FROM batches WHERE (?1 IS NULL OR state = ?1) AND (?2 = '' OR pipeline = "
-                    "?2) AND (?4 = 0 OR id < ?4) ORDER BY id DESC LIMIT ?3";
-  ASSIGN_OR_RETURN(SqlStatement s, db_->Prepare(sql));
-  if (state) {
-    s.Bind(1, BatchStateName(*state));
-  } else {
-    s.BindNull(1);
-  }
+                    " FROM batches WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR pipeline = "
+                    "?2) AND (?3 = 0 OR id < ?3) ORDER BY id DESC";
   // One more than asked: whether there is a next page.
-  s.Bind(2, pipeline).Bind(3, limit > 0 ? limit + 1 : int64_t{-1}).Bind(4, before_id);
+  if (limit > 0) sql += " LIMIT ?4";
+  ASSIGN_OR_RETURN(SqlStatement s, db_->Prepare(sql));
+  s.Bind(1, state ? BatchStateName(*state) : std::string_view());
+  s.Bind(2, pipeline).Bind(3, before_id);
+  if (limit > 0) s.Bind(4, limit + 1);
   BatchPage page;
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
