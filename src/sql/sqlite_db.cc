@@ -74,9 +74,10 @@ class SqlStatementImpl final : public SqlStatement::Impl {
     NoteBindError(sqlite3_bind_double(stmt_, index, value), index);
   }
   void BindText(int index, std::string_view text) override {
+    // A null data pointer would bind NULL; an empty view is the empty string.
+    const char* data = text.data() != nullptr ? text.data() : "";
     NoteBindError(
-        sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
-        index);
+        sqlite3_bind_text64(stmt_, index, data, text.size(), SQLITE_TRANSIENT, SQLITE_UTF8), index);
   }
   void BindBlob(int index, std::string_view bytes) override {
     NoteBindError(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT),

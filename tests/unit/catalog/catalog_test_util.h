@@ -10,7 +10,9 @@
 #include <filesystem>
 #include <string>
 
+#include "../sql/test_database.h"
 #include "catalog/catalog.h"
+#include "catalog/sql_catalog.h"
 
 namespace sluice::testing {
 
@@ -33,6 +35,14 @@ class CatalogTempDir {
  private:
   std::string path_;
 };
+
+// A catalog on `db` (either backend), with `now_us` as its clock (NowMicros()
+// when empty).
+inline Result<std::unique_ptr<Catalog>> OpenCatalogOn(const TestDatabase& db,
+                                                      std::function<int64_t()> now_us) {
+  ASSIGN_OR_RETURN(std::unique_ptr<SqlDb> conn, db.Open());
+  return OpenSqlCatalog(std::move(conn), std::move(now_us));
+}
 
 // A clock that moves one microsecond per reading, so every timestamp is
 // distinct and ordered; Set() jumps.

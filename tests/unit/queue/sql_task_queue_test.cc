@@ -11,7 +11,9 @@
 #include <thread>
 #include <vector>
 
+#include "../sql/test_database.h"
 #include "catalog/catalog.h"
+#include "catalog/sql_catalog.h"
 #include "sql/migrations.h"
 #include "sql/sqlite_db.h"
 
@@ -19,6 +21,13 @@ namespace sluice {
 namespace {
 
 using std::chrono::milliseconds;
+
+// A queue on `db` (either backend) with `now_us` as its clock.
+Result<std::unique_ptr<TaskQueue>> OpenQueueOn(const testing::TestDatabase& db,
+                                               std::function<int64_t()> now_us) {
+  ASSIGN_OR_RETURN(std::unique_ptr<SqlDb> conn, db.Open());
+  return OpenSqlTaskQueue(std::move(conn), std::move(now_us));
+}
 
 class QueueTempDir {
  public:
@@ -37,8 +46,9 @@ class QueueTempDir {
   std::string path_;
 };
 
-class SqliteTaskQueueTest : public ::testing::Test {
+class SqlTaskQueueTest : public ::testing::TestWithParam<testing::SqlBackend> {
  protected:
+  testing::TestDatabase db_{GetParam()};
   void SetUp() override {
     q_ = Open();
     ASSERT_NE(q_, nullptr);
@@ -48,7 +58,7 @@ class SqliteTaskQueueTest : public ::testing::Test {
   std::unique_ptr<TaskQueue> Open() {
     SqliteTaskQueueOptions opts;
     opts.now_us = [this] { return now_.load(); };
-    auto q = OpenSqliteTaskQueue(dir_.File("catalog.db"), opts);
+    auto q = OpenQueueOn(db_, opts.now_us);
     EXPECT_TRUE(q.ok()) << q.status().ToString();
     return q.ok() ? std::move(q).value() : nullptr;
   }
@@ -66,18 +76,20 @@ class SqliteTaskQueueTest : public ::testing::Test {
   std::unique_ptr<TaskQueue> q_;
 };
 
-TEST_F(SqliteTaskQueueTest, CreatesTheTableWhenOpenedBeforeTheCatalog) {
-  auto db = SqliteDb::Open(dir_.File("catalog.db"));
+TEST_P(SqlTaskQueueTest, CreatesTheTableWhenOpenedBeforeTheCatalog) {
+  auto db = db_.Open();
   ASSERT_TRUE(db.ok());
   EXPECT_TRUE(*(*db)->TableExists("tasks"));
   EXPECT_TRUE(*(*db)->TableExists("batches"));  // the full catalog schema
   // And the catalog opens the same file afterwards without re-migrating.
-  auto cat = OpenSqliteCatalog(dir_.File("catalog.db"));
+  auto conn = db_.Open();
+  ASSERT_TRUE(conn.ok());
+  auto cat = OpenSqlCatalog(std::move(conn).value(), nullptr);
   ASSERT_TRUE(cat.ok()) << cat.status().ToString();
   EXPECT_EQ(AppliedMigrationVersions(**db)->size(), CatalogMigrations().size());
 }
 
-TEST_F(SqliteTaskQueueTest, EnqueueLeaseAck) {
+TEST_P(SqlTaskQueueTest, EnqueueLeaseAck) {
   ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 7).ok());
   EXPECT_EQ(*q_->Depth(), 1);
   auto t = LeaseOne(*q_, "w1", milliseconds(1000));
@@ -94,7 +106,7 @@ TEST_F(SqliteTaskQueueTest, EnqueueLeaseAck) {
   EXPECT_FALSE(LeaseOne(*q_, "w1", milliseconds(1000)).has_value());
 }
 
-TEST_F(SqliteTaskQueueTest, EnqueueIsIdempotentWhileLive) {
+TEST_P(SqlTaskQueueTest, EnqueueIsIdempotentWhileLive) {
   ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 1).ok());
   ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 1).ok());
   EXPECT_EQ(*q_->Depth(), 1);
@@ -111,7 +123,7 @@ TEST_F(SqliteTaskQueueTest, EnqueueIsIdempotentWhileLive) {
   EXPECT_EQ(again->attempt, 1);
 }
 
-TEST_F(SqliteTaskQueueTest, LeasesOldestFirst) {
+TEST_P(SqlTaskQueueTest, LeasesOldestFirst) {
   for (int64_t b : {30, 10, 20}) ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, b).ok());
   std::vector<int64_t> order;
   while (auto t = LeaseOne(*q_, "w", milliseconds(1000))) order.push_back(t->batch_id);
@@ -120,7 +132,7 @@ TEST_F(SqliteTaskQueueTest, LeasesOldestFirst) {
 
 // Issue 9: `sluice ingest -p other` took any task in the shared queue,
 // including another pipeline's batch that kills the process.
-TEST_F(SqliteTaskQueueTest, LeaseFilterTakesOnlyThosePipelines) {
+TEST_P(SqlTaskQueueTest, LeaseFilterTakesOnlyThosePipelines) {
   ASSERT_TRUE(q_->Enqueue(TaskRequest{TaskKind::kProcess, 1, "poison", 0}).ok());
   ASSERT_TRUE(q_->Enqueue(TaskRequest{TaskKind::kProcess, 2, "orders", 0}).ok());
   ASSERT_TRUE(q_->Enqueue(TaskRequest{TaskKind::kProcess, 3, "events", 0}).ok());
@@ -140,7 +152,7 @@ TEST_F(SqliteTaskQueueTest, LeaseFilterTakesOnlyThosePipelines) {
   EXPECT_EQ(any->batch_id, 1);
 }
 
-TEST_F(SqliteTaskQueueTest, NotBeforeDelaysDelivery) {
+TEST_P(SqlTaskQueueTest, NotBeforeDelaysDelivery) {
   const int64_t now = now_.load();
   ASSERT_TRUE(q_->Enqueue(TaskRequest{TaskKind::kProcess, 1, "orders", now + 5000}).ok());
   EXPECT_FALSE(LeaseOne(*q_, "w", milliseconds(1000)).has_value());
@@ -150,7 +162,7 @@ TEST_F(SqliteTaskQueueTest, NotBeforeDelaysDelivery) {
   EXPECT_EQ(t->batch_id, 1);
 }
 
-TEST_F(SqliteTaskQueueTest, ExpiredLeaseIsRedeliveredAndOldHolderAborted) {
+TEST_P(SqlTaskQueueTest, ExpiredLeaseIsRedeliveredAndOldHolderAborted) {
   ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 5).ok());
   auto first = LeaseOne(*q_, "w1", milliseconds(100));
   ASSERT_TRUE(first.has_value());
@@ -169,7 +181,7 @@ TEST_F(SqliteTaskQueueTest, ExpiredLeaseIsRedeliveredAndOldHolderAborted) {
   EXPECT_EQ(*q_->Depth(), 0);
 }
 
-TEST_F(SqliteTaskQueueTest, RenewKeepsTheLease) {
+TEST_P(SqlTaskQueueTest, RenewKeepsTheLease) {
   ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 5).ok());
   auto t = LeaseOne(*q_, "w1", milliseconds(100));
   ASSERT_TRUE(t.has_value());
@@ -180,7 +192,7 @@ TEST_F(SqliteTaskQueueTest, RenewKeepsTheLease) {
   ASSERT_TRUE(q_->Ack(*t).ok());
 }
 
-TEST_F(SqliteTaskQueueTest, NackRedeliversAfterDelay) {
+TEST_P(SqlTaskQueueTest, NackRedeliversAfterDelay) {
   ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 5).ok());
   auto t = LeaseOne(*q_, "w1", milliseconds(1000));
   ASSERT_TRUE(t.has_value());
@@ -197,7 +209,7 @@ TEST_F(SqliteTaskQueueTest, NackRedeliversAfterDelay) {
   ASSERT_TRUE(q_->Ack(*again).ok());
 }
 
-TEST_F(SqliteTaskQueueTest, TwoQueuesOnOneFileShareTasks) {
+TEST_P(SqlTaskQueueTest, TwoQueuesOnOneFileShareTasks) {
   auto other = Open();
   ASSERT_NE(other, nullptr);
   ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 1).ok());
@@ -210,7 +222,7 @@ TEST_F(SqliteTaskQueueTest, TwoQueuesOnOneFileShareTasks) {
 
 // Real clock, real threads, two connections: every task is delivered exactly
 // once while leases are live, and all of them get done.
-TEST(SqliteTaskQueueConcurrencyTest, ConcurrentLeasesNeverShareALiveTask) {
+TEST(SqlTaskQueueConcurrencyTest, ConcurrentLeasesNeverShareALiveTask) {
   QueueTempDir dir;
   const std::string path = dir.File("catalog.db");
   std::vector<std::unique_ptr<TaskQueue>> queues;
@@ -263,7 +275,7 @@ TEST(SqliteTaskQueueConcurrencyTest, ConcurrentLeasesNeverShareALiveTask) {
 
 // Real clock: a worker that stops renewing loses the task to another after a
 // short lease.
-TEST(SqliteTaskQueueConcurrencyTest, ShortLeaseExpiresOnTheRealClock) {
+TEST(SqlTaskQueueConcurrencyTest, ShortLeaseExpiresOnTheRealClock) {
   QueueTempDir dir;
   auto q = OpenSqliteTaskQueue(dir.File("catalog.db"));
   ASSERT_TRUE(q.ok());
@@ -286,6 +298,9 @@ TEST(TaskKindTest, NamesRoundTrip) {
   EXPECT_EQ(*ParseTaskKind("process"), TaskKind::kProcess);
   EXPECT_FALSE(ParseTaskKind("load").ok());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, SqlTaskQueueTest, testing::AllBackends(),
+                         testing::BackendName);
 
 }  // namespace
 }  // namespace sluice

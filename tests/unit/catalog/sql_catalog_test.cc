@@ -21,8 +21,9 @@ using ::sluice::testing::ManualClock;
 using Outcome = RegisterBatchResult::Outcome;
 using S = BatchState;
 
-class SqliteCatalogTest : public ::testing::Test {
+class SqliteCatalogTest : public ::testing::TestWithParam<testing::SqlBackend> {
  protected:
+  testing::TestDatabase db_{GetParam()};
   void SetUp() override {
     cat_ = Open();
     ASSERT_NE(cat_, nullptr);
@@ -31,7 +32,7 @@ class SqliteCatalogTest : public ::testing::Test {
   std::unique_ptr<Catalog> Open() {
     SqliteCatalogOptions opts;
     opts.now_us = [this] { return clock_.Now(); };
-    auto c = OpenSqliteCatalog(dir_.File("catalog.db"), opts);
+    auto c = testing::OpenCatalogOn(db_, opts.now_us);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return c.ok() ? std::move(c).value() : nullptr;
   }
@@ -63,7 +64,7 @@ class SqliteCatalogTest : public ::testing::Test {
 
 // --- pipelines ---------------------------------------------------------------
 
-TEST_F(SqliteCatalogTest, DeployCreatesVersionAndActivatesIt) {
+TEST_P(SqliteCatalogTest, DeployCreatesVersionAndActivatesIt) {
   PipelineVersion v1 = Deploy("orders", "pipeline: orders\n");
   EXPECT_GT(v1.id, 0);
   EXPECT_EQ(v1.pipeline, "orders");
@@ -81,7 +82,7 @@ TEST_F(SqliteCatalogTest, DeployCreatesVersionAndActivatesIt) {
   EXPECT_TRUE(cat_->GetVersion(v2.id)->active);
 }
 
-TEST_F(SqliteCatalogTest, RedeployingKnownContentReactivatesTheSameVersion) {
+TEST_P(SqliteCatalogTest, RedeployingKnownContentReactivatesTheSameVersion) {
   PipelineVersion v1 = Deploy("orders", "a");
   Deploy("orders", "b");
   PipelineVersion again = Deploy("orders", "a");
@@ -90,20 +91,20 @@ TEST_F(SqliteCatalogTest, RedeployingKnownContentReactivatesTheSameVersion) {
   EXPECT_EQ(cat_->GetActiveVersion("orders")->id, v1.id);
 }
 
-TEST_F(SqliteCatalogTest, SameContentInTwoPipelinesIsTwoVersions) {
+TEST_P(SqliteCatalogTest, SameContentInTwoPipelinesIsTwoVersions) {
   PipelineVersion a = Deploy("a", "same");
   PipelineVersion b = Deploy("b", "same");
   EXPECT_NE(a.id, b.id);
   EXPECT_EQ(a.content_hash, b.content_hash);
 }
 
-TEST_F(SqliteCatalogTest, UnknownPipelineAndVersionAreNotFound) {
+TEST_P(SqliteCatalogTest, UnknownPipelineAndVersionAreNotFound) {
   EXPECT_EQ(cat_->GetActiveVersion("nope").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(cat_->GetVersion(42).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(cat_->DeployPipeline("", "x", "").status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(SqliteCatalogTest, ListActivePipelinesSortedByName) {
+TEST_P(SqliteCatalogTest, ListActivePipelinesSortedByName) {
   Deploy("zeta", "1");
   Deploy("alpha", "1");
   PipelineVersion a2 = Deploy("alpha", "2");
@@ -116,7 +117,7 @@ TEST_F(SqliteCatalogTest, ListActivePipelinesSortedByName) {
   EXPECT_EQ((*list)[1].pipeline, "zeta");
 }
 
-TEST_F(SqliteCatalogTest, StatePersistsAcrossReopen) {
+TEST_P(SqliteCatalogTest, StatePersistsAcrossReopen) {
   PipelineVersion v = Deploy("orders", "spec");
   int64_t id = Register("landing/orders/a.csv", "h1").batch_id;
   cat_.reset();
@@ -128,7 +129,7 @@ TEST_F(SqliteCatalogTest, StatePersistsAcrossReopen) {
 
 // --- registration --------------------------------------------------------------
 
-TEST_F(SqliteCatalogTest, RegisterNewBatchPinsActiveVersion) {
+TEST_P(SqliteCatalogTest, RegisterNewBatchPinsActiveVersion) {
   PipelineVersion v = Deploy("orders", "spec");
   RegisterBatchResult r = Register("landing/orders/a.csv", "h1");
   EXPECT_EQ(r.outcome, Outcome::kNew);
@@ -154,7 +155,7 @@ TEST_F(SqliteCatalogTest, RegisterNewBatchPinsActiveVersion) {
   EXPECT_EQ(cat_->GetBatch(r.batch_id)->pipeline_version_id, v.id);
 }
 
-TEST_F(SqliteCatalogTest, RegisterWithoutDeployedVersionFails) {
+TEST_P(SqliteCatalogTest, RegisterWithoutDeployedVersionFails) {
   RegisterBatchRequest req{"ghost", "landing/ghost/a.csv", "", "h", 1};
   auto r = cat_->RegisterBatch(req);
   ASSERT_FALSE(r.ok());
@@ -163,7 +164,7 @@ TEST_F(SqliteCatalogTest, RegisterWithoutDeployedVersionFails) {
   EXPECT_EQ(cat_->ListBatches(std::nullopt, "", 0)->size(), 0u);
 }
 
-TEST_F(SqliteCatalogTest, RegisterRejectsMissingFields) {
+TEST_P(SqliteCatalogTest, RegisterRejectsMissingFields) {
   Deploy("orders", "spec");
   EXPECT_EQ(cat_->RegisterBatch({"orders", "k", "", "", 1}).status().code(),
             StatusCode::kInvalidArgument);
@@ -171,7 +172,7 @@ TEST_F(SqliteCatalogTest, RegisterRejectsMissingFields) {
             StatusCode::kInvalidArgument);
 }
 
-TEST_F(SqliteCatalogTest, RegistrationIsIdempotent) {
+TEST_P(SqliteCatalogTest, RegistrationIsIdempotent) {
   Deploy("orders", "spec");
   Deploy("other", "spec");
   struct Step {
@@ -207,7 +208,7 @@ TEST_F(SqliteCatalogTest, RegistrationIsIdempotent) {
   EXPECT_EQ(cat_->BatchHistory(created[0])->size(), 1u);
 }
 
-TEST_F(SqliteCatalogTest, ConcurrentRegistrationYieldsOneBatch) {
+TEST_P(SqliteCatalogTest, ConcurrentRegistrationYieldsOneBatch) {
   Deploy("orders", "spec");
   // Two catalogs on one file stand for two processes; threads share each.
   std::unique_ptr<Catalog> second = Open();
@@ -252,12 +253,11 @@ TEST_F(SqliteCatalogTest, ConcurrentRegistrationYieldsOneBatch) {
   }
 }
 
-TEST_F(SqliteCatalogTest, ConcurrentRegistrationFromSeveralProcesses) {
+TEST_P(SqliteCatalogTest, ConcurrentRegistrationFromSeveralProcesses) {
   Deploy("orders", "spec");
   constexpr int kProcs = 3;
   constexpr int kContents = 6;
-  const std::string path = dir_.File("catalog.db");
-  // SQLite connections must not cross fork(): close ours until the children end.
+  // Connections must not cross fork(): close ours until the children end.
   cat_.reset();
   std::vector<pid_t> kids;
   for (int p = 0; p < kProcs; ++p) {
@@ -265,7 +265,7 @@ TEST_F(SqliteCatalogTest, ConcurrentRegistrationFromSeveralProcesses) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       // Child: its own catalog connection; exit code 0 only if every call worked.
-      auto c = OpenSqliteCatalog(path);
+      auto c = testing::OpenCatalogOn(db_, nullptr);
       if (!c.ok()) _exit(2);
       for (int i = 0; i < kContents; ++i) {
         std::string key = "landing/orders/p" + std::to_string(p) + "-" + std::to_string(i);
@@ -341,7 +341,7 @@ class StateMachineTest : public SqliteCatalogTest {
 
 // TransitionBatch makes only registration's moves; attempts move batches
 // through the fenced calls (sqlite_catalog_attempts_test.cc).
-TEST_F(StateMachineTest, TransitionBatchMakesOnlyRegistrationMoves) {
+TEST_P(StateMachineTest, TransitionBatchMakesOnlyRegistrationMoves) {
   Deploy("orders", "spec");
   const S all[] = {S::kLanded,    S::kQueued, S::kProcessing,  S::kCommitting,
                    S::kCommitted, S::kFailed, S::kQuarantined, S::kDamaged};
@@ -374,13 +374,13 @@ TEST_F(StateMachineTest, TransitionBatchMakesOnlyRegistrationMoves) {
   }
 }
 
-TEST_F(StateMachineTest, UnknownBatchIsNotFound) {
+TEST_P(StateMachineTest, UnknownBatchIsNotFound) {
   EXPECT_EQ(cat_->TransitionBatch(999, S::kQueued, "").code(), StatusCode::kNotFound);
   EXPECT_EQ(cat_->GetBatch(999).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(cat_->BatchHistory(999).status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(StateMachineTest, HistoryRecordsEveryMoveInOrder) {
+TEST_P(StateMachineTest, HistoryRecordsEveryMoveInOrder) {
   Deploy("orders", "spec");
   int64_t id = BatchIn(S::kLanded);
   ASSERT_TRUE(cat_->TransitionBatch(id, S::kQueued, "").ok());
@@ -408,7 +408,7 @@ TEST_F(StateMachineTest, HistoryRecordsEveryMoveInOrder) {
   EXPECT_EQ(b.tries, 3);
 }
 
-TEST_F(StateMachineTest, ListAndCountBatches) {
+TEST_P(StateMachineTest, ListAndCountBatches) {
   Deploy("orders", "spec");
   Deploy("other", "spec");
   int64_t a = BatchIn(S::kLanded);
@@ -463,6 +463,10 @@ TEST_F(StateMachineTest, ListAndCountBatches) {
     EXPECT_EQ(n, want) << BatchStateName(state);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, SqliteCatalogTest, testing::AllBackends(), testing::BackendName);
+
+INSTANTIATE_TEST_SUITE_P(Backends, StateMachineTest, testing::AllBackends(), testing::BackendName);
 
 }  // namespace
 }  // namespace sluice

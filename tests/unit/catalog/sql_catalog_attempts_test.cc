@@ -8,8 +8,8 @@
 #include <string>
 
 #include "catalog/sql_catalog.h"
-#include "sql/sqlite_db.h"
 #include "catalog_test_util.h"
+#include "sql/sqlite_db.h"
 
 namespace sluice {
 namespace {
@@ -19,12 +19,13 @@ using ::sluice::testing::ManualClock;
 using S = BatchState;
 using StartOutcome = StartAttemptResult::Outcome;
 
-class AttemptsTest : public ::testing::Test {
+class AttemptsTest : public ::testing::TestWithParam<testing::SqlBackend> {
  protected:
+  testing::TestDatabase db_{GetParam()};
   void SetUp() override {
     SqliteCatalogOptions opts;
     opts.now_us = [this] { return clock_.Now(); };
-    auto c = OpenSqliteCatalog(dir_.File("catalog.db"), opts);
+    auto c = testing::OpenCatalogOn(db_, opts.now_us);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     cat_ = std::move(c).value();
     ASSERT_TRUE(cat_->DeployPipeline("orders", "spec", "orders.yaml").ok());
@@ -52,7 +53,7 @@ class AttemptsTest : public ::testing::Test {
   int next_ = 0;
 };
 
-TEST_F(AttemptsTest, StartMovesToProcessingAndReturnsTheToken) {
+TEST_P(AttemptsTest, StartMovesToProcessingAndReturnsTheToken) {
   int64_t id = QueuedBatch();
   StartAttemptResult r = Start(id);
   EXPECT_EQ(r.outcome, StartOutcome::kStarted);
@@ -66,7 +67,7 @@ TEST_F(AttemptsTest, StartMovesToProcessingAndReturnsTheToken) {
 
 // Two workers whose leases overlap get different attempts, and every write of
 // the older one is refused as fenced while the newer one goes on.
-TEST_F(AttemptsTest, OverlappingAttemptsAreFenced) {
+TEST_P(AttemptsTest, OverlappingAttemptsAreFenced) {
   int64_t id = QueuedBatch();
   AttemptToken old_token = Start(id).token;
   AttemptToken new_token = Start(id).token;  // the lease expired; another worker took over
@@ -96,7 +97,7 @@ TEST_F(AttemptsTest, OverlappingAttemptsAreFenced) {
   EXPECT_EQ(cat_->CheckAttempt(new_token).code(), StatusCode::kAborted);  // finished
 }
 
-TEST_F(AttemptsTest, ExpiredLeaseCannotStartAnAttempt) {
+TEST_P(AttemptsTest, ExpiredLeaseCannotStartAnAttempt) {
   int64_t id = QueuedBatch();
   clock_.Set(1'000'000);
   auto r = cat_->StartAttempt({id, 500'000, 0});
@@ -106,7 +107,7 @@ TEST_F(AttemptsTest, ExpiredLeaseCannotStartAnAttempt) {
   EXPECT_EQ(Start(id, 0, 5'000'000).outcome, StartOutcome::kStarted);
 }
 
-TEST_F(AttemptsTest, TransientFailureQueuesARetryThatWaitsUntilDue) {
+TEST_P(AttemptsTest, TransientFailureQueuesARetryThatWaitsUntilDue) {
   int64_t id = QueuedBatch();
   AttemptToken t = Start(id).token;
   clock_.Set(10'000'000);
@@ -132,7 +133,7 @@ TEST_F(AttemptsTest, TransientFailureQueuesARetryThatWaitsUntilDue) {
   EXPECT_EQ(Batch(id).next_attempt_us, 0);
 }
 
-TEST_F(AttemptsTest, PermanentFailureEndsTheBatchUntilReplay) {
+TEST_P(AttemptsTest, PermanentFailureEndsTheBatchUntilReplay) {
   int64_t id = QueuedBatch();
   AttemptToken t = Start(id).token;
   ASSERT_TRUE(cat_->FailAttempt(t, {ErrorClass::kPermanent, "INVALID_ARGUMENT: bad spec", 0}).ok());
@@ -148,7 +149,7 @@ TEST_F(AttemptsTest, PermanentFailureEndsTheBatchUntilReplay) {
   EXPECT_EQ(again.token.attempt, 2);  // attempts keep counting: staging paths never repeat
 }
 
-TEST_F(AttemptsTest, AFencedFailureIsNotRecorded) {
+TEST_P(AttemptsTest, AFencedFailureIsNotRecorded) {
   int64_t id = QueuedBatch();
   AttemptToken t = Start(id).token;
   EXPECT_EQ(cat_->FailAttempt(t, {ErrorClass::kFenced, "lost lease", 0}).code(),
@@ -159,7 +160,7 @@ TEST_F(AttemptsTest, AFencedFailureIsNotRecorded) {
 // Issue 9, item 5: a batch whose processing kills the process never reports
 // back; each restart starts another attempt. Those attempts count, and past
 // max_attempts the batch fails as poison with the last known cause.
-TEST_F(AttemptsTest, AttemptsThatNeverFinishMakeAPoisonBatch) {
+TEST_P(AttemptsTest, AttemptsThatNeverFinishMakeAPoisonBatch) {
   int64_t id = QueuedBatch();
   for (int i = 1; i <= 3; ++i) {
     StartAttemptResult r = Start(id, 3);
@@ -182,7 +183,7 @@ TEST_F(AttemptsTest, AttemptsThatNeverFinishMakeAPoisonBatch) {
   EXPECT_EQ(Start(id, 3).outcome, StartOutcome::kFinished);
 }
 
-TEST_F(AttemptsTest, TransientFailuresCountTowardsMaxAttempts) {
+TEST_P(AttemptsTest, TransientFailuresCountTowardsMaxAttempts) {
   int64_t id = QueuedBatch();
   for (int i = 1; i <= 2; ++i) {
     clock_.Set(i * 100'000'000LL);
@@ -196,7 +197,7 @@ TEST_F(AttemptsTest, TransientFailuresCountTowardsMaxAttempts) {
       << Batch(id).reason;
 }
 
-TEST_F(AttemptsTest, TerminalBatchesAreFinished) {
+TEST_P(AttemptsTest, TerminalBatchesAreFinished) {
   int64_t id = QueuedBatch();
   AttemptToken t = Start(id).token;
   ASSERT_TRUE(cat_->MarkCommitting(t).ok());
@@ -213,10 +214,10 @@ TEST_F(AttemptsTest, TerminalBatchesAreFinished) {
 }
 
 // Issue 9, item 7: an unknown state read from the catalog was taken as landed.
-TEST_F(AttemptsTest, UnknownStateInTheCatalogIsAnError) {
+TEST_P(AttemptsTest, UnknownStateInTheCatalogIsAnError) {
   int64_t id = QueuedBatch();
   {
-    auto db = SqliteDb::Open(dir_.File("catalog.db"));
+    auto db = db_.Open();
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE(
         (*db)
@@ -230,6 +231,8 @@ TEST_F(AttemptsTest, UnknownStateInTheCatalogIsAnError) {
   EXPECT_EQ(cat_->StartAttempt({id, 0, 0}).status().code(), StatusCode::kDataLoss);
   EXPECT_EQ(cat_->ListBatches(std::nullopt, "", 0).status().code(), StatusCode::kDataLoss);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, AttemptsTest, testing::AllBackends(), testing::BackendName);
 
 }  // namespace
 }  // namespace sluice

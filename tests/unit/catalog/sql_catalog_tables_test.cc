@@ -37,12 +37,13 @@ std::vector<std::string> Keys(const std::vector<DataFile>& files) {
   return out;
 }
 
-class CatalogTablesTest : public ::testing::Test {
+class CatalogTablesTest : public ::testing::TestWithParam<testing::SqlBackend> {
  protected:
+  testing::TestDatabase db_{GetParam()};
   void SetUp() override {
     SqliteCatalogOptions opts;
     opts.now_us = [this] { return clock_.Now(); };
-    auto c = OpenSqliteCatalog(dir_.File("catalog.db"), opts);
+    auto c = testing::OpenCatalogOn(db_, opts.now_us);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     cat_ = std::move(c).value();
     auto v = cat_->DeployPipeline("orders", "spec v1", "orders.yaml");
@@ -82,7 +83,7 @@ class CatalogTablesTest : public ::testing::Test {
   int next_ = 0;
 };
 
-TEST_F(CatalogTablesTest, CommitCreatesTableSnapshotFilesAndStats) {
+TEST_P(CatalogTablesTest, CommitCreatesTableSnapshotFilesAndStats) {
   int64_t b = CommittingBatch();
   CommitRequest req = Commit(b, {File("p0.parquet", 5, "day=2024-01-01"), File("p1.parquet", 3)});
   req.outputs.push_back({"sqlite:/tmp/x.db#orders", 8});
@@ -139,7 +140,7 @@ TEST_F(CatalogTablesTest, CommitCreatesTableSnapshotFilesAndStats) {
   EXPECT_EQ((*lineage)[2].rows, 8);
 }
 
-TEST_F(CatalogTablesTest, SnapshotsAccumulateAndOldSnapshotsStayReadable) {
+TEST_P(CatalogTablesTest, SnapshotsAccumulateAndOldSnapshotsStayReadable) {
   int64_t b1 = CommittingBatch();
   ASSERT_TRUE(cat_->CommitBatch(Commit(b1, {File("a", 1)})).ok());
   int64_t s1 = cat_->GetTable("orders")->current_snapshot;
@@ -158,7 +159,7 @@ TEST_F(CatalogTablesTest, SnapshotsAccumulateAndOldSnapshotsStayReadable) {
   EXPECT_EQ(cat_->GetTable("orders")->num_rows, 6);
 }
 
-TEST_F(CatalogTablesTest, SnapshotIdsIncreasePerTableAcrossTables) {
+TEST_P(CatalogTablesTest, SnapshotIdsIncreasePerTableAcrossTables) {
   int64_t b1 = CommittingBatch();
   CommitRequest req = Commit(b1, {File("a", 1)});
   req.tables.push_back({"totals", Schema({{"n", DataType::Int64(), true}}), {}, {}});
@@ -180,7 +181,7 @@ TEST_F(CatalogTablesTest, SnapshotIdsIncreasePerTableAcrossTables) {
             StatusCode::kNotFound);
 }
 
-TEST_F(CatalogTablesTest, EmptyCommitStillCreatesTheTable) {
+TEST_P(CatalogTablesTest, EmptyCommitStillCreatesTheTable) {
   int64_t b = CommittingBatch();
   ASSERT_TRUE(cat_->CommitBatch(Commit(b, {})).ok());
   auto t = cat_->GetTable("orders");
@@ -189,7 +190,7 @@ TEST_F(CatalogTablesTest, EmptyCommitStillCreatesTheTable) {
   EXPECT_EQ(t->num_rows, 0);
 }
 
-TEST_F(CatalogTablesTest, SchemaMismatchIsRefusedAndChangesNothing) {
+TEST_P(CatalogTablesTest, SchemaMismatchIsRefusedAndChangesNothing) {
   int64_t b1 = CommittingBatch();
   ASSERT_TRUE(cat_->CommitBatch(Commit(b1, {File("a", 1)})).ok());
   struct Case {
@@ -241,7 +242,7 @@ TEST_F(CatalogTablesTest, SchemaMismatchIsRefusedAndChangesNothing) {
   }
 }
 
-TEST_F(CatalogTablesTest, SecondCommitIsAlreadyExistsAndChangesNothing) {
+TEST_P(CatalogTablesTest, SecondCommitIsAlreadyExistsAndChangesNothing) {
   int64_t b = CommittingBatch();
   ASSERT_TRUE(cat_->CommitBatch(Commit(b, {File("a", 1)})).ok());
   size_t events = cat_->BatchHistory(b)->size();
@@ -253,7 +254,7 @@ TEST_F(CatalogTablesTest, SecondCommitIsAlreadyExistsAndChangesNothing) {
   EXPECT_EQ(cat_->PendingPublications()->size(), 1u);
 }
 
-TEST_F(CatalogTablesTest, StaleAttemptIsAbortedAndWrongStateRefused) {
+TEST_P(CatalogTablesTest, StaleAttemptIsAbortedAndWrongStateRefused) {
   int64_t b = CommittingBatch();                                   // attempt 1
   ASSERT_TRUE(testing::MoveBatch(*cat_, b, S::kProcessing).ok());  // attempt 2
   CommitRequest zombie = Commit(b, {File("zombie", 1)});
@@ -270,14 +271,14 @@ TEST_F(CatalogTablesTest, StaleAttemptIsAbortedAndWrongStateRefused) {
   EXPECT_EQ(cat_->CommitBatch(Commit(999, {})).code(), StatusCode::kNotFound);
 }
 
-TEST_F(CatalogTablesTest, InvalidFinalStateIsRejected) {
+TEST_P(CatalogTablesTest, InvalidFinalStateIsRejected) {
   int64_t b = CommittingBatch();
   CommitRequest req = Commit(b, {});
   req.final_state = S::kFailed;
   EXPECT_EQ(cat_->CommitBatch(req).code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(CatalogTablesTest, QuarantineCommitRecordsReasonAndPublications) {
+TEST_P(CatalogTablesTest, QuarantineCommitRecordsReasonAndPublications) {
   int64_t b = CommittingBatch();
   CommitRequest req;
   req.batch_id = b;
@@ -300,7 +301,7 @@ TEST_F(CatalogTablesTest, QuarantineCommitRecordsReasonAndPublications) {
   EXPECT_EQ(cat_->ListTables()->size(), 0u);
 }
 
-TEST_F(CatalogTablesTest, PublicationsAreARedoLog) {
+TEST_P(CatalogTablesTest, PublicationsAreARedoLog) {
   int64_t b = CommittingBatch();
   CommitRequest req = Commit(b, {File("a", 1), File("b", 1)});
   req.tables[0].files[1].staging_key = "";  // written in place: nothing to publish
@@ -324,7 +325,7 @@ TEST_F(CatalogTablesTest, PublicationsAreARedoLog) {
 // visible to readers. Its files stay current while it is reprocessed; the
 // replay's commit removes them and adds the new ones in one snapshot, and
 // records their retirement out of lake/.
-TEST_F(CatalogTablesTest, ReplayOfACommittedBatchReplacesItsFilesInOneSnapshot) {
+TEST_P(CatalogTablesTest, ReplayOfACommittedBatchReplacesItsFilesInOneSnapshot) {
   int64_t keep = CommittingBatch();
   ASSERT_TRUE(cat_->CommitBatch(Commit(keep, {File("keep", 2)})).ok());
   int64_t b = CommittingBatch();
@@ -384,7 +385,7 @@ TEST_F(CatalogTablesTest, ReplayOfACommittedBatchReplacesItsFilesInOneSnapshot) 
 }
 
 // A replay that ends quarantined removes the batch's earlier files.
-TEST_F(CatalogTablesTest, ReplayEndingQuarantinedRemovesTheEarlierFiles) {
+TEST_P(CatalogTablesTest, ReplayEndingQuarantinedRemovesTheEarlierFiles) {
   int64_t b = CommittingBatch();
   ASSERT_TRUE(cat_->CommitBatch(Commit(b, {File("b1", 3)})).ok());
   // Not before its files are published: the replay's attempt would remove
@@ -402,7 +403,7 @@ TEST_F(CatalogTablesTest, ReplayEndingQuarantinedRemovesTheEarlierFiles) {
   EXPECT_EQ(cat_->ListSnapshots("orders")->back().added_files, 0);
 }
 
-TEST_F(CatalogTablesTest, ReplayOfFailedAndQuarantinedBatches) {
+TEST_P(CatalogTablesTest, ReplayOfFailedAndQuarantinedBatches) {
   int64_t failed = CommittingBatch();
   ASSERT_TRUE(testing::MoveBatch(*cat_, failed, S::kFailed, "boom").ok());
   ASSERT_TRUE(cat_->ReplayBatch(failed, 0).ok());
@@ -416,7 +417,7 @@ TEST_F(CatalogTablesTest, ReplayOfFailedAndQuarantinedBatches) {
   EXPECT_EQ(cat_->GetBatch(q)->state, S::kQueued);
 }
 
-TEST_F(CatalogTablesTest, ReplayPreconditions) {
+TEST_P(CatalogTablesTest, ReplayPreconditions) {
   int64_t b = CommittingBatch();
   Status st = cat_->ReplayBatch(b, 0);
   EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
@@ -428,12 +429,14 @@ TEST_F(CatalogTablesTest, ReplayPreconditions) {
   EXPECT_EQ(cat_->GetBatch(b)->state, S::kFailed);
 }
 
-TEST_F(CatalogTablesTest, UnknownTablesAreNotFound) {
+TEST_P(CatalogTablesTest, UnknownTablesAreNotFound) {
   EXPECT_EQ(cat_->GetTable("nope").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(cat_->ListFiles("nope", 0).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(cat_->ListSnapshots("nope").status().code(), StatusCode::kNotFound);
   EXPECT_TRUE(cat_->ListTables()->empty());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, CatalogTablesTest, testing::AllBackends(), testing::BackendName);
 
 }  // namespace
 }  // namespace sluice

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "sql/migrations.h"
 #include "catalog/sql_catalog.h"
 #include "catalog_test_util.h"
 #include "core/hash.h"
+#include "sql/migrations.h"
 
 namespace sluice {
 namespace {
@@ -17,12 +17,13 @@ namespace {
 using ::sluice::testing::CatalogTempDir;
 using ::sluice::testing::ManualClock;
 
-class DeployFromFileTest : public ::testing::Test {
+class DeployFromFileTest : public ::testing::TestWithParam<testing::SqlBackend> {
  protected:
+  testing::TestDatabase db_{GetParam()};
   std::unique_ptr<Catalog> Open() {
     SqliteCatalogOptions opts;
     opts.now_us = [this] { return clock_.Now(); };
-    auto c = OpenSqliteCatalog(dir_.File("catalog.db"), opts);
+    auto c = testing::OpenCatalogOn(db_, opts.now_us);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return c.ok() ? std::move(c).value() : nullptr;
   }
@@ -34,7 +35,7 @@ class DeployFromFileTest : public ::testing::Test {
   }
 
   int64_t Versions() {
-    auto db = SqliteDb::Open(dir_.File("catalog.db"));
+    auto db = db_.Open();
     EXPECT_TRUE(db.ok());
     auto s = (*db)->Prepare("SELECT COUNT(*) FROM pipeline_versions");
     EXPECT_TRUE(s.ok() && *s->Step());
@@ -45,7 +46,7 @@ class DeployFromFileTest : public ::testing::Test {
   CatalogTempDir dir_;
 };
 
-TEST_F(DeployFromFileTest, DeploysOnlyWhenTheFileChanged) {
+TEST_P(DeployFromFileTest, DeploysOnlyWhenTheFileChanged) {
   auto cat = Open();
   ASSERT_NE(cat, nullptr);
   DeployOutcome first = Deploy(*cat, "spec a", "/a/orders.yaml");
@@ -90,7 +91,7 @@ TEST_F(DeployFromFileTest, DeploysOnlyWhenTheFileChanged) {
   EXPECT_EQ(Versions(), 3);
 }
 
-TEST_F(DeployFromFileTest, PipelinesAreIndependent) {
+TEST_P(DeployFromFileTest, PipelinesAreIndependent) {
   auto cat = Open();
   ASSERT_NE(cat, nullptr);
   auto a = cat->DeployFromFile("orders", "x", "/p/x.yaml");
@@ -101,7 +102,7 @@ TEST_F(DeployFromFileTest, PipelinesAreIndependent) {
   EXPECT_EQ(b->active.pipeline, "users");
 }
 
-TEST_F(DeployFromFileTest, RecordSurvivesReopening) {
+TEST_P(DeployFromFileTest, RecordSurvivesReopening) {
   {
     auto cat = Open();
     ASSERT_NE(cat, nullptr);
@@ -115,7 +116,7 @@ TEST_F(DeployFromFileTest, RecordSurvivesReopening) {
   EXPECT_EQ(a.active.spec_text, "spec b");
 }
 
-TEST_F(DeployFromFileTest, RejectsEmptyNames) {
+TEST_P(DeployFromFileTest, RejectsEmptyNames) {
   auto cat = Open();
   ASSERT_NE(cat, nullptr);
   EXPECT_EQ(cat->DeployFromFile("", "x", "/p").status().code(), StatusCode::kInvalidArgument);
@@ -124,9 +125,9 @@ TEST_F(DeployFromFileTest, RejectsEmptyNames) {
 
 // A catalog from before migration 3: the active version's file counts as
 // deployed from, so an upgraded server does not deploy every file again.
-TEST_F(DeployFromFileTest, MigrationSeedsTheActiveVersions) {
+TEST_P(DeployFromFileTest, MigrationSeedsTheActiveVersions) {
   {
-    auto db = SqliteDb::Open(dir_.File("catalog.db"));
+    auto db = db_.Open();
     ASSERT_TRUE(db.ok());
     std::vector<Migration> before;
     for (const Migration& m : CatalogMigrations()) {
@@ -145,7 +146,7 @@ TEST_F(DeployFromFileTest, MigrationSeedsTheActiveVersions) {
   }
   auto cat = Open();
   ASSERT_NE(cat, nullptr);
-  auto db = SqliteDb::Open(dir_.File("catalog.db"));
+  auto db = db_.Open();
   ASSERT_TRUE(db.ok());
   auto s = (*db)->Prepare("SELECT pipeline, source_path, version_id FROM pipeline_deploys");
   ASSERT_TRUE(s.ok());
@@ -157,6 +158,9 @@ TEST_F(DeployFromFileTest, MigrationSeedsTheActiveVersions) {
   EXPECT_FALSE(same.deployed);
   EXPECT_EQ(same.active.id, 7);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, DeployFromFileTest, testing::AllBackends(),
+                         testing::BackendName);
 
 }  // namespace
 }  // namespace sluice
