@@ -263,11 +263,20 @@ PgDb::~PgDb() {
 Result<std::unique_ptr<PgDb>> PgDb::Open(const std::string& dsn) { return Open(dsn, Options()); }
 
 Result<std::unique_ptr<PgDb>> PgDb::Open(const std::string& dsn, const Options& options) {
-  // The DSN's own settings first; ours fill in what it leaves out (libpq takes
-  // the first value of a repeated keyword when expand_dbname is set).
+  // Our defaults come before the DSN (dbname, expanded), so that what the
+  // DSN says wins (libpq lets later keywords override earlier ones). Session
+  // settings travel as the startup `options`, so a reconnect keeps them.
   const std::string timeout = std::to_string(options.connect_timeout_s);
-  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
-  const char* values[] = {dsn.c_str(), timeout.c_str(), options.application_name.c_str(), nullptr};
+  std::string settings = "-c client_min_messages=warning";
+  for (const auto& [name, ms] :
+       {std::pair<const char*, int>{"statement_timeout", options.statement_timeout_ms},
+        {"lock_timeout", options.lock_timeout_ms},
+        {"idle_in_transaction_session_timeout", options.idle_in_transaction_timeout_ms}}) {
+    if (ms > 0) settings += std::string(" -c ") + name + "=" + std::to_string(ms);
+  }
+  const char* keys[] = {"connect_timeout", "application_name", "options", "dbname", nullptr};
+  const char* values[] = {timeout.c_str(), options.application_name.c_str(), settings.c_str(),
+                          dsn.c_str(), nullptr};
   pg_conn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   std::unique_ptr<PgDb> db(new PgDb(conn, dsn, options));
   if (conn == nullptr) {
@@ -282,11 +291,6 @@ Result<std::unique_ptr<PgDb>> PgDb::Open(const std::string& dsn, const Options& 
                 msg.find("does not exist") != std::string::npos;
     return Status(auth ? StatusCode::kIOError : StatusCode::kUnavailable,
                   db->Describe() + ": connect: " + RedactDsn(msg));
-  }
-  RETURN_IF_ERROR(db->ExecNoResult("SET client_min_messages = warning", "configure session"));
-  if (options.statement_timeout_ms > 0) {
-    std::string set = "SET statement_timeout = " + std::to_string(options.statement_timeout_ms);
-    RETURN_IF_ERROR(db->ExecNoResult(set.c_str(), "configure session"));
   }
   return db;
 }

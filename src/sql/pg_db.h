@@ -42,6 +42,14 @@ class PgDb final : public SqlDb {
     int connect_timeout_s = 10;
     // Per statement, in milliseconds; 0 = the server's default.
     int statement_timeout_ms = 0;
+    // How long a statement waits for a lock (the catalog's write lock
+    // included) before failing as transient (55P03); 0 = forever.
+    int lock_timeout_ms = 30'000;
+    // The server ends a session that stays idle inside a transaction this
+    // long, releasing its locks: a process stopped (SIGSTOP, a frozen VM)
+    // mid-transaction cannot block every other writer; its own commit then
+    // fails and its work is retried. 0 = never.
+    int idle_in_transaction_timeout_ms = 60'000;
     std::string application_name = "sluice";
   };
   // The advisory lock key that Transaction takes ("sluice" in ASCII).

@@ -3,12 +3,15 @@
 // once, every batch committed, and no uncommitted file visible in lake/. The
 // second test runs two servers on one project and adds zombies: a server
 // stopped (SIGSTOP) past its lease while another takes its batches over, then
-// resumed (SIGCONT) to carry on with work it no longer owns.
+// resumed (SIGCONT) to carry on with work it no longer owns. The third runs the
+// second with the servers sharing a PostgreSQL catalog and task queue.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { duckdb, killServers, land, sleep, sluiceOk, sqlite, startServer, tempDir } from './lib.mjs';
+import {
+  duckdb, freshPostgres, killServers, land, sleep, sluiceOk, sqlite, startServer, tempDir,
+} from './lib.mjs';
 
 after(killServers);
 
@@ -29,12 +32,12 @@ function makeFile(i) {
   return lines.join('\n') + '\n';
 }
 
-function setUp(lease) {
+function setUp(lease, catalog = './store/catalog.db') {
   const dir = tempDir('sluice-crash-');
   fs.mkdirSync(path.join(dir, 'pipelines'));
   const config = path.join(dir, 'sluice.yaml');
   fs.writeFileSync(config, [
-    'store_root: ./store', 'catalog: ./store/catalog.db', 'pipelines_dir: ./pipelines',
+    'store_root: ./store', `catalog: ${catalog}`, 'pipelines_dir: ./pipelines',
     'workers: 2', 'poll_interval: 50ms', `lease: ${lease}`, 'max_attempts: 50', ''].join('\n'));
   fs.writeFileSync(path.join(dir, 'pipelines', 'events.yaml'), [
     'pipeline: events',
@@ -135,10 +138,9 @@ test('kill -9 at random points loses and duplicates nothing', { timeout: 600_000
 // attempt fencing must make everything the zombie still writes harmless.
 const POINTS = Number(process.env.CRASH_POINTS || 24);
 
-test('two servers, kill -9 and SIGSTOP zombies: exactly once', { timeout: 900_000 }, async () => {
-  console.log(`two-server crash test seed ${seed}`);
+async function twoServers(name, project) {
+  console.log(`${name} seed ${seed}`);
   const LEASE_MS = 1000;
-  const project = setUp(`${LEASE_MS}ms`);
   project.landSome(4);
   const servers = [startServer(project.config), startServer(project.config)];
   const stopped = new Set();
@@ -175,6 +177,15 @@ test('two servers, kill -9 and SIGSTOP zombies: exactly once', { timeout: 900_00
   for (const s of servers) s.kill('SIGKILL');
   await Promise.all(servers.map((s) => s.exited));
   const { total, retried } = await drainAndVerify(project);
-  console.log(`two-server crash test: ${POINTS} points (${kills} kills, ${zombies} zombies), ` +
+  console.log(`${name}: ${POINTS} points (${kills} kills, ${zombies} zombies), ` +
               `${FILES} files, ${total} rows, ${retried} batches re-run; exactly once`);
+}
+
+test('two servers, kill -9 and SIGSTOP zombies: exactly once', { timeout: 900_000 }, async () => {
+  await twoServers('two-server crash test', setUp('1000ms'));
 });
+
+test('two servers sharing a PostgreSQL catalog and queue: exactly once', { timeout: 900_000 },
+  async () => {
+    await twoServers('PostgreSQL crash test', setUp('1000ms', freshPostgres('sluice_crash')));
+  });

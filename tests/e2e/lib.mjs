@@ -75,4 +75,24 @@ export function sqlite(db, sql) {
   return r.stdout.trim() ? JSON.parse(r.stdout) : [];
 }
 
+// A fresh PostgreSQL database on the test server (SLUICE_TEST_PG_DSN, started by
+// scripts/test-services.sh); returns its URI. Throws, naming what to do, when
+// the server is not configured: a shared-backend test never skips itself.
+let pgDatabases = 0;
+export function freshPostgres(prefix) {
+  const admin = process.env.SLUICE_TEST_PG_DSN;
+  if (!admin) {
+    throw new Error('SLUICE_TEST_PG_DSN is not set: run scripts/test-services.sh start DIR and ' +
+                    'export DIR/env, or run scripts/test.sh');
+  }
+  const name = `${prefix}_${process.pid}_${pgDatabases++}`;
+  for (const sql of [`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, `CREATE DATABASE ${name}`]) {
+    const r = spawnSync('psql', [admin, '-qXc', sql], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
+  }
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
