@@ -2,6 +2,7 @@
 // machine, history). Commit, replay and tables are in sqlite_catalog_tables.cc.
 #include "catalog/sql_catalog.h"
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <utility>
@@ -102,8 +103,14 @@ Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path,
 
 Result<std::unique_ptr<Catalog>> OpenPostgresCatalog(const std::string& dsn,
                                                      const PostgresCatalogOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<PgDb> db, PgDb::Open(dsn, options.db));
-  return OpenSqlCatalog(std::move(db), options.now_us);
+  std::vector<std::unique_ptr<Catalog>> members;
+  for (int i = 0; i < std::max(1, options.connections); ++i) {
+    ASSIGN_OR_RETURN(std::unique_ptr<PgDb> db, PgDb::Open(dsn, options.db));
+    ASSIGN_OR_RETURN(std::unique_ptr<Catalog> member,
+                     OpenSqlCatalog(std::move(db), options.now_us));
+    members.push_back(std::move(member));
+  }
+  return NewCatalogPool(std::move(members));
 }
 
 Result<std::unique_ptr<Catalog>> OpenSqlCatalog(std::unique_ptr<SqlDb> db,

@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "catalog/catalog.h"
 #include "sql/pg_db.h"
@@ -43,12 +44,20 @@ Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path,
 struct PostgresCatalogOptions {
   std::function<int64_t()> now_us;
   PgDb::Options db;
+  // Connections (one catalog each, see NewCatalogPool) that the process's
+  // threads share.
+  int connections = 4;
 };
 
 // Opens the catalog in the PostgreSQL database `dsn` (a libpq URI or
 // key=value string) and applies pending migrations.
 Result<std::unique_ptr<Catalog>> OpenPostgresCatalog(const std::string& dsn,
                                                      const PostgresCatalogOptions& options);
+
+// One Catalog over several interchangeable ones on the same database: each
+// call borrows a member (waiting while all are busy). One member is returned
+// as it is.
+std::unique_ptr<Catalog> NewCatalogPool(std::vector<std::unique_ptr<Catalog>> members);
 
 // A catalog over an open database (migrations applied here).
 Result<std::unique_ptr<Catalog>> OpenSqlCatalog(std::unique_ptr<SqlDb> db,

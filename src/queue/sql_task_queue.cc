@@ -16,10 +16,12 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/thread_annotations.h"
 #include "sql/migrations.h"
+#include "sql/pool.h"
 
 namespace sluice {
 
@@ -161,6 +163,31 @@ class SqlTaskQueue final : public TaskQueue {
   std::function<int64_t()> now_us_;
 };
 
+// A queue over a pool of queues on one database, each with its own
+// connection; leases are claimed in the database, so members are
+// interchangeable.
+class PooledTaskQueue final : public TaskQueue {
+ public:
+  explicit PooledTaskQueue(std::vector<std::unique_ptr<TaskQueue>> members)
+      : pool_(std::move(members)) {}
+  Status Enqueue(const TaskRequest& request) override { return pool_.Acquire()->Enqueue(request); }
+  Result<std::optional<Task>> Lease(const std::string& worker, std::chrono::milliseconds lease,
+                                    const LeaseFilter& filter) override {
+    return pool_.Acquire()->Lease(worker, lease, filter);
+  }
+  Status Renew(const Task& task, std::chrono::milliseconds lease) override {
+    return pool_.Acquire()->Renew(task, lease);
+  }
+  Status Ack(const Task& task) override { return pool_.Acquire()->Ack(task); }
+  Status Nack(const Task& task, std::chrono::milliseconds delay) override {
+    return pool_.Acquire()->Nack(task, delay);
+  }
+  Result<int64_t> Depth() override { return pool_.Acquire()->Depth(); }
+
+ private:
+  Pool<TaskQueue> pool_;
+};
+
 }  // namespace
 
 std::string_view TaskKindName(TaskKind kind) {
@@ -188,8 +215,15 @@ Result<std::unique_ptr<TaskQueue>> OpenSqliteTaskQueue(const std::string& path,
 
 Result<std::unique_ptr<TaskQueue>> OpenPostgresTaskQueue(const std::string& dsn,
                                                          const PostgresTaskQueueOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<PgDb> db, PgDb::Open(dsn, options.db));
-  return OpenSqlTaskQueue(std::move(db), options.now_us);
+  std::vector<std::unique_ptr<TaskQueue>> members;
+  for (int i = 0; i < std::max(1, options.connections); ++i) {
+    ASSIGN_OR_RETURN(std::unique_ptr<PgDb> db, PgDb::Open(dsn, options.db));
+    ASSIGN_OR_RETURN(std::unique_ptr<TaskQueue> member,
+                     OpenSqlTaskQueue(std::move(db), options.now_us));
+    members.push_back(std::move(member));
+  }
+  if (members.size() == 1) return std::move(members.front());
+  return std::unique_ptr<TaskQueue>(std::make_unique<PooledTaskQueue>(std::move(members)));
 }
 
 Result<std::unique_ptr<TaskQueue>> OpenSqlTaskQueue(std::unique_ptr<SqlDb> db,

@@ -27,6 +27,9 @@ Result<std::unique_ptr<TaskQueue>> OpenSqliteTaskQueue(const std::string& path,
 struct PostgresTaskQueueOptions {
   std::function<int64_t()> now_us;
   PgDb::Options db;
+  // Connections the process's workers share (leases are claimed in the
+  // database with SKIP LOCKED, so they never wait for each other).
+  int connections = 2;
 };
 Result<std::unique_ptr<TaskQueue>> OpenPostgresTaskQueue(const std::string& dsn,
                                                          const PostgresTaskQueueOptions& options);

@@ -288,6 +288,46 @@ TEST_P(SqliteCatalogTest, ConcurrentRegistrationFromSeveralProcesses) {
   for (const BatchInfo& b : *all) EXPECT_EQ(b.duplicate_landings, kProcs - 1) << b.sha256;
 }
 
+// The PostgreSQL catalog of a process is a pool of connections: its threads
+// work side by side and the rules still hold across the members.
+TEST(PooledPostgresCatalogTest, ThreadsShareAPoolOfConnections) {
+  testing::TestDatabase db(testing::SqlBackend::kPostgres);
+  PostgresCatalogOptions opts;
+  opts.connections = 3;
+  auto cat = OpenPostgresCatalog(db.location(), opts);
+  ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+  ASSERT_TRUE((*cat)->DeployPipeline("orders", "spec", "orders.yaml").ok());
+  constexpr int kThreads = 6;
+  constexpr int kContents = 10;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kContents; ++i) {
+        std::string key = "landing/orders/t" + std::to_string(t) + "-" + std::to_string(i);
+        if (!(*cat)->RegisterBatch({"orders", key, "", "sha" + std::to_string(i), 1}).ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto all = (*cat)->ListBatches(std::nullopt, "orders", 0);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->size(), static_cast<size_t>(kContents));
+  for (const BatchInfo& b : *all) EXPECT_EQ(b.duplicate_landings, kThreads - 1);
+  // Three sessions of this catalog are open on the server.
+  auto admin = db.Open();
+  ASSERT_TRUE(admin.ok());
+  auto n = (*admin)->Prepare(
+      "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+      "application_name = 'sluice' AND pid <> pg_backend_pid()");
+  ASSERT_TRUE(n.ok());
+  ASSERT_TRUE(*n->Step());
+  EXPECT_EQ(n->ColumnInt64(0), 3);
+}
+
 // --- state machine ---------------------------------------------------------------
 
 class StateMachineTest : public SqliteCatalogTest {

@@ -1,0 +1,119 @@
+// A Catalog over a pool of catalogs on one database (each with its own
+// connection): every call borrows one member for its duration. The catalog's
+// rules hold across connections as they do across processes (the database
+// serialises writers), so members are interchangeable.
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "catalog/sql_catalog.h"
+#include "sql/pool.h"
+
+namespace sluice {
+
+namespace {
+
+class PooledCatalog final : public Catalog {
+ public:
+  explicit PooledCatalog(std::vector<std::unique_ptr<Catalog>> members)
+      : pool_(std::move(members)) {}
+
+  Result<PipelineVersion> DeployPipeline(const std::string& pipeline, const std::string& spec_text,
+                                         const std::string& source_path) override {
+    return pool_.Acquire()->DeployPipeline(pipeline, spec_text, source_path);
+  }
+  Result<DeployOutcome> DeployFromFile(const std::string& pipeline, const std::string& spec_text,
+                                       const std::string& source_path) override {
+    return pool_.Acquire()->DeployFromFile(pipeline, spec_text, source_path);
+  }
+  Result<PipelineVersion> GetActiveVersion(const std::string& pipeline) override {
+    return pool_.Acquire()->GetActiveVersion(pipeline);
+  }
+  Result<PipelineVersion> GetVersion(int64_t version_id) override {
+    return pool_.Acquire()->GetVersion(version_id);
+  }
+  Result<std::vector<PipelineVersion>> ListActivePipelines() override {
+    return pool_.Acquire()->ListActivePipelines();
+  }
+  Result<RegisterBatchResult> RegisterBatch(const RegisterBatchRequest& req) override {
+    return pool_.Acquire()->RegisterBatch(req);
+  }
+  Status TransitionBatch(int64_t batch_id, BatchState to, const std::string& reason) override {
+    return pool_.Acquire()->TransitionBatch(batch_id, to, reason);
+  }
+  Result<StartAttemptResult> StartAttempt(const StartAttemptRequest& req) override {
+    return pool_.Acquire()->StartAttempt(req);
+  }
+  Status CheckAttempt(const AttemptToken& token) override {
+    return pool_.Acquire()->CheckAttempt(token);
+  }
+  Status MarkCommitting(const AttemptToken& token) override {
+    return pool_.Acquire()->MarkCommitting(token);
+  }
+  Status FailAttempt(const AttemptToken& token, const AttemptFailure& failure) override {
+    return pool_.Acquire()->FailAttempt(token, failure);
+  }
+  Result<BatchInfo> GetBatch(int64_t batch_id) override {
+    return pool_.Acquire()->GetBatch(batch_id);
+  }
+  Result<std::vector<BatchInfo>> ListBatches(std::optional<BatchState> state,
+                                             const std::string& pipeline, int64_t limit) override {
+    return pool_.Acquire()->ListBatches(state, pipeline, limit);
+  }
+  Result<BatchPage> ListBatchPage(std::optional<BatchState> state, const std::string& pipeline,
+                                  int64_t before_id, int64_t limit) override {
+    return pool_.Acquire()->ListBatchPage(state, pipeline, before_id, limit);
+  }
+  Result<std::vector<BatchEvent>> BatchHistory(int64_t batch_id) override {
+    return pool_.Acquire()->BatchHistory(batch_id);
+  }
+  Result<std::vector<std::pair<BatchState, int64_t>>> CountBatchesByState() override {
+    return pool_.Acquire()->CountBatchesByState();
+  }
+  Status CommitBatch(const CommitRequest& req) override {
+    return pool_.Acquire()->CommitBatch(req);
+  }
+  Status ReplayBatch(int64_t batch_id, int64_t version_id) override {
+    return pool_.Acquire()->ReplayBatch(batch_id, version_id);
+  }
+  Result<std::vector<Publication>> PendingPublications() override {
+    return pool_.Acquire()->PendingPublications();
+  }
+  Status MarkPublished(const std::string& staging_key) override {
+    return pool_.Acquire()->MarkPublished(staging_key);
+  }
+  Status RecordLostPublication(const std::string& staging_key, const std::string& error) override {
+    return pool_.Acquire()->RecordLostPublication(staging_key, error);
+  }
+  Status MarkDamaged(int64_t batch_id, const std::string& reason) override {
+    return pool_.Acquire()->MarkDamaged(batch_id, reason);
+  }
+  Result<std::string> CatalogId() override { return pool_.Acquire()->CatalogId(); }
+  Status CheckIntegrity() override { return pool_.Acquire()->CheckIntegrity(); }
+  Result<std::vector<TableInfo>> ListTables() override { return pool_.Acquire()->ListTables(); }
+  Result<TableInfo> GetTable(const std::string& name) override {
+    return pool_.Acquire()->GetTable(name);
+  }
+  Result<std::vector<DataFile>> ListFiles(const std::string& table, int64_t snapshot_id) override {
+    return pool_.Acquire()->ListFiles(table, snapshot_id);
+  }
+  Result<std::vector<SnapshotInfo>> ListSnapshots(const std::string& table) override {
+    return pool_.Acquire()->ListSnapshots(table);
+  }
+  Result<std::vector<DataFile>> ListAllFiles() override { return pool_.Acquire()->ListAllFiles(); }
+  Result<std::vector<Lineage>> BatchLineage(int64_t batch_id) override {
+    return pool_.Acquire()->BatchLineage(batch_id);
+  }
+
+ private:
+  Pool<Catalog> pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<Catalog> NewCatalogPool(std::vector<std::unique_ptr<Catalog>> members) {
+  if (members.size() == 1) return std::move(members.front());
+  return std::make_unique<PooledCatalog>(std::move(members));
+}
+
+}  // namespace sluice
