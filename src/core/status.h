@@ -12,6 +12,8 @@
 //   batch already committed). kNotFound, kAlreadyExists  as named. kDataLoss           stored data
 //   is corrupt or truncated. kIOError            the operating system refused a file operation.
 //   kInternal           a bug in sluice.
+//   kUnimplemented      this backend cannot do the operation at all (an S3 store has no rename;
+//   a test server lacks an API); permanent, the caller needs another way.
 #pragma once
 
 #include <cassert>
@@ -35,6 +37,7 @@ enum class StatusCode : int {
   kIOError,
   kAborted,
   kInternal,
+  kUnimplemented,
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -60,6 +63,9 @@ class [[nodiscard]] Status {
   static Status IOError(std::string msg) { return {StatusCode::kIOError, std::move(msg)}; }
   static Status Aborted(std::string msg) { return {StatusCode::kAborted, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
+  static Status Unimplemented(std::string msg) {
+    return {StatusCode::kUnimplemented, std::move(msg)};
+  }
 
   bool ok() const { return state_ == nullptr; }
   StatusCode code() const { return state_ ? state_->code : StatusCode::kOk; }

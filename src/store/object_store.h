@@ -2,10 +2,11 @@
 // lake/, quarantine/ under one root).
 //
 // Keys are relative, '/'-separated paths ("lake/orders/day=2024-01-01/part-0.parquet").
-// Implementations: LocalObjectStore (a directory; this file), S3 later.
-// Writes are atomic: an object appears under its key only when the OutputStream
-// is closed successfully. Rename never replaces an object. All methods are
-// thread-safe.
+// Implementations: LocalObjectStore (a directory; local_object_store.cc) and
+// the S3-compatible store (s3_object_store.h). Writes are atomic: an object
+// appears under its key only when the OutputStream is closed successfully.
+// Rename never replaces an object; a store without an atomic rename (S3) says
+// so through AtomicRename() and refuses Rename. All methods are thread-safe.
 //
 // Links: a store holds objects only. LocalObjectStore never follows a symbolic
 // link below its top-level directories (landing/, archive/, ...): a link is
@@ -35,6 +36,10 @@ struct ObjectInfo {
   // value (scp -p, rsync -t, touch -d keep the source's); this it cannot
   // (local store: ctime, which every write and every mtime change sets to now).
   int64_t change_us = 0;
+  // The store's content tag (S3: the ETag, without quotes; an MD5 of the
+  // bytes for a single PUT, something else for a multipart upload); empty
+  // where the store has none (local store).
+  std::string etag{};
 };
 
 // An entry under a listed prefix that is not an object and is not ignored by
@@ -50,6 +55,14 @@ struct Listing {
   std::vector<SkippedEntry> skipped;  // sorted by key
 };
 
+// One page of ListAfter.
+struct ListPage {
+  std::vector<ObjectInfo> objects;  // sorted by key, each key > start_after
+  // More objects may follow the last one: ask again with its key as
+  // start_after. False only when the listing reached the end of the prefix.
+  bool truncated = false;
+};
+
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
@@ -61,6 +74,13 @@ class ObjectStore {
     ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, List(prefix));
     return Listing{std::move(objects), {}};
   }
+  // Up to `max_keys` (>= 1) objects whose key starts with `prefix` and sorts
+  // strictly after `start_after` ("" = from the first), sorted by key: an
+  // incremental listing that resumes where the last page ended. The default
+  // filters List (a whole listing per page); a store that can start a listing
+  // at a key (S3's start-after) overrides it.
+  virtual Result<ListPage> ListAfter(const std::string& prefix, const std::string& start_after,
+                                     size_t max_keys);
   // kNotFound if there is no object under `key` (a link is not one).
   virtual Result<ObjectInfo> Stat(const std::string& key) = 0;
   virtual Result<std::unique_ptr<InputStream>> OpenRead(const std::string& key) = 0;
@@ -82,7 +102,13 @@ class ObjectStore {
   // is under `to`, or (on an error) under `from`; a move that is not one
   // system call (a copy between file systems, link + unlink) and fails or
   // crashes before removing `from` can leave it under both, never neither.
+  // A store without an atomic rename (AtomicRename() false) returns
+  // kUnimplemented and moves nothing.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // Whether Rename is one atomic step (local store: true). False for S3,
+  // whose Rename is kUnimplemented: callers that need a move there must
+  // write under the final key instead.
+  virtual bool AtomicRename() const { return true; }
   // Deletes an object; OK if it did not exist.
   virtual Status Delete(const std::string& key) = 0;
   // Deletes every object under the prefix; OK if none.
@@ -94,5 +120,6 @@ class ObjectStore {
 };
 
 std::unique_ptr<ObjectStore> NewLocalObjectStore(std::string root_dir);
+// The S3-compatible store: NewS3ObjectStore in store/s3_object_store.h.
 
 }  // namespace sluice

@@ -465,5 +465,30 @@ TEST_F(LocalObjectStoreTest, ConcurrentWritersAndDeletersInOneDirectory) {
   EXPECT_TRUE(ListKeys("staging/").empty());
 }
 
+// The base class's ListAfter (a filtered List) pages a local listing; the
+// local store renames atomically and has no ETags.
+TEST_F(LocalObjectStoreTest, ListAfterPagesTheListing) {
+  for (const char* k : {"landing/a", "landing/b", "landing/c/d", "landing/e", "lake/x"})
+    Put(k, "1");
+  auto page = store_->ListAfter("landing/", "", 2);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->objects.size(), 2u);
+  EXPECT_EQ(page->objects[1].key, "landing/b");
+  EXPECT_TRUE(page->truncated);
+  page = store_->ListAfter("landing/", "landing/b", 2);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->objects.size(), 2u);
+  EXPECT_EQ(page->objects[0].key, "landing/c/d");
+  EXPECT_EQ(page->objects[1].key, "landing/e");
+  EXPECT_FALSE(page->truncated);
+  page = store_->ListAfter("landing/", "landing/bb", 10);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->objects.size(), 2u);
+  EXPECT_FALSE(page->truncated);
+  EXPECT_EQ(store_->ListAfter("landing/", "", 0).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(store_->AtomicRename());
+  EXPECT_EQ(store_->Stat("landing/a")->etag, "");
+}
+
 }  // namespace
 }  // namespace sluice
