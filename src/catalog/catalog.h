@@ -95,6 +95,7 @@ struct BatchInfo {
   std::string reason;              // why it failed / was quarantined (empty otherwise)
   int attempts = 0;                // processing attempts started, ever (the fencing token)
   int tries = 0;                   // attempts since registration or the last replay
+  int committed_attempt = 0;       // the attempt whose outputs are visible (0 = none yet)
   int64_t next_attempt_us = 0;     // a queued retry waits until then (0 = now)
   std::string last_error;          // the latest attempt's error (kept after a retry succeeds)
   std::string last_error_class;    // "transient", "permanent" or "fenced" (ErrorClassName)
@@ -334,6 +335,11 @@ class Catalog {
   // --- publication (redo log of staged -> final renames) ----------------------
   virtual Result<std::vector<Publication>> PendingPublications() = 0;
   virtual Status MarkPublished(const std::string& staging_key) = 0;
+  // Forgets a 'retire' publication without moving anything: on a store
+  // without rename a replaced lake file stays under its key (readers of such a
+  // lake go through the catalog, which has it removed in the replay's
+  // snapshot). OK if there is no such publication.
+  virtual Status DropRetirement(const std::string& staging_key) = 0;
   // A publication that can never happen (its staged object is gone, or its
   // final key is taken and is never replaced): it leaves the redo log, and its
   // batch, if committed, becomes damaged with `error` as the reason, in one
@@ -362,6 +368,9 @@ class Catalog {
   // Every data file the catalog has ever recorded, of every table and
   // snapshot (files a replay removed stay, for older snapshots).
   virtual Result<std::vector<DataFile>> ListAllFiles() = 0;
+  // Every data file recorded for one batch, of every attempt that committed
+  // (a replay's removed files included).
+  virtual Result<std::vector<DataFile>> ListBatchFiles(int64_t batch_id) = 0;
   virtual Result<std::vector<Lineage>> BatchLineage(int64_t batch_id) = 0;
 };
 

@@ -101,6 +101,12 @@ class PooledCatalog final : public Catalog {
     return pool_.Acquire()->ListSnapshots(table);
   }
   Result<std::vector<DataFile>> ListAllFiles() override { return pool_.Acquire()->ListAllFiles(); }
+  Status DropRetirement(const std::string& staging_key) override {
+    return pool_.Acquire()->DropRetirement(staging_key);
+  }
+  Result<std::vector<DataFile>> ListBatchFiles(int64_t batch_id) override {
+    return pool_.Acquire()->ListBatchFiles(batch_id);
+  }
   Result<std::vector<Lineage>> BatchLineage(int64_t batch_id) override {
     return pool_.Acquire()->BatchLineage(batch_id);
   }

@@ -53,7 +53,7 @@ const char* const kBatchColumns =
     "id, pipeline, version_id, object_key, archive_key, sha256, size_bytes, state, reason, "
     "attempts, duplicate_landings, rows_read, rows_written, rows_quarantined, rows_skipped, "
     "duplicates_removed, seconds, created_us, updated_us, tries, next_attempt_us, last_error, "
-    "last_error_class";
+    "last_error_class, committed_attempt";
 
 Result<BatchInfo> ReadBatchRow(const SqlStatement& s) {
   BatchInfo b;
@@ -88,6 +88,7 @@ Result<BatchInfo> ReadBatchRow(const SqlStatement& s) {
   b.next_attempt_us = s.ColumnInt64(20);
   b.last_error = s.ColumnText(21);
   b.last_error_class = s.ColumnText(22);
+  b.committed_attempt = s.ColumnInt(23);
   return b;
 }
 

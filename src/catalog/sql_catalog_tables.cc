@@ -465,6 +465,17 @@ Status SqlCatalog::CheckIntegrity() {
   return Status::DataLoss("catalog " + db_->Describe() + " is damaged: " + st.message());
 }
 
+Status SqlCatalog::DropRetirement(const std::string& staging_key) {
+  MutexLock lock(&mu_);
+  return db_->Transaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
+    ASSIGN_OR_RETURN(SqlStatement s, db_->Prepare("DELETE FROM publications WHERE staging_key = ?1 "
+                                                  "AND kind = 'retire' AND published = 0"));
+    s.Bind(1, staging_key);
+    return s.Exec();
+  });
+}
+
 Status SqlCatalog::MarkPublished(const std::string& staging_key) {
   MutexLock lock(&mu_);
   return db_->Transaction([&]() -> Status {
@@ -588,6 +599,21 @@ Result<std::vector<DataFile>> SqlCatalog::ListAllFiles() {
   MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(SqlStatement s, db_->Prepare(std::string("SELECT ") + kFileColumns +
                                                 " FROM data_files ORDER BY id"));
+  std::vector<DataFile> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReadFileRow(s));
+  }
+  return out;
+}
+
+Result<std::vector<DataFile>> SqlCatalog::ListBatchFiles(int64_t batch_id) {
+  MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(SqlStatement s,
+                   db_->Prepare(std::string("SELECT ") + kFileColumns +
+                                " FROM data_files WHERE batch_id = ?1 ORDER BY id"));
+  s.Bind(1, batch_id);
   std::vector<DataFile> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());

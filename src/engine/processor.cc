@@ -27,6 +27,11 @@ std::string StagingPrefix(int64_t batch_id, int attempt) {
   return "staging/" + std::to_string(batch_id) + "/a" + std::to_string(attempt) + "/";
 }
 
+std::string QuarantineKey(const std::string& pipeline, int64_t batch_id, int attempt) {
+  return "quarantine/" + pipeline + "/" + std::to_string(batch_id) + "/a" +
+         std::to_string(attempt) + "/bad_records.ndjson";
+}
+
 std::string DescribeBad(const std::string& file, const BadRecord& r) {
   std::string out = file + ":" + std::to_string(r.line) + ": ";
   if (!r.field.empty()) out += "field '" + EscapeName(r.field) + "': ";
@@ -179,13 +184,20 @@ Status Attempt::HandleBad(std::vector<BadRecord>& bad, AttemptResult& res) {
       break;
     case BadRecordPolicy::kQuarantine: {
       if (!quarantine_) {
-        std::string staged = StagingPrefix(batch_.id, attempt_) + "bad_records.ndjson";
-        ASSIGN_OR_RETURN(quarantine_, env_.store->OpenWrite(staged));
         // Unique per attempt, like lake files: a final key is never
         // replaced, so a replay's quarantine file must not need the old one's.
-        quarantine_pub_ =
-            Publication{staged, "quarantine/" + spec_.name + "/" + std::to_string(batch_.id) +
-                                    "/a" + std::to_string(attempt_) + "/bad_records.ndjson"};
+        const std::string final_key = QuarantineKey(spec_.name, batch_.id, attempt_);
+        std::string staged = StagingPrefix(batch_.id, attempt_) + "bad_records.ndjson";
+        if (!env_.store->AtomicRename()) {
+          // No rename: written once to its final key after a write marker
+          // (see sink/staging.cc), and never published.
+          ASSIGN_OR_RETURN(auto m,
+                           env_.store->OpenWrite(WrittenMarkerKey(batch_.id, attempt_, final_key)));
+          RETURN_IF_ERROR(m->Close());
+          staged = final_key;
+        }
+        ASSIGN_OR_RETURN(quarantine_, env_.store->OpenWrite(staged));
+        if (staged != final_key) quarantine_pub_ = Publication{staged, final_key};
       }
       std::string line;
       for (const BadRecord& r : bad) {
@@ -522,7 +534,7 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   const int attempt = token.attempt;
   // Older attempts can never commit (the catalog accepts only the latest), so
   // their staged files are garbage. Newer ones are not ours to touch.
-  RETURN_IF_ERROR(CleanupStaging(*env.store, batch_id, attempt));
+  RETURN_IF_ERROR(CleanupStaging(*env.store, batch_id, attempt, ReferencedBy(catalog, batch_id)));
 
   ASSIGN_OR_RETURN(PipelineVersion version, catalog.GetVersion(batch.pipeline_version_id));
   auto spec = ParsePipeline(version.spec_text, version.source_path);
@@ -602,7 +614,8 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
     return outcome;
   }
   // Only this attempt and older ones: a replay may already have started a newer one.
-  Status cleaned = CleanupStaging(*env.store, batch_id, attempt + 1);
+  Status cleaned =
+      CleanupStaging(*env.store, batch_id, attempt + 1, ReferencedBy(catalog, batch_id));
   if (!cleaned.ok())
     spdlog::warn("batch {}: staging not removed: {}", batch_id, cleaned.ToString());
   return outcome;
@@ -626,6 +639,8 @@ Result<bool> SameBytes(ObjectStore& store, const std::string& a, const std::stri
 // needs nothing; a different object at the retired key is reported and both
 // are left alone (no bytes are ever destroyed).
 Status RetireOne(ObjectStore& store, Catalog& catalog, const Publication& p) {
+  // Without rename the file stays where it is; the catalog has it removed.
+  if (!store.AtomicRename()) return catalog.DropRetirement(p.staging_key);
   auto live = store.Stat(p.staging_key);
   if (!live.ok() && live.status().code() != StatusCode::kNotFound) return live.status();
   if (live.ok()) {
@@ -689,6 +704,19 @@ Status PublishOne(ObjectStore& store, Catalog& catalog, const Publication& p) {
 }
 
 }  // namespace
+
+ReferencedKeys ReferencedBy(Catalog& catalog, int64_t batch_id) {
+  return [&catalog, batch_id]() -> Result<std::set<std::string>> {
+    std::set<std::string> keys;
+    ASSIGN_OR_RETURN(BatchInfo b, catalog.GetBatch(batch_id));
+    ASSIGN_OR_RETURN(std::vector<DataFile> files, catalog.ListBatchFiles(batch_id));
+    for (const DataFile& f : files) keys.insert(f.key);
+    if (b.committed_attempt > 0) {
+      keys.insert(QuarantineKey(b.pipeline, batch_id, b.committed_attempt));
+    }
+    return keys;
+  };
+}
 
 Status PublishPending(ObjectStore& store, Catalog& catalog) {
   ASSIGN_OR_RETURN(std::vector<Publication> pending, catalog.PendingPublications());

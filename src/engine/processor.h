@@ -23,6 +23,7 @@
 #include "catalog/catalog.h"
 #include "core/status.h"
 #include "pipeline/spec.h"
+#include "sink/sink.h"
 #include "store/object_store.h"
 
 namespace sluice {
@@ -87,5 +88,9 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id);
 // damaged (Catalog::RecordLostPublication); the others go on. Returns an
 // error only for publications that could not be decided now.
 Status PublishPending(ObjectStore& store, Catalog& catalog);
+
+// What CleanupStaging must keep of `batch_id`'s outputs: every data file the
+// catalog records for it and its committed attempt's quarantine file.
+ReferencedKeys ReferencedBy(Catalog& catalog, int64_t batch_id);
 
 }  // namespace sluice

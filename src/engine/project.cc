@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/hash.h"
+#include "store/s3_object_store.h"
 
 namespace sluice {
 
@@ -14,18 +15,26 @@ Result<std::unique_ptr<Project>> Project::Open(const Config& config) {
   RETURN_IF_ERROR(config.Validate());
   std::unique_ptr<Project> p(new Project(config));
   std::error_code ec;
-  for (const char* sub : {"landing", "archive", "staging", "lake", "quarantine"}) {
-    std::filesystem::create_directories(std::filesystem::path(config.store_root) / sub, ec);
-    if (ec) {
-      return Status::IOError("cannot create store directory '" + config.store_root + "/" + sub +
-                             "': " + ec.message());
+  if (config.store_root.starts_with("s3://")) {
+    ASSIGN_OR_RETURN(S3StoreConfig s3, ParseS3Url(config.store_root));
+    s3.endpoint = config.s3_endpoint;
+    s3.region = config.s3_region;
+    ASSIGN_OR_RETURN(s3, ResolveS3Config(std::move(s3)));
+    ASSIGN_OR_RETURN(p->store_, NewS3ObjectStore(s3));
+  } else {
+    for (const char* sub : {"landing", "archive", "staging", "lake", "quarantine"}) {
+      std::filesystem::create_directories(std::filesystem::path(config.store_root) / sub, ec);
+      if (ec) {
+        return Status::IOError("cannot create store directory '" + config.store_root + "/" + sub +
+                               "': " + ec.message());
+      }
     }
+    p->store_ = NewLocalObjectStore(config.store_root);
   }
   if (!IsPostgresLocation(config.catalog_path)) {
     std::filesystem::create_directories(std::filesystem::path(config.catalog_path).parent_path(),
                                         ec);
   }
-  p->store_ = NewLocalObjectStore(config.store_root);
   // A damaged catalog stops everything, with what to do: the open itself may
   // notice (a damaged header or schema), or quick_check does.
   auto damaged = [&](const Status& st) {

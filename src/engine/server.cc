@@ -40,7 +40,8 @@ Status CollectStaging(Project& project) {
   for (const auto& [id, attempts] : finished) {
     if (publishing.count(id) > 0) continue;
     // Up to its last attempt: a replay may have started a newer one since.
-    RETURN_IF_ERROR(CleanupStaging(project.store(), id, attempts + 1));
+    RETURN_IF_ERROR(
+        CleanupStaging(project.store(), id, attempts + 1, ReferencedBy(project.catalog(), id)));
   }
   return Status::OK();
 }

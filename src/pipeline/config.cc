@@ -23,8 +23,8 @@ namespace fs = std::filesystem;
 
 const std::vector<std::string>& SettingKeys() {
   static const std::vector<std::string> keys = {
-      "store_root", "catalog",       "pipelines_dir", "workers",
-      "threads",    "poll_interval", "lease",         "max_attempts",
+      "store_root",    "catalog", "pipelines_dir", "workers",     "threads",
+      "poll_interval", "lease",   "max_attempts",  "s3_endpoint", "s3_region",
   };
   return keys;
 }

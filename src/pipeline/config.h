@@ -1,7 +1,10 @@
 // sluice.yaml: the project configuration.
 //
-//   store_root: ./store          # ObjectStore root (landing/, lake/, ...)
-//   catalog: ./store/catalog.db  # SQLite catalog path
+//   store_root: ./store          # ObjectStore root (landing/, lake/, ...), or
+//                                # s3://bucket/prefix (S3-compatible storage)
+//   s3_endpoint: http://host:port  # S3 endpoint (empty: AWS_ENDPOINT_URL, else AWS)
+//   s3_region: us-east-1         # (empty: AWS_REGION / AWS_DEFAULT_REGION)
+//   catalog: ./store/catalog.db  # SQLite catalog path, or a postgres:// URI
 //   pipelines_dir: ./pipelines   # *.yaml pipeline specs
 //   workers: 2                   # batches processed at once (0 = number of cores)
 //   threads: 0                   # decode/encode threads shared by them (0 = number of cores)
@@ -24,10 +27,14 @@
 namespace sluice {
 
 struct Config {
-  std::string path;           // the sluice.yaml read (empty for the built-in default)
-  std::string project_dir;    // its directory (absolute)
-  std::string profile;        // selected profile, empty if none
-  std::string store_root;     // absolute
+  std::string path;         // the sluice.yaml read (empty for the built-in default)
+  std::string project_dir;  // its directory (absolute)
+  std::string profile;      // selected profile, empty if none
+  std::string store_root;   // absolute path, or an s3:// URI
+  // The S3 store's endpoint and region; credentials come from the
+  // environment or the shared credentials file (ResolveS3Config).
+  std::string s3_endpoint;
+  std::string s3_region;
   std::string catalog_path;   // absolute path, or a postgres:// URI (may hold a password:
                               // print catalog_display() instead)
   std::string pipelines_dir;  // absolute

@@ -64,7 +64,16 @@ class LakeSink final : public Sink {
     table_prefix_ = "staging/" + std::to_string(ctx.batch_id) + "/a" + std::to_string(ctx.attempt) +
                     "/" + options_.table + "/";
     // A previous run of this very attempt (a crash before the engine recorded
-    // a new attempt) may have left files; part numbers restart at 0.
+    // a new attempt) may have left files; part numbers restart at 0. On a
+    // store without rename files go straight to their final keys, each after
+    // a write marker under table_prefix_; that run never committed (this
+    // attempt is still ours), so what its markers name goes too.
+    direct_ = !store_->AtomicRename();
+    if (direct_) {
+      RETURN_IF_ERROR(DeleteWrittenObjects(*store_, table_prefix_, [] {
+        return Result<std::set<std::string>>(std::set<std::string>());
+      }));
+    }
     RETURN_IF_ERROR(store_->DeletePrefix(table_prefix_));
 
     writer_options_ = options_.WriterOptions();
@@ -132,6 +141,16 @@ class LakeSink final : public Sink {
     // Drop encoders first: an unfinished OutputStream never publishes its
     // object, and the prefix delete below removes whatever was closed.
     open_.clear();
+    if (direct_ && store_ != nullptr) {
+      // Best effort; the markers stay until these are gone, for the GC.
+      bool all = true;
+      for (const auto& [part, file] : finished_) all = store_->Delete(file.key).ok() && all;
+      finished_.clear();
+      if (!all) {
+        state_ = State::kDone;
+        return;
+      }
+    }
     finished_.clear();
     if (store_ != nullptr && !table_prefix_.empty()) {
       store_->DeletePrefix(table_prefix_).IgnoreError();  // best effort; GC retries
@@ -205,6 +224,15 @@ class LakeSink final : public Sink {
     f.file.staging_key = table_prefix_ + dir + "part-" + PartNumber(f.part) + ".parquet";
     f.file.key = "lake/" + options_.table + "/" + dir + "part-b" + std::to_string(batch_id_) +
                  "-a" + std::to_string(attempt_) + "-" + PartNumber(f.part) + ".parquet";
+    if (direct_) {
+      // Written once under its final key, visible only through the catalog
+      // commit (an equal staging key means no publication); the marker first,
+      // so that an attempt that loses can always find what it wrote.
+      const std::string marker = table_prefix_ + std::string(kWrittenMarker) + f.file.key;
+      ASSIGN_OR_RETURN(auto m, store_->OpenWrite(marker));
+      RETURN_IF_ERROR(m->Close().WithContext(Context() + ": " + marker));
+      f.file.staging_key = f.file.key;
+    }
     auto out = store_->OpenWrite(f.file.staging_key);
     if (!out.ok()) return out.status().WithContext(Context());
     // The digest lands in a slot that lives as long as the sink (the OpenFile
@@ -238,6 +266,7 @@ class LakeSink final : public Sink {
   int attempt_ = 0;
   std::vector<int> partition_cols_;
   std::string table_prefix_;  // staging/<batch>/a<attempt>/<table>/
+  bool direct_ = false;       // no rename: files go straight to their final keys
   ParquetWriterOptions writer_options_;
   std::map<std::string, OpenFile> open_;            // by partition path
   std::vector<std::pair<int, DataFile>> finished_;  // (part number, file)

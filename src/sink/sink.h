@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -83,10 +84,28 @@ class Sink {
 Result<std::unique_ptr<Sink>> MakeSink(const SinkSpec& spec);
 std::vector<std::string> SinkKinds();
 
+// The keys the catalog references for a batch (its data files and committed
+// quarantine file): never deleted by CleanupStaging.
+using ReferencedKeys = std::function<Result<std::set<std::string>>()>;
+
 // Removes staged objects of attempts that will never commit: those of
 // attempts older than `before_attempt` under staging/<batch>/ (0 = every
 // attempt, for a finished batch). Never a newer attempt's: the caller may be a
 // worker whose lease has lapsed while a newer attempt is staging its output.
-Status CleanupStaging(ObjectStore& store, int64_t batch_id, int before_attempt);
+// On a store without rename it also deletes the final objects those attempts
+// wrote (named by their write markers) that `referenced` does not return;
+// without `referenced` such markers and objects are left alone.
+Status CleanupStaging(ObjectStore& store, int64_t batch_id, int before_attempt,
+                      const ReferencedKeys& referenced = nullptr);
+
+// The marker written before an output is written straight to `final_key`
+// on a store without rename (see staging.cc).
+inline constexpr std::string_view kWrittenMarker = "written/";
+std::string WrittenMarkerKey(int64_t batch_id, int attempt, const std::string& final_key);
+// Deletes the final objects named by the write markers under `prefix`, except
+// those `referenced` returns (asked once, only if there are markers; when it
+// is empty nothing is deleted). The markers themselves stay.
+Status DeleteWrittenObjects(ObjectStore& store, const std::string& prefix,
+                            const ReferencedKeys& referenced);
 
 }  // namespace sluice

@@ -7,10 +7,10 @@
 #include <utility>
 #include <vector>
 
-#include "sql/sqlite_db.h"
 #include "core/clock.h"
 #include "core/value_text.h"
 #include "sink/sink_args.h"
+#include "sql/sqlite_db.h"
 
 namespace sluice {
 namespace {

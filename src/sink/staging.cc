@@ -4,16 +4,52 @@
 // tables live in the sink's own database, which the object store cannot see;
 // the sqlite sink drops the stage tables of earlier attempts at Open (see
 // sqlite_sink.h), so they do not outlive the next attempt.
+//
+// On a store without rename (S3) outputs are written straight to their final,
+// attempt-unique keys, each after an empty write marker
+// staging/<batch>/a<attempt>/written/<final key>; cleaning an attempt deletes
+// the final objects its markers name unless the catalog references them (the
+// attempt committed), then the markers.
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "sink/sink.h"
 
 namespace sluice {
 
-Status CleanupStaging(ObjectStore& store, int64_t batch_id, int before_attempt) {
+std::string WrittenMarkerKey(int64_t batch_id, int attempt, const std::string& final_key) {
+  return "staging/" + std::to_string(batch_id) + "/a" + std::to_string(attempt) + "/" +
+         std::string(kWrittenMarker) + final_key;
+}
+
+Status DeleteWrittenObjects(ObjectStore& store, const std::string& prefix,
+                            const ReferencedKeys& referenced) {
+  ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, store.List(prefix));
+  std::optional<std::set<std::string>> keep;
+  for (const ObjectInfo& o : objects) {
+    size_t at = o.key.find(kWrittenMarker);
+    if (at == std::string::npos) continue;
+    const std::string final_key = o.key.substr(at + kWrittenMarker.size());
+    if (!keep) {
+      // Without the catalog's word nothing final is deleted: the markers stay
+      // for a caller that can tell what committed.
+      if (!referenced) return Status::OK();
+      ASSIGN_OR_RETURN(keep, referenced());
+    }
+    if (keep->count(final_key) == 0) RETURN_IF_ERROR(store.Delete(final_key));
+  }
+  return Status::OK();
+}
+
+Status CleanupStaging(ObjectStore& store, int64_t batch_id, int before_attempt,
+                      const ReferencedKeys& referenced) {
   const std::string batch_prefix = "staging/" + std::to_string(batch_id) + "/";
-  if (before_attempt == 0) return store.DeletePrefix(batch_prefix);
+  if (before_attempt == 0) {
+    RETURN_IF_ERROR(DeleteWrittenObjects(store, batch_prefix, referenced));
+    return store.DeletePrefix(batch_prefix);
+  }
   ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, store.List(batch_prefix));
   std::set<std::string> dirs;
   for (const ObjectInfo& o : objects) {
@@ -35,6 +71,7 @@ Status CleanupStaging(ObjectStore& store, int64_t batch_id, int before_attempt) 
     if (k >= 0 && k < before_attempt) dirs.insert(dir);
   }
   for (const std::string& dir : dirs) {
+    RETURN_IF_ERROR(DeleteWrittenObjects(store, batch_prefix + dir + "/", referenced));
     RETURN_IF_ERROR(store.DeletePrefix(batch_prefix + dir + "/"));
   }
   return Status::OK();

@@ -58,6 +58,7 @@ class SqlCatalog final : public Catalog {
 
   Result<std::vector<Publication>> PendingPublications() override;
   Status MarkPublished(const std::string& staging_key) override;
+  Status DropRetirement(const std::string& staging_key) override;
   Status RecordLostPublication(const std::string& staging_key, const std::string& error) override;
   Status MarkDamaged(int64_t batch_id, const std::string& reason) override;
   Result<std::string> CatalogId() override;
@@ -68,6 +69,7 @@ class SqlCatalog final : public Catalog {
   Result<std::vector<DataFile>> ListFiles(const std::string& table, int64_t snapshot_id) override;
   Result<std::vector<SnapshotInfo>> ListSnapshots(const std::string& table) override;
   Result<std::vector<DataFile>> ListAllFiles() override;
+  Result<std::vector<DataFile>> ListBatchFiles(int64_t batch_id) override;
   Result<std::vector<Lineage>> BatchLineage(int64_t batch_id) override;
 
  private:
