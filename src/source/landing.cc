@@ -40,7 +40,26 @@ std::string Bytes(int64_t n) { return std::to_string(n) + " bytes"; }
 int64_t LastChange(const ObjectInfo& o) { return o.change_us != 0 ? o.change_us : o.mtime_us; }
 
 bool SameFingerprint(const ObjectInfo& a, const ObjectInfo& b) {
+  // A store with content tags (S3) changes the ETag with every write; its
+  // times come at different precisions from a listing and a Stat.
+  if (!a.etag.empty() && !b.etag.empty()) return a.size == b.size && a.etag == b.etag;
   return a.size == b.size && a.mtime_us == b.mtime_us && a.change_us == b.change_us;
+}
+
+// Whether landed objects are registered where they landed: a store without
+// an atomic rename (S3) cannot move them into the archive, and its objects
+// appear whole (no writer appends in place there).
+bool RegistersInPlace(const ObjectStore& store) { return !store.AtomicRename(); }
+
+// A name a scan may take: not hidden, not an in-progress write, and matching
+// the pipeline's pattern.
+bool Candidate(const std::string& base, const std::string& pattern) {
+  // In-progress writes: a writer publishes with a rename, so these are never complete.
+  if (base.empty() || base[0] == '.' || base.ends_with(".tmp") ||
+      base.find(".tmp-") != std::string::npos) {
+    return false;
+  }
+  return fnmatch(pattern.c_str(), base.c_str(), 0) == 0;
 }
 
 // Queues a freshly registered (or recovered) batch and hands it to the queue.
@@ -135,16 +154,17 @@ Status MoveToArchive(const LandingContext& ctx, const ObjectInfo& landed, const 
   return st;
 }
 
-// Registers `key` with content `sha`. With `landed` (a file in landing,
-// hashed with that fingerprint) the file is then taken out of landing.
+// Registers `key` with content `sha`, archived at `archive_key` (empty: its
+// ArchiveKey). With `landed` (a file in landing, hashed with that
+// fingerprint) the file is then taken out of landing.
 Result<RegisterOutcome> RegisterKey(const LandingContext& ctx, const std::string& pipeline,
                                     const std::string& key, const std::string& relative,
-                                    const std::string& sha, int64_t size,
-                                    const ObjectInfo* landed) {
+                                    const std::string& sha, int64_t size, const ObjectInfo* landed,
+                                    const std::string& archive_key = "") {
   RegisterBatchRequest req;
   req.pipeline = pipeline;
   req.object_key = key;
-  req.archive_key = ArchiveKey(pipeline, sha, relative);
+  req.archive_key = archive_key.empty() ? ArchiveKey(pipeline, sha, relative) : archive_key;
   req.sha256 = sha;
   req.size_bytes = size;
   ASSIGN_OR_RETURN(RegisterBatchResult r, ctx.catalog->RegisterBatch(req));
@@ -306,6 +326,199 @@ Result<ArchiveCopy> CopyToArchive(ObjectStore& store, ArchiveVerifier* verifier,
   return copy;
 }
 
+// Copies the object `from` to `to` through this process (a store without
+// rename has no server-side move in the port), hashing what it copies; with
+// `want_sha`, a copy of other content is abandoned before it appears
+// (kUnavailable: the source is changing). kNotFound if `from` is gone.
+Status CopyObject(ObjectStore& store, const std::string& from, const std::string& to,
+                  const std::string* want_sha) {
+  ASSIGN_OR_RETURN(auto in, store.OpenRead(from));
+  ASSIGN_OR_RETURN(auto out, store.OpenWrite(to));
+  Sha256 hasher;
+  if (Status st = CopyHashing(*in, *out, &hasher); !st.ok()) {
+    out->Abort();
+    return st;
+  }
+  if (want_sha != nullptr) {
+    if (std::string sha = hasher.HexDigest(); sha != *want_sha) {
+      out->Abort();
+      return Status::Unavailable(from + " changed while it was copied to " + to + " (SHA-256 " +
+                                 sha + ", expected " + *want_sha + ")");
+    }
+  }
+  return out->Close();
+}
+
+// Keeps the object `key` for the record under <base>/<now_us>[-N]/<relative>
+// by copying it (the copy never replaces an object; OK if `key` is gone).
+Status CopyAside(ObjectStore& store, const std::string& key, const std::string& base,
+                 const std::string& relative, int64_t now_us) {
+  for (int i = 0; i < 100; ++i) {
+    const std::string unique = std::to_string(now_us) + (i == 0 ? "" : "-" + std::to_string(i));
+    const std::string to = base + "/" + unique + "/" + relative;
+    auto taken = store.Stat(to);
+    if (taken.ok()) continue;
+    if (taken.status().code() != StatusCode::kNotFound) return taken.status();
+    Status st = CopyObject(store, key, to, nullptr);
+    return st.code() == StatusCode::kNotFound ? Status::OK() : st;
+  }
+  return Status::AlreadyExists("no free key under " + base + " for " + relative);
+}
+
+// CopyToArchive on a store without rename: hashes the local file first, then
+// uploads it straight to its archive key (OpenWrite publishes it whole at
+// Close), hashing again as it goes so that a file changed in between is
+// never published under the first hash's key. An object already at the key
+// with the same content is kept (nothing uploaded); one with other content is
+// copied aside to archive/<p>/damaged/ before the upload takes the key (the
+// store cannot move it).
+Result<ArchiveCopy> UploadToArchive(ObjectStore& store, ArchiveVerifier* verifier,
+                                    const std::string& pipeline, const std::string& path,
+                                    const std::string& relative, const std::string* want_sha,
+                                    std::string key, int64_t now_us) {
+  ArchiveCopy copy;
+  {
+    ASSIGN_OR_RETURN(auto in, OpenFileInput(path));
+    Sha256 hasher;
+    std::vector<char> buf(1 << 20);
+    for (;;) {
+      ASSIGN_OR_RETURN(size_t n, in->Read(buf.data(), buf.size()));
+      if (n == 0) break;
+      hasher.Update(buf.data(), n);
+      copy.bytes += static_cast<int64_t>(n);
+    }
+    copy.sha256 = hasher.HexDigest();
+  }
+  if (want_sha != nullptr && copy.sha256 != *want_sha) return copy;
+  if (key.empty()) key = ArchiveKey(pipeline, copy.sha256, relative);
+  ASSIGN_OR_RETURN(std::optional<HashedObject> there, HashObject(store, key));
+  if (there && there->sha256 == copy.sha256) {
+    if (verifier != nullptr && there->stable) verifier->Remember(there->info, copy.sha256);
+    copy.key = key;
+    return copy;
+  }
+  if (there) {
+    RETURN_IF_ERROR(CopyAside(store, key,
+                              "archive/" + pipeline + "/damaged/" + copy.sha256.substr(0, 16),
+                              relative, now_us));
+  }
+  ASSIGN_OR_RETURN(auto in, OpenFileInput(path));
+  ASSIGN_OR_RETURN(auto out, store.OpenWrite(key));
+  Sha256 hasher;
+  if (Status st = CopyHashing(*in, *out, &hasher); !st.ok()) {
+    out->Abort();
+    return st;
+  }
+  if (std::string sha = hasher.HexDigest(); sha != copy.sha256 || out->Tell() != copy.bytes) {
+    out->Abort();
+    return Status::Unavailable("'" + path + "' changed while it was uploaded to " + key +
+                               "; ingest it again once it is complete");
+  }
+  RETURN_IF_ERROR(out->Close());
+  copy.key = key;
+  if (verifier != nullptr) {
+    // Hashed as uploaded; a write by someone else since shows as another ETag.
+    if (auto info = store.Stat(key); info.ok() && info->size == copy.bytes) {
+      verifier->Remember(*info, copy.sha256);
+    }
+  }
+  return copy;
+}
+
+// Where a local file's copy goes: straight to its archive key on a store
+// without rename, through a private incoming key and a rename otherwise.
+Result<ArchiveCopy> PlaceLocalFile(ObjectStore& store, ArchiveVerifier* verifier,
+                                   const std::string& pipeline, const std::string& path,
+                                   const std::string& relative, const std::string* want_sha,
+                                   std::string key, int64_t now_us) {
+  if (RegistersInPlace(store)) {
+    return UploadToArchive(store, verifier, pipeline, path, relative, want_sha, std::move(key),
+                           now_us);
+  }
+  return CopyToArchive(store, verifier, pipeline, path, relative, want_sha, std::move(key), now_us);
+}
+
+constexpr size_t kListPage = 1000;
+
+// Takes one listed object of a store without rename: unless `state` knows it
+// under this ETag, hashes it and registers it in place (its own archive).
+void TakeInPlace(const LandingContext& ctx, const PipelineSpec& spec, LandingScanState& state,
+                 const std::string& prefix, const ObjectInfo& obj, ScanSummary* summary) {
+  const std::string relative = obj.key.substr(prefix.size());
+  if (!Candidate(BaseName(obj.key), spec.source.pattern)) return;
+  // Taken before, and not overwritten since (another ETag): nothing to read.
+  if (!obj.etag.empty() && state.Known(prefix, obj.key, obj.etag)) return;
+  auto hashed = HashObject(*ctx.store, obj.key);
+  if (!hashed.ok()) {
+    summary->errors.push_back(obj.key + ": " + hashed.status().ToString());
+    state.Retry(prefix, obj.key);
+    return;
+  }
+  if (!hashed->has_value()) return;  // deleted since it was listed
+  // Replaced while it was read: which version was hashed is unclear. Next scan.
+  if (!(*hashed)->stable) {
+    ++summary->waiting;
+    state.Retry(prefix, obj.key);
+    return;
+  }
+  // The version hashed (a newer one than listed, if it was replaced in between).
+  const ObjectInfo& info = (*hashed)->info;
+  const std::string& sha = (*hashed)->sha256;
+  auto reg = RegisterKey(ctx, spec.name, obj.key, relative, sha, info.size, nullptr, obj.key);
+  if (!reg.ok()) {
+    summary->errors.push_back(obj.key + ": " + reg.status().ToString());
+    state.Retry(prefix, obj.key);
+    return;
+  }
+  if (!info.etag.empty()) state.Remember(prefix, obj.key, info.etag);
+  if (ctx.verifier != nullptr && reg->outcome != RegisterBatchResult::Outcome::kDuplicateContent) {
+    ctx.verifier->Remember(info, sha);
+  }
+  summary->registered.push_back(*reg);
+}
+
+// ScanLanding on a store without rename: the keys listed after the
+// watermark, or every key at a full listing, plus those to try again.
+Result<ScanSummary> ScanInPlace(const LandingContext& ctx, const PipelineSpec& spec) {
+  const std::string prefix = std::string(kLanding) + spec.name + "/";
+  LandingScanState scratch(0);  // no caller state: list in full, hash everything
+  LandingScanState& state = ctx.scan_state != nullptr ? *ctx.scan_state : scratch;
+  const LandingScanState::Pass pass =
+      state.BeginPass(prefix, Now(ctx), static_cast<int64_t>(ctx.full_rescan.count()) * 1000);
+  ScanSummary summary;
+  std::vector<std::string> retries = state.TakeRetries(prefix);
+  // A full listing passes them anyway.
+  if (!pass.full) {
+    for (const std::string& key : retries) {
+      auto info = ctx.store->Stat(key);
+      if (info.ok()) {
+        TakeInPlace(ctx, spec, state, prefix, *info, &summary);
+      } else if (info.status().code() != StatusCode::kNotFound) {
+        summary.errors.push_back(key + ": " + info.status().ToString());
+        state.Retry(prefix, key);
+      }
+    }
+  }
+  // Objects appear whole on such a store: each is taken as soon as listed
+  // (no settle). Page by page, so memory stays bounded by one page.
+  std::string after = pass.start_after;
+  for (;;) {
+    auto page = ctx.store->ListAfter(prefix, after, kListPage);
+    if (!page.ok()) {
+      state.EndPass(prefix, pass, false);
+      return page.status();
+    }
+    for (const ObjectInfo& obj : page->objects) {
+      TakeInPlace(ctx, spec, state, prefix, obj, &summary);
+      state.Listed(prefix, obj.key);
+    }
+    if (!page->truncated || page->objects.empty()) break;
+    after = page->objects.back().key;
+  }
+  state.EndPass(prefix, pass, true);
+  return summary;
+}
+
 }  // namespace
 
 void ArchiveVerifier::Remember(const ObjectInfo& info, const std::string& sha256) {
@@ -313,7 +526,7 @@ void ArchiveVerifier::Remember(const ObjectInfo& info, const std::string& sha256
   if (known_.size() >= kMaxKeys && known_.find(info.key) == known_.end()) {
     known_.erase(known_.begin());
   }
-  known_[info.key] = Fingerprint{info.size, info.mtime_us, info.change_us, sha256};
+  known_[info.key] = Fingerprint{info.size, info.mtime_us, info.change_us, info.etag, sha256};
 }
 
 bool ArchiveVerifier::Matches(const ObjectInfo& info, const std::string& sha256) const {
@@ -321,6 +534,11 @@ bool ArchiveVerifier::Matches(const ObjectInfo& info, const std::string& sha256)
   auto it = known_.find(info.key);
   if (it == known_.end()) return false;
   const Fingerprint& f = it->second;
+  // A store with content tags (S3) gives each write its own ETag; its times
+  // differ in precision between a listing and a Stat.
+  if (!info.etag.empty() || !f.etag.empty()) {
+    return f.etag == info.etag && f.size == info.size && f.sha256 == sha256;
+  }
   return f.size == info.size && f.mtime_us == info.mtime_us && f.change_us == info.change_us &&
          f.sha256 == sha256;
 }
@@ -346,6 +564,7 @@ std::string ArchiveKey(const std::string& pipeline, const std::string& sha256,
 }
 
 Result<ScanSummary> ScanLanding(const LandingContext& ctx, const PipelineSpec& spec) {
+  if (RegistersInPlace(*ctx.store)) return ScanInPlace(ctx, spec);
   const std::string prefix = std::string(kLanding) + spec.name + "/";
   ASSIGN_OR_RETURN(Listing listing, ctx.store->ListDetailed(prefix));
   ScanSummary summary;
@@ -353,13 +572,7 @@ Result<ScanSummary> ScanLanding(const LandingContext& ctx, const PipelineSpec& s
   const int64_t settle_us = static_cast<int64_t>(spec.source.settle.count()) * 1000;
   for (const ObjectInfo& obj : listing.objects) {
     std::string relative = obj.key.substr(prefix.size());
-    std::string base = BaseName(obj.key);
-    // In-progress writes: a writer publishes with a rename, so these are never complete.
-    if (base.empty() || base[0] == '.' || base.ends_with(".tmp") ||
-        base.find(".tmp-") != std::string::npos) {
-      continue;
-    }
-    if (fnmatch(spec.source.pattern.c_str(), base.c_str(), 0) != 0) continue;
+    if (!Candidate(BaseName(obj.key), spec.source.pattern)) continue;
     // A writer that appends in place (scp, SFTP, >>) gives no sign that it
     // is done; only time does.
     if (Now(ctx) - LastChange(obj) < settle_us) {
@@ -400,8 +613,10 @@ Result<RegisterOutcome> IngestLocalFile(const LandingContext& ctx, const std::st
   // retry reuses (or sets aside when damaged). The copy is not waited for: the
   // processor syncs it before the batch commits, and a copy this process did
   // not hash is checked against its hash first (VerifyArchive).
-  ASSIGN_OR_RETURN(ArchiveCopy copy, CopyToArchive(*ctx.store, ctx.verifier, pipeline, path,
-                                                   relative, nullptr, "", Now(ctx)));
+  // On a store without rename the file is uploaded straight to its archive
+  // key instead (PlaceLocalFile).
+  ASSIGN_OR_RETURN(ArchiveCopy copy, PlaceLocalFile(*ctx.store, ctx.verifier, pipeline, path,
+                                                    relative, nullptr, "", Now(ctx)));
   return RegisterKey(ctx, pipeline, std::string(kFileScheme) + abs, relative, copy.sha256,
                      copy.bytes, nullptr);
 }
@@ -432,8 +647,8 @@ Status VerifyArchive(ArchiveVerifier& verifier, ObjectStore& store, const BatchI
     // original is the other copy.
     const std::string original = b.object_key.substr(kFileScheme.size());
     const std::string relative = std::filesystem::path(original).filename().string();
-    auto copy = CopyToArchive(store, &verifier, b.pipeline, original, relative, &b.sha256,
-                              b.archive_key, NowMicros());
+    auto copy = PlaceLocalFile(store, &verifier, b.pipeline, original, relative, &b.sha256,
+                               b.archive_key, NowMicros());
     if (copy.ok() && !copy->key.empty()) return Status::OK();
     msg += "; the original '" + original + "' " +
            (copy.ok() ? "no longer has the registered content (it has SHA-256 " + copy->sha256 + ")"
@@ -445,6 +660,9 @@ Status VerifyArchive(ArchiveVerifier& verifier, ObjectStore& store, const BatchI
 
 Status ArchiveLandedInput(ObjectStore& store, ArchiveVerifier* verifier, const BatchInfo& b) {
   if (!b.object_key.starts_with(kLanding)) return Status::OK();
+  // Registered in place (a store without rename): the landed object is the
+  // archive; VerifyArchive checks that it still holds the registered bytes.
+  if (b.archive_key == b.object_key) return Status::OK();
   auto archived = store.Stat(b.archive_key);
   if (archived.ok()) return Status::OK();
   if (archived.status().code() != StatusCode::kNotFound) return archived.status();
@@ -462,7 +680,10 @@ Status ArchiveLandedInput(ObjectStore& store, ArchiveVerifier* verifier, const B
     return Status::Unavailable("batch " + std::to_string(b.id) + ": its input " + b.object_key +
                                " changed while it was hashed; archived on a later try");
   }
-  Status st = store.Rename(b.object_key, b.archive_key);
+  // A batch registered with an archive key apart (on a store with rename,
+  // since moved to one without): copied, as that store cannot move it.
+  Status st = RegistersInPlace(store) ? CopyObject(store, b.object_key, b.archive_key, &b.sha256)
+                                      : store.Rename(b.object_key, b.archive_key);
   if (st.ok()) {
     RememberArchived(verifier, store, b.archive_key, landed->info, b.sha256);
     return st;

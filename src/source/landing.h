@@ -28,8 +28,23 @@
 // The archived bytes are checked against the registered SHA-256 before every
 // attempt (VerifyArchive); an ArchiveVerifier remembers the copies this
 // process has hashed, so that each input is normally read in full once.
+//
+// A store without an atomic rename (ObjectStore::AtomicRename() false: S3)
+// has no move, so nothing is moved there. A landed object is registered where
+// it landed (archive key = object key), hashed once by streaming it, and is
+// its own archive: landing/ then keeps every object ever landed, and should
+// be written once per key. An object overwritten in place is new content (a
+// new batch, found by the next full listing); the batch of its old content
+// can no longer be processed or replayed (VerifyArchive: kDataLoss). Objects
+// appear whole on such a store, so the settle rule does not apply: an object
+// is taken as soon as it is listed. Listing is incremental (a watermark per
+// landing prefix, with a full listing at start-up and every
+// LandingContext::full_rescan; see LandingScanState). Explicit ingestion
+// hashes the local file, then uploads it straight to its archive key (an
+// object already there with that content is kept).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -41,12 +56,14 @@
 #include "core/thread_annotations.h"
 #include "pipeline/spec.h"
 #include "queue/task_queue.h"
+#include "source/landing_scan_state.h"
 #include "store/object_store.h"
 
 namespace sluice {
 
-// Remembers, per archive key, the fingerprint (size, mtime, change time) and
-// SHA-256 of an archive object this process has hashed in full: at
+// Remembers, per archive key, the fingerprint (size, mtime, change time; on
+// a store with content tags, size and ETag) and SHA-256 of an archive object
+// this process has hashed in full: at
 // registration (ScanLanding, IngestLocalFile) and after a full verification.
 // While the store reports the same fingerprint the object still holds those
 // bytes, and VerifyArchive skips the hash. Owned by the caller (a project,
@@ -75,6 +92,7 @@ class ArchiveVerifier {
     int64_t size = 0;
     int64_t mtime_us = 0;
     int64_t change_us = 0;
+    std::string etag;
     std::string sha256;
   };
   mutable Mutex mu_;
@@ -92,6 +110,18 @@ struct LandingContext {
   // Wall clock for the settle rule and duplicate keys, microseconds since
   // the epoch; empty: NowMicros. Tests set it rather than sleep.
   std::function<int64_t()> now_us = nullptr;
+  // Stores without an atomic rename (S3) only: what earlier scans of this
+  // process saw of each landing prefix (watermark, objects taken), so that a
+  // poll lists only new keys and hashes only new objects. Null: every scan
+  // lists in full and hashes every object again (correct, registering
+  // nothing twice, but slow on a large bucket).
+  LandingScanState* scan_state = nullptr;
+  // Stores without an atomic rename only: how often a scan lists a landing
+  // prefix in full, to find keys landed below the watermark (producers that
+  // do not write keys in increasing order). Such a key is taken at most this
+  // long after it landed; each full listing costs one request per 1000
+  // objects under the prefix.
+  std::chrono::milliseconds full_rescan{std::chrono::minutes(10)};
 };
 
 struct RegisterOutcome {
@@ -118,10 +148,14 @@ std::string ArchiveKey(const std::string& pipeline, const std::string& sha256,
                        const std::string& relative_name);
 
 // Registers every settled file under landing/<spec.name>/ whose base name
-// matches spec.source.pattern (glob).
+// matches spec.source.pattern (glob). On a store without an atomic rename,
+// registers in place the objects listed since the last scan (every object at
+// a full listing) that ctx.scan_state does not know under their ETag.
 Result<ScanSummary> ScanLanding(const LandingContext& ctx, const PipelineSpec& spec);
 
 // Copies a local file into the archive and registers it (explicit ingest).
+// On a store without an atomic rename the file is hashed first, then
+// uploaded straight to its archive key (no Rename, no LocalPath).
 Result<RegisterOutcome> IngestLocalFile(const LandingContext& ctx, const std::string& pipeline,
                                         const std::string& path);
 
@@ -142,6 +176,7 @@ Status VerifyArchive(ArchiveVerifier& verifier, ObjectStore& store, const BatchI
 // OK when the input is archived already, or when the landing file is gone
 // (VerifyArchive then reports it); kDataLoss when the landing file now holds
 // other content: it stays in landing, where the scan takes it as new content.
+// A batch registered in place (archive key = object key) has nothing to move.
 Status ArchiveLandedInput(ObjectStore& store, ArchiveVerifier* verifier, const BatchInfo& batch);
 
 // Finishes registrations interrupted by a crash: batches still `landed` get
