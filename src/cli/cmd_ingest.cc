@@ -136,7 +136,7 @@ int CmdIngest(const GlobalFlags& g, const std::string& pipeline, const std::stri
         if (!info.ok()) continue;
         std::printf("table %s: %lld rows in %lld file(s) under %s\n", t.c_str(),
                     static_cast<long long>(info->num_rows), static_cast<long long>(info->num_files),
-                    (*project)->store().LocalPath("lake/" + t).c_str());
+                    (*project)->store().Locate("lake/" + t).c_str());
       }
     }
   }

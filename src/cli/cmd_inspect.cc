@@ -51,7 +51,7 @@ Result<json> TableJson(Project& p, const TableInfo& t) {
   json jf = json::array();
   for (const DataFile& f : files) {
     jf.push_back({{"key", f.key},
-                  {"path", p.store().LocalPath(f.key)},
+                  {"path", p.store().Locate(f.key)},
                   {"partition", f.partition},
                   {"rows", f.rows},
                   {"bytes", f.bytes},
@@ -65,7 +65,7 @@ Result<json> TableJson(Project& p, const TableInfo& t) {
               {"files", t.num_files},
               {"rows", t.num_rows},
               {"bytes", t.total_bytes},
-              {"location", p.store().LocalPath("lake/" + t.name)},
+              {"location", p.store().Locate("lake/" + t.name)},
               {"data_files", jf}};
 }
 
@@ -155,7 +155,7 @@ int CmdStatus(const GlobalFlags& g) {
     auto files = p.catalog().ListFiles(t.name, 0);
     if (!files.ok()) return Fail(files.status());
     for (const DataFile& f : *files) {
-      std::printf("    %s (%lld rows)\n", p.store().LocalPath(f.key).c_str(),
+      std::printf("    %s (%lld rows)\n", p.store().Locate(f.key).c_str(),
                   static_cast<long long>(f.rows));
     }
   }

@@ -58,7 +58,8 @@ class Project {
   // What ScanLanding, IngestLocalFile and RecoverLanded work with: this
   // project's store, catalog, queue, archive verifier and landing clock.
   LandingContext landing() {
-    return {store_.get(), catalog_.get(), queue_.get(), &archive_verifier_, landing_clock_};
+    return {store_.get(),       catalog_.get(), queue_.get(),
+            &archive_verifier_, landing_clock_, &landing_scan_state_};
   }
   // The archive copies this process has hashed (see ArchiveVerifier); every
   // attempt's ProcessEnv points here.
@@ -84,6 +85,8 @@ class Project {
   explicit Project(Config c) : config_(std::move(c)) {}
   Config config_;
   std::unique_ptr<ObjectStore> store_;
+  // Where incremental landing scans left off (stores without rename).
+  LandingScanState landing_scan_state_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<TaskQueue> queue_;
   std::shared_ptr<LakeTableProvider> lake_tables_;

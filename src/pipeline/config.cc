@@ -278,12 +278,16 @@ Result<Config> LoadConfig(const std::string& path, const std::string& profile) {
   c.profile = selected;
 
   for (const auto& [key, s] : settings) {
-    if (key == "store_root" || key == "catalog" || key == "pipelines_dir") {
+    if (key == "s3_endpoint" || key == "s3_region") {
+      ASSIGN_OR_RETURN(std::string v, ScalarSetting(path, key, s));
+      (key == "s3_endpoint" ? c.s3_endpoint : c.s3_region) = v;
+    } else if (key == "store_root" || key == "catalog" || key == "pipelines_dir") {
       ASSIGN_OR_RETURN(std::string v, ScalarSetting(path, key, s));
       if (v.empty()) return YamlError(path, s.line, key, "must not be empty");
-      // A PostgreSQL catalog is a URI, not a path.
+      // A PostgreSQL catalog and an S3 store are URIs, not paths.
       const bool uri =
-          key == "catalog" && (v.starts_with("postgres://") || v.starts_with("postgresql://"));
+          (key == "catalog" && (v.starts_with("postgres://") || v.starts_with("postgresql://"))) ||
+          (key == "store_root" && v.starts_with("s3://"));
       std::string resolved = uri ? v : ResolvePath(c.project_dir, v);
       if (key == "store_root") c.store_root = resolved;
       if (key == "catalog") c.catalog_path = resolved;

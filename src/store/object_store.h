@@ -115,6 +115,9 @@ class ObjectStore {
   virtual Status DeletePrefix(const std::string& prefix) = 0;
   // A local filesystem path for the key, or empty if the store is not local.
   virtual std::string LocalPath(const std::string& key) const = 0;
+  // Where a reader finds the object: its local path, or its URL
+  // ("s3://bucket/prefix/key") on a store that is not local.
+  virtual std::string Locate(const std::string& key) const { return LocalPath(key); }
   // Human-readable location of the store ("/srv/sluice/store").
   virtual std::string Describe() const = 0;
 };

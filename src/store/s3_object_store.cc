@@ -522,6 +522,10 @@ class S3ObjectStore final : public ObjectStore {
     return "";
   }
 
+  std::string Locate(const std::string& key) const override {
+    const S3StoreConfig& c = client_->config();
+    return "s3://" + c.bucket + "/" + (c.prefix.empty() ? "" : c.prefix + "/") + key;
+  }
   std::string Describe() const override {
     const S3StoreConfig& c = client_->config();
     return "s3://" + c.bucket + "/" + c.prefix + " (" + c.endpoint + ")";

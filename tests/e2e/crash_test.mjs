@@ -4,13 +4,15 @@
 // second test runs two servers on one project and adds zombies: a server
 // stopped (SIGSTOP) past its lease while another takes its batches over, then
 // resumed (SIGCONT) to carry on with work it no longer owns. The third runs the
-// second with the servers sharing a PostgreSQL catalog and task queue.
+// second with the servers sharing a PostgreSQL catalog and task queue, and the
+// fourth with that catalog and an S3 store (s3rver) for landing, archive and lake.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  duckdb, freshPostgres, killServers, land, sleep, sluiceOk, sqlite, startServer, tempDir,
+  duckdb, freshPostgres, killServers, land, s3Endpoint, s3Get, s3List, s3Put, sleep, sluiceOk,
+  sqlite, startServer, tempDir,
 } from './lib.mjs';
 
 after(killServers);
@@ -32,12 +34,19 @@ function makeFile(i) {
   return lines.join('\n') + '\n';
 }
 
-function setUp(lease, catalog = './store/catalog.db') {
+let s3Projects = 0;
+
+// `s3`: the store is a fresh prefix of the S3 test bucket instead of ./store.
+function setUp(lease, catalog = './store/catalog.db', s3 = false) {
   const dir = tempDir('sluice-crash-');
   fs.mkdirSync(path.join(dir, 'pipelines'));
   const config = path.join(dir, 'sluice.yaml');
+  const prefix = s3 ? `crash-${process.pid}-${s3Projects++}` : '';
+  const store = s3
+    ? [`store_root: s3://${s3Endpoint().bucket}/${prefix}`, `s3_endpoint: ${s3Endpoint().endpoint}`]
+    : ['store_root: ./store'];
   fs.writeFileSync(config, [
-    'store_root: ./store', `catalog: ${catalog}`, 'pipelines_dir: ./pipelines',
+    ...store, `catalog: ${catalog}`, 'pipelines_dir: ./pipelines',
     'workers: 2', 'poll_interval: 50ms', `lease: ${lease}`, 'max_attempts: 50', ''].join('\n'));
   fs.writeFileSync(path.join(dir, 'pipelines', 'events.yaml'), [
     'pipeline: events',
@@ -49,21 +58,23 @@ function setUp(lease, catalog = './store/catalog.db') {
     '  - sqlite: { path: sink.db, table: events }', ''].join('\n'));
   const landing = path.join(dir, 'store', 'landing', 'events');
   let landed = 0;
-  const landSome = (n) => {
+  const put = (name, content) => (s3 ? s3Put(`${prefix}/landing/events/${name}`, content)
+    : land(landing, name, content));
+  const landSome = async (n) => {
     for (let k = 0; k < n && landed < FILES; k++, landed++) {
-      land(landing, `part-${String(landed).padStart(3, '0')}.csv`, makeFile(landed));
+      await put(`part-${String(landed).padStart(3, '0')}.csv`, makeFile(landed));
     }
   };
-  return { dir, config, landing, landSome };
+  return { dir, config, landing, landSome, put, s3: s3 ? prefix : null };
 }
 
 // Drains the project and checks every row is in the lake and the SQLite sink
 // exactly once, the lake directory equals the catalog's files, and nothing is
 // left in staging.
-async function drainAndVerify({ dir, config, landing, landSome }) {
-  landSome(FILES);
+async function drainAndVerify({ dir, config, landSome, put, s3 }) {
+  await landSome(FILES);
   // A duplicate landing of an already-processed file must not add rows.
-  land(landing, 'again-000.csv', makeFile(0));
+  await put('again-000.csv', makeFile(0));
   // Final run: drain everything (leases of the killed servers expire).
   const final = startServer(config, ['--exit-when-idle']);
   const { code } = await final.exited;
@@ -76,7 +87,21 @@ async function drainAndVerify({ dir, config, landing, landSome }) {
 
   const total = FILES * ROWS;
   const expectedSum = (total - 1) * total / 2;
-  const lakeGlob = path.join(dir, 'store', 'lake', 'events', '**', '*.parquet');
+  // An S3 lake is copied out first (DuckDB reads local files here); the copy
+  // holds every object under lake/, committed or not, like the directory.
+  let lakeDir = path.join(dir, 'store', 'lake', 'events');
+  let lakeUrl = (f) => path.join(lakeDir, f);
+  if (s3) {
+    lakeDir = path.join(dir, 'lake-copy');
+    const prefix = `${s3}/lake/events/`;
+    for (const key of await s3List(prefix)) {
+      const local = path.join(lakeDir, key.slice(prefix.length));
+      fs.mkdirSync(path.dirname(local), { recursive: true });
+      fs.writeFileSync(local, await s3Get(key));
+    }
+    lakeUrl = (f) => `s3://${s3Endpoint().bucket}/${prefix}${f}`;
+  }
+  const lakeGlob = path.join(lakeDir, '**', '*.parquet');
   const [lake] = await duckdb(
     `SELECT count(*)::BIGINT AS n, count(DISTINCT id)::BIGINT AS d, sum(id)::BIGINT AS s,
             sum(CASE WHEN val = id * 3 THEN 0 ELSE 1 END)::BIGINT AS wrong
@@ -88,9 +113,9 @@ async function drainAndVerify({ dir, config, landing, landSome }) {
   const events = tables.find((t) => t.name === 'events');
   assert.equal(events.rows, total);
   const listed = events.data_files.map((f) => f.path).sort();
-  const onDisk = fs.readdirSync(path.join(dir, 'store', 'lake', 'events'), { recursive: true })
+  const onDisk = fs.readdirSync(lakeDir, { recursive: true })
     .filter((f) => f.endsWith('.parquet'))
-    .map((f) => path.join(dir, 'store', 'lake', 'events', f)).sort();
+    .map(lakeUrl).sort();
   assert.deepEqual(onDisk, listed);
 
   const [sink] = sqlite(path.join(dir, 'sink.db'),
@@ -104,9 +129,11 @@ async function drainAndVerify({ dir, config, landing, landSome }) {
   const again = startServer(config, ['--exit-when-idle']);
   assert.equal((await again.exited).code, 0);
   const staging = path.join(dir, 'store', 'staging');
-  const leftovers = fs.existsSync(staging)
-    ? fs.readdirSync(staging, { recursive: true }).filter((f) => f.endsWith('.parquet') || f.endsWith('.ndjson'))
-    : [];
+  const leftovers = s3
+    ? (await s3List(`${s3}/staging/`)).filter((f) => f.endsWith('.parquet') || f.endsWith('.ndjson'))
+    : fs.existsSync(staging)
+      ? fs.readdirSync(staging, { recursive: true }).filter((f) => f.endsWith('.parquet') || f.endsWith('.ndjson'))
+      : [];
   assert.deepEqual(leftovers, []);
   return { total, retried: batches.filter((b) => b.attempts > 1).length };
 }
@@ -114,13 +141,13 @@ async function drainAndVerify({ dir, config, landing, landSome }) {
 test('kill -9 at random points loses and duplicates nothing', { timeout: 600_000 }, async () => {
   console.log(`crash test seed ${seed}`);
   const project = setUp('1s');
-  project.landSome(4);
+  await project.landSome(4);
   let kills = 0;
   while (kills < KILLS) {
     const server = startServer(project.config);
     // Let it run from a few ms (start-up, recovery) to a few hundred (mid-batch, commits).
     await sleep(20 + Math.floor(rand() * 400));
-    project.landSome(1 + Math.floor(rand() * 3));
+    await project.landSome(1 + Math.floor(rand() * 3));
     await sleep(Math.floor(rand() * 150));
     server.kill('SIGKILL');
     const { signal } = await server.exited;
@@ -141,14 +168,14 @@ const POINTS = Number(process.env.CRASH_POINTS || 24);
 async function twoServers(name, project) {
   console.log(`${name} seed ${seed}`);
   const LEASE_MS = 1000;
-  project.landSome(4);
+  await project.landSome(4);
   const servers = [startServer(project.config), startServer(project.config)];
   const stopped = new Set();
   let kills = 0;
   let zombies = 0;
   for (let point = 0; point < POINTS; point++) {
     await sleep(20 + Math.floor(rand() * 300));
-    project.landSome(1 + Math.floor(rand() * 2));
+    await project.landSome(1 + Math.floor(rand() * 2));
     const i = Math.floor(rand() * 2);
     const s = servers[i];
     if (stopped.has(s)) {
@@ -188,4 +215,10 @@ test('two servers, kill -9 and SIGSTOP zombies: exactly once', { timeout: 900_00
 test('two servers sharing a PostgreSQL catalog and queue: exactly once', { timeout: 900_000 },
   async () => {
     await twoServers('PostgreSQL crash test', setUp('1000ms', freshPostgres('sluice_crash')));
+  });
+
+test('two servers sharing a PostgreSQL catalog and an S3 store: exactly once',
+  { timeout: 900_000 }, async () => {
+    await twoServers('PostgreSQL + S3 crash test',
+      setUp('1000ms', freshPostgres('sluice_crash'), true));
   });

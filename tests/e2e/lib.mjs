@@ -95,4 +95,54 @@ export function freshPostgres(prefix) {
   return u.toString();
 }
 
+// The S3 test server (SLUICE_TEST_S3_ENDPOINT, s3rver, started by
+// scripts/test-services.sh). s3rver takes unsigned requests, so the tests
+// read and write it with plain fetch; sluice itself signs (and its signatures
+// are checked against botocore in the unit tests).
+export function s3Endpoint() {
+  const endpoint = process.env.SLUICE_TEST_S3_ENDPOINT;
+  if (!endpoint) {
+    throw new Error('SLUICE_TEST_S3_ENDPOINT is not set: run scripts/test-services.sh start DIR ' +
+                    'and export DIR/env, or run scripts/test.sh');
+  }
+  process.env.AWS_ACCESS_KEY_ID ||= 'S3RVER';
+  process.env.AWS_SECRET_ACCESS_KEY ||= 'S3RVER';
+  return { endpoint, bucket: process.env.SLUICE_TEST_S3_BUCKET || 'sluice-test' };
+}
+
+export async function s3Put(key, body) {
+  const { endpoint, bucket } = s3Endpoint();
+  const r = await fetch(`${endpoint}/${bucket}/${key}`, { method: 'PUT', body });
+  if (!r.ok) throw new Error(`PUT ${key}: ${r.status} ${await r.text()}`);
+}
+
+export async function s3Get(key) {
+  const { endpoint, bucket } = s3Endpoint();
+  const r = await fetch(`${endpoint}/${bucket}/${key}`);
+  if (!r.ok) throw new Error(`GET ${key}: ${r.status} ${await r.text()}`);
+  return Buffer.from(await r.arrayBuffer());
+}
+
+// Every key under `prefix` (ListObjectsV2, all pages).
+export async function s3List(prefix) {
+  const { endpoint, bucket } = s3Endpoint();
+  const keys = [];
+  let token = '';
+  for (;;) {
+    const q = new URLSearchParams({ 'list-type': '2', prefix });
+    if (token) q.set('continuation-token', token);
+    const r = await fetch(`${endpoint}/${bucket}?${q}`);
+    const xml = await r.text();
+    if (!r.ok) throw new Error(`LIST ${prefix}: ${r.status} ${xml}`);
+    for (const m of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) {
+      keys.push(m[1].replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"').replace(/&apos;/g, "'"));
+    }
+    const next = xml.match(/<NextContinuationToken>([^<]*)<\/NextContinuationToken>/);
+    if (!next) break;
+    token = next[1];
+  }
+  return keys;
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
