@@ -1,5 +1,7 @@
 // The batch processor: one attempt at turning a batch's input into staged
-// outputs, then committing them.
+// outputs, then committing them. Decoding, the transform, the bad-record
+// policy and the early stop are the batch driver's (engine/batch_driver.h);
+// the processor owns the catalog attempt, the sinks and the commit.
 //
 //   archive/<pipeline>/...  --OpenDecompressed--> Decoder (schema, bad records)
 //     --> OperatorChain (transform steps) --> Sinks (staged: Parquet in staging/,
