@@ -348,13 +348,16 @@ int RunConvert(const ConvertFlags& f) {
         "naming it .gz or .zst"));
   }
 
+  // Reference tables of --pipeline: loaded once here, shared by the parse
+  // and the run; there is no project, so no lake tables.
+  ReferenceCache references;
   std::optional<PipelineSpec> pipeline;
   if (!f.pipeline_file.empty()) {
     if (!f.schema_file.empty()) {
       return Fail(Status::InvalidArgument(
           "--schema and --pipeline both give a schema; the pipeline's is used, drop --schema"));
     }
-    auto p = LoadPipelineFile(f.pipeline_file);
+    auto p = LoadPipelineFile(f.pipeline_file, ReferenceEnv{&references, nullptr});
     if (!p.ok()) return Fail(p.status());
     pipeline = std::move(*p);
     bool dialect_flags =
@@ -386,6 +389,7 @@ int RunConvert(const ConvertFlags& f) {
   if (pipeline) {
     dopt.spec = &*pipeline;
     dopt.only_output = 0;
+    dopt.references = ReferenceEnv{&references, nullptr};
   }
   dopt.on_bad_record = BadRecordPolicy::kQuarantine;
   dopt.max_bad_ratio = 1.0;

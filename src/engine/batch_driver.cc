@@ -129,8 +129,13 @@ Status BatchDriver::Open(DriverInput input) {
   dopts.pool = options_.pool;
   ASSIGN_OR_RETURN(decoder_, NewDecoder(options_.format, std::move(in), dopts));
   if (options_.spec != nullptr) {
+    // The open step: every reference the steps read, loaded (or found in the
+    // cache) at one identity for the whole run, before anything is bound.
+    ASSIGN_OR_RETURN(ResolvedReferences references,
+                     OpenPipelineReferences(*options_.spec, options_.references));
+    references_ = references.Uses();
     ASSIGN_OR_RETURN(PipelineRunner runner,
-                     PipelineRunner::Make(*options_.spec, options_.only_output));
+                     PipelineRunner::Make(*options_.spec, references, options_.only_output));
     runner_.emplace(std::move(runner));
   }
   return Status::OK();
@@ -206,6 +211,7 @@ Result<DriverResult> BatchDriver::Run(DriverSink& sink) {
   ran_ = true;
   Stopwatch watch;
   DriverResult res;
+  res.references = references_;
   std::vector<BadRecord> bad;
   auto emit = [&](size_t output, RecordBatch&& b) -> Status {
     if (b.num_rows() == 0) return Status::OK();

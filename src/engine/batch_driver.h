@@ -13,10 +13,12 @@
 // catalog attempt, fencing, sinks, commit and publication; the expectations
 // of `sluice test`; the encoder and summary of `convert`.
 //
-// Lifecycle, all on the calling thread: Make (options), Open (input; the
-// decoder, then the runner, so output schemas are known), the caller opens
-// its outputs, Run (once). A driver serves one batch attempt: operators keep
-// per-batch state (dedupe keys, aggregate groups).
+// Lifecycle, all on the calling thread: construct (options), Open (input: the
+// decoder; then the open step for the references the steps read, and the
+// runner bound against them, so output schemas are known), the caller opens
+// its outputs, Run (once). The references opened are reported with their
+// identity (a file's SHA-256, a lake table's snapshot) for lineage. A driver serves one batch
+// attempt: operators keep per-batch state (dedupe keys, aggregate groups).
 //
 // Cost: the loop makes one call per decoded batch into the decoder, the
 // runner and the sink; nothing per row beyond what the decoder and the
@@ -90,6 +92,9 @@ struct BatchDriverOptions {
   const PipelineSpec* spec = nullptr;
   // Run only this output's branch (convert --pipeline).
   std::optional<size_t> only_output;
+  // Where the steps' reference tables are opened from (the project's cache
+  // and lake, or the caller's own cache).
+  ReferenceEnv references;
 
   BadRecordPolicy on_bad_record = BadRecordPolicy::kQuarantine;
   // The batch fails its policy when bad / records_read > max_bad_ratio; the
@@ -137,6 +142,8 @@ struct DriverResult {
   std::string first_bad;
   int64_t last_line = 0;  // line of the last record handed out
   double seconds = 0;
+  // The reference tables the transform read, each with its identity.
+  std::vector<ReferenceUse> references;
 
   // Whether bad / records_read exceeds `max_bad_ratio` (the batch's verdict).
   bool OverRatio(double max_bad_ratio) const;
@@ -160,6 +167,8 @@ class BatchDriver {
   // Opens the decoder on `input`, then builds and binds the transform.
   Status Open(DriverInput input);
 
+  // After Open: the references opened for this run.
+  const std::vector<ReferenceUse>& references() const { return references_; }
   // After Open: the outputs rows go to, and the schema of each.
   size_t num_outputs() const;
   // Spec index of output i (i itself without a spec).
@@ -184,6 +193,7 @@ class BatchDriver {
   CountingInput* counted_ = nullptr;  // when wrapped, owned by the decoder
   int64_t total_bytes_ = -1;
   int64_t max_expansion_ = 1;
+  std::vector<ReferenceUse> references_;
   bool may_stop_early_ = false;
   bool ran_ = false;
 };

@@ -753,6 +753,7 @@ Status RunCase(const PipelineTestFile& file, const PipelineTestCase& c,
   BatchDriverOptions options = DriverOptionsForSpec(file.spec);
   options.on_bad_record = BadRecordPolicy::kQuarantine;
   options.max_bad_ratio = 1.0;
+  options.references = ReferenceEnv{file.references.get(), nullptr};
   ASSIGN_OR_RETURN(DriverInput input, OpenCaseInput(file, c, &options.format));
   BatchDriver driver(std::move(options));
   RETURN_IF_ERROR(driver.Open(std::move(input)));
@@ -844,9 +845,13 @@ Result<PipelineTestFile> LoadPipelineTests(const std::string& test_path) {
   if (!fs::exists(pipeline, ec)) {
     return Status::NotFound(test_path + ": no pipeline file " + pipeline + " beside it");
   }
-  ASSIGN_OR_RETURN(PipelineSpec spec, LoadPipelineFile(pipeline));
+  auto references = std::make_shared<ReferenceCache>();
+  ASSIGN_OR_RETURN(PipelineSpec spec,
+                   LoadPipelineFile(pipeline, ReferenceEnv{references.get(), nullptr}));
   ASSIGN_OR_RETURN(std::string text, ReadFileToString(test_path));
-  return ParsePipelineTests(text, test_path, spec);
+  ASSIGN_OR_RETURN(PipelineTestFile file, ParsePipelineTests(text, test_path, spec));
+  file.references = std::move(references);
+  return file;
 }
 
 PipelineTestResult RunPipelineTest(const PipelineTestFile& file, const PipelineTestCase& test) {

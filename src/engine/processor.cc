@@ -44,6 +44,9 @@ struct AttemptResult {
   BatchStats stats;
   int64_t bad = 0;
   std::string first_bad;  // description of the first bad record
+  // The reference tables read, with their identity (file SHA-256, lake
+  // table snapshot), for the batch's lineage.
+  std::vector<ReferenceUse> references;
 };
 
 // Everything one attempt owns; Discard() on any early exit leaves no staged data.
@@ -180,6 +183,7 @@ Result<AttemptResult> Attempt::Run() {
   options.error_context = batch_.object_key;
   options.pool = env_.pool;
   options.cancel = env_.cancel;
+  options.references = env_.references;
   if (env_.on_progress) {
     options.on_progress = [&](const DriverProgress& p) {
       ProcessProgress progress;
@@ -212,6 +216,7 @@ Result<AttemptResult> Attempt::Run() {
   res.stats.seconds = watch.Seconds();
   res.bad = d.bad;
   res.first_bad = std::move(d.first_bad);
+  res.references = std::move(d.references);
   return res;
 }
 
@@ -366,7 +371,7 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   RETURN_IF_ERROR(CleanupStaging(*env.store, batch_id, attempt));
 
   ASSIGN_OR_RETURN(PipelineVersion version, catalog.GetVersion(batch.pipeline_version_id));
-  auto spec = ParsePipeline(version.spec_text, version.source_path);
+  auto spec = ParsePipeline(version.spec_text, version.source_path, env.references);
   if (!spec.ok()) return EndAttempt(env, token, batch, spec.status());
 
   Attempt run(env, batch, *spec, attempt, token);
@@ -388,6 +393,10 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   req.batch_id = batch_id;
   req.attempt = attempt;
   req.stats = res->stats;
+  // Reference lineage: res->references names every reference table the
+  // transform read (a file's SHA-256, a lake table's snapshot id). The
+  // catalog does not record them yet; when it does, they go into this
+  // request (e.g. CommitRequest::references) so they commit with the batch.
   const int64_t bad = res->bad;
   const double ratio =
       res->stats.rows_read > 0 ? static_cast<double>(bad) / res->stats.rows_read : 0.0;

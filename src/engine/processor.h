@@ -61,6 +61,9 @@ struct ProcessEnv {
   // Archive copies this process has hashed (Project::archive_verifier); null:
   // every attempt hashes its input in full.
   ArchiveVerifier* verifier = nullptr;
+  // Where reference tables are opened from (Project::references): the
+  // project's cache and lake. Default: a cache per attempt, no lake tables.
+  ReferenceEnv references;
 };
 
 enum class ProcessOutcome {

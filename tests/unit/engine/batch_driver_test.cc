@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "core/cell_text.h"
+#include "core/hash.h"
 #include "core/thread_pool.h"
 
 namespace sluice {
@@ -296,6 +299,53 @@ TEST(BatchDriver, ProgressEndsWithDone) {
   EXPECT_TRUE(seen.back().done);
   EXPECT_EQ(seen.back().records_read, 100);
   EXPECT_EQ(seen.back().rows_decoded, 100);
+}
+
+TEST(BatchDriver, OpensTheReferencesAndReportsWhatItRead) {
+  const std::string dir = (std::filesystem::path(::testing::TempDir()) / "sluice_batch_driver_refs")
+                              .lexically_normal()
+                              .string();
+  std::filesystem::create_directories(dir);
+  const std::string ref = dir + "/customers.csv";
+  const std::string text = "id,name\n10,Ada\n";
+  std::ofstream(ref, std::ios::binary | std::ios::trunc) << text;
+  PipelineSpec spec = Spec(std::string(R"y(pipeline: p
+source: { format: csv }
+schema:
+  id: int64 not null
+references:
+  customers: { file: )y") + ref +
+                           R"y( }
+transform:
+  - lookup: { from: customers, on: { id: id }, columns: [name] }
+outputs:
+  - table: t
+)y");
+  ReferenceCache cache;
+  BatchDriverOptions o = Options(spec);
+  o.references = ReferenceEnv{&cache, nullptr};
+  CollectSink sink;
+  auto r = RunOn(o, "id\n10\n11\n", sink);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(sink.rows, (std::vector<std::string>{"0:10|Ada", "0:11|NULL"}));
+  ASSERT_EQ(r->references.size(), 1u);
+  EXPECT_EQ(r->references[0].name, "customers");
+  EXPECT_EQ(r->references[0].kind, ReferenceKind::kFile);
+  EXPECT_EQ(r->references[0].content_sha256, Sha256Hex(text));
+  EXPECT_EQ(r->references[0].file, ref);
+  EXPECT_EQ(cache.size(), 1u);
+
+  // A missing reference fails the open step, naming it and its file.
+  std::filesystem::remove(ref);
+  ReferenceCache fresh;
+  o.references = ReferenceEnv{&fresh, nullptr};
+  BatchDriver driver(o);
+  Status opened = driver.Open(DriverInput{NewStringInput("id\n10\n", "in.csv"), false});
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.message().find("reference customers: cannot read '" + ref + "'"),
+            std::string::npos)
+      << opened.message();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(BatchDriver, RunBeforeOpenIsAnInternalError) {
