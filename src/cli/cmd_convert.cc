@@ -27,11 +27,11 @@
 #include "core/io.h"
 #include "core/thread_pool.h"
 #include "core/value_text.h"
+#include "engine/batch_driver.h"
 #include "format/compressed_output.h"
 #include "format/compression.h"
 #include "format/format.h"
 #include "format/text_encoder.h"
-#include "pipeline/runner.h"
 #include "pipeline/spec.h"
 
 namespace sluice::cli {
@@ -203,6 +203,24 @@ struct ConvertResult {
   bool rejected = false;  // more bad records than --max-bad
 };
 
+// The batch driver's sink for convert: rows to the encoder (none with
+// --check), bad records to the log.
+class ConvertSink final : public DriverSink {
+ public:
+  ConvertSink(Encoder* encoder, BadRecordLog* log, Progress* progress, const ConvertFlags& f)
+      : encoder_(encoder), log_(log), progress_(progress), f_(f) {}
+  Status Write(size_t, RecordBatch&& rows) override;
+  Status Quarantine(const std::vector<BadRecord>& bad, BadRecordOrigin) override {
+    return log_->Add(bad, progress_);
+  }
+
+ private:
+  Encoder* encoder_;
+  BadRecordLog* log_;
+  Progress* progress_;
+  const ConvertFlags& f_;
+};
+
 // The encoder for OUT, writing to `file`.
 Result<std::unique_ptr<Encoder>> OpenEncoder(const ConvertFlags& f, const Endpoint& out,
                                              StreamCompression out_stream, const Schema& schema,
@@ -278,6 +296,10 @@ Status NameOutput(Status st, const ConvertFlags& f) {
   return st.WithContext("writing '" + f.output + "'");
 }
 
+Status ConvertSink::Write(size_t, RecordBatch&& rows) {
+  return encoder_ != nullptr ? NameOutput(encoder_->Write(rows), f_) : Status::OK();
+}
+
 int RunConvert(const ConvertFlags& f) {
   Stopwatch watch;
   if (!fs::is_regular_file(f.input)) {
@@ -326,13 +348,16 @@ int RunConvert(const ConvertFlags& f) {
         "naming it .gz or .zst"));
   }
 
+  // Reference tables of --pipeline: loaded once here, shared by the parse
+  // and the run; there is no project, so no lake tables.
+  ReferenceCache references;
   std::optional<PipelineSpec> pipeline;
   if (!f.pipeline_file.empty()) {
     if (!f.schema_file.empty()) {
       return Fail(Status::InvalidArgument(
           "--schema and --pipeline both give a schema; the pipeline's is used, drop --schema"));
     }
-    auto p = LoadPipelineFile(f.pipeline_file);
+    auto p = LoadPipelineFile(f.pipeline_file, ReferenceEnv{&references, nullptr});
     if (!p.ok()) return Fail(p.status());
     pipeline = std::move(*p);
     bool dialect_flags =
@@ -344,19 +369,6 @@ int RunConvert(const ConvertFlags& f) {
   if (schema->num_fields() == 0) {
     return Fail(Status::InvalidArgument("input '" + f.input + "' has no columns"));
   }
-  std::optional<PipelineRunner> chain;
-  Schema out_schema = *schema;
-  if (pipeline) {
-    // The shared transform, then the first output's own steps and route.
-    auto c = PipelineRunner::Make(*pipeline, size_t{0});
-    if (!c.ok()) return Fail(c.status());
-    chain.emplace(std::move(*c));
-    out_schema = chain->output_schema(0);
-    if (out_schema.num_fields() == 0) {
-      return Fail(Status::InvalidArgument(f.pipeline_file + ": the transform leaves no columns"));
-    }
-  }
-
   const int threads = f.threads > 0
                           ? f.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -364,14 +376,37 @@ int RunConvert(const ConvertFlags& f) {
   if (threads > 1) pool.emplace(threads);
   ThreadPool* pool_ptr = pool ? &*pool : nullptr;
 
-  DecoderOptions dopt;
+  // Every bad record goes to the log; more than --max-bad stop the run. With
+  // --pipeline: the shared transform, then the first output's own steps and
+  // route.
+  Progress progress;
+  BatchDriverOptions dopt;
+  dopt.input_name = f.input;
+  dopt.format = in->format;
   dopt.schema = *schema;
   dopt.csv = in->csv;
   dopt.pool = pool_ptr;
-  auto stream = OpenInput(*in);
+  if (pipeline) {
+    dopt.spec = &*pipeline;
+    dopt.only_output = 0;
+    dopt.references = ReferenceEnv{&references, nullptr};
+  }
+  dopt.on_bad_record = BadRecordPolicy::kQuarantine;
+  dopt.max_bad_ratio = 1.0;
+  dopt.max_bad_records = f.max_bad;
+  dopt.on_progress = [&](const DriverProgress& p) {
+    if (!p.done) progress.Update(p.rows_decoded, watch.Seconds());
+  };
+  BatchDriver driver(std::move(dopt));
+  auto stream = OpenFileInput(in->path);
   if (!stream.ok()) return Fail(stream.status());
-  auto decoder = NewDecoder(in->format, std::move(*stream), dopt);
-  if (!decoder.ok()) return Fail(decoder.status());
+  // Parquet compresses inside the file; text inputs may be gzip or zstd.
+  Status opened = driver.Open(DriverInput{std::move(*stream), in->format != FileFormat::kParquet});
+  if (!opened.ok()) return Fail(opened);
+  const Schema out_schema = driver.output_schema(0);
+  if (pipeline && out_schema.num_fields() == 0) {
+    return Fail(Status::InvalidArgument(f.pipeline_file + ": the transform leaves no columns"));
+  }
 
   // The output appears under its name only when Close succeeds; every early
   // return below drops the encoder, which discards the temporary file. Like
@@ -393,40 +428,14 @@ int RunConvert(const ConvertFlags& f) {
   }
   BadRecordLog bad_log(f.input, std::move(bad_file));
 
-  Progress progress;
+  ConvertSink sink(encoder->get(), &bad_log, &progress, f);
   ConvertResult res;
-  RecordBatch batch;
-  std::vector<BadRecord> bad;
-  Status st;
-  // Batches leaving the transform (or the decoder, without one).
-  auto write = [&](size_t, RecordBatch&& b) -> Status {
-    res.rows_out += b.num_rows();
-    if (b.num_rows() > 0 && *encoder != nullptr) return NameOutput((*encoder)->Write(b), f);
-    return Status::OK();
-  };
-  while (true) {
-    bad.clear();
-    auto more = (*decoder)->Next(&batch, &bad);
-    if (!more.ok()) {
-      st = more.status();
-      break;
-    }
-    if (*more) {
-      res.rows += batch.num_rows();
-      st = chain ? chain->Push(std::move(batch), &bad, write) : write(0, std::move(batch));
-      if (!st.ok()) break;
-    } else if (chain) {
-      st = chain->Finish(&bad, write);
-      if (!st.ok()) break;
-    }
-    st = bad_log.Add(bad, &progress);
-    if (!st.ok()) break;
-    if (f.max_bad >= 0 && bad_log.count() > f.max_bad) {
-      res.rejected = true;
-      break;
-    }
-    if (!*more) break;
-    progress.Update(res.rows, watch.Seconds());
+  auto ran = driver.Run(sink);
+  Status st = ran.status();
+  if (ran.ok()) {
+    res.rows = ran->rows_decoded;
+    res.rows_out = ran->rows_emitted;
+    res.rejected = ran->end == DriverEnd::kTooManyBad;
   }
   progress.Clear();
   res.bad = bad_log.count();
@@ -490,7 +499,7 @@ int RunConvert(const ConvertFlags& f) {
         HumanBytes(static_cast<double>(in_bytes)).c_str(), threads);
   } else {
     std::string rows = std::to_string(res.rows) + " rows";
-    if (chain) rows += " -> " + std::to_string(res.rows_out);
+    if (pipeline) rows += " -> " + std::to_string(res.rows_out);
     std::fprintf(stderr,
                  "sluice: %s (%s) -> %s (%s): %s, %lld bad, %.2f s, %.1f MB/s, %s -> %s, "
                  "%d thread(s)\n",

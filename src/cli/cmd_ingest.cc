@@ -127,7 +127,7 @@ int CmdIngest(const GlobalFlags& g, const std::string& pipeline, const std::stri
   // Where the data went: every table the pipeline writes, from the catalog.
   auto spec = (*project)->catalog().GetActiveVersion(name);
   if (spec.ok()) {
-    auto parsed = ParsePipeline(spec->spec_text, spec->source_path);
+    auto parsed = ParsePipeline(spec->spec_text, spec->source_path, (*project)->references());
     if (parsed.ok()) {
       for (const SinkSpec& out : parsed->outputs) {
         if (out.kind != "table") continue;

@@ -79,7 +79,7 @@ Result<std::string> EnsureTablePipeline(Project& project, const std::string& tab
                                       table + "'; fix it or choose another table name");
   }
   // Parse what we render so that the file on disk is exactly what runs.
-  RETURN_IF_ERROR(ParsePipeline(text, path).status());
+  RETURN_IF_ERROR(ParsePipeline(text, path, project.references()).status());
   RETURN_IF_ERROR(WriteFileAtomic(path, text));
   // Recorded as deployed from the file, so that the next sync of the
   // pipelines directory finds it unchanged.

@@ -13,7 +13,10 @@ class ProjectLakeTables final : public LakeTableProvider {
     snap.snapshot = info.current_snapshot;
     snap.schema = info.schema;
     if (info.current_snapshot == 0) return snap;
-    ASSIGN_OR_RETURN(std::vector<DataFile> files, catalog_->ListFiles(table, 0));
+    // The files of exactly the snapshot just read (0 would be whatever is
+    // current by now: a commit in between would mix two snapshots).
+    ASSIGN_OR_RETURN(std::vector<DataFile> files,
+                     catalog_->ListFiles(table, info.current_snapshot));
     for (const DataFile& f : files) snap.files.push_back(f.key);
     return snap;
   }
@@ -29,8 +32,8 @@ class ProjectLakeTables final : public LakeTableProvider {
 
 }  // namespace
 
-std::shared_ptr<LakeTableProvider> NewProjectLakeTables(Catalog* catalog, ObjectStore* store) {
-  return std::make_shared<ProjectLakeTables>(catalog, store);
+std::unique_ptr<LakeTableProvider> NewProjectLakeTables(Catalog* catalog, ObjectStore* store) {
+  return std::make_unique<ProjectLakeTables>(catalog, store);
 }
 
 }  // namespace sluice

@@ -10,8 +10,8 @@
 
 namespace sluice {
 
-// Not owning: the catalog and store must outlive the provider (Project
-// unregisters it before they close).
-std::shared_ptr<LakeTableProvider> NewProjectLakeTables(Catalog* catalog, ObjectStore* store);
+// Not owning: the catalog and store must outlive the provider (the Project
+// owns all three).
+std::unique_ptr<LakeTableProvider> NewProjectLakeTables(Catalog* catalog, ObjectStore* store);
 
 }  // namespace sluice

@@ -10,9 +10,9 @@
 
 #include "core/cell_text.h"
 #include "core/io.h"
+#include "engine/batch_driver.h"
 #include "format/compression.h"
 #include "format/format.h"
-#include "pipeline/runner.h"
 #include "pipeline/yaml_util.h"
 
 namespace sluice {
@@ -700,56 +700,73 @@ void CompareBad(const PipelineTestFile& file, const PipelineTestCase& c, Pipelin
   }
 }
 
-Result<std::unique_ptr<Decoder>> OpenCaseInput(const PipelineTestFile& file,
-                                               const PipelineTestCase& c) {
-  DecoderOptions d;
-  d.schema = file.spec.schema;
-  d.csv = file.spec.source.csv;
+// A case's input: the rendered rows or inline text (plain NDJSON or CSV), or
+// the file as production reads it.
+Result<DriverInput> OpenCaseInput(const PipelineTestFile& file, const PipelineTestCase& c,
+                                  FileFormat* format) {
   const std::string name = file.path + " (" + c.name + ")";
   switch (c.input_kind) {
     case PipelineTestInput::kRows:
     case PipelineTestInput::kNdjson:
-      return NewNdjsonDecoder(NewStringInput(c.input, name), d);
+      *format = FileFormat::kNdjson;
+      return DriverInput{NewStringInput(c.input, name), false};
     case PipelineTestInput::kCsv:
-      return NewCsvDecoder(NewStringInput(c.input, name), d);
+      *format = FileFormat::kCsv;
+      return DriverInput{NewStringInput(c.input, name), false};
     case PipelineTestInput::kFile:
       break;
   }
-  FileFormat format = file.spec.source.format;
-  if (file.spec.source.format_from_name) {
-    auto f = FileFormatFromName(c.input);
-    if (!f.ok()) {
-      return Status::InvalidArgument(f.status().message() +
-                                     " (set source.format in the pipeline spec)");
-    }
-    format = *f;
-  }
+  ASSIGN_OR_RETURN(*format, InputFormat(file.spec, c.input));
   ASSIGN_OR_RETURN(auto raw, OpenFileInput(c.input));
-  ASSIGN_OR_RETURN(auto in, OpenDecompressed(std::move(raw)));
-  return NewDecoder(format, std::move(in), d);
+  return DriverInput{std::move(raw), true};
 }
 
+// Collects each output's rows as text, and the rejected records: the
+// decoder's first, then the steps', as a case lists them.
+class CaseSink final : public DriverSink {
+ public:
+  CaseSink(std::vector<ActualOutput>* outputs, std::vector<BadRecord>* bad)
+      : outputs_(outputs), bad_(bad) {}
+  void SetOutputIndex(std::vector<size_t> spec_output) { spec_output_ = std::move(spec_output); }
+  Status Write(size_t output, RecordBatch&& rows) override {
+    AppendRows(rows, &(*outputs_)[spec_output_[output]]);
+    return Status::OK();
+  }
+  Status Quarantine(const std::vector<BadRecord>& bad, BadRecordOrigin origin) override {
+    std::vector<BadRecord>& to = origin == BadRecordOrigin::kDecode ? *bad_ : step_bad_;
+    to.insert(to.end(), bad.begin(), bad.end());
+    return Status::OK();
+  }
+  void Finish() { bad_->insert(bad_->end(), step_bad_.begin(), step_bad_.end()); }
+
+ private:
+  std::vector<ActualOutput>* outputs_;
+  std::vector<BadRecord>* bad_;
+  std::vector<BadRecord> step_bad_;
+  std::vector<size_t> spec_output_;
+};
+
+// The pipeline's on_bad_record and max_bad_ratio are not applied: every
+// rejected record is collected and the whole input is read.
 Status RunCase(const PipelineTestFile& file, const PipelineTestCase& c,
                std::vector<ActualOutput>* outputs, std::vector<BadRecord>* bad) {
-  ASSIGN_OR_RETURN(auto decoder, OpenCaseInput(file, c));
-  ASSIGN_OR_RETURN(PipelineRunner runner, PipelineRunner::Make(file.spec));
+  BatchDriverOptions options = DriverOptionsForSpec(file.spec);
+  options.on_bad_record = BadRecordPolicy::kQuarantine;
+  options.max_bad_ratio = 1.0;
+  options.references = ReferenceEnv{file.references.get(), nullptr};
+  ASSIGN_OR_RETURN(DriverInput input, OpenCaseInput(file, c, &options.format));
+  BatchDriver driver(std::move(options));
+  RETURN_IF_ERROR(driver.Open(std::move(input)));
   outputs->assign(file.spec.outputs.size(), ActualOutput{});
-  for (size_t i = 0; i < runner.num_outputs(); ++i) {
-    (*outputs)[runner.spec_output(i)].schema = runner.output_schema(i);
+  std::vector<size_t> spec_output;
+  for (size_t i = 0; i < driver.num_outputs(); ++i) {
+    spec_output.push_back(driver.spec_output(i));
+    (*outputs)[driver.spec_output(i)].schema = driver.output_schema(i);
   }
-  auto emit = [&](size_t output, RecordBatch&& b) {
-    AppendRows(b, &(*outputs)[runner.spec_output(output)]);
-    return Status::OK();
-  };
-  std::vector<BadRecord> step_bad;
-  while (true) {
-    RecordBatch rb;
-    ASSIGN_OR_RETURN(bool more, decoder->Next(&rb, bad));
-    if (!more) break;
-    RETURN_IF_ERROR(runner.Push(std::move(rb), &step_bad, emit));
-  }
-  RETURN_IF_ERROR(runner.Finish(&step_bad, emit));
-  bad->insert(bad->end(), step_bad.begin(), step_bad.end());
+  CaseSink sink(outputs, bad);
+  sink.SetOutputIndex(std::move(spec_output));
+  RETURN_IF_ERROR(driver.Run(sink).status());
+  sink.Finish();
   return Status::OK();
 }
 
@@ -828,9 +845,13 @@ Result<PipelineTestFile> LoadPipelineTests(const std::string& test_path) {
   if (!fs::exists(pipeline, ec)) {
     return Status::NotFound(test_path + ": no pipeline file " + pipeline + " beside it");
   }
-  ASSIGN_OR_RETURN(PipelineSpec spec, LoadPipelineFile(pipeline));
+  auto references = std::make_shared<ReferenceCache>();
+  ASSIGN_OR_RETURN(PipelineSpec spec,
+                   LoadPipelineFile(pipeline, ReferenceEnv{references.get(), nullptr}));
   ASSIGN_OR_RETURN(std::string text, ReadFileToString(test_path));
-  return ParsePipelineTests(text, test_path, spec);
+  ASSIGN_OR_RETURN(PipelineTestFile file, ParsePipelineTests(text, test_path, spec));
+  file.references = std::move(references);
+  return file;
 }
 
 PipelineTestResult RunPipelineTest(const PipelineTestFile& file, const PipelineTestCase& test) {

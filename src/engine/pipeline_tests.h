@@ -30,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -85,6 +86,9 @@ struct PipelineTestFile {
   std::string path;  // the test file
   PipelineSpec spec;
   std::vector<PipelineTestCase> cases;
+  // The reference tables of this file's runs: opened once and shared by its
+  // cases (no project: no lake tables).
+  std::shared_ptr<ReferenceCache> references = std::make_shared<ReferenceCache>();
 };
 
 // The pipeline file a test file belongs to: NAME.test.yaml -> NAME.yaml (or

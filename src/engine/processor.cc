@@ -5,17 +5,15 @@
 
 #include <algorithm>
 #include <atomic>
-#include <bit>
-#include <cstring>
 #include <new>
 #include <string_view>
 
 #include "core/clock.h"
 #include "core/hash.h"
 #include "core/value_text.h"
+#include "engine/batch_driver.h"
 #include "format/compression.h"
 #include "format/format.h"
-#include "pipeline/runner.h"
 #include "sink/sink.h"
 #include "source/landing.h"
 
@@ -32,18 +30,6 @@ std::string QuarantineKey(const std::string& pipeline, int64_t batch_id, int att
          std::to_string(attempt) + "/bad_records.ndjson";
 }
 
-std::string DescribeBad(const std::string& file, const BadRecord& r) {
-  std::string out = file + ":" + std::to_string(r.line) + ": ";
-  if (!r.field.empty()) out += "field '" + EscapeName(r.field) + "': ";
-  return out + r.reason;
-}
-
-std::string Percent(double f) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.2f%%", f * 100.0);
-  return buf;
-}
-
 // A quarantined record keeps at most this much of its raw text and of its
 // reason (which may quote a value): one huge line must not make a huge file.
 constexpr size_t kMaxQuarantineText = 4096;
@@ -58,65 +44,26 @@ std::string_view CapText(std::string_view text, bool* cut) {
   return text.substr(0, n);
 }
 
-// Line feeds in buf[0, n), eight bytes at a time (exact: a byte counts only
-// when it is 0x0a).
-int64_t CountLineFeeds(const char* buf, size_t n) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7FULL;
-  int64_t count = 0;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t v;
-    std::memcpy(&v, buf + i, 8);
-    const uint64_t t = v ^ (kOnes * '\n');  // zero bytes where buf has '\n'
-    const uint64_t zero = ~(((t & kLow7) + kLow7) | t | kLow7);
-    count += std::popcount(zero);
-  }
-  for (; i < n; ++i) count += buf[i] == '\n';
-  return count;
-}
-
-// The decompressed input as the decoder reads it, counting bytes and line
-// feeds for the early max_bad_ratio check (see CannotMeetRatio). Only text
-// formats are wrapped: Parquet needs random access, which would bypass the
-// counts.
-class CountingInput final : public InputStream {
- public:
-  explicit CountingInput(std::unique_ptr<InputStream> in) : in_(std::move(in)) {}
-  Result<size_t> Read(char* buf, size_t n) override {
-    ASSIGN_OR_RETURN(size_t got, in_->Read(buf, n));
-    bytes_.fetch_add(static_cast<int64_t>(got), std::memory_order_relaxed);
-    lines_.fetch_add(CountLineFeeds(buf, got), std::memory_order_relaxed);
-    return got;
-  }
-  const std::string& name() const override { return in_->name(); }
-  int64_t SizeHint() const override { return in_->SizeHint(); }
-  int64_t BytesConsumed() const override { return in_->BytesConsumed(); }
-  int64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
-  int64_t lines() const { return lines_.load(std::memory_order_relaxed); }
-
- private:
-  std::unique_ptr<InputStream> in_;
-  // Atomic in case a decoder reads ahead on another thread.
-  std::atomic<int64_t> bytes_{0};
-  std::atomic<int64_t> lines_{0};
-};
-
 // Result of reading and transforming the whole input once.
 struct AttemptResult {
   BatchStats stats;
   int64_t bad = 0;
   std::string first_bad;  // description of the first bad record
+  // The reference tables read, with their identity (file SHA-256, lake
+  // table snapshot), for the batch's lineage.
+  std::vector<ReferenceUse> references;
 };
 
 // Everything one attempt owns; Discard() on any early exit leaves no staged data.
-class Attempt {
+// As the batch driver's sink it stages rows in the outputs' sinks and bad
+// records in the attempt's quarantine file.
+class Attempt final : public DriverSink {
  public:
   Attempt(const ProcessEnv& env, const BatchInfo& batch, const PipelineSpec& spec, int attempt,
           AttemptToken token)
       : env_(env), batch_(batch), spec_(spec), attempt_(attempt), token_(token) {}
 
-  ~Attempt() { Discard(); }
+  ~Attempt() override { Discard(); }
 
   Result<AttemptResult> Run();
   Result<std::vector<StagedOutput>> FinishSinks();
@@ -127,13 +74,14 @@ class Attempt {
   void Discard();
   void DiscardSinks();
 
+  Status Write(size_t output, RecordBatch&& batch) override;
+  Status Quarantine(const std::vector<BadRecord>& bad, BadRecordOrigin origin) override;
+
  private:
-  Status OpenSinks(const PipelineRunner& runner);
-  Status HandleBad(std::vector<BadRecord>& bad, AttemptResult& res);
+  Status OpenSinks(const BatchDriver& driver);
   // Ends the quarantine file with a line that counts the records the cap
   // left out (if any).
   Status FinishQuarantine();
-  Status WriteToSink(size_t output, RecordBatch&& batch);
 
   const ProcessEnv& env_;
   const BatchInfo& batch_;
@@ -148,10 +96,10 @@ class Attempt {
   int64_t quarantine_omitted_ = 0;  // past spec_.max_quarantined_records: counted only
 };
 
-Status Attempt::OpenSinks(const PipelineRunner& runner) {
-  for (size_t i = 0; i < runner.num_outputs(); ++i) {
-    const SinkSpec& s = spec_.outputs[runner.spec_output(i)];
-    const Schema& schema = runner.output_schema(i);
+Status Attempt::OpenSinks(const BatchDriver& driver) {
+  for (size_t i = 0; i < driver.num_outputs(); ++i) {
+    const SinkSpec& s = spec_.outputs[driver.spec_output(i)];
+    const Schema& schema = driver.output_schema(i);
     ASSIGN_OR_RETURN(auto sink, MakeSink(s));
     SinkContext ctx;
     ctx.pipeline = spec_.name;
@@ -172,63 +120,48 @@ Status Attempt::OpenSinks(const PipelineRunner& runner) {
   return Status::OK();
 }
 
-Status Attempt::HandleBad(std::vector<BadRecord>& bad, AttemptResult& res) {
-  if (bad.empty()) return Status::OK();
-  if (res.first_bad.empty()) res.first_bad = DescribeBad(batch_.object_key, bad.front());
-  res.bad += static_cast<int64_t>(bad.size());
-  switch (spec_.on_bad_record) {
-    case BadRecordPolicy::kFail:
-      return Status::InvalidArgument("bad record (on_bad_record: fail): " + res.first_bad);
-    case BadRecordPolicy::kSkip:
-      res.stats.rows_skipped += static_cast<int64_t>(bad.size());
-      break;
-    case BadRecordPolicy::kQuarantine: {
-      if (!quarantine_) {
-        // Unique per attempt, like lake files: a final key is never
-        // replaced, so a replay's quarantine file must not need the old one's.
-        const std::string final_key = QuarantineKey(spec_.name, batch_.id, attempt_);
-        std::string staged = StagingPrefix(batch_.id, attempt_) + "bad_records.ndjson";
-        if (!env_.store->AtomicRename()) {
-          // No rename: written once to its final key after a write marker
-          // (see sink/staging.cc), and never published.
-          ASSIGN_OR_RETURN(auto m,
-                           env_.store->OpenWrite(WrittenMarkerKey(batch_.id, attempt_, final_key)));
-          RETURN_IF_ERROR(m->Close());
-          staged = final_key;
-        }
-        ASSIGN_OR_RETURN(quarantine_, env_.store->OpenWrite(staged));
-        if (staged != final_key) quarantine_pub_ = Publication{staged, final_key};
-      }
-      std::string line;
-      for (const BadRecord& r : bad) {
-        // Every bad record is counted; the file keeps the first ones only, so
-        // a file of garbage cannot turn into a disk-filling quarantine file.
-        if (quarantine_written_ >= spec_.max_quarantined_records) {
-          ++quarantine_omitted_;
-          continue;
-        }
-        bool raw_cut = false, reason_cut = false;
-        const std::string_view raw = CapText(r.raw, &raw_cut);
-        const std::string_view reason = CapText(r.reason, &reason_cut);
-        nlohmann::ordered_json j = {{"file", batch_.object_key},
-                                    {"line", r.line},
-                                    {"field", r.field},
-                                    {"reason", reason},
-                                    {"raw", raw}};
-        if (raw_cut || reason_cut) {
-          j["truncated"] = true;  // raw (and/or reason) holds the first 4 KiB
-          j["raw_bytes"] = r.raw.size();
-        }
-        line = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-        line.push_back('\n');
-        RETURN_IF_ERROR(quarantine_->Write(line));
-        ++quarantine_written_;
-      }
-      res.stats.rows_quarantined += static_cast<int64_t>(bad.size());
-      break;
+Status Attempt::Quarantine(const std::vector<BadRecord>& bad, BadRecordOrigin) {
+  if (!quarantine_) {
+    // Unique per attempt, like lake files: a final key is never
+    // replaced, so a replay's quarantine file must not need the old one's.
+    const std::string final_key = QuarantineKey(spec_.name, batch_.id, attempt_);
+    std::string staged = StagingPrefix(batch_.id, attempt_) + "bad_records.ndjson";
+    if (!env_.store->AtomicRename()) {
+      // No rename: written once to its final key after a write marker (see
+      // sink/staging.cc), and never published.
+      ASSIGN_OR_RETURN(auto m,
+                       env_.store->OpenWrite(WrittenMarkerKey(batch_.id, attempt_, final_key)));
+      RETURN_IF_ERROR(m->Close());
+      staged = final_key;
     }
+    ASSIGN_OR_RETURN(quarantine_, env_.store->OpenWrite(staged));
+    if (staged != final_key) quarantine_pub_ = Publication{staged, final_key};
   }
-  bad.clear();
+  std::string line;
+  for (const BadRecord& r : bad) {
+    // Every bad record is counted; the file keeps the first ones only, so
+    // a file of garbage cannot turn into a disk-filling quarantine file.
+    if (quarantine_written_ >= spec_.max_quarantined_records) {
+      ++quarantine_omitted_;
+      continue;
+    }
+    bool raw_cut = false, reason_cut = false;
+    const std::string_view raw = CapText(r.raw, &raw_cut);
+    const std::string_view reason = CapText(r.reason, &reason_cut);
+    nlohmann::ordered_json j = {{"file", batch_.object_key},
+                                {"line", r.line},
+                                {"field", r.field},
+                                {"reason", reason},
+                                {"raw", raw}};
+    if (raw_cut || reason_cut) {
+      j["truncated"] = true;  // raw (and/or reason) holds the first 4 KiB
+      j["raw_bytes"] = r.raw.size();
+    }
+    line = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    line.push_back('\n');
+    RETURN_IF_ERROR(quarantine_->Write(line));
+    ++quarantine_written_;
+  }
   return Status::OK();
 }
 
@@ -240,8 +173,7 @@ Status Attempt::FinishQuarantine() {
   return quarantine_->Write(j.dump() + "\n");
 }
 
-Status Attempt::WriteToSink(size_t output, RecordBatch&& batch) {
-  if (batch.num_rows() == 0) return Status::OK();
+Status Attempt::Write(size_t output, RecordBatch&& batch) {
   Sink& sink = *sinks_[output];
   return sink.Write(batch).WithContext(sink.Describe());
 }
@@ -257,132 +189,46 @@ Result<AttemptResult> Attempt::Run() {
     RETURN_IF_ERROR(VerifyArchive(env_.verifier != nullptr ? *env_.verifier : unremembered,
                                   *env_.store, batch_));
   }
-  FileFormat format = spec_.source.format;
-  if (spec_.source.format_from_name) {
-    auto f = FileFormatFromName(batch_.object_key);
-    if (!f.ok()) {
-      return Status::InvalidArgument(f.status().message() +
-                                     " (set source.format in the pipeline spec)");
-    }
-    format = *f;
-  }
-  ASSIGN_OR_RETURN(auto raw, env_.store->OpenRead(batch_.archive_key));
-  const int64_t total_bytes = raw->SizeHint();
-  int64_t max_expansion = 1;
-  ASSIGN_OR_RETURN(auto input, OpenDecompressed(std::move(raw), &max_expansion));
-  InputStream* input_ptr = input.get();
-  // Under `fail` the first bad record ends the attempt anyway, and a ratio of
-  // 1 can never be exceeded; otherwise the attempt may stop early (below).
-  const bool may_stop_early =
-      spec_.on_bad_record != BadRecordPolicy::kFail && spec_.max_bad_ratio < 1.0;
-  CountingInput* counted = nullptr;
-  if (may_stop_early && format != FileFormat::kParquet) {
-    auto wrapped = std::make_unique<CountingInput>(std::move(input));
-    counted = wrapped.get();
-    input = std::move(wrapped);
-  }
-  DecoderOptions dopts;
-  dopts.schema = spec_.schema;
-  dopts.csv = spec_.source.csv;
-  dopts.pool = env_.pool;
-  ASSIGN_OR_RETURN(auto decoder, NewDecoder(format, std::move(input), dopts));
-
-  ASSIGN_OR_RETURN(PipelineRunner runner, PipelineRunner::Make(spec_));
-  RETURN_IF_ERROR(OpenSinks(runner));
-
-  AttemptResult res;
-  std::vector<BadRecord> bad;
-  auto emit = [&](size_t output, RecordBatch&& b) { return WriteToSink(output, std::move(b)); };
-  ProcessProgress progress;
-  progress.batch_id = batch_.id;
-  progress.bytes_total = total_bytes;
-  int64_t last_line = 0;  // line of the last record the decoder handed out
-
-  // Stopping early once max_bad_ratio cannot be met (issue 9). At the end a
-  // batch is quarantined when bad / records > max_bad_ratio. Bad records only
-  // grow, and the number of records has an upper bound U while reading, so
-  // once bad > max_bad_ratio * U the end is certain and reading on is wasted
-  // work (and quarantine output). This never quarantines a batch that would
-  // have passed: that would take more records than U. For text input
-  //   U = R + (N - Ls + 1)
-  // R: records read so far; Ls: line of the last record handed out; N: an
-  // upper bound on the line feeds in the whole decompressed input. Each record
-  // after the one at line Ls ends with a line feed of its own after line
-  // Ls - 1 (the last may end the file without one: the + 1). N = line feeds
-  // read + bytes not read yet (any of which could be a line feed), and bytes
-  // not read <= compressed size x the codec's maximum expansion - bytes read:
-  // exact for plain files, loose for gzip and zstd. Parquet has no such bound,
-  // so only max_bad_ratio 0 (any bad record) stops it early. The check also
-  // wants input that was not handed out yet; a small file read in one piece
-  // just ends as before.
-  auto cannot_meet_ratio = [&]() -> bool {
-    if (!may_stop_early || res.bad == 0) return false;
-    const int64_t records = decoder->records_read();
-    if (records <= 0) return false;
-    // The end's own test, on the counts so far (the commit uses exactly this).
-    if (!(static_cast<double>(res.bad) / static_cast<double>(records) > spec_.max_bad_ratio)) {
-      return false;
-    }
-    if (spec_.max_bad_ratio == 0) return true;
-    if (counted == nullptr || total_bytes < 0) return false;
-    const double unread =
-        std::max(0.0, static_cast<double>(total_bytes) * static_cast<double>(max_expansion) -
-                          static_cast<double>(counted->bytes()));
-    const double lines_left =
-        static_cast<double>(counted->lines()) - static_cast<double>(last_line);
-    if (unread == 0 && lines_left <= 0) return false;  // nothing left to skip
-    const double bound = static_cast<double>(records) + std::max(0.0, lines_left + unread + 1);
-    return static_cast<double>(res.bad) > spec_.max_bad_ratio * bound;
-  };
-  auto finish_stats = [&] {
-    res.stats.rows_read = decoder->records_read();
-    res.stats.rows_written = runner.RowsOut();
-    res.stats.duplicates_removed = runner.RowsRemoved();
-    res.stats.seconds = watch.Seconds();
-  };
-
-  while (true) {
-    if (env_.cancel && env_.cancel->load()) {
-      return Status::Aborted("batch " + std::to_string(batch_.id) + ": attempt cancelled");
-    }
-    RecordBatch rb;
-    auto more = decoder->Next(&rb, &bad);
-    if (!more.ok()) return more.status().WithContext(batch_.object_key);
-    if (!rb.source_lines.empty()) last_line = std::max(last_line, rb.source_lines.back());
-    for (const BadRecord& r : bad) last_line = std::max(last_line, r.line);
-    RETURN_IF_ERROR(HandleBad(bad, res));
-    if (!*more) break;
-    RETURN_IF_ERROR(runner.Push(std::move(rb), &bad, emit));
-    RETURN_IF_ERROR(HandleBad(bad, res));
-    if (env_.on_progress) {
-      progress.bytes_done = input_ptr->BytesConsumed();
-      progress.rows_read = decoder->records_read();
+  BatchDriverOptions options = DriverOptionsForSpec(spec_);
+  ASSIGN_OR_RETURN(options.format, InputFormat(spec_, batch_.object_key));
+  options.input_name = batch_.object_key;
+  options.error_context = batch_.object_key;
+  options.pool = env_.pool;
+  options.cancel = env_.cancel;
+  options.references = env_.references;
+  if (env_.on_progress) {
+    options.on_progress = [&](const DriverProgress& p) {
+      ProcessProgress progress;
+      progress.batch_id = batch_.id;
+      progress.bytes_done = p.bytes_done;
+      progress.bytes_total = p.bytes_total;
+      progress.rows_read = p.records_read;
       progress.seconds = watch.Seconds();
       env_.on_progress(progress);
-    }
-    if (cannot_meet_ratio()) {
-      // The batch ends quarantined (its outputs are discarded); the reason
-      // carries where reading stopped and the counts so far.
-      finish_stats();
-      res.first_bad += "; reading stopped early at record " + std::to_string(res.stats.rows_read) +
-                       " (line " + std::to_string(last_line) + "): with " +
-                       std::to_string(res.bad) + " bad records, max_bad_ratio " +
-                       Percent(spec_.max_bad_ratio) +
-                       " could no longer be met whatever the rest of the input holds";
-      RETURN_IF_ERROR(FinishQuarantine());
-      return res;
-    }
+    };
   }
-  RETURN_IF_ERROR(runner.Finish(&bad, emit));
-  RETURN_IF_ERROR(HandleBad(bad, res));
+  BatchDriver driver(std::move(options));
+  ASSIGN_OR_RETURN(auto raw, env_.store->OpenRead(batch_.archive_key));
+  RETURN_IF_ERROR(driver.Open(DriverInput{std::move(raw), true}));
+  RETURN_IF_ERROR(OpenSinks(driver));
+
+  ASSIGN_OR_RETURN(DriverResult d, driver.Run(*this));
+  if (d.end == DriverEnd::kCancelled) {
+    return Status::Aborted("batch " + std::to_string(batch_.id) + ": attempt cancelled");
+  }
+  // A stopped run ends quarantined (its outputs are discarded), with the
+  // counts so far and where reading stopped in first_bad.
   RETURN_IF_ERROR(FinishQuarantine());
-  finish_stats();
-  if (env_.on_progress) {
-    progress.bytes_done = input_ptr->BytesConsumed();
-    progress.rows_read = res.stats.rows_read;
-    progress.seconds = res.stats.seconds;
-    env_.on_progress(progress);
-  }
+  AttemptResult res;
+  res.stats.rows_read = d.records_read;
+  res.stats.rows_written = d.rows_out;
+  res.stats.duplicates_removed = d.rows_removed;
+  res.stats.rows_skipped = d.rows_skipped;
+  res.stats.rows_quarantined = d.rows_quarantined;
+  res.stats.seconds = watch.Seconds();
+  res.bad = d.bad;
+  res.first_bad = std::move(d.first_bad);
+  res.references = std::move(d.references);
   return res;
 }
 
@@ -537,7 +383,7 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   RETURN_IF_ERROR(CleanupStaging(*env.store, batch_id, attempt, ReferencedBy(catalog, batch_id)));
 
   ASSIGN_OR_RETURN(PipelineVersion version, catalog.GetVersion(batch.pipeline_version_id));
-  auto spec = ParsePipeline(version.spec_text, version.source_path);
+  auto spec = ParsePipeline(version.spec_text, version.source_path, env.references);
   if (!spec.ok()) return EndAttempt(env, token, batch, spec.status());
 
   Attempt run(env, batch, *spec, attempt, token);
@@ -559,6 +405,10 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   req.batch_id = batch_id;
   req.attempt = attempt;
   req.stats = res->stats;
+  // Reference lineage: res->references names every reference table the
+  // transform read (a file's SHA-256, a lake table's snapshot id). The
+  // catalog does not record them yet; when it does, they go into this
+  // request (e.g. CommitRequest::references) so they commit with the batch.
   const int64_t bad = res->bad;
   const double ratio =
       res->stats.rows_read > 0 ? static_cast<double>(bad) / res->stats.rows_read : 0.0;
@@ -580,8 +430,8 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
     run.DiscardSinks();
     req.final_state = BatchState::kQuarantined;
     req.reason = std::to_string(bad) + " of " + std::to_string(res->stats.rows_read) +
-                 " records are bad (" + Percent(ratio) + " > max_bad_ratio " +
-                 Percent(spec->max_bad_ratio) + "); first: " + res->first_bad;
+                 " records are bad (" + PercentText(ratio) + " > max_bad_ratio " +
+                 PercentText(spec->max_bad_ratio) + "); first: " + res->first_bad;
     req.stats.rows_written = 0;
     outcome = ProcessOutcome::kQuarantined;
   } else {

@@ -1,5 +1,7 @@
 // The batch processor: one attempt at turning a batch's input into staged
-// outputs, then committing them.
+// outputs, then committing them. Decoding, the transform, the bad-record
+// policy and the early stop are the batch driver's (engine/batch_driver.h);
+// the processor owns the catalog attempt, the sinks and the commit.
 //
 //   archive/<pipeline>/...  --OpenDecompressed--> Decoder (schema, bad records)
 //     --> OperatorChain (transform steps) --> Sinks (staged: Parquet in staging/,
@@ -60,6 +62,9 @@ struct ProcessEnv {
   // Archive copies this process has hashed (Project::archive_verifier); null:
   // every attempt hashes its input in full.
   ArchiveVerifier* verifier = nullptr;
+  // Where reference tables are opened from (Project::references): the
+  // project's cache and lake. Default: a cache per attempt, no lake tables.
+  ReferenceEnv references;
 };
 
 enum class ProcessOutcome {

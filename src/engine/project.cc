@@ -62,7 +62,6 @@ Result<std::unique_ptr<Project>> Project::Open(const Config& config) {
   ASSIGN_OR_RETURN(p->queue_, OpenTaskQueue(config.catalog_path));
   // Lookups with `references: { x: { table: T } }` read this project's lake.
   p->lake_tables_ = NewProjectLakeTables(p->catalog_.get(), p->store_.get());
-  SetLakeTableProvider(p->lake_tables_);
   return p;
 }
 
@@ -136,10 +135,7 @@ Status ClaimStore(ObjectStore& store, Catalog& catalog, const Config& config) {
   return out->Close();
 }
 
-Project::~Project() {
-  // Only if it is still ours: another project may have opened since.
-  if (lake_tables_ != nullptr && lake_tables_.use_count() > 1) SetLakeTableProvider(nullptr);
-}
+Project::~Project() = default;
 
 std::string PipelineFileKey(const std::string& path) {
   std::error_code ec;
@@ -155,7 +151,7 @@ Result<SyncReport> Project::SyncPipelines() {
   MutexLock lock(&sync_mu_);
   std::map<std::string, std::string> seen;  // pipeline -> file
   for (const std::string& f : files) {
-    auto spec = LoadPipelineFile(f);
+    auto spec = LoadPipelineFile(f, references());
     if (!spec.ok()) {
       report.errors.push_back(spec.status().message());
       continue;
@@ -199,7 +195,7 @@ Result<std::vector<PipelineSpec>> Project::ActivePipelines() {
   ASSIGN_OR_RETURN(std::vector<PipelineVersion> versions, catalog_->ListActivePipelines());
   std::vector<PipelineSpec> out;
   for (const PipelineVersion& v : versions) {
-    auto spec = ParsePipeline(v.spec_text, v.source_path);
+    auto spec = ParsePipeline(v.spec_text, v.source_path, references());
     if (!spec.ok()) continue;  // reported by SyncPipelines / validate
     out.push_back(std::move(*spec));
   }

@@ -81,6 +81,12 @@ class Project {
   // Active specs, parsed, by pipeline name (as of the last SyncPipelines).
   Result<std::vector<PipelineSpec>> ActivePipelines();
 
+  // Where this project's pipelines open reference tables: its own cache
+  // (shared by its workers and pipelines, never by another project) and its
+  // lake. Valid while the project is open.
+  ReferenceEnv references() { return ReferenceEnv{&reference_cache_, lake_tables_.get()}; }
+  ReferenceCache& reference_cache() { return reference_cache_; }
+
  private:
   explicit Project(Config c) : config_(std::move(c)) {}
   Config config_;
@@ -89,10 +95,11 @@ class Project {
   LandingScanState landing_scan_state_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<TaskQueue> queue_;
-  std::shared_ptr<LakeTableProvider> lake_tables_;
+  // Lookups with `references: { x: { table: T } }` read this project's lake.
+  std::unique_ptr<LakeTableProvider> lake_tables_;
+  ReferenceCache reference_cache_;
   ArchiveVerifier archive_verifier_;
-  std::function<int64_t()>
-      landing_clock_;  // empty: NowMicros  // registered process-wide while open
+  std::function<int64_t()> landing_clock_;  // empty: NowMicros
   // Spec file path -> SHA-256 of the text this process last deployed or
   // found deployed from it. A file whose text equals this is never deployed
   // again by this process, whatever the catalog's record says (two hosts may

@@ -116,6 +116,7 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
   env.lease_expires_us = task.lease_expires_us;
   env.max_attempts = project_.config().max_attempts;
   env.verifier = &project_.archive_verifier();
+  env.references = project_.references();
   auto result = ProcessBatch(env, task.batch_id);
   {
     MutexLock lock(&mu_);

@@ -17,8 +17,15 @@ constexpr size_t kMaxPartitionDirBytes = 200;
 
 Result<PipelineRunner> PipelineRunner::Make(const PipelineSpec& spec,
                                             std::optional<size_t> only_output) {
+  ASSIGN_OR_RETURN(ResolvedReferences references, OpenPipelineReferences(spec, ReferenceEnv{}));
+  return Make(spec, references, only_output);
+}
+
+Result<PipelineRunner> PipelineRunner::Make(const PipelineSpec& spec,
+                                            const ResolvedReferences& references,
+                                            std::optional<size_t> only_output) {
   PipelineRunner r;
-  ASSIGN_OR_RETURN(OperatorChain shared, BuildChain(spec));
+  ASSIGN_OR_RETURN(OperatorChain shared, BuildChain(spec, &references));
   ASSIGN_OR_RETURN(Schema shared_out, shared.Bind(spec.schema));
   r.shared_.emplace(std::move(shared));
   r.route_column_ = shared_out.FieldIndex(kRouteColumn);
@@ -40,7 +47,7 @@ Result<PipelineRunner> PipelineRunner::Make(const PipelineSpec& spec,
       if (!steps->transform.empty()) {
         std::vector<std::unique_ptr<Operator>> ops;
         for (const auto& s : steps->transform) {
-          ASSIGN_OR_RETURN(std::unique_ptr<Operator> op, MakeOperator(s));
+          ASSIGN_OR_RETURN(std::unique_ptr<Operator> op, MakeOperator(s, &references));
           ops.push_back(std::move(op));
         }
         OperatorChain chain(std::move(ops));

@@ -6,9 +6,10 @@
 //                   -> the output's own steps -> emit(output, rows)
 //
 // Fresh operators per runner (operators hold per-batch state such as dedupe
-// keys), all bound at construction. Batches flow depth-first, so memory holds
-// at most one batch per stage; an output without steps or route gets the
-// shared result itself (moved, or copied when several outputs need it).
+// keys), all bound at construction, against references opened before
+// (OpenPipelineReferences; the batch driver opens them once per batch). Batches flow depth-first,
+// so memory holds at most one batch per stage; an output without steps or route gets the shared
+// result itself (moved, or copied when several outputs need it).
 #pragma once
 
 #include <cstddef>
@@ -29,6 +30,11 @@ class PipelineRunner {
   using Emit = std::function<Status(size_t output, RecordBatch&&)>;
 
   // `only_output`: run only that output's branch (e.g. `convert --pipeline`).
+  // Steps that read reference tables take them from `references`.
+  static Result<PipelineRunner> Make(const PipelineSpec& spec, const ResolvedReferences& references,
+                                     std::optional<size_t> only_output = std::nullopt);
+  // The same, opening the spec's file references first with a cache of its
+  // own (no lake tables): for tools and tests that run a spec once.
   static Result<PipelineRunner> Make(const PipelineSpec& spec,
                                      std::optional<size_t> only_output = std::nullopt);
 

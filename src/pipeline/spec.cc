@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "pipeline/config.h"
@@ -380,11 +381,12 @@ Status ParseOutputs(const YamlEntry& entry, const std::string& file, const std::
   return Status::OK();
 }
 
-Result<OperatorChain> MakeChain(const std::vector<StepSpec>& steps) {
+Result<OperatorChain> MakeChain(const std::vector<StepSpec>& steps,
+                                const ResolvedReferences* references) {
   std::vector<std::unique_ptr<Operator>> ops;
   ops.reserve(steps.size());
   for (const auto& s : steps) {
-    ASSIGN_OR_RETURN(std::unique_ptr<Operator> op, MakeOperator(s));
+    ASSIGN_OR_RETURN(std::unique_ptr<Operator> op, MakeOperator(s, references));
     ops.push_back(std::move(op));
   }
   return OperatorChain(std::move(ops));
@@ -480,7 +482,8 @@ std::string_view BadRecordPolicyName(BadRecordPolicy p) {
   return "quarantine";
 }
 
-Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& file) {
+Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& file,
+                                   const ReferenceEnv& reference_env) {
   ASSIGN_OR_RETURN(YAML::Node root, ParseYaml(text, file));
   if (!root.IsNull() && !root.IsMap()) {
     return YamlError(file, YamlLine(root), "", "a pipeline spec must be a YAML mapping");
@@ -544,8 +547,15 @@ Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& f
   RETURN_IF_ERROR(ResolveReferences(&spec.transform, spec.references));
   for (auto& o : outputs) RETURN_IF_ERROR(ResolveReferences(&o.steps.transform, spec.references));
 
-  // Type-check now, so that a spec that parses can run.
-  ASSIGN_OR_RETURN(OperatorChain chain, MakeChain(spec.transform));
+  // Type-check now, so that a spec that parses can run: the references the
+  // steps read are opened first (binding only finds them).
+  std::vector<StepSpec> all_steps = spec.transform;
+  for (const auto& o : outputs) {
+    all_steps.insert(all_steps.end(), o.steps.transform.begin(), o.steps.transform.end());
+  }
+  ASSIGN_OR_RETURN(ResolvedReferences references,
+                   OpenReferences(StepReferenceSources(all_steps, spec.references), reference_env));
+  ASSIGN_OR_RETURN(OperatorChain chain, MakeChain(spec.transform, &references));
   ASSIGN_OR_RETURN(spec.output_schema, chain.Bind(spec.schema));
   for (size_t i = 0; i < spec.transform.size(); ++i) {
     const StepSpec& step = spec.transform[i];
@@ -571,7 +581,7 @@ Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& f
                        spec.routes.empty() ? "no route step in transform defines route '" + r + "'"
                                            : "unknown route '" + r + "' (routes: " + known + ")");
     }
-    ASSIGN_OR_RETURN(OperatorChain own, MakeChain(o.steps.transform));
+    ASSIGN_OR_RETURN(OperatorChain own, MakeChain(o.steps.transform, &references));
     ASSIGN_OR_RETURN(o.steps.schema, own.Bind(spec.output_schema));
     if (o.steps.schema.num_fields() == 0) {
       return Status::InvalidArgument(o.spec.where + ": " + o.spec.kind +
@@ -586,9 +596,9 @@ Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& f
   return spec;
 }
 
-Result<PipelineSpec> LoadPipelineFile(const std::string& path) {
+Result<PipelineSpec> LoadPipelineFile(const std::string& path, const ReferenceEnv& references) {
   ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
-  return ParsePipeline(text, path);
+  return ParsePipeline(text, path, references);
 }
 
 bool IsPipelineTestFile(const std::string& name) {
@@ -621,12 +631,13 @@ Result<std::vector<std::string>> ListPipelineFiles(const std::string& dir) {
   return out;
 }
 
-Result<std::vector<PipelineSpec>> LoadPipelineDir(const std::string& dir) {
+Result<std::vector<PipelineSpec>> LoadPipelineDir(const std::string& dir,
+                                                  const ReferenceEnv& references) {
   ASSIGN_OR_RETURN(std::vector<std::string> files, ListPipelineFiles(dir));
   std::vector<PipelineSpec> specs;
   std::map<std::string, std::string> names;  // pipeline name -> file
   for (const auto& p : files) {
-    ASSIGN_OR_RETURN(PipelineSpec spec, LoadPipelineFile(p));
+    ASSIGN_OR_RETURN(PipelineSpec spec, LoadPipelineFile(p, references));
     auto [it, fresh] = names.emplace(spec.name, spec.file);
     if (!fresh) {
       return YamlError(spec.file, PipelineKeyLine(spec.text), "pipeline",
@@ -637,8 +648,30 @@ Result<std::vector<PipelineSpec>> LoadPipelineDir(const std::string& dir) {
   return specs;
 }
 
-Result<OperatorChain> BuildChain(const PipelineSpec& spec) {
-  ASSIGN_OR_RETURN(OperatorChain chain, MakeChain(spec.transform));
+std::vector<ReferenceSource> StepReferenceSources(const std::vector<StepSpec>& steps,
+                                                  const std::vector<ReferenceSpec>& declared) {
+  std::set<std::string> used;
+  for (const StepSpec& s : steps) {
+    for (std::string& name : StepReferences(s)) used.insert(std::move(name));
+  }
+  std::vector<ReferenceSource> out;
+  for (const ReferenceSpec& r : declared) {
+    if (used.count(r.source.name) > 0) out.push_back(r.source);
+  }
+  return out;
+}
+
+Result<ResolvedReferences> OpenPipelineReferences(const PipelineSpec& spec,
+                                                  const ReferenceEnv& env) {
+  std::vector<StepSpec> steps = spec.transform;
+  for (const OutputSteps& o : spec.output_steps) {
+    steps.insert(steps.end(), o.transform.begin(), o.transform.end());
+  }
+  return OpenReferences(StepReferenceSources(steps, spec.references), env);
+}
+
+Result<OperatorChain> BuildChain(const PipelineSpec& spec, const ResolvedReferences* references) {
+  ASSIGN_OR_RETURN(OperatorChain chain, MakeChain(spec.transform, references));
   ASSIGN_OR_RETURN(Schema out, chain.Bind(spec.schema));
   if (int rc = out.FieldIndex(kRouteColumn); rc >= 0) {
     std::vector<Field> fields = out.fields();

@@ -29,7 +29,9 @@
 //       route: eu
 //
 // ParsePipeline type-checks the whole spec (binds the transform chain against
-// the schema and checks outputs), so a spec that parses can run. Errors name
+// the schema and checks outputs), so a spec that parses can run. Binding needs
+// the reference tables the steps read: ParsePipeline opens them first
+// (OpenPipelineReferences) from the ReferenceEnv it is given. Errors name
 // file:line and the key.
 #pragma once
 
@@ -102,19 +104,33 @@ struct PipelineSpec {
 bool ValidPipelineName(const std::string& name);
 
 // Parses a pipeline spec from YAML text. `file` is used in error messages.
-Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& file);
+// The references its steps read are opened from `references` (default: a
+// cache of this call's own and no lake tables).
+Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& file,
+                                   const ReferenceEnv& references = {});
 // Reads and parses a file.
-Result<PipelineSpec> LoadPipelineFile(const std::string& path);
+Result<PipelineSpec> LoadPipelineFile(const std::string& path, const ReferenceEnv& references = {});
 // Every *.yaml / *.yml in `dir`, sorted; a duplicate pipeline name is an error.
 // Pipeline test files (*.test.yaml, see `sluice test`) are not pipelines.
-Result<std::vector<PipelineSpec>> LoadPipelineDir(const std::string& dir);
+Result<std::vector<PipelineSpec>> LoadPipelineDir(const std::string& dir,
+                                                  const ReferenceEnv& references = {});
 // The pipeline spec files LoadPipelineDir reads, sorted.
 Result<std::vector<std::string>> ListPipelineFiles(const std::string& dir);
 // Whether a file name is a pipeline test file (NAME.test.yaml / .test.yml).
 bool IsPipelineTestFile(const std::string& name);
+// The sources of the references the steps of `steps` read (declared under
+// `references:`; names no step uses are left out), in the order declared.
+std::vector<ReferenceSource> StepReferenceSources(const std::vector<StepSpec>& steps,
+                                                  const std::vector<ReferenceSpec>& declared);
+// The open step for a parsed spec: every reference its shared and per-output
+// steps read, opened (OpenReferences), before any of them is bound.
+Result<ResolvedReferences> OpenPipelineReferences(const PipelineSpec& spec,
+                                                  const ReferenceEnv& env);
 // Builds the operator chain of a spec (fresh operators for one batch), already
 // bound to spec.schema, so Push can be called at once (binding again is harmless).
-Result<OperatorChain> BuildChain(const PipelineSpec& spec);
+// Steps that read references take them from `references` (opened before).
+Result<OperatorChain> BuildChain(const PipelineSpec& spec,
+                                 const ResolvedReferences* references = nullptr);
 // Renders a spec back to YAML (used by `ingest --table` and `infer`).
 std::string RenderPipeline(const PipelineSpec& spec);
 // Parses a schema on its own, written as a pipeline's `schema:` block: a

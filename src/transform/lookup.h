@@ -25,6 +25,10 @@ struct LookupArgs {
   bool left = true;  // false: inner join
 };
 
-std::unique_ptr<Operator> MakeLookupOp(const StepSpec& spec, LookupArgs args);
+// The lookup of `args.source`, whose table must be among `references` by the
+// time the step is bound (else Bind is kInternal: references are opened
+// before binding, never by it).
+std::unique_ptr<Operator> MakeLookupOp(const StepSpec& spec, LookupArgs args,
+                                       const ResolvedReferences* references);
 
 }  // namespace sluice

@@ -15,7 +15,8 @@
 // column's type (a value that does not convert matches nothing); NULL keys
 // never match. A reference with two rows for one key is an error, so every
 // input row yields at most one output row and output order is input order.
-// The table is loaded once per file content and shared (reference.h).
+// The table is opened before the step is bound (OpenReferences, reference.h):
+// binding takes it from the open references and never loads it.
 #include "transform/lookup.h"
 
 #include "expr/expr.h"
@@ -30,10 +31,16 @@ namespace {
 
 class LookupOp final : public Operator {
  public:
-  LookupOp(StepSpec spec, LookupArgs args) : spec_(std::move(spec)), args_(std::move(args)) {}
+  LookupOp(StepSpec spec, LookupArgs args, std::shared_ptr<const ReferenceTable> table)
+      : spec_(std::move(spec)), args_(std::move(args)), table_(std::move(table)) {}
 
   Result<Schema> Bind(const Schema& input) override {
-    ASSIGN_OR_RETURN(table_, ReferenceTable::Load(args_.source));
+    if (table_ == nullptr) {
+      return Status::Internal((spec_.where.empty() ? "" : spec_.where + ": ") + spec_.kind +
+                              ": reference " + args_.source.name +
+                              " was not opened before binding (internal error: OpenReferences "
+                              "opens a run's references before its steps are bound)");
+    }
     const Schema& ref = table_->schema();
     std::vector<int> ref_keys;
     keys_.clear();
@@ -184,11 +191,25 @@ class LookupOp final : public Operator {
 
 }  // namespace
 
-std::unique_ptr<Operator> MakeLookupOp(const StepSpec& spec, LookupArgs args) {
-  return std::make_unique<LookupOp>(spec, std::move(args));
+std::unique_ptr<Operator> MakeLookupOp(const StepSpec& spec, LookupArgs args,
+                                       const ResolvedReferences* references) {
+  std::shared_ptr<const ReferenceTable> table =
+      references != nullptr ? references->Find(args.source.name) : nullptr;
+  return std::make_unique<LookupOp>(spec, std::move(args), std::move(table));
 }
 
-Result<std::unique_ptr<Operator>> NewLookupOp(const StepSpec& spec) {
+std::vector<std::string> LookupReferences(const StepSpec& spec) {
+  if (!spec.args.is_object() || !spec.args.contains("from")) return {};
+  const nlohmann::json& from = spec.args["from"];
+  if (from.is_object() && from.contains("name") && from["name"].is_string()) {
+    return {from["name"].get<std::string>()};
+  }
+  if (from.is_string()) return {from.get<std::string>()};
+  return {};
+}
+
+Result<std::unique_ptr<Operator>> NewLookupOp(const StepSpec& spec,
+                                              const ResolvedReferences* references) {
   if (!spec.args.is_object()) {
     return StepError(spec, "expected { from: REFERENCE, on: { input_column: reference_column } }");
   }
@@ -244,7 +265,7 @@ Result<std::unique_ptr<Operator>> NewLookupOp(const StepSpec& spec) {
       return StepError(spec, "join must be left or inner, got " + j.dump());
     }
   }
-  return MakeLookupOp(spec, std::move(args));
+  return MakeLookupOp(spec, std::move(args), references);
 }
 
 }  // namespace sluice

@@ -24,6 +24,8 @@
 
 namespace sluice {
 
+class ResolvedReferences;  // transform/reference.h
+
 struct OperatorContext {
   // Receives output batches; returning non-OK aborts the pipeline.
   std::function<Status(RecordBatch&&)> emit;
@@ -65,8 +67,16 @@ struct StepSpec {
 };
 
 // The single registry of operator kinds (transform/registry.cc). Unknown kinds
-// and malformed args are kInvalidArgument naming spec.where.
-Result<std::unique_ptr<Operator>> MakeOperator(const StepSpec& spec);
+// and malformed args are kInvalidArgument naming spec.where. `references`
+// are the reference tables already open for this run (OpenReferences); a
+// step that reads one (lookup, a sql JOIN) takes it from there and never
+// loads it itself. Null: none is open, and binding such a step is kInternal.
+Result<std::unique_ptr<Operator>> MakeOperator(const StepSpec& spec,
+                                               const ResolvedReferences* references = nullptr);
+// The names of the references a step reads (its lookup's `from`, its sql
+// JOIN), for the open step; a step it cannot make sense of reads none (the
+// step reports its own error when it is made).
+std::vector<std::string> StepReferences(const StepSpec& spec);
 // Names of all registered kinds (for docs and error messages).
 std::vector<std::string> OperatorKinds();
 

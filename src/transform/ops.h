@@ -6,6 +6,7 @@
 
 #include "core/status.h"
 #include "transform/operator.h"
+#include "transform/reference.h"
 
 namespace sluice {
 
@@ -18,7 +19,13 @@ Result<std::unique_ptr<Operator>> NewFilterOp(const StepSpec& spec);
 Result<std::unique_ptr<Operator>> NewDeriveOp(const StepSpec& spec);
 Result<std::unique_ptr<Operator>> NewAggregateOp(const StepSpec& spec);
 Result<std::unique_ptr<Operator>> NewRouteOp(const StepSpec& spec);
-Result<std::unique_ptr<Operator>> NewSqlOp(const StepSpec& spec);
-Result<std::unique_ptr<Operator>> NewLookupOp(const StepSpec& spec);
+// The steps that read reference tables take them from the open ones.
+Result<std::unique_ptr<Operator>> NewSqlOp(const StepSpec& spec,
+                                           const ResolvedReferences* references);
+Result<std::unique_ptr<Operator>> NewLookupOp(const StepSpec& spec,
+                                              const ResolvedReferences* references);
+// The reference a lookup step reads, and the one a sql step JOINs (if any).
+std::vector<std::string> LookupReferences(const StepSpec& spec);
+std::vector<std::string> SqlReferences(const StepSpec& spec);
 
 }  // namespace sluice

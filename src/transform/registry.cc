@@ -9,29 +9,55 @@
 namespace sluice {
 namespace {
 
+using MakeFn = Result<std::unique_ptr<Operator>> (*)(const StepSpec&, const ResolvedReferences*);
+using ReferencesFn = std::vector<std::string> (*)(const StepSpec&);
+
+// A step that reads no reference table.
+template <Result<std::unique_ptr<Operator>> (*New)(const StepSpec&)>
+Result<std::unique_ptr<Operator>> Plain(const StepSpec& spec, const ResolvedReferences*) {
+  return New(spec);
+}
+
 struct OperatorKind {
   const char* name;
-  Result<std::unique_ptr<Operator>> (*make)(const StepSpec&);
+  MakeFn make;
+  ReferencesFn references = nullptr;  // null: reads none
 };
 
 constexpr OperatorKind kKinds[] = {
-    {"aggregate", NewAggregateOp}, {"cast", NewCastOp},     {"dedupe", NewDedupeOp},
-    {"derive", NewDeriveOp},       {"drop", NewDropOp},     {"filter", NewFilterOp},
-    {"lookup", NewLookupOp},       {"rename", NewRenameOp}, {"route", NewRouteOp},
-    {"select", NewSelectOp},       {"sql", NewSqlOp},
+    {"aggregate", Plain<NewAggregateOp>},
+    {"cast", Plain<NewCastOp>},
+    {"dedupe", Plain<NewDedupeOp>},
+    {"derive", Plain<NewDeriveOp>},
+    {"drop", Plain<NewDropOp>},
+    {"filter", Plain<NewFilterOp>},
+    {"lookup", NewLookupOp, LookupReferences},
+    {"rename", Plain<NewRenameOp>},
+    {"route", Plain<NewRouteOp>},
+    {"select", Plain<NewSelectOp>},
+    {"sql", NewSqlOp, SqlReferences},
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Operator>> MakeOperator(const StepSpec& spec) {
+Result<std::unique_ptr<Operator>> MakeOperator(const StepSpec& spec,
+                                               const ResolvedReferences* references) {
   for (const auto& k : kKinds) {
-    if (spec.kind == k.name) return k.make(spec);
+    if (spec.kind == k.name) return k.make(spec, references);
   }
   std::string known;
   for (const auto& k : kKinds) known += (known.empty() ? "" : ", ") + std::string(k.name);
   std::string where = spec.where.empty() ? "" : spec.where + ": ";
   return Status::InvalidArgument(where + "unknown transform step '" + spec.kind +
                                  "' (known: " + known + ")");
+}
+
+std::vector<std::string> StepReferences(const StepSpec& spec) {
+  for (const auto& k : kKinds) {
+    if (spec.kind == k.name)
+      return k.references != nullptr ? k.references(spec) : std::vector<std::string>{};
+  }
+  return {};
 }
 
 std::vector<std::string> OperatorKinds() {

@@ -81,7 +81,22 @@ class SqlOp final : public Operator {
 
 }  // namespace
 
-Result<std::unique_ptr<Operator>> NewSqlOp(const StepSpec& spec) {
+std::vector<std::string> SqlReferences(const StepSpec& spec) {
+  const nlohmann::json* value = &spec.args;
+  if (spec.args.is_object()) {
+    if (!spec.args.contains("query")) return {};
+    value = &spec.args["query"];
+  }
+  if (!value->is_string()) return {};
+  expr::SourceText src;
+  src.text = value->get<std::string>();
+  auto st = expr::ParseSelect(src);
+  if (!st.ok() || !st->has_join) return {};
+  return {st->join_table};
+}
+
+Result<std::unique_ptr<Operator>> NewSqlOp(const StepSpec& spec,
+                                           const ResolvedReferences* references) {
   std::string pointer;
   const nlohmann::json* value = &spec.args;
   if (spec.args.is_object()) {
@@ -156,7 +171,7 @@ Result<std::unique_ptr<Operator>> NewSqlOp(const StepSpec& spec) {
       key.options = options;
       look.input_keys.push_back(std::move(key));
     }
-    ops.push_back(MakeLookupOp(spec, std::move(look)));
+    ops.push_back(MakeLookupOp(spec, std::move(look), references));
     options.qualifiers.push_back({ref_alias, prefix});
     options.fallback_prefixes.push_back(prefix);
   }

@@ -323,5 +323,40 @@ TEST_F(StoreIdentityTest, ADamagedCatalogStopsSluiceWithRecoverySteps) {
   EXPECT_NE(p.status().message().find(".recover"), std::string::npos) << p.status().ToString();
 }
 
+// Reference tables belong to the project that opened them: two pipelines of
+// one project share a loaded table, another project loads its own.
+TEST_F(ProjectOpenTest, ReferenceTablesAreSharedWithinOneProjectOnly) {
+  const std::string ref = dir_.Write("ref/customers.csv", "id,name\n1,Ada\n");
+  auto spec = [&](const std::string& name) {
+    return "pipeline: " + name +
+           "\nschema:\n  cust: int64\nreferences:\n  customers: { file: " + ref +
+           " }\ntransform:\n  - lookup: { from: customers, on: { cust: id } }\n" +
+           "outputs:\n  - table: " + name + "\n";
+  };
+  Open();
+  EXPECT_EQ(project_->reference_cache().size(), 0u);
+  auto a = ParsePipeline(spec("a"), "a.yaml", project_->references());
+  auto b = ParsePipeline(spec("b"), "b.yaml", project_->references());
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(project_->reference_cache().size(), 1u);
+  auto ra = OpenPipelineReferences(*a, project_->references());
+  auto rb = OpenPipelineReferences(*b, project_->references());
+  ASSERT_TRUE(ra.ok() && rb.ok());
+  ASSERT_NE(ra->Find("customers"), nullptr);
+  EXPECT_EQ(ra->Find("customers"), rb->Find("customers"));
+
+  testing::ScratchDir other_dir;
+  auto other = Project::Open(DefaultConfig(other_dir.path()));
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_EQ((*other)->reference_cache().size(), 0u);
+  auto rc = OpenPipelineReferences(*a, (*other)->references());
+  ASSERT_TRUE(rc.ok()) << rc.status().ToString();
+  EXPECT_NE(rc->Find("customers"), ra->Find("customers"));
+  EXPECT_EQ(rc->Uses(), ra->Uses());  // the same content: the same identity
+  EXPECT_EQ(project_->reference_cache().size(), 1u);
+  EXPECT_EQ((*other)->reference_cache().size(), 1u);
+}
+
 }  // namespace
 }  // namespace sluice

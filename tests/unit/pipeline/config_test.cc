@@ -42,6 +42,29 @@ TEST(Config, ReadsEveryKeyAndResolvesPathsAgainstTheFile) {
   EXPECT_EQ(c->max_attempts, 7);
 }
 
+TEST(Config, SharedBackendsAreUrisAndThePasswordIsNeverShown) {
+  TempDir dir;
+  ScopedEnv no_profile("SLUICE_PROFILE", nullptr);
+  ScopedEnv password("PGPASS_FOR_TEST", "s3cret");
+  std::string path = dir.Write("sluice.yaml",
+                               "store_root: s3://lake-bucket/prod/v1\n"
+                               "s3_endpoint: http://127.0.0.1:9000\n"
+                               "s3_region: eu-west-1\n"
+                               "catalog: postgresql://sluice:${PGPASS_FOR_TEST}@db:5432/cat\n"
+                               "profiles:\n"
+                               "  dev: { s3_region: us-east-1 }\n");
+  auto c = LoadConfig(path, "");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->store_root, "s3://lake-bucket/prod/v1");  // not resolved as a path
+  EXPECT_EQ(c->s3_endpoint, "http://127.0.0.1:9000");
+  EXPECT_EQ(c->s3_region, "eu-west-1");
+  EXPECT_EQ(c->catalog_path, "postgresql://sluice:s3cret@db:5432/cat");
+  EXPECT_EQ(CatalogDisplay(*c), "postgresql://sluice:***@db:5432/cat");
+  auto dev = LoadConfig(path, "dev");
+  ASSERT_TRUE(dev.ok()) << dev.status().ToString();
+  EXPECT_EQ(dev->s3_region, "us-east-1");
+}
+
 TEST(Config, EmptyFileGivesTheDefaultProject) {
   TempDir dir;
   ScopedEnv no_profile("SLUICE_PROFILE", nullptr);
@@ -193,7 +216,7 @@ TEST(Config, ErrorsNameFileLineAndKey) {
       {"workers: 2\nworkrs: 3\n", "2: workrs: unknown key (did you mean 'workers'?)"},
       {"zzz: 1\n",
        "1: zzz: unknown key (known keys: store_root, catalog, pipelines_dir, workers, threads, "
-       "poll_interval, lease, max_attempts, profiles)"},
+       "poll_interval, lease, max_attempts, s3_endpoint, s3_region, profiles)"},
       {"profiles:\n  dev:\n    leas: 5s\n",
        "3: profiles.dev.leas: unknown key (did you mean 'lease'?)"},
       {"workers: -1\n", "1: workers: must be >= 0 (0 = one per core), got -1"},
