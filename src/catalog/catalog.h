@@ -218,6 +218,17 @@ struct OutputLineage {
   int64_t rows = 0;
 };
 
+// A reference table a batch's transform read: a file with the SHA-256 of its
+// bytes, or a lake table at a snapshot. Recorded in the batch's lineage as
+// output "reference:<name>", so that a retry or replay can say what reference
+// data the batch saw.
+struct ReferenceLineage {
+  std::string name;            // as declared under `references:`
+  std::string source;          // the file's path, or "table:<name>"
+  std::string content_sha256;  // a file's; empty for a lake table
+  int64_t snapshot_id = 0;     // a lake table's; 0 for a file
+};
+
 // A staged object to move to its final key after the commit (quarantine files).
 struct Publication {
   std::string staging_key;
@@ -239,14 +250,17 @@ struct CommitRequest {
   std::vector<TableCommit> tables;  // empty for kQuarantined
   std::vector<OutputLineage> outputs;
   std::vector<Publication> extra_publications;
+  std::vector<ReferenceLineage> references;
 };
 
 struct Lineage {
   int64_t batch_id = 0;
   int64_t pipeline_version_id = 0;
   std::string output;    // "table:<name>" or a sink name
-  std::string file_key;  // empty for non-file outputs
+  std::string file_key;  // empty for non-file outputs; a reference's source
   int64_t rows = 0;
+  std::string content_sha256;  // a reference file's ("reference:<name>" rows)
+  int64_t snapshot_id = 0;     // a reference lake table's snapshot
 };
 
 class Catalog {

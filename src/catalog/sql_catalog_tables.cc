@@ -309,6 +309,16 @@ Status SqlCatalog::CommitBatch(const CommitRequest& req) {
       lin.Bind(1, batch.id).Bind(2, batch.pipeline_version_id).Bind(3, o.output).Bind(4, o.rows);
       RETURN_IF_ERROR(lin.Exec());
     }
+    ASSIGN_OR_RETURN(SqlStatement ref,
+                     db_->Prepare("INSERT INTO lineage (batch_id, version_id, output, file_key, "
+                                  "num_rows, content_sha256, snapshot_id) "
+                                  "VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)"));
+    for (const ReferenceLineage& r : req.references) {
+      ref.Reset();
+      ref.Bind(1, batch.id).Bind(2, batch.pipeline_version_id).Bind(3, "reference:" + r.name);
+      ref.Bind(4, r.source).Bind(5, r.content_sha256).Bind(6, r.snapshot_id);
+      RETURN_IF_ERROR(ref.Exec());
+    }
     for (const Publication& p : req.extra_publications) {
       RETURN_IF_ERROR(AddPublication(p.staging_key, p.final_key, batch.id, now));
     }
@@ -626,8 +636,9 @@ Result<std::vector<DataFile>> SqlCatalog::ListBatchFiles(int64_t batch_id) {
 Result<std::vector<Lineage>> SqlCatalog::BatchLineage(int64_t batch_id) {
   MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(SqlStatement s,
-                   db_->Prepare("SELECT batch_id, version_id, output, file_key, num_rows "
-                                "FROM lineage WHERE batch_id = ?1 ORDER BY id"));
+                   db_->Prepare("SELECT batch_id, version_id, output, file_key, num_rows, "
+                                "content_sha256, snapshot_id FROM lineage WHERE batch_id = ?1 "
+                                "ORDER BY id"));
   s.Bind(1, batch_id);
   std::vector<Lineage> out;
   while (true) {
@@ -639,6 +650,8 @@ Result<std::vector<Lineage>> SqlCatalog::BatchLineage(int64_t batch_id) {
     l.output = s.ColumnText(2);
     l.file_key = s.ColumnText(3);
     l.rows = s.ColumnInt64(4);
+    l.content_sha256 = s.ColumnText(5);
+    l.snapshot_id = s.ColumnInt64(6);
     out.push_back(std::move(l));
   }
   return out;

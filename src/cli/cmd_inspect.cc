@@ -182,7 +182,23 @@ int CmdBatches(const GlobalFlags& g, const std::string& state, const std::string
   }
   if (g.json) {
     json arr = json::array();
-    for (const BatchInfo& b : *batches) arr.push_back(BatchJson(b));
+    for (const BatchInfo& b : *batches) {
+      json j = BatchJson(b);
+      // What the batch's transform read: reference files by content hash,
+      // lake tables by snapshot.
+      auto lineage = (*project)->catalog().BatchLineage(b.id);
+      if (!lineage.ok()) return Fail(lineage.status());
+      json refs = json::array();
+      for (const Lineage& l : *lineage) {
+        if (!l.output.starts_with("reference:")) continue;
+        refs.push_back({{"name", l.output.substr(10)},
+                        {"source", l.file_key},
+                        {"content_sha256", l.content_sha256},
+                        {"snapshot_id", l.snapshot_id}});
+      }
+      j["references"] = std::move(refs);
+      arr.push_back(std::move(j));
+    }
     std::printf("%s\n", arr.dump(2).c_str());
     return 0;
   }

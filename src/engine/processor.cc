@@ -405,10 +405,12 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   req.batch_id = batch_id;
   req.attempt = attempt;
   req.stats = res->stats;
-  // Reference lineage: res->references names every reference table the
-  // transform read (a file's SHA-256, a lake table's snapshot id). The
-  // catalog does not record them yet; when it does, they go into this
-  // request (e.g. CommitRequest::references) so they commit with the batch.
+  // Reference lineage: every reference table the transform read (a file's
+  // SHA-256, a lake table's snapshot id) commits with the batch.
+  for (const ReferenceUse& r : res->references) {
+    req.references.push_back({r.name, r.kind == ReferenceKind::kFile ? r.file : "table:" + r.table,
+                              r.content_sha256, r.snapshot_id});
+  }
   const int64_t bad = res->bad;
   const double ratio =
       res->stats.rows_read > 0 ? static_cast<double>(bad) / res->stats.rows_read : 0.0;

@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -46,10 +49,93 @@ Status CollectStaging(Project& project) {
   return Status::OK();
 }
 
+namespace {
+
+// The batch and attempt an output key was written by: lake files are
+// ".../part-b<batch>-a<attempt>-<n>.parquet", quarantine files
+// "quarantine/<pipeline>/<batch>/a<attempt>/bad_records.ndjson".
+std::optional<std::pair<int64_t, int>> OutputAttempt(const std::string& key) {
+  auto number = [](std::string_view text, size_t& pos) -> std::optional<int64_t> {
+    size_t start = pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+    if (pos == start || pos - start > 18) return std::nullopt;
+    return std::stoll(std::string(text.substr(start, pos - start)));
+  };
+  std::string_view k = key;
+  if (k.starts_with("lake/")) {
+    size_t slash = k.rfind('/');
+    size_t pos = k.find("part-b", slash);
+    if (pos == std::string_view::npos) return std::nullopt;
+    pos += 6;
+    auto batch = number(k, pos);
+    if (!batch || k.substr(pos, 2) != "-a") return std::nullopt;
+    pos += 2;
+    auto attempt = number(k, pos);
+    if (!attempt || pos >= k.size() || k[pos] != '-') return std::nullopt;
+    return std::make_pair(*batch, static_cast<int>(*attempt));
+  }
+  if (k.starts_with("quarantine/") && k.ends_with("/bad_records.ndjson")) {
+    // quarantine/<pipeline>/<batch>/a<attempt>/bad_records.ndjson
+    std::string_view dir = k.substr(0, k.size() - std::string_view("/bad_records.ndjson").size());
+    size_t a = dir.rfind('/');
+    size_t b = a == std::string_view::npos ? a : dir.rfind('/', a - 1);
+    if (b == std::string_view::npos || dir.substr(a + 1, 1) != "a") return std::nullopt;
+    size_t pos = b + 1;
+    auto batch = number(dir, pos);
+    if (!batch || pos != a) return std::nullopt;
+    pos = a + 2;
+    auto attempt = number(dir, pos);
+    if (!attempt || pos != dir.size()) return std::nullopt;
+    return std::make_pair(*batch, static_cast<int>(*attempt));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<int64_t> SweepLostOutputs(Project& project) {
+  ObjectStore& store = project.store();
+  if (store.AtomicRename()) return int64_t{0};
+  std::map<int64_t, std::vector<std::pair<std::string, int>>> by_batch;
+  for (const char* prefix : {"lake/", "quarantine/"}) {
+    ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, store.List(prefix));
+    for (const ObjectInfo& o : objects) {
+      if (auto owner = OutputAttempt(o.key)) {
+        by_batch[owner->first].emplace_back(o.key, owner->second);
+      }
+    }
+  }
+  int64_t deleted = 0;
+  for (const auto& [batch_id, keys] : by_batch) {
+    auto b = project.catalog().GetBatch(batch_id);
+    if (!b.ok()) {
+      if (b.status().code() == StatusCode::kNotFound) continue;  // not this catalog's
+      return b.status();
+    }
+    std::optional<std::set<std::string>> referenced;
+    for (const auto& [key, attempt] : keys) {
+      // An attempt that may still commit is not lost: the latest one of a
+      // batch that is not finished, and the one that committed.
+      if (attempt == b->committed_attempt) continue;
+      if (attempt >= b->attempts && !IsTerminal(b->state)) continue;
+      if (!referenced) {
+        ASSIGN_OR_RETURN(referenced, ReferencedBy(project.catalog(), batch_id)());
+      }
+      if (referenced->count(key) > 0) continue;  // an earlier commit's, replaced by a replay
+      RETURN_IF_ERROR(store.Delete(key));
+      ++deleted;
+    }
+  }
+  return deleted;
+}
+
 Status Recover(Project& project) {
   RETURN_IF_ERROR(PublishPending(project.store(), project.catalog()));
   RETURN_IF_ERROR(RecoverLanded(project.landing()));
-  return CollectStaging(project);
+  RETURN_IF_ERROR(CollectStaging(project));
+  ASSIGN_OR_RETURN(int64_t swept, SweepLostOutputs(project));
+  if (swept > 0) spdlog::info("deleted {} output object(s) of attempts that lost", swept);
+  return Status::OK();
 }
 
 namespace {

@@ -63,6 +63,14 @@ Status Recover(Project& project);
 // that committed them a moment ago).
 Status CollectStaging(Project& project);
 
+// On a store without rename: deletes the lake and quarantine objects of
+// attempts that lost (their keys name batch and attempt) and that the catalog
+// does not reference, whether or not their write markers survived (a zombie
+// may finish a file after a newer attempt cleaned its markers). Lists lake/
+// and quarantine/ in full, so it runs at start-up (Recover), not per poll.
+// Returns how many objects it deleted.
+Result<int64_t> SweepLostOutputs(Project& project);
+
 // Runs the server until `stop` (or, with exit_when_idle, until there is
 // nothing left to do). A non-OK Status is a failure to start or run at all;
 // what the run could not do is in `report` (if given).

@@ -206,6 +206,14 @@ ALTER TABLE publications ADD COLUMN error TEXT NOT NULL DEFAULT '';
 ALTER TABLE publications ADD COLUMN kind TEXT NOT NULL DEFAULT 'publish';
 )sql";
 
+// Version 5: reference lineage. A batch's lineage also names every reference
+// table its transform read ("reference:<name>"), with the file's SHA-256 or
+// the lake table's snapshot.
+constexpr const char* kSchemaV5 = R"sql(
+ALTER TABLE lineage ADD COLUMN content_sha256 TEXT NOT NULL DEFAULT '';
+ALTER TABLE lineage ADD COLUMN snapshot_id INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // DDL as `db` spells it.
 std::string Ddl(const SqlDb& db, const std::string& sql) {
   return db.dialect() == SqlDialect::kPostgres ? PostgresDdl(sql) : sql;
@@ -280,6 +288,7 @@ const std::vector<Migration>& CatalogMigrations() {
       // newest version it knows); catalogs already at 4 apply it on open.
       {3, "explicit deploys: content last deployed from each spec file", kSchemaV3},
       {4, "catalog identity, data file checksums, lost publications", kSchemaV4},
+      {5, "reference lineage: content hash or lake snapshot", kSchemaV5},
   };
   return kMigrations;
 }

@@ -152,6 +152,44 @@ TEST_F(ProcessorTest, CommitsABatch) {
   EXPECT_EQ(lineage_rows, 6);  // 3 rows into the table, 3 into SQLite
 }
 
+// Issue 11, item 1: lineage says what reference data a batch saw, so that a
+// retry or replay can tell whether it would see the same.
+TEST_F(ProcessorTest, LineageRecordsTheContentOfEveryReferenceRead) {
+  Open();
+  const std::string ref = dir_.Write("ref/customers.csv", "id,name\n1,Ada\n");
+  Deploy("orders",
+         "pipeline: orders\nsource: { pattern: \"*.csv\", format: csv }\n"
+         "schema:\n  id: int64\nreferences:\n  customers: { file: " +
+             ref +
+             " }\ntransform:\n  - lookup: { from: customers, on: { id: id } }\n"
+             "outputs:\n  - table: orders\n");
+  auto refs_of = [&](int64_t batch) {
+    std::vector<Lineage> out;
+    auto lineage = project_->catalog().BatchLineage(batch);
+    EXPECT_TRUE(lineage.ok()) << lineage.status().ToString();
+    for (const Lineage& l : lineage.ok() ? *lineage : std::vector<Lineage>{}) {
+      if (l.output.starts_with("reference:")) out.push_back(l);
+    }
+    return out;
+  };
+  const int64_t id = Register("a.csv", "id\n1\n2\n");
+  ASSERT_EQ(*Process(id), ProcessOutcome::kCommitted);
+  auto first = refs_of(id);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].output, "reference:customers");
+  EXPECT_EQ(first[0].file_key, ref);
+  EXPECT_EQ(first[0].content_sha256, Sha256Hex("id,name\n1,Ada\n"));
+
+  // The reference changes; a replay sees (and records) the new content.
+  const std::string changed = "id,name\n1,Ada\n2,Grace\n";
+  ASSERT_TRUE(WriteFileAtomic(ref, changed).ok());
+  ASSERT_TRUE(project_->catalog().ReplayBatch(id, 0).ok());
+  ASSERT_EQ(*Process(id), ProcessOutcome::kCommitted);
+  auto second = refs_of(id);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].content_sha256, Sha256Hex(changed));
+}
+
 TEST_F(ProcessorTest, ReportsProgress) {
   Start();
   const int64_t id = Register("a.csv", kGood);
