@@ -299,8 +299,7 @@ TEST(TaskKindTest, NamesRoundTrip) {
   EXPECT_FALSE(ParseTaskKind("load").ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SqlTaskQueueTest, testing::AllBackends(),
-                         testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, SqlTaskQueueTest, testing::AllBackends(), testing::BackendName);
 
 }  // namespace
 }  // namespace sluice

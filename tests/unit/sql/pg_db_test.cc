@@ -154,8 +154,9 @@ TEST_F(PgDbTest, AKilledConnectionIsReopenedForTheNextStatement) {
   EXPECT_NE(again->ColumnInt64(0), backend);
   // With the session settings of the first: a stopped process cannot hold
   // the catalog's write lock for ever.
-  auto show = db->Prepare("SELECT current_setting('lock_timeout'), "
-                          "current_setting('idle_in_transaction_session_timeout')");
+  auto show = db->Prepare(
+      "SELECT current_setting('lock_timeout'), "
+      "current_setting('idle_in_transaction_session_timeout')");
   ASSERT_TRUE(*show->Step());
   EXPECT_EQ(show->ColumnText(0), "30s");
   EXPECT_EQ(show->ColumnText(1), "1min");
