@@ -55,6 +55,7 @@ Result<json> TableJson(Project& p, const TableInfo& t) {
                   {"partition", f.partition},
                   {"rows", f.rows},
                   {"bytes", f.bytes},
+                  {"sha256", f.sha256},
                   {"batch_id", f.batch_id},
                   {"snapshot", f.snapshot_id}});
   }
