@@ -21,6 +21,7 @@
 // (ClassifyError in core/status.h).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -96,10 +97,13 @@ class SqliteDb final : public SqlDb {
   SqliteDb(sqlite3* db, std::string path, Options options)
       : db_(db), path_(std::move(path)), options_(std::move(options)) {}
   Status ExecWithBusyRetry(const char* sql, std::string_view what);
+  // sqlite3_busy_handler: short, growing sleeps until busy_timeout_ms.
+  static int BusyHandler(void* self, int count);
 
   sqlite3* db_;
   std::string path_;
   Options options_;
+  std::chrono::steady_clock::time_point busy_since_;
 };
 
 }  // namespace sluice
