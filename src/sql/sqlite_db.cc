@@ -63,8 +63,10 @@ StatusCode CodeFor(int rc) {
 
 class SqlStatementImpl final : public SqlStatement::Impl {
  public:
-  SqlStatementImpl(SqliteDb* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  ~SqlStatementImpl() override { sqlite3_finalize(stmt_); }
+  SqlStatementImpl(SqliteDb* db, sqlite3_stmt* stmt, std::string sql)
+      : db_(db), stmt_(stmt), text_(std::move(sql)) {}
+  // Back to the connection's cache of prepared statements (see Prepare).
+  ~SqlStatementImpl() override { db_->Recycle(std::move(text_), stmt_); }
   SqlStatementImpl(const SqlStatementImpl&) = delete;
   SqlStatementImpl& operator=(const SqlStatementImpl&) = delete;
 
@@ -130,6 +132,7 @@ class SqlStatementImpl final : public SqlStatement::Impl {
 
   SqliteDb* db_;
   sqlite3_stmt* stmt_;
+  std::string text_;
   Status bind_error_;
 };
 
@@ -171,6 +174,7 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, const 
 }
 
 SqliteDb::~SqliteDb() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
   if (db_ != nullptr) {
     if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     sqlite3_close_v2(db_);
@@ -221,7 +225,23 @@ Status SqliteDb::ExecWithBusyRetry(const char* sql, std::string_view what) {
   return st.WithContext(std::string(what) + " (database stayed locked)");
 }
 
+void SqliteDb::Recycle(std::string sql, sqlite3_stmt* stmt) {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  if (cache_.size() < kStatementCacheSize && cache_.emplace(std::move(sql), stmt).second) return;
+  sqlite3_finalize(stmt);
+}
+
 Result<SqlStatement> SqliteDb::Prepare(std::string_view sql) {
+  // The catalog runs the same few dozen statements for every batch; parsing
+  // them again each time was a large share of its CPU. A statement in use is
+  // not in the cache, so a nested use of the same text prepares a second one.
+  std::string text(sql);
+  if (auto it = cache_.find(text); it != cache_.end()) {
+    sqlite3_stmt* cached = it->second;
+    cache_.erase(it);
+    return SqlStatement(std::make_unique<SqlStatementImpl>(this, cached, std::move(text)));
+  }
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), 0, &stmt, nullptr);
   if (rc != SQLITE_OK) {
@@ -232,7 +252,7 @@ Result<SqlStatement> SqliteDb::Prepare(std::string_view sql) {
   if (stmt == nullptr) {
     return Status::Internal("sqlite '" + path_ + "': prepare: empty statement");
   }
-  return SqlStatement(std::make_unique<SqlStatementImpl>(this, stmt));
+  return SqlStatement(std::make_unique<SqlStatementImpl>(this, stmt, std::move(text)));
 }
 
 bool SqliteDb::InTransaction() const { return !sqlite3_get_autocommit(db_); }

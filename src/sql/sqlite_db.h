@@ -28,11 +28,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/status.h"
 #include "sql/sql_db.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace sluice {
 
@@ -89,6 +91,12 @@ class SqliteDb final : public SqlDb {
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_; }
 
+  // For statements: takes back one that its SqlStatement no longer uses,
+  // reset and kept for the next Prepare of the same text (up to
+  // kStatementCacheSize), else finalized. Statements must not outlive their
+  // SqliteDb.
+  void Recycle(std::string sql, sqlite3_stmt* stmt);
+
   // A Status for SQLite result code `rc` while doing `what`, naming the path
   // and carrying sqlite3_errmsg.
   Status ErrorStatus(int rc, std::string_view what) const;
@@ -97,6 +105,8 @@ class SqliteDb final : public SqlDb {
   SqliteDb(sqlite3* db, std::string path, Options options)
       : db_(db), path_(std::move(path)), options_(std::move(options)) {}
   Status ExecWithBusyRetry(const char* sql, std::string_view what);
+  static constexpr size_t kStatementCacheSize = 128;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
   // sqlite3_busy_handler: short, growing sleeps until busy_timeout_ms.
   static int BusyHandler(void* self, int count);
 
