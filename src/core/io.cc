@@ -1,15 +1,25 @@
 #include "core/io.h"
 
 #include <fcntl.h>
+#ifdef __linux__
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#endif
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <random>
+#include <thread>
 #include <vector>
+
+#include "core/hash.h"
 
 namespace sluice {
 
@@ -163,6 +173,7 @@ class FileOutput final : public OutputStream {
     return Status::OK();
   }
   int64_t Tell() const override { return written_; }
+  Result<std::optional<KernelCopy>> CopyFileFrom(int src_fd) override;
   Status Close() override {
     if (fd_ < 0) return Status::FailedPrecondition("file '" + path_ + "' already closed");
     Status st = FlushBuf();
@@ -235,6 +246,120 @@ class FileOutput final : public OutputStream {
   int64_t on_disk_ = 0;  // bytes handed to write(2)
   int64_t started_ = 0;  // bytes whose writeback has been started
 };
+
+// Hashes the bytes of `path` up to `ready` as the copier reports them, on its
+// own thread, so that hashing overlaps the kernel's copy. Reads the copy back
+// (pread: an I/O error is an error, where a mapping would be SIGBUS).
+class CopyHasher {
+ public:
+  explicit CopyHasher(const std::string& path) : path_(path), thread_([this] { Run(); }) {}
+  ~CopyHasher() { Finish().IgnoreError(); }
+  void Advance(int64_t ready) {
+    std::lock_guard lock(mu_);
+    ready_ = ready;
+    cv_.notify_one();
+  }
+  // Waits for every reported byte to be hashed.
+  Status Finish() {
+    {
+      std::lock_guard lock(mu_);
+      finished_ = true;
+      cv_.notify_one();
+    }
+    if (thread_.joinable()) thread_.join();
+    return status_;
+  }
+  std::string HexDigest() { return hasher_.HexDigest(); }
+
+ private:
+  void Run() {
+    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) status_ = ErrnoStatus("open", path_);
+    std::vector<char> buf(size_t{8} << 20);
+    int64_t hashed = 0;
+    for (;;) {
+      int64_t ready = 0;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return ready_ > hashed || finished_; });
+        if (ready_ <= hashed) break;
+        ready = ready_;
+      }
+      while (status_.ok() && hashed < ready) {
+        const size_t want = static_cast<size_t>(std::min<int64_t>(ready - hashed, buf.size()));
+        const ssize_t n = ::pread(fd, buf.data(), want, hashed);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          status_ = n < 0 ? ErrnoStatus("read back", path_)
+                          : Status::DataLoss("'" + path_ + "' is shorter than what was copied");
+          break;
+        }
+        hasher_.Update(buf.data(), static_cast<size_t>(n));
+        hashed += n;
+      }
+      if (!status_.ok()) hashed = ready;  // drain: the copier finishes, Finish reports
+    }
+    if (fd >= 0) ::close(fd);
+  }
+
+  std::string path_;
+  Sha256 hasher_;
+  Status status_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int64_t ready_ = 0;
+  bool finished_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+Result<std::optional<KernelCopy>> FileOutput::CopyFileFrom(int src_fd) {
+  if (fd_ < 0) return Status::FailedPrecondition("copy to closed file '" + path_ + "'");
+  if (written_ != 0) return std::optional<KernelCopy>();
+#ifdef __linux__
+  KernelCopy copy;
+  CopyHasher hasher(tmp_);
+  // A reflink (btrfs, XFS, ...): the copy shares the source's blocks until
+  // either is written, so nothing is read or written here but the hash.
+  if (::ioctl(fd_, FICLONE, src_fd) == 0) {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) return ErrnoStatus("stat", tmp_);
+    copy.reflink = true;
+    copy.bytes = static_cast<int64_t>(st.st_size);
+    hasher.Advance(copy.bytes);
+  } else {
+    // Else an in-kernel copy (ext4 and most others; NFS and CIFS copy on the
+    // server), a chunk at a time so that the hasher follows close behind.
+    constexpr size_t kChunk = size_t{16} << 20;
+    loff_t in_off = 0;
+    loff_t out_off = 0;
+    for (;;) {
+      const ssize_t n = ::copy_file_range(src_fd, &in_off, fd_, &out_off, kChunk, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        const int err = errno;
+        // The kernel cannot copy this pair (other file systems, a pipe, an
+        // old kernel): nothing was appended, the caller copies through memory.
+        if (copy.bytes == 0 && (err == EXDEV || err == EINVAL || err == ENOSYS ||
+                                err == EOPNOTSUPP || err == EBADF || err == EPERM)) {
+          return std::optional<KernelCopy>();
+        }
+        return ErrnoError(err, "copy into '" + tmp_ + "'");
+      }
+      if (n == 0) break;
+      copy.bytes += n;
+      hasher.Advance(copy.bytes);
+    }
+  }
+  RETURN_IF_ERROR(hasher.Finish());
+  copy.sha256 = hasher.HexDigest();
+  written_ = on_disk_ = copy.bytes;
+  if (sync_) WriteBehind();
+  return std::optional<KernelCopy>(std::move(copy));
+#else
+  (void)src_fd;
+  return std::optional<KernelCopy>();
+#endif
+}
 
 class StringOutput final : public OutputStream {
  public:

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -50,6 +51,13 @@ class RandomAccessFile {
   virtual const std::string& name() const = 0;
 };
 
+// What OutputStream::CopyFileFrom appended.
+struct KernelCopy {
+  int64_t bytes = 0;
+  std::string sha256;    // lower-case hex
+  bool reflink = false;  // shares the source's blocks (nothing was copied)
+};
+
 class OutputStream {
  public:
   virtual ~OutputStream() = default;
@@ -57,6 +65,17 @@ class OutputStream {
   Status Write(std::string_view s) { return Write(s.data(), s.size()); }
   // Bytes written so far.
   virtual int64_t Tell() const = 0;
+  // Appends the local file open as `src_fd`, from its offset 0 to its end,
+  // without passing its bytes through this process where the stream can (a
+  // reflink, else an in-kernel copy), and returns what was appended with the
+  // SHA-256 of the copy (read back from the copy, so it names exactly the
+  // bytes kept even if the source changes meanwhile). std::nullopt when this
+  // stream cannot (not a local file, something written already, a source
+  // the kernel cannot copy): nothing was appended, copy through memory.
+  virtual Result<std::optional<KernelCopy>> CopyFileFrom(int src_fd) {
+    (void)src_fd;
+    return std::optional<KernelCopy>();
+  }
   // Flushes, fsyncs and publishes the stream under its final name.
   virtual Status Close() = 0;
   // Discards what was written (no file is left under the final name).

@@ -91,44 +91,86 @@ Result<std::string> EnsureTablePipeline(Project& project, const std::string& tab
          ") in " + path;
 }
 
+namespace {
+
+// A worker pool in this process, taking only one pipeline's tasks, and the
+// batches someone waits for. Batches may be added while it runs, so that
+// `ingest A B C` processes A while B is copied into the archive.
+class ProcessingSession {
+ public:
+  ProcessingSession(Project& project, const std::string& pipeline,
+                    const std::function<void(const ProcessProgress&)>& on_progress)
+      : project_(project), pool_(project, Options(project, pipeline, on_progress, this)) {
+    pool_.Start();
+  }
+  ~ProcessingSession() { pool_.Stop(); }
+
+  void Add(int64_t batch_id) {
+    {
+      std::lock_guard lock(mu_);
+      batches_.insert(batch_id);
+    }
+    pool_.Wake();  // its task is queued now: no need to wait for the next poll
+  }
+
+  // Until every added batch is committed, quarantined or failed (a transient
+  // failure leaves a batch queued for its retry: waited for).
+  Status Wait() {
+    std::set<int64_t> open;
+    {
+      std::lock_guard lock(mu_);
+      open = batches_;
+    }
+    while (!open.empty()) {
+      for (auto it = open.begin(); it != open.end();) {
+        ASSIGN_OR_RETURN(BatchInfo b, project_.catalog().GetBatch(*it));
+        it = IsTerminal(b.state) || b.state == BatchState::kFailed ? open.erase(it) : std::next(it);
+      }
+      if (open.empty()) break;
+      std::unique_lock lock(mu_);
+      // A batch ending between the check and the wait costs at most this.
+      cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return done_ > seen_; });
+      seen_ = done_;
+    }
+    return Status::OK();
+  }
+
+ private:
+  static WorkerPoolOptions Options(Project& project, const std::string& pipeline,
+                                   const std::function<void(const ProcessProgress&)>& on_progress,
+                                   ProcessingSession* self) {
+    WorkerPoolOptions wopts;
+    wopts.threads = project.config().workers;
+    wopts.data_threads = project.config().threads;
+    wopts.on_progress = on_progress;
+    wopts.on_done = [self](const BatchDone&) {
+      std::lock_guard lock(self->mu_);
+      ++self->done_;
+      self->cv_.notify_all();
+    };
+    // Only this pipeline's tasks: another pipeline's batch (possibly one that
+    // kills the process) is the server's business, not this command's.
+    wopts.filter.pipelines = {pipeline};
+    return wopts;
+  }
+
+  Project& project_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<int64_t> batches_;
+  uint64_t done_ = 0;
+  uint64_t seen_ = 0;
+  WorkerPool pool_;  // last: its workers call on_done, which uses the members above
+};
+
+}  // namespace
+
 Status ProcessUntilDone(Project& project, const std::string& pipeline,
                         const std::set<int64_t>& batches,
                         const std::function<void(const ProcessProgress&)>& on_progress) {
-  std::mutex mu;
-  std::condition_variable cv;
-  WorkerPoolOptions wopts;
-  wopts.threads = project.config().workers;
-  wopts.data_threads = project.config().threads;
-  wopts.on_progress = on_progress;
-  wopts.on_done = [&](const BatchDone&) { cv.notify_all(); };
-  // Only this pipeline's tasks: another pipeline's batch (possibly one that
-  // kills the process) is the server's business, not this command's.
-  wopts.filter.pipelines = {pipeline};
-  WorkerPool pool(project, wopts);
-  pool.Start();
-  // A batch is done when committed, quarantined or failed (a transient
-  // failure leaves it queued for its retry).
-  auto unfinished = [&]() -> Result<bool> {
-    for (int64_t id : batches) {
-      ASSIGN_OR_RETURN(BatchInfo b, project.catalog().GetBatch(id));
-      if (IsTerminal(b.state) || b.state == BatchState::kFailed) continue;
-      return true;
-    }
-    return false;
-  };
-  Status result = Status::OK();
-  while (true) {
-    auto more = unfinished();
-    if (!more.ok()) {
-      result = more.status();
-      break;
-    }
-    if (!*more) break;
-    std::unique_lock lock(mu);
-    cv.wait_for(lock, std::chrono::milliseconds(100));
-  }
-  pool.Stop();
-  return result;
+  ProcessingSession session(project, pipeline, on_progress);
+  for (int64_t id : batches) session.Add(id);
+  return session.Wait();
 }
 
 Result<std::vector<IngestReport>> RunIngest(Project& project, const IngestOptions& options) {
@@ -141,7 +183,8 @@ Result<std::vector<IngestReport>> RunIngest(Project& project, const IngestOption
   RETURN_IF_ERROR(RecoverLanded(project.landing()));
 
   std::vector<IngestReport> reports;
-  std::set<int64_t> waiting;
+  // Started first: a file's batch is processed while the next file is copied.
+  ProcessingSession session(project, options.pipeline, options.on_progress);
   for (const std::string& file : options.files) {
     ASSIGN_OR_RETURN(RegisterOutcome r, IngestLocalFile(project.landing(), options.pipeline, file));
     IngestReport rep;
@@ -157,15 +200,15 @@ Result<std::vector<IngestReport>> RunIngest(Project& project, const IngestOption
         rep.note = "already ingested as batch " + std::to_string(r.batch_id) + " (" +
                    std::string(BatchStateName(b.state)) + ")";
       } else {
-        waiting.insert(r.batch_id);
+        session.Add(r.batch_id);
       }
     } else {
-      waiting.insert(r.batch_id);
+      session.Add(r.batch_id);
     }
     reports.push_back(rep);
   }
 
-  RETURN_IF_ERROR(ProcessUntilDone(project, options.pipeline, waiting, options.on_progress));
+  RETURN_IF_ERROR(session.Wait());
 
   for (IngestReport& rep : reports) {
     if (rep.state == "duplicate") continue;

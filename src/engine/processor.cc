@@ -539,8 +539,18 @@ Status PublishOne(ObjectStore& store, Catalog& catalog, const Publication& p) {
     // Both exist. A copy across file systems that crashed before removing
     // its source leaves two identical objects; anything else at a final key
     // is not ours, and a final key is never replaced.
-    ASSIGN_OR_RETURN(bool same, SameBytes(store, p.staging_key, p.final_key));
-    if (same) {
+    auto same = SameBytes(store, p.staging_key, p.final_key);
+    if (!same.ok() && same.status().code() == StatusCode::kNotFound) {
+      // Moved by a concurrent publisher (every worker publishes what is
+      // pending after its commit) between the two looks above: recorded only.
+      auto again = store.Stat(p.staging_key);
+      if (!again.ok() && again.status().code() == StatusCode::kNotFound &&
+          store.Stat(p.final_key).ok()) {
+        return catalog.MarkPublished(p.staging_key);
+      }
+    }
+    RETURN_IF_ERROR(same.status());
+    if (*same) {
       RETURN_IF_ERROR(store.Delete(p.staging_key));
       return catalog.MarkPublished(p.staging_key);
     }

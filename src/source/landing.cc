@@ -288,6 +288,15 @@ struct ArchiveCopy {
 // key) without waiting for the disk, and places it at `key`, or at its
 // content's ArchiveKey when `key` is empty. With `want_sha`, a copy of other
 // content is dropped instead.
+// OutputStream::CopyFileFrom for the local file `path`.
+Result<std::optional<KernelCopy>> CopyFileInKernel(const std::string& path, OutputStream& out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(errno, "open '" + path + "'");
+  auto copied = out.CopyFileFrom(fd);
+  ::close(fd);
+  return copied;
+}
+
 Result<ArchiveCopy> CopyToArchive(ObjectStore& store, ArchiveVerifier* verifier,
                                   const std::string& pipeline, const std::string& path,
                                   const std::string& relative, const std::string* want_sha,
@@ -298,12 +307,24 @@ Result<ArchiveCopy> CopyToArchive(ObjectStore& store, ArchiveVerifier* verifier,
   const std::string incoming = "archive/" + pipeline + "/.incoming/" + std::to_string(::getpid()) +
                                "-" + std::to_string(++counter) + "-" + relative;
   ASSIGN_OR_RETURN(auto out, store.OpenWriteUnsynced(incoming));
-  Sha256 hasher;
-  if (Status st = CopyHashing(*in, *out, &hasher); !st.ok()) {
+  ArchiveCopy copy;
+  // A reflink or an in-kernel copy where the store and the file allow it,
+  // hashed from the copy; else read, hashed and written through memory.
+  auto kernel = CopyFileInKernel(path, *out);
+  if (!kernel.ok()) {
     out->Abort();
-    return st;
+    return kernel.status();
   }
-  ArchiveCopy copy{hasher.HexDigest(), out->Tell(), ""};
+  if (kernel->has_value()) {
+    copy = ArchiveCopy{(*kernel)->sha256, (*kernel)->bytes, ""};
+  } else {
+    Sha256 hasher;
+    if (Status st = CopyHashing(*in, *out, &hasher); !st.ok()) {
+      out->Abort();
+      return st;
+    }
+    copy = ArchiveCopy{hasher.HexDigest(), out->Tell(), ""};
+  }
   RETURN_IF_ERROR(out->Close());
   if (want_sha != nullptr && copy.sha256 != *want_sha) {
     (void)store.Delete(incoming);

@@ -656,6 +656,36 @@ TEST_F(ProcessorTest, PublishPendingToleratesAnAlreadyMovedFile) {
   ExpectLakeMatchesCatalog();
 }
 
+// Two publishers at once (each worker of a server publishes every pending
+// publication after its own commit): the other one moves the staged file
+// between this one's look at the staging key and its look at the final key.
+// Neither an error nor a loss.
+TEST_F(ProcessorTest, PublishPendingRacesAConcurrentPublisher) {
+  Start();
+  const int64_t id = Register("a.csv", kGood);
+  faults_->FailAlways(StoreOp::kRename, Status::IOError("injected"), "staging/");
+  Process(id).IgnoreError();  // publication fails after the commit
+  faults_->Clear();
+  auto pending = project_->catalog().PendingPublications();
+  ASSERT_TRUE(pending.ok());
+  ASSERT_FALSE(pending->empty());
+  const Publication first = pending->front();
+  faults_->BeforeNext(
+      StoreOp::kStat,
+      [&](const std::string&) {
+        ASSERT_TRUE(project_->store().Rename(first.staging_key, first.final_key).ok());
+      },
+      first.final_key);
+
+  Status st = PublishPending(*faults_, project_->catalog());
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  pending = project_->catalog().PendingPublications();
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty());
+  EXPECT_EQ(Batch(id).state, BatchState::kCommitted);
+  ExpectLakeMatchesCatalog();
+}
+
 TEST_F(ProcessorTest, PublishPendingReportsAFileThatIsGone) {
   Start();
   const int64_t id = Register("a.csv", kGood);
