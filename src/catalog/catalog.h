@@ -251,6 +251,11 @@ struct CommitRequest {
   std::vector<OutputLineage> outputs;
   std::vector<Publication> extra_publications;
   std::vector<ReferenceLineage> references;
+  // Nothing outside the catalog was loaded for this attempt (a batch that
+  // writes only lake tables, or is quarantined whole): the commit may come
+  // straight from processing, without MarkCommitting's transaction, whose
+  // only purpose is to mark that loads into other sinks may have begun.
+  bool from_processing = false;
 };
 
 struct Lineage {
@@ -331,11 +336,11 @@ class Catalog {
   virtual Result<std::vector<std::pair<BatchState, int64_t>>> CountBatchesByState() = 0;
 
   // The atomic end of a batch: in one transaction, checks that the batch is in
-  // committing and that req.attempt equals the batch's `attempts` (a zombie
-  // attempt superseded by a newer one gets kAborted and changes nothing), creates missing tables
-  // (or checks the schema of existing ones), adds one snapshot per table with the files, writes
-  // lineage, stats and publications, and moves the batch to final_state. If the batch is already
-  // committed/quarantined returns kAlreadyExists and changes nothing (another
+  // committing (or processing, with req.from_processing) and that req.attempt equals the batch's
+  // `attempts` (a zombie attempt superseded by a newer one gets kAborted and changes nothing),
+  // creates missing tables (or checks the schema of existing ones), adds one snapshot per table
+  // with the files, writes lineage, stats and publications, and moves the batch to final_state. If
+  // the batch is already committed/quarantined returns kAlreadyExists and changes nothing (another
   // attempt won).
   virtual Status CommitBatch(const CommitRequest& req) = 0;
   // Re-pins a failed, quarantined, committed or damaged batch to `version_id` (0 = keep)

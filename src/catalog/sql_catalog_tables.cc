@@ -274,7 +274,8 @@ Status SqlCatalog::CommitBatch(const CommitRequest& req) {
                              std::to_string(req.attempt) + " is stale: the batch is on attempt " +
                              std::to_string(batch.attempts));
     }
-    if (batch.state != BatchState::kCommitting) {
+    const bool direct = req.from_processing && batch.state == BatchState::kProcessing;
+    if (batch.state != BatchState::kCommitting && !direct) {
       return Status::FailedPrecondition("commit of " + BatchName(batch.id) + ": it is " +
                                         std::string(BatchStateName(batch.state)) +
                                         ", not committing");

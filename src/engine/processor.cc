@@ -68,6 +68,12 @@ class Attempt final : public DriverSink {
   Result<AttemptResult> Run();
   Result<std::vector<StagedOutput>> FinishSinks();
   Status LoadSinks();
+  bool LoadsOutsideCatalog() const {
+    for (const auto& sink : sinks_) {
+      if (sink->LoadsOutsideCatalog()) return true;
+    }
+    return false;
+  }
   // The quarantine file's staged and final keys, if any record was quarantined.
   std::optional<Publication> QuarantinePublication() const { return quarantine_pub_; }
   Status CloseQuarantine();
@@ -423,8 +429,15 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   if (Status st = env.store->Sync(batch.archive_key); !st.ok()) {
     return EndAttempt(env, token, batch, st);
   }
-  if (Status st = catalog.MarkCommitting(token); !st.ok()) {
-    return EndAttempt(env, token, batch, st);
+  // `committing` marks that loads outside the catalog may have begun; with
+  // none to do, the commit comes straight from processing (one transaction
+  // less per batch; fencing is the commit's own attempt check).
+  if (!over && run.LoadsOutsideCatalog()) {
+    if (Status st = catalog.MarkCommitting(token); !st.ok()) {
+      return EndAttempt(env, token, batch, st);
+    }
+  } else {
+    req.from_processing = true;
   }
 
   ProcessOutcome outcome = ProcessOutcome::kCommitted;

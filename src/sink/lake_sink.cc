@@ -136,6 +136,7 @@ class LakeSink final : public Sink {
   }
 
   Status Load() override { return Status::OK(); }
+  bool LoadsOutsideCatalog() const override { return false; }
 
   void Discard() override {
     // Drop encoders first: an unfinished OutputStream never publishes its

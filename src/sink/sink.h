@@ -72,6 +72,9 @@ class Sink {
   virtual Status Write(const RecordBatch& batch) = 0;
   virtual Result<StagedOutput> Finish() = 0;
   virtual Status Load() = 0;
+  // Whether Load makes anything visible outside the catalog (a database
+  // table); a lake sink's rows become visible through the commit alone.
+  virtual bool LoadsOutsideCatalog() const { return true; }
   virtual void Discard() = 0;
   // Cheap check that the destination is reachable/writable.
   virtual Status HealthCheck() = 0;

@@ -1,9 +1,12 @@
 #include "sql/sqlite_db.h"
 
+#include <sys/stat.h>
+
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <string>
 #include <thread>
 #include <utility>
@@ -164,6 +167,7 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, const 
   sqlite3_busy_handler(raw, &SqliteDb::BusyHandler, db.get());
 
   if (!options.read_only && path != ":memory:" && !path.empty()) {
+    db->write_gate_ = WriteGateFor(path);
     // Switching to WAL takes an exclusive lock for a moment, so a second
     // process opening the file at the same time may see SQLITE_BUSY here.
     RETURN_IF_ERROR(db->ExecWithBusyRetry("PRAGMA journal_mode=WAL", "set journal_mode=WAL"));
@@ -270,8 +274,40 @@ void SqliteDb::Rollback() {
   if (InTransaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
+std::shared_ptr<std::timed_mutex> SqliteDb::WriteGateFor(const std::string& path) {
+  // Keyed by the file itself (device and inode), not by how its path is spelt.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return nullptr;
+  static std::mutex mu;
+  static std::map<std::pair<dev_t, ino_t>, std::weak_ptr<std::timed_mutex>> gates;
+  std::lock_guard lock(mu);
+  // Drop the gates of files no connection has open any more.
+  for (auto it = gates.begin(); it != gates.end();) {
+    it = it->second.expired() ? gates.erase(it) : std::next(it);
+  }
+  auto& slot = gates[{st.st_dev, st.st_ino}];
+  std::shared_ptr<std::timed_mutex> gate = slot.lock();
+  if (gate == nullptr) {
+    gate = std::make_shared<std::timed_mutex>();
+    slot = gate;
+  }
+  return gate;
+}
+
 Status SqliteDb::Transaction(const std::function<Status()>& body) {
   if (InTransaction()) return body();
+  std::unique_lock<std::timed_mutex> gate;
+  if (write_gate_ != nullptr) {
+    gate = std::unique_lock(*write_gate_, std::defer_lock);
+    // Bounded like SQLite's own wait: a transaction of this process that
+    // never ends must not hang every other thread.
+    if (!gate.try_lock_for(std::chrono::milliseconds(options_.busy_timeout_ms))) {
+      return Status::Unavailable("sqlite '" + path_ +
+                                 "': begin transaction: another connection of this process "
+                                 "held the write lock for " +
+                                 std::to_string(options_.busy_timeout_ms) + " ms");
+    }
+  }
   RETURN_IF_ERROR(BeginImmediate());
   Status st = body();
   if (st.ok()) st = Commit();

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -104,6 +105,11 @@ class SqliteDb final : public SqlDb {
  private:
   SqliteDb(sqlite3* db, std::string path, Options options)
       : db_(db), path_(std::move(path)), options_(std::move(options)) {}
+  // The connections of this process to one database file take its write lock
+  // in turn through this gate: a waiter is woken the moment the holder
+  // commits, where SQLite's busy handler can only poll with sleeps. Other
+  // processes still meet at SQLite's lock (and the busy handler).
+  static std::shared_ptr<std::timed_mutex> WriteGateFor(const std::string& path);
   Status ExecWithBusyRetry(const char* sql, std::string_view what);
   static constexpr size_t kStatementCacheSize = 128;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
@@ -114,6 +120,7 @@ class SqliteDb final : public SqlDb {
   std::string path_;
   Options options_;
   std::chrono::steady_clock::time_point busy_since_;
+  std::shared_ptr<std::timed_mutex> write_gate_;  // null for :memory: and read-only
 };
 
 }  // namespace sluice

@@ -271,6 +271,34 @@ TEST_P(CatalogTablesTest, StaleAttemptIsAbortedAndWrongStateRefused) {
   EXPECT_EQ(cat_->CommitBatch(Commit(999, {})).code(), StatusCode::kNotFound);
 }
 
+// A batch that loaded nothing outside the catalog commits straight from
+// processing; still fenced by the attempt, and only from processing.
+TEST_P(CatalogTablesTest, CommitFromProcessingWhenNothingWasLoadedOutside) {
+  int64_t b = CommittingBatch();                                   // attempt 1
+  ASSERT_TRUE(testing::MoveBatch(*cat_, b, S::kProcessing).ok());  // attempt 2
+  CommitRequest zombie = Commit(b, {File("zombie", 1)});
+  zombie.attempt = 1;
+  zombie.from_processing = true;
+  EXPECT_EQ(cat_->CommitBatch(zombie).code(), StatusCode::kAborted);
+  CommitRequest direct = Commit(b, {File("direct", 1)});
+  direct.attempt = 2;
+  direct.from_processing = true;
+  Status st = cat_->CommitBatch(direct);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(cat_->GetBatch(b)->state, S::kCommitted);
+  EXPECT_EQ(Keys(*cat_->ListFiles("orders", 0)), std::vector<std::string>{"lake/orders/direct"});
+  EXPECT_EQ(cat_->BatchHistory(b)->back().state, S::kCommitted);
+  // Not from another state: a queued batch has no attempt running.
+  auto r = cat_->RegisterBatch({"orders", "landing/orders/q.csv", "", "sha-q", 5});
+  ASSERT_TRUE(r.ok());
+  const int64_t q = r->batch_id;
+  ASSERT_TRUE(testing::MoveBatch(*cat_, q, S::kQueued, "").ok());
+  CommitRequest queued = Commit(q, {File("queued", 1)});
+  queued.from_processing = true;
+  EXPECT_NE(cat_->CommitBatch(queued).code(), StatusCode::kOk);
+  EXPECT_EQ(cat_->GetBatch(q)->state, S::kQueued);
+}
+
 TEST_P(CatalogTablesTest, InvalidFinalStateIsRejected) {
   int64_t b = CommittingBatch();
   CommitRequest req = Commit(b, {});

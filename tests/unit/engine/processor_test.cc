@@ -190,6 +190,41 @@ TEST_F(ProcessorTest, LineageRecordsTheContentOfEveryReferenceRead) {
   EXPECT_EQ(second[0].content_sha256, Sha256Hex(changed));
 }
 
+// `committing` marks that loads outside the catalog may have begun: a batch
+// with a database output passes through it, a lake-only batch commits
+// straight from processing (one catalog transaction less).
+TEST_F(ProcessorTest, OnlyBatchesWithLoadsOutsideTheCatalogPassThroughCommitting) {
+  auto states = [&](int64_t id) {
+    std::vector<BatchState> out;
+    auto history = project_->catalog().BatchHistory(id);
+    EXPECT_TRUE(history.ok());
+    if (history.ok()) {
+      for (const BatchEvent& e : *history) out.push_back(e.state);
+    }
+    return out;
+  };
+  auto has = [](const std::vector<BatchState>& v, BatchState s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  Start();
+  const int64_t with_db = Register("a.csv", kGood);
+  ASSERT_EQ(*Process(with_db), ProcessOutcome::kCommitted);
+  EXPECT_TRUE(has(states(with_db), BatchState::kCommitting));
+
+  std::string lake_only = Spec("quarantine", 0.5);
+  lake_only.erase(lake_only.find("  - sqlite:"));
+  Deploy("orders", lake_only);
+  const int64_t lake = Register("b.csv", "id,amount,day\n9,1.00,2024-01-03\n");
+  auto out = Process(lake);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(*out, ProcessOutcome::kCommitted);
+  const std::vector<BatchState> lake_states = states(lake);
+  EXPECT_TRUE(has(lake_states, BatchState::kProcessing));
+  EXPECT_FALSE(has(lake_states, BatchState::kCommitting));
+  EXPECT_EQ(lake_states.back(), BatchState::kCommitted);
+  ExpectLakeMatchesCatalog();
+}
+
 TEST_F(ProcessorTest, ReportsProgress) {
   Start();
   const int64_t id = Register("a.csv", kGood);
