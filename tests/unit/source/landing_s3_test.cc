@@ -243,8 +243,8 @@ TEST_F(LandingS3Test, RegistersInPlaceWithoutCopying) {
   // A registration cut short by a crash (batch still `landed`): recovery
   // queues it, with nothing to move.
   Land("z.csv", "id,amount\n9,9.00\n");
-  RegisterBatchRequest req{"orders", "landing/orders/z.csv", "landing/orders/z.csv",
-                           Sha256Hex("id,amount\n9,9.00\n"), 17};
+  const std::string z = "landing/orders/z.csv";
+  RegisterBatchRequest req{"orders", z, z, Sha256Hex("id,amount\n9,9.00\n"), 17, ""};
   auto crashed = catalog_->RegisterBatch(req);
   ASSERT_TRUE(crashed.ok()) << crashed.status().ToString();
   Status rec = RecoverLanded(ctx());
