@@ -160,6 +160,12 @@ struct RegisterBatchRequest {
   std::string archive_key;
   std::string sha256;
   int64_t size_bytes = 0;
+  // The store's content tag (S3 ETag) of the version whose bytes were
+  // hashed; empty where the store has none (the local store, an ingested
+  // file). Kept with the landing so that a later scan can tell, without
+  // reading the object, that it registered this version already
+  // (Catalog::LandedObjectKnown).
+  std::string etag;
 };
 
 struct RegisterBatchResult {
@@ -296,7 +302,16 @@ class Catalog {
   // Idempotent registration (see RegisterBatchResult). A new batch is pinned to
   // the pipeline's active version (kFailedPrecondition if it has none) and
   // starts in state landed with one history row.
+  // Every outcome records req.etag with the landing of (pipeline, key,
+  // sha256); a landing registered again with another non-empty ETag (the same
+  // bytes written again, e.g. as a multipart upload) keeps the new one.
   virtual Result<RegisterBatchResult> RegisterBatch(const RegisterBatchRequest& req) = 0;
+  // True iff a landing of `object_key` for `pipeline` was registered with
+  // this ETag (non-empty; an empty `etag` is never known): the object's
+  // current version is registered already, by this process or another, and
+  // need not be read. A read: changes nothing.
+  virtual Result<bool> LandedObjectKnown(const std::string& pipeline, const std::string& object_key,
+                                         const std::string& etag) = 0;
   // Moves a batch to `to`, appending a history row: landed -> queued, and
   // landed|queued -> failed (registration problems). Attempts move batches
   // only through StartAttempt, MarkCommitting, FailAttempt and CommitBatch;

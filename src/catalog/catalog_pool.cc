@@ -38,6 +38,10 @@ class PooledCatalog final : public Catalog {
   Result<RegisterBatchResult> RegisterBatch(const RegisterBatchRequest& req) override {
     return pool_.Acquire()->RegisterBatch(req);
   }
+  Result<bool> LandedObjectKnown(const std::string& pipeline, const std::string& object_key,
+                                 const std::string& etag) override {
+    return pool_.Acquire()->LandedObjectKnown(pipeline, object_key, etag);
+  }
   Status TransitionBatch(int64_t batch_id, BatchState to, const std::string& reason) override {
     return pool_.Acquire()->TransitionBatch(batch_id, to, reason);
   }

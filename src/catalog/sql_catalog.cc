@@ -262,19 +262,29 @@ Result<RegisterBatchResult> SqlCatalog::RegisterBatch(const RegisterBatchRequest
     int64_t now = Now();
     // 1. This exact object seen before (a re-scan of the landing zone).
     ASSIGN_OR_RETURN(SqlStatement same,
-                     db_->Prepare("SELECT batch_id FROM batch_landings WHERE pipeline = ?1 AND "
-                                  "object_key = ?2 AND sha256 = ?3"));
+                     db_->Prepare("SELECT batch_id, id, etag FROM batch_landings WHERE "
+                                  "pipeline = ?1 AND object_key = ?2 AND sha256 = ?3"));
     same.Bind(1, req.pipeline).Bind(2, req.object_key).Bind(3, req.sha256);
     ASSIGN_OR_RETURN(bool seen, same.Step());
     if (seen) {
       out.outcome = RegisterBatchResult::Outcome::kSameObject;
       out.batch_id = same.ColumnInt64(0);
+      // The same bytes written again get another ETag (a multipart upload's
+      // differs from a single PUT's): the one the store now shows is the one
+      // a scan will ask about.
+      if (!req.etag.empty() && same.ColumnText(2) != req.etag) {
+        const int64_t landing_id = same.ColumnInt64(1);
+        ASSIGN_OR_RETURN(SqlStatement tag,
+                         db_->Prepare("UPDATE batch_landings SET etag = ?2 WHERE id = ?1"));
+        tag.Bind(1, landing_id).Bind(2, req.etag);
+        RETURN_IF_ERROR(tag.Exec());
+      }
       return Status::OK();
     }
-    ASSIGN_OR_RETURN(
-        SqlStatement land,
-        db_->Prepare("INSERT INTO batch_landings (batch_id, pipeline, object_key, "
-                     "sha256, landed_us, is_duplicate) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    ASSIGN_OR_RETURN(SqlStatement land,
+                     db_->Prepare("INSERT INTO batch_landings (batch_id, pipeline, object_key, "
+                                  "sha256, landed_us, is_duplicate, etag) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
     // 2. The same content under another key: count it, make no batch.
     ASSIGN_OR_RETURN(SqlStatement dup,
                      db_->Prepare("SELECT id FROM batches WHERE pipeline = ?1 AND sha256 = ?2"));
@@ -283,7 +293,7 @@ Result<RegisterBatchResult> SqlCatalog::RegisterBatch(const RegisterBatchRequest
     if (exists) {
       int64_t batch_id = dup.ColumnInt64(0);
       land.Bind(1, batch_id).Bind(2, req.pipeline).Bind(3, req.object_key).Bind(4, req.sha256);
-      land.Bind(5, now).Bind(6, 1);
+      land.Bind(5, now).Bind(6, 1).Bind(7, req.etag);
       RETURN_IF_ERROR(land.Exec());
       ASSIGN_OR_RETURN(SqlStatement inc,
                        db_->Prepare("UPDATE batches SET duplicate_landings = duplicate_landings "
@@ -314,7 +324,7 @@ Result<RegisterBatchResult> SqlCatalog::RegisterBatch(const RegisterBatchRequest
     ins.Bind(7, BatchStateName(BatchState::kLanded)).Bind(8, now);
     ASSIGN_OR_RETURN(int64_t batch_id, InsertReturningId(ins));
     land.Bind(1, batch_id).Bind(2, req.pipeline).Bind(3, req.object_key).Bind(4, req.sha256);
-    land.Bind(5, now).Bind(6, 0);
+    land.Bind(5, now).Bind(6, 0).Bind(7, req.etag);
     RETURN_IF_ERROR(land.Exec());
     RETURN_IF_ERROR(AppendEvent(batch_id, BatchState::kLanded, "", now));
     out.outcome = RegisterBatchResult::Outcome::kNew;
@@ -322,6 +332,21 @@ Result<RegisterBatchResult> SqlCatalog::RegisterBatch(const RegisterBatchRequest
     return Status::OK();
   }));
   return out;
+}
+
+Result<bool> SqlCatalog::LandedObjectKnown(const std::string& pipeline,
+                                           const std::string& object_key, const std::string& etag) {
+  // Registrations without a content tag store an empty one: it says nothing
+  // about which version was read.
+  if (etag.empty()) return false;
+  MutexLock lock(&mu_);
+  // The unique (pipeline, object_key, sha256) index finds the key's few
+  // landings (one per content ever landed there).
+  ASSIGN_OR_RETURN(SqlStatement s,
+                   db_->Prepare("SELECT 1 FROM batch_landings WHERE pipeline = ?1 AND "
+                                "object_key = ?2 AND etag = ?3 LIMIT 1"));
+  s.Bind(1, pipeline).Bind(2, object_key).Bind(3, etag);
+  return s.Step();
 }
 
 Status SqlCatalog::TransitionBatch(int64_t batch_id, BatchState to, const std::string& reason) {

@@ -156,17 +156,20 @@ Status MoveToArchive(const LandingContext& ctx, const ObjectInfo& landed, const 
 
 // Registers `key` with content `sha`, archived at `archive_key` (empty: its
 // ArchiveKey). With `landed` (a file in landing, hashed with that
-// fingerprint) the file is then taken out of landing.
+// fingerprint) the file is then taken out of landing. `etag`: the content tag
+// of the version hashed, where the store has them (registered in place).
 Result<RegisterOutcome> RegisterKey(const LandingContext& ctx, const std::string& pipeline,
                                     const std::string& key, const std::string& relative,
                                     const std::string& sha, int64_t size, const ObjectInfo* landed,
-                                    const std::string& archive_key = "") {
+                                    const std::string& archive_key = "",
+                                    const std::string& etag = "") {
   RegisterBatchRequest req;
   req.pipeline = pipeline;
   req.object_key = key;
   req.archive_key = archive_key.empty() ? ArchiveKey(pipeline, sha, relative) : archive_key;
   req.sha256 = sha;
   req.size_bytes = size;
+  req.etag = etag;
   ASSIGN_OR_RETURN(RegisterBatchResult r, ctx.catalog->RegisterBatch(req));
   RegisterOutcome out{r.outcome, r.batch_id, key};
   if (r.outcome == RegisterBatchResult::Outcome::kDuplicateContent) {
@@ -461,14 +464,32 @@ Result<ArchiveCopy> PlaceLocalFile(ObjectStore& store, ArchiveVerifier* verifier
 
 constexpr size_t kListPage = 1000;
 
-// Takes one listed object of a store without rename: unless `state` knows it
-// under this ETag, hashes it and registers it in place (its own archive).
+// Takes one listed object of a store without rename: unless `state` or the
+// catalog knows it under this ETag, hashes it and registers it in place (its
+// own archive).
 void TakeInPlace(const LandingContext& ctx, const PipelineSpec& spec, LandingScanState& state,
                  const std::string& prefix, const ObjectInfo& obj, ScanSummary* summary) {
   const std::string relative = obj.key.substr(prefix.size());
   if (!Candidate(BaseName(obj.key), spec.source.pattern)) return;
-  // Taken before, and not overwritten since (another ETag): nothing to read.
-  if (!obj.etag.empty() && state.Known(prefix, obj.key, obj.etag)) return;
+  if (!obj.etag.empty()) {
+    // Taken before, and not overwritten since (another ETag): nothing to read.
+    if (state.Known(prefix, obj.key, obj.etag)) return;
+    // Registered by this process before a restart, or by another one: the
+    // catalog keeps each landing's ETag. Asking costs one small query; not
+    // asking, after a restart, a read of every object in the bucket. (A batch
+    // its registrant left `landed`, dying before it queued it, is queued by
+    // RecoverLanded's reconciliation, not by a scan.)
+    auto known = ctx.catalog->LandedObjectKnown(spec.name, obj.key, obj.etag);
+    if (!known.ok()) {
+      summary->errors.push_back(obj.key + ": " + known.status().ToString());
+      state.Retry(prefix, obj.key);
+      return;
+    }
+    if (*known) {
+      state.Remember(prefix, obj.key, obj.etag);
+      return;
+    }
+  }
   auto hashed = HashObject(*ctx.store, obj.key);
   if (!hashed.ok()) {
     summary->errors.push_back(obj.key + ": " + hashed.status().ToString());
@@ -485,7 +506,8 @@ void TakeInPlace(const LandingContext& ctx, const PipelineSpec& spec, LandingSca
   // The version hashed (a newer one than listed, if it was replaced in between).
   const ObjectInfo& info = (*hashed)->info;
   const std::string& sha = (*hashed)->sha256;
-  auto reg = RegisterKey(ctx, spec.name, obj.key, relative, sha, info.size, nullptr, obj.key);
+  auto reg =
+      RegisterKey(ctx, spec.name, obj.key, relative, sha, info.size, nullptr, obj.key, info.etag);
   if (!reg.ok()) {
     summary->errors.push_back(obj.key + ": " + reg.status().ToString());
     state.Retry(prefix, obj.key);

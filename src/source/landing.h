@@ -39,7 +39,9 @@
 // appear whole on such a store, so the settle rule does not apply: an object
 // is taken as soon as it is listed. Listing is incremental (a watermark per
 // landing prefix, with a full listing at start-up and every
-// LandingContext::full_rescan; see LandingScanState). Explicit ingestion
+// LandingContext::full_rescan; see LandingScanState). The catalog keeps each
+// landing's ETag, so after a restart, or in another process, an object
+// registered under its current ETag is not read again. Explicit ingestion
 // hashes the local file, then uploads it straight to its archive key (an
 // object already there with that content is kept).
 #pragma once
@@ -112,9 +114,9 @@ struct LandingContext {
   std::function<int64_t()> now_us = nullptr;
   // Stores without an atomic rename (S3) only: what earlier scans of this
   // process saw of each landing prefix (watermark, objects taken), so that a
-  // poll lists only new keys and hashes only new objects. Null: every scan
-  // lists in full and hashes every object again (correct, registering
-  // nothing twice, but slow on a large bucket).
+  // poll lists only new keys and asks the catalog about none it took. Null:
+  // every scan lists in full and asks the catalog about every object (one
+  // query each; only objects whose ETag it does not know are read).
   LandingScanState* scan_state = nullptr;
   // Stores without an atomic rename only: how often a scan lists a landing
   // prefix in full, to find keys landed below the watermark (producers that
@@ -150,7 +152,9 @@ std::string ArchiveKey(const std::string& pipeline, const std::string& sha256,
 // Registers every settled file under landing/<spec.name>/ whose base name
 // matches spec.source.pattern (glob). On a store without an atomic rename,
 // registers in place the objects listed since the last scan (every object at
-// a full listing) that ctx.scan_state does not know under their ETag.
+// a full listing) that neither ctx.scan_state nor the catalog
+// (LandedObjectKnown) knows under their ETag; a catalog error leaves the
+// object in ScanSummary::errors, to be tried again on the next scan.
 Result<ScanSummary> ScanLanding(const LandingContext& ctx, const PipelineSpec& spec);
 
 // Copies a local file into the archive and registers it (explicit ingest).

@@ -12,15 +12,17 @@
 //   and registers only what is new or was overwritten (another ETag). Kept as
 //   128-bit fingerprints (16 bytes each), at most `max_known` per prefix; each
 //   full listing keeps only what it saw, so deleted objects drop out. Past the
-//   bound an arbitrary entry is forgotten, which costs one more hash and a
-//   registration that is a no-op (Catalog::RegisterBatch is idempotent on
-//   pipeline, key and SHA-256), never a missed or doubled batch;
+//   bound an arbitrary entry is forgotten, which costs one more question to
+//   the catalog (which knows the object under its ETag), never a missed or
+//   doubled batch;
 // * a few keys to try again on the next poll (an object that failed or
 //   changed while it was hashed, whose key the watermark has passed).
 //
-// Nothing is persisted: after a restart the first scan lists in full and
-// hashes every object again (registering nothing new). Owned by the caller
-// (a project, a test), one per process; thread-safe.
+// Nothing here is persisted: after a restart the first scan lists in full.
+// The catalog keeps the ETag of every landing, though, so an object it knows
+// under its current ETag is remembered here again without being read
+// (Catalog::LandedObjectKnown; see TakeInPlace in landing.cc). Owned by the
+// caller (a project, a test), one per process; thread-safe.
 #pragma once
 
 #include <cstddef>

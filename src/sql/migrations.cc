@@ -214,6 +214,16 @@ ALTER TABLE lineage ADD COLUMN content_sha256 TEXT NOT NULL DEFAULT '';
 ALTER TABLE lineage ADD COLUMN snapshot_id INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 6: landings keep the store's content tag (S3 ETag) of the version
+// that was hashed, so that a scan after a restart, or in another process,
+// skips an object whose (key, ETag) is registered instead of reading it
+// again. The unique (pipeline, object_key, sha256) index already serves the
+// lookup by pipeline and key. Older landings keep an empty tag: read once
+// more, then registered again (a no-op that records the tag).
+constexpr const char* kSchemaV6 = R"sql(
+ALTER TABLE batch_landings ADD COLUMN etag TEXT NOT NULL DEFAULT '';
+)sql";
+
 // DDL as `db` spells it.
 std::string Ddl(const SqlDb& db, const std::string& sql) {
   return db.dialect() == SqlDialect::kPostgres ? PostgresDdl(sql) : sql;
@@ -289,6 +299,7 @@ const std::vector<Migration>& CatalogMigrations() {
       {3, "explicit deploys: content last deployed from each spec file", kSchemaV3},
       {4, "catalog identity, data file checksums, lost publications", kSchemaV4},
       {5, "reference lineage: content hash or lake snapshot", kSchemaV5},
+      {6, "landed objects keep their ETag", kSchemaV6},
   };
   return kMigrations;
 }

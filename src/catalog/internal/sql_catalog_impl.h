@@ -39,6 +39,8 @@ class SqlCatalog final : public Catalog {
   Result<std::vector<PipelineVersion>> ListActivePipelines() override;
 
   Result<RegisterBatchResult> RegisterBatch(const RegisterBatchRequest& req) override;
+  Result<bool> LandedObjectKnown(const std::string& pipeline, const std::string& object_key,
+                                 const std::string& etag) override;
   Status TransitionBatch(int64_t batch_id, BatchState to, const std::string& reason) override;
   Result<BatchInfo> GetBatch(int64_t batch_id) override;
   Result<std::vector<BatchInfo>> ListBatches(std::optional<BatchState> state,

@@ -33,7 +33,7 @@ class AttemptsTest : public ::testing::TestWithParam<testing::SqlBackend> {
 
   int64_t QueuedBatch() {
     std::string n = std::to_string(next_++);
-    auto r = cat_->RegisterBatch({"orders", "landing/orders/" + n + ".csv", "", "sha" + n, 5});
+    auto r = cat_->RegisterBatch({"orders", "landing/orders/" + n + ".csv", "", "sha" + n, 5, ""});
     EXPECT_TRUE(r.ok());
     EXPECT_TRUE(cat_->TransitionBatch(r->batch_id, S::kQueued, "").ok());
     return r->batch_id;

@@ -54,7 +54,7 @@ class CatalogTablesTest : public ::testing::TestWithParam<testing::SqlBackend> {
   // A batch in committing, on attempt 1.
   int64_t CommittingBatch() {
     std::string n = std::to_string(next_++);
-    auto r = cat_->RegisterBatch({"orders", "landing/orders/" + n + ".csv", "", "sha" + n, 5});
+    auto r = cat_->RegisterBatch({"orders", "landing/orders/" + n + ".csv", "", "sha" + n, 5, ""});
     EXPECT_TRUE(r.ok());
     for (S to : {S::kQueued, S::kProcessing, S::kCommitting}) {
       EXPECT_TRUE(testing::MoveBatch(*cat_, r->batch_id, to, "").ok());

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "catalog_test_util.h"
+#include "sql/migrations.h"
 
 namespace sluice {
 namespace {
@@ -45,7 +46,7 @@ class SqliteCatalogTest : public ::testing::TestWithParam<testing::SqlBackend> {
 
   RegisterBatchResult Register(const std::string& key, const std::string& sha,
                                const std::string& pipeline = "orders") {
-    RegisterBatchRequest req{pipeline, key, "archive/" + key, sha, 100};
+    RegisterBatchRequest req{pipeline, key, "archive/" + key, sha, 100, ""};
     auto r = cat_->RegisterBatch(req);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : RegisterBatchResult{};
@@ -156,7 +157,7 @@ TEST_P(SqliteCatalogTest, RegisterNewBatchPinsActiveVersion) {
 }
 
 TEST_P(SqliteCatalogTest, RegisterWithoutDeployedVersionFails) {
-  RegisterBatchRequest req{"ghost", "landing/ghost/a.csv", "", "h", 1};
+  RegisterBatchRequest req{"ghost", "landing/ghost/a.csv", "", "h", 1, ""};
   auto r = cat_->RegisterBatch(req);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
@@ -166,9 +167,9 @@ TEST_P(SqliteCatalogTest, RegisterWithoutDeployedVersionFails) {
 
 TEST_P(SqliteCatalogTest, RegisterRejectsMissingFields) {
   Deploy("orders", "spec");
-  EXPECT_EQ(cat_->RegisterBatch({"orders", "k", "", "", 1}).status().code(),
+  EXPECT_EQ(cat_->RegisterBatch({"orders", "k", "", "", 1, ""}).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(cat_->RegisterBatch({"orders", "", "", "h", 1}).status().code(),
+  EXPECT_EQ(cat_->RegisterBatch({"orders", "", "", "h", 1, ""}).status().code(),
             StatusCode::kInvalidArgument);
 }
 
@@ -224,7 +225,7 @@ TEST_P(SqliteCatalogTest, ConcurrentRegistrationYieldsOneBatch) {
       for (int i = 0; i < kContents; ++i) {
         // Half the threads land the same content under a second key.
         std::string key = "landing/orders/f" + std::to_string(i) + (t < 4 ? ".csv" : ".copy.csv");
-        auto r = c->RegisterBatch({"orders", key, "", "sha" + std::to_string(i), 10});
+        auto r = c->RegisterBatch({"orders", key, "", "sha" + std::to_string(i), 10, ""});
         if (!r.ok()) {
           ++errors;
           continue;
@@ -269,7 +270,9 @@ TEST_P(SqliteCatalogTest, ConcurrentRegistrationFromSeveralProcesses) {
       if (!c.ok()) _exit(2);
       for (int i = 0; i < kContents; ++i) {
         std::string key = "landing/orders/p" + std::to_string(p) + "-" + std::to_string(i);
-        if (!(*c)->RegisterBatch({"orders", key, "", "sha" + std::to_string(i), 1}).ok()) _exit(3);
+        if (!(*c)->RegisterBatch({"orders", key, "", "sha" + std::to_string(i), 1, ""}).ok()) {
+          _exit(3);
+        }
       }
       _exit(0);
     }
@@ -286,6 +289,107 @@ TEST_P(SqliteCatalogTest, ConcurrentRegistrationFromSeveralProcesses) {
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->size(), static_cast<size_t>(kContents));
   for (const BatchInfo& b : *all) EXPECT_EQ(b.duplicate_landings, kProcs - 1) << b.sha256;
+}
+
+// --- landed objects by ETag ------------------------------------------------------
+
+TEST_P(SqliteCatalogTest, LandedObjectKnownByItsExactETag) {
+  Deploy("orders", "spec");
+  Deploy("other", "spec");
+  auto reg = [&](const std::string& pipeline, const std::string& key, const std::string& sha,
+                 const std::string& etag) {
+    auto r = cat_->RegisterBatch({pipeline, key, key, sha, 10, etag});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : RegisterBatchResult{};
+  };
+  auto known = [&](const std::string& pipeline, const std::string& key, const std::string& etag) {
+    auto k = cat_->LandedObjectKnown(pipeline, key, etag);
+    EXPECT_TRUE(k.ok()) << k.status().ToString();
+    return k.ok() && *k;
+  };
+  EXPECT_FALSE(known("orders", "a.csv", "e1"));  // nothing registered yet
+
+  RegisterBatchResult first = reg("orders", "a.csv", "h1", "e1");
+  EXPECT_EQ(first.outcome, Outcome::kNew);
+  EXPECT_TRUE(known("orders", "a.csv", "e1"));
+  EXPECT_FALSE(known("orders", "a.csv", "e2"));  // another version of the key
+  EXPECT_FALSE(known("orders", "b.csv", "e1"));  // another key
+  EXPECT_FALSE(known("other", "a.csv", "e1"));   // another pipeline
+  EXPECT_FALSE(known("orders", "a.csv", ""));    // no tag says nothing
+  EXPECT_FALSE(known("orders", "a.csv", "E1"));  // tags compare exactly
+
+  // Registered without a tag (the local store): never known by one.
+  reg("orders", "c.csv", "h3", "");
+  EXPECT_FALSE(known("orders", "c.csv", ""));
+
+  // The same bytes written again under the key (a multipart upload): another
+  // ETag, the same landing, which now keeps the new tag.
+  RegisterBatchResult again = reg("orders", "a.csv", "h1", "e1-2");
+  EXPECT_EQ(again.outcome, Outcome::kSameObject);
+  EXPECT_EQ(again.batch_id, first.batch_id);
+  EXPECT_TRUE(known("orders", "a.csv", "e1-2"));
+  EXPECT_FALSE(known("orders", "a.csv", "e1"));
+  // Registered again without a tag: the stored one stays.
+  EXPECT_EQ(reg("orders", "a.csv", "h1", "").outcome, Outcome::kSameObject);
+  EXPECT_TRUE(known("orders", "a.csv", "e1-2"));
+
+  // A duplicate landing (that content under another key) keeps its tag too.
+  EXPECT_EQ(reg("orders", "d.csv", "h1", "e4").outcome, Outcome::kDuplicateContent);
+  EXPECT_TRUE(known("orders", "d.csv", "e4"));
+  // New content under a known key: each version is known by its own tag.
+  EXPECT_EQ(reg("orders", "a.csv", "h5", "e5").outcome, Outcome::kNew);
+  EXPECT_TRUE(known("orders", "a.csv", "e5"));
+  EXPECT_TRUE(known("orders", "a.csv", "e1-2"));
+
+  // Kept in the catalog, not in this handle: another process sees the same.
+  std::unique_ptr<Catalog> second = Open();
+  ASSERT_NE(second, nullptr);
+  auto k = second->LandedObjectKnown("orders", "a.csv", "e5");
+  ASSERT_TRUE(k.ok()) << k.status().ToString();
+  EXPECT_TRUE(*k);
+  EXPECT_EQ(cat_->ListBatches(std::nullopt, "", 0)->size(), 3u);
+}
+
+// A catalog from before migration 6: its landings have no tag, so they are
+// not known by one until registered again, which records it.
+TEST_P(SqliteCatalogTest, MigrationKeepsOldLandingsAndRecordsTheirETagLater) {
+  testing::TestDatabase old_db(GetParam());  // the fixture's is migrated already
+  {
+    auto db = old_db.Open();
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    std::vector<Migration> before;
+    for (const Migration& m : CatalogMigrations()) {
+      if (m.version < 6) before.push_back(m);
+    }
+    // ApplyMigrations takes the last entry as the newest version it knows.
+    ASSERT_TRUE(ApplyMigrations(**db, before).ok());
+    for (const char* sql :
+         {"INSERT INTO pipeline_versions (id, pipeline, content_hash, spec_text, source_path, "
+          "created_us) VALUES (7, 'orders', 'c', 'spec', '/a/orders.yaml', 1)",
+          "INSERT INTO pipelines VALUES ('orders', 7, 1)",
+          "INSERT INTO batches (id, pipeline, version_id, object_key, archive_key, sha256, "
+          "size_bytes, state, created_us, updated_us) VALUES (3, 'orders', 7, 'a.csv', 'a.csv', "
+          "'h1', 10, 'queued', 1, 1)",
+          "INSERT INTO batch_landings (id, batch_id, pipeline, object_key, sha256, landed_us, "
+          "is_duplicate) VALUES (1, 3, 'orders', 'a.csv', 'h1', 1, 0)"}) {
+      Status st = (*db)->Exec(sql);
+      ASSERT_TRUE(st.ok()) << st.ToString();
+    }
+  }
+  auto opened = testing::OpenCatalogOn(old_db, nullptr);  // migrates to the newest version
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Catalog& cat = **opened;
+  auto known = cat.LandedObjectKnown("orders", "a.csv", "e1");
+  ASSERT_TRUE(known.ok()) << known.status().ToString();
+  EXPECT_FALSE(*known);
+  auto r = cat.RegisterBatch({"orders", "a.csv", "a.csv", "h1", 10, "e1"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->outcome, Outcome::kSameObject);
+  EXPECT_EQ(r->batch_id, 3);
+  known = cat.LandedObjectKnown("orders", "a.csv", "e1");
+  ASSERT_TRUE(known.ok()) << known.status().ToString();
+  EXPECT_TRUE(*known);
+  EXPECT_EQ(cat.GetBatch(3)->state, S::kQueued);
 }
 
 // The PostgreSQL catalog of a process is a pool of connections: its threads
@@ -305,9 +409,8 @@ TEST(PooledPostgresCatalogTest, ThreadsShareAPoolOfConnections) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kContents; ++i) {
         std::string key = "landing/orders/t" + std::to_string(t) + "-" + std::to_string(i);
-        if (!(*cat)->RegisterBatch({"orders", key, "", "sha" + std::to_string(i), 1}).ok()) {
-          ++failures;
-        }
+        RegisterBatchRequest req{"orders", key, "", "sha" + std::to_string(i), 1, "e-" + key};
+        if (!(*cat)->RegisterBatch(req).ok()) ++failures;
       }
     });
   }
@@ -317,6 +420,10 @@ TEST(PooledPostgresCatalogTest, ThreadsShareAPoolOfConnections) {
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   EXPECT_EQ(all->size(), static_cast<size_t>(kContents));
   for (const BatchInfo& b : *all) EXPECT_EQ(b.duplicate_landings, kThreads - 1);
+  // Whichever member registered it, any member knows it by its ETag.
+  auto known = (*cat)->LandedObjectKnown("orders", "landing/orders/t5-9", "e-landing/orders/t5-9");
+  ASSERT_TRUE(known.ok()) << known.status().ToString();
+  EXPECT_TRUE(*known);
   // Three sessions of this catalog are open on the server.
   auto admin = db.Open();
   ASSERT_TRUE(admin.ok());

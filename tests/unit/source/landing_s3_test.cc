@@ -1,7 +1,8 @@
 // Landing on a store without rename: the S3 store against s3rver
 // (scripts/test-services.sh). Objects are registered where they landed, the
 // landing prefix is listed incrementally after a watermark with a periodic full
-// listing, and `sluice ingest FILE` uploads straight to the archive. Without
+// listing, `sluice ingest FILE` uploads straight to the archive, and a
+// restarted process reads no object the catalog knows under its ETag. Without
 // the server these tests fail and say how to start it.
 #include <gtest/gtest.h>
 
@@ -17,6 +18,7 @@
 #include "core/clock.h"
 #include "core/hash.h"
 #include "source/landing.h"
+#include "sql/sqlite_db.h"
 #include "store/s3_object_store.h"
 
 namespace sluice::landing_s3_test {
@@ -243,8 +245,8 @@ TEST_F(LandingS3Test, RegistersInPlaceWithoutCopying) {
   // A registration cut short by a crash (batch still `landed`): recovery
   // queues it, with nothing to move.
   Land("z.csv", "id,amount\n9,9.00\n");
-  RegisterBatchRequest req{"orders", "landing/orders/z.csv", "landing/orders/z.csv",
-                           Sha256Hex("id,amount\n9,9.00\n"), 17};
+  const std::string z = "landing/orders/z.csv";
+  RegisterBatchRequest req{"orders", z, z, Sha256Hex("id,amount\n9,9.00\n"), 17, ""};
   auto crashed = catalog_->RegisterBatch(req);
   ASSERT_TRUE(crashed.ok()) << crashed.status().ToString();
   Status rec = RecoverLanded(ctx());
@@ -290,19 +292,116 @@ TEST_F(LandingS3Test, RescansRegisterNothingNewAndReadNothing) {
   EXPECT_EQ(BatchCount(), 2u);
   EXPECT_EQ(Depth(), 2);
 
-  // After a restart (nothing remembered) the first scan hashes everything
-  // again; registering is idempotent, so no batch and no task is added.
+  // After a restart (nothing remembered) the first scan lists in full; the
+  // catalog knows every object under its ETag, so none is read again.
   LandingScanState fresh;
   LandingContext c = ctx();
   c.scan_state = &fresh;
   auto again = ScanLanding(c, spec_);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
-  ASSERT_EQ(again->registered.size(), 2u);
-  for (const RegisterOutcome& r : again->registered) EXPECT_EQ(r.outcome, Outcome::kSameObject);
+  EXPECT_TRUE(again->registered.empty());
+  EXPECT_EQ(store_->reads.load(), reads);
   EXPECT_EQ(BatchCount(), 2u);
   EXPECT_EQ(Depth(), 2);
   EXPECT_EQ(store_->renames.load(), 0);
   EXPECT_EQ(store_->writes.load(), 0);
+}
+
+// The catalog keeps each landing's ETag: a restarted process, or another one
+// sharing the catalog, reads only objects registered under no ETag they
+// have now.
+TEST_F(LandingS3Test, RestartReadsOnlyObjectsTheCatalogDoesNotKnow) {
+  constexpr int kObjects = 4;
+  for (int i = 0; i < kObjects; ++i) {
+    Land("f" + std::to_string(i) + ".csv", "id,amount\n" + std::to_string(i) + ",1.00\n");
+  }
+  ASSERT_EQ(Scan().registered.size(), static_cast<size_t>(kObjects));
+  EXPECT_EQ(store_->reads.load(), kObjects);
+
+  // A restart: a fresh scan state lists everything, and reads nothing.
+  LandingScanState restarted;
+  LandingContext c = ctx();
+  c.scan_state = &restarted;
+  auto again = ScanLanding(c, spec_);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->errors.empty()) << again->errors.front();
+  EXPECT_TRUE(again->registered.empty());
+  EXPECT_EQ(again->waiting, 0);
+  EXPECT_EQ(store_->reads.load(), kObjects);
+  EXPECT_EQ(store_->list_after_starts().back(), "");  // a full listing
+  // Remembered without a read: the next full listing does not ask again.
+  EXPECT_EQ(restarted.known("landing/orders/"), static_cast<size_t>(kObjects));
+  EXPECT_EQ(BatchCount(), static_cast<size_t>(kObjects));
+  EXPECT_EQ(Depth(), kObjects);
+
+  // An object overwritten after the restart has a new ETag: read, and
+  // registered as new content.
+  const std::string v2 = "id,amount\n2,7.00\n";
+  Land("f2.csv", v2);
+  PassFullRescan();
+  auto t = ScanLanding(c, spec_);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_TRUE(t->errors.empty()) << t->errors.front();
+  ASSERT_EQ(t->registered.size(), 1u);
+  EXPECT_EQ(t->registered[0].outcome, Outcome::kNew);
+  EXPECT_EQ(t->registered[0].key, "landing/orders/f2.csv");
+  EXPECT_EQ(Batch(t->registered[0].batch_id).sha256, Sha256Hex(v2));
+  EXPECT_EQ(store_->reads.load(), kObjects + 1);
+  EXPECT_EQ(BatchCount(), static_cast<size_t>(kObjects + 1));
+
+  // Another process on the same catalog (its own connection, scan state and
+  // verifier) reads nothing either: the overwrite's ETag is recorded too.
+  auto other_catalog = OpenSqliteCatalog(dir_.path() + "/catalog.db");
+  ASSERT_TRUE(other_catalog.ok()) << other_catalog.status().ToString();
+  LandingScanState other_state;
+  ArchiveVerifier other_verifier;
+  LandingContext o = ctx();
+  o.catalog = other_catalog->get();
+  o.scan_state = &other_state;
+  o.verifier = &other_verifier;
+  auto other = ScanLanding(o, spec_);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_TRUE(other->errors.empty()) << other->errors.front();
+  EXPECT_TRUE(other->registered.empty());
+  EXPECT_EQ(store_->reads.load(), kObjects + 1);
+  EXPECT_EQ(BatchCount(), static_cast<size_t>(kObjects + 1));
+  EXPECT_EQ(store_->renames.load(), 0);
+  EXPECT_EQ(store_->writes.load(), 0);
+}
+
+// A catalog that cannot answer whether it knows an object must not lose the
+// object: the scan reports it, reads nothing, and asks again on the next poll.
+TEST_F(LandingS3Test, CatalogErrorLeavesTheObjectForTheNextPoll) {
+  Land("a.csv", kCsv);
+  ASSERT_EQ(Scan().registered.size(), 1u);
+  LandingScanState restarted;
+  LandingContext c = ctx();
+  c.scan_state = &restarted;
+  auto hide = [&](const char* from, const char* to) {
+    auto db = SqliteDb::Open(dir_.path() + "/catalog.db");
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    Status st = (*db)->Exec(std::string("ALTER TABLE ") + from + " RENAME TO " + to);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  };
+  hide("batch_landings", "hidden_landings");
+  auto failed = ScanLanding(c, spec_);
+  ASSERT_TRUE(failed.ok()) << failed.status().ToString();
+  ASSERT_EQ(failed->errors.size(), 1u);
+  EXPECT_NE(failed->errors[0].find("landing/orders/a.csv"), std::string::npos) << failed->errors[0];
+  EXPECT_TRUE(failed->registered.empty());
+  EXPECT_EQ(store_->reads.load(), 1);
+  EXPECT_EQ(restarted.known("landing/orders/"), 0u);
+
+  // The catalog answers again: the next (incremental) poll tries the key again.
+  hide("hidden_landings", "batch_landings");
+  auto ok = ScanLanding(c, spec_);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_TRUE(ok->errors.empty()) << ok->errors.front();
+  EXPECT_TRUE(ok->registered.empty());
+  EXPECT_NE(store_->list_after_starts().back(), "");  // not a full listing
+  EXPECT_EQ(restarted.known("landing/orders/"), 1u);
+  EXPECT_EQ(store_->reads.load(), 1);
+  EXPECT_EQ(BatchCount(), 1u);
 }
 
 TEST_F(LandingS3Test, ListsIncrementallyAfterTheWatermark) {
