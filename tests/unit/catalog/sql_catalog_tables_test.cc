@@ -289,7 +289,7 @@ TEST_P(CatalogTablesTest, CommitFromProcessingWhenNothingWasLoadedOutside) {
   EXPECT_EQ(Keys(*cat_->ListFiles("orders", 0)), std::vector<std::string>{"lake/orders/direct"});
   EXPECT_EQ(cat_->BatchHistory(b)->back().state, S::kCommitted);
   // Not from another state: a queued batch has no attempt running.
-  auto r = cat_->RegisterBatch({"orders", "landing/orders/q.csv", "", "sha-q", 5});
+  auto r = cat_->RegisterBatch({"orders", "landing/orders/q.csv", "", "sha-q", 5, ""});
   ASSERT_TRUE(r.ok());
   const int64_t q = r->batch_id;
   ASSERT_TRUE(testing::MoveBatch(*cat_, q, S::kQueued, "").ok());
