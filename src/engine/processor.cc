@@ -190,10 +190,11 @@ Result<AttemptResult> Attempt::Run() {
   // it in landing (moved now if it still holds the registered bytes). Every
   // attempt, replays included, reads exactly the registered bytes.
   RETURN_IF_ERROR(ArchiveLandedInput(*env_.store, env_.verifier, batch_));
+  ObjectInfo verified;
   {
     ArchiveVerifier unremembered;  // without the caller's: hash in full
     RETURN_IF_ERROR(VerifyArchive(env_.verifier != nullptr ? *env_.verifier : unremembered,
-                                  *env_.store, batch_));
+                                  *env_.store, batch_, &verified));
   }
   BatchDriverOptions options = DriverOptionsForSpec(spec_);
   ASSIGN_OR_RETURN(options.format, InputFormat(spec_, batch_.object_key));
@@ -214,7 +215,10 @@ Result<AttemptResult> Attempt::Run() {
     };
   }
   BatchDriver driver(std::move(options));
-  ASSIGN_OR_RETURN(auto raw, env_.store->OpenRead(batch_.archive_key));
+  // The version just verified (on S3: pinned by its ETag, no second HEAD).
+  ASSIGN_OR_RETURN(auto raw, verified.key == batch_.archive_key
+                                 ? env_.store->OpenReadVersion(verified)
+                                 : env_.store->OpenRead(batch_.archive_key));
   RETURN_IF_ERROR(driver.Open(DriverInput{std::move(raw), true}));
   RETURN_IF_ERROR(OpenSinks(driver));
 
@@ -386,7 +390,10 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   const int attempt = token.attempt;
   // Older attempts can never commit (the catalog accepts only the latest), so
   // their staged files are garbage. Newer ones are not ours to touch.
-  RETURN_IF_ERROR(CleanupStaging(*env.store, batch_id, attempt, ReferencedBy(catalog, batch_id)));
+  // The first attempt has no older one whose staging could be left.
+  if (attempt > 1) {
+    RETURN_IF_ERROR(CleanupStaging(*env.store, batch_id, attempt, ReferencedBy(catalog, batch_id)));
+  }
 
   ASSIGN_OR_RETURN(PipelineVersion version, catalog.GetVersion(batch.pipeline_version_id));
   auto spec = ParsePipeline(version.spec_text, version.source_path, env.references);

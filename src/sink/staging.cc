@@ -24,11 +24,14 @@ std::string WrittenMarkerKey(int64_t batch_id, int attempt, const std::string& f
          std::string(kWrittenMarker) + final_key;
 }
 
-Status DeleteWrittenObjects(ObjectStore& store, const std::string& prefix,
-                            const ReferencedKeys& referenced) {
-  ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, store.List(prefix));
-  std::optional<std::set<std::string>> keep;
+namespace {
+
+// DeleteWrittenObjects over a listing already made (objects under one prefix).
+Status DeleteWrittenIn(ObjectStore& store, const std::vector<ObjectInfo>& objects,
+                       const std::string& prefix, const ReferencedKeys& referenced,
+                       std::optional<std::set<std::string>>& keep) {
   for (const ObjectInfo& o : objects) {
+    if (!o.key.starts_with(prefix)) continue;
     size_t at = o.key.find(kWrittenMarker);
     if (at == std::string::npos) continue;
     const std::string final_key = o.key.substr(at + kWrittenMarker.size());
@@ -41,6 +44,15 @@ Status DeleteWrittenObjects(ObjectStore& store, const std::string& prefix,
     if (keep->count(final_key) == 0) RETURN_IF_ERROR(store.Delete(final_key));
   }
   return Status::OK();
+}
+
+}  // namespace
+
+Status DeleteWrittenObjects(ObjectStore& store, const std::string& prefix,
+                            const ReferencedKeys& referenced) {
+  ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, store.List(prefix));
+  std::optional<std::set<std::string>> keep;
+  return DeleteWrittenIn(store, objects, prefix, referenced, keep);
 }
 
 Status CleanupStaging(ObjectStore& store, int64_t batch_id, int before_attempt,
@@ -70,8 +82,10 @@ Status CleanupStaging(ObjectStore& store, int64_t batch_id, int before_attempt,
     }
     if (k >= 0 && k < before_attempt) dirs.insert(dir);
   }
+  // One listing serves every attempt's markers (and one question to the catalog).
+  std::optional<std::set<std::string>> keep;
   for (const std::string& dir : dirs) {
-    RETURN_IF_ERROR(DeleteWrittenObjects(store, batch_prefix + dir + "/", referenced));
+    RETURN_IF_ERROR(DeleteWrittenIn(store, objects, batch_prefix + dir + "/", referenced, keep));
     RETURN_IF_ERROR(store.DeletePrefix(batch_prefix + dir + "/"));
   }
   return Status::OK();

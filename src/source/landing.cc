@@ -78,8 +78,30 @@ struct HashedObject {
   bool stable = true;  // the fingerprint was the same after hashing
 };
 
-// Hashes the object under `key`; nullopt if there is none.
-Result<std::optional<HashedObject>> HashObject(ObjectStore& store, const std::string& key) {
+// Hashes the object under `key`; nullopt if there is none. With `known` (a
+// listing's or Stat's word) on a store with content tags, exactly that
+// version is read (OpenReadVersion): one GET, no Stat before or after; a
+// version replaced meanwhile is not stable.
+Result<std::optional<HashedObject>> HashObject(ObjectStore& store, const std::string& key,
+                                               const ObjectInfo* known = nullptr) {
+  if (known != nullptr && !known->etag.empty()) {
+    auto in = store.OpenReadVersion(*known);
+    if (!in.ok()) {
+      if (in.status().code() == StatusCode::kNotFound) return std::optional<HashedObject>();
+      return in.status();
+    }
+    auto sha = Sha256Stream(**in);
+    if (!sha.ok()) {
+      if (sha.status().code() == StatusCode::kNotFound) return std::optional<HashedObject>();
+      // Replaced since it was listed (If-Match failed): which bytes were
+      // hashed is unclear; not stable.
+      if (sha.status().code() == StatusCode::kUnavailable) {
+        return std::optional<HashedObject>(HashedObject{*known, "", false});
+      }
+      return sha.status();
+    }
+    return std::optional<HashedObject>(HashedObject{*known, std::move(*sha), true});
+  }
   auto before = store.Stat(key);
   if (!before.ok()) {
     if (before.status().code() == StatusCode::kNotFound) return std::optional<HashedObject>();
@@ -490,7 +512,7 @@ void TakeInPlace(const LandingContext& ctx, const PipelineSpec& spec, LandingSca
       return;
     }
   }
-  auto hashed = HashObject(*ctx.store, obj.key);
+  auto hashed = HashObject(*ctx.store, obj.key, &obj);
   if (!hashed.ok()) {
     summary->errors.push_back(obj.key + ": " + hashed.status().ToString());
     state.Retry(prefix, obj.key);
@@ -664,16 +686,21 @@ Result<RegisterOutcome> IngestLocalFile(const LandingContext& ctx, const std::st
                      copy.bytes, nullptr);
 }
 
-Status VerifyArchive(ArchiveVerifier& verifier, ObjectStore& store, const BatchInfo& b) {
+Status VerifyArchive(ArchiveVerifier& verifier, ObjectStore& store, const BatchInfo& b,
+                     ObjectInfo* verified) {
   auto info = store.Stat(b.archive_key);
   if (!info.ok() && info.status().code() != StatusCode::kNotFound) return info.status();
-  if (info.ok() && verifier.Matches(*info, b.sha256)) return Status::OK();
+  if (info.ok() && verifier.Matches(*info, b.sha256)) {
+    if (verified != nullptr) *verified = *info;
+    return Status::OK();
+  }
   std::optional<HashedObject> there;
   if (info.ok()) {
-    ASSIGN_OR_RETURN(there, HashObject(store, b.archive_key));
+    ASSIGN_OR_RETURN(there, HashObject(store, b.archive_key, &*info));
     if (there && there->sha256 == b.sha256) {
       // Remembered only if nothing changed while it was read.
       if (there->stable) verifier.Remember(there->info, b.sha256);
+      if (verified != nullptr && there->stable) *verified = there->info;
       return Status::OK();
     }
   }

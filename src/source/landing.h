@@ -172,7 +172,11 @@ Result<RegisterOutcome> IngestLocalFile(const LandingContext& ctx, const std::st
 // content. Otherwise kDataLoss, naming the batch, the archive key, the
 // expected SHA-256 and what is there instead; other errors are the store's
 // (transient ones stay transient).
-Status VerifyArchive(ArchiveVerifier& verifier, ObjectStore& store, const BatchInfo& batch);
+// With `verified`, sets it to the version found to hold the registered bytes
+// (left as it is when the copy had to be made again): read it with
+// OpenReadVersion, so that the bytes processed are the bytes verified.
+Status VerifyArchive(ArchiveVerifier& verifier, ObjectStore& store, const BatchInfo& batch,
+                     ObjectInfo* verified = nullptr);
 
 // For a batch registered from landing whose input is not archived yet (a
 // crash between registration and the move): moves the landing file to the

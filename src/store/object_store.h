@@ -84,6 +84,13 @@ class ObjectStore {
   // kNotFound if there is no object under `key` (a link is not one).
   virtual Result<ObjectInfo> Stat(const std::string& key) = 0;
   virtual Result<std::unique_ptr<InputStream>> OpenRead(const std::string& key) = 0;
+  // Opens the version of info.key that `info` (from a List or Stat) describes.
+  // A store with content tags (S3) reads exactly that version, without asking
+  // for it again, and fails kUnavailable once it was replaced; others open the
+  // key as it is now.
+  virtual Result<std::unique_ptr<InputStream>> OpenReadVersion(const ObjectInfo& info) {
+    return OpenRead(info.key);
+  }
   virtual Result<std::unique_ptr<OutputStream>> OpenWrite(const std::string& key) = 0;
   // Like OpenWrite, but Close does not wait for the data to reach the disk:
   // Sync(key) before anything depends on it surviving a power failure.

@@ -116,6 +116,33 @@ TEST_F(S3ObjectStoreTest, SmallRoundTripAndStat) {
   EXPECT_EQ(store_->OpenRead("lake/a/missing").status().code(), StatusCode::kNotFound);
 }
 
+// A version named by a listing is read without asking for it again, and
+// never mixed with a newer one: once replaced, the read fails kUnavailable.
+TEST_F(S3ObjectStoreTest, OpenReadVersionReadsThatVersionOrFails) {
+  Put("landing/p/a.csv", "first version");
+  auto listed = store_->List("landing/p/");
+  ASSERT_TRUE(listed.ok() && listed->size() == 1u);
+  const ObjectInfo v1 = listed->front();
+  {
+    auto in = store_->OpenReadVersion(v1);
+    ASSERT_TRUE(in.ok()) << in.status().ToString();
+    auto all = ReadAll(**in);
+    ASSERT_TRUE(all.ok()) << all.status().ToString();
+    EXPECT_EQ(*all, "first version");
+  }
+  Put("landing/p/a.csv", "the second version, longer");
+  auto in = store_->OpenReadVersion(v1);
+  Status st = in.ok() ? ReadAll(**in).status() : in.status();
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
+  // The key as it is now still reads.
+  EXPECT_EQ(Get("landing/p/a.csv"), "the second version, longer");
+  // Gone: kNotFound.
+  ASSERT_TRUE(store_->Delete("landing/p/a.csv").ok());
+  auto gone = store_->OpenReadVersion(v1);
+  Status g = gone.ok() ? ReadAll(**gone).status() : gone.status();
+  EXPECT_EQ(g.code(), StatusCode::kNotFound) << g.ToString();
+}
+
 TEST_F(S3ObjectStoreTest, MultipartRoundTripIsAtomic) {
   config_.part_size = 5 << 20;
   config_.read_chunk_size = 1 << 20;
