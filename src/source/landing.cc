@@ -80,8 +80,8 @@ struct HashedObject {
 
 // Hashes the object under `key`; nullopt if there is none. With `known` (a
 // listing's or Stat's word) on a store with content tags, exactly that
-// version is read (OpenReadVersion): one GET, no Stat before or after; a
-// version replaced meanwhile is not stable.
+// version is read (OpenReadVersion: one GET, no Stat before it), and one
+// Stat after it says whether it is still there unchanged (else not stable).
 Result<std::optional<HashedObject>> HashObject(ObjectStore& store, const std::string& key,
                                                const ObjectInfo* known = nullptr) {
   if (known != nullptr && !known->etag.empty()) {
@@ -100,7 +100,13 @@ Result<std::optional<HashedObject>> HashObject(ObjectStore& store, const std::st
       }
       return sha.status();
     }
-    return std::optional<HashedObject>(HashedObject{*known, std::move(*sha), true});
+    // A store may show an object before its upload is fully written (s3rver
+    // does, with the final ETag): one Stat after reading says whether the
+    // version read is still the one there, whole.
+    auto after = store.Stat(key);
+    if (!after.ok() && after.status().code() != StatusCode::kNotFound) return after.status();
+    const bool stable = after.ok() && SameFingerprint(*known, *after);
+    return std::optional<HashedObject>(HashedObject{*known, std::move(*sha), stable});
   }
   auto before = store.Stat(key);
   if (!before.ok()) {

@@ -119,7 +119,8 @@ std::string RangeHeader(int64_t first, int64_t last) {
 // A server that ignores Range (200 with the whole object) is read past the
 // first `offset` bytes and cut after n: memory stays `buf`.
 Result<size_t> ReadRange(S3Client& client, const std::string& full_key, const std::string& etag,
-                         int64_t offset, size_t n, char* buf, std::string_view what) {
+                         int64_t total, int64_t offset, size_t n, char* buf,
+                         std::string_view what) {
   S3Request req;
   req.key = full_key;
   req.headers.push_back(RangeHeader(offset, offset + static_cast<int64_t>(n) - 1));
@@ -156,6 +157,21 @@ Result<size_t> ReadRange(S3Client& client, const std::string& full_key, const st
                                  ", expected " + etag + ")");
     }
   }
+  // Nor of another size ("bytes first-last/total"): a server that shows an
+  // object while its upload is still being written (s3rver) keeps the final
+  // ETag on a shorter file.
+  if (const std::string range = resp.Header("content-range"); total >= 0 && !range.empty()) {
+    const size_t slash = range.rfind('/');
+    if (slash != std::string::npos && range.compare(slash + 1, std::string::npos, "*") != 0) {
+      const int64_t sent_total = std::strtoll(range.c_str() + slash + 1, nullptr, 10);
+      if (sent_total != total) {
+        return Status::Unavailable(client.Where(full_key) + " " + std::string(what) +
+                                   ": the object changed while it was read (" +
+                                   std::to_string(sent_total) + " bytes, expected " +
+                                   std::to_string(total) + ")");
+      }
+    }
+  }
   return got;
 }
 
@@ -177,7 +193,8 @@ class S3RandomAccessFile final : public RandomAccessFile {
                               " bytes)");
     }
     if (n == 0) return Status::OK();
-    ASSIGN_OR_RETURN(size_t got, ReadRange(*client_, full_key_, etag_, offset, n, buf, "read"));
+    ASSIGN_OR_RETURN(size_t got,
+                     ReadRange(*client_, full_key_, etag_, size_, offset, n, buf, "read"));
     if (got != n) {
       return Status::DataLoss("read " + name_ + ": got " + std::to_string(got) + " of " +
                               std::to_string(n) + " bytes at offset " + std::to_string(offset));
@@ -231,8 +248,8 @@ class S3InputStream final : public InputStream {
   Status Refill() {
     if (!buffer_) buffer_ = std::make_unique<char[]>(capacity_);
     const size_t want = static_cast<size_t>(std::min<int64_t>(capacity_, size_ - offset_));
-    ASSIGN_OR_RETURN(size_t got,
-                     ReadRange(*client_, full_key_, etag_, offset_, want, buffer_.get(), "read"));
+    ASSIGN_OR_RETURN(size_t got, ReadRange(*client_, full_key_, etag_, size_, offset_, want,
+                                           buffer_.get(), "read"));
     if (got != want) {
       return Status::DataLoss("read " + name_ + ": the object ended at byte " +
                               std::to_string(offset_ + static_cast<int64_t>(got)) +
