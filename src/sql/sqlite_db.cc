@@ -274,21 +274,21 @@ void SqliteDb::Rollback() {
   if (InTransaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
-std::shared_ptr<std::timed_mutex> SqliteDb::WriteGateFor(const std::string& path) {
+std::shared_ptr<SqliteDb::WriteGate> SqliteDb::WriteGateFor(const std::string& path) {
   // Keyed by the file itself (device and inode), not by how its path is spelt.
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return nullptr;
   static std::mutex mu;
-  static std::map<std::pair<dev_t, ino_t>, std::weak_ptr<std::timed_mutex>> gates;
+  static std::map<std::pair<dev_t, ino_t>, std::weak_ptr<WriteGate>> gates;
   std::lock_guard lock(mu);
   // Drop the gates of files no connection has open any more.
   for (auto it = gates.begin(); it != gates.end();) {
     it = it->second.expired() ? gates.erase(it) : std::next(it);
   }
   auto& slot = gates[{st.st_dev, st.st_ino}];
-  std::shared_ptr<std::timed_mutex> gate = slot.lock();
+  std::shared_ptr<WriteGate> gate = slot.lock();
   if (gate == nullptr) {
-    gate = std::make_shared<std::timed_mutex>();
+    gate = std::make_shared<WriteGate>();
     slot = gate;
   }
   return gate;
@@ -296,17 +296,22 @@ std::shared_ptr<std::timed_mutex> SqliteDb::WriteGateFor(const std::string& path
 
 Status SqliteDb::Transaction(const std::function<Status()>& body) {
   if (InTransaction()) return body();
-  std::unique_lock<std::timed_mutex> gate;
+  struct Hold {  // releases the gate on every path out
+    WriteGate* gate = nullptr;
+    ~Hold() {
+      if (gate != nullptr) gate->Release();
+    }
+  } hold;
   if (write_gate_ != nullptr) {
-    gate = std::unique_lock(*write_gate_, std::defer_lock);
     // Bounded like SQLite's own wait: a transaction of this process that
     // never ends must not hang every other thread.
-    if (!gate.try_lock_for(std::chrono::milliseconds(options_.busy_timeout_ms))) {
+    if (!write_gate_->Acquire(std::chrono::milliseconds(options_.busy_timeout_ms))) {
       return Status::Unavailable("sqlite '" + path_ +
                                  "': begin transaction: another connection of this process "
                                  "held the write lock for " +
                                  std::to_string(options_.busy_timeout_ms) + " ms");
     }
+    hold.gate = write_gate_.get();
   }
   RETURN_IF_ERROR(BeginImmediate());
   Status st = body();

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -109,7 +110,30 @@ class SqliteDb final : public SqlDb {
   // in turn through this gate: a waiter is woken the moment the holder
   // commits, where SQLite's busy handler can only poll with sleeps. Other
   // processes still meet at SQLite's lock (and the busy handler).
-  static std::shared_ptr<std::timed_mutex> WriteGateFor(const std::string& path);
+  // A mutex with a bounded wait, built on std::mutex and a condition
+  // variable (ThreadSanitizer does not follow std::timed_mutex's timed lock).
+  class WriteGate {
+   public:
+    bool Acquire(std::chrono::milliseconds timeout) {
+      std::unique_lock lock(mu_);
+      if (!cv_.wait_for(lock, timeout, [&] { return !held_; })) return false;
+      held_ = true;
+      return true;
+    }
+    void Release() {
+      {
+        std::lock_guard lock(mu_);
+        held_ = false;
+      }
+      cv_.notify_one();
+    }
+
+   private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool held_ = false;
+  };
+  static std::shared_ptr<WriteGate> WriteGateFor(const std::string& path);
   Status ExecWithBusyRetry(const char* sql, std::string_view what);
   static constexpr size_t kStatementCacheSize = 128;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
@@ -120,7 +144,7 @@ class SqliteDb final : public SqlDb {
   std::string path_;
   Options options_;
   std::chrono::steady_clock::time_point busy_since_;
-  std::shared_ptr<std::timed_mutex> write_gate_;  // null for :memory: and read-only
+  std::shared_ptr<WriteGate> write_gate_;  // null for :memory: and read-only
 };
 
 }  // namespace sluice
