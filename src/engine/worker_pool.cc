@@ -23,10 +23,20 @@ void WorkerPool::Start() {
   keeper_ = std::thread([this] { KeeperLoop(); });
 }
 
-void WorkerPool::Wake() { cv_.SignalAll(); }
+void WorkerPool::Wake() {
+  {
+    MutexLock lock(&mu_);
+    ++wakes_;
+  }
+  cv_.SignalAll();
+}
 
 void WorkerPool::StopLeasing() {
-  stopping_ = true;
+  {
+    MutexLock lock(&mu_);
+    stopping_ = true;
+    ++wakes_;
+  }
   cv_.SignalAll();
 }
 
@@ -64,14 +74,23 @@ void WorkerPool::WorkerLoop(int index) {
   const std::string worker = "pid" + std::to_string(::getpid()) + "-w" + std::to_string(index);
   const auto lease = project_.config().lease;
   while (!stopping_) {
-    auto task = project_.queue().Lease(worker, lease, options_.filter);
+    uint64_t wakes_before = 0;
+    {
+      MutexLock lock(&mu_);
+      wakes_before = wakes_;
+    }
+    auto task = Queue().Lease(worker, lease, options_.filter);
     if (!task.ok()) {
       spdlog::warn("{}: lease failed: {}", worker, task.status().ToString());
     }
     if (!task.ok() || !task->has_value()) {
       MutexLock lock(&mu_);
-      cv_.WaitFor(std::min<std::chrono::milliseconds>(project_.config().poll_interval,
-                                                      std::chrono::milliseconds(250)));
+      // A wake before wakes_before was read came before the lease, which saw
+      // its task; a stop is checked here as well as at the top of the loop.
+      if (wakes_ == wakes_before && !stopping_) {
+        cv_.WaitFor(std::min<std::chrono::milliseconds>(project_.config().poll_interval,
+                                                        std::chrono::milliseconds(250)));
+      }
       continue;
     }
     RunTask(**task, worker);
@@ -87,7 +106,7 @@ void WorkerPool::KeeperLoop() {
   while (!stopping_ || !active_.empty()) {
     cv_.WaitFor(period);
     for (auto& [id, a] : active_) {
-      Status st = project_.queue().Renew(a.task, lease);
+      Status st = Queue().Renew(a.task, lease);
       if (st.code() == StatusCode::kAborted) {
         spdlog::warn("task {} (batch {}): lease lost, cancelling attempt", id, a.task.batch_id);
         a.cancel->store(true);
@@ -127,7 +146,7 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
   // at its next renewal (lease / 3 away).
   if (stopping_) cv_.SignalAll();
 
-  TaskQueue& queue = project_.queue();
+  TaskQueue& queue = Queue();
   if (!result.ok()) {
     // The attempt's ending could not be recorded (the catalog did not
     // answer). Keep the task: it comes back after a pause, and the next

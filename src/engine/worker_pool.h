@@ -51,6 +51,9 @@ struct WorkerPoolOptions {
   // The store batches are read from and written to; null = the project's.
   // Tests pass a fault-injecting wrapper of the project's store.
   ObjectStore* store = nullptr;
+  // The queue tasks are leased from; null = the project's. Tests pass a
+  // wrapper that acts between a worker's lease and its wait.
+  TaskQueue* queue = nullptr;
 };
 
 class WorkerPool {
@@ -83,6 +86,8 @@ class WorkerPool {
   void KeeperLoop();
   void RunTask(const Task& task, const std::string& worker);
 
+  TaskQueue& Queue() { return options_.queue != nullptr ? *options_.queue : project_.queue(); }
+
   Project& project_;
   WorkerPoolOptions options_;
   std::unique_ptr<ThreadPool> data_pool_;
@@ -94,6 +99,10 @@ class WorkerPool {
   std::atomic<int> live_workers_{0};  // worker threads still in their loop
   Mutex mu_;
   CondVar cv_{&mu_};
+  // Counts Wake and StopLeasing calls, under mu_: a worker that found no task
+  // waits only if none came since it asked (else a signal sent between its
+  // lease and its wait was lost, and it slept a whole poll).
+  uint64_t wakes_ GUARDED_BY(mu_) = 0;
   // Tasks in flight by id, with their cancel flags.
   struct Active {
     Task task;

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -78,6 +80,63 @@ class WorkerPoolTest : public testing::ProjectTest {
   std::mutex mu_;
   std::vector<BatchDone> done_;
 };
+
+// A queue that runs `hook` once, right after a lease finds no task: the
+// moment between a worker's empty lease and its wait for more work.
+class HookedQueue final : public TaskQueue {
+ public:
+  HookedQueue(TaskQueue& base, std::function<void()> hook) : base_(base), hook_(std::move(hook)) {}
+  Status Enqueue(const TaskRequest& request) override { return base_.Enqueue(request); }
+  Result<std::optional<Task>> Lease(const std::string& worker, std::chrono::milliseconds lease,
+                                    const LeaseFilter& filter) override {
+    auto task = base_.Lease(worker, lease, filter);
+    if (task.ok() && !task->has_value()) {
+      std::function<void()> hook;
+      {
+        std::lock_guard lock(mu_);
+        hook.swap(hook_);
+      }
+      if (hook) hook();
+    }
+    return task;
+  }
+  Status Renew(const Task& task, std::chrono::milliseconds lease) override {
+    return base_.Renew(task, lease);
+  }
+  Status Ack(const Task& task) override { return base_.Ack(task); }
+  Status Nack(const Task& task, std::chrono::milliseconds delay) override {
+    return base_.Nack(task, delay);
+  }
+  Result<int64_t> Depth() override { return base_.Depth(); }
+
+ private:
+  TaskQueue& base_;
+  std::mutex mu_;
+  std::function<void()> hook_;
+};
+
+// A stop that comes between a worker's empty lease and its wait is not lost:
+// the worker would sleep a whole poll (min(poll_interval, 250 ms)) before it
+// noticed, and every `ingest` and `server --exit-when-idle` ended that late.
+TEST_F(WorkerPoolTest, AStopBetweenAnEmptyLeaseAndTheWaitIsNotLost) {
+  config_.poll_interval = std::chrono::seconds(1);  // a worker's wait: 250 ms
+  Start();
+  std::atomic<bool> fired{false};
+  WorkerPool* pool_ptr = nullptr;
+  HookedQueue queue(project_->queue(), [&] {
+    pool_ptr->StopLeasing();
+    fired = true;
+  });
+  WorkerPoolOptions o = Options();
+  o.threads = 1;
+  o.queue = &queue;
+  WorkerPool pool(*project_, o);
+  pool_ptr = &pool;
+  pool.Start();
+  ASSERT_TRUE(WaitFor([&] { return fired.load(); }));
+  EXPECT_TRUE(pool.WaitDrained(std::chrono::milliseconds(150)));
+  pool.Stop();
+}
 
 TEST_F(WorkerPoolTest, ProcessesQueuedBatches) {
   config_.workers = 2;
