@@ -323,7 +323,6 @@ Result<std::optional<KernelCopy>> FileOutput::CopyFileFrom(int src_fd) {
   if (::ioctl(fd_, FICLONE, src_fd) == 0) {
     struct stat st {};
     if (::fstat(fd_, &st) != 0) return ErrnoStatus("stat", tmp_);
-    copy.reflink = true;
     copy.bytes = static_cast<int64_t>(st.st_size);
     hasher.Advance(copy.bytes);
   } else {

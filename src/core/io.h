@@ -54,8 +54,7 @@ class RandomAccessFile {
 // What OutputStream::CopyFileFrom appended.
 struct KernelCopy {
   int64_t bytes = 0;
-  std::string sha256;    // lower-case hex
-  bool reflink = false;  // shares the source's blocks (nothing was copied)
+  std::string sha256;  // lower-case hex
 };
 
 class OutputStream {

@@ -315,10 +315,6 @@ struct ArchiveCopy {
   std::string key;  // where the copy now is; empty when it was dropped (want_sha)
 };
 
-// Copies the local file `path` into the archive (through a private incoming
-// key) without waiting for the disk, and places it at `key`, or at its
-// content's ArchiveKey when `key` is empty. With `want_sha`, a copy of other
-// content is dropped instead.
 // OutputStream::CopyFileFrom for the local file `path`.
 Result<std::optional<KernelCopy>> CopyFileInKernel(const std::string& path, OutputStream& out) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -328,6 +324,10 @@ Result<std::optional<KernelCopy>> CopyFileInKernel(const std::string& path, Outp
   return copied;
 }
 
+// Copies the local file `path` into the archive (through a private incoming
+// key) without waiting for the disk, and places it at `key`, or at its
+// content's ArchiveKey when `key` is empty. With `want_sha`, a copy of other
+// content is dropped instead.
 Result<ArchiveCopy> CopyToArchive(ObjectStore& store, ArchiveVerifier* verifier,
                                   const std::string& pipeline, const std::string& path,
                                   const std::string& relative, const std::string* want_sha,
@@ -531,7 +531,7 @@ void TakeInPlace(const LandingContext& ctx, const PipelineSpec& spec, LandingSca
     state.Retry(prefix, obj.key);
     return;
   }
-  // The version hashed (a newer one than listed, if it was replaced in between).
+  // The version hashed: the one listed (read by its ETag, checked afterwards).
   const ObjectInfo& info = (*hashed)->info;
   const std::string& sha = (*hashed)->sha256;
   auto reg =

@@ -72,6 +72,23 @@ class ProcessorTest : public testing::ProjectTest {
 
   Result<ProcessOutcome> Process(int64_t id) { return ProcessBatch(Env(), id); }
 
+  // A committed batch whose publication failed (every rename out of staging
+  // did), so that its publications stay pending. Returns the batch.
+  int64_t CommitWithPublicationsPending() {
+    Start();
+    const int64_t id = Register("a.csv", kGood);
+    faults_->FailAlways(StoreOp::kRename, Status::IOError("injected"), "staging/");
+    Process(id).IgnoreError();  // publication fails after the commit
+    faults_->Clear();
+    return id;
+  }
+
+  std::vector<Publication> Pending() {
+    auto pending = project_->catalog().PendingPublications();
+    EXPECT_TRUE(pending.ok()) << pending.status().ToString();
+    return pending.ok() ? *pending : std::vector<Publication>{};
+  }
+
   std::optional<int64_t> SinkRows() { return QueryInt(SinkDb(), "SELECT count(*) FROM orders"); }
   std::optional<int64_t> LedgerRows() {
     return QueryInt(SinkDb(), "SELECT count(*) FROM _sluice_ledger");
@@ -673,21 +690,14 @@ TEST_F(ProcessorTest, RetryAfterFailedPublicationPublishes) {
 // A crash after a rename but before MarkPublished: the redo sees the file at
 // its final key and only records it.
 TEST_F(ProcessorTest, PublishPendingToleratesAnAlreadyMovedFile) {
-  Start();
-  const int64_t id = Register("a.csv", kGood);
-  faults_->FailAlways(StoreOp::kRename, Status::IOError("injected"), "staging/");
-  Process(id).IgnoreError();  // publication fails after the commit
-  faults_->Clear();
-  auto pending = project_->catalog().PendingPublications();
-  ASSERT_TRUE(pending.ok());
-  ASSERT_FALSE(pending->empty());
-  const Publication& first = pending->front();
+  CommitWithPublicationsPending();
+  const std::vector<Publication> pending = Pending();
+  ASSERT_FALSE(pending.empty());
+  const Publication& first = pending.front();
   ASSERT_TRUE(project_->store().Rename(first.staging_key, first.final_key).ok());
 
   ASSERT_TRUE(PublishPending(project_->store(), project_->catalog()).ok());
-  pending = project_->catalog().PendingPublications();
-  ASSERT_TRUE(pending.ok());
-  EXPECT_TRUE(pending->empty());
+  EXPECT_TRUE(Pending().empty());
   ExpectLakeMatchesCatalog();
 }
 
@@ -696,15 +706,10 @@ TEST_F(ProcessorTest, PublishPendingToleratesAnAlreadyMovedFile) {
 // between this one's look at the staging key and its look at the final key.
 // Neither an error nor a loss.
 TEST_F(ProcessorTest, PublishPendingRacesAConcurrentPublisher) {
-  Start();
-  const int64_t id = Register("a.csv", kGood);
-  faults_->FailAlways(StoreOp::kRename, Status::IOError("injected"), "staging/");
-  Process(id).IgnoreError();  // publication fails after the commit
-  faults_->Clear();
-  auto pending = project_->catalog().PendingPublications();
-  ASSERT_TRUE(pending.ok());
-  ASSERT_FALSE(pending->empty());
-  const Publication first = pending->front();
+  const int64_t id = CommitWithPublicationsPending();
+  const std::vector<Publication> pending = Pending();
+  ASSERT_FALSE(pending.empty());
+  const Publication first = pending.front();
   faults_->BeforeNext(
       StoreOp::kStat,
       [&](const std::string&) {
@@ -714,9 +719,7 @@ TEST_F(ProcessorTest, PublishPendingRacesAConcurrentPublisher) {
 
   Status st = PublishPending(*faults_, project_->catalog());
   ASSERT_TRUE(st.ok()) << st.ToString();
-  pending = project_->catalog().PendingPublications();
-  ASSERT_TRUE(pending.ok());
-  EXPECT_TRUE(pending->empty());
+  EXPECT_TRUE(Pending().empty());
   EXPECT_EQ(Batch(id).state, BatchState::kCommitted);
   ExpectLakeMatchesCatalog();
 }
