@@ -87,7 +87,8 @@ constexpr const char* kVisibleInSnapshot =
 Result<TableInfo> SqlCatalog::LoadTable(const std::string& name) {
   ASSIGN_OR_RETURN(SqlStatement s,
                    db_->Prepare("SELECT name, schema_json, partition_by_json, current_snapshot, "
-                                "created_us FROM lake_tables WHERE name = ?1"));
+                                "created_us, num_files, num_rows, num_bytes FROM lake_tables "
+                                "WHERE name = ?1"));
   s.Bind(1, name);
   ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return Status::NotFound("no table '" + name + "' in the catalog");
@@ -99,17 +100,9 @@ Result<TableInfo> SqlCatalog::LoadTable(const std::string& name) {
   ASSIGN_OR_RETURN(t.partition_by, ParsePartitionBy(s.ColumnText(2), name));
   t.current_snapshot = s.ColumnInt64(3);
   t.created_us = s.ColumnInt64(4);
-  ASSIGN_OR_RETURN(SqlStatement c,
-                   db_->Prepare(std::string("SELECT COUNT(*), COALESCE(SUM(num_rows), 0), "
-                                            "COALESCE(SUM(num_bytes), 0) FROM data_files WHERE ") +
-                                kVisibleInSnapshot));
-  c.Bind(1, name).Bind(2, t.current_snapshot);
-  ASSIGN_OR_RETURN(bool crow, c.Step());
-  if (crow) {
-    t.num_files = c.ColumnInt64(0);
-    t.num_rows = c.ColumnInt64(1);
-    t.total_bytes = c.ColumnInt64(2);
-  }
+  t.num_files = s.ColumnInt64(5);
+  t.num_rows = s.ColumnInt64(6);
+  t.total_bytes = s.ColumnInt64(7);
   return t;
 }
 
@@ -167,9 +160,18 @@ Result<std::map<std::string, std::vector<std::string>>> SqlCatalog::CurrentFiles
   return out;
 }
 
-Status SqlCatalog::RetireFiles(const std::string& table, const BatchInfo& batch,
-                               const std::vector<std::string>& keys, int64_t snapshot_id,
-                               int64_t now) {
+Result<FileTotals> SqlCatalog::RetireFiles(const std::string& table, const BatchInfo& batch,
+                                           const std::vector<std::string>& keys,
+                                           int64_t snapshot_id, int64_t now) {
+  ASSIGN_OR_RETURN(SqlStatement sum,
+                   db_->Prepare("SELECT COUNT(*), COALESCE(SUM(num_rows), 0), "
+                                "COALESCE(SUM(num_bytes), 0) FROM data_files WHERE "
+                                "batch_id = ?2 AND table_name = ?1 AND removed_snapshot IS NULL"));
+  sum.Bind(1, table).Bind(2, batch.id);
+  FileTotals retired;
+  ASSIGN_OR_RETURN(bool row, sum.Step());
+  if (row) retired = {sum.ColumnInt64(0), sum.ColumnInt64(1), sum.ColumnInt64(2)};
+  sum.Reset();
   ASSIGN_OR_RETURN(SqlStatement rm,
                    db_->Prepare("UPDATE data_files SET removed_snapshot = ?3 WHERE "
                                 "table_name = ?1 AND batch_id = ?2 AND removed_snapshot IS NULL"));
@@ -180,7 +182,18 @@ Status SqlCatalog::RetireFiles(const std::string& table, const BatchInfo& batch,
   for (const std::string& key : keys) {
     RETURN_IF_ERROR(AddPublication(key, "retired/" + key, batch.id, now, "retire"));
   }
-  return Status::OK();
+  return retired;
+}
+
+Status SqlCatalog::SetCurrentSnapshot(const std::string& table, int64_t snapshot_id,
+                                      const FileTotals& added, const FileTotals& removed) {
+  ASSIGN_OR_RETURN(SqlStatement cur,
+                   db_->Prepare("UPDATE lake_tables SET current_snapshot = ?2, "
+                                "num_files = num_files + ?3, num_rows = num_rows + ?4, "
+                                "num_bytes = num_bytes + ?5 WHERE name = ?1"));
+  cur.Bind(1, table).Bind(2, snapshot_id).Bind(3, added.files - removed.files);
+  cur.Bind(4, added.rows - removed.rows).Bind(5, added.bytes - removed.bytes);
+  return cur.Exec();
 }
 
 Status SqlCatalog::CommitTable(const TableCommit& tc, const BatchInfo& batch, int64_t now,
@@ -199,7 +212,11 @@ Status SqlCatalog::CommitTable(const TableCommit& tc, const BatchInfo& batch, in
   snap.Bind(7, static_cast<int64_t>(replaced.size())).Bind(8, now);
   ASSIGN_OR_RETURN(int64_t snapshot_id, InsertReturningId(snap));
   // A replay: the batch's earlier files leave in the snapshot that adds the new.
-  if (!replaced.empty()) RETURN_IF_ERROR(RetireFiles(tc.table, batch, replaced, snapshot_id, now));
+  FileTotals removed;
+  if (!replaced.empty()) {
+    ASSIGN_OR_RETURN(removed, RetireFiles(tc.table, batch, replaced, snapshot_id, now));
+  }
+  FileTotals added;
 
   ASSIGN_OR_RETURN(SqlStatement file,
                    db_->Prepare("INSERT INTO data_files (table_name, object_key, staging_key, "
@@ -222,6 +239,9 @@ Status SqlCatalog::CommitTable(const TableCommit& tc, const BatchInfo& batch, in
     file.Bind(1, tc.table).Bind(2, f.key).Bind(3, f.staging_key).Bind(4, f.partition);
     file.Bind(5, f.rows).Bind(6, f.bytes).Bind(7, batch.id).Bind(8, snapshot_id).Bind(9, f.sha256);
     RETURN_IF_ERROR(file.Exec());
+    added.files += 1;
+    added.rows += f.rows;
+    added.bytes += f.bytes;
     lin.Reset();
     lin.Bind(1, batch.id).Bind(2, batch.pipeline_version_id).Bind(3, "table:" + tc.table);
     lin.Bind(4, f.key).Bind(5, f.rows);
@@ -230,10 +250,7 @@ Status SqlCatalog::CommitTable(const TableCommit& tc, const BatchInfo& batch, in
       RETURN_IF_ERROR(AddPublication(f.staging_key, f.key, batch.id, now));
     }
   }
-  ASSIGN_OR_RETURN(SqlStatement cur,
-                   db_->Prepare("UPDATE lake_tables SET current_snapshot = ?2 WHERE name = ?1"));
-  cur.Bind(1, tc.table).Bind(2, snapshot_id);
-  return cur.Exec();
+  return SetCurrentSnapshot(tc.table, snapshot_id, added, removed);
 }
 
 Status SqlCatalog::RemoveTableFiles(const std::string& table, const BatchInfo& batch,
@@ -246,11 +263,8 @@ Status SqlCatalog::RemoveTableFiles(const std::string& table, const BatchInfo& b
   snap.Bind(1, table).Bind(2, t.current_snapshot).Bind(3, batch.id);
   snap.Bind(4, static_cast<int64_t>(keys.size())).Bind(5, now);
   ASSIGN_OR_RETURN(int64_t snapshot_id, InsertReturningId(snap));
-  RETURN_IF_ERROR(RetireFiles(table, batch, keys, snapshot_id, now));
-  ASSIGN_OR_RETURN(SqlStatement cur,
-                   db_->Prepare("UPDATE lake_tables SET current_snapshot = ?2 WHERE name = ?1"));
-  cur.Bind(1, table).Bind(2, snapshot_id);
-  return cur.Exec();
+  ASSIGN_OR_RETURN(FileTotals removed, RetireFiles(table, batch, keys, snapshot_id, now));
+  return SetCurrentSnapshot(table, snapshot_id, FileTotals(), removed);
 }
 
 // --- commit protocol -------------------------------------------------------------

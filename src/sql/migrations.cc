@@ -224,6 +224,27 @@ constexpr const char* kSchemaV6 = R"sql(
 ALTER TABLE batch_landings ADD COLUMN etag TEXT NOT NULL DEFAULT '';
 )sql";
 
+// A table's file, row and byte counts in its current snapshot, kept with the
+// table: summing data_files on every commit cost time in proportion to the
+// files the table had ever had.
+constexpr const char* kSchemaV7 = R"sql(
+ALTER TABLE lake_tables ADD COLUMN num_files INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE lake_tables ADD COLUMN num_rows INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE lake_tables ADD COLUMN num_bytes INTEGER NOT NULL DEFAULT 0;
+UPDATE lake_tables SET
+  num_files = (SELECT COUNT(*) FROM data_files f WHERE f.table_name = lake_tables.name
+               AND f.added_snapshot <= lake_tables.current_snapshot
+               AND (f.removed_snapshot IS NULL OR f.removed_snapshot > lake_tables.current_snapshot)),
+  num_rows = (SELECT COALESCE(SUM(f.num_rows), 0) FROM data_files f
+              WHERE f.table_name = lake_tables.name
+              AND f.added_snapshot <= lake_tables.current_snapshot
+              AND (f.removed_snapshot IS NULL OR f.removed_snapshot > lake_tables.current_snapshot)),
+  num_bytes = (SELECT COALESCE(SUM(f.num_bytes), 0) FROM data_files f
+               WHERE f.table_name = lake_tables.name
+               AND f.added_snapshot <= lake_tables.current_snapshot
+               AND (f.removed_snapshot IS NULL OR f.removed_snapshot > lake_tables.current_snapshot));
+)sql";
+
 // DDL as `db` spells it.
 std::string Ddl(const SqlDb& db, const std::string& sql) {
   return db.dialect() == SqlDialect::kPostgres ? PostgresDdl(sql) : sql;
@@ -300,6 +321,7 @@ const std::vector<Migration>& CatalogMigrations() {
       {4, "catalog identity, data file checksums, lost publications", kSchemaV4},
       {5, "reference lineage: content hash or lake snapshot", kSchemaV5},
       {6, "landed objects keep their ETag", kSchemaV6},
+      {7, "tables keep their current file, row and byte counts", kSchemaV7},
   };
   return kMigrations;
 }

@@ -25,6 +25,13 @@
 
 namespace sluice {
 
+// Files, rows and bytes of a table that a snapshot adds or removes.
+struct FileTotals {
+  int64_t files = 0;
+  int64_t rows = 0;
+  int64_t bytes = 0;
+};
+
 class SqlCatalog final : public Catalog {
  public:
   SqlCatalog(std::unique_ptr<SqlDb> db, std::function<int64_t()> now_us)
@@ -104,10 +111,14 @@ class SqlCatalog final : public Catalog {
   Result<std::map<std::string, std::vector<std::string>>> CurrentFilesOfBatch(int64_t batch_id)
       REQUIRES(mu_);
   // Marks the batch's current files of `table` removed in `snapshot_id` and
-  // records their retirement out of lake/.
-  Status RetireFiles(const std::string& table, const BatchInfo& batch,
-                     const std::vector<std::string>& keys, int64_t snapshot_id, int64_t now)
-      REQUIRES(mu_);
+  // records their retirement out of lake/; returns what left the table.
+  Result<FileTotals> RetireFiles(const std::string& table, const BatchInfo& batch,
+                                 const std::vector<std::string>& keys, int64_t snapshot_id,
+                                 int64_t now) REQUIRES(mu_);
+  // Makes `snapshot_id` the table's current one, its counts moved by what
+  // the snapshot added and removed.
+  Status SetCurrentSnapshot(const std::string& table, int64_t snapshot_id, const FileTotals& added,
+                            const FileTotals& removed) REQUIRES(mu_);
   // A 'remove' snapshot of `table` without the batch's files.
   Status RemoveTableFiles(const std::string& table, const BatchInfo& batch,
                           const std::vector<std::string>& keys, int64_t now) REQUIRES(mu_);

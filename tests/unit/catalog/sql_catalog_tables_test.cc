@@ -7,6 +7,7 @@
 
 #include "catalog/sql_catalog.h"
 #include "catalog_test_util.h"
+#include "sql/migrations.h"
 
 namespace sluice {
 namespace {
@@ -157,6 +158,50 @@ TEST_P(CatalogTablesTest, SnapshotsAccumulateAndOldSnapshotsStayReadable) {
   ASSERT_EQ(snaps->size(), 2u);
   EXPECT_EQ((*snaps)[1].batch_id, b2);
   EXPECT_EQ(cat_->GetTable("orders")->num_rows, 6);
+}
+
+// A catalog from before migration 7 summed data_files for a table's counts;
+// the migration computes them once from its current snapshot.
+TEST_P(CatalogTablesTest, MigrationCountsTheCurrentSnapshotOfOldTables) {
+  testing::TestDatabase old_db(GetParam());  // the fixture's is migrated already
+  {
+    auto db = old_db.Open();
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    std::vector<Migration> before;
+    for (const Migration& m : CatalogMigrations()) {
+      if (m.version < 7) before.push_back(m);
+    }
+    ASSERT_TRUE(ApplyMigrations(**db, before).ok());
+    // Snapshot 2 added a and b, snapshot 3 removed b and added c; snapshot 4
+    // (not current) would add d.
+    for (const char* sql :
+         {"INSERT INTO lake_tables (name, schema_json, partition_by_json, created_us, "
+          "current_snapshot) VALUES ('t', '[]', '[]', 1, 3)",
+          "INSERT INTO lake_tables (name, schema_json, partition_by_json, created_us, "
+          "current_snapshot) VALUES ('empty', '[]', '[]', 1, 0)",
+          "INSERT INTO data_files (table_name, object_key, num_rows, num_bytes, batch_id, "
+          "added_snapshot, removed_snapshot) VALUES ('t', 'a', 1, 10, 1, 2, NULL)",
+          "INSERT INTO data_files (table_name, object_key, num_rows, num_bytes, batch_id, "
+          "added_snapshot, removed_snapshot) VALUES ('t', 'b', 2, 20, 1, 2, 3)",
+          "INSERT INTO data_files (table_name, object_key, num_rows, num_bytes, batch_id, "
+          "added_snapshot, removed_snapshot) VALUES ('t', 'c', 4, 40, 2, 3, NULL)",
+          "INSERT INTO data_files (table_name, object_key, num_rows, num_bytes, batch_id, "
+          "added_snapshot, removed_snapshot) VALUES ('t', 'd', 8, 80, 3, 4, NULL)"}) {
+      Status st = (*db)->Exec(sql);
+      ASSERT_TRUE(st.ok()) << st.ToString();
+    }
+  }
+  auto opened = testing::OpenCatalogOn(old_db, nullptr);  // migrates to the newest version
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto t = (*opened)->GetTable("t");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->num_files, 2);
+  EXPECT_EQ(t->num_rows, 5);
+  EXPECT_EQ(t->total_bytes, 50);
+  auto e = (*opened)->GetTable("empty");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->num_files, 0);
+  EXPECT_EQ(e->num_rows, 0);
 }
 
 TEST_P(CatalogTablesTest, SnapshotIdsIncreasePerTableAcrossTables) {
@@ -391,7 +436,10 @@ TEST_P(CatalogTablesTest, ReplayOfACommittedBatchReplacesItsFilesInOneSnapshot) 
             (std::vector<std::string>{"lake/orders/keep", "lake/orders/b1-retry"}));
   auto snaps = *cat_->ListSnapshots("orders");
   ASSERT_EQ(snaps.size(), 3u);  // keep, b, and the one replace of b
+  // The table's counts are kept with it: the replace took out b1 and b2.
   EXPECT_EQ(cat_->GetTable("orders")->num_rows, 9);
+  EXPECT_EQ(cat_->GetTable("orders")->num_files, 2);
+  EXPECT_EQ(cat_->GetTable("orders")->total_bytes, 90);
   EXPECT_EQ(cat_->BatchLineage(b)->size(), 1u);
   EXPECT_EQ(cat_->BatchLineage(b)->at(0).pipeline_version_id, v2->id);
 
@@ -429,6 +477,10 @@ TEST_P(CatalogTablesTest, ReplayEndingQuarantinedRemovesTheEarlierFiles) {
   ASSERT_TRUE(testing::MoveBatch(*cat_, b, S::kQuarantined, "now it is bad").ok());
   EXPECT_TRUE(cat_->ListFiles("orders", 0)->empty());
   EXPECT_EQ(cat_->ListSnapshots("orders")->back().added_files, 0);
+  auto t = cat_->GetTable("orders");
+  EXPECT_EQ(t->num_files, 0);
+  EXPECT_EQ(t->num_rows, 0);
+  EXPECT_EQ(t->total_bytes, 0);
 }
 
 TEST_P(CatalogTablesTest, ReplayOfFailedAndQuarantinedBatches) {
