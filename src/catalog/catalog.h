@@ -306,6 +306,11 @@ class Catalog {
   // sha256); a landing registered again with another non-empty ETag (the same
   // bytes written again, e.g. as a multipart upload) keeps the new one.
   virtual Result<RegisterBatchResult> RegisterBatch(const RegisterBatchRequest& req) = 0;
+  // RegisterBatch of each request, in order, in one transaction: all are
+  // registered or none (a scan of many small files pays for one commit, not
+  // one each).
+  virtual Result<std::vector<RegisterBatchResult>> RegisterBatches(
+      const std::vector<RegisterBatchRequest>& reqs) = 0;
   // True iff a landing of `object_key` for `pipeline` was registered with
   // this ETag (non-empty; an empty `etag` is never known): the object's
   // current version is registered already, by this process or another, and
@@ -317,6 +322,11 @@ class Catalog {
   // only through StartAttempt, MarkCommitting, FailAttempt and CommitBatch;
   // other moves return kFailedPrecondition.
   virtual Status TransitionBatch(int64_t batch_id, BatchState to, const std::string& reason) = 0;
+  // In one transaction, moves those of `batch_ids` that are landed to queued
+  // (with a history row each) and returns them; a batch in another state is
+  // left alone (another scanner queued it, or it moved on).
+  virtual Result<std::vector<int64_t>> QueueLandedBatches(
+      const std::vector<int64_t>& batch_ids) = 0;
 
   // --- attempts (fenced; see the top of this file) ----------------------------
   // In one transaction: checks the lease has not expired, that the batch can

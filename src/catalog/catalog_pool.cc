@@ -38,6 +38,13 @@ class PooledCatalog final : public Catalog {
   Result<RegisterBatchResult> RegisterBatch(const RegisterBatchRequest& req) override {
     return pool_.Acquire()->RegisterBatch(req);
   }
+  Result<std::vector<RegisterBatchResult>> RegisterBatches(
+      const std::vector<RegisterBatchRequest>& reqs) override {
+    return pool_.Acquire()->RegisterBatches(reqs);
+  }
+  Result<std::vector<int64_t>> QueueLandedBatches(const std::vector<int64_t>& batch_ids) override {
+    return pool_.Acquire()->QueueLandedBatches(batch_ids);
+  }
   Result<bool> LandedObjectKnown(const std::string& pipeline, const std::string& object_key,
                                  const std::string& etag) override {
     return pool_.Acquire()->LandedObjectKnown(pipeline, object_key, etag);

@@ -248,89 +248,122 @@ Result<std::vector<PipelineVersion>> SqlCatalog::ListActivePipelines() {
 
 // --- batches ---------------------------------------------------------------------
 
-Result<RegisterBatchResult> SqlCatalog::RegisterBatch(const RegisterBatchRequest& req) {
+namespace {
+
+Status CheckRegisterRequest(const RegisterBatchRequest& req) {
   if (req.pipeline.empty() || req.object_key.empty() || req.sha256.empty()) {
     return Status::InvalidArgument(
         "register batch: pipeline, object key and sha256 are required"
         " (got pipeline '" +
         req.pipeline + "', key '" + req.object_key + "')");
   }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<RegisterBatchResult> SqlCatalog::RegisterBatch(const RegisterBatchRequest& req) {
+  RETURN_IF_ERROR(CheckRegisterRequest(req));
   MutexLock lock(&mu_);
   RegisterBatchResult out;
   RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
     mu_.AssertHeld();  // held by the caller around the transaction
-    int64_t now = Now();
-    // 1. This exact object seen before (a re-scan of the landing zone).
-    ASSIGN_OR_RETURN(SqlStatement same,
-                     db_->Prepare("SELECT batch_id, id, etag FROM batch_landings WHERE "
-                                  "pipeline = ?1 AND object_key = ?2 AND sha256 = ?3"));
-    same.Bind(1, req.pipeline).Bind(2, req.object_key).Bind(3, req.sha256);
-    ASSIGN_OR_RETURN(bool seen, same.Step());
-    if (seen) {
-      out.outcome = RegisterBatchResult::Outcome::kSameObject;
-      out.batch_id = same.ColumnInt64(0);
-      // The same bytes written again get another ETag (a multipart upload's
-      // differs from a single PUT's): the one the store now shows is the one
-      // a scan will ask about.
-      if (!req.etag.empty() && same.ColumnText(2) != req.etag) {
-        const int64_t landing_id = same.ColumnInt64(1);
-        ASSIGN_OR_RETURN(SqlStatement tag,
-                         db_->Prepare("UPDATE batch_landings SET etag = ?2 WHERE id = ?1"));
-        tag.Bind(1, landing_id).Bind(2, req.etag);
-        RETURN_IF_ERROR(tag.Exec());
-      }
-      return Status::OK();
-    }
-    ASSIGN_OR_RETURN(SqlStatement land,
-                     db_->Prepare("INSERT INTO batch_landings (batch_id, pipeline, object_key, "
-                                  "sha256, landed_us, is_duplicate, etag) "
-                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-    // 2. The same content under another key: count it, make no batch.
-    ASSIGN_OR_RETURN(SqlStatement dup,
-                     db_->Prepare("SELECT id FROM batches WHERE pipeline = ?1 AND sha256 = ?2"));
-    dup.Bind(1, req.pipeline).Bind(2, req.sha256);
-    ASSIGN_OR_RETURN(bool exists, dup.Step());
-    if (exists) {
-      int64_t batch_id = dup.ColumnInt64(0);
-      land.Bind(1, batch_id).Bind(2, req.pipeline).Bind(3, req.object_key).Bind(4, req.sha256);
-      land.Bind(5, now).Bind(6, 1).Bind(7, req.etag);
-      RETURN_IF_ERROR(land.Exec());
-      ASSIGN_OR_RETURN(SqlStatement inc,
-                       db_->Prepare("UPDATE batches SET duplicate_landings = duplicate_landings "
-                                    "+ 1, updated_us = ?2 WHERE id = ?1"));
-      inc.Bind(1, batch_id).Bind(2, now);
-      RETURN_IF_ERROR(inc.Exec());
-      out.outcome = RegisterBatchResult::Outcome::kDuplicateContent;
-      out.batch_id = batch_id;
-      return Status::OK();
-    }
-    // 3. New content: a new batch pinned to the active version.
-    ASSIGN_OR_RETURN(SqlStatement ver,
-                     db_->Prepare("SELECT active_version_id FROM pipelines WHERE name = ?1"));
-    ver.Bind(1, req.pipeline);
-    ASSIGN_OR_RETURN(bool has_version, ver.Step());
-    if (!has_version) {
-      return Status::FailedPrecondition("cannot register '" + req.object_key + "': pipeline '" +
-                                        req.pipeline + "' has no deployed version");
-    }
-    int64_t version_id = ver.ColumnInt64(0);
-    ASSIGN_OR_RETURN(SqlStatement ins,
-                     db_->Prepare("INSERT INTO batches (pipeline, version_id, object_key, "
-                                  "archive_key, sha256, size_bytes, state, created_us, "
-                                  "updated_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
-                                  "RETURNING id"));
-    ins.Bind(1, req.pipeline).Bind(2, version_id).Bind(3, req.object_key);
-    ins.Bind(4, req.archive_key).Bind(5, req.sha256).Bind(6, req.size_bytes);
-    ins.Bind(7, BatchStateName(BatchState::kLanded)).Bind(8, now);
-    ASSIGN_OR_RETURN(int64_t batch_id, InsertReturningId(ins));
-    land.Bind(1, batch_id).Bind(2, req.pipeline).Bind(3, req.object_key).Bind(4, req.sha256);
-    land.Bind(5, now).Bind(6, 0).Bind(7, req.etag);
-    RETURN_IF_ERROR(land.Exec());
-    RETURN_IF_ERROR(AppendEvent(batch_id, BatchState::kLanded, "", now));
-    out.outcome = RegisterBatchResult::Outcome::kNew;
-    out.batch_id = batch_id;
+    ASSIGN_OR_RETURN(out, RegisterLocked(req, Now()));
     return Status::OK();
   }));
+  return out;
+}
+
+Result<std::vector<RegisterBatchResult>> SqlCatalog::RegisterBatches(
+    const std::vector<RegisterBatchRequest>& reqs) {
+  for (const RegisterBatchRequest& req : reqs) RETURN_IF_ERROR(CheckRegisterRequest(req));
+  MutexLock lock(&mu_);
+  std::vector<RegisterBatchResult> out;
+  RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
+    out.clear();       // a retried transaction starts over
+    const int64_t now = Now();
+    for (const RegisterBatchRequest& req : reqs) {
+      ASSIGN_OR_RETURN(RegisterBatchResult r, RegisterLocked(req, now));
+      out.push_back(r);
+    }
+    return Status::OK();
+  }));
+  return out;
+}
+
+Result<RegisterBatchResult> SqlCatalog::RegisterLocked(const RegisterBatchRequest& req,
+                                                       int64_t now) {
+  RegisterBatchResult out;
+  // 1. This exact object seen before (a re-scan of the landing zone).
+  ASSIGN_OR_RETURN(SqlStatement same,
+                   db_->Prepare("SELECT batch_id, id, etag FROM batch_landings WHERE "
+                                "pipeline = ?1 AND object_key = ?2 AND sha256 = ?3"));
+  same.Bind(1, req.pipeline).Bind(2, req.object_key).Bind(3, req.sha256);
+  ASSIGN_OR_RETURN(bool seen, same.Step());
+  if (seen) {
+    out.outcome = RegisterBatchResult::Outcome::kSameObject;
+    out.batch_id = same.ColumnInt64(0);
+    // The same bytes written again get another ETag (a multipart upload's
+    // differs from a single PUT's): the one the store now shows is the one
+    // a scan will ask about.
+    if (!req.etag.empty() && same.ColumnText(2) != req.etag) {
+      const int64_t landing_id = same.ColumnInt64(1);
+      ASSIGN_OR_RETURN(SqlStatement tag,
+                       db_->Prepare("UPDATE batch_landings SET etag = ?2 WHERE id = ?1"));
+      tag.Bind(1, landing_id).Bind(2, req.etag);
+      RETURN_IF_ERROR(tag.Exec());
+    }
+    return out;
+  }
+  ASSIGN_OR_RETURN(SqlStatement land,
+                   db_->Prepare("INSERT INTO batch_landings (batch_id, pipeline, object_key, "
+                                "sha256, landed_us, is_duplicate, etag) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  // 2. The same content under another key: count it, make no batch.
+  ASSIGN_OR_RETURN(SqlStatement dup,
+                   db_->Prepare("SELECT id FROM batches WHERE pipeline = ?1 AND sha256 = ?2"));
+  dup.Bind(1, req.pipeline).Bind(2, req.sha256);
+  ASSIGN_OR_RETURN(bool exists, dup.Step());
+  if (exists) {
+    int64_t batch_id = dup.ColumnInt64(0);
+    land.Bind(1, batch_id).Bind(2, req.pipeline).Bind(3, req.object_key).Bind(4, req.sha256);
+    land.Bind(5, now).Bind(6, 1).Bind(7, req.etag);
+    RETURN_IF_ERROR(land.Exec());
+    ASSIGN_OR_RETURN(SqlStatement inc,
+                     db_->Prepare("UPDATE batches SET duplicate_landings = duplicate_landings "
+                                  "+ 1, updated_us = ?2 WHERE id = ?1"));
+    inc.Bind(1, batch_id).Bind(2, now);
+    RETURN_IF_ERROR(inc.Exec());
+    out.outcome = RegisterBatchResult::Outcome::kDuplicateContent;
+    out.batch_id = batch_id;
+    return out;
+  }
+  // 3. New content: a new batch pinned to the active version.
+  ASSIGN_OR_RETURN(SqlStatement ver,
+                   db_->Prepare("SELECT active_version_id FROM pipelines WHERE name = ?1"));
+  ver.Bind(1, req.pipeline);
+  ASSIGN_OR_RETURN(bool has_version, ver.Step());
+  if (!has_version) {
+    return Status::FailedPrecondition("cannot register '" + req.object_key + "': pipeline '" +
+                                      req.pipeline + "' has no deployed version");
+  }
+  int64_t version_id = ver.ColumnInt64(0);
+  ASSIGN_OR_RETURN(SqlStatement ins,
+                   db_->Prepare("INSERT INTO batches (pipeline, version_id, object_key, "
+                                "archive_key, sha256, size_bytes, state, created_us, "
+                                "updated_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
+                                "RETURNING id"));
+  ins.Bind(1, req.pipeline).Bind(2, version_id).Bind(3, req.object_key);
+  ins.Bind(4, req.archive_key).Bind(5, req.sha256).Bind(6, req.size_bytes);
+  ins.Bind(7, BatchStateName(BatchState::kLanded)).Bind(8, now);
+  ASSIGN_OR_RETURN(int64_t batch_id, InsertReturningId(ins));
+  land.Bind(1, batch_id).Bind(2, req.pipeline).Bind(3, req.object_key).Bind(4, req.sha256);
+  land.Bind(5, now).Bind(6, 0).Bind(7, req.etag);
+  RETURN_IF_ERROR(land.Exec());
+  RETURN_IF_ERROR(AppendEvent(batch_id, BatchState::kLanded, "", now));
+  out.outcome = RegisterBatchResult::Outcome::kNew;
+  out.batch_id = batch_id;
   return out;
 }
 
@@ -375,6 +408,30 @@ Status SqlCatalog::TransitionBatch(int64_t batch_id, BatchState to, const std::s
     RETURN_IF_ERROR(up.Exec());
     return AppendEvent(batch_id, to, reason, now);
   });
+}
+
+Result<std::vector<int64_t>> SqlCatalog::QueueLandedBatches(const std::vector<int64_t>& batch_ids) {
+  MutexLock lock(&mu_);
+  std::vector<int64_t> moved;
+  RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
+    moved.clear();     // a retried transaction starts over
+    const int64_t now = Now();
+    ASSIGN_OR_RETURN(SqlStatement up,
+                     db_->Prepare("UPDATE batches SET state = ?2, reason = '', updated_us = ?3 "
+                                  "WHERE id = ?1 AND state = ?4"));
+    for (int64_t id : batch_ids) {
+      up.Reset();
+      up.Bind(1, id).Bind(2, BatchStateName(BatchState::kQueued)).Bind(3, now);
+      up.Bind(4, BatchStateName(BatchState::kLanded));
+      RETURN_IF_ERROR(up.Exec());
+      if (db_->Changes() == 0) continue;  // not landed (any more): not this call's to move
+      RETURN_IF_ERROR(AppendEvent(id, BatchState::kQueued, "", now));
+      moved.push_back(id);
+    }
+    return Status::OK();
+  }));
+  return moved;
 }
 
 Result<BatchInfo> SqlCatalog::GetBatch(int64_t batch_id) {

@@ -32,7 +32,9 @@ class SqlTaskQueue final : public TaskQueue {
   SqlTaskQueue(std::unique_ptr<SqlDb> db, std::function<int64_t()> now_us)
       : db_(std::move(db)), now_us_(std::move(now_us)) {}
 
-  Status Enqueue(const TaskRequest& req) override {
+  Status Enqueue(const TaskRequest& req) override { return EnqueueAll({req}); }
+
+  Status EnqueueAll(const std::vector<TaskRequest>& requests) override {
     MutexLock lock(&mu_);
     return db_->RowLockTransaction([&]() -> Status {
       mu_.AssertHeld();  // held by the caller around the transaction
@@ -44,9 +46,13 @@ class SqlTaskQueue final : public TaskQueue {
                                     "attempt, due_us, lease_expires_us, owner, created_us) "
                                     "VALUES (?1, ?2, ?3, 'pending', 0, ?4, 0, '', ?5) "
                                     "ON CONFLICT DO NOTHING"));
-      s.Bind(1, TaskKindName(req.kind)).Bind(2, req.batch_id).Bind(3, req.pipeline);
-      s.Bind(4, std::max(now, req.not_before_us)).Bind(5, now);
-      return s.Exec();
+      for (const TaskRequest& req : requests) {
+        s.Reset();
+        s.Bind(1, TaskKindName(req.kind)).Bind(2, req.batch_id).Bind(3, req.pipeline);
+        s.Bind(4, std::max(now, req.not_before_us)).Bind(5, now);
+        RETURN_IF_ERROR(s.Exec());
+      }
+      return Status::OK();
     });
   }
 
@@ -171,6 +177,9 @@ class PooledTaskQueue final : public TaskQueue {
   explicit PooledTaskQueue(std::vector<std::unique_ptr<TaskQueue>> members)
       : pool_(std::move(members)) {}
   Status Enqueue(const TaskRequest& request) override { return pool_.Acquire()->Enqueue(request); }
+  Status EnqueueAll(const std::vector<TaskRequest>& requests) override {
+    return pool_.Acquire()->EnqueueAll(requests);
+  }
   Result<std::optional<Task>> Lease(const std::string& worker, std::chrono::milliseconds lease,
                                     const LeaseFilter& filter) override {
     return pool_.Acquire()->Lease(worker, lease, filter);

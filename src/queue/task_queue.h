@@ -47,6 +47,12 @@ class TaskQueue {
   // Adds a task for the batch unless one for (kind, batch) is already pending
   // or leased. Idempotent.
   virtual Status Enqueue(const TaskRequest& request) = 0;
+  // Enqueue of each request; a queue that can (the SQL one) adds them in
+  // one transaction, all or none.
+  virtual Status EnqueueAll(const std::vector<TaskRequest>& requests) {
+    for (const TaskRequest& r : requests) RETURN_IF_ERROR(Enqueue(r));
+    return Status::OK();
+  }
   Status Enqueue(TaskKind kind, int64_t batch_id) {
     TaskRequest r;
     r.kind = kind;

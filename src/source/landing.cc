@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -634,6 +635,79 @@ std::string ArchiveKey(const std::string& pipeline, const std::string& sha256,
   return "archive/" + pipeline + "/" + sha256.substr(0, 16) + "/" + relative_name;
 }
 
+namespace {
+
+// A landed file hashed (and unchanged while it was) and ready to register.
+struct HashedLanding {
+  ObjectInfo info;
+  std::string relative;
+  std::string sha256;
+};
+
+// Registers `group` in one catalog transaction, takes each file out of
+// landing (to its archive key, or to duplicates), then queues the batches
+// still landed, again in one transaction of the catalog and one of the queue:
+// what RegisterKey does for one file, for many at the price of one.
+void RegisterGroup(const LandingContext& ctx, const std::string& pipeline,
+                   std::vector<HashedLanding>& group, ScanSummary& summary) {
+  if (group.empty()) return;
+  std::vector<RegisterBatchRequest> reqs;
+  reqs.reserve(group.size());
+  for (const HashedLanding& h : group) {
+    RegisterBatchRequest req;
+    req.pipeline = pipeline;
+    req.object_key = h.info.key;
+    req.archive_key = ArchiveKey(pipeline, h.sha256, h.relative);
+    req.sha256 = h.sha256;
+    req.size_bytes = h.info.size;
+    reqs.push_back(std::move(req));
+  }
+  auto regs = ctx.catalog->RegisterBatches(reqs);
+  if (!regs.ok()) {
+    for (const HashedLanding& h : group) {
+      summary.errors.push_back(h.info.key + ": " + regs.status().ToString());
+    }
+    group.clear();
+    return;
+  }
+  std::vector<int64_t> to_queue;
+  std::vector<RegisterOutcome> done;
+  for (size_t i = 0; i < group.size(); ++i) {
+    const HashedLanding& h = group[i];
+    const RegisterBatchResult& r = (*regs)[i];
+    Status st;
+    if (r.outcome == RegisterBatchResult::Outcome::kDuplicateContent) {
+      st = MoveToDuplicates(ctx, h.info.key, pipeline, h.sha256, h.relative);
+    } else {
+      auto b = ctx.catalog->GetBatch(r.batch_id);
+      st = b.ok() ? MoveToArchive(ctx, h.info, *b, h.relative) : b.status();
+      if (st.ok() && b->state == BatchState::kLanded) to_queue.push_back(r.batch_id);
+    }
+    if (!st.ok()) {
+      summary.errors.push_back(h.info.key + ": " + st.ToString());
+      continue;
+    }
+    summary.registered.push_back(RegisterOutcome{r.outcome, r.batch_id, h.info.key});
+  }
+  group.clear();
+  if (to_queue.empty()) return;
+  // A batch another scanner queued meanwhile is left to it (and its task).
+  auto moved = ctx.catalog->QueueLandedBatches(to_queue);
+  Status st = moved.status();
+  if (moved.ok()) {
+    std::vector<TaskRequest> tasks;
+    for (int64_t id : *moved) tasks.push_back(TaskRequest{TaskKind::kProcess, id, pipeline, 0});
+    st = ctx.queue->EnqueueAll(tasks);
+  }
+  // Registered and archived, not yet queued: RecoverLanded gives landed and
+  // queued batches their task.
+  if (!st.ok())
+    summary.errors.push_back("queueing " + std::to_string(to_queue.size()) +
+                             " registered batches: " + st.ToString());
+}
+
+}  // namespace
+
 Result<ScanSummary> ScanLanding(const LandingContext& ctx, const PipelineSpec& spec) {
   if (RegistersInPlace(*ctx.store)) return ScanInPlace(ctx, spec);
   const std::string prefix = std::string(kLanding) + spec.name + "/";
@@ -641,6 +715,13 @@ Result<ScanSummary> ScanLanding(const LandingContext& ctx, const PipelineSpec& s
   ScanSummary summary;
   summary.skipped = std::move(listing.skipped);
   const int64_t settle_us = static_cast<int64_t>(spec.source.settle.count()) * 1000;
+  // Files register in groups: many small files landed at once cost one
+  // catalog transaction per group rather than three per file. A group is cut
+  // short after a while of hashing, so a large file does not wait for more.
+  constexpr size_t kGroupFiles = 64;
+  constexpr auto kGroupTime = std::chrono::milliseconds(20);
+  std::vector<HashedLanding> group;
+  auto group_started = std::chrono::steady_clock::now();
   for (const ObjectInfo& obj : listing.objects) {
     std::string relative = obj.key.substr(prefix.size());
     if (!Candidate(BaseName(obj.key), spec.source.pattern)) continue;
@@ -663,13 +744,14 @@ Result<ScanSummary> ScanLanding(const LandingContext& ctx, const PipelineSpec& s
       ++summary.waiting;
       continue;
     }
-    auto reg = RegisterKey(ctx, spec.name, obj.key, relative, (*hashed)->sha256, obj.size, &obj);
-    if (!reg.ok()) {
-      summary.errors.push_back(obj.key + ": " + reg.status().ToString());
-      continue;
+    if (group.empty()) group_started = std::chrono::steady_clock::now();
+    group.push_back(HashedLanding{obj, std::move(relative), std::move((*hashed)->sha256)});
+    if (group.size() >= kGroupFiles ||
+        std::chrono::steady_clock::now() - group_started >= kGroupTime) {
+      RegisterGroup(ctx, spec.name, group, summary);
     }
-    summary.registered.push_back(*reg);
   }
+  RegisterGroup(ctx, spec.name, group, summary);
   return summary;
 }
 

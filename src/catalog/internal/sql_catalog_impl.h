@@ -46,9 +46,12 @@ class SqlCatalog final : public Catalog {
   Result<std::vector<PipelineVersion>> ListActivePipelines() override;
 
   Result<RegisterBatchResult> RegisterBatch(const RegisterBatchRequest& req) override;
+  Result<std::vector<RegisterBatchResult>> RegisterBatches(
+      const std::vector<RegisterBatchRequest>& reqs) override;
   Result<bool> LandedObjectKnown(const std::string& pipeline, const std::string& object_key,
                                  const std::string& etag) override;
   Status TransitionBatch(int64_t batch_id, BatchState to, const std::string& reason) override;
+  Result<std::vector<int64_t>> QueueLandedBatches(const std::vector<int64_t>& batch_ids) override;
   Result<BatchInfo> GetBatch(int64_t batch_id) override;
   Result<std::vector<BatchInfo>> ListBatches(std::optional<BatchState> state,
                                              const std::string& pipeline, int64_t limit) override;
@@ -100,6 +103,9 @@ class SqlCatalog final : public Catalog {
   // committing; kAborted (fenced) naming `what` otherwise.
   Result<BatchInfo> LoadFenced(const AttemptToken& token, const char* what) REQUIRES(mu_);
   Result<TableInfo> LoadTable(const std::string& name) REQUIRES(mu_);
+  // RegisterBatch inside a write transaction.
+  Result<RegisterBatchResult> RegisterLocked(const RegisterBatchRequest& req, int64_t now)
+      REQUIRES(mu_);
   // Creates the table or checks that `tc` matches it; returns its current
   // snapshot (0 for a new table).
   Result<int64_t> EnsureTable(const TableCommit& tc, int64_t now) REQUIRES(mu_);

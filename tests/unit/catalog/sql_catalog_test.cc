@@ -209,6 +209,34 @@ TEST_P(SqliteCatalogTest, RegistrationIsIdempotent) {
   EXPECT_EQ(cat_->BatchHistory(created[0])->size(), 1u);
 }
 
+// A group registers in one transaction with the rules of one at a time: in
+// order, a later request seeing what an earlier one of the group made.
+TEST_P(SqliteCatalogTest, RegisterBatchesAppliesEachRequestInOrder) {
+  Deploy("orders", "spec");
+  Register("old.csv", "h0");
+  auto r = cat_->RegisterBatches({{"orders", "a.csv", "", "h1", 5, ""},
+                                  {"orders", "b.csv", "", "h1", 5, ""},
+                                  {"orders", "old.csv", "", "h0", 5, ""},
+                                  {"orders", "c.csv", "", "h2", 5, ""}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 4u);
+  EXPECT_EQ((*r)[0].outcome, Outcome::kNew);
+  EXPECT_EQ((*r)[1].outcome, Outcome::kDuplicateContent);
+  EXPECT_EQ((*r)[1].batch_id, (*r)[0].batch_id);
+  EXPECT_EQ((*r)[2].outcome, Outcome::kSameObject);
+  EXPECT_EQ((*r)[3].outcome, Outcome::kNew);
+  EXPECT_EQ(cat_->GetBatch((*r)[0].batch_id)->duplicate_landings, 1);
+  EXPECT_EQ(cat_->ListBatches(std::nullopt, "", 0)->size(), 3u);
+
+  // All or nothing: a request that cannot register takes the group with it.
+  auto bad = cat_->RegisterBatches(
+      {{"orders", "d.csv", "", "h3", 5, ""}, {"nowhere", "e.csv", "", "h4", 5, ""}});
+  EXPECT_EQ(bad.status().code(), StatusCode::kFailedPrecondition) << bad.status().ToString();
+  EXPECT_EQ(cat_->ListBatches(std::nullopt, "", 0)->size(), 3u);
+  EXPECT_EQ(cat_->RegisterBatches({{"orders", "", "", "h5", 5, ""}}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST_P(SqliteCatalogTest, ConcurrentRegistrationYieldsOneBatch) {
   Deploy("orders", "spec");
   // Two catalogs on one file stand for two processes; threads share each.
@@ -519,6 +547,26 @@ TEST_P(StateMachineTest, TransitionBatchMakesOnlyRegistrationMoves) {
       }
     }
   }
+}
+
+// Queueing a group moves only the batches still landed, one history row each.
+TEST_P(StateMachineTest, QueueLandedBatchesMovesOnlyLandedOnes) {
+  Deploy("orders", "spec");
+  const int64_t landed1 = BatchIn(S::kLanded);
+  const int64_t queued = BatchIn(S::kQueued);
+  const int64_t processing = BatchIn(S::kProcessing);
+  const int64_t landed2 = BatchIn(S::kLanded);
+  const size_t queued_events = cat_->BatchHistory(queued)->size();
+  auto moved = cat_->QueueLandedBatches({landed1, queued, processing, landed2, 999999});
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(*moved, (std::vector<int64_t>{landed1, landed2}));
+  EXPECT_EQ(cat_->GetBatch(landed1)->state, S::kQueued);
+  EXPECT_EQ(cat_->GetBatch(landed2)->state, S::kQueued);
+  EXPECT_EQ(cat_->BatchHistory(landed1)->back().state, S::kQueued);
+  EXPECT_EQ(cat_->GetBatch(processing)->state, S::kProcessing);
+  EXPECT_EQ(cat_->BatchHistory(queued)->size(), queued_events);
+  // Again: nothing is landed any more.
+  EXPECT_TRUE(cat_->QueueLandedBatches({landed1, landed2})->empty());
 }
 
 TEST_P(StateMachineTest, UnknownBatchIsNotFound) {

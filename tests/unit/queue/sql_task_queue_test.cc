@@ -123,6 +123,20 @@ TEST_P(SqlTaskQueueTest, EnqueueIsIdempotentWhileLive) {
   EXPECT_EQ(again->attempt, 1);
 }
 
+TEST_P(SqlTaskQueueTest, EnqueueAllAddsEachOnceInOrder) {
+  ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 2).ok());
+  ASSERT_TRUE(q_->EnqueueAll({TaskRequest{TaskKind::kProcess, 1, "p", 0},
+                              TaskRequest{TaskKind::kProcess, 2, "p", 0},
+                              TaskRequest{TaskKind::kProcess, 3, "p", 0},
+                              TaskRequest{TaskKind::kProcess, 1, "p", 0}})
+                  .ok());
+  EXPECT_EQ(*q_->Depth(), 3);  // 2 was live already; 1 twice is one task
+  std::vector<int64_t> order;
+  while (auto t = LeaseOne(*q_, "w", milliseconds(1000))) order.push_back(t->batch_id);
+  EXPECT_EQ(order, (std::vector<int64_t>{2, 1, 3}));
+  EXPECT_TRUE(q_->EnqueueAll({}).ok());
+}
+
 TEST_P(SqlTaskQueueTest, LeasesOldestFirst) {
   for (int64_t b : {30, 10, 20}) ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, b).ok());
   std::vector<int64_t> order;
