@@ -67,7 +67,11 @@ bool Candidate(const std::string& base, const std::string& pattern) {
 Status QueueBatch(const LandingContext& ctx, int64_t batch_id) {
   ASSIGN_OR_RETURN(BatchInfo b, ctx.catalog->GetBatch(batch_id));
   if (b.state == BatchState::kLanded) {
-    RETURN_IF_ERROR(ctx.catalog->TransitionBatch(batch_id, BatchState::kQueued, ""));
+    // Only if it is still landed: another scanner or server may have queued
+    // it since it was read (it enqueues it too; a crash before that leaves it
+    // queued, and the next reconciliation gives it its task).
+    ASSIGN_OR_RETURN(std::vector<int64_t> moved, ctx.catalog->QueueLandedBatches({batch_id}));
+    if (moved.empty()) return Status::OK();
   }
   return ctx.queue->Enqueue(TaskRequest{TaskKind::kProcess, batch_id, b.pipeline,
                                         b.state == BatchState::kQueued ? b.next_attempt_us : 0});
