@@ -379,6 +379,8 @@ class Catalog {
   // --- publication (redo log of staged -> final renames) ----------------------
   virtual Result<std::vector<Publication>> PendingPublications() = 0;
   virtual Status MarkPublished(const std::string& staging_key) = 0;
+  // MarkPublished of each key in one transaction, all or none.
+  virtual Status MarkPublishedAll(const std::vector<std::string>& staging_keys) = 0;
   // Forgets a 'retire' publication without moving anything: on a store
   // without rename a replaced lake file stays under its key (readers of such a
   // lake go through the catalog, which has it removed in the replay's

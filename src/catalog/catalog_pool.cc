@@ -93,6 +93,9 @@ class PooledCatalog final : public Catalog {
   Status MarkPublished(const std::string& staging_key) override {
     return pool_.Acquire()->MarkPublished(staging_key);
   }
+  Status MarkPublishedAll(const std::vector<std::string>& staging_keys) override {
+    return pool_.Acquire()->MarkPublishedAll(staging_keys);
+  }
   Status RecordLostPublication(const std::string& staging_key, const std::string& error) override {
     return pool_.Acquire()->RecordLostPublication(staging_key, error);
   }

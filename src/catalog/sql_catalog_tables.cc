@@ -505,6 +505,22 @@ Status SqlCatalog::MarkPublished(const std::string& staging_key) {
   MutexLock lock(&mu_);
   return db_->Transaction([&]() -> Status {
     mu_.AssertHeld();  // held by the caller around the transaction
+    return MarkPublishedLocked(staging_key);
+  });
+}
+
+Status SqlCatalog::MarkPublishedAll(const std::vector<std::string>& staging_keys) {
+  if (staging_keys.empty()) return Status::OK();
+  MutexLock lock(&mu_);
+  return db_->Transaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
+    for (const std::string& key : staging_keys) RETURN_IF_ERROR(MarkPublishedLocked(key));
+    return Status::OK();
+  });
+}
+
+Status SqlCatalog::MarkPublishedLocked(const std::string& staging_key) {
+  {
     ASSIGN_OR_RETURN(SqlStatement s,
                      db_->Prepare("UPDATE publications SET published = 1 WHERE staging_key = ?1"));
     s.Bind(1, staging_key);
@@ -520,7 +536,7 @@ Status SqlCatalog::MarkPublished(const std::string& staging_key) {
                                   "kind = 'retire')"));
     moved.Bind(1, staging_key);
     return moved.Exec();
-  });
+  }
 }
 
 // --- tables ----------------------------------------------------------------------

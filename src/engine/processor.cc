@@ -504,13 +504,40 @@ Result<bool> SameBytes(ObjectStore& store, const std::string& a, const std::stri
   return sha_a == sha_b;
 }
 
+// One PublishPending run. Its moves are made durable together (one directory
+// sync per directory, not one per move) and the publications done are
+// recorded together after that (one catalog transaction, not one each).
+struct PublishRun {
+  ObjectStore& store;
+  Catalog& catalog;
+  ObjectStore::DeferredSync moved;  // moves not yet known durable
+  std::vector<std::string> done;    // publications to record once they are
+
+  // `p` is done once the object at `final_key` is durable there (moved by
+  // this run, or by a concurrent publisher whose sync may still be to come).
+  Status Done(const Publication& p) {
+    moved.keys.insert(p.final_key);
+    done.push_back(p.staging_key);
+    return Status::OK();
+  }
+  // Nothing recorded before what it records is durable.
+  Status Finish() {
+    RETURN_IF_ERROR(store.SyncRenames(moved));
+    Status st = catalog.MarkPublishedAll(done);
+    done.clear();
+    return st;
+  }
+};
+
 // Publishes one staged object: OK when it is published or recorded as lost;
 // an error only when the store or catalog could not answer (try again later).
 // Moves a lake file that a replay replaced to its retired/ key. A file that
 // is already gone (moved before a crash, or the lost file of a damaged batch)
 // needs nothing; a different object at the retired key is reported and both
 // are left alone (no bytes are ever destroyed).
-Status RetireOne(ObjectStore& store, Catalog& catalog, const Publication& p) {
+Status RetireOne(PublishRun& run, const Publication& p) {
+  ObjectStore& store = run.store;
+  Catalog& catalog = run.catalog;
   // Without rename the file stays where it is; the catalog has it removed.
   if (!store.AtomicRename()) return catalog.DropRetirement(p.staging_key);
   auto live = store.Stat(p.staging_key);
@@ -518,8 +545,8 @@ Status RetireOne(ObjectStore& store, Catalog& catalog, const Publication& p) {
   if (live.ok()) {
     auto there = store.Stat(p.final_key);
     if (!there.ok() && there.status().code() != StatusCode::kNotFound) return there.status();
-    Status mv =
-        there.ok() ? Status::AlreadyExists(p.final_key) : store.Rename(p.staging_key, p.final_key);
+    Status mv = there.ok() ? Status::AlreadyExists(p.final_key)
+                           : store.RenameDeferred(p.staging_key, p.final_key, run.moved);
     if (mv.code() == StatusCode::kAlreadyExists) {
       // Identical bytes: a move across file systems that stopped before
       // removing its source. Anything else is not ours to remove.
@@ -532,11 +559,13 @@ Status RetireOne(ObjectStore& store, Catalog& catalog, const Publication& p) {
     }
     if (!mv.ok() && mv.code() != StatusCode::kNotFound) return mv;
   }
-  return catalog.MarkPublished(p.staging_key);
+  return run.Done(p);
 }
 
-Status PublishOne(ObjectStore& store, Catalog& catalog, const Publication& p) {
-  if (p.retire) return RetireOne(store, catalog, p);
+Status PublishOne(PublishRun& run, const Publication& p) {
+  if (p.retire) return RetireOne(run, p);
+  ObjectStore& store = run.store;
+  Catalog& catalog = run.catalog;
   auto lost = [&](const std::string& why) -> Status {
     spdlog::error("batch {}: {}; the batch is marked damaged (sluice check --repair rebuilds it)",
                   p.batch_id, why);
@@ -551,7 +580,7 @@ Status PublishOne(ObjectStore& store, Catalog& catalog, const Publication& p) {
   if (!staged.ok()) {
     // Moved by a concurrent publisher, or by a run that crashed before
     // MarkPublished: only the record is missing.
-    if (final_obj.ok()) return catalog.MarkPublished(p.staging_key);
+    if (final_obj.ok()) return run.Done(p);
     return lost("staged object " + p.staging_key + " is missing (lost before publication to " +
                 p.final_key + ")");
   }
@@ -566,23 +595,23 @@ Status PublishOne(ObjectStore& store, Catalog& catalog, const Publication& p) {
       auto again = store.Stat(p.staging_key);
       if (!again.ok() && again.status().code() == StatusCode::kNotFound &&
           store.Stat(p.final_key).ok()) {
-        return catalog.MarkPublished(p.staging_key);
+        return run.Done(p);
       }
     }
     RETURN_IF_ERROR(same.status());
     if (*same) {
       RETURN_IF_ERROR(store.Delete(p.staging_key));
-      return catalog.MarkPublished(p.staging_key);
+      return run.Done(p);
     }
     return lost("final key " + p.final_key + " already holds another object (never replaced)");
   }
-  Status mv = store.Rename(p.staging_key, p.final_key);
+  Status mv = store.RenameDeferred(p.staging_key, p.final_key, run.moved);
   if (mv.code() == StatusCode::kAlreadyExists) {
     return lost("final key " + p.final_key + " appeared during publication (never replaced)");
   }
   if (mv.code() == StatusCode::kNotFound && store.Stat(p.final_key).ok()) mv = Status::OK();
   RETURN_IF_ERROR(mv);
-  return catalog.MarkPublished(p.staging_key);
+  return run.Done(p);
 }
 
 }  // namespace
@@ -607,11 +636,23 @@ Status PublishPending(ObjectStore& store, Catalog& catalog) {
   // failure here: it is recorded (its batch becomes damaged) and leaves the log.
   Status first = Status::OK();
   int failed = 0;
-  for (const Publication& p : pending) {
-    Status st = PublishOne(store, catalog, p);
+  PublishRun run{store, catalog, {}, {}};
+  for (size_t i = 0; i < pending.size(); ++i) {
+    const Publication& p = pending[i];
+    Status st = PublishOne(run, p);
     if (!st.ok()) {
       if (first.ok()) first = st.WithContext("publishing " + p.staging_key + " -> " + p.final_key);
       ++failed;
+    }
+    // Retirements come first and are durable before any new file appears:
+    // after a crash a directory reader may miss a replayed batch for a
+    // moment, never see it twice.
+    const bool last_retirement = p.retire && (i + 1 == pending.size() || !pending[i + 1].retire);
+    if (last_retirement || i + 1 == pending.size()) {
+      if (Status fin = run.Finish(); !fin.ok()) {
+        if (first.ok()) first = fin.WithContext("recording publications");
+        ++failed;
+      }
     }
   }
   if (failed > 1) {

@@ -45,6 +45,7 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -113,6 +114,19 @@ void FsyncDir(const std::string& dir) {
     ::fsync(fd);
     ::close(fd);
   }
+}
+
+// FsyncDir that says whether the directory's entries are on disk. A directory
+// removed meanwhile (emptied by a later move) has no entry left to keep.
+Status SyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) return Status::OK();
+  if (fd < 0) return ErrnoError(errno, "open directory '" + dir + "'");
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return ErrnoError(err, "fsync directory '" + dir + "'");
+  return Status::OK();
 }
 
 // Copies `from` to `to` durably (for a rename across file systems), through a
@@ -234,6 +248,32 @@ class LocalObjectStore final : public ObjectStore {
   }
 
   Status Rename(const std::string& from, const std::string& to) override {
+    return Move(from, to, nullptr);
+  }
+
+  Status RenameDeferred(const std::string& from, const std::string& to,
+                        DeferredSync& deferred) override {
+    return Move(from, to, &deferred);
+  }
+
+  Status SyncRenames(DeferredSync& deferred) override {
+    // One sync per directory: the entries of every move into it.
+    std::set<std::string> dirs;
+    for (const std::string& key : deferred.keys) {
+      RETURN_IF_ERROR(ValidateKey(key, false));
+      dirs.insert(fs::path(LocalPath(key)).parent_path().string());
+    }
+    Status first;
+    for (const std::string& dir : dirs) {
+      Status st = SyncDir(dir);
+      if (!st.ok() && first.ok()) first = st;
+    }
+    deferred.keys.clear();
+    return first;
+  }
+
+  // Rename; with `deferred`, the destination directory is left to sync later.
+  Status Move(const std::string& from, const std::string& to, DeferredSync* deferred) {
     RETURN_IF_ERROR(ValidateKey(from, false));
     RETURN_IF_ERROR(ValidateKey(to, false));
     struct stat st {};
@@ -271,7 +311,11 @@ class LocalObjectStore final : public ObjectStore {
         return ErrnoError(err, "rename '" + src + "' to '" + dst + "' without replacing");
       }
       // The rename is only durable once the directory entry is.
-      FsyncDir(dst_dir);
+      if (deferred != nullptr) {
+        deferred->keys.insert(to);
+      } else {
+        FsyncDir(dst_dir);
+      }
     }
     PruneEmptyParents(from);
     return Status::OK();

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -112,6 +113,24 @@ class ObjectStore {
   // A store without an atomic rename (AtomicRename() false) returns
   // kUnimplemented and moves nothing.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // The keys whose moves (RenameDeferred) are not known to be durable yet; a
+  // caller may add a key another process moved, to have it made durable too.
+  struct DeferredSync {
+    std::set<std::string> keys;
+  };
+  // Rename, except that the move is durable only after SyncRenames(deferred):
+  // a caller making many moves pays for one directory sync per directory
+  // rather than one per move. Nothing may depend on the move surviving a
+  // power failure before then.
+  virtual Status RenameDeferred(const std::string& from, const std::string& to,
+                                DeferredSync& deferred) {
+    (void)deferred;
+    return Rename(from, to);
+  }
+  virtual Status SyncRenames(DeferredSync& deferred) {
+    deferred.keys.clear();
+    return Status::OK();
+  }
   // Whether Rename is one atomic step (local store: true). False for S3,
   // whose Rename is kUnimplemented: callers that need a move there must
   // write under the final key instead.

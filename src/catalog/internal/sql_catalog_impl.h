@@ -70,6 +70,7 @@ class SqlCatalog final : public Catalog {
 
   Result<std::vector<Publication>> PendingPublications() override;
   Status MarkPublished(const std::string& staging_key) override;
+  Status MarkPublishedAll(const std::vector<std::string>& staging_keys) override;
   Status DropRetirement(const std::string& staging_key) override;
   Status RecordLostPublication(const std::string& staging_key, const std::string& error) override;
   Status MarkDamaged(int64_t batch_id, const std::string& reason) override;
@@ -129,6 +130,7 @@ class SqlCatalog final : public Catalog {
   Status RemoveTableFiles(const std::string& table, const BatchInfo& batch,
                           const std::vector<std::string>& keys, int64_t now) REQUIRES(mu_);
   Status MarkDamagedLocked(int64_t batch_id, const std::string& reason) REQUIRES(mu_);
+  Status MarkPublishedLocked(const std::string& staging_key) REQUIRES(mu_);
   Status AddPublication(const std::string& staging_key, const std::string& final_key,
                         int64_t batch_id, int64_t now, const char* kind = "publish") REQUIRES(mu_);
 

@@ -392,6 +392,12 @@ TEST_P(CatalogTablesTest, PublicationsAreARedoLog) {
   pubs = cat_->PendingPublications();
   ASSERT_EQ(pubs->size(), 1u);
   EXPECT_EQ((*pubs)[0].staging_key, "staging/q");
+  // Several at once: all or none.
+  EXPECT_EQ(cat_->MarkPublishedAll({"staging/q", "staging/unknown"}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(cat_->PendingPublications()->size(), 1u);
+  ASSERT_TRUE(cat_->MarkPublishedAll({"staging/q", "staging/a"}).ok());
+  EXPECT_TRUE(cat_->PendingPublications()->empty());
+  EXPECT_TRUE(cat_->MarkPublishedAll({}).ok());
 }
 
 // Issue 9: a replay of a committed batch must replace its files in one step

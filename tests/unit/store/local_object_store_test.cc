@@ -330,6 +330,34 @@ TEST_F(LocalObjectStoreTest, RenameMovesAndCreatesParents) {
   EXPECT_TRUE(Exists("staging"));
 }
 
+// Deferred moves are moves like Rename's (never replacing); their directories
+// are synced together, and one removed meanwhile is no error.
+TEST_F(LocalObjectStoreTest, DeferredRenamesAreSyncedTogether) {
+  Put("staging/1/a", "a");
+  Put("staging/2/b", "b");
+  Put("staging/3/c", "c");
+  Put("lake/t/c", "taken");
+  ObjectStore::DeferredSync moved;
+  ASSERT_TRUE(store_->RenameDeferred("staging/1/a", "lake/t/a", moved).ok());
+  ASSERT_TRUE(store_->RenameDeferred("staging/2/b", "lake/u/b", moved).ok());
+  EXPECT_EQ(store_->RenameDeferred("staging/3/c", "lake/t/c", moved).code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->RenameDeferred("staging/9/z", "lake/t/z", moved).code(), StatusCode::kNotFound);
+  EXPECT_EQ(moved.keys, (std::set<std::string>{"lake/t/a", "lake/u/b"}));
+  EXPECT_EQ(Get("lake/t/a"), "a");
+  EXPECT_EQ(Get("lake/t/c"), "taken");
+  EXPECT_FALSE(Exists("staging/1"));
+  // lake/u is gone again before the sync (emptied by a later move).
+  ASSERT_TRUE(store_->Rename("lake/u/b", "retired/b").ok());
+  EXPECT_FALSE(Exists("lake/u"));
+  moved.keys.insert("lake/elsewhere/moved-by-another");
+  Status st = store_->SyncRenames(moved);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_TRUE(moved.keys.empty());
+  moved.keys.insert("../outside");
+  EXPECT_EQ(store_->SyncRenames(moved).code(), StatusCode::kInvalidArgument);
+}
+
 // Issue 9: a file landed again under the same name was renamed over its
 // archive copy. An existing object is never replaced, whatever it holds.
 TEST_F(LocalObjectStoreTest, RenameNeverReplacesAnObject) {
