@@ -4,7 +4,9 @@
 // records them) and the p50/p99 landing-to-committed latency, for the embedded
 // backends (local store, SQLite) and, when the test services are running
 // (SLUICE_TEST_PG_DSN, SLUICE_TEST_S3_ENDPOINT; scripts/test-services.sh), for
-// a PostgreSQL catalog with an S3 store.
+// a PostgreSQL catalog with the local store (the shared catalog's own cost)
+// and with an S3 store (on s3rver, a single Node.js process that is the
+// bottleneck of that scenario: watch its CPU).
 //
 //   node bench/small_batches.mjs --sluice build/release/src/sluice [--files 2000] [--workers 2]
 import { spawnSync } from 'node:child_process';
@@ -68,33 +70,52 @@ async function scenario(o, name, store, catalog, land) {
   };
 }
 
+// A fresh database on the test PostgreSQL server; dropped by dropDatabases().
+const databases = [];
+function freshDatabase() {
+  const admin = process.env.SLUICE_TEST_PG_DSN;
+  const db = `sluice_bench_${process.pid}_${databases.length}`;
+  spawnSync('psql', [admin, '-qXc', `CREATE DATABASE ${db}`]);
+  databases.push(db);
+  const u = new URL(admin);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+function dropDatabases() {
+  for (const db of databases) {
+    spawnSync('psql', [process.env.SLUICE_TEST_PG_DSN, '-qXc', `DROP DATABASE ${db} WITH (FORCE)`]);
+  }
+}
+
+const localLanding = (dir, name, body) => {
+  const d = path.join(dir, 'store', 'landing', 'small');
+  fs.mkdirSync(d, { recursive: true });
+  fs.writeFileSync(path.join(d, `.${name}`), body);
+  fs.renameSync(path.join(d, `.${name}`), path.join(d, name));
+};
+
 const o = args(process.argv.slice(2));
 const results = [];
 results.push(await scenario(o, 'embedded (local store, SQLite)', ['store_root: ./store'], './catalog.db',
-  (dir, name, body) => {
-    const d = path.join(dir, 'store', 'landing', 'small');
-    fs.mkdirSync(d, { recursive: true });
-    fs.writeFileSync(path.join(d, `.${name}`), body);
-    fs.renameSync(path.join(d, `.${name}`), path.join(d, name));
-  }));
+  localLanding));
+if (process.env.SLUICE_TEST_PG_DSN) {
+  // The catalog and queue on PostgreSQL alone: what the shared catalog costs.
+  results.push(await scenario(o, 'PostgreSQL catalog, local store', ['store_root: ./store'],
+    freshDatabase(), localLanding));
+}
 if (process.env.SLUICE_TEST_PG_DSN && process.env.SLUICE_TEST_S3_ENDPOINT) {
-  const admin = process.env.SLUICE_TEST_PG_DSN;
-  const db = `sluice_bench_${process.pid}`;
-  spawnSync('psql', [admin, '-qXc', `CREATE DATABASE ${db}`]);
-  const u = new URL(admin);
-  u.pathname = `/${db}`;
   process.env.AWS_ACCESS_KEY_ID ||= 'S3RVER';
   process.env.AWS_SECRET_ACCESS_KEY ||= 'S3RVER';
   const endpoint = process.env.SLUICE_TEST_S3_ENDPOINT;
   const bucket = process.env.SLUICE_TEST_S3_BUCKET || 'sluice-test';
   const prefix = `bench-${process.pid}`;
   results.push(await scenario(o, 'shared (S3 store on s3rver, PostgreSQL)',
-    [`store_root: s3://${bucket}/${prefix}`, `s3_endpoint: ${endpoint}`], u.toString(),
+    [`store_root: s3://${bucket}/${prefix}`, `s3_endpoint: ${endpoint}`], freshDatabase(),
     async (dir, name, body) => {
       const r = await fetch(`${endpoint}/${bucket}/${prefix}/landing/small/${name}`,
         { method: 'PUT', body });
       if (!r.ok) throw new Error(`PUT ${name}: ${r.status}`);
     }));
-  spawnSync('psql', [admin, '-qXc', `DROP DATABASE ${db} WITH (FORCE)`]);
 }
+dropDatabases();
 console.table(results);
