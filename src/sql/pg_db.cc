@@ -335,6 +335,58 @@ Status PgDb::ExecNoResult(const char* sql, std::string_view what) {
   return out;
 }
 
+Result<int64_t> PgDb::CopyIn(std::string_view copy_sql,
+                             const std::function<Result<bool>(std::string& chunk)>& next) {
+  ASSIGN_OR_RETURN(pg_conn * conn, Connection());
+  const std::string sql(copy_sql);
+  const std::string what = "run '" + ShortSql(copy_sql) + "'";
+  PGresult* r = PQexec(conn, sql.c_str());
+  if (PQresultStatus(r) != PGRES_COPY_IN) {
+    Status st = CommandError(r, what);
+    PQclear(r);
+    return st;
+  }
+  PQclear(r);
+  // Every chunk is sent (or the COPY ended) before the result is read.
+  Status sent;
+  std::string chunk;
+  while (sent.ok()) {
+    chunk.clear();
+    auto more = next(chunk);
+    if (!more.ok()) {
+      sent = more.status();
+      break;
+    }
+    if (!chunk.empty() && PQputCopyData(conn, chunk.data(), static_cast<int>(chunk.size())) != 1) {
+      sent = Status::Unavailable(Describe() + ": " + what +
+                                 ": sending data: " + RedactDsn(PQerrorMessage(conn)));
+      break;
+    }
+    if (!*more) break;
+  }
+  // An abort message makes the server fail the COPY (and roll back what it
+  // copied); the result below then carries its error, which ours replaces.
+  const std::string abort_message = sent.ok() ? "" : "aborted by the client";
+  if (PQputCopyEnd(conn, sent.ok() ? nullptr : abort_message.c_str()) != 1 && sent.ok()) {
+    sent = Status::Unavailable(Describe() + ": " + what +
+                               ": ending the copy: " + RedactDsn(PQerrorMessage(conn)));
+  }
+  int64_t rows = 0;
+  Status server;
+  while (PGresult* res = PQgetResult(conn)) {
+    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+      const char* n = PQcmdTuples(res);
+      rows = (n != nullptr && *n != '\0') ? std::stoll(n) : 0;
+    } else if (server.ok()) {
+      server = CommandError(res, what);
+    }
+    PQclear(res);
+  }
+  if (!sent.ok()) return sent;
+  if (!server.ok()) return server;
+  return rows;
+}
+
 Status PgDb::Exec(std::string_view sql) {
   std::string text(sql);
   return ExecNoResult(text.c_str(), "run '" + ShortSql(sql) + "'");

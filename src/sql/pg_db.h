@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -72,6 +73,13 @@ class PgDb final : public SqlDb {
   Result<bool> TableExists(std::string_view name) override;
   std::string_view SkipLocked() const override { return " FOR UPDATE SKIP LOCKED"; }
   std::string Describe() const override { return "postgres '" + redacted_dsn_ + "'"; }
+
+  // Runs `copy_sql` (a `COPY ... FROM STDIN`), sending the chunks `next`
+  // fills (it returns false when there is no more; the chunk is cleared
+  // before each call) and returns the rows the server copied. An error of
+  // `next` aborts the COPY and is returned; so is the server's.
+  Result<int64_t> CopyIn(std::string_view copy_sql,
+                         const std::function<Result<bool>(std::string& chunk)>& next);
 
   // For PgStatement: the connection (reconnected if it was broken and no
   // transaction is open), and the row count of the last command.
