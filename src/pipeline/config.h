@@ -22,6 +22,7 @@
 #include <chrono>
 #include <string>
 
+#include "core/config_text.h"  // InterpolateEnv, ParseDuration
 #include "core/status.h"
 
 namespace sluice {
@@ -55,10 +56,6 @@ Result<Config> LoadConfig(const std::string& path, const std::string& profile);
 // The embedded default project rooted at `dir` (store at dir/store, catalog at
 // dir/catalog.db, pipelines at dir/pipelines).
 Config DefaultConfig(const std::string& dir);
-// Expands ${VAR} / ${VAR:-default} in `text`; `where` prefixes errors.
-Result<std::string> InterpolateEnv(const std::string& text, const std::string& where);
-// Parses "250ms", "2s", "5m", "1h" or a bare number of seconds.
-Result<std::chrono::milliseconds> ParseDuration(const std::string& text);
 
 // Where the catalog is, safe to print or record: the path, or the URI
 // without its password.

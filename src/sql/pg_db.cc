@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/value_text.h"
+
 namespace sluice {
 
 namespace {
@@ -171,6 +173,69 @@ class PgStatement final : public SqlStatement::Impl {
 };
 
 }  // namespace
+
+Status CheckPostgresDsn(std::string_view dsn) {
+  const std::string text(dsn);
+  char* err = nullptr;
+  PQconninfoOption* options = PQconninfoParse(text.c_str(), &err);
+  std::string password;
+  std::string port_error;
+  if (options != nullptr) {
+    for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+      if (o->val == nullptr) continue;
+      if (std::strcmp(o->keyword, "password") == 0) password = o->val;
+      // libpq reads ports only when it connects; a typo should not wait for that.
+      if (std::strcmp(o->keyword, "port") == 0) {
+        std::string_view ports = o->val;
+        while (port_error.empty()) {
+          const size_t comma = ports.find(',');
+          const std::string_view p = ports.substr(0, comma);
+          int64_t n = 0;
+          if (!p.empty() && (!ParseInt64(p, &n) || n < 1 || n > 65535)) {
+            port_error = "port '" + std::string(p) + "' is not a number from 1 to 65535";
+          }
+          if (comma == std::string_view::npos) break;
+          ports.remove_prefix(comma + 1);
+        }
+      }
+    }
+    PQconninfoFree(options);
+  }
+  if (err == nullptr && options != nullptr) {
+    if (!port_error.empty()) {
+      return Status::InvalidArgument("invalid PostgreSQL connection string: " + port_error);
+    }
+    return Status::OK();
+  }
+  std::string why = err != nullptr ? err : "out of memory";
+  PQfreemem(err);
+  while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+  // libpq quotes the part it could not read, which may be the password (one
+  // it could not parse is not known here): with a password in the string,
+  // every quoted part goes.
+  why = RedactDsn(why);
+  if (!password.empty()) {
+    for (size_t at = why.find(password); at != std::string::npos; at = why.find(password, at)) {
+      why.replace(at, password.size(), "***");
+    }
+  }
+  if (RedactDsn(dsn) != dsn || text.find("password") != std::string::npos) {
+    std::string scrubbed;
+    bool quoted = false;
+    for (char c : why) {
+      if (c == '"') {
+        scrubbed += quoted ? "***\"" : "\"";
+        quoted = !quoted;
+      } else if (!quoted) {
+        scrubbed.push_back(c);
+      }
+    }
+    why = scrubbed;
+  }
+  // The string itself is not repeated: a password libpq could not place
+  // (e.g. "password secret") cannot be told from the rest.
+  return Status::InvalidArgument("invalid PostgreSQL connection string: " + why);
+}
 
 std::string RedactDsn(std::string_view dsn) {
   std::string out(dsn);

@@ -106,6 +106,11 @@ class PgDb final : public SqlDb {
 // `password=` parameter of a URI query or of a key=value string.
 std::string RedactDsn(std::string_view dsn);
 
+// Checks the syntax of a libpq connection string or URI without connecting
+// (PQconninfoParse): kInvalidArgument with libpq's reason, which never holds
+// the password.
+Status CheckPostgresDsn(std::string_view dsn);
+
 // `sql` with `?`/`?N` parameters as PostgreSQL's `$N` (a bare `?` takes one
 // more than the largest number so far, as in SQLite). Quoted strings and
 // identifiers are left alone.
