@@ -184,8 +184,8 @@ void AppendPgNumeric(int64_t unscaled, int scale, std::string& out) {
   for (size_t k = first; k < last; ++k) Put16(ordered[k], out);
 }
 
-PgCopyEncoder::PgCopyEncoder(Schema schema, std::optional<int64_t> batch_id)
-    : schema_(std::move(schema)), batch_id_(batch_id) {}
+PgCopyEncoder::PgCopyEncoder(Schema schema, std::optional<int64_t> batch_id, bool row_numbers)
+    : schema_(std::move(schema)), batch_id_(batch_id), row_numbers_(row_numbers) {}
 
 void PgCopyEncoder::Header(std::string& out) const {
   static constexpr char kSignature[] = {'P',  'G',    'C',  'O',  'P', 'Y',
@@ -195,7 +195,7 @@ void PgCopyEncoder::Header(std::string& out) const {
   Put32(0, out);  // no header extension
 }
 
-Status PgCopyEncoder::Rows(const RecordBatch& batch, std::string& out) const {
+Status PgCopyEncoder::Rows(const RecordBatch& batch, std::string& out) {
   if (batch.columns.size() != static_cast<size_t>(schema_.num_fields())) {
     return Status::InvalidArgument("binary COPY: a batch of " +
                                    std::to_string(batch.columns.size()) + " columns for " +
@@ -208,7 +208,8 @@ Status PgCopyEncoder::Rows(const RecordBatch& batch, std::string& out) const {
                                      schema_.field(f).type.ToString());
     }
   }
-  const auto fields = static_cast<int16_t>(schema_.num_fields() + (batch_id_ ? 1 : 0));
+  const auto fields =
+      static_cast<int16_t>(schema_.num_fields() + (batch_id_ ? 1 : 0) + (row_numbers_ ? 1 : 0));
   const int64_t rows = batch.num_rows();
   for (int64_t i = 0; i < rows; ++i) {
     Put16(fields, out);
@@ -216,6 +217,10 @@ Status PgCopyEncoder::Rows(const RecordBatch& batch, std::string& out) const {
     if (batch_id_) {
       Put32(8, out);
       Put64(*batch_id_, out);
+    }
+    if (row_numbers_) {
+      Put32(8, out);
+      Put64(next_row_++, out);
     }
   }
   return Status::OK();

@@ -17,8 +17,9 @@
 //   string    text         the UTF-8 bytes
 //   date      date         32-bit days since 2000-01-01
 //   timestamp timestamptz  64-bit microseconds since 2000-01-01 00:00:00 UTC
-// An encoder may append one more column: the batch id as int8
-// (`_sluice_batch_id`), the same in every row.
+// An encoder may append the batch id as int8 (`_sluice_batch_id`, the same in
+// every row) and then the row's ordinal as int8 (`_sluice_row`, 1, 2, ...
+// across the stream: the pipeline's order, which an upsert keeps).
 #pragma once
 
 #include <cstdint>
@@ -36,20 +37,24 @@ std::string PgColumnType(const DataType& type);
 
 class PgCopyEncoder {
  public:
-  // Rows of `schema`; with `batch_id`, each row ends with it as an int8.
-  explicit PgCopyEncoder(Schema schema, std::optional<int64_t> batch_id = std::nullopt);
+  // Rows of `schema`; with `batch_id`, each row ends with it as an int8, and
+  // with `row_numbers` then with its ordinal.
+  explicit PgCopyEncoder(Schema schema, std::optional<int64_t> batch_id = std::nullopt,
+                         bool row_numbers = false);
 
   // Appends the stream's header to `out`.
   void Header(std::string& out) const;
   // Appends every row of `batch` (of this encoder's schema) to `out`.
   // kInvalidArgument if the batch's types differ from the schema's.
-  Status Rows(const RecordBatch& batch, std::string& out) const;
+  Status Rows(const RecordBatch& batch, std::string& out);
   // Appends the end-of-data marker to `out`.
   void Trailer(std::string& out) const;
 
  private:
   Schema schema_;
   std::optional<int64_t> batch_id_;
+  bool row_numbers_ = false;
+  int64_t next_row_ = 1;
 };
 
 // The binary numeric value of `unscaled` * 10^-scale (scale 0..18).

@@ -1,0 +1,233 @@
+#include "sink/pg_loader.h"
+
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "sink/pg_copy.h"
+
+namespace sluice {
+
+namespace {
+
+// The type as format_type() prints it, for comparing with an existing table.
+std::string PgFormatType(const DataType& type) {
+  switch (type.id) {
+    case TypeId::kBool:
+      return "boolean";
+    case TypeId::kInt32:
+      return "integer";
+    case TypeId::kInt64:
+      return "bigint";
+    case TypeId::kFloat64:
+      return "double precision";
+    case TypeId::kDecimal:
+      return "numeric(" + std::to_string(type.precision) + "," + std::to_string(type.scale) + ")";
+    case TypeId::kString:
+      return "text";
+    case TypeId::kDate:
+      return "date";
+    case TypeId::kTimestamp:
+      return "timestamp with time zone";
+  }
+  return "text";
+}
+
+std::string Qualified(const PostgresOutputOptions& out, std::string_view name) {
+  return (out.schema_name.empty() ? "" : PgQuote(out.schema_name) + ".") + PgQuote(name);
+}
+
+std::string Target(const PostgresOutputOptions& out) { return Qualified(out, out.table); }
+std::string Ledger(const PostgresOutputOptions& out) { return Qualified(out, "sluice_ledger"); }
+
+std::string ColumnList(const Schema& schema) {
+  std::string cols;
+  for (const Field& f : schema.fields()) cols += (cols.empty() ? "" : ", ") + PgQuote(f.name);
+  return cols;
+}
+
+// The target's columns and their types (format_type); empty if it does not exist.
+Result<std::map<std::string, std::string>> TableColumns(PgDb& db, const std::string& qualified) {
+  ASSIGN_OR_RETURN(SqlStatement s,
+                   db.Prepare("SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) "
+                              "FROM pg_attribute a WHERE a.attrelid = to_regclass(?1) "
+                              "AND a.attnum > 0 AND NOT a.attisdropped"));
+  s.Bind(1, qualified);
+  std::map<std::string, std::string> cols;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    cols[s.ColumnText(0)] = s.ColumnText(1);
+  }
+  return cols;
+}
+
+// DDL that two loaders may run at once: CREATE ... IF NOT EXISTS can still
+// collide in the system catalogs (a unique violation); the second try sees
+// the object.
+Status ExecDdl(PgDb& db, const std::string& sql) {
+  Status st = db.Exec(sql);
+  if (st.code() == StatusCode::kAlreadyExists || st.message().find("23505") != std::string::npos) {
+    st = db.Exec(sql);
+  }
+  return st;
+}
+
+}  // namespace
+
+std::string PgQuote(std::string_view identifier) {
+  std::string out = "\"";
+  for (char c : identifier) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+Status PreparePostgresTable(PgDb& db, const PostgresOutputOptions& out, const Schema& schema) {
+  RETURN_IF_ERROR(out.CheckSchema(schema));
+  const std::string target = Target(out);
+  RETURN_IF_ERROR(ExecDdl(db, "CREATE TABLE IF NOT EXISTS " + Ledger(out) +
+                                  " (output text NOT NULL, batch_id int8 NOT NULL, "
+                                  "attempt int4 NOT NULL, pipeline_version int8 NOT NULL, "
+                                  "rows int8 NOT NULL, loaded_at timestamptz NOT NULL "
+                                  "DEFAULT now(), PRIMARY KEY (output, batch_id))"));
+  ASSIGN_OR_RETURN(auto cols, TableColumns(db, target));
+  if (cols.empty()) {
+    if (out.create == PgCreateMode::kNever) {
+      return Status::FailedPrecondition(out.Describe() +
+                                        ": the table does not exist (create: never)");
+    }
+    std::string ddl = "CREATE TABLE IF NOT EXISTS " + target + " (";
+    for (const Field& f : schema.fields()) {
+      ddl += PgQuote(f.name) + " " + PgColumnType(f.type) + (f.nullable ? "" : " NOT NULL") + ", ";
+    }
+    ddl += "_sluice_batch_id int8";
+    if (out.mode == PgLoadMode::kUpsert) {
+      std::string key;
+      for (const std::string& k : out.key) key += (key.empty() ? "" : ", ") + PgQuote(k);
+      ddl += ", UNIQUE (" + key + ")";
+    }
+    RETURN_IF_ERROR(ExecDdl(db, ddl + ")"));
+    return ExecDdl(db, "CREATE INDEX IF NOT EXISTS " + PgQuote(out.table + "_sluice_batch") +
+                           " ON " + target + " (_sluice_batch_id)");
+  }
+  for (const Field& f : schema.fields()) {
+    auto it = cols.find(f.name);
+    if (it == cols.end()) {
+      return Status::FailedPrecondition(out.Describe() + ": the table has no column '" + f.name +
+                                        "' (" + PgFormatType(f.type) + ")");
+    }
+    if (it->second != PgFormatType(f.type)) {
+      return Status::FailedPrecondition(out.Describe() + ": column '" + f.name + "' is " +
+                                        it->second + " but the output writes " +
+                                        PgFormatType(f.type));
+    }
+  }
+  auto batch_col = cols.find("_sluice_batch_id");
+  if (batch_col == cols.end()) {
+    // A table made before sluice loaded it: the batch column (NULL in the
+    // rows already there) lets a replay replace exactly what a batch wrote.
+    RETURN_IF_ERROR(ExecDdl(
+        db, "ALTER TABLE " + target + " ADD COLUMN IF NOT EXISTS " + "_sluice_batch_id int8"));
+    return ExecDdl(db, "CREATE INDEX IF NOT EXISTS " + PgQuote(out.table + "_sluice_batch") +
+                           " ON " + target + " (_sluice_batch_id)");
+  }
+  if (batch_col->second != "bigint") {
+    return Status::FailedPrecondition(out.Describe() + ": column _sluice_batch_id is " +
+                                      batch_col->second + ", expected bigint");
+  }
+  return Status::OK();
+}
+
+Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out,
+                                      const PgLoadRequest& req) {
+  RETURN_IF_ERROR(out.CheckSchema(req.schema));
+  const std::string target = Target(out);
+  const std::string cols = ColumnList(req.schema);
+  PgLoadResult result;
+  Status st = db.RowLockTransaction([&]() -> Status {
+    result = PgLoadResult();
+    if (out.statement_timeout.count() > 0) {
+      RETURN_IF_ERROR(db.Exec("SET LOCAL statement_timeout = " +
+                              std::to_string(out.statement_timeout.count())));
+    }
+    ASSIGN_OR_RETURN(SqlStatement lock,
+                     db.Prepare("SELECT pg_advisory_xact_lock(hashtextextended(?1, ?2))"));
+    lock.Bind(1, "sluice load " + out.schema_name + "." + out.table + " " + req.output_id);
+    lock.Bind(2, req.batch_id);
+    RETURN_IF_ERROR(lock.Exec());
+
+    ASSIGN_OR_RETURN(SqlStatement seen, db.Prepare("SELECT attempt, rows FROM " + Ledger(out) +
+                                                   " WHERE output = ?1 AND batch_id = ?2"));
+    seen.Bind(1, req.output_id).Bind(2, req.batch_id);
+    ASSIGN_OR_RETURN(bool loaded, seen.Step());
+    bool replacing = false;
+    if (loaded) {
+      const int64_t attempt = seen.ColumnInt64(0);
+      if (attempt == req.attempt) {
+        result.outcome = PgLoadResult::Outcome::kAlreadyLoaded;
+        result.rows = seen.ColumnInt64(1);
+        return Status::OK();
+      }
+      if (attempt > req.attempt) {
+        return Status::Aborted(out.Describe() + ": batch " + std::to_string(req.batch_id) +
+                               " was loaded by attempt " + std::to_string(attempt) +
+                               ", newer than this attempt " + std::to_string(req.attempt));
+      }
+      replacing = true;
+    }
+    if (replacing || out.mode == PgLoadMode::kReplaceBatch) {
+      ASSIGN_OR_RETURN(SqlStatement del,
+                       db.Prepare("DELETE FROM " + target + " WHERE _sluice_batch_id = ?1"));
+      del.Bind(1, req.batch_id);
+      RETURN_IF_ERROR(del.Exec());
+    }
+
+    std::string stage = "CREATE TEMP TABLE sluice_stage (";
+    for (const Field& f : req.schema.fields()) {
+      stage += PgQuote(f.name) + " " + PgColumnType(f.type) + ", ";
+    }
+    RETURN_IF_ERROR(db.Exec(stage + "_sluice_batch_id int8, _sluice_row int8) ON COMMIT DROP"));
+    ASSIGN_OR_RETURN(int64_t copied,
+                     db.CopyIn("COPY sluice_stage FROM STDIN (FORMAT binary)", req.next));
+
+    std::string apply = "INSERT INTO " + target + " (" + cols + ", _sluice_batch_id) SELECT ";
+    if (out.mode == PgLoadMode::kUpsert) {
+      std::string key;
+      for (const std::string& k : out.key) key += (key.empty() ? "" : ", ") + PgQuote(k);
+      std::string set;
+      const std::set<std::string> keys(out.key.begin(), out.key.end());
+      for (const Field& f : req.schema.fields()) {
+        if (keys.count(f.name) == 0)
+          set += PgQuote(f.name) + " = EXCLUDED." + PgQuote(f.name) + ", ";
+      }
+      set += "_sluice_batch_id = EXCLUDED._sluice_batch_id";
+      apply += "DISTINCT ON (" + key + ") " + cols + ", _sluice_batch_id FROM sluice_stage " +
+               "ORDER BY " + key + ", _sluice_row DESC ON CONFLICT (" + key + ") DO UPDATE SET " +
+               set;
+    } else {
+      apply += cols + ", _sluice_batch_id FROM sluice_stage ORDER BY _sluice_row";
+    }
+    ASSIGN_OR_RETURN(SqlStatement ins, db.Prepare(apply));
+    RETURN_IF_ERROR(ins.Exec());
+    result.rows = out.mode == PgLoadMode::kUpsert ? db.Changes() : copied;
+    result.outcome = replacing ? PgLoadResult::Outcome::kReplaced : PgLoadResult::Outcome::kLoaded;
+
+    ASSIGN_OR_RETURN(
+        SqlStatement ledger,
+        db.Prepare("INSERT INTO " + Ledger(out) +
+                   " (output, batch_id, attempt, pipeline_version, rows) VALUES "
+                   "(?1, ?2, ?3, ?4, ?5) ON CONFLICT (output, batch_id) DO UPDATE "
+                   "SET attempt = EXCLUDED.attempt, pipeline_version = "
+                   "EXCLUDED.pipeline_version, rows = EXCLUDED.rows, loaded_at = now()"));
+    ledger.Bind(1, req.output_id).Bind(2, req.batch_id).Bind(3, req.attempt);
+    ledger.Bind(4, req.pipeline_version).Bind(5, result.rows);
+    return ledger.Exec();
+  });
+  if (!st.ok()) return st;
+  return result;
+}
+
+}  // namespace sluice

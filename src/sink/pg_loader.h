@@ -1,0 +1,69 @@
+// Loading one batch's rows into a `postgres` output, exactly once per
+// (output, batch), in one PostgreSQL transaction (issue 12):
+//
+//   BEGIN; SET LOCAL statement_timeout (if configured)
+//   pg_advisory_xact_lock(output, batch)       loaders of one batch take turns
+//   the ledger row of (output, batch), if any:
+//     this attempt     -> already loaded: nothing is written (a retry after a
+//                         crash between COMMIT and its acknowledgement)
+//     a newer attempt  -> kAborted: this one is stale
+//     an older attempt -> a replay: its rows are replaced (below)
+//   CREATE TEMP TABLE ... ON COMMIT DROP (the fields, _sluice_batch_id, _sluice_row)
+//   COPY it FROM STDIN (FORMAT binary)          streamed from the staged file
+//   append         INSERT INTO target SELECT ... ORDER BY _sluice_row
+//   replace_batch  DELETE FROM target WHERE _sluice_batch_id = batch, then as append
+//   upsert         INSERT ... SELECT DISTINCT ON (key) ... ORDER BY key,
+//                  _sluice_row DESC ON CONFLICT (key) DO UPDATE: of rows with
+//                  one key the pipeline's last wins, never a PostgreSQL error
+//   (append and upsert replays delete the earlier attempt's rows first, by
+//   _sluice_batch_id, like replace_batch)
+//   the ledger row: (output, batch_id, attempt, pipeline_version, rows, loaded_at)
+//   COMMIT
+//
+// The ledger is `sluice_ledger` in the target's schema. Memory does not grow
+// with the batch: the stream is sent as it is read.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/status.h"
+#include "core/types.h"
+#include "sink/postgres_output.h"
+#include "sql/pg_db.h"
+
+namespace sluice {
+
+struct PgLoadRequest {
+  std::string output_id;  // the ledger's name for the output (stable across versions)
+  int64_t batch_id = 0;
+  int attempt = 0;
+  int64_t pipeline_version = 0;
+  Schema schema;  // the rows' fields; the stream has them, then _sluice_batch_id, _sluice_row
+  // The staged binary COPY stream, a chunk at a time (see PgDb::CopyIn).
+  std::function<Result<bool>(std::string& chunk)> next;
+};
+
+struct PgLoadResult {
+  enum class Outcome { kLoaded, kAlreadyLoaded, kReplaced };
+  Outcome outcome = Outcome::kLoaded;
+  int64_t rows = 0;  // rows the load wrote (the earlier load's, when already loaded)
+};
+
+// `"name"` with embedded quotes doubled: an identifier PostgreSQL reads as is.
+std::string PgQuote(std::string_view identifier);
+
+// Creates the output's table from `schema` when it is missing and
+// `create: if_missing` (with _sluice_batch_id int8, indexed, and for upsert
+// a unique key), and the ledger; otherwise checks that the table has a column
+// of the same type for every field (kFailedPrecondition naming the column,
+// its type and the type the output writes), adding _sluice_batch_id if an
+// older table lacks it.
+Status PreparePostgresTable(PgDb& db, const PostgresOutputOptions& out, const Schema& schema);
+
+// Loads the batch (see the top of this file). PreparePostgresTable first.
+Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out,
+                                      const PgLoadRequest& req);
+
+}  // namespace sluice
