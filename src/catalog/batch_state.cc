@@ -43,4 +43,29 @@ Result<BatchState> ParseBatchState(std::string_view name) {
                                  "' (expected one of: " + known + ")");
 }
 
+namespace {
+
+constexpr std::array<std::pair<DeliveryState, std::string_view>, 4> kDeliveryNames = {{
+    {DeliveryState::kPending, "pending"},
+    {DeliveryState::kLoading, "loading"},
+    {DeliveryState::kDelivered, "delivered"},
+    {DeliveryState::kFailed, "failed"},
+}};
+
+}  // namespace
+
+std::string_view DeliveryStateName(DeliveryState s) {
+  for (const auto& [state, name] : kDeliveryNames) {
+    if (state == s) return name;
+  }
+  return "unknown";
+}
+
+Result<DeliveryState> ParseDeliveryState(std::string_view name) {
+  for (const auto& [state, n] : kDeliveryNames) {
+    if (n == name) return state;
+  }
+  return Status::DataLoss("unknown delivery state '" + std::string(name) + "'");
+}
+
 }  // namespace sluice

@@ -247,6 +247,48 @@ struct Publication {
   bool retire = false;
 };
 
+// A batch's rows for one database output: staged in the store when the batch
+// commits and loaded later by a loader (issue 12; architecture 6.2).
+enum class DeliveryState { kPending, kLoading, kDelivered, kFailed };
+std::string_view DeliveryStateName(DeliveryState s);
+Result<DeliveryState> ParseDeliveryState(std::string_view name);
+
+// What a commit records for one database output.
+struct DeliveryRequest {
+  std::string output;  // the output's id within the pipeline, e.g. "postgres:orders"
+  std::string target;  // where it goes, for people (no password)
+  std::string key;     // the staged rows' object (final key)
+  int64_t rows = 0;
+  int64_t bytes = 0;
+};
+
+struct Delivery {
+  int64_t batch_id = 0;
+  std::string output;
+  std::string target;
+  std::string key;
+  int attempt = 0;  // the batch attempt whose rows are staged
+  int64_t rows = 0;
+  int64_t bytes = 0;
+  DeliveryState state = DeliveryState::kPending;
+  int tries = 0;           // loads started
+  std::string last_error;  // of the last failed or retried load
+  int64_t created_us = 0;
+  int64_t updated_us = 0;
+};
+
+// What waits to be delivered to one output: pending, loading and failed
+// deliveries, their rows and bytes, and the oldest pending one's time.
+struct DeliveryBacklog {
+  std::string output;
+  std::string target;
+  int64_t deliveries = 0;
+  int64_t failed = 0;
+  int64_t rows = 0;
+  int64_t bytes = 0;
+  int64_t oldest_pending_us = 0;  // 0: none pending
+};
+
 struct CommitRequest {
   int64_t batch_id = 0;
   int attempt = 0;
@@ -257,6 +299,9 @@ struct CommitRequest {
   std::vector<OutputLineage> outputs;
   std::vector<Publication> extra_publications;
   std::vector<ReferenceLineage> references;
+  // Database outputs to load later: recorded pending, for this attempt. A
+  // replay's commit replaces the batch's earlier deliveries.
+  std::vector<DeliveryRequest> deliveries;
   // Nothing outside the catalog was loaded for this attempt (a batch that
   // writes only lake tables, or is quarantined whole): the commit may come
   // straight from processing, without MarkCommitting's transaction, whose
@@ -375,6 +420,20 @@ class Catalog {
   // the old, adds the new) in one snapshot per table, so readers never see the table without the
   // batch or with it twice. A replay that ends failed leaves them current.
   virtual Status ReplayBatch(int64_t batch_id, int64_t version_id) = 0;
+
+  // --- deliveries (database outputs loaded after the commit) ------------------
+  virtual Result<std::vector<Delivery>> BatchDeliveries(int64_t batch_id) = 0;
+  // A loader takes a delivery: pending, failed (a retry) or loading (its
+  // loader died) -> loading, tries + 1; returns it. kFailedPrecondition if it
+  // is delivered, kNotFound if there is none.
+  virtual Result<Delivery> StartDelivery(int64_t batch_id, const std::string& output) = 0;
+  // The end of a load of `attempt`'s rows: delivered, failed (with the
+  // error), or pending again (a transient error; `error` kept). kAborted if a
+  // replay has recorded a newer attempt's rows meanwhile.
+  virtual Status EndDelivery(int64_t batch_id, const std::string& output, int attempt,
+                             DeliveryState to, const std::string& error) = 0;
+  // Per output with anything not yet delivered.
+  virtual Result<std::vector<DeliveryBacklog>> DeliveryBacklogs() = 0;
 
   // --- publication (redo log of staged -> final renames) ----------------------
   virtual Result<std::vector<Publication>> PendingPublications() = 0;

@@ -90,6 +90,19 @@ class PooledCatalog final : public Catalog {
   Result<std::vector<Publication>> PendingPublications() override {
     return pool_.Acquire()->PendingPublications();
   }
+  Result<std::vector<Delivery>> BatchDeliveries(int64_t batch_id) override {
+    return pool_.Acquire()->BatchDeliveries(batch_id);
+  }
+  Result<Delivery> StartDelivery(int64_t batch_id, const std::string& output) override {
+    return pool_.Acquire()->StartDelivery(batch_id, output);
+  }
+  Status EndDelivery(int64_t batch_id, const std::string& output, int attempt, DeliveryState to,
+                     const std::string& error) override {
+    return pool_.Acquire()->EndDelivery(batch_id, output, attempt, to, error);
+  }
+  Result<std::vector<DeliveryBacklog>> DeliveryBacklogs() override {
+    return pool_.Acquire()->DeliveryBacklogs();
+  }
   Status MarkPublished(const std::string& staging_key) override {
     return pool_.Acquire()->MarkPublished(staging_key);
   }

@@ -337,6 +337,11 @@ Status SqlCatalog::CommitBatch(const CommitRequest& req) {
     for (const Publication& p : req.extra_publications) {
       RETURN_IF_ERROR(AddPublication(p.staging_key, p.final_key, batch.id, now));
     }
+    // Quarantined whole: nothing of it is loaded anywhere.
+    RETURN_IF_ERROR(RecordDeliveries(
+        batch, req.attempt,
+        req.final_state == BatchState::kCommitted ? req.deliveries : std::vector<DeliveryRequest>(),
+        now));
     const std::string reason = req.final_state == BatchState::kQuarantined ? req.reason : "";
     ASSIGN_OR_RETURN(SqlStatement up,
                      db_->Prepare("UPDATE batches SET state = ?2, reason = ?3, rows_read = ?4, "

@@ -245,6 +245,27 @@ UPDATE lake_tables SET
                AND (f.removed_snapshot IS NULL OR f.removed_snapshot > lake_tables.current_snapshot));
 )sql";
 
+// Database outputs are loaded after the commit: one delivery per (batch,
+// output), with its state (architecture 6.2).
+constexpr const char* kSchemaV8 = R"sql(
+CREATE TABLE deliveries (
+  batch_id    INTEGER NOT NULL,
+  output      TEXT NOT NULL,
+  target      TEXT NOT NULL,
+  object_key  TEXT NOT NULL,
+  attempt     INTEGER NOT NULL,
+  num_rows    INTEGER NOT NULL,
+  num_bytes   INTEGER NOT NULL,
+  state       TEXT NOT NULL,
+  tries       INTEGER NOT NULL DEFAULT 0,
+  last_error  TEXT NOT NULL DEFAULT '',
+  created_us  INTEGER NOT NULL,
+  updated_us  INTEGER NOT NULL,
+  PRIMARY KEY (batch_id, output)
+);
+CREATE INDEX deliveries_by_state ON deliveries (state, output, created_us);
+)sql";
+
 // DDL as `db` spells it.
 std::string Ddl(const SqlDb& db, const std::string& sql) {
   return db.dialect() == SqlDialect::kPostgres ? PostgresDdl(sql) : sql;
@@ -322,6 +343,7 @@ const std::vector<Migration>& CatalogMigrations() {
       {5, "reference lineage: content hash or lake snapshot", kSchemaV5},
       {6, "landed objects keep their ETag", kSchemaV6},
       {7, "tables keep their current file, row and byte counts", kSchemaV7},
+      {8, "deliveries of database outputs", kSchemaV8},
   };
   return kMigrations;
 }

@@ -69,6 +69,11 @@ class SqlCatalog final : public Catalog {
   Status ReplayBatch(int64_t batch_id, int64_t version_id) override;
 
   Result<std::vector<Publication>> PendingPublications() override;
+  Result<std::vector<Delivery>> BatchDeliveries(int64_t batch_id) override;
+  Result<Delivery> StartDelivery(int64_t batch_id, const std::string& output) override;
+  Status EndDelivery(int64_t batch_id, const std::string& output, int attempt, DeliveryState to,
+                     const std::string& error) override;
+  Result<std::vector<DeliveryBacklog>> DeliveryBacklogs() override;
   Status MarkPublished(const std::string& staging_key) override;
   Status MarkPublishedAll(const std::vector<std::string>& staging_keys) override;
   Status DropRetirement(const std::string& staging_key) override;
@@ -131,6 +136,11 @@ class SqlCatalog final : public Catalog {
                           const std::vector<std::string>& keys, int64_t now) REQUIRES(mu_);
   Status MarkDamagedLocked(int64_t batch_id, const std::string& reason) REQUIRES(mu_);
   Status MarkPublishedLocked(const std::string& staging_key) REQUIRES(mu_);
+  // Inside CommitBatch: the batch's deliveries become `deliveries`, pending,
+  // of `attempt` (a replay's replace the earlier ones).
+  Status RecordDeliveries(const BatchInfo& batch, int attempt,
+                          const std::vector<DeliveryRequest>& deliveries, int64_t now)
+      REQUIRES(mu_);
   Status AddPublication(const std::string& staging_key, const std::string& final_key,
                         int64_t batch_id, int64_t now, const char* kind = "publish") REQUIRES(mu_);
 

@@ -344,6 +344,113 @@ TEST_P(CatalogTablesTest, CommitFromProcessingWhenNothingWasLoadedOutside) {
   EXPECT_EQ(cat_->GetBatch(q)->state, S::kQueued);
 }
 
+// Database outputs: the commit records their deliveries pending; loaders move
+// them through loading to delivered or failed.
+TEST_P(CatalogTablesTest, DeliveriesAreRecordedByTheCommitAndWorkedByLoaders) {
+  int64_t b = CommittingBatch();
+  CommitRequest req = Commit(b, {File("d1", 3)});
+  req.deliveries.push_back({"postgres:orders", "postgres:host=db#orders", "deliveries/a", 3, 300});
+  req.deliveries.push_back({"postgres:audit", "postgres:host=db#audit", "deliveries/b", 2, 90});
+  clock_.Advance(1000);
+  ASSERT_TRUE(cat_->CommitBatch(req).ok());
+  auto ds = cat_->BatchDeliveries(b);
+  ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+  ASSERT_EQ(ds->size(), 2u);
+  const Delivery& orders = (*ds)[1];  // by output name
+  EXPECT_EQ(orders.output, "postgres:orders");
+  EXPECT_EQ(orders.target, "postgres:host=db#orders");
+  EXPECT_EQ(orders.key, "deliveries/a");
+  EXPECT_EQ(orders.attempt, 1);
+  EXPECT_EQ(orders.rows, 3);
+  EXPECT_EQ(orders.bytes, 300);
+  EXPECT_EQ(orders.state, DeliveryState::kPending);
+  EXPECT_EQ(orders.tries, 0);
+
+  auto backlog = cat_->DeliveryBacklogs();
+  ASSERT_TRUE(backlog.ok()) << backlog.status().ToString();
+  ASSERT_EQ(backlog->size(), 2u);
+  EXPECT_EQ((*backlog)[1].output, "postgres:orders");
+  EXPECT_EQ((*backlog)[1].deliveries, 1);
+  EXPECT_EQ((*backlog)[1].rows, 3);
+  EXPECT_EQ((*backlog)[1].bytes, 300);
+  EXPECT_EQ((*backlog)[1].oldest_pending_us, orders.created_us);
+
+  // A transient failure: pending again, the error kept; then delivered.
+  auto started = cat_->StartDelivery(b, "postgres:orders");
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  EXPECT_EQ(started->state, DeliveryState::kLoading);
+  EXPECT_EQ(started->tries, 1);
+  EXPECT_EQ((*cat_->DeliveryBacklogs())[1].oldest_pending_us, 0);  // loading, not pending
+  ASSERT_TRUE(
+      cat_->EndDelivery(b, "postgres:orders", 1, DeliveryState::kPending, "57P01 restart").ok());
+  EXPECT_EQ(cat_->BatchDeliveries(b)->at(1).last_error, "57P01 restart");
+  ASSERT_TRUE(cat_->StartDelivery(b, "postgres:orders").ok());
+  EXPECT_EQ(cat_->EndDelivery(b, "postgres:orders", 2, DeliveryState::kDelivered, "").code(),
+            StatusCode::kAborted);  // not this attempt's rows
+  EXPECT_EQ(cat_->EndDelivery(b, "postgres:orders", 1, DeliveryState::kLoading, "").code(),
+            StatusCode::kInvalidArgument);
+  ASSERT_TRUE(cat_->EndDelivery(b, "postgres:orders", 1, DeliveryState::kDelivered, "").ok());
+  Delivery done = cat_->BatchDeliveries(b)->at(1);
+  EXPECT_EQ(done.state, DeliveryState::kDelivered);
+  EXPECT_EQ(done.tries, 2);
+  EXPECT_EQ(done.last_error, "");
+  EXPECT_EQ(cat_->StartDelivery(b, "postgres:orders").status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(cat_->StartDelivery(b, "postgres:nowhere").status().code(), StatusCode::kNotFound);
+  // A permanent failure stays in the backlog, counted as failed.
+  ASSERT_TRUE(cat_->StartDelivery(b, "postgres:audit").ok());
+  ASSERT_TRUE(
+      cat_->EndDelivery(b, "postgres:audit", 1, DeliveryState::kFailed, "23505 duplicate key")
+          .ok());
+  backlog = cat_->DeliveryBacklogs();
+  ASSERT_EQ(backlog->size(), 1u);
+  EXPECT_EQ((*backlog)[0].output, "postgres:audit");
+  EXPECT_EQ((*backlog)[0].failed, 1);
+}
+
+TEST_P(CatalogTablesTest, AnOutputDeliveredTwiceFailsTheWholeCommit) {
+  int64_t b = CommittingBatch();
+  CommitRequest req = Commit(b, {File("x", 1)});
+  req.deliveries.push_back({"postgres:orders", "t", "deliveries/a", 1, 10});
+  req.deliveries.push_back({"postgres:orders", "t", "deliveries/b", 1, 10});
+  EXPECT_EQ(cat_->CommitBatch(req).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(cat_->GetBatch(b)->state, S::kCommitting);
+  EXPECT_TRUE(cat_->BatchDeliveries(b)->empty());
+  EXPECT_EQ(cat_->GetTable("orders").status().code(), StatusCode::kNotFound);
+}
+
+// A replay's commit replaces the batch's deliveries with its own attempt's;
+// one that ends quarantined leaves none.
+TEST_P(CatalogTablesTest, AReplaysCommitReplacesTheDeliveries) {
+  int64_t b = CommittingBatch();
+  CommitRequest first = Commit(b, {File("r1", 1)});
+  first.deliveries.push_back({"postgres:orders", "t", "deliveries/a1", 1, 10});
+  first.deliveries.push_back({"postgres:old", "t", "deliveries/o1", 1, 10});
+  ASSERT_TRUE(cat_->CommitBatch(first).ok());
+  const std::vector<Publication> pending = *cat_->PendingPublications();
+  for (const Publication& p : pending) ASSERT_TRUE(cat_->MarkPublished(p.staging_key).ok());
+  ASSERT_TRUE(cat_->ReplayBatch(b, 0).ok());
+  for (S to : {S::kProcessing, S::kCommitting}) ASSERT_TRUE(testing::MoveBatch(*cat_, b, to).ok());
+  CommitRequest second = Commit(b, {File("r2", 2)});
+  second.attempt = 2;
+  second.deliveries.push_back({"postgres:orders", "t", "deliveries/a2", 2, 20});
+  ASSERT_TRUE(cat_->CommitBatch(second).ok());
+  auto ds = *cat_->BatchDeliveries(b);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].key, "deliveries/a2");
+  EXPECT_EQ(ds[0].attempt, 2);
+  EXPECT_EQ(ds[0].state, DeliveryState::kPending);
+
+  int64_t q = CommittingBatch();
+  CommitRequest quarantined = Commit(q, {});
+  quarantined.final_state = S::kQuarantined;
+  quarantined.reason = "too many bad records";
+  quarantined.tables.clear();
+  quarantined.deliveries.push_back({"postgres:orders", "t", "deliveries/q", 1, 10});
+  ASSERT_TRUE(cat_->CommitBatch(quarantined).ok());
+  EXPECT_TRUE(cat_->BatchDeliveries(q)->empty());
+}
+
 TEST_P(CatalogTablesTest, InvalidFinalStateIsRejected) {
   int64_t b = CommittingBatch();
   CommitRequest req = Commit(b, {});
