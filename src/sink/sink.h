@@ -60,9 +60,18 @@ struct SinkContext {
   std::function<Status()> check_fence;
 };
 
+// A database output's rows, staged for a loader (architecture 6.2): the
+// commit records `request` and publishes `staging_key` to `request.key`
+// (equal keys: written in place, nothing to publish).
+struct StagedDelivery {
+  DeliveryRequest request;
+  std::string staging_key;
+};
+
 struct StagedOutput {
-  std::optional<TableCommit> table;      // lake sinks
-  std::optional<OutputLineage> lineage;  // other sinks
+  std::optional<TableCommit> table;        // lake sinks
+  std::optional<OutputLineage> lineage;    // other sinks
+  std::optional<StagedDelivery> delivery;  // database outputs loaded after the commit
 };
 
 class Sink {

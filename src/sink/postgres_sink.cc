@@ -1,0 +1,126 @@
+#include "sink/postgres_sink.h"
+
+#include <set>
+#include <string>
+#include <utility>
+
+#include "core/hash.h"
+#include "format/compressed_output.h"
+#include "sink/pg_copy.h"
+
+namespace sluice {
+
+namespace {
+
+class PostgresSink final : public Sink {
+ public:
+  explicit PostgresSink(PostgresOutputOptions options) : options_(std::move(options)) {}
+
+  Status Open(const SinkContext& ctx) override {
+    if (out_ != nullptr || finished_) return Status::Internal(Describe() + ": Open called twice");
+    if (ctx.store == nullptr) return Status::Internal(Describe() + ": no object store");
+    RETURN_IF_ERROR(options_.CheckSchema(ctx.schema));
+    store_ = ctx.store;
+    const std::string b = std::to_string(ctx.batch_id);
+    const std::string k = std::to_string(ctx.attempt);
+    const std::string slug = (options_.schema_name.empty() ? "" : options_.schema_name + ".") +
+                             options_.table + "-" + Sha256Hex(Describe()).substr(0, 8);
+    const std::string prefix = "staging/" + b + "/a" + k + "/postgres/" + slug + "/";
+    delivery_.request.output = Describe();
+    delivery_.request.target = Describe();
+    delivery_.request.key =
+        "deliveries/" + ctx.pipeline + "/" + slug + "/b" + b + "-a" + k + ".pgcopy.zst";
+    delivery_.staging_key = prefix + "rows.pgcopy.zst";
+    // A previous run of this very attempt (a crash before a new attempt was
+    // recorded) may have left its stream; it never committed.
+    if (!store_->AtomicRename()) {
+      RETURN_IF_ERROR(DeleteWrittenObjects(
+          *store_, prefix, [] { return Result<std::set<std::string>>(std::set<std::string>()); }));
+    }
+    RETURN_IF_ERROR(store_->DeletePrefix(prefix));
+    if (!store_->AtomicRename()) {
+      // Straight to the final key, the marker first so that a losing attempt
+      // can always find what it wrote.
+      const std::string marker = prefix + std::string(kWrittenMarker) + delivery_.request.key;
+      ASSIGN_OR_RETURN(auto m, store_->OpenWrite(marker));
+      RETURN_IF_ERROR(m->Close().WithContext(Describe() + ": " + marker));
+      delivery_.staging_key = delivery_.request.key;
+    }
+    ASSIGN_OR_RETURN(auto raw, store_->OpenWrite(delivery_.staging_key));
+    ASSIGN_OR_RETURN(out_, NewCompressedOutput(std::move(raw), StreamCompression::kZstd));
+    encoder_ = std::make_unique<PgCopyEncoder>(ctx.schema, ctx.batch_id, /*row_numbers=*/true);
+    buffer_.clear();
+    encoder_->Header(buffer_);
+    return Flush();
+  }
+
+  Status Write(const RecordBatch& batch) override {
+    if (out_ == nullptr) return Status::Internal(Describe() + ": Write before Open");
+    RETURN_IF_ERROR(encoder_->Rows(batch, buffer_).WithContext(Describe()));
+    rows_ += batch.num_rows();
+    return Flush();
+  }
+
+  Result<StagedOutput> Finish() override {
+    if (out_ == nullptr) return Status::Internal(Describe() + ": Finish before Open");
+    encoder_->Trailer(buffer_);
+    RETURN_IF_ERROR(Flush());
+    Status closed = out_->Close();
+    const int64_t bytes = out_->Tell();
+    out_.reset();
+    finished_ = true;
+    RETURN_IF_ERROR(closed.WithContext(Describe() + ": " + delivery_.staging_key));
+    delivery_.request.rows = rows_;
+    delivery_.request.bytes = bytes;
+    StagedOutput staged;
+    staged.delivery = delivery_;
+    return staged;
+  }
+
+  // The rows reach the database later, through the delivery the commit records.
+  Status Load() override { return Status::OK(); }
+  bool LoadsOutsideCatalog() const override { return false; }
+
+  void Discard() override {
+    if (out_ != nullptr) {
+      out_->Abort();
+      out_.reset();
+    }
+    // What this attempt staged goes (on a store without rename the final key
+    // is this attempt's own and never committed).
+    if (store_ != nullptr && !delivery_.staging_key.empty()) {
+      store_->Delete(delivery_.staging_key).IgnoreError();
+    }
+  }
+
+  // Nothing to reach while processing: the loader connects.
+  Status HealthCheck() override { return Status::OK(); }
+
+  std::string Describe() const override { return options_.Describe(); }
+
+ private:
+  // Writes the encoded bytes out (one batch's worth at most is held).
+  Status Flush() {
+    if (buffer_.empty()) return Status::OK();
+    Status st = out_->Write(buffer_);
+    buffer_.clear();
+    return st.WithContext(Describe() + ": " + delivery_.staging_key);
+  }
+
+  PostgresOutputOptions options_;
+  ObjectStore* store_ = nullptr;
+  std::unique_ptr<OutputStream> out_;
+  std::unique_ptr<PgCopyEncoder> encoder_;
+  std::string buffer_;
+  StagedDelivery delivery_;
+  int64_t rows_ = 0;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Sink> NewPostgresSink(PostgresOutputOptions options) {
+  return std::make_unique<PostgresSink>(std::move(options));
+}
+
+}  // namespace sluice

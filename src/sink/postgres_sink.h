@@ -1,0 +1,24 @@
+// The processing side of a `postgres` output (architecture 6.2): the rows are
+// not loaded while the batch is processed but staged as one zstd-compressed
+// binary COPY stream (the fields, then _sluice_batch_id and _sluice_row) in
+// the store, for a loader on any host:
+//   staging/<batch>/a<attempt>/postgres/<table>-<id>.pgcopy.zst
+// published with the batch's other outputs to
+//   deliveries/<pipeline>/<table>-<id>/b<batch>-a<attempt>.pgcopy.zst
+// (on a store without rename: written there directly, after a write marker).
+// <id> is 8 hex digits of the output's SHA-256 of Describe(), so two outputs
+// into tables of one name in two databases do not share a key. Finish
+// returns the delivery for the commit to record; Load does nothing (the
+// loader does it later); memory stays one batch's encoding.
+#pragma once
+
+#include <memory>
+
+#include "sink/postgres_output.h"
+#include "sink/sink.h"
+
+namespace sluice {
+
+std::unique_ptr<Sink> NewPostgresSink(PostgresOutputOptions options);
+
+}  // namespace sluice
