@@ -1,8 +1,8 @@
 #include "sink/pg_copy.h"
 
+#include <array>
 #include <cstring>
 #include <utility>
-#include <vector>
 
 namespace sluice {
 
@@ -112,13 +112,13 @@ void AppendValue(const Column& c, int64_t i, std::string& out) {
 std::string PgColumnType(const DataType& type) {
   switch (type.id) {
     case TypeId::kBool:
-      return "bool";
+      return "boolean";
     case TypeId::kInt32:
-      return "int4";
+      return "integer";
     case TypeId::kInt64:
-      return "int8";
+      return "bigint";
     case TypeId::kFloat64:
-      return "float8";
+      return "double precision";
     case TypeId::kDecimal:
       return "numeric(" + std::to_string(type.precision) + "," + std::to_string(type.scale) + ")";
     case TypeId::kString:
@@ -126,7 +126,7 @@ std::string PgColumnType(const DataType& type) {
     case TypeId::kDate:
       return "date";
     case TypeId::kTimestamp:
-      return "timestamptz";
+      return "timestamp with time zone";
   }
   return "text";
 }
@@ -141,47 +141,45 @@ void AppendPgNumeric(int64_t unscaled, int scale, std::string& out) {
   uint64_t whole = magnitude / pow;
   const uint64_t fraction = magnitude % pow;
 
-  // Base-10000 digits of the whole part, least significant first.
-  std::vector<int16_t> digits;
-  while (whole > 0) {
-    digits.push_back(static_cast<int16_t>(whole % 10'000));
+  // Base-10000 digits, most significant first: at most 5 for the whole part
+  // and 5 for the fraction (18 decimal digits each), without allocating (one
+  // call per decimal value loaded).
+  std::array<int16_t, 10> digits{};
+  size_t n = 0;
+  int whole_groups = 0;
+  for (uint64_t w = whole; w > 0; w /= 10'000) ++whole_groups;
+  for (int g = whole_groups - 1; g >= 0; --g) {
+    digits[n + g] = static_cast<int16_t>(whole % 10'000);
     whole /= 10'000;
   }
-  std::vector<int16_t> ordered(digits.rbegin(), digits.rend());
-  int weight = static_cast<int>(ordered.size()) - 1;
-  // The fraction, padded on the right to whole base-10000 digits.
+  n += whole_groups;
+  int weight = whole_groups - 1;
+  // The fraction's `scale` digits, padded on the right to whole groups of 4.
   const int frac_groups = (scale + 3) / 4;
-  if (frac_groups > 0) {
-    // Its `scale` decimal digits, then zeros (as text: padding 18 digits
-    // with up to 3 zeros would overflow 64 bits).
-    std::string text(static_cast<size_t>(frac_groups) * 4, '0');
-    uint64_t rest = fraction;
-    for (int d = scale - 1; d >= 0; --d) {
-      text[d] = static_cast<char>('0' + rest % 10);
-      rest /= 10;
-    }
-    for (int g = 0; g < frac_groups; ++g) {
-      int16_t v = 0;
-      for (int k = 0; k < 4; ++k) v = static_cast<int16_t>(v * 10 + (text[g * 4 + k] - '0'));
-      ordered.push_back(v);
-    }
+  uint64_t rest = fraction;
+  for (int d = frac_groups * 4 - 1; d >= 0; --d) {
+    const int16_t digit = d < scale ? static_cast<int16_t>(rest % 10) : 0;
+    if (d < scale) rest /= 10;
+    int16_t& group = digits[n + d / 4];
+    group = static_cast<int16_t>(group + digit * kPow10[3 - d % 4]);
   }
+  n += frac_groups;
   // No leading zero digits (each one dropped moves the weight down) and no
   // trailing ones (the display scale keeps the written scale).
   size_t first = 0;
-  while (first < ordered.size() && ordered[first] == 0) {
+  while (first < n && digits[first] == 0) {
     ++first;
     --weight;
   }
-  size_t last = ordered.size();
-  while (last > first && ordered[last - 1] == 0) --last;
+  size_t last = n;
+  while (last > first && digits[last - 1] == 0) --last;
   const auto ndigits = static_cast<int16_t>(last - first);
   if (ndigits == 0) weight = 0;
   Put16(ndigits, out);
   Put16(static_cast<int16_t>(weight), out);
   Put16(ndigits == 0 ? int16_t{0} : sign, out);
   Put16(static_cast<int16_t>(scale), out);
-  for (size_t k = first; k < last; ++k) Put16(ordered[k], out);
+  for (size_t k = first; k < last; ++k) Put16(digits[k], out);
 }
 
 PgCopyEncoder::PgCopyEncoder(Schema schema, std::optional<int64_t> batch_id, bool row_numbers)

@@ -32,7 +32,9 @@
 
 namespace sluice {
 
-// "int4", "numeric(12,2)", "timestamptz", ...: the column type for `type`.
+// "integer", "numeric(12,2)", "timestamp with time zone", ...: the column
+// type for `type`, as PostgreSQL's format_type() prints it (so a table's
+// columns compare with it directly) and as DDL accepts it.
 std::string PgColumnType(const DataType& type);
 
 class PgCopyEncoder {

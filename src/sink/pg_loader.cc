@@ -11,31 +11,9 @@ namespace sluice {
 
 namespace {
 
-// The type as format_type() prints it, for comparing with an existing table.
-std::string PgFormatType(const DataType& type) {
-  switch (type.id) {
-    case TypeId::kBool:
-      return "boolean";
-    case TypeId::kInt32:
-      return "integer";
-    case TypeId::kInt64:
-      return "bigint";
-    case TypeId::kFloat64:
-      return "double precision";
-    case TypeId::kDecimal:
-      return "numeric(" + std::to_string(type.precision) + "," + std::to_string(type.scale) + ")";
-    case TypeId::kString:
-      return "text";
-    case TypeId::kDate:
-      return "date";
-    case TypeId::kTimestamp:
-      return "timestamp with time zone";
-  }
-  return "text";
-}
-
 std::string Qualified(const PostgresOutputOptions& out, std::string_view name) {
-  return (out.schema_name.empty() ? "" : PgQuote(out.schema_name) + ".") + PgQuote(name);
+  return (out.schema_name.empty() ? "" : QuoteIdentifier(out.schema_name) + ".") +
+         QuoteIdentifier(name);
 }
 
 std::string Target(const PostgresOutputOptions& out) { return Qualified(out, out.table); }
@@ -43,7 +21,8 @@ std::string Ledger(const PostgresOutputOptions& out) { return Qualified(out, "sl
 
 std::string ColumnList(const Schema& schema) {
   std::string cols;
-  for (const Field& f : schema.fields()) cols += (cols.empty() ? "" : ", ") + PgQuote(f.name);
+  for (const Field& f : schema.fields())
+    cols += (cols.empty() ? "" : ", ") + QuoteIdentifier(f.name);
   return cols;
 }
 
@@ -68,22 +47,11 @@ Result<std::map<std::string, std::string>> TableColumns(PgDb& db, const std::str
 // the object.
 Status ExecDdl(PgDb& db, const std::string& sql) {
   Status st = db.Exec(sql);
-  if (st.code() == StatusCode::kAlreadyExists || st.message().find("23505") != std::string::npos) {
-    st = db.Exec(sql);
-  }
+  if (st.code() == StatusCode::kAlreadyExists) st = db.Exec(sql);  // 23505
   return st;
 }
 
 }  // namespace
-
-std::string PgQuote(std::string_view identifier) {
-  std::string out = "\"";
-  for (char c : identifier) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 Status PreparePostgresTable(PgDb& db, const PostgresOutputOptions& out, const Schema& schema) {
   RETURN_IF_ERROR(out.CheckSchema(schema));
@@ -101,28 +69,30 @@ Status PreparePostgresTable(PgDb& db, const PostgresOutputOptions& out, const Sc
     }
     std::string ddl = "CREATE TABLE IF NOT EXISTS " + target + " (";
     for (const Field& f : schema.fields()) {
-      ddl += PgQuote(f.name) + " " + PgColumnType(f.type) + (f.nullable ? "" : " NOT NULL") + ", ";
+      ddl += QuoteIdentifier(f.name) + " " + PgColumnType(f.type) +
+             (f.nullable ? "" : " NOT NULL") + ", ";
     }
     ddl += "_sluice_batch_id int8";
     if (out.mode == PgLoadMode::kUpsert) {
       std::string key;
-      for (const std::string& k : out.key) key += (key.empty() ? "" : ", ") + PgQuote(k);
+      for (const std::string& k : out.key) key += (key.empty() ? "" : ", ") + QuoteIdentifier(k);
       ddl += ", UNIQUE (" + key + ")";
     }
     RETURN_IF_ERROR(ExecDdl(db, ddl + ")"));
-    return ExecDdl(db, "CREATE INDEX IF NOT EXISTS " + PgQuote(out.table + "_sluice_batch") +
-                           " ON " + target + " (_sluice_batch_id)");
+    return ExecDdl(db, "CREATE INDEX IF NOT EXISTS " +
+                           QuoteIdentifier(out.table + "_sluice_batch") + " ON " + target +
+                           " (_sluice_batch_id)");
   }
   for (const Field& f : schema.fields()) {
     auto it = cols.find(f.name);
     if (it == cols.end()) {
       return Status::FailedPrecondition(out.Describe() + ": the table has no column '" + f.name +
-                                        "' (" + PgFormatType(f.type) + ")");
+                                        "' (" + PgColumnType(f.type) + ")");
     }
-    if (it->second != PgFormatType(f.type)) {
+    if (it->second != PgColumnType(f.type)) {
       return Status::FailedPrecondition(out.Describe() + ": column '" + f.name + "' is " +
                                         it->second + " but the output writes " +
-                                        PgFormatType(f.type));
+                                        PgColumnType(f.type));
     }
   }
   auto batch_col = cols.find("_sluice_batch_id");
@@ -131,8 +101,9 @@ Status PreparePostgresTable(PgDb& db, const PostgresOutputOptions& out, const Sc
     // rows already there) lets a replay replace exactly what a batch wrote.
     RETURN_IF_ERROR(ExecDdl(
         db, "ALTER TABLE " + target + " ADD COLUMN IF NOT EXISTS " + "_sluice_batch_id int8"));
-    return ExecDdl(db, "CREATE INDEX IF NOT EXISTS " + PgQuote(out.table + "_sluice_batch") +
-                           " ON " + target + " (_sluice_batch_id)");
+    return ExecDdl(db, "CREATE INDEX IF NOT EXISTS " +
+                           QuoteIdentifier(out.table + "_sluice_batch") + " ON " + target +
+                           " (_sluice_batch_id)");
   }
   if (batch_col->second != "bigint") {
     return Status::FailedPrecondition(out.Describe() + ": column _sluice_batch_id is " +
@@ -187,7 +158,7 @@ Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out
 
     std::string stage = "CREATE TEMP TABLE sluice_stage (";
     for (const Field& f : req.schema.fields()) {
-      stage += PgQuote(f.name) + " " + PgColumnType(f.type) + ", ";
+      stage += QuoteIdentifier(f.name) + " " + PgColumnType(f.type) + ", ";
     }
     RETURN_IF_ERROR(db.Exec(stage + "_sluice_batch_id int8, _sluice_row int8) ON COMMIT DROP"));
     ASSIGN_OR_RETURN(int64_t copied,
@@ -196,12 +167,12 @@ Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out
     std::string apply = "INSERT INTO " + target + " (" + cols + ", _sluice_batch_id) SELECT ";
     if (out.mode == PgLoadMode::kUpsert) {
       std::string key;
-      for (const std::string& k : out.key) key += (key.empty() ? "" : ", ") + PgQuote(k);
+      for (const std::string& k : out.key) key += (key.empty() ? "" : ", ") + QuoteIdentifier(k);
       std::string set;
       const std::set<std::string> keys(out.key.begin(), out.key.end());
       for (const Field& f : req.schema.fields()) {
         if (keys.count(f.name) == 0)
-          set += PgQuote(f.name) + " = EXCLUDED." + PgQuote(f.name) + ", ";
+          set += QuoteIdentifier(f.name) + " = EXCLUDED." + QuoteIdentifier(f.name) + ", ";
       }
       set += "_sluice_batch_id = EXCLUDED._sluice_batch_id";
       apply += "DISTINCT ON (" + key + ") " + cols + ", _sluice_batch_id FROM sluice_stage " +

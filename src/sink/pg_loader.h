@@ -51,9 +51,6 @@ struct PgLoadResult {
   int64_t rows = 0;  // rows the load wrote (the earlier load's, when already loaded)
 };
 
-// `"name"` with embedded quotes doubled: an identifier PostgreSQL reads as is.
-std::string PgQuote(std::string_view identifier);
-
 // Creates the output's table from `schema` when it is missing and
 // `create: if_missing` (with _sluice_batch_id int8, indexed, and for upsert
 // a unique key), and the ledger; otherwise checks that the table has a column

@@ -10,16 +10,10 @@ namespace sluice {
 
 namespace {
 
-// [A-Za-z_][A-Za-z0-9_]*, at most kPgMaxIdentifier bytes: a name that needs no
-// quoting to mean what it says (sluice quotes it anyway).
+// A name that needs no quoting to mean what it says (sluice quotes it
+// anyway), and that PostgreSQL keeps whole.
 bool PlainIdentifier(std::string_view s) {
-  if (s.empty() || s.size() > kPgMaxIdentifier) return false;
-  auto start = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
-  if (!start(s[0])) return false;
-  for (char c : s) {
-    if (!start(c) && !(c >= '0' && c <= '9')) return false;
-  }
-  return true;
+  return s.size() <= kPgMaxIdentifier && IsPlainIdentifier(s);
 }
 
 }  // namespace

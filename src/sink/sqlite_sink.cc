@@ -22,16 +22,6 @@ constexpr std::string_view kLedgerDdl =
 // The column of every target table that names the batch that loaded the row.
 constexpr std::string_view kBatchColumn = "_sluice_batch_id";
 
-std::string QuoteIdent(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
 std::string_view SqlType(TypeId id) {
   switch (id) {
     case TypeId::kBool:
@@ -70,13 +60,6 @@ std::string Affinity(std::string_view declared) {
     return "REAL";
   }
   return "NUMERIC";
-}
-
-bool IsValidIdent(const std::string& name) {
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-  });
 }
 
 bool AllDigits(std::string_view s) {
@@ -131,12 +114,12 @@ class SqliteSink final : public Sink {
       }
       RETURN_IF_ERROR(CheckTarget());
       RETURN_IF_ERROR(DropDeadStages());
-      RETURN_IF_ERROR(db_->Exec("DROP TABLE IF EXISTS " + QuoteIdent(stage_)));
+      RETURN_IF_ERROR(db_->Exec("DROP TABLE IF EXISTS " + QuoteIdentifier(stage_)));
       return db_->Exec(CreateTableSql(stage_, /*not_null=*/false));
     });
     if (!st.ok()) return st.WithContext(Context());
 
-    std::string sql = "INSERT INTO " + QuoteIdent(stage_) + " VALUES (";
+    std::string sql = "INSERT INTO " + QuoteIdentifier(stage_) + " VALUES (";
     for (int i = 0; i < schema_.num_fields(); ++i) sql += i == 0 ? "?" : ",?";
     sql += ")";
     auto stmt = db_->Prepare(sql);
@@ -207,7 +190,7 @@ class SqliteSink final : public Sink {
                                  std::to_string(attempt_) + ")");
         }
         // This attempt loaded it already (a Load repeated after a lost reply).
-        return db_->Exec("DROP TABLE IF EXISTS " + QuoteIdent(stage_));
+        return db_->Exec("DROP TABLE IF EXISTS " + QuoteIdentifier(stage_));
       }
       if (legacy) {
         return Status::FailedPrecondition(
@@ -225,10 +208,10 @@ class SqliteSink final : public Sink {
       std::string cols;
       for (const Field& f : schema_.fields()) {
         if (!cols.empty()) cols += ", ";
-        cols += QuoteIdent(f.name);
+        cols += QuoteIdentifier(f.name);
       }
-      const std::string target = QuoteIdent(options_.table);
-      const std::string batch_col = QuoteIdent(kBatchColumn);
+      const std::string target = QuoteIdentifier(options_.table);
+      const std::string batch_col = QuoteIdentifier(kBatchColumn);
       const std::string id = std::to_string(batch_id_);
       if (loaded) {
         // An earlier attempt's rows (a replay, or a retry after a crash
@@ -237,7 +220,8 @@ class SqliteSink final : public Sink {
         RETURN_IF_ERROR(db_->Exec("DELETE FROM " + target + " WHERE " + batch_col + " = " + id));
       }
       RETURN_IF_ERROR(db_->Exec("INSERT INTO " + target + " (" + cols + ", " + batch_col +
-                                ") SELECT " + cols + ", " + id + " FROM " + QuoteIdent(stage_)));
+                                ") SELECT " + cols + ", " + id + " FROM " +
+                                QuoteIdentifier(stage_)));
       const int64_t copied = db_->Changes();
       ASSIGN_OR_RETURN(
           SqlStatement ledger,
@@ -248,7 +232,7 @@ class SqliteSink final : public Sink {
       ledger.Bind(1, batch_id_).Bind(2, options_.table).Bind(3, copied).Bind(4, NowMicros());
       ledger.Bind(5, static_cast<int64_t>(attempt_));
       RETURN_IF_ERROR(ledger.Exec());
-      return db_->Exec("DROP TABLE IF EXISTS " + QuoteIdent(stage_));
+      return db_->Exec("DROP TABLE IF EXISTS " + QuoteIdentifier(stage_));
     });
     if (!st.ok()) return st.WithContext(Context());
     db_.reset();
@@ -261,7 +245,7 @@ class SqliteSink final : public Sink {
     if (db_ != nullptr) {
       if (db_->InTransaction()) db_->Rollback();
       // Best effort: if this fails the next attempt's Open drops the table.
-      db_->Exec("DROP TABLE IF EXISTS " + QuoteIdent(stage_)).IgnoreError();
+      db_->Exec("DROP TABLE IF EXISTS " + QuoteIdentifier(stage_)).IgnoreError();
       db_.reset();
     }
     state_ = State::kDone;
@@ -296,16 +280,16 @@ class SqliteSink final : public Sink {
   std::string StagePrefix() const { return "_sluice_stage_b" + std::to_string(batch_id_) + "_a"; }
 
   std::string CreateTableSql(const std::string& name, bool not_null) const {
-    std::string sql = "CREATE TABLE IF NOT EXISTS " + QuoteIdent(name) + " (";
+    std::string sql = "CREATE TABLE IF NOT EXISTS " + QuoteIdentifier(name) + " (";
     for (int i = 0; i < schema_.num_fields(); ++i) {
       const Field& f = schema_.field(i);
       if (i > 0) sql += ", ";
-      sql += QuoteIdent(f.name);
+      sql += QuoteIdentifier(f.name);
       sql += " ";
       sql += SqlType(f.type.id);
       if (not_null && !f.nullable) sql += " NOT NULL";
     }
-    if (name == options_.table) sql += ", " + QuoteIdent(kBatchColumn) + " INTEGER";
+    if (name == options_.table) sql += ", " + QuoteIdentifier(kBatchColumn) + " INTEGER";
     sql += ")";
     return sql;
   }
@@ -323,12 +307,12 @@ class SqliteSink final : public Sink {
   Status EnsureBatchColumn() {
     ASSIGN_OR_RETURN(bool has, HasColumn(options_.table, kBatchColumn));
     if (!has) {
-      RETURN_IF_ERROR(db_->Exec("ALTER TABLE " + QuoteIdent(options_.table) + " ADD COLUMN " +
-                                QuoteIdent(kBatchColumn) + " INTEGER"));
+      RETURN_IF_ERROR(db_->Exec("ALTER TABLE " + QuoteIdentifier(options_.table) + " ADD COLUMN " +
+                                QuoteIdentifier(kBatchColumn) + " INTEGER"));
     }
     return db_->Exec("CREATE INDEX IF NOT EXISTS " +
-                     QuoteIdent("_sluice_idx_" + options_.table + "_batch") + " ON " +
-                     QuoteIdent(options_.table) + " (" + QuoteIdent(kBatchColumn) + ")");
+                     QuoteIdentifier("_sluice_idx_" + options_.table + "_batch") + " ON " +
+                     QuoteIdentifier(options_.table) + " (" + QuoteIdentifier(kBatchColumn) + ")");
   }
 
   // OK if the target is missing or has our columns (names, order, affinity).
@@ -393,7 +377,7 @@ class SqliteSink final : public Sink {
       }
     }
     for (const std::string& name : dead) {
-      RETURN_IF_ERROR(db_->Exec("DROP TABLE IF EXISTS " + QuoteIdent(name)));
+      RETURN_IF_ERROR(db_->Exec("DROP TABLE IF EXISTS " + QuoteIdentifier(name)));
     }
     return Status::OK();
   }
@@ -449,7 +433,7 @@ class SqliteSink final : public Sink {
 Status SqliteSinkOptions::Validate() const {
   std::string ctx = (where.empty() ? "" : where + ": ") + "sqlite output";
   if (path.empty()) return Status::InvalidArgument(ctx + ": 'path' is required");
-  if (!IsValidIdent(table)) {
+  if (!IsPlainIdentifier(table)) {
     return Status::InvalidArgument(ctx + ": 'table': '" + table +
                                    "' is not a valid table name (use [A-Za-z_][A-Za-z0-9_]*)");
   }

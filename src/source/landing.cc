@@ -683,7 +683,18 @@ void RegisterGroup(const LandingContext& ctx, const std::string& pipeline,
     if (r.outcome == RegisterBatchResult::Outcome::kDuplicateContent) {
       st = MoveToDuplicates(ctx, h.info.key, pipeline, h.sha256, h.relative);
     } else {
-      auto b = ctx.catalog->GetBatch(r.batch_id);
+      // A new batch is what the request made of it, landed; one seen before
+      // may have moved on.
+      Result<BatchInfo> b = BatchInfo();
+      if (r.outcome == RegisterBatchResult::Outcome::kNew) {
+        b->id = r.batch_id;
+        b->pipeline = pipeline;
+        b->archive_key = reqs[i].archive_key;
+        b->sha256 = h.sha256;
+        b->state = BatchState::kLanded;
+      } else {
+        b = ctx.catalog->GetBatch(r.batch_id);
+      }
       st = b.ok() ? MoveToArchive(ctx, h.info, *b, h.relative) : b.status();
       if (st.ok() && b->state == BatchState::kLanded) to_queue.push_back(r.batch_id);
     }

@@ -178,4 +178,10 @@ class SqlDb {
 // statements cut.
 std::string ShortSql(std::string_view sql);
 
+// `"name"` with embedded quotes doubled: an identifier SQLite and PostgreSQL
+// read as is, whatever it holds.
+std::string QuoteIdentifier(std::string_view name);
+// [A-Za-z_][A-Za-z0-9_]*: a name that means the same quoted or not.
+bool IsPlainIdentifier(std::string_view name);
+
 }  // namespace sluice

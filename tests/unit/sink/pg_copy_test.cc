@@ -58,24 +58,7 @@ class PgCopyTest : public ::testing::Test {
   }
 
   // The rows of `sql`, each as its columns' text joined by '|' ("NULL" for null).
-  std::vector<std::string> Query(const std::string& sql) {
-    std::vector<std::string> out;
-    auto s = db_->Prepare(sql);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    if (!s.ok()) return out;
-    while (true) {
-      auto row = s->Step();
-      EXPECT_TRUE(row.ok()) << row.status().ToString();
-      if (!row.ok() || !*row) break;
-      std::string line;
-      for (int c = 0; c < s->ColumnCount(); ++c) {
-        if (c > 0) line += "|";
-        line += s->ColumnIsNull(c) ? "NULL" : s->ColumnText(c);
-      }
-      out.push_back(line);
-    }
-    return out;
-  }
+  std::vector<std::string> Query(const std::string& sql) { return testing::QueryText(*db_, sql); }
 
   // Copies `batch` into a new table `name` of its schema (plus the batch id
   // column when `batch_id` is given) and returns the rows copied.

@@ -76,23 +76,7 @@ class PgLoaderTest : public ::testing::Test {
     return LoadIntoPostgres(*db_, out, req);
   }
 
-  std::vector<std::string> Query(const std::string& sql) {
-    std::vector<std::string> out;
-    auto s = db_->Prepare(sql);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    if (!s.ok()) return out;
-    while (true) {
-      auto row = s->Step();
-      EXPECT_TRUE(row.ok()) << row.status().ToString();
-      if (!row.ok() || !*row) break;
-      std::string line;
-      for (int c = 0; c < s->ColumnCount(); ++c) {
-        line += (c ? "|" : "") + (s->ColumnIsNull(c) ? std::string("NULL") : s->ColumnText(c));
-      }
-      out.push_back(line);
-    }
-    return out;
-  }
+  std::vector<std::string> Query(const std::string& sql) { return testing::QueryText(*db_, sql); }
 
   TestDatabase tdb_{SqlBackend::kPostgres};
   std::unique_ptr<PgDb> db_;

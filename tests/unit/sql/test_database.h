@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sql/pg_db.h"
 #include "sql/sqlite_db.h"
@@ -40,6 +41,26 @@ inline std::string WithDatabase(const std::string& uri, const std::string& name)
   std::string head = slash == std::string::npos ? uri.substr(0, query) : uri.substr(0, slash);
   std::string tail = query == std::string::npos ? "" : uri.substr(query);
   return head + "/" + name + tail;
+}
+
+// The rows of `sql`, each as its columns' text joined by '|' ("NULL" for a
+// null); a failed query adds a test failure and ends the list.
+inline std::vector<std::string> QueryText(SqlDb& db, const std::string& sql) {
+  std::vector<std::string> out;
+  auto s = db.Prepare(sql);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  if (!s.ok()) return out;
+  while (true) {
+    auto row = s->Step();
+    EXPECT_TRUE(row.ok()) << row.status().ToString();
+    if (!row.ok() || !*row) break;
+    std::string line;
+    for (int c = 0; c < s->ColumnCount(); ++c) {
+      line += (c ? "|" : "") + (s->ColumnIsNull(c) ? std::string("NULL") : s->ColumnText(c));
+    }
+    out.push_back(line);
+  }
+  return out;
 }
 
 class TestDatabase {
