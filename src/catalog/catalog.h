@@ -260,10 +260,17 @@ struct DeliveryRequest {
   std::string key;     // the staged rows' object (final key)
   int64_t rows = 0;
   int64_t bytes = 0;
+  // The output as the pipeline spec wrote it (its args, JSON, with ${VAR}
+  // references unexpanded, so each loader uses its own environment) and the
+  // staged rows' schema: all a loader on any host needs besides the object.
+  std::string args = "{}";
+  Schema schema;
+  int64_t pipeline_version_id = 0;
 };
 
 struct Delivery {
   int64_t batch_id = 0;
+  std::string pipeline;  // the batch's
   std::string output;
   std::string target;
   std::string key;
@@ -275,6 +282,9 @@ struct Delivery {
   std::string last_error;  // of the last failed or retried load
   int64_t created_us = 0;
   int64_t updated_us = 0;
+  std::string args = "{}";  // see DeliveryRequest
+  Schema schema;
+  int64_t pipeline_version_id = 0;
 };
 
 // What waits to be delivered to one output: pending, loading and failed
@@ -434,6 +444,13 @@ class Catalog {
                              DeliveryState to, const std::string& error) = 0;
   // Per output with anything not yet delivered.
   virtual Result<std::vector<DeliveryBacklog>> DeliveryBacklogs() = 0;
+  // Deliveries pending or loading (at most `limit`, oldest first): every one
+  // needs a load task (reconciliation), and `sluice ingest` waits for them.
+  virtual Result<std::vector<Delivery>> UnfinishedDeliveries(int64_t limit) = 0;
+  // `sluice replay` of a failed delivery: failed -> pending, tries reset, the
+  // staged rows loaded again without processing the batch again.
+  // kFailedPrecondition unless it is failed.
+  virtual Status RetryDelivery(int64_t batch_id, const std::string& output) = 0;
 
   // --- publication (redo log of staged -> final renames) ----------------------
   virtual Result<std::vector<Publication>> PendingPublications() = 0;

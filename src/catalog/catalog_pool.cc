@@ -103,6 +103,12 @@ class PooledCatalog final : public Catalog {
   Result<std::vector<DeliveryBacklog>> DeliveryBacklogs() override {
     return pool_.Acquire()->DeliveryBacklogs();
   }
+  Result<std::vector<Delivery>> UnfinishedDeliveries(int64_t limit) override {
+    return pool_.Acquire()->UnfinishedDeliveries(limit);
+  }
+  Status RetryDelivery(int64_t batch_id, const std::string& output) override {
+    return pool_.Acquire()->RetryDelivery(batch_id, output);
+  }
   Status MarkPublished(const std::string& staging_key) override {
     return pool_.Acquire()->MarkPublished(staging_key);
   }

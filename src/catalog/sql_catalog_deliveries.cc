@@ -12,7 +12,14 @@ namespace {
 
 constexpr const char* kDeliveryColumns =
     "batch_id, output, target, object_key, attempt, num_rows, num_bytes, state, tries, "
-    "last_error, created_us, updated_us";
+    "last_error, created_us, updated_us, output_args, schema_json, pipeline_version_id";
+// Read with the batch's pipeline: FROM kDeliveriesWithPipeline.
+constexpr const char* kDeliveryRowColumns =
+    "d.batch_id, d.output, d.target, d.object_key, d.attempt, d.num_rows, d.num_bytes, d.state, "
+    "d.tries, d.last_error, d.created_us, d.updated_us, d.output_args, d.schema_json, "
+    "d.pipeline_version_id, b.pipeline";
+constexpr const char* kDeliveriesWithPipeline =
+    " FROM deliveries d JOIN batches b ON b.id = d.batch_id ";
 
 Result<Delivery> ReadDeliveryRow(const SqlStatement& s) {
   Delivery d;
@@ -28,6 +35,10 @@ Result<Delivery> ReadDeliveryRow(const SqlStatement& s) {
   d.last_error = s.ColumnText(9);
   d.created_us = s.ColumnInt64(10);
   d.updated_us = s.ColumnInt64(11);
+  d.args = s.ColumnText(12);
+  ASSIGN_OR_RETURN(d.schema, Schema::FromJson(s.ColumnText(13)));
+  d.pipeline_version_id = s.ColumnInt64(14);
+  d.pipeline = s.ColumnText(15);
   return d;
 }
 
@@ -44,9 +55,10 @@ Status SqlCatalog::RecordDeliveries(const BatchInfo& batch, int attempt,
   ASSIGN_OR_RETURN(SqlStatement drop, db_->Prepare("DELETE FROM deliveries WHERE batch_id = ?1"));
   drop.Bind(1, batch.id);
   RETURN_IF_ERROR(drop.Exec());
-  ASSIGN_OR_RETURN(SqlStatement ins,
-                   db_->Prepare(std::string("INSERT INTO deliveries (") + kDeliveryColumns +
-                                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, '', ?9, ?9)"));
+  ASSIGN_OR_RETURN(
+      SqlStatement ins,
+      db_->Prepare(std::string("INSERT INTO deliveries (") + kDeliveryColumns +
+                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, '', ?9, ?9, ?10, ?11, ?12)"));
   for (const DeliveryRequest& d : deliveries) {
     if (d.output.empty() || d.key.empty()) {
       return Status::InvalidArgument("commit of batch " + std::to_string(batch.id) +
@@ -55,7 +67,7 @@ Status SqlCatalog::RecordDeliveries(const BatchInfo& batch, int attempt,
     ins.Reset();
     ins.Bind(1, batch.id).Bind(2, d.output).Bind(3, d.target).Bind(4, d.key).Bind(5, attempt);
     ins.Bind(6, d.rows).Bind(7, d.bytes).Bind(8, DeliveryStateName(DeliveryState::kPending));
-    ins.Bind(9, now);
+    ins.Bind(9, now).Bind(10, d.args).Bind(11, d.schema.ToJson()).Bind(12, d.pipeline_version_id);
     Status st = ins.Exec();
     if (st.code() == StatusCode::kAlreadyExists) {
       return Status::InvalidArgument("commit of batch " + std::to_string(batch.id) + ": output '" +
@@ -68,9 +80,9 @@ Status SqlCatalog::RecordDeliveries(const BatchInfo& batch, int attempt,
 
 Result<std::vector<Delivery>> SqlCatalog::BatchDeliveries(int64_t batch_id) {
   MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(SqlStatement s,
-                   db_->Prepare(std::string("SELECT ") + kDeliveryColumns +
-                                " FROM deliveries WHERE batch_id = ?1 ORDER BY output"));
+  ASSIGN_OR_RETURN(SqlStatement s, db_->Prepare(std::string("SELECT ") + kDeliveryRowColumns +
+                                                kDeliveriesWithPipeline +
+                                                "WHERE d.batch_id = ?1 ORDER BY d.output"));
   s.Bind(1, batch_id);
   std::vector<Delivery> out;
   while (true) {
@@ -87,9 +99,9 @@ Result<Delivery> SqlCatalog::StartDelivery(int64_t batch_id, const std::string& 
   Delivery out;
   RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
     mu_.AssertHeld();  // held by the caller around the transaction
-    ASSIGN_OR_RETURN(SqlStatement s,
-                     db_->Prepare(std::string("SELECT ") + kDeliveryColumns +
-                                  " FROM deliveries WHERE batch_id = ?1 AND output = ?2"));
+    ASSIGN_OR_RETURN(SqlStatement s, db_->Prepare(std::string("SELECT ") + kDeliveryRowColumns +
+                                                  kDeliveriesWithPipeline +
+                                                  "WHERE d.batch_id = ?1 AND d.output = ?2"));
     s.Bind(1, batch_id).Bind(2, output);
     ASSIGN_OR_RETURN(bool found, s.Step());
     if (!found) return Status::NotFound("no " + DeliveryName(batch_id, output));
@@ -166,6 +178,47 @@ Result<std::vector<DeliveryBacklog>> SqlCatalog::DeliveryBacklogs() {
     out.push_back(std::move(b));
   }
   return out;
+}
+
+Result<std::vector<Delivery>> SqlCatalog::UnfinishedDeliveries(int64_t limit) {
+  MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(
+      SqlStatement s,
+      db_->Prepare(std::string("SELECT ") + kDeliveryRowColumns + kDeliveriesWithPipeline +
+                   "WHERE d.state IN ('pending', 'loading') ORDER BY d.created_us, "
+                   "d.batch_id, d.output LIMIT ?1"));
+  s.Bind(1, limit);
+  std::vector<Delivery> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(Delivery d, ReadDeliveryRow(s));
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Status SqlCatalog::RetryDelivery(int64_t batch_id, const std::string& output) {
+  MutexLock lock(&mu_);
+  return db_->Transaction([&]() -> Status {
+    mu_.AssertHeld();  // held by the caller around the transaction
+    ASSIGN_OR_RETURN(SqlStatement s,
+                     db_->Prepare("SELECT state FROM deliveries WHERE batch_id = ?1 AND "
+                                  "output = ?2"));
+    s.Bind(1, batch_id).Bind(2, output);
+    ASSIGN_OR_RETURN(bool found, s.Step());
+    if (!found) return Status::NotFound("no " + DeliveryName(batch_id, output));
+    if (s.ColumnText(0) != DeliveryStateName(DeliveryState::kFailed)) {
+      return Status::FailedPrecondition(DeliveryName(batch_id, output) + " is " + s.ColumnText(0) +
+                                        ", not failed");
+    }
+    ASSIGN_OR_RETURN(SqlStatement up,
+                     db_->Prepare("UPDATE deliveries SET state = ?3, tries = 0, updated_us = ?4 "
+                                  "WHERE batch_id = ?1 AND output = ?2"));
+    up.Bind(1, batch_id).Bind(2, output).Bind(3, DeliveryStateName(DeliveryState::kPending));
+    up.Bind(4, Now());
+    return up.Exec();
+  });
 }
 
 }  // namespace sluice

@@ -1,5 +1,7 @@
 #include "engine/ingest.h"
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <map>
@@ -163,6 +165,50 @@ class ProcessingSession {
   WorkerPool pool_;  // last: its workers call on_done, which uses the members above
 };
 
+// Loads the deliveries of `batches` with loader threads in this process
+// (leasing those batches' load tasks like a server's loaders), until each is
+// delivered or failed, or `wait` has passed.
+Status DeliverUntilDone(Project& project, const std::string& pipeline,
+                        const std::set<int64_t>& batches, std::chrono::milliseconds wait) {
+  auto unfinished = [&]() -> Result<bool> {
+    for (int64_t id : batches) {
+      ASSIGN_OR_RETURN(std::vector<Delivery> ds, project.catalog().BatchDeliveries(id));
+      for (const Delivery& d : ds) {
+        if (d.state == DeliveryState::kPending || d.state == DeliveryState::kLoading) return true;
+      }
+    }
+    return false;
+  };
+  ASSIGN_OR_RETURN(bool any, unfinished());
+  if (!any || wait.count() <= 0) return Status::OK();
+  LoaderOptions lo;
+  lo.max_loads_per_database = project.config().max_loads_per_database;
+  DeliveryLoader loader(project.catalog(), project.store(), lo);
+  WorkerPoolOptions wopts;
+  wopts.threads = std::max(1, project.config().loaders);
+  wopts.filter.kind = TaskKind::kLoad;
+  wopts.filter.pipelines = {pipeline};
+  wopts.loader = &loader;
+  WorkerPool loaders(project, wopts);
+  loaders.Start();
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  Status st = Status::OK();
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto more = unfinished();
+    if (!more.ok()) {
+      st = more.status();
+      break;
+    }
+    if (!*more) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  loaders.StopLeasing();
+  // A load in progress at the deadline is cut (rolled back, left pending).
+  if (!loaders.WaitDrained(std::chrono::milliseconds(2000))) loaders.CancelAll();
+  loaders.Stop();
+  return st;
+}
+
 }  // namespace
 
 Status ProcessUntilDone(Project& project, const std::string& pipeline,
@@ -209,6 +255,11 @@ Result<std::vector<IngestReport>> RunIngest(Project& project, const IngestOption
   }
 
   RETURN_IF_ERROR(session.Wait());
+  std::set<int64_t> ingested;
+  for (const IngestReport& rep : reports) {
+    if (rep.state != "duplicate") ingested.insert(rep.batch_id);
+  }
+  RETURN_IF_ERROR(DeliverUntilDone(project, options.pipeline, ingested, options.delivery_wait));
 
   for (IngestReport& rep : reports) {
     if (rep.state == "duplicate") continue;
@@ -216,6 +267,7 @@ Result<std::vector<IngestReport>> RunIngest(Project& project, const IngestOption
     rep.state = std::string(BatchStateName(b.state));
     rep.note = b.reason;
     rep.stats = b.stats;
+    ASSIGN_OR_RETURN(rep.deliveries, project.catalog().BatchDeliveries(rep.batch_id));
   }
   return reports;
 }

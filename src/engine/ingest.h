@@ -6,6 +6,7 @@
 // spec the user can edit later), deploys it and ingests into lake table T.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <set>
 #include <string>
@@ -22,12 +23,19 @@ struct IngestReport {
   std::string state;  // final batch state, or "duplicate"
   std::string note;   // reason / which batch it duplicates
   BatchStats stats;
+  // The batch's database outputs as the command left them: delivered,
+  // failed, or still pending (a server's loaders finish those).
+  std::vector<Delivery> deliveries;
 };
 
 struct IngestOptions {
   std::string pipeline;
   std::vector<std::string> files;
   std::function<void(const ProcessProgress&)> on_progress;
+  // How long the command loads its batches' deliveries into databases
+  // (retrying transient errors) before it leaves the rest pending for a
+  // server; 0 = leave them all.
+  std::chrono::milliseconds delivery_wait{60'000};
 };
 
 Result<std::vector<IngestReport>> RunIngest(Project& project, const IngestOptions& options);

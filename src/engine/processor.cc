@@ -462,6 +462,16 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
     for (StagedOutput& o : *staged) {
       if (o.table) req.tables.push_back(std::move(*o.table));
       if (o.lineage) req.outputs.push_back(std::move(*o.lineage));
+      if (o.delivery) {
+        // Published with the batch's other files; recorded pending in the
+        // commit's own transaction, loaded after it by a loader.
+        DeliveryRequest& d = o.delivery->request;
+        if (o.delivery->staging_key != d.key) {
+          req.extra_publications.push_back(Publication{o.delivery->staging_key, d.key});
+        }
+        req.outputs.push_back(OutputLineage{d.output, d.rows});
+        req.deliveries.push_back(std::move(d));
+      }
     }
     // The commit would refuse a table whose schema differs; find out before
     // other sinks load rows of a batch that could then never commit.
@@ -474,12 +484,38 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
     // their ledgers; a crash before CommitBatch makes the retry's Load a no-op.
     if (Status st = run.LoadSinks(); !st.ok()) return EndAttempt(env, token, batch, st);
   }
+  // A replay's commit replaces the batch's deliveries: the rows an earlier
+  // attempt staged for them go once it has committed.
+  std::vector<std::string> replaced_deliveries;
+  if (batch.committed_attempt > 0) {
+    auto earlier = catalog.BatchDeliveries(batch_id);
+    if (!earlier.ok()) return EndAttempt(env, token, batch, earlier.status());
+    for (const Delivery& d : *earlier) {
+      if (d.attempt != attempt) replaced_deliveries.push_back(d.key);
+    }
+  }
   Status committed = catalog.CommitBatch(req);
   if (committed.code() == StatusCode::kAlreadyExists) return ProcessOutcome::kAlreadyDone;
   if (!committed.ok()) return EndAttempt(env, token, batch, committed);
+  for (const std::string& key : replaced_deliveries) {
+    Status st = env.store->Delete(key);
+    if (!st.ok() && st.code() != StatusCode::kNotFound) {
+      spdlog::warn("batch {}: replaced delivery rows {} not removed: {}", batch_id, key,
+                   st.ToString());
+    }
+  }
   // The batch is committed: publication is a redo log that the server repeats
   // at start-up, so a failure here is reported, not a reason to retry the batch.
   Status published = PublishPending(*env.store, catalog);
+  // The loader waits for a delivery's publication (its object is not there
+  // before), so the task may go before publication is complete.
+  if (!req.deliveries.empty() && env.queue != nullptr) {
+    Status queued = env.queue->Enqueue(TaskRequest{TaskKind::kLoad, batch_id, batch.pipeline, 0});
+    if (!queued.ok()) {
+      spdlog::warn("batch {}: load task not queued (reconciliation will): {}", batch_id,
+                   queued.ToString());
+    }
+  }
   if (!published.ok()) {
     spdlog::error("batch {}: publication incomplete, will be retried at start-up: {}", batch_id,
                   published.ToString());
@@ -622,6 +658,8 @@ ReferencedKeys ReferencedBy(Catalog& catalog, int64_t batch_id) {
     ASSIGN_OR_RETURN(BatchInfo b, catalog.GetBatch(batch_id));
     ASSIGN_OR_RETURN(std::vector<DataFile> files, catalog.ListBatchFiles(batch_id));
     for (const DataFile& f : files) keys.insert(f.key);
+    ASSIGN_OR_RETURN(std::vector<Delivery> deliveries, catalog.BatchDeliveries(batch_id));
+    for (const Delivery& d : deliveries) keys.insert(d.key);
     if (b.committed_attempt > 0) {
       keys.insert(QuarantineKey(b.pipeline, batch_id, b.committed_attempt));
     }

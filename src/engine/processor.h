@@ -25,6 +25,7 @@
 #include "catalog/catalog.h"
 #include "core/status.h"
 #include "pipeline/spec.h"
+#include "queue/task_queue.h"
 #include "sink/sink.h"
 #include "store/object_store.h"
 
@@ -65,6 +66,9 @@ struct ProcessEnv {
   // Where reference tables are opened from (Project::references): the
   // project's cache and lake. Default: a cache per attempt, no lake tables.
   ReferenceEnv references;
+  // Where a committed batch's load task goes when it has database outputs
+  // to deliver (architecture 6.2); null: left to reconciliation.
+  TaskQueue* queue = nullptr;
 };
 
 enum class ProcessOutcome {

@@ -13,6 +13,9 @@
 #include <thread>
 #include <vector>
 
+#include "engine/backpressure.h"
+#include "engine/loader.h"
+
 namespace sluice {
 
 Status CollectStaging(Project& project) {
@@ -53,7 +56,8 @@ namespace {
 
 // The batch and attempt an output key was written by: lake files are
 // ".../part-b<batch>-a<attempt>-<n>.parquet", quarantine files
-// "quarantine/<pipeline>/<batch>/a<attempt>/bad_records.ndjson".
+// "quarantine/<pipeline>/<batch>/a<attempt>/bad_records.ndjson", staged
+// database rows "deliveries/<pipeline>/<output>/b<batch>-a<attempt>.pgcopy.zst".
 std::optional<std::pair<int64_t, int>> OutputAttempt(const std::string& key) {
   auto number = [](std::string_view text, size_t& pos) -> std::optional<int64_t> {
     size_t start = pos;
@@ -72,6 +76,18 @@ std::optional<std::pair<int64_t, int>> OutputAttempt(const std::string& key) {
     pos += 2;
     auto attempt = number(k, pos);
     if (!attempt || pos >= k.size() || k[pos] != '-') return std::nullopt;
+    return std::make_pair(*batch, static_cast<int>(*attempt));
+  }
+  if (k.starts_with("deliveries/") && k.ends_with(".pgcopy.zst")) {
+    // deliveries/<pipeline>/<output>/b<batch>-a<attempt>.pgcopy.zst
+    size_t pos = k.rfind('/') + 1;
+    if (k.substr(pos, 1) != "b") return std::nullopt;
+    ++pos;
+    auto batch = number(k, pos);
+    if (!batch || k.substr(pos, 2) != "-a") return std::nullopt;
+    pos += 2;
+    auto attempt = number(k, pos);
+    if (!attempt || k.substr(pos) != ".pgcopy.zst") return std::nullopt;
     return std::make_pair(*batch, static_cast<int>(*attempt));
   }
   if (k.starts_with("quarantine/") && k.ends_with("/bad_records.ndjson")) {
@@ -97,7 +113,7 @@ Result<int64_t> SweepLostOutputs(Project& project) {
   ObjectStore& store = project.store();
   if (store.AtomicRename()) return int64_t{0};
   std::map<int64_t, std::vector<std::pair<std::string, int>>> by_batch;
-  for (const char* prefix : {"lake/", "quarantine/"}) {
+  for (const char* prefix : {"lake/", "quarantine/", "deliveries/"}) {
     ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, store.List(prefix));
     for (const ObjectInfo& o : objects) {
       if (auto owner = OutputAttempt(o.key)) {
@@ -132,6 +148,7 @@ Result<int64_t> SweepLostOutputs(Project& project) {
 Status Recover(Project& project) {
   RETURN_IF_ERROR(PublishPending(project.store(), project.catalog()));
   RETURN_IF_ERROR(RecoverLanded(project.landing()));
+  RETURN_IF_ERROR(QueueUnfinishedDeliveries(project.catalog(), project.queue()));
   RETURN_IF_ERROR(CollectStaging(project));
   ASSIGN_OR_RETURN(int64_t swept, SweepLostOutputs(project));
   if (swept > 0) spdlog::info("deleted {} output object(s) of attempts that lost", swept);
@@ -159,6 +176,34 @@ void AddProblem(ServerReport& report, std::set<std::string>& known, const std::s
   } else {
     ++report.more_problems;
   }
+}
+
+// Holds back the processing of pipelines whose database outputs are over
+// their high-water marks (engine/backpressure.h); logs each change.
+void ApplyBackpressure(Project& project, const std::vector<PipelineSpec>& pipelines,
+                       BackpressureState& state, WorkerPool& pool) {
+  const bool any = std::any_of(pipelines.begin(), pipelines.end(), [](const PipelineSpec& p) {
+    return std::any_of(p.outputs.begin(), p.outputs.end(),
+                       [](const SinkSpec& o) { return o.kind == "postgres"; });
+  });
+  if (!any && state.held.empty()) return;
+  auto backlogs = project.catalog().DeliveryBacklogs();
+  if (!backlogs.ok()) {
+    spdlog::warn("backpressure: delivery backlogs unknown: {}", backlogs.status().ToString());
+    return;
+  }
+  BackpressureState next = ComputeBackpressure(pipelines, *backlogs, state.engaged);
+  for (const auto& [pipeline, why] : next.held) {
+    if (state.held.count(pipeline) == 0) spdlog::warn("pipeline {}: waiting: {}", pipeline, why);
+  }
+  std::set<std::string> held;
+  for (const auto& [pipeline, why] : state.held) {
+    if (next.held.count(pipeline) == 0)
+      spdlog::info("pipeline {}: backpressure released", pipeline);
+  }
+  for (const auto& [pipeline, why] : next.held) held.insert(pipeline);
+  pool.HoldPipelines(std::move(held));
+  state = std::move(next);
 }
 
 }  // namespace
@@ -208,7 +253,37 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
     if (options.on_done) options.on_done(d);
   };
   WorkerPool pool(project, wopts);
+  BackpressureState backpressure;
+  if (auto active = project.ActivePipelines(); active.ok()) {
+    ApplyBackpressure(project, *active, backpressure, pool);  // before the first lease
+  }
   pool.Start();
+  // Loaders: deliveries into databases, decoupled from processing.
+  std::unique_ptr<DeliveryLoader> loader;
+  std::unique_ptr<WorkerPool> loaders;
+  if (project.config().loaders > 0) {
+    LoaderOptions lo;
+    lo.max_loads_per_database = project.config().max_loads_per_database;
+    loader = std::make_unique<DeliveryLoader>(
+        project.catalog(), options.store != nullptr ? *options.store : project.store(), lo);
+    WorkerPoolOptions lopts;
+    lopts.threads = project.config().loaders;
+    lopts.store = options.store;
+    lopts.filter.kind = TaskKind::kLoad;
+    lopts.loader = loader.get();
+    loaders = std::make_unique<WorkerPool>(project, lopts);
+    loaders->Start();
+  }
+  auto in_flight = [&] { return pool.InFlight() + (loaders ? loaders->InFlight() : 0); };
+  // Nothing queued that this server runs (a server without loaders leaves
+  // load tasks to another host's).
+  auto queue_empty = [&] {
+    auto process = project.queue().DepthOf(TaskKind::kProcess);
+    if (!process.ok() || *process != 0) return false;
+    if (!loaders) return true;
+    auto load = project.queue().DepthOf(TaskKind::kLoad);
+    return load.ok() && *load == 0;
+  };
   spdlog::info("sluice server: store {}, catalog {}, {} workers, {} threads, polling every {} ms",
                project.store().Describe(), CatalogDisplay(project.config()), wopts.threads,
                wopts.data_threads, project.config().poll_interval.count());
@@ -225,6 +300,8 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
     if (std::chrono::steady_clock::now() >= next_reconcile) {
       Status rec = RecoverLanded(project.landing());
       if (!rec.ok()) spdlog::error("reconciliation: {}", rec.ToString());
+      Status del = QueueUnfinishedDeliveries(project.catalog(), project.queue());
+      if (!del.ok()) spdlog::error("reconciliation of deliveries: {}", del.ToString());
       next_reconcile = std::chrono::steady_clock::now() + reconcile_every;
     }
     std::vector<std::string> problems;
@@ -245,6 +322,9 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
     size_t found = 0;
     int64_t waiting = 0;  // files still being written (source.settle)
     auto pipelines = project.ActivePipelines();
+    // Before this poll's registrations are queued: a held pipeline's new
+    // batches must not slip through before the hold.
+    if (pipelines.ok()) ApplyBackpressure(project, *pipelines, backpressure, pool);
     if (!pipelines.ok()) {
       spdlog::error("cannot read pipelines: {}", pipelines.status().ToString());
       problems.push_back("cannot read pipelines: " + pipelines.status().ToString());
@@ -281,39 +361,40 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
     if (found > 0) pool.Wake();
     // Idle: nothing registered, nothing still being written, nothing to do.
     const bool landing_quiet = found == 0 && waiting == 0;
-    if (options.exit_when_idle && landing_quiet && pool.InFlight() == 0) {
-      auto depth = project.queue().Depth();
-      if (depth.ok() && *depth == 0) break;
-    }
+    if (options.exit_when_idle && landing_quiet && in_flight() == 0 && queue_empty()) break;
     // Sleep in small steps so that a stop request is honoured promptly.
     auto deadline = std::chrono::steady_clock::now() + project.config().poll_interval;
     while (!stop && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      if (options.exit_when_idle && waiting == 0 && pool.InFlight() == 0) {
-        auto depth = project.queue().Depth();
-        if (depth.ok() && *depth == 0) break;
-      }
+      if (options.exit_when_idle && waiting == 0 && in_flight() == 0 && queue_empty()) break;
     }
   }
-  spdlog::info("sluice server: stopping; finishing {} task(s) in flight", pool.InFlight());
+  spdlog::info("sluice server: stopping; finishing {} task(s) in flight", in_flight());
   pool.StopLeasing();
-  while (!pool.WaitDrained(std::chrono::milliseconds(50))) {
+  if (loaders) loaders->StopLeasing();
+  auto drained = [&] {
+    const bool workers = pool.WaitDrained(std::chrono::milliseconds(25));
+    return (!loaders || loaders->WaitDrained(std::chrono::milliseconds(25))) && workers;
+  };
+  while (!drained()) {
     if (options.force_stop != nullptr && options.force_stop->load()) {
       // Safe to cut short: a cancelled attempt stands down as a fenced one
       // (it writes nothing more and its task goes back to the queue), and an
       // attempt that cannot notice in time is covered like a kill -9 (its
       // lease expires; the catalog refuses its late writes).
       report.forced = true;
-      report.cancelled = pool.InFlight();
+      report.cancelled = in_flight();
       spdlog::warn(
           "sluice server: second stop signal: cancelling {} attempt(s) in flight; their batches "
           "are retried by the next run",
           report.cancelled);
       pool.CancelAll();
+      if (loaders) loaders->CancelAll();
       break;
     }
   }
   pool.Stop();
+  if (loaders) loaders->Stop();
 
   std::set<std::string> known;
   for (const std::string& f : failed_batches) AddProblem(report, known, f);

@@ -63,11 +63,12 @@ Status Recover(Project& project);
 // that committed them a moment ago).
 Status CollectStaging(Project& project);
 
-// On a store without rename: deletes the lake and quarantine objects of
-// attempts that lost (their keys name batch and attempt) and that the catalog
-// does not reference, whether or not their write markers survived (a zombie
-// may finish a file after a newer attempt cleaned its markers). Lists lake/
-// and quarantine/ in full, so it runs at start-up (Recover), not per poll.
+// On a store without rename: deletes the lake, quarantine and staged
+// delivery objects of attempts that lost (their keys name batch and attempt)
+// and that the catalog does not reference, whether or not their write
+// markers survived (a zombie may finish a file after a newer attempt cleaned
+// its markers). Lists lake/, quarantine/ and deliveries/ in full, so it runs
+// at start-up (Recover), not per poll.
 // Returns how many objects it deleted.
 Result<int64_t> SweepLostOutputs(Project& project);
 

@@ -31,6 +31,17 @@ void WorkerPool::Wake() {
   cv_.SignalAll();
 }
 
+void WorkerPool::HoldPipelines(std::set<std::string> pipelines) {
+  bool released = false;
+  {
+    MutexLock lock(&mu_);
+    for (const std::string& p : held_) released = released || pipelines.count(p) == 0;
+    held_ = std::move(pipelines);
+    if (released) ++wakes_;
+  }
+  if (released) cv_.SignalAll();  // their tasks may be taken again
+}
+
 void WorkerPool::StopLeasing() {
   {
     MutexLock lock(&mu_);
@@ -75,11 +86,13 @@ void WorkerPool::WorkerLoop(int index) {
   const auto lease = project_.config().lease;
   while (!stopping_) {
     uint64_t wakes_before = 0;
+    LeaseFilter filter = options_.filter;
     {
       MutexLock lock(&mu_);
       wakes_before = wakes_;
+      filter.except_pipelines.assign(held_.begin(), held_.end());
     }
-    auto task = Queue().Lease(worker, lease, options_.filter);
+    auto task = Queue().Lease(worker, lease, filter);
     if (!task.ok()) {
       spdlog::warn("{}: lease failed: {}", worker, task.status().ToString());
     }
@@ -125,6 +138,16 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
     if (cancel_all_) cancel = true;
   }
   ++in_flight_;
+  if (task.kind == TaskKind::kLoad) {
+    RunLoadTask(task, cancel);
+    {
+      MutexLock lock(&mu_);
+      active_.erase(task.id);
+    }
+    --in_flight_;
+    if (stopping_) cv_.SignalAll();
+    return;
+  }
   ProcessEnv env;
   env.store = options_.store != nullptr ? options_.store : &project_.store();
   env.catalog = &project_.catalog();
@@ -136,6 +159,7 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
   env.max_attempts = project_.config().max_attempts;
   env.verifier = &project_.archive_verifier();
   env.references = project_.references();
+  env.queue = &Queue();
   auto result = ProcessBatch(env, task.batch_id);
   {
     MutexLock lock(&mu_);
@@ -194,6 +218,29 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
       // still holds the lease, handing the task straight back.
       queue.Nack(task, std::chrono::milliseconds(0)).IgnoreError();
       return;
+  }
+}
+
+void WorkerPool::RunLoadTask(const Task& task, const std::atomic<bool>& cancel) {
+  TaskQueue& queue = Queue();
+  if (options_.loader == nullptr) {
+    spdlog::error("batch {}: a load task reached a pool without a loader", task.batch_id);
+    queue.Nack(task, std::chrono::milliseconds(1000)).IgnoreError();
+    return;
+  }
+  auto result = options_.loader->DeliverBatch(task.batch_id, &cancel);
+  if (!result.ok()) {
+    auto delay = std::chrono::milliseconds(
+        std::min<int64_t>(60000, int64_t{500} << std::clamp(task.attempt - 1, 0, 7)));
+    spdlog::error("batch {}: deliveries: {} (task back in {} ms)", task.batch_id,
+                  result.status().ToString(), delay.count());
+    queue.Nack(task, delay).IgnoreError();
+    return;
+  }
+  if (result->finished) {
+    queue.Ack(task).IgnoreError();  // a lost lease: the next holder finds nothing to do
+  } else {
+    queue.Nack(task, result->retry_in).IgnoreError();
   }
 }
 

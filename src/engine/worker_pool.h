@@ -1,4 +1,5 @@
-// WorkerPool: threads that lease process tasks and run ProcessBatch.
+// WorkerPool: threads that lease process tasks and run ProcessBatch, or (a
+// pool of loaders) load tasks, run by DeliveryLoader::DeliverBatch.
 //
 // Each worker loops: lease a task -> ProcessBatch -> ack or nack. A lease
 // keeper thread renews the leases of tasks in flight every lease/3; if a
@@ -29,6 +30,7 @@
 
 #include "core/thread_annotations.h"
 #include "core/thread_pool.h"
+#include "engine/loader.h"
 #include "engine/processor.h"
 #include "engine/project.h"
 
@@ -54,6 +56,8 @@ struct WorkerPoolOptions {
   // The queue tasks are leased from; null = the project's. Tests pass a
   // wrapper that acts between a worker's lease and its wait.
   TaskQueue* queue = nullptr;
+  // Set for a pool of loaders (filter.kind = kLoad): runs load tasks with it.
+  DeliveryLoader* loader = nullptr;
 };
 
 class WorkerPool {
@@ -78,6 +82,9 @@ class WorkerPool {
   // batch is retried by whoever leases it next; the cut attempt counts as
   // one that did not finish.
   void CancelAll();
+  // Pipelines whose tasks are not leased until further notice (backpressure);
+  // tasks in flight go on.
+  void HoldPipelines(std::set<std::string> pipelines);
   // Number of tasks being processed right now.
   int InFlight() const { return in_flight_.load(); }
 
@@ -85,6 +92,7 @@ class WorkerPool {
   void WorkerLoop(int index);
   void KeeperLoop();
   void RunTask(const Task& task, const std::string& worker);
+  void RunLoadTask(const Task& task, const std::atomic<bool>& cancel);
 
   TaskQueue& Queue() { return options_.queue != nullptr ? *options_.queue : project_.queue(); }
 
@@ -103,6 +111,7 @@ class WorkerPool {
   // waits only if none came since it asked (else a signal sent between its
   // lease and its wait was lost, and it slept a whole poll).
   uint64_t wakes_ GUARDED_BY(mu_) = 0;
+  std::set<std::string> held_ GUARDED_BY(mu_);
   // Tasks in flight by id, with their cancel flags.
   struct Active {
     Task task;

@@ -25,6 +25,7 @@ const std::vector<std::string>& SettingKeys() {
   static const std::vector<std::string> keys = {
       "store_root",    "catalog", "pipelines_dir", "workers",     "threads",
       "poll_interval", "lease",   "max_attempts",  "s3_endpoint", "s3_region",
+      "loaders",       "max_loads_per_database",
   };
   return keys;
 }
@@ -108,6 +109,13 @@ Status Config::Validate() const {
   if (max_attempts < 1) {
     return Status::InvalidArgument("max_attempts: must be >= 1, got " +
                                    std::to_string(max_attempts));
+  }
+  if (loaders < 0) {
+    return Status::InvalidArgument("loaders: must be >= 0, got " + std::to_string(loaders));
+  }
+  if (max_loads_per_database < 1) {
+    return Status::InvalidArgument("max_loads_per_database: must be >= 1, got " +
+                                   std::to_string(max_loads_per_database));
   }
   if (store_root.empty()) return Status::InvalidArgument("store_root: must not be empty");
   if (catalog_path.empty()) return Status::InvalidArgument("catalog: must not be empty");
@@ -217,6 +225,17 @@ Result<Config> LoadConfig(const std::string& path, const std::string& profile) {
       ASSIGN_OR_RETURN(c.max_attempts, IntSetting(path, key, s));
       if (c.max_attempts < 1) {
         return YamlError(path, s.line, key, "must be >= 1, got " + std::to_string(c.max_attempts));
+      }
+    } else if (key == "loaders") {
+      ASSIGN_OR_RETURN(c.loaders, IntSetting(path, key, s));
+      if (c.loaders < 0) {
+        return YamlError(path, s.line, key, "must be >= 0, got " + std::to_string(c.loaders));
+      }
+    } else if (key == "max_loads_per_database") {
+      ASSIGN_OR_RETURN(c.max_loads_per_database, IntSetting(path, key, s));
+      if (c.max_loads_per_database < 1) {
+        return YamlError(path, s.line, key,
+                         "must be >= 1, got " + std::to_string(c.max_loads_per_database));
       }
     } else if (key == "poll_interval") {
       ASSIGN_OR_RETURN(c.poll_interval, DurationSetting(path, key, s));

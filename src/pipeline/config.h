@@ -11,6 +11,9 @@
 //   poll_interval: 1s            # landing poll period (ms, s, m suffixes)
 //   lease: 30s                   # task lease; a dead worker's task returns after this
 //   max_attempts: 5              # processing attempts before a batch stays failed
+//   loaders: 2                   # deliveries to databases loaded at once (0 = none
+//                                #   in this process: another host loads)
+//   max_loads_per_database: 4    # loads into one database at once, all outputs
 //   profiles:                    # named overrides, chosen with --profile / SLUICE_PROFILE
 //     dev: { workers: 1 }
 //
@@ -46,6 +49,8 @@ struct Config {
   std::chrono::milliseconds poll_interval{1000};
   std::chrono::milliseconds lease{30000};
   int max_attempts = 5;
+  int loaders = 2;
+  int max_loads_per_database = 4;
 
   Status Validate() const;
 };

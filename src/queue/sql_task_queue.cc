@@ -65,7 +65,14 @@ class SqlTaskQueue final : public TaskQueue {
     if (!filter.pipelines.empty()) {
       only = " AND pipeline IN (";
       for (size_t i = 0; i < filter.pipelines.size(); ++i) {
-        only += (i ? ", ?" : "?") + std::to_string(4 + i);
+        only += (i ? ", ?" : "?") + std::to_string(5 + i);
+      }
+      only += ")";
+    }
+    if (!filter.except_pipelines.empty()) {
+      only += " AND pipeline NOT IN (";
+      for (size_t i = 0; i < filter.except_pipelines.size(); ++i) {
+        only += (i ? ", ?" : "?") + std::to_string(5 + filter.pipelines.size() + i);
       }
       only += ")";
     }
@@ -77,13 +84,17 @@ class SqlTaskQueue final : public TaskQueue {
           db_->Prepare("UPDATE tasks SET state = 'leased', owner = ?1, attempt = attempt + 1, "
                        "lease_expires_us = ?2 WHERE id = (SELECT id FROM tasks WHERE "
                        "((state = 'pending' AND due_us <= ?3) OR "
-                       "(state = 'leased' AND lease_expires_us < ?3))" +
+                       "(state = 'leased' AND lease_expires_us < ?3)) AND kind = ?4" +
                        only + " ORDER BY id LIMIT 1" + std::string(db_->SkipLocked()) +
                        ") "
                        "RETURNING id, kind, batch_id, attempt, lease_expires_us, pipeline"));
       s.Bind(1, worker).Bind(2, now + LeaseMicros(lease)).Bind(3, now);
+      s.Bind(4, TaskKindName(filter.kind));
       for (size_t i = 0; i < filter.pipelines.size(); ++i) {
-        s.Bind(static_cast<int>(4 + i), filter.pipelines[i]);
+        s.Bind(static_cast<int>(5 + i), filter.pipelines[i]);
+      }
+      for (size_t i = 0; i < filter.except_pipelines.size(); ++i) {
+        s.Bind(static_cast<int>(5 + filter.pipelines.size() + i), filter.except_pipelines[i]);
       }
       ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) return Status::OK();
@@ -149,6 +160,14 @@ class SqlTaskQueue final : public TaskQueue {
     return row ? s.ColumnInt64(0) : int64_t{0};
   }
 
+  Result<int64_t> DepthOf(TaskKind kind) override {
+    MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(SqlStatement s, db_->Prepare("SELECT COUNT(*) FROM tasks WHERE kind = ?1"));
+    s.Bind(1, TaskKindName(kind));
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? s.ColumnInt64(0) : int64_t{0};
+  }
+
  private:
   static int64_t LeaseMicros(std::chrono::milliseconds d) {
     return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
@@ -192,6 +211,7 @@ class PooledTaskQueue final : public TaskQueue {
     return pool_.Acquire()->Nack(task, delay);
   }
   Result<int64_t> Depth() override { return pool_.Acquire()->Depth(); }
+  Result<int64_t> DepthOf(TaskKind kind) override { return pool_.Acquire()->DepthOf(kind); }
 
  private:
   Pool<TaskQueue> pool_;
@@ -203,12 +223,15 @@ std::string_view TaskKindName(TaskKind kind) {
   switch (kind) {
     case TaskKind::kProcess:
       return "process";
+    case TaskKind::kLoad:
+      return "load";
   }
   return "unknown";
 }
 
 Result<TaskKind> ParseTaskKind(std::string_view name) {
   if (name == "process") return TaskKind::kProcess;
+  if (name == "load") return TaskKind::kLoad;
   return Status::DataLoss("task queue: unknown task kind '" + std::string(name) + "'");
 }
 

@@ -18,7 +18,9 @@
 
 namespace sluice {
 
-enum class TaskKind { kProcess };
+// process: work a batch (decode, transform, commit). load: deliver a
+// committed batch's staged rows to its database outputs (architecture 6.2).
+enum class TaskKind { kProcess, kLoad };
 
 struct TaskRequest {
   TaskKind kind = TaskKind::kProcess;
@@ -27,9 +29,13 @@ struct TaskRequest {
   int64_t not_before_us = 0;  // not delivered before this time (a retry's backoff); 0 = now
 };
 
-// Which tasks a worker takes. Empty = any.
+// Which tasks a worker takes: always one kind (a processing worker never
+// takes a load, nor a loader a batch to process); `pipelines` empty = any.
 struct LeaseFilter {
   std::vector<std::string> pipelines;
+  TaskKind kind = TaskKind::kProcess;
+  // Never these pipelines' tasks (held back by backpressure).
+  std::vector<std::string> except_pipelines;
 };
 
 struct Task {
@@ -76,6 +82,8 @@ class TaskQueue {
   virtual Status Nack(const Task& task, std::chrono::milliseconds delay) = 0;
   // Tasks pending or leased.
   virtual Result<int64_t> Depth() = 0;
+  // Tasks of one kind pending or leased.
+  virtual Result<int64_t> DepthOf(TaskKind kind) = 0;
 };
 
 // The embedded queue: a `tasks` table in the SQLite database at `path` (the

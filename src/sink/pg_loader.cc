@@ -53,6 +53,47 @@ Status ExecDdl(PgDb& db, const std::string& sql) {
 
 }  // namespace
 
+namespace {
+
+// Every field has a column of its type (kFailedPrecondition naming the
+// first that does not).
+Status CompareColumns(const PostgresOutputOptions& out, const Schema& schema,
+                      const std::map<std::string, std::string>& cols) {
+  for (const Field& f : schema.fields()) {
+    auto it = cols.find(f.name);
+    if (it == cols.end()) {
+      return Status::FailedPrecondition(out.Describe() + ": the table has no column '" + f.name +
+                                        "' (" + PgColumnType(f.type) + ")");
+    }
+    if (it->second != PgColumnType(f.type)) {
+      return Status::FailedPrecondition(out.Describe() + ": column '" + f.name + "' is " +
+                                        it->second + " but the output writes " +
+                                        PgColumnType(f.type));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::string> CheckPostgresTable(PgDb& db, const PostgresOutputOptions& out,
+                                       const Schema& schema) {
+  RETURN_IF_ERROR(out.CheckSchema(schema));
+  ASSIGN_OR_RETURN(auto cols, TableColumns(db, Target(out)));
+  if (cols.empty()) {
+    if (out.create == PgCreateMode::kNever) {
+      return Status::FailedPrecondition(out.Describe() +
+                                        ": the table does not exist (create: never)");
+    }
+    return std::string("the table does not exist yet; the first load creates it");
+  }
+  RETURN_IF_ERROR(CompareColumns(out, schema, cols));
+  return std::string(cols.count("_sluice_batch_id") > 0
+                         ? "the table exists and takes the output's columns"
+                         : "the table exists and takes the output's columns; the first load "
+                           "adds _sluice_batch_id");
+}
+
 Status PreparePostgresTable(PgDb& db, const PostgresOutputOptions& out, const Schema& schema) {
   RETURN_IF_ERROR(out.CheckSchema(schema));
   const std::string target = Target(out);
@@ -83,18 +124,7 @@ Status PreparePostgresTable(PgDb& db, const PostgresOutputOptions& out, const Sc
                            QuoteIdentifier(out.table + "_sluice_batch") + " ON " + target +
                            " (_sluice_batch_id)");
   }
-  for (const Field& f : schema.fields()) {
-    auto it = cols.find(f.name);
-    if (it == cols.end()) {
-      return Status::FailedPrecondition(out.Describe() + ": the table has no column '" + f.name +
-                                        "' (" + PgColumnType(f.type) + ")");
-    }
-    if (it->second != PgColumnType(f.type)) {
-      return Status::FailedPrecondition(out.Describe() + ": column '" + f.name + "' is " +
-                                        it->second + " but the output writes " +
-                                        PgColumnType(f.type));
-    }
-  }
+  RETURN_IF_ERROR(CompareColumns(out, schema, cols));
   auto batch_col = cols.find("_sluice_batch_id");
   if (batch_col == cols.end()) {
     // A table made before sluice loaded it: the batch column (NULL in the

@@ -59,6 +59,12 @@ struct PgLoadResult {
 // older table lacks it.
 Status PreparePostgresTable(PgDb& db, const PostgresOutputOptions& out, const Schema& schema);
 
+// `sluice validate --connect`: whether the output's table can take `schema`,
+// changing nothing. A sentence for people, or kFailedPrecondition naming the
+// column (as PreparePostgresTable would refuse it).
+Result<std::string> CheckPostgresTable(PgDb& db, const PostgresOutputOptions& out,
+                                       const Schema& schema);
+
 // Loads the batch (see the top of this file). PreparePostgresTable first.
 Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out,
                                       const PgLoadRequest& req);

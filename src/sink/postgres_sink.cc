@@ -14,7 +14,8 @@ namespace {
 
 class PostgresSink final : public Sink {
  public:
-  explicit PostgresSink(PostgresOutputOptions options) : options_(std::move(options)) {}
+  PostgresSink(PostgresOutputOptions options, std::string args)
+      : options_(std::move(options)), args_(std::move(args)) {}
 
   Status Open(const SinkContext& ctx) override {
     if (out_ != nullptr || finished_) return Status::Internal(Describe() + ": Open called twice");
@@ -28,6 +29,9 @@ class PostgresSink final : public Sink {
     const std::string prefix = "staging/" + b + "/a" + k + "/postgres/" + slug + "/";
     delivery_.request.output = Describe();
     delivery_.request.target = Describe();
+    delivery_.request.args = args_;
+    delivery_.request.schema = ctx.schema;
+    delivery_.request.pipeline_version_id = ctx.pipeline_version_id;
     delivery_.request.key =
         "deliveries/" + ctx.pipeline + "/" + slug + "/b" + b + "-a" + k + ".pgcopy.zst";
     delivery_.staging_key = prefix + "rows.pgcopy.zst";
@@ -108,6 +112,7 @@ class PostgresSink final : public Sink {
   }
 
   PostgresOutputOptions options_;
+  std::string args_;  // as the spec wrote them, for the loader
   ObjectStore* store_ = nullptr;
   std::unique_ptr<OutputStream> out_;
   std::unique_ptr<PgCopyEncoder> encoder_;
@@ -119,8 +124,8 @@ class PostgresSink final : public Sink {
 
 }  // namespace
 
-std::unique_ptr<Sink> NewPostgresSink(PostgresOutputOptions options) {
-  return std::make_unique<PostgresSink>(std::move(options));
+std::unique_ptr<Sink> NewPostgresSink(PostgresOutputOptions options, std::string args) {
+  return std::make_unique<PostgresSink>(std::move(options), std::move(args));
 }
 
 }  // namespace sluice

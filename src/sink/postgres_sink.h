@@ -19,6 +19,9 @@
 
 namespace sluice {
 
-std::unique_ptr<Sink> NewPostgresSink(PostgresOutputOptions options);
+// `args`: the output's spec as written (JSON, ${VAR} unexpanded), recorded
+// with the delivery so that a loader on any host can rebuild the options in
+// its own environment.
+std::unique_ptr<Sink> NewPostgresSink(PostgresOutputOptions options, std::string args = "{}");
 
 }  // namespace sluice

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "sink/lake_sink.h"
+#include "sink/postgres_sink.h"
 #include "sink/sink.h"
 #include "sink/sqlite_sink.h"
 
@@ -27,9 +28,16 @@ Result<std::unique_ptr<Sink>> MakeSqliteSink(const SinkSpec& spec) {
   return NewSqliteSink(std::move(options));
 }
 
+Result<std::unique_ptr<Sink>> MakePostgresSink(const SinkSpec& spec) {
+  ASSIGN_OR_RETURN(PostgresOutputOptions options,
+                   ParsePostgresOutputOptions(spec.args, spec.where));
+  return NewPostgresSink(std::move(options), spec.args.dump());
+}
+
 constexpr SinkKind kSinkKinds[] = {
     {"table", &MakeLakeSink},
     {"sqlite", &MakeSqliteSink},
+    {"postgres", &MakePostgresSink},
 };
 
 }  // namespace

@@ -266,6 +266,13 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_by_state ON deliveries (state, output, created_us);
 )sql";
 
+// A loader on any host needs the output's spec and the rows' schema.
+constexpr const char* kSchemaV9 = R"sql(
+ALTER TABLE deliveries ADD COLUMN output_args TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE deliveries ADD COLUMN schema_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE deliveries ADD COLUMN pipeline_version_id INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // DDL as `db` spells it.
 std::string Ddl(const SqlDb& db, const std::string& sql) {
   return db.dialect() == SqlDialect::kPostgres ? PostgresDdl(sql) : sql;
@@ -344,6 +351,7 @@ const std::vector<Migration>& CatalogMigrations() {
       {6, "landed objects keep their ETag", kSchemaV6},
       {7, "tables keep their current file, row and byte counts", kSchemaV7},
       {8, "deliveries of database outputs", kSchemaV8},
+      {9, "deliveries carry their output's spec and schema", kSchemaV9},
   };
   return kMigrations;
 }

@@ -74,6 +74,8 @@ class SqlCatalog final : public Catalog {
   Status EndDelivery(int64_t batch_id, const std::string& output, int attempt, DeliveryState to,
                      const std::string& error) override;
   Result<std::vector<DeliveryBacklog>> DeliveryBacklogs() override;
+  Result<std::vector<Delivery>> UnfinishedDeliveries(int64_t limit) override;
+  Status RetryDelivery(int64_t batch_id, const std::string& output) override;
   Status MarkPublished(const std::string& staging_key) override;
   Status MarkPublishedAll(const std::vector<std::string>& staging_keys) override;
   Status DropRetirement(const std::string& staging_key) override;

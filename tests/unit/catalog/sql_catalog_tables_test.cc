@@ -344,13 +344,26 @@ TEST_P(CatalogTablesTest, CommitFromProcessingWhenNothingWasLoadedOutside) {
   EXPECT_EQ(cat_->GetBatch(q)->state, S::kQueued);
 }
 
+DeliveryRequest ToLoad(const std::string& output, const std::string& target, const std::string& key,
+                       int64_t rows, int64_t bytes) {
+  DeliveryRequest d;
+  d.output = output;
+  d.target = target;
+  d.key = key;
+  d.rows = rows;
+  d.bytes = bytes;
+  return d;
+}
+
 // Database outputs: the commit records their deliveries pending; loaders move
 // them through loading to delivered or failed.
 TEST_P(CatalogTablesTest, DeliveriesAreRecordedByTheCommitAndWorkedByLoaders) {
   int64_t b = CommittingBatch();
   CommitRequest req = Commit(b, {File("d1", 3)});
-  req.deliveries.push_back({"postgres:orders", "postgres:host=db#orders", "deliveries/a", 3, 300});
-  req.deliveries.push_back({"postgres:audit", "postgres:host=db#audit", "deliveries/b", 2, 90});
+  req.deliveries.push_back(
+      ToLoad("postgres:orders", "postgres:host=db#orders", "deliveries/a", 3, 300));
+  req.deliveries.push_back(
+      ToLoad("postgres:audit", "postgres:host=db#audit", "deliveries/b", 2, 90));
   clock_.Advance(1000);
   ASSERT_TRUE(cat_->CommitBatch(req).ok());
   auto ds = cat_->BatchDeliveries(b);
@@ -408,11 +421,47 @@ TEST_P(CatalogTablesTest, DeliveriesAreRecordedByTheCommitAndWorkedByLoaders) {
   EXPECT_EQ((*backlog)[0].failed, 1);
 }
 
+// A loader on another host needs the output's spec and the rows' schema from
+// the catalog alone; reconciliation finds what is unfinished; a failed
+// delivery is retried by `replay` only.
+TEST_P(CatalogTablesTest, DeliveriesCarryTheirSpecAndFailedOnesWaitForAReplay) {
+  int64_t b = CommittingBatch();
+  CommitRequest req = Commit(b, {File("s1", 2)});
+  DeliveryRequest d = ToLoad("postgres:orders", "postgres:host=db#orders", "deliveries/s", 2, 80);
+  d.args = R"({"dsn":"${ORDERS_PG}","table":"orders"})";
+  d.schema = Schema({{"id", DataType::Int64(), false}, {"note", DataType::String(), true}});
+  d.pipeline_version_id = 7;
+  req.deliveries.push_back(d);
+  ASSERT_TRUE(cat_->CommitBatch(req).ok());
+  Delivery got = cat_->BatchDeliveries(b)->at(0);
+  EXPECT_EQ(got.args, d.args);
+  EXPECT_EQ(got.schema, d.schema);
+  EXPECT_EQ(got.pipeline_version_id, 7);
+  EXPECT_EQ(got.pipeline, cat_->GetBatch(b)->pipeline);
+
+  auto unfinished = cat_->UnfinishedDeliveries(10);
+  ASSERT_TRUE(unfinished.ok()) << unfinished.status().ToString();
+  ASSERT_EQ(unfinished->size(), 1u);
+  EXPECT_EQ((*unfinished)[0].batch_id, b);
+  EXPECT_EQ(cat_->RetryDelivery(b, "postgres:orders").code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(cat_->StartDelivery(b, "postgres:orders").ok());
+  EXPECT_EQ(cat_->UnfinishedDeliveries(10)->size(), 1u);  // loading
+  ASSERT_TRUE(cat_->EndDelivery(b, "postgres:orders", 1, DeliveryState::kFailed, "22003").ok());
+  EXPECT_TRUE(cat_->UnfinishedDeliveries(10)->empty());  // failed: waits for a replay
+  ASSERT_TRUE(cat_->RetryDelivery(b, "postgres:orders").ok());
+  got = cat_->BatchDeliveries(b)->at(0);
+  EXPECT_EQ(got.state, DeliveryState::kPending);
+  EXPECT_EQ(got.tries, 0);
+  EXPECT_EQ(got.last_error, "22003");  // kept until a load ends
+  EXPECT_EQ(cat_->UnfinishedDeliveries(10)->size(), 1u);
+  EXPECT_EQ(cat_->RetryDelivery(b, "postgres:nowhere").code(), StatusCode::kNotFound);
+}
+
 TEST_P(CatalogTablesTest, AnOutputDeliveredTwiceFailsTheWholeCommit) {
   int64_t b = CommittingBatch();
   CommitRequest req = Commit(b, {File("x", 1)});
-  req.deliveries.push_back({"postgres:orders", "t", "deliveries/a", 1, 10});
-  req.deliveries.push_back({"postgres:orders", "t", "deliveries/b", 1, 10});
+  req.deliveries.push_back(ToLoad("postgres:orders", "t", "deliveries/a", 1, 10));
+  req.deliveries.push_back(ToLoad("postgres:orders", "t", "deliveries/b", 1, 10));
   EXPECT_EQ(cat_->CommitBatch(req).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(cat_->GetBatch(b)->state, S::kCommitting);
   EXPECT_TRUE(cat_->BatchDeliveries(b)->empty());
@@ -424,8 +473,8 @@ TEST_P(CatalogTablesTest, AnOutputDeliveredTwiceFailsTheWholeCommit) {
 TEST_P(CatalogTablesTest, AReplaysCommitReplacesTheDeliveries) {
   int64_t b = CommittingBatch();
   CommitRequest first = Commit(b, {File("r1", 1)});
-  first.deliveries.push_back({"postgres:orders", "t", "deliveries/a1", 1, 10});
-  first.deliveries.push_back({"postgres:old", "t", "deliveries/o1", 1, 10});
+  first.deliveries.push_back(ToLoad("postgres:orders", "t", "deliveries/a1", 1, 10));
+  first.deliveries.push_back(ToLoad("postgres:old", "t", "deliveries/o1", 1, 10));
   ASSERT_TRUE(cat_->CommitBatch(first).ok());
   const std::vector<Publication> pending = *cat_->PendingPublications();
   for (const Publication& p : pending) ASSERT_TRUE(cat_->MarkPublished(p.staging_key).ok());
@@ -433,7 +482,7 @@ TEST_P(CatalogTablesTest, AReplaysCommitReplacesTheDeliveries) {
   for (S to : {S::kProcessing, S::kCommitting}) ASSERT_TRUE(testing::MoveBatch(*cat_, b, to).ok());
   CommitRequest second = Commit(b, {File("r2", 2)});
   second.attempt = 2;
-  second.deliveries.push_back({"postgres:orders", "t", "deliveries/a2", 2, 20});
+  second.deliveries.push_back(ToLoad("postgres:orders", "t", "deliveries/a2", 2, 20));
   ASSERT_TRUE(cat_->CommitBatch(second).ok());
   auto ds = *cat_->BatchDeliveries(b);
   ASSERT_EQ(ds.size(), 1u);
@@ -446,7 +495,7 @@ TEST_P(CatalogTablesTest, AReplaysCommitReplacesTheDeliveries) {
   quarantined.final_state = S::kQuarantined;
   quarantined.reason = "too many bad records";
   quarantined.tables.clear();
-  quarantined.deliveries.push_back({"postgres:orders", "t", "deliveries/q", 1, 10});
+  quarantined.deliveries.push_back(ToLoad("postgres:orders", "t", "deliveries/q", 1, 10));
   ASSERT_TRUE(cat_->CommitBatch(quarantined).ok());
   EXPECT_TRUE(cat_->BatchDeliveries(q)->empty());
 }

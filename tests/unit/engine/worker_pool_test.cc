@@ -108,6 +108,7 @@ class HookedQueue final : public TaskQueue {
     return base_.Nack(task, delay);
   }
   Result<int64_t> Depth() override { return base_.Depth(); }
+  Result<int64_t> DepthOf(TaskKind kind) override { return base_.DepthOf(kind); }
 
  private:
   TaskQueue& base_;

@@ -216,7 +216,8 @@ TEST(Config, ErrorsNameFileLineAndKey) {
       {"workers: 2\nworkrs: 3\n", "2: workrs: unknown key (did you mean 'workers'?)"},
       {"zzz: 1\n",
        "1: zzz: unknown key (known keys: store_root, catalog, pipelines_dir, workers, threads, "
-       "poll_interval, lease, max_attempts, s3_endpoint, s3_region, profiles)"},
+       "poll_interval, lease, max_attempts, s3_endpoint, s3_region, loaders, "
+       "max_loads_per_database, profiles)"},
       {"profiles:\n  dev:\n    leas: 5s\n",
        "3: profiles.dev.leas: unknown key (did you mean 'lease'?)"},
       {"workers: -1\n", "1: workers: must be >= 0 (0 = one per core), got -1"},
@@ -224,6 +225,8 @@ TEST(Config, ErrorsNameFileLineAndKey) {
       {"workers: many\n", "1: workers: expected an integer, got 'many'"},
       {"workers: [1]\n", "1: workers: expected a single value, not a list or mapping"},
       {"max_attempts: 0\n", "1: max_attempts: must be >= 1, got 0"},
+      {"loaders: -1\n", "1: loaders: must be >= 0, got -1"},
+      {"max_loads_per_database: 0\n", "1: max_loads_per_database: must be >= 1, got 0"},
       {"lease:\n", "1: lease: needs a value"},
       {"lease: 0s\n", "1: lease: must be greater than zero, got '0s'"},
       {"\n\npoll_interval: 5 parsecs\n",

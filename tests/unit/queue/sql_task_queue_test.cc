@@ -144,13 +144,19 @@ TEST_P(SqlTaskQueueTest, LeasesOldestFirst) {
   EXPECT_EQ(order, (std::vector<int64_t>{30, 10, 20}));
 }
 
+LeaseFilter Only(std::vector<std::string> pipelines) {
+  LeaseFilter f;
+  f.pipelines = std::move(pipelines);
+  return f;
+}
+
 // Issue 9: `sluice ingest -p other` took any task in the shared queue,
 // including another pipeline's batch that kills the process.
 TEST_P(SqlTaskQueueTest, LeaseFilterTakesOnlyThosePipelines) {
   ASSERT_TRUE(q_->Enqueue(TaskRequest{TaskKind::kProcess, 1, "poison", 0}).ok());
   ASSERT_TRUE(q_->Enqueue(TaskRequest{TaskKind::kProcess, 2, "orders", 0}).ok());
   ASSERT_TRUE(q_->Enqueue(TaskRequest{TaskKind::kProcess, 3, "events", 0}).ok());
-  LeaseFilter only_orders{{"orders"}};
+  LeaseFilter only_orders = Only({"orders"});
   auto t = q_->Lease("w", milliseconds(1000), only_orders);
   ASSERT_TRUE(t.ok() && t->has_value());
   EXPECT_EQ((*t)->batch_id, 2);
@@ -158,12 +164,50 @@ TEST_P(SqlTaskQueueTest, LeaseFilterTakesOnlyThosePipelines) {
   auto none = q_->Lease("w", milliseconds(1000), only_orders);
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
-  auto two = q_->Lease("w", milliseconds(1000), LeaseFilter{{"events", "nope"}});
+  auto two = q_->Lease("w", milliseconds(1000), Only({"events", "nope"}));
   ASSERT_TRUE(two.ok() && two->has_value());
   EXPECT_EQ((*two)->batch_id, 3);
   auto any = LeaseOne(*q_, "w", milliseconds(1000));
   ASSERT_TRUE(any.has_value());
   EXPECT_EQ(any->batch_id, 1);
+}
+
+// A load task and a process task of one batch are two tasks; a lease takes
+// one kind only, so a processing worker never runs a load nor a loader a batch.
+TEST_P(SqlTaskQueueTest, ALeaseTakesOneKindOnly) {
+  ASSERT_TRUE(q_->Enqueue(TaskRequest{TaskKind::kLoad, 1, "orders", 0}).ok());
+  ASSERT_TRUE(q_->Enqueue(TaskRequest{TaskKind::kProcess, 1, "orders", 0}).ok());
+  ASSERT_TRUE(q_->Enqueue(TaskRequest{TaskKind::kLoad, 1, "orders", 0}).ok());  // no-op
+  EXPECT_EQ(*q_->Depth(), 2);
+  LeaseFilter loads;
+  loads.kind = TaskKind::kLoad;
+  auto l = q_->Lease("loader", milliseconds(1000), loads);
+  ASSERT_TRUE(l.ok() && l->has_value());
+  EXPECT_EQ((*l)->kind, TaskKind::kLoad);
+  EXPECT_EQ((*l)->batch_id, 1);
+  EXPECT_FALSE(q_->Lease("loader", milliseconds(1000), loads)->has_value());
+  auto p = LeaseOne(*q_, "w", milliseconds(1000));
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->kind, TaskKind::kProcess);
+  EXPECT_FALSE(LeaseOne(*q_, "w", milliseconds(1000)).has_value());
+}
+
+// Backpressure holds one pipeline's tasks back; the others' flow.
+TEST_P(SqlTaskQueueTest, LeaseFilterCanHoldPipelinesBack) {
+  ASSERT_TRUE(q_->Enqueue(TaskRequest{TaskKind::kProcess, 1, "orders", 0}).ok());
+  ASSERT_TRUE(q_->Enqueue(TaskRequest{TaskKind::kProcess, 2, "events", 0}).ok());
+  ASSERT_TRUE(q_->Enqueue(TaskRequest{TaskKind::kProcess, 3, "audit", 0}).ok());
+  LeaseFilter held;
+  held.except_pipelines = {"orders", "audit"};
+  auto t = q_->Lease("w", milliseconds(1000), held);
+  ASSERT_TRUE(t.ok() && t->has_value());
+  EXPECT_EQ((*t)->batch_id, 2);
+  EXPECT_FALSE(q_->Lease("w", milliseconds(1000), held)->has_value());
+  LeaseFilter both = Only({"orders", "audit"});
+  both.except_pipelines = {"orders"};
+  auto a = q_->Lease("w", milliseconds(1000), both);
+  ASSERT_TRUE(a.ok() && a->has_value());
+  EXPECT_EQ((*a)->batch_id, 3);
 }
 
 TEST_P(SqlTaskQueueTest, NotBeforeDelaysDelivery) {
@@ -310,7 +354,9 @@ TEST(SqlTaskQueueConcurrencyTest, ShortLeaseExpiresOnTheRealClock) {
 TEST(TaskKindTest, NamesRoundTrip) {
   EXPECT_EQ(TaskKindName(TaskKind::kProcess), "process");
   EXPECT_EQ(*ParseTaskKind("process"), TaskKind::kProcess);
-  EXPECT_FALSE(ParseTaskKind("load").ok());
+  EXPECT_EQ(TaskKindName(TaskKind::kLoad), "load");
+  EXPECT_EQ(*ParseTaskKind("load"), TaskKind::kLoad);
+  EXPECT_FALSE(ParseTaskKind("reload").ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SqlTaskQueueTest, testing::AllBackends(), testing::BackendName);

@@ -162,7 +162,20 @@ TEST_F(PgLoaderTest, TablesAreCreatedOrCheckedColumnByColumn) {
   EXPECT_EQ(wrong.code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(wrong.message(),
               HasSubstr("column 'note' is character varying(10) but the output writes text"));
+  // `validate --connect` says the same, changing nothing.
+  auto checked = CheckPostgresTable(*db_, *o, Orders());
+  EXPECT_EQ(checked.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(checked.status().message(), HasSubstr("column 'note' is character varying(10)"));
   ASSERT_TRUE(db_->Exec("ALTER TABLE sales.orders ALTER COLUMN note TYPE text").ok());
+  checked = CheckPostgresTable(*db_, *o, Orders());
+  ASSERT_TRUE(checked.ok()) << checked.status().ToString();
+  EXPECT_THAT(*checked, HasSubstr("adds _sluice_batch_id"));
+  EXPECT_EQ(CheckPostgresTable(*db_, never, Orders()).status().code(),
+            StatusCode::kFailedPrecondition);
+  auto fresh = CheckPostgresTable(*db_, Output(""), Orders());
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_THAT(*fresh, HasSubstr("the first load creates it"));
+  EXPECT_EQ(Query("SELECT to_regclass('public.orders') IS NULL"), std::vector<std::string>{"t"});
   // A table made without sluice gets its batch column.
   Status ok = PreparePostgresTable(*db_, *o, Orders());
   EXPECT_TRUE(ok.ok()) << ok.ToString();

@@ -10,7 +10,7 @@ using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
 TEST(SinkRegistry, ListsKinds) {
-  EXPECT_THAT(SinkKinds(), UnorderedElementsAre("table", "sqlite"));
+  EXPECT_THAT(SinkKinds(), UnorderedElementsAre("table", "sqlite", "postgres"));
 }
 
 TEST(SinkRegistry, MakesEachKind) {
@@ -23,6 +23,9 @@ TEST(SinkRegistry, MakesEachKind) {
        "table:orders"},
       {{"sqlite", nlohmann::json{{"path", "out.db"}, {"table", "orders"}}, "p.yaml:8"},
        "sqlite:out.db#orders"},
+      {{"postgres", nlohmann::json{{"dsn", "postgresql://u:secret@db/app"}, {"table", "orders"}},
+        "p.yaml:9"},
+       "postgres:postgresql://u:***@db/app#orders"},
   };
   for (const Case& c : cases) {
     auto sink = MakeSink(c.spec);
@@ -32,11 +35,11 @@ TEST(SinkRegistry, MakesEachKind) {
 }
 
 TEST(SinkRegistry, RejectsUnknownKindAndKeys) {
-  auto unknown = MakeSink({"postgres", nlohmann::json::object(), "p.yaml:11"});
+  auto unknown = MakeSink({"mysql", nlohmann::json::object(), "p.yaml:11"});
   EXPECT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(unknown.status().message(), HasSubstr("p.yaml:11"));
-  EXPECT_THAT(unknown.status().message(), HasSubstr("'postgres'"));
-  EXPECT_THAT(unknown.status().message(), HasSubstr("table, sqlite"));
+  EXPECT_THAT(unknown.status().message(), HasSubstr("'mysql'"));
+  EXPECT_THAT(unknown.status().message(), HasSubstr("table, sqlite, postgres"));
 
   auto key = MakeSink({"table", nlohmann::json{{"table", "t"}, {"colour", "red"}}, "p.yaml:12"});
   EXPECT_EQ(key.status().code(), StatusCode::kInvalidArgument);

@@ -1,0 +1,422 @@
+#include "engine/loader.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <utility>
+
+#include "format/compression.h"
+#include "sink/pg_loader.h"
+#include "sink/postgres_output.h"
+#include "sql/pg_db.h"
+
+namespace sluice {
+
+// One output in this process: its concurrency, its token buckets (shared by
+// every load into it) and the schema its table was last prepared for.
+struct DeliveryLoader::Output {
+  int64_t max_concurrency = 1;
+  int active = 0;
+  std::unique_ptr<TokenBucket> rows;
+  std::unique_ptr<TokenBucket> bytes;
+  std::string prepared_schema;  // Schema::ToJson of the last PreparePostgresTable
+};
+
+// One database (by DSN): its breaker, loads in progress and idle connections.
+struct DeliveryLoader::Database {
+  explicit Database(const CircuitBreaker::Options& o) : breaker(o) {}
+  std::string display;
+  CircuitBreaker breaker;
+  int active = 0;
+  std::vector<std::unique_ptr<PgDb>> idle;
+};
+
+// How one delivery's load ended.
+struct DeliveryLoader::LoadEnd {
+  enum class Kind { kDelivered, kFailed, kDone, kRetry } kind = Kind::kRetry;
+  std::chrono::milliseconds retry_in{0};
+};
+
+namespace {
+
+// The database did not answer (connection refused or lost, shutting down,
+// too many connections): the breaker counts these, not a deadlock or a
+// statement timeout, which a live server reported.
+bool DatabaseDown(const Status& st) {
+  if (st.code() != StatusCode::kUnavailable && st.code() != StatusCode::kIOError) return false;
+  const std::string& m = st.message();
+  const size_t at = m.rfind("(SQLSTATE ");
+  if (at == std::string::npos) return true;  // no server answer at all
+  const std::string state = m.substr(at + 10, 5);
+  return state.rfind("08", 0) == 0 || state.rfind("57P0", 0) == 0 || state == "53300" ||
+         state.rfind("28", 0) == 0 || state == "3D000";
+}
+
+// Reading the staged object, as COPY chunks, through the output's buckets.
+// Rows are charged as the compressed bytes are consumed (the object's rows
+// spread over its bytes), the rest at the end, so the row rate holds over
+// any span longer than a chunk.
+class StagedRows {
+ public:
+  StagedRows(std::unique_ptr<InputStream> in, const Delivery& d, TokenBucket* rows,
+             TokenBucket* bytes, size_t chunk_bytes, const std::atomic<bool>* cancel)
+      : in_(std::move(in)),
+        total_rows_(d.rows),
+        total_bytes_(std::max<int64_t>(1, d.bytes)),
+        rows_(rows),
+        bytes_(bytes),
+        chunk_bytes_(chunk_bytes),
+        cancel_(cancel) {}
+
+  Result<bool> Next(std::string& chunk) {
+    if (cancel_ != nullptr && cancel_->load()) {
+      return Status::Aborted("loader stopping: the load is cancelled");
+    }
+    chunk.resize(chunk_bytes_);
+    ASSIGN_OR_RETURN(size_t n, in_->Read(chunk.data(), chunk.size()));
+    chunk.resize(n);
+    if (n == 0) {
+      Charge(total_rows_ - charged_rows_, 0);
+      return false;
+    }
+    const int64_t consumed = std::min(in_->BytesConsumed(), total_bytes_);
+    const int64_t due = total_rows_ * consumed / total_bytes_;
+    Charge(due - charged_rows_, static_cast<double>(n));
+    return true;
+  }
+
+ private:
+  void Charge(int64_t rows, double bytes) {
+    if (rows > 0) {
+      charged_rows_ += rows;
+      if (rows_ != nullptr) rows_->Acquire(static_cast<double>(rows));
+    }
+    if (bytes > 0 && bytes_ != nullptr) bytes_->Acquire(bytes);
+  }
+
+  std::unique_ptr<InputStream> in_;
+  const int64_t total_rows_;
+  const int64_t total_bytes_;
+  TokenBucket* rows_;
+  TokenBucket* bytes_;
+  const size_t chunk_bytes_;
+  const std::atomic<bool>* cancel_;
+  int64_t charged_rows_ = 0;
+};
+
+std::unique_ptr<TokenBucket> Bucket(const std::optional<int64_t>& per_second) {
+  if (!per_second) return nullptr;
+  // One second's worth up front: a burst no larger than the limit itself.
+  const double rate = static_cast<double>(*per_second);
+  return std::make_unique<TokenBucket>(rate, rate);
+}
+
+}  // namespace
+
+DeliveryLoader::DeliveryLoader(Catalog& catalog, ObjectStore& store, LoaderOptions options)
+    : catalog_(catalog), store_(store), options_(std::move(options)) {}
+
+DeliveryLoader::~DeliveryLoader() = default;
+
+std::map<std::string, CircuitBreaker::State> DeliveryLoader::BreakerStates() {
+  MutexLock lock(&mu_);
+  std::map<std::string, CircuitBreaker::State> out;
+  for (const auto& [dsn, db] : databases_) out[db->display] = db->breaker.state();
+  return out;
+}
+
+DeliveryLoader::Output& DeliveryLoader::OutputFor(const std::string& id, int64_t max_concurrency,
+                                                  const std::optional<int64_t>& rows_per_second,
+                                                  const std::optional<int64_t>& bytes_per_second) {
+  MutexLock lock(&mu_);
+  std::unique_ptr<Output>& out = outputs_[id];
+  if (out == nullptr) {
+    out = std::make_unique<Output>();
+    out->rows = Bucket(rows_per_second);
+    out->bytes = Bucket(bytes_per_second);
+  }
+  // The newest version's setting (the output's id does not change with it).
+  out->max_concurrency = std::max<int64_t>(1, max_concurrency);
+  return *out;
+}
+
+DeliveryLoader::Database& DeliveryLoader::DatabaseFor(const std::string& dsn,
+                                                      const std::string& display) {
+  MutexLock lock(&mu_);
+  std::unique_ptr<Database>& db = databases_[dsn];
+  if (db == nullptr) {
+    db = std::make_unique<Database>(options_.breaker);
+    db->display = display;
+  }
+  return *db;
+}
+
+bool DeliveryLoader::TakeSlots(Output& out, Database& db, const std::atomic<bool>* cancel) {
+  const auto deadline = std::chrono::steady_clock::now() + options_.slot_wait;
+  MutexLock lock(&mu_);
+  while (out.active >= out.max_concurrency || db.active >= options_.max_loads_per_database) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline || (cancel != nullptr && cancel->load())) return false;
+    slot_freed_.WaitFor(std::min<std::chrono::milliseconds>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
+            std::chrono::milliseconds(1),
+        std::chrono::milliseconds(100)));
+  }
+  ++out.active;
+  ++db.active;
+  return true;
+}
+
+void DeliveryLoader::ReleaseSlots(Output& out, Database& db) {
+  {
+    MutexLock lock(&mu_);
+    --out.active;
+    --db.active;
+  }
+  slot_freed_.SignalAll();
+}
+
+std::chrono::milliseconds DeliveryLoader::Backoff(int tries) const {
+  const int64_t first = options_.backoff_first.count();
+  const int shift = std::clamp(tries - 1, 0, 20);
+  const int64_t base = std::min<int64_t>(options_.backoff_max.count(), first << shift);
+  // +-25%: loaders that failed together do not come back together.
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_int_distribution<int64_t> jitter(-base / 4, base / 4);
+  return std::chrono::milliseconds(std::max<int64_t>(1, base + jitter(rng)));
+}
+
+DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
+                                                const std::atomic<bool>* cancel) {
+  using Kind = LoadEnd::Kind;
+  const std::string name = "batch " + std::to_string(d.batch_id) + " -> " + d.target;
+  // The end of a started load, recorded; an error recording it leaves the
+  // delivery loading, which the next StartDelivery takes over.
+  auto end = [&](const Delivery& started, DeliveryState to, const std::string& error) -> Status {
+    Status st = catalog_.EndDelivery(started.batch_id, started.output, started.attempt, to, error);
+    if (!st.ok() && st.code() != StatusCode::kAborted) {
+      spdlog::warn("{}: delivery state not recorded: {}", name, st.ToString());
+    }
+    return st;
+  };
+
+  auto parsed = nlohmann::json::parse(d.args, nullptr, /*allow_exceptions=*/false);
+  Result<PostgresOutputOptions> options =
+      parsed.is_discarded()
+          ? Result<PostgresOutputOptions>(Status::DataLoss("the recorded output spec is not JSON"))
+          : ParsePostgresOutputOptions(parsed, "delivery of batch " + std::to_string(d.batch_id));
+  if (!options.ok()) {
+    // This host cannot build the output (an unset ${VAR}, say): the
+    // delivery fails with the reason; a replay after the fix loads it.
+    auto started = catalog_.StartDelivery(d.batch_id, d.output);
+    if (!started.ok()) return {Kind::kRetry, options_.backoff_first};
+    end(*started, DeliveryState::kFailed, options.status().message()).IgnoreError();
+    spdlog::error("{}: failed: {}", name, options.status().message());
+    return {Kind::kFailed, {}};
+  }
+  Output& out = OutputFor(d.output, options->max_concurrency, options->max_rows_per_second,
+                          options->max_bytes_per_second);
+  Database& db = DatabaseFor(options->dsn, options->display_dsn);
+  if (!db.breaker.Allow()) {
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(db.breaker.RetryIn());
+    return {Kind::kRetry, std::max(wait, std::chrono::milliseconds(100))};
+  }
+  if (!TakeSlots(out, db, cancel)) {
+    db.breaker.RecordNeutral();
+    return {Kind::kRetry, std::chrono::milliseconds(200)};
+  }
+  struct Release {
+    DeliveryLoader* self;
+    Output& out;
+    Database& db;
+    ~Release() { self->ReleaseSlots(out, db); }
+  } release{this, out, db};
+
+  auto started = catalog_.StartDelivery(d.batch_id, d.output);
+  if (!started.ok()) {
+    db.breaker.RecordNeutral();
+    // Delivered meanwhile (by a loader whose lease had lapsed), or gone
+    // with a replay's new commit: nothing left to do here.
+    const StatusCode c = started.status().code();
+    if (c == StatusCode::kFailedPrecondition || c == StatusCode::kNotFound)
+      return {Kind::kDone, {}};
+    spdlog::warn("{}: {}", name, started.status().ToString());
+    return {Kind::kRetry, options_.backoff_first};
+  }
+
+  // Connect (or reuse an idle connection of this database).
+  std::unique_ptr<PgDb> conn;
+  {
+    MutexLock lock(&mu_);
+    if (!db.idle.empty()) {
+      conn = std::move(db.idle.back());
+      db.idle.pop_back();
+    }
+  }
+  Status st = Status::OK();
+  if (conn == nullptr) {
+    PgDb::Options o;
+    o.application_name = "sluice loader";
+    o.lock_timeout_ms = 0;  // the advisory lock of a batch waits for its other loader
+    auto opened = PgDb::Open(options->dsn, o);
+    if (opened.ok()) {
+      conn = std::move(*opened);
+    } else {
+      st = opened.status();
+    }
+  }
+  std::optional<PgLoadResult> loaded;
+  if (st.ok() && out.prepared_schema != d.schema.ToJson()) {
+    st = PreparePostgresTable(*conn, *options, d.schema);
+    if (st.ok()) out.prepared_schema = d.schema.ToJson();
+  }
+  if (st.ok()) {
+    auto in = store_.OpenRead(started->key);
+    if (in.ok()) {
+      auto rows = OpenDecompressed(std::move(*in));
+      if (rows.ok()) {
+        // Under a byte rate, chunks of a twentieth of a second's worth: a
+        // cancel never waits behind a long sleep.
+        size_t chunk = options_.chunk_bytes;
+        if (options->max_bytes_per_second) {
+          chunk = std::clamp<size_t>(static_cast<size_t>(*options->max_bytes_per_second / 20), 4096,
+                                     chunk);
+        }
+        StagedRows stream(std::move(*rows), *started, out.rows.get(), out.bytes.get(), chunk,
+                          cancel);
+        PgLoadRequest req;
+        req.output_id = d.output;
+        req.batch_id = d.batch_id;
+        req.attempt = started->attempt;
+        req.pipeline_version = started->pipeline_version_id;
+        req.schema = started->schema;
+        req.next = [&stream](std::string& chunk) { return stream.Next(chunk); };
+        auto r = LoadIntoPostgres(*conn, *options, req);
+        if (r.ok()) {
+          loaded = *r;
+        } else {
+          st = r.status();
+        }
+      } else {
+        st = rows.status();
+      }
+    } else if (in.status().code() == StatusCode::kNotFound) {
+      // Not published yet (the committing worker publishes right after the
+      // commit), or lost, which makes the batch damaged.
+      auto b = catalog_.GetBatch(d.batch_id);
+      st = b.ok() && b->state == BatchState::kDamaged
+               ? Status::DataLoss("the staged rows " + started->key + " are lost (batch damaged)")
+               : Status::Unavailable("the staged rows " + started->key + " are not published yet");
+    } else {
+      st = in.status();
+    }
+  }
+
+  if (loaded) {
+    db.breaker.RecordSuccess();
+    {
+      MutexLock lock(&mu_);
+      if (static_cast<int>(db.idle.size()) < options_.max_loads_per_database) {
+        db.idle.push_back(std::move(conn));
+      }
+    }
+    Status ended = end(*started, DeliveryState::kDelivered, "");
+    if (ended.code() == StatusCode::kAborted) return {Kind::kDone, {}};
+    if (!ended.ok()) return {Kind::kRetry, options_.backoff_first};
+    const char* how = loaded->outcome == PgLoadResult::Outcome::kAlreadyLoaded ? "already loaded"
+                      : loaded->outcome == PgLoadResult::Outcome::kReplaced
+                          ? "replaced an earlier attempt's rows"
+                          : "loaded";
+    spdlog::info("{}: {} rows {} (attempt {}, try {})", name, loaded->rows, how, started->attempt,
+                 started->tries);
+    // The rows are in the database and recorded so: the staged copy is done.
+    Status del = store_.Delete(started->key);
+    if (!del.ok() && del.code() != StatusCode::kNotFound) {
+      spdlog::warn("{}: staged rows {} not removed: {}", name, started->key, del.ToString());
+    }
+    return {Kind::kDelivered, {}};
+  }
+
+  const ErrorClass cls = ClassifyError(st);
+  const bool down = DatabaseDown(st);
+  if (cancel != nullptr && cancel->load()) {
+    db.breaker.RecordNeutral();
+  } else if (down) {
+    db.breaker.RecordFailure();
+  } else {
+    db.breaker.RecordSuccess();  // the server answered
+  }
+  // A connection that failed may be broken; a fresh one costs little.
+  if (conn != nullptr && !down && cls != ErrorClass::kTransient) {
+    MutexLock lock(&mu_);
+    if (static_cast<int>(db.idle.size()) < options_.max_loads_per_database) {
+      db.idle.push_back(std::move(conn));
+    }
+  }
+  if (cancel != nullptr && cancel->load()) {
+    end(*started, DeliveryState::kPending, "the loader stopped during the load").IgnoreError();
+    return {Kind::kRetry, std::chrono::milliseconds(0)};
+  }
+  if (cls == ErrorClass::kFenced) {
+    // A newer attempt's rows are recorded (a replay) or already loaded.
+    end(*started, DeliveryState::kPending, st.message()).IgnoreError();
+    return {Kind::kDone, {}};
+  }
+  if (cls == ErrorClass::kTransient || down) {
+    end(*started, DeliveryState::kPending, st.message()).IgnoreError();
+    const auto wait = Backoff(started->tries);
+    spdlog::warn("{}: try {} failed, again in {} ms: {}", name, started->tries, wait.count(),
+                 st.message());
+    return {Kind::kRetry, wait};
+  }
+  end(*started, DeliveryState::kFailed, st.message()).IgnoreError();
+  spdlog::error("{}: failed (sluice replay --delivery retries it): {}", name, st.message());
+  return {Kind::kFailed, {}};
+}
+
+Result<DeliverResult> DeliveryLoader::DeliverBatch(int64_t batch_id,
+                                                   const std::atomic<bool>* cancel) {
+  ASSIGN_OR_RETURN(std::vector<Delivery> deliveries, catalog_.BatchDeliveries(batch_id));
+  DeliverResult result;
+  for (const Delivery& d : deliveries) {
+    if (d.state == DeliveryState::kDelivered || d.state == DeliveryState::kFailed) continue;
+    if (cancel != nullptr && cancel->load()) {
+      result.finished = false;
+      break;
+    }
+    LoadEnd e = LoadOne(d, cancel);
+    switch (e.kind) {
+      case LoadEnd::Kind::kDelivered:
+        ++result.delivered;
+        break;
+      case LoadEnd::Kind::kFailed:
+        ++result.failed;
+        break;
+      case LoadEnd::Kind::kDone:
+        break;
+      case LoadEnd::Kind::kRetry:
+        result.retry_in = result.finished ? e.retry_in : std::min(result.retry_in, e.retry_in);
+        result.finished = false;
+        break;
+    }
+  }
+  return result;
+}
+
+Status QueueUnfinishedDeliveries(Catalog& catalog, TaskQueue& queue) {
+  constexpr int64_t kAtMost = 10'000;  // per pass; the next pass takes the rest
+  ASSIGN_OR_RETURN(std::vector<Delivery> unfinished, catalog.UnfinishedDeliveries(kAtMost));
+  std::vector<TaskRequest> tasks;
+  int64_t last = -1;
+  for (const Delivery& d : unfinished) {
+    if (d.batch_id == last) continue;  // one task per batch
+    last = d.batch_id;
+    tasks.push_back(TaskRequest{TaskKind::kLoad, d.batch_id, d.pipeline, 0});
+  }
+  return queue.EnqueueAll(tasks);
+}
+
+}  // namespace sluice
