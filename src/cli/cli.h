@@ -47,6 +47,11 @@ int CmdBatches(const GlobalFlags& g, const std::string& state, const std::string
                int64_t limit, int64_t before);
 int CmdTables(const GlobalFlags& g);
 int CmdReplay(const GlobalFlags& g, int64_t batch_id, bool latest_version);
+// `replay --delivery OUTPUT`: the batches' failed deliveries to OUTPUT (an
+// output id as `batches --json` shows it, or "all") pending again, and a load
+// task queued for each batch; nothing is processed again.
+int CmdReplayDeliveries(const GlobalFlags& g, const std::vector<int64_t>& batch_ids,
+                        const std::string& output);
 // Verifies the catalog against the store (engine/check.h); 3 when problems remain.
 int CmdCheck(const GlobalFlags& g, bool quick, bool repair);
 

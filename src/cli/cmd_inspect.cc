@@ -1,12 +1,15 @@
 // status, batches, tables, replay: read-mostly views of the catalog.
 // The --json shapes are stable (documented in README.md, "JSON output").
+#include <algorithm>
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
 #include "cli/format_util.h"
+#include "core/clock.h"
 #include "engine/ingest.h"
 #include "engine/processor.h"
 
@@ -40,6 +43,62 @@ json BatchJson(const BatchInfo& b) {
               {"seconds", b.stats.seconds},
               {"created_us", b.created_us},
               {"updated_us", b.updated_us}};
+}
+
+// A batch's deliveries for --json. Never `args`: it may hold a DSN with its
+// password (`output` and `target` show it as ***).
+json DeliveryJson(const Delivery& d) {
+  return json{{"output", d.output},
+              {"target", d.target},
+              {"state", std::string(DeliveryStateName(d.state))},
+              {"attempt", d.attempt},
+              {"rows", d.rows},
+              {"bytes", d.bytes},
+              {"tries", d.tries},
+              {"last_error", d.last_error},
+              {"created_us", d.created_us},
+              {"updated_us", d.updated_us}};
+}
+
+// Committed, and every database output has its rows.
+bool BatchDone(const BatchInfo& b, const std::vector<Delivery>& deliveries) {
+  if (b.state != BatchState::kCommitted) return false;
+  for (const Delivery& d : deliveries) {
+    if (d.state != DeliveryState::kDelivered) return false;
+  }
+  return true;
+}
+
+// "-", "2/2 delivered", "1/3 delivered, 1 failed, 1 pending".
+std::string DeliverySummary(const std::vector<Delivery>& deliveries) {
+  if (deliveries.empty()) return "-";
+  std::map<DeliveryState, int> n;
+  for (const Delivery& d : deliveries) ++n[d.state];
+  std::string s = std::to_string(n[DeliveryState::kDelivered]) + "/" +
+                  std::to_string(deliveries.size()) + " delivered";
+  for (DeliveryState st :
+       {DeliveryState::kFailed, DeliveryState::kPending, DeliveryState::kLoading}) {
+    if (n[st] > 0) s += ", " + std::to_string(n[st]) + " " + std::string(DeliveryStateName(st));
+  }
+  return s;
+}
+
+// Continuation lines of a multi-line message (PostgreSQL's DETAIL) indented
+// under its first.
+std::string IndentLines(const std::string& text, const std::string& indent) {
+  std::string out;
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += indent;
+  }
+  return out;
+}
+
+// Queue depth by task kind (the names the queue stores).
+Result<json> QueueDepthByKind(TaskQueue& queue) {
+  ASSIGN_OR_RETURN(int64_t process, queue.DepthOf(TaskKind::kProcess));
+  ASSIGN_OR_RETURN(int64_t load, queue.DepthOf(TaskKind::kLoad));
+  return json{{"process", process}, {"load", load}};
 }
 
 Result<json> TableJson(Project& p, const TableInfo& t) {
@@ -83,9 +142,28 @@ int CmdStatus(const GlobalFlags& g) {
   auto tables = p.catalog().ListTables();
   auto batches = p.catalog().ListBatches(std::nullopt, "", 0);
   auto depth = p.queue().Depth();
-  for (const Status& st :
-       {counts.status(), pipelines.status(), tables.status(), batches.status(), depth.status()}) {
+  auto depth_by_kind = QueueDepthByKind(p.queue());
+  auto backlogs = p.catalog().DeliveryBacklogs();
+  for (const Status& st : {counts.status(), pipelines.status(), tables.status(), batches.status(),
+                           depth.status(), depth_by_kind.status(), backlogs.status()}) {
     if (!st.ok()) return Fail(st);
+  }
+  const int64_t now_us = NowMicros();
+  // Per database output with anything not yet delivered. `output` and
+  // `target` show no password.
+  json deliveries = json::array();
+  for (const DeliveryBacklog& b : *backlogs) {
+    json age = nullptr;
+    if (b.oldest_pending_us > 0) {
+      age = static_cast<double>(std::max<int64_t>(0, now_us - b.oldest_pending_us)) / 1e6;
+    }
+    deliveries.push_back({{"output", b.output},
+                          {"target", b.target},
+                          {"pending", b.deliveries - b.failed},
+                          {"failed", b.failed},
+                          {"rows", b.rows},
+                          {"bytes", b.bytes},
+                          {"oldest_pending_seconds", age}});
   }
   // Per-pipeline row totals over committed and quarantined batches.
   std::map<std::string, BatchStats> per_pipeline;
@@ -103,6 +181,7 @@ int CmdStatus(const GlobalFlags& g) {
     j["store"] = p.store().Describe();
     j["catalog"] = CatalogDisplay(p.config());
     j["queue_depth"] = *depth;
+    j["queue_depth_by_kind"] = *depth_by_kind;
     json states = json::object();
     for (auto& [s, n] : *counts) states[std::string(BatchStateName(s))] = n;
     j["batches_by_state"] = states;
@@ -124,12 +203,15 @@ int CmdStatus(const GlobalFlags& g) {
       if (!tj.ok()) return Fail(tj.status());
       j["tables"].push_back(*tj);
     }
+    j["deliveries"] = std::move(deliveries);
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
-  std::printf("project  %s\nstore    %s\ncatalog  %s\nqueue    %lld task(s)\n\n",
-              p.config().project_dir.c_str(), p.store().Describe().c_str(),
-              CatalogDisplay(p.config()).c_str(), static_cast<long long>(*depth));
+  std::printf(
+      "project  %s\nstore    %s\ncatalog  %s\nqueue    %lld task(s): %lld process, %lld load\n\n",
+      p.config().project_dir.c_str(), p.store().Describe().c_str(),
+      CatalogDisplay(p.config()).c_str(), static_cast<long long>(*depth),
+      (*depth_by_kind)["process"].get<long long>(), (*depth_by_kind)["load"].get<long long>());
   std::printf("batches by state:\n");
   if (counts->empty()) std::printf("  (none)\n");
   for (auto& [s, n] : *counts) {
@@ -160,6 +242,25 @@ int CmdStatus(const GlobalFlags& g) {
                   static_cast<long long>(f.rows));
     }
   }
+  std::printf("\ndeliveries not yet delivered:\n");
+  if (deliveries.empty()) {
+    std::printf("  (none)\n");
+  } else {
+    std::printf("  %8s %8s %12s %10s %10s  %s\n", "pending", "failed", "rows", "bytes", "oldest",
+                "output");
+  }
+  for (const json& d : deliveries) {
+    const json& age = d["oldest_pending_seconds"];
+    std::printf(
+        "  %8lld %8lld %12lld %10s %10s  %s\n", d["pending"].get<long long>(),
+        d["failed"].get<long long>(), d["rows"].get<long long>(),
+        HumanBytes(d["bytes"].get<double>()).c_str(),
+        age.is_null() ? "-" : HumanDuration(static_cast<int64_t>(age.get<double>() * 1e6)).c_str(),
+        d["output"].get<std::string>().c_str());
+    if (d["target"] != d["output"]) {
+      std::printf("%56s-> %s\n", "", d["target"].get<std::string>().c_str());
+    }
+  }
   return 0;
 }
 
@@ -181,10 +282,22 @@ int CmdBatches(const GlobalFlags& g, const std::string& state, const std::string
     std::fprintf(stderr, "sluice: more batches: --before %lld\n",
                  static_cast<long long>(page->next_before_id));
   }
+  // Each batch's database deliveries: one catalog call per listed batch.
+  std::vector<std::vector<Delivery>> deliveries;
+  for (const BatchInfo& b : *batches) {
+    auto d = (*project)->catalog().BatchDeliveries(b.id);
+    if (!d.ok()) return Fail(d.status());
+    deliveries.push_back(std::move(*d));
+  }
   if (g.json) {
     json arr = json::array();
-    for (const BatchInfo& b : *batches) {
+    for (size_t i = 0; i < batches->size(); ++i) {
+      const BatchInfo& b = (*batches)[i];
       json j = BatchJson(b);
+      json dj = json::array();
+      for (const Delivery& d : deliveries[i]) dj.push_back(DeliveryJson(d));
+      j["deliveries"] = std::move(dj);
+      j["done"] = BatchDone(b, deliveries[i]);
       // What the batch's transform read: reference files by content hash,
       // lake tables by snapshot.
       auto lineage = (*project)->catalog().BatchLineage(b.id);
@@ -203,16 +316,18 @@ int CmdBatches(const GlobalFlags& g, const std::string& state, const std::string
     std::printf("%s\n", arr.dump(2).c_str());
     return 0;
   }
-  std::printf("%-6s %-16s %-12s %10s %10s %10s %8s  %-20s %s\n", "id", "pipeline", "state",
-              "rows_in", "rows_out", "bad", "dupes", "updated", "input");
-  for (const BatchInfo& b : *batches) {
+  std::printf("%-6s %-16s %-12s %10s %10s %10s %8s  %-24s %-20s %s\n", "id", "pipeline", "state",
+              "rows_in", "rows_out", "bad", "dupes", "deliveries", "updated", "input");
+  for (size_t i = 0; i < batches->size(); ++i) {
+    const BatchInfo& b = (*batches)[i];
     std::printf(
-        "%-6lld %-16s %-12s %10lld %10lld %10lld %8lld  %-20s %s\n", static_cast<long long>(b.id),
-        b.pipeline.c_str(), std::string(BatchStateName(b.state)).c_str(),
-        static_cast<long long>(b.stats.rows_read), static_cast<long long>(b.stats.rows_written),
+        "%-6lld %-16s %-12s %10lld %10lld %10lld %8lld  %-24s %-20s %s\n",
+        static_cast<long long>(b.id), b.pipeline.c_str(),
+        std::string(BatchStateName(b.state)).c_str(), static_cast<long long>(b.stats.rows_read),
+        static_cast<long long>(b.stats.rows_written),
         static_cast<long long>(b.stats.rows_quarantined + b.stats.rows_skipped),
-        static_cast<long long>(b.stats.duplicates_removed), HumanTime(b.updated_us).c_str(),
-        b.object_key.c_str());
+        static_cast<long long>(b.stats.duplicates_removed), DeliverySummary(deliveries[i]).c_str(),
+        HumanTime(b.updated_us).c_str(), b.object_key.c_str());
     if (b.duplicate_landings > 0) {
       std::printf("       + %lld duplicate landing(s) of the same content\n",
                   static_cast<long long>(b.duplicate_landings));
@@ -225,6 +340,23 @@ int CmdBatches(const GlobalFlags& g, const std::string& state, const std::string
     } else if (b.tries > 1 && b.reason.empty() && !b.last_error.empty()) {
       std::printf("       %d attempts; last error (%s): %s\n", b.tries, b.last_error_class.c_str(),
                   b.last_error.c_str());
+    }
+    // A line per delivery not yet delivered, with its last error (the
+    // target shows no password; the error is the database's own text).
+    for (const Delivery& d : deliveries[i]) {
+      if (d.state == DeliveryState::kDelivered) continue;
+      std::printf("       -> %s: %s, %d tr%s", d.output.c_str(),
+                  std::string(DeliveryStateName(d.state)).c_str(), d.tries,
+                  d.tries == 1 ? "y" : "ies");
+      if (!d.last_error.empty()) {
+        std::printf(": %s", IndentLines(d.last_error, "          ").c_str());
+      }
+      std::printf("\n");
+    }
+    if (std::any_of(deliveries[i].begin(), deliveries[i].end(),
+                    [](const Delivery& d) { return d.state == DeliveryState::kFailed; })) {
+      std::printf("       retry with: sluice replay %lld --delivery all\n",
+                  static_cast<long long>(b.id));
     }
   }
   return 0;
@@ -300,6 +432,82 @@ int CmdReplay(const GlobalFlags& g, int64_t batch_id, bool latest_version) {
               static_cast<long long>(after->stats.rows_quarantined));
   if (!after->reason.empty()) std::printf("reason: %s\n", after->reason.c_str());
   return after->state == BatchState::kCommitted ? 0 : 3;
+}
+
+int CmdReplayDeliveries(const GlobalFlags& g, const std::vector<int64_t>& batch_ids,
+                        const std::string& output) {
+  if (output.empty()) {
+    return Fail(Status::InvalidArgument("--delivery needs an output id or 'all'"));
+  }
+  auto project = OpenProject(g);
+  if (!project.ok()) return Fail(project.status());
+  Project& p = **project;
+  // Every batch is checked before any delivery is retried: a typo in one id
+  // or output retries nothing.
+  struct Retry {
+    int64_t batch_id;
+    std::string pipeline;
+    std::vector<Delivery> deliveries;  // the failed ones to retry
+  };
+  std::vector<Retry> retries;
+  std::set<int64_t> seen;
+  for (int64_t id : batch_ids) {
+    if (!seen.insert(id).second) continue;
+    auto batch = p.catalog().GetBatch(id);
+    if (!batch.ok()) return Fail(batch.status());
+    auto all = p.catalog().BatchDeliveries(id);
+    if (!all.ok()) return Fail(all.status());
+    const std::string name = "batch " + std::to_string(id);
+    if (all->empty()) {
+      return Fail(Status::NotFound(name + " (" + std::string(BatchStateName(batch->state)) +
+                                   ") has no database deliveries"));
+    }
+    Retry r{id, batch->pipeline, {}};
+    if (output == "all") {
+      for (const Delivery& d : *all) {
+        if (d.state == DeliveryState::kFailed) r.deliveries.push_back(d);
+      }
+      if (r.deliveries.empty()) {
+        return Fail(Status::FailedPrecondition(name + " has no failed delivery (" +
+                                               DeliverySummary(*all) + ")"));
+      }
+    } else {
+      auto it = std::find_if(all->begin(), all->end(),
+                             [&](const Delivery& d) { return d.output == output; });
+      if (it == all->end()) {
+        std::string outputs;
+        for (const Delivery& d : *all) outputs += "\n  " + d.output;
+        return Fail(Status::NotFound(name + " has no delivery to '" + output +
+                                     "'; its outputs are:" + outputs +
+                                     "\n(or use --delivery all)"));
+      }
+      if (it->state != DeliveryState::kFailed) {
+        return Fail(Status::FailedPrecondition(name + ": the delivery to " + it->output + " is " +
+                                               std::string(DeliveryStateName(it->state)) +
+                                               ", not failed; only a failed delivery " +
+                                               "is retried"));
+      }
+      r.deliveries.push_back(*it);
+    }
+    retries.push_back(std::move(r));
+  }
+  for (const Retry& r : retries) {
+    for (const Delivery& d : r.deliveries) {
+      Status st = p.catalog().RetryDelivery(r.batch_id, d.output);
+      if (!st.ok()) return Fail(st);
+      std::printf("batch %lld -> %s: pending again (was failed after %d tr%s)\n",
+                  static_cast<long long>(r.batch_id), d.output.c_str(), d.tries,
+                  d.tries == 1 ? "y" : "ies");
+    }
+    // The staged rows are loaded again by a loader; the batch is not
+    // processed again. (Should this enqueue fail, a server's reconciliation
+    // queues the load of every pending delivery anyway.)
+    Status st = p.queue().Enqueue(TaskRequest{TaskKind::kLoad, r.batch_id, r.pipeline, 0});
+    if (!st.ok()) return Fail(st);
+  }
+  std::printf("%zu load task(s) queued; a server's loaders load the staged rows (sluice server)\n",
+              retries.size());
+  return 0;
 }
 
 }  // namespace sluice::cli

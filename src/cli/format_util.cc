@@ -40,4 +40,21 @@ std::string HumanTime(int64_t micros) {
   return buf;
 }
 
+std::string HumanDuration(int64_t micros) {
+  const double s = static_cast<double>(micros) / 1e6;
+  char buf[32];
+  if (s < 1) {
+    std::snprintf(buf, sizeof(buf), "%.0f ms", s * 1e3);
+  } else if (s < 120) {
+    std::snprintf(buf, sizeof(buf), "%.0f s", s);
+  } else if (s < 7200) {
+    std::snprintf(buf, sizeof(buf), "%.0f min", s / 60);
+  } else if (s < 172800) {
+    std::snprintf(buf, sizeof(buf), "%.1f h", s / 3600);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.1f d", s / 86400);
+  }
+  return buf;
+}
+
 }  // namespace sluice::cli

@@ -89,12 +89,21 @@ int main(int argc, char** argv) {
   auto* tables = app.add_subcommand("tables", "List lake tables and their files");
   tables->add_flag("--json", g.json, "Machine-readable output");
 
-  int64_t replay_id = 0;
+  std::vector<int64_t> replay_ids;
   bool latest = false;
-  auto* replay = app.add_subcommand("replay", "Process a batch again from its archived input");
-  replay->add_option("BATCH_ID", replay_id, "Batch id")->required();
-  replay->add_flag("--latest-version", latest,
-                   "Use the pipeline's active version instead of the pinned one");
+  std::string replay_delivery;
+  auto* replay = app.add_subcommand(
+      "replay", "Process a batch again from its archived input, or retry its failed deliveries");
+  replay->add_option("BATCH_ID", replay_ids, "Batch id (several with --delivery)")->required();
+  auto* latest_opt = replay->add_flag(
+      "--latest-version", latest, "Use the pipeline's active version instead of the pinned one");
+  auto* delivery_opt =
+      replay
+          ->add_option("--delivery", replay_delivery,
+                       "Retry the batch's failed delivery to OUTPUT (its id in batches --json, or "
+                       "'all') from the staged rows, without processing the batch again")
+          ->type_name("OUTPUT");
+  delivery_opt->excludes(latest_opt);
 
   bool check_quick = false, check_repair = false;
   auto* check = app.add_subcommand(
@@ -128,7 +137,14 @@ int main(int argc, char** argv) {
   if (status->parsed()) return CmdStatus(g);
   if (batches->parsed()) return CmdBatches(g, state_filter, pipeline_filter, limit, before);
   if (tables->parsed()) return CmdTables(g);
-  if (replay->parsed()) return CmdReplay(g, replay_id, latest);
+  if (replay->parsed()) {
+    if (delivery_opt->count() > 0) return CmdReplayDeliveries(g, replay_ids, replay_delivery);
+    if (replay_ids.size() != 1) {
+      return Fail(sluice::Status::InvalidArgument(
+          "replay processes one BATCH_ID at a time (several only with --delivery)"));
+    }
+    return CmdReplay(g, replay_ids.front(), latest);
+  }
   if (check->parsed()) return CmdCheck(g, check_quick, check_repair);
   if (convert->parsed()) return CmdConvert(convert_flags);
   return 2;
