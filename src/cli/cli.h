@@ -35,7 +35,8 @@ Result<std::string> FindPipelineFile(const std::string& pipelines_dir, const std
 
 int CmdInit(const std::string& dir);
 // Checks specs and prints every output's schema; files, names or the project's.
-int CmdValidate(const GlobalFlags& g, const std::vector<std::string>& pipelines);
+// `connect`: also reach every database output and check its table.
+int CmdValidate(const GlobalFlags& g, const std::vector<std::string>& pipelines, bool connect);
 // Runs pipeline tests (NAME.test.yaml): test files, pipeline files, names or the project's.
 int CmdTest(const GlobalFlags& g, const std::vector<std::string>& pipelines);
 int CmdInfer(const GlobalFlags& g, const std::string& file);

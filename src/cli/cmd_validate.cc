@@ -15,7 +15,10 @@
 
 #include "cli/cli.h"
 #include "pipeline/spec.h"
+#include "sink/pg_loader.h"
+#include "sink/postgres_output.h"
 #include "sink/sink.h"
+#include "sql/pg_db.h"
 
 namespace sluice::cli {
 namespace {
@@ -73,9 +76,51 @@ nlohmann::ordered_json SpecJson(const PipelineSpec& s) {
           {"outputs", outs}};
 }
 
+// `validate --connect`: each postgres output's database reached and its
+// table checked (nothing created). Returns one result per output, in order;
+// outputs of other kinds get none.
+struct ConnectCheck {
+  size_t output = 0;
+  std::string target;
+  Status status;
+  std::string message;
+};
+
+std::vector<ConnectCheck> CheckConnections(const PipelineSpec& s) {
+  std::vector<ConnectCheck> out;
+  for (size_t i = 0; i < s.outputs.size(); ++i) {
+    if (s.outputs[i].kind != "postgres") continue;
+    ConnectCheck c;
+    c.output = i;
+    auto options = ParsePostgresOutputOptions(s.outputs[i].args, s.outputs[i].where);
+    if (!options.ok()) {
+      c.status = options.status();
+      out.push_back(std::move(c));
+      continue;
+    }
+    c.target = options->Describe();
+    PgDb::Options po;
+    po.connect_timeout_s = 5;
+    po.application_name = "sluice validate";
+    auto db = PgDb::Open(options->dsn, po);
+    if (!db.ok()) {
+      c.status = db.status();
+    } else {
+      auto checked = CheckPostgresTable(**db, *options, s.output_steps[i].schema);
+      if (checked.ok()) {
+        c.message = *checked;
+      } else {
+        c.status = checked.status();
+      }
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 }  // namespace
 
-int CmdValidate(const GlobalFlags& g, const std::vector<std::string>& pipelines) {
+int CmdValidate(const GlobalFlags& g, const std::vector<std::string>& pipelines, bool connect) {
   std::vector<std::string> files;
   std::string pipelines_dir;
   bool whole_project = pipelines.empty();
@@ -128,11 +173,33 @@ int CmdValidate(const GlobalFlags& g, const std::vector<std::string>& pipelines)
       }
       continue;
     }
-    if (g.json) {
-      report.push_back(SpecJson(*spec));
-    } else {
-      PrintSpec(*spec);
+    nlohmann::ordered_json entry = SpecJson(*spec);
+    if (!g.json) PrintSpec(*spec);
+    if (connect) {
+      bool reached = true;
+      for (const ConnectCheck& c : CheckConnections(*spec)) {
+        const std::string name = c.target.empty() ? OutputName(spec->outputs[c.output]) : c.target;
+        entry["outputs"][c.output]["connect"] = {
+            {"ok", c.status.ok()}, {"message", c.status.ok() ? c.message : c.status.message()}};
+        if (!c.status.ok()) {
+          reached = false;
+          if (!g.json) {
+            // The loader's messages often name the output already.
+            const std::string& why = c.status.message();
+            const bool named = why.rfind(name + ": ", 0) == 0;
+            std::fprintf(stderr, "sluice: %s: %s\n", spec->file.c_str(),
+                         (named ? why : "output " + name + ": " + why).c_str());
+          }
+        } else if (!g.json) {
+          std::printf("  output %s: connected; %s\n", name.c_str(), c.message.c_str());
+        }
+      }
+      if (!reached) {
+        ++errors;
+        entry["ok"] = false;
+      }
     }
+    if (g.json) report.push_back(std::move(entry));
   }
   if (g.json) {
     std::printf("%s\n", report.dump(2).c_str());

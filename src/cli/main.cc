@@ -41,6 +41,9 @@ int main(int argc, char** argv) {
       "validate", "Check pipeline specs (default: the project's) and print each output's schema");
   validate->add_option("PIPELINE", validate_args, "Pipeline files or names");
   validate->add_flag("--json", g.json, "Machine-readable output");
+  bool validate_connect = false;
+  validate->add_flag("--connect", validate_connect,
+                     "Also connect to each database output and check its table (changes nothing)");
 
   std::vector<std::string> test_args;
   auto* test = app.add_subcommand("test", "Run pipeline unit tests (*.test.yaml beside the specs)");
@@ -124,7 +127,7 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
   if (init->parsed()) return CmdInit(init_dir);
-  if (validate->parsed()) return CmdValidate(g, validate_args);
+  if (validate->parsed()) return CmdValidate(g, validate_args, validate_connect);
   if (test->parsed()) return CmdTest(g, test_args);
   if (infer->parsed()) return CmdInfer(g, infer_file);
   if (ingest->parsed()) {

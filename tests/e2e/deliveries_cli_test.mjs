@@ -77,6 +77,18 @@ outputs:
     return r;
   };
 
+  // validate --connect reaches the database and checks the table offline
+  // of any load; a table it could not take is an error naming the column.
+  const connected = ok(['validate', '--connect']);
+  assert.match(connected.stdout, /output postgres:.*#orders: connected; the table exists/);
+  psql(admin, 'ALTER TABLE orders ALTER COLUMN amount TYPE numeric(12,2)');
+  const refused = run(['validate', '--connect', '--json']);
+  assert.equal(refused.status, 2, refused.stdout + refused.stderr);
+  const check = JSON.parse(refused.stdout)[0].outputs[1].connect;
+  assert.equal(check.ok, false);
+  assert.match(check.message, /column 'amount' is numeric\(12,2\) but the output writes numeric\(10,2\)/);
+  psql(admin, 'ALTER TABLE orders ALTER COLUMN amount TYPE numeric(10,2)');
+
   const first = serve();
   assert.match(first.stdout + first.stderr, /violates check constraint/);
 
