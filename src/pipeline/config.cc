@@ -23,9 +23,9 @@ namespace fs = std::filesystem;
 
 const std::vector<std::string>& SettingKeys() {
   static const std::vector<std::string> keys = {
-      "store_root",    "catalog", "pipelines_dir", "workers",     "threads",
-      "poll_interval", "lease",   "max_attempts",  "s3_endpoint", "s3_region",
-      "loaders",       "max_loads_per_database",
+      "store_root",  "catalog",       "pipelines_dir", "workers",
+      "threads",     "poll_interval", "lease",         "max_attempts",
+      "s3_endpoint", "s3_region",     "loaders",       "max_loads_per_database",
   };
   return keys;
 }
