@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  duckdb, freshPostgres, killServers, land, s3Endpoint, s3Get, s3List, s3Put, sleep, sluiceOk,
-  sqlite, startServer, tempDir,
+  duckdb, freshPostgres, killServers, land, psql, s3Endpoint, s3Get, s3List, s3Put, sleep,
+  sluiceOk, sqlite, startServer, tempDir,
 } from './lib.mjs';
 
 after(killServers);
@@ -37,8 +37,10 @@ function makeFile(i) {
 let s3Projects = 0;
 
 // `s3`: the store is a fresh prefix of the S3 test bucket instead of ./store.
+// Every variant also delivers into a PostgreSQL table (a fresh database).
 function setUp(lease, catalog = './store/catalog.db', s3 = false) {
   const dir = tempDir('sluice-crash-');
+  const target = freshPostgres('sluice_crash_target');
   fs.mkdirSync(path.join(dir, 'pipelines'));
   const config = path.join(dir, 'sluice.yaml');
   const prefix = s3 ? `crash-${process.pid}-${s3Projects++}` : '';
@@ -55,7 +57,8 @@ function setUp(lease, catalog = './store/catalog.db', s3 = false) {
     'on_bad_record: fail',
     'outputs:',
     '  - table: events', '    partition_by: [day]',
-    '  - sqlite: { path: sink.db, table: events }', ''].join('\n'));
+    '  - sqlite: { path: sink.db, table: events }',
+    `  - postgres: { dsn: "${target}", table: events }`, ''].join('\n'));
   const landing = path.join(dir, 'store', 'landing', 'events');
   let landed = 0;
   const put = (name, content) => (s3 ? s3Put(`${prefix}/landing/events/${name}`, content)
@@ -65,13 +68,13 @@ function setUp(lease, catalog = './store/catalog.db', s3 = false) {
       await put(`part-${String(landed).padStart(3, '0')}.csv`, makeFile(landed));
     }
   };
-  return { dir, config, landing, landSome, put, s3: s3 ? prefix : null };
+  return { dir, config, landing, landSome, put, s3: s3 ? prefix : null, target };
 }
 
 // Drains the project and checks every row is in the lake and the SQLite sink
 // exactly once, the lake directory equals the catalog's files, and nothing is
 // left in staging.
-async function drainAndVerify({ dir, config, landSome, put, s3 }) {
+async function drainAndVerify({ dir, config, landSome, put, s3, target }) {
   await landSome(FILES);
   // A duplicate landing of an already-processed file must not add rows.
   await put('again-000.csv', makeFile(0));
@@ -82,7 +85,12 @@ async function drainAndVerify({ dir, config, landSome, put, s3 }) {
 
   const batches = JSON.parse(sluiceOk(['-c', config, 'batches', '--json']).stdout);
   assert.equal(batches.length, FILES, 'one batch per distinct file');
-  for (const b of batches) assert.equal(b.state, 'committed', JSON.stringify(b));
+  for (const b of batches) {
+    assert.equal(b.state, 'committed', JSON.stringify(b));
+    // Fully done: its rows are in PostgreSQL too.
+    assert.equal(b.done, true, JSON.stringify(b));
+    assert.deepEqual(b.deliveries.map((d) => d.state), ['delivered'], JSON.stringify(b));
+  }
   assert.equal(batches.reduce((s, b) => s + b.duplicate_landings, 0), 1);
 
   const total = FILES * ROWS;
@@ -121,6 +129,15 @@ async function drainAndVerify({ dir, config, landSome, put, s3 }) {
   const [sink] = sqlite(path.join(dir, 'sink.db'),
     'SELECT count(*) AS n, count(DISTINCT id) AS d, sum(id) AS s FROM events');
   assert.deepEqual(sink, { n: total, d: total, s: expectedSum });
+  // PostgreSQL: every row exactly once, one ledger row per batch, each
+  // batch's rows from the attempt its ledger row names.
+  assert.equal(psql(target, 'SELECT count(*), count(DISTINCT id), sum(id) FROM events'),
+    `${total}|${total}|${expectedSum}`);
+  assert.equal(psql(target, 'SELECT count(*), sum(rows) FROM sluice_ledger'),
+    `${FILES}|${total}`);
+  assert.equal(psql(target, `SELECT count(*) FROM (SELECT _sluice_batch_id, count(*) AS n
+      FROM events GROUP BY 1) e JOIN sluice_ledger l ON l.batch_id = e._sluice_batch_id
+      WHERE l.rows <> e.n`), '0');
   // sluice check agrees: every file and archive matches what was recorded.
   const check = JSON.parse(sluiceOk(['-c', config, 'check', '--json']).stdout);
   assert.deepEqual(check.problems, []);

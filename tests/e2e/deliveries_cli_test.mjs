@@ -6,22 +6,15 @@
 // password.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freshPostgres, killServers, land, sluice, tempDir } from './lib.mjs';
+import { freshPostgres, killServers, land, psql, sluice, tempDir } from './lib.mjs';
 
 after(killServers);
 
 // The test server trusts loopback connections, so PostgreSQL accepts and
 // ignores this password: it only has to never be printed.
 const PASSWORD = 'pw-Never-Printed-7f3a';
-
-function psql(dsn, sql) {
-  const r = spawnSync('psql', [dsn, '-qXAtc', sql], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`psql ${sql}: ${r.stderr}`);
-  return r.stdout.trim();
-}
 
 test('batches, status and replay --delivery with a failed PostgreSQL delivery', async (t) => {
   const admin = freshPostgres('sluice_cli_deliveries');

@@ -95,6 +95,13 @@ export function freshPostgres(prefix) {
   return u.toString();
 }
 
+// Runs one SQL statement with psql; returns its unaligned, tuples-only output.
+export function psql(dsn, sql) {
+  const r = spawnSync('psql', [dsn, '-qXAtc', sql], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`psql ${sql}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
 // The S3 test server (SLUICE_TEST_S3_ENDPOINT, s3rver, started by
 // scripts/test-services.sh). s3rver takes unsigned requests, so the tests
 // read and write it with plain fetch; sluice itself signs (and its signatures

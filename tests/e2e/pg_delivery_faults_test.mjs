@@ -1,0 +1,375 @@
+// Deliveries into PostgreSQL under faults, against real PostgreSQL servers:
+//
+//  1. PostgreSQL is stopped crash-style (pg_ctl stop -m immediate) while a
+//     load is in progress and started again a few seconds later. The lake
+//     keeps committing batches while the database is down, the deliveries
+//     wait pending with the connection error, the loaders retry (with
+//     backoff, behind the circuit breaker) once it is back, and in the end
+//     every landed row is in the table exactly once, with one ledger row per
+//     batch that agrees with the table. The test runs its own cluster (initdb
+//     into a temp dir, as the unprivileged `postgres` user when run as root,
+//     like scripts/test-services.sh), since it stops and starts it.
+//  2. An output's max_rows_per_second holds within 10% over a ~20 s load of
+//     a staged backlog, shared by two loaders (on the shared test PostgreSQL).
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import {
+  freshPostgres, killServers, land, sleep, sluice, sluiceOk, startServer, tempDir,
+} from './lib.mjs';
+
+const PGBIN = '/usr/lib/postgresql/15/bin';
+const IS_ROOT = process.getuid?.() === 0;
+
+// Clusters this file started; stopped when the tests end, pass or fail.
+const clusters = new Set();
+after(() => {
+  killServers();
+  for (const c of clusters) c.stop();
+});
+
+function psql(dsn, sql) {
+  const r = spawnSync('psql', [dsn, '-qXAtc', sql], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`psql ${sql}: ${r.status} ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+function psqlRows(dsn, sql) {
+  const out = psql(dsn, sql);
+  return out ? out.split('\n').map((l) => l.split('|')) : [];
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// Runs a PostgreSQL binary as the user the cluster belongs to: initdb and
+// postgres refuse to run as root, so root runs them as `postgres`.
+function pgTool(args) {
+  const [cmd, argv] = IS_ROOT
+    ? ['runuser', ['-u', 'postgres', '--', ...args]]
+    : [args[0], args.slice(1)];
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', timeout: 120_000 });
+  if (r.error) throw r.error;
+  return r;
+}
+
+// A private PostgreSQL 15 cluster on a free loopback port, with its socket
+// in its own directory; trust authentication for the superuser `postgres`.
+class PgCluster {
+  constructor(dir, port) {
+    this.dir = dir;
+    this.data = path.join(dir, 'data');
+    this.log = path.join(dir, 'pg.log');
+    this.port = port;
+    this.dsn = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+    this.running = false;
+  }
+
+  static async create() {
+    const dir = tempDir('sluice-pgfault-');
+    if (IS_ROOT) {
+      const r = spawnSync('chown', ['postgres:postgres', dir], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`chown ${dir}: ${r.stderr}`);
+    }
+    const c = new PgCluster(dir, await freePort());
+    const r = pgTool([`${PGBIN}/initdb`, '-D', c.data, '-U', 'postgres', '-A', 'trust',
+      '-E', 'UTF8', '--no-sync']);
+    if (r.status !== 0) throw new Error(`initdb: ${r.stdout}\n${r.stderr}`);
+    clusters.add(c);
+    return c;
+  }
+
+  start() {
+    const r = pgTool([`${PGBIN}/pg_ctl`, '-D', this.data, '-l', this.log, '-w', '-t', '60', '-o',
+      `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+    if (r.status !== 0) {
+      let log = '';
+      try { log = fs.readFileSync(this.log, 'utf8'); } catch { /* no log yet */ }
+      throw new Error(`pg_ctl start: ${r.stdout}\n${r.stderr}\n${log}`);
+    }
+    this.running = true;
+  }
+
+  // Crash-style by default: no checkpoint, connections cut at once.
+  stop(mode = 'immediate') {
+    if (!this.running) return;
+    const r = pgTool([`${PGBIN}/pg_ctl`, '-D', this.data, '-m', mode, '-w', '-t', '60', 'stop']);
+    if (r.status !== 0) throw new Error(`pg_ctl stop: ${r.stdout}\n${r.stderr}`);
+    this.running = false;
+  }
+}
+
+function makeCsv(file, rows) {
+  const lines = ['id,amount'];
+  for (let r = 0; r < rows; r++) {
+    const id = file * rows + r;
+    lines.push(`${id},${id % 10000}.25`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function project({ dsn, settings, output }) {
+  const dir = tempDir('sluice-pgfault-project-');
+  fs.mkdirSync(path.join(dir, 'pipelines'));
+  const config = path.join(dir, 'sluice.yaml');
+  const writeConfig = (extra) => fs.writeFileSync(config, [
+    'store_root: ./store', 'catalog: ./store/catalog.db', 'pipelines_dir: ./pipelines',
+    'workers: 2', 'poll_interval: 50ms', 'lease: 10s', ...extra, ''].join('\n'));
+  writeConfig(settings);
+  fs.writeFileSync(path.join(dir, 'pipelines', 'orders.yaml'), `pipeline: orders
+source: { pattern: "*.csv", format: csv }
+schema:
+  id: int64 not null
+  amount: decimal(10,2)
+outputs:
+  - table: orders
+  - postgres: { dsn: "${dsn}", table: orders${output ? `, ${output}` : ''} }
+`);
+  return { dir, config, writeConfig, landing: path.join(dir, 'store', 'landing', 'orders') };
+}
+
+const json = (config, args) => JSON.parse(sluiceOk(['-c', config, ...args, '--json']).stdout);
+const batchesOf = (config) => json(config, ['batches', '--limit', '0']);
+
+// Polls `fn` until it returns a truthy value; throws `what` (with the last
+// value or error) after `ms`.
+async function until(what, ms, fn, every = 200) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ` +
+                      (last instanceof Error ? last.stack : JSON.stringify(last)));
+    }
+    await sleep(every);
+  }
+}
+
+test('PostgreSQL stopped mid-load and started again: nothing lost, nothing duplicated, ' +
+     'lake commits never blocked', { timeout: 240_000 }, async () => {
+  const FILES = 30;
+  const ROWS = 5000;
+  const pg = await PgCluster.create();
+  pg.start();
+  // The loads are paced (25,000 rows/s for 5,000-row batches, two at a
+  // time) so that one is reliably in the middle of its transaction when the
+  // database goes away; the files land faster than that, so there is a
+  // backlog of loads throughout.
+  const p = project({
+    dsn: pg.dsn,
+    settings: ['loaders: 2', 'max_loads_per_database: 2'],
+    output: 'max_concurrency: 2, max_rows_per_second: 25000',
+  });
+  const server = startServer(p.config);
+  let landed = 0;
+  const landNext = () => {
+    land(p.landing, `part-${String(landed).padStart(3, '0')}.csv`, makeCsv(landed, ROWS));
+    landed++;
+  };
+  const landSome = async (n, gapMs) => {
+    for (let k = 0; k < n && landed < FILES; k++) {
+      landNext();
+      await sleep(gapMs);
+    }
+  };
+  const committed = (bs) => bs.filter((b) => b.state === 'committed').length;
+
+  // Before the outage: loads are happening (some delivered, one open now).
+  await landSome(10, 100);
+  await until('two batches delivered', 60_000,
+    () => Number(psql(pg.dsn, "SELECT count(*) FROM pg_tables WHERE tablename = 'sluice_ledger'")) &&
+          Number(psql(pg.dsn, 'SELECT count(*) FROM sluice_ledger')) >= 2);
+  await until('a load in the middle of its transaction', 30_000, () => Number(psql(pg.dsn,
+    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sluice loader' " +
+    "AND xact_start IS NOT NULL AND state <> 'idle'")) > 0, 20);
+  const downAt = Date.now();
+  pg.stop('immediate');
+  const deliveredBefore = batchesOf(p.config).filter((b) => b.done).length;
+  assert.ok(deliveredBefore < FILES, 'the outage comes before everything is delivered');
+
+  // While the database is down: files keep landing and being committed to
+  // the lake; deliveries wait pending with the connection error.
+  const committedAtStop = committed(batchesOf(p.config));
+  await landSome(8, 250);
+  const during = await until('batches committed while PostgreSQL is down', 60_000, () => {
+    const bs = batchesOf(p.config);
+    return committed(bs) >= committedAtStop + 4 &&
+           bs.some((b) => b.deliveries.some((d) => d.state === 'pending' && d.last_error !== '')) &&
+           bs;
+  });
+  assert.equal(pg.running, false);
+  assert.notEqual(spawnSync('psql', [pg.dsn, '-qXAtc', 'SELECT 1']).status, 0,
+    'PostgreSQL is really down');
+  const waiting = during.flatMap((b) => b.deliveries).filter((d) => d.state === 'pending');
+  assert.ok(waiting.length >= 4, JSON.stringify(waiting));
+  const withError = waiting.filter((d) => d.last_error !== '');
+  assert.ok(withError.length >= 1, JSON.stringify(waiting));
+  for (const d of withError) {
+    assert.match(d.last_error, /connect|server|terminat|closed|refused|shut/i, d.last_error);
+  }
+  const backlog = json(p.config, ['status']).deliveries;
+  assert.equal(backlog.length, 1, JSON.stringify(backlog));
+  assert.ok(backlog[0].pending >= 4, JSON.stringify(backlog));
+  assert.equal(backlog[0].failed, 0, 'a database outage fails no delivery');
+  const outageMs = Date.now() - downAt;
+  const committedDuring = committed(during) - committedAtStop;
+
+  // Back up: the rest lands, and everything is delivered.
+  pg.start();
+  await landSome(FILES, 100);
+  const upAt = Date.now();
+  const final = await until('every batch done', 120_000, () => {
+    const bs = batchesOf(p.config);
+    return bs.length === FILES && bs.every((b) => b.state === 'committed' && b.done) && bs;
+  }, 500);
+  const recoveryMs = Date.now() - upAt;
+  console.log(`outage ${outageMs} ms, ${committedDuring} batches committed to the lake meanwhile; ` +
+              `all ${FILES} delivered ${recoveryMs} ms after the restart`);
+
+  const total = FILES * ROWS;
+  assert.deepEqual(psqlRows(pg.dsn,
+    'SELECT count(*), count(DISTINCT id), sum(id), min(id), max(id) FROM orders')[0],
+  [String(total), String(total), String((total - 1) * total / 2), '0', String(total - 1)]);
+  // One ledger row per batch, and every batch's rows in the table are the
+  // ledger's count and the batch's.
+  const ledger = psqlRows(pg.dsn,
+    'SELECT l.batch_id, l.rows, l.attempt, (SELECT count(*) FROM orders o ' +
+    'WHERE o._sluice_batch_id = l.batch_id) FROM sluice_ledger l ORDER BY l.batch_id');
+  assert.equal(ledger.length, FILES);
+  assert.deepEqual(ledger.map((r) => Number(r[0])), final.map((b) => b.id).sort((a, b) => a - b));
+  for (const [id, rows, attempt, inTable] of ledger) {
+    assert.equal(rows, String(ROWS), `batch ${id}`);
+    assert.equal(inTable, rows, `batch ${id}`);
+    assert.equal(attempt, '1', `batch ${id}`);
+  }
+  assert.equal(psql(pg.dsn, 'SELECT count(*) FROM orders WHERE _sluice_batch_id IS NULL'), '0');
+  for (const b of final) {
+    assert.equal(b.deliveries.length, 1);
+    assert.equal(b.deliveries[0].state, 'delivered');
+    assert.equal(b.deliveries[0].rows, ROWS);
+    assert.equal(b.deliveries[0].last_error, '');
+  }
+  assert.ok(final.some((b) => b.deliveries[0].tries > 1), 'some delivery needed a retry');
+  // The lake has every row too.
+  const lake = json(p.config, ['tables']).find((t) => t.name === 'orders');
+  assert.equal(lake.rows, total);
+  const status = json(p.config, ['status']);
+  assert.deepEqual(status.deliveries, []);
+  assert.deepEqual(status.queue_depth_by_kind, { process: 0, load: 0 });
+  // The loaders said they would retry.
+  assert.match(server.stderrText, /try \d+ failed, again in \d+ ms/);
+
+  server.kill('SIGTERM');
+  const { code } = await server.exited;
+  assert.equal(code, 0, server.stderrText);
+  pg.stop('fast');
+});
+
+test('max_rows_per_second holds within 10% over a ~20 s load', { timeout: 180_000 }, async () => {
+  const RATE = 10_000;
+  const ROWS = 5000;
+  const FILES = 42; // RATE * 21 rows: one second's burst, then ~20 s paced
+  const total = FILES * ROWS;
+  const admin = freshPostgres('sluice_pg_rate');
+  const dbName = new URL(admin).pathname.slice(1);
+  // The table exists before sluice loads it, with a column sluice does not
+  // write: when each row was inserted by PostgreSQL's clock.
+  psql(admin, 'CREATE TABLE orders (id bigint NOT NULL, amount numeric(10,2), ' +
+    'inserted_at timestamptz NOT NULL DEFAULT clock_timestamp())');
+  const p = project({
+    dsn: admin,
+    settings: ['loaders: 0'],
+    output: `max_concurrency: 2, max_rows_per_second: ${RATE}`,
+  });
+  try {
+    for (let i = 0; i < FILES; i++) {
+      land(p.landing, `part-${String(i).padStart(3, '0')}.csv`, makeCsv(i, ROWS));
+    }
+    // Stage the whole backlog: processed and committed, nothing loaded.
+    const staged = sluice(['-c', p.config, 'server', '--exit-when-idle']);
+    assert.equal(staged.status, 0, staged.stderr);
+    const bs = batchesOf(p.config);
+    assert.equal(bs.length, FILES);
+    assert.ok(bs.every((b) => b.state === 'committed' && b.deliveries[0].state === 'pending'));
+    assert.equal(psql(admin, 'SELECT count(*) FROM orders'), '0');
+
+    // Load it with two loaders sharing the output's bucket, sampling the
+    // table's count as it grows.
+    p.writeConfig(['loaders: 2']);
+    const spawnedAt = Date.now();
+    const server = startServer(p.config, ['--exit-when-idle']);
+    const samples = [];
+    let exited = false;
+    server.exited.then(() => { exited = true; });
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const before = Date.now();
+      const n = Number(psql(admin, 'SELECT count(*) FROM orders'));
+      const after = Date.now();
+      samples.push({ t: (before + after) / 2 - spawnedAt, n });
+      if (n >= total || exited) break;
+      assert.ok(Date.now() < deadline, `loading too slow: ${JSON.stringify(samples.slice(-5))}`);
+      await sleep(250);
+    }
+    const { code } = await server.exited;
+    assert.equal(code, 0, server.stderrText);
+    assert.equal(psql(admin, 'SELECT count(*) || \'|\' || count(DISTINCT id) FROM orders'),
+      `${total}|${total}`);
+    assert.equal(psql(admin, 'SELECT count(*) FROM sluice_ledger'), String(FILES));
+
+    // 1. PostgreSQL's clock: each batch's rows became visible when its
+    //    INSERT ran, right after its tokens were paid for. Over batches past
+    //    the first second's burst, rows per second of clock time is the rate.
+    const perBatch = psqlRows(admin,
+      'SELECT extract(epoch FROM max(inserted_at))::float8, count(*) FROM orders ' +
+      'GROUP BY _sluice_batch_id ORDER BY 1')
+      .map(([t, n]) => ({ t: Number(t), n: Number(n) }));
+    assert.equal(perBatch.length, FILES);
+    let cum = 0;
+    const points = perBatch.map(({ t, n }) => ({ t, n: (cum += n) }));
+    const start = points.find((q) => q.n >= 2 * RATE);
+    const end = points[points.length - 1];
+    const pgRate = (end.n - start.n) / (end.t - start.t);
+    const span = end.t - points[0].t;
+
+    // 2. The samples: a least-squares slope of count over time, between the
+    //    end of the burst and the last row.
+    const window = samples.filter((s) => s.n >= 2 * RATE && s.n < total);
+    assert.ok(window.length >= 20, `too few samples: ${JSON.stringify(samples)}`);
+    const mt = window.reduce((a, s) => a + s.t, 0) / window.length;
+    const mn = window.reduce((a, s) => a + s.n, 0) / window.length;
+    const slope = window.reduce((a, s) => a + (s.t - mt) * (s.n - mn), 0) /
+                  window.reduce((a, s) => a + (s.t - mt) ** 2, 0) * 1000;
+    console.log(`rate limit ${RATE} rows/s: ${total} rows in ${span.toFixed(2)} s; ` +
+                `by PostgreSQL's clock ${pgRate.toFixed(0)} rows/s, ` +
+                `sampled ${slope.toFixed(0)} rows/s over ${window.length} samples`);
+    assert.ok(Math.abs(pgRate - RATE) <= 0.1 * RATE, `rate by PostgreSQL's clock ${pgRate}`);
+    assert.ok(Math.abs(slope - RATE) <= 0.1 * RATE, `sampled rate ${slope}`);
+    // Never ahead of the bucket: at most one second's burst plus the rate
+    // since the server started (the bucket cannot be older).
+    for (const s of samples) {
+      assert.ok(s.n <= RATE * (1 + s.t / 1000) + ROWS, `ahead of the limit: ${JSON.stringify(s)}`);
+    }
+    // The whole load took about total / rate - 1 s (the burst).
+    assert.ok(span >= 0.9 * (total / RATE - 1) && span <= 1.1 * (total / RATE), `span ${span}`);
+  } finally {
+    psql(process.env.SLUICE_TEST_PG_DSN, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  }
+});
