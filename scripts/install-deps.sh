@@ -15,7 +15,7 @@ PKGS=(
   libpq-dev postgresql postgresql-client python3-botocore awscli
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libxxhash-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  zstd gzip bc time ccache
+  zstd gzip bc time ccache pgloader
 )
 
 missing=()

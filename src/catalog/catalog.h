@@ -319,6 +319,19 @@ struct CommitRequest {
   bool from_processing = false;
 };
 
+// `sluice backfill`: replays a pipeline's batches oldest first; the cursor
+// (the last batch replayed) makes a run resumable after a crash.
+struct Backfill {
+  std::string pipeline;
+  int64_t since_us = 0;    // batches registered at or after this time
+  int64_t version_id = 0;  // the version batches are replayed with (0 = their own)
+  int64_t cursor_batch_id = 0;
+  int64_t replayed = 0;
+  int64_t started_us = 0;
+  int64_t finished_us = 0;  // 0 while it runs (or was interrupted)
+  bool resumed = false;     // StartBackfill found it unfinished
+};
+
 struct Lineage {
   int64_t batch_id = 0;
   int64_t pipeline_version_id = 0;
@@ -431,6 +444,16 @@ class Catalog {
   // batch or with it twice. A replay that ends failed leaves them current.
   virtual Status ReplayBatch(int64_t batch_id, int64_t version_id) = 0;
 
+  // --- backfills -------------------------------------------------------------
+  // The pipeline's unfinished backfill (resumed, with its own since and
+  // version), or a new one with these.
+  virtual Result<Backfill> StartBackfill(const std::string& pipeline, int64_t since_us,
+                                         int64_t version_id) = 0;
+  // Records progress: every batch up to `cursor_batch_id` is replayed.
+  virtual Status AdvanceBackfill(const std::string& pipeline, int64_t cursor_batch_id,
+                                 int64_t replayed) = 0;
+  virtual Status FinishBackfill(const std::string& pipeline) = 0;
+
   // --- deliveries (database outputs loaded after the commit) ------------------
   virtual Result<std::vector<Delivery>> BatchDeliveries(int64_t batch_id) = 0;
   // A loader takes a delivery: pending, failed (a retry) or loading (its
@@ -439,7 +462,8 @@ class Catalog {
   virtual Result<Delivery> StartDelivery(int64_t batch_id, const std::string& output) = 0;
   // The end of a load of `attempt`'s rows: delivered, failed (with the
   // error), or pending again (a transient error; `error` kept). kAborted if a
-  // replay has recorded a newer attempt's rows meanwhile.
+  // replay has recorded a newer attempt's rows meanwhile, or if another
+  // loader delivered it meanwhile and this load did not (nothing changes).
   virtual Status EndDelivery(int64_t batch_id, const std::string& output, int attempt,
                              DeliveryState to, const std::string& error) = 0;
   // Per output with anything not yet delivered.

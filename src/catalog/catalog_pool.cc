@@ -106,6 +106,17 @@ class PooledCatalog final : public Catalog {
   Result<std::vector<Delivery>> UnfinishedDeliveries(int64_t limit) override {
     return pool_.Acquire()->UnfinishedDeliveries(limit);
   }
+  Result<Backfill> StartBackfill(const std::string& pipeline, int64_t since_us,
+                                 int64_t version_id) override {
+    return pool_.Acquire()->StartBackfill(pipeline, since_us, version_id);
+  }
+  Status AdvanceBackfill(const std::string& pipeline, int64_t cursor_batch_id,
+                         int64_t replayed) override {
+    return pool_.Acquire()->AdvanceBackfill(pipeline, cursor_batch_id, replayed);
+  }
+  Status FinishBackfill(const std::string& pipeline) override {
+    return pool_.Acquire()->FinishBackfill(pipeline);
+  }
   Status RetryDelivery(int64_t batch_id, const std::string& output) override {
     return pool_.Acquire()->RetryDelivery(batch_id, output);
   }

@@ -134,7 +134,7 @@ Status SqlCatalog::EndDelivery(int64_t batch_id, const std::string& output, int 
   return db_->Transaction([&]() -> Status {
     mu_.AssertHeld();  // held by the caller around the transaction
     ASSIGN_OR_RETURN(SqlStatement s,
-                     db_->Prepare("SELECT attempt FROM deliveries WHERE batch_id = ?1 AND "
+                     db_->Prepare("SELECT attempt, state FROM deliveries WHERE batch_id = ?1 AND "
                                   "output = ?2"));
     s.Bind(1, batch_id).Bind(2, output);
     ASSIGN_OR_RETURN(bool found, s.Step());
@@ -143,6 +143,12 @@ Status SqlCatalog::EndDelivery(int64_t batch_id, const std::string& output, int 
       return Status::Aborted(DeliveryName(batch_id, output) + ": attempt " +
                              std::to_string(s.ColumnInt64(0)) + "'s rows replaced those of " +
                              std::to_string(attempt) + " meanwhile");
+    }
+    // Two loaders of one delivery (a lease that lapsed mid-load): the one
+    // that finished last must not undo the other's success.
+    if (s.ColumnText(1) == DeliveryStateName(DeliveryState::kDelivered) &&
+        to != DeliveryState::kDelivered) {
+      return Status::Aborted(DeliveryName(batch_id, output) + " was delivered meanwhile");
     }
     ASSIGN_OR_RETURN(SqlStatement up,
                      db_->Prepare("UPDATE deliveries SET state = ?3, last_error = ?4, "

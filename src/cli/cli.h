@@ -47,7 +47,14 @@ int CmdStatus(const GlobalFlags& g);
 int CmdBatches(const GlobalFlags& g, const std::string& state, const std::string& pipeline,
                int64_t limit, int64_t before);
 int CmdTables(const GlobalFlags& g);
+// The lines under a batch for its database deliveries (all, or only those
+// not delivered), and how to retry failed ones.
+void PrintDeliveries(const std::vector<Delivery>& deliveries, int64_t batch_id, bool delivered_too);
 int CmdReplay(const GlobalFlags& g, int64_t batch_id, bool latest_version);
+// `since`: a date, a time or a duration back from now ("" = every batch);
+// `window` 0 = the configured workers.
+int CmdBackfill(const GlobalFlags& g, const std::string& pipeline, const std::string& since,
+                bool latest_version, int window);
 // `replay --delivery OUTPUT`: the batches' failed deliveries to OUTPUT (an
 // output id as `batches --json` shows it, or "all") pending again, and a load
 // task queued for each batch; nothing is processed again.

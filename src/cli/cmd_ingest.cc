@@ -123,17 +123,8 @@ int CmdIngest(const GlobalFlags& g, const std::string& pipeline, const std::stri
         static_cast<long long>(r.stats.duplicates_removed), r.stats.seconds, r.file.c_str());
     if (!r.note.empty()) std::printf("         %s\n", r.note.c_str());
     if (r.state == "failed" || r.state == "quarantined") ++bad;
+    PrintDeliveries(r.deliveries, r.batch_id, /*delivered_too=*/true);
     for (const Delivery& d : r.deliveries) {
-      // The target shows no password; the error is PostgreSQL's own text.
-      std::printf("         -> %s: %s", d.target.c_str(),
-                  std::string(DeliveryStateName(d.state)).c_str());
-      if (d.state == DeliveryState::kPending || d.state == DeliveryState::kLoading) {
-        std::printf(" (a server's loaders will load it)");
-      }
-      if (d.state != DeliveryState::kDelivered && !d.last_error.empty()) {
-        std::printf(": %s", d.last_error.c_str());
-      }
-      std::printf("\n");
       if (d.state == DeliveryState::kFailed) ++bad;
     }
   }

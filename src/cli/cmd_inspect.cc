@@ -1,6 +1,7 @@
 // status, batches, tables, replay: read-mostly views of the catalog.
 // The --json shapes are stable (documented in README.md, "JSON output").
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -341,23 +342,7 @@ int CmdBatches(const GlobalFlags& g, const std::string& state, const std::string
       std::printf("       %d attempts; last error (%s): %s\n", b.tries, b.last_error_class.c_str(),
                   b.last_error.c_str());
     }
-    // A line per delivery not yet delivered, with its last error (the
-    // target shows no password; the error is the database's own text).
-    for (const Delivery& d : deliveries[i]) {
-      if (d.state == DeliveryState::kDelivered) continue;
-      std::printf("       -> %s: %s, %d tr%s", d.output.c_str(),
-                  std::string(DeliveryStateName(d.state)).c_str(), d.tries,
-                  d.tries == 1 ? "y" : "ies");
-      if (!d.last_error.empty()) {
-        std::printf(": %s", IndentLines(d.last_error, "          ").c_str());
-      }
-      std::printf("\n");
-    }
-    if (std::any_of(deliveries[i].begin(), deliveries[i].end(),
-                    [](const Delivery& d) { return d.state == DeliveryState::kFailed; })) {
-      std::printf("       retry with: sluice replay %lld --delivery all\n",
-                  static_cast<long long>(b.id));
-    }
+    PrintDeliveries(deliveries[i], b.id, /*delivered_too=*/false);
   }
   return 0;
 }
@@ -395,6 +380,30 @@ int CmdTables(const GlobalFlags& g) {
   return 0;
 }
 
+void PrintDeliveries(const std::vector<Delivery>& deliveries, int64_t batch_id,
+                     bool delivered_too) {
+  // A line per delivery, with its last error (the target shows no password;
+  // the error is the database's own text).
+  for (const Delivery& d : deliveries) {
+    if (d.state == DeliveryState::kDelivered && !delivered_too) continue;
+    std::printf("       -> %s: %s, %d tr%s", d.output.c_str(),
+                std::string(DeliveryStateName(d.state)).c_str(), d.tries,
+                d.tries == 1 ? "y" : "ies");
+    if (d.state == DeliveryState::kPending || d.state == DeliveryState::kLoading) {
+      std::printf(" (a server's loaders will load it)");
+    }
+    if (d.state != DeliveryState::kDelivered && !d.last_error.empty()) {
+      std::printf(": %s", IndentLines(d.last_error, "          ").c_str());
+    }
+    std::printf("\n");
+  }
+  if (std::any_of(deliveries.begin(), deliveries.end(),
+                  [](const Delivery& d) { return d.state == DeliveryState::kFailed; })) {
+    std::printf("       retry with: sluice replay %lld --delivery all\n",
+                static_cast<long long>(batch_id));
+  }
+}
+
 int CmdReplay(const GlobalFlags& g, int64_t batch_id, bool latest_version) {
   auto project = OpenProject(g);
   if (!project.ok()) return Fail(project.status());
@@ -423,6 +432,9 @@ int CmdReplay(const GlobalFlags& g, int64_t batch_id, bool latest_version) {
               std::string(BatchStateName(batch->state)).c_str(), batch->archive_key.c_str());
   st = ProcessUntilDone(p, batch->pipeline, {batch_id}, nullptr);
   if (!st.ok()) return Fail(st);
+  // The new attempt's rows replace the batch's rows in its databases too.
+  st = DeliverUntilDone(p, batch->pipeline, {batch_id}, std::chrono::minutes(1));
+  if (!st.ok()) return Fail(st);
   auto after = p.catalog().GetBatch(batch_id);
   if (!after.ok()) return Fail(after.status());
   std::printf("batch %lld: %s, %lld rows read, %lld written, %lld quarantined\n",
@@ -431,6 +443,12 @@ int CmdReplay(const GlobalFlags& g, int64_t batch_id, bool latest_version) {
               static_cast<long long>(after->stats.rows_written),
               static_cast<long long>(after->stats.rows_quarantined));
   if (!after->reason.empty()) std::printf("reason: %s\n", after->reason.c_str());
+  auto deliveries = p.catalog().BatchDeliveries(batch_id);
+  if (!deliveries.ok()) return Fail(deliveries.status());
+  PrintDeliveries(*deliveries, batch_id, /*delivered_too=*/true);
+  for (const Delivery& d : *deliveries) {
+    if (d.state == DeliveryState::kFailed) return 3;
+  }
   return after->state == BatchState::kCommitted ? 0 : 3;
 }
 

@@ -108,6 +108,19 @@ int main(int argc, char** argv) {
           ->type_name("OUTPUT");
   delivery_opt->excludes(latest_opt);
 
+  std::string backfill_pipeline, backfill_since;
+  bool backfill_latest = false;
+  int backfill_window = 0;
+  auto* backfill = app.add_subcommand(
+      "backfill",
+      "Replay a pipeline's batches oldest first, a window at a time; resumes an interrupted run");
+  backfill->add_option("-p,--pipeline", backfill_pipeline, "Pipeline name")->required();
+  backfill->add_option("--since", backfill_since,
+                       "Only batches registered since then: a date, a time or a duration (24h)");
+  backfill->add_flag("--latest-version", backfill_latest,
+                     "Replay with the pipeline's active version instead of each batch's own");
+  backfill->add_option("--window", backfill_window, "Batches processed at once (default: workers)");
+
   bool check_quick = false, check_repair = false;
   auto* check = app.add_subcommand(
       "check", "Verify the catalog against the store (lake files, checksums, archives)");
@@ -140,6 +153,9 @@ int main(int argc, char** argv) {
   if (status->parsed()) return CmdStatus(g);
   if (batches->parsed()) return CmdBatches(g, state_filter, pipeline_filter, limit, before);
   if (tables->parsed()) return CmdTables(g);
+  if (backfill->parsed()) {
+    return CmdBackfill(g, backfill_pipeline, backfill_since, backfill_latest, backfill_window);
+  }
   if (replay->parsed()) {
     if (delivery_opt->count() > 0) return CmdReplayDeliveries(g, replay_ids, replay_delivery);
     if (replay_ids.size() != 1) {

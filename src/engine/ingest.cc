@@ -165,9 +165,8 @@ class ProcessingSession {
   WorkerPool pool_;  // last: its workers call on_done, which uses the members above
 };
 
-// Loads the deliveries of `batches` with loader threads in this process
-// (leasing those batches' load tasks like a server's loaders), until each is
-// delivered or failed, or `wait` has passed.
+}  // namespace
+
 Status DeliverUntilDone(Project& project, const std::string& pipeline,
                         const std::set<int64_t>& batches, std::chrono::milliseconds wait) {
   auto unfinished = [&]() -> Result<bool> {
@@ -208,8 +207,6 @@ Status DeliverUntilDone(Project& project, const std::string& pipeline,
   loaders.Stop();
   return st;
 }
-
-}  // namespace
 
 Status ProcessUntilDone(Project& project, const std::string& pipeline,
                         const std::set<int64_t>& batches,

@@ -47,6 +47,13 @@ Status ProcessUntilDone(Project& project, const std::string& pipeline,
                         const std::set<int64_t>& batches,
                         const std::function<void(const ProcessProgress&)>& on_progress);
 
+// Loads the deliveries of `batches` (into database outputs) with loader
+// threads in this process, leasing those batches' load tasks like a
+// server's loaders, until each is delivered or failed, or `wait` has passed
+// (the rest stay pending for a server).
+Status DeliverUntilDone(Project& project, const std::string& pipeline,
+                        const std::set<int64_t>& batches, std::chrono::milliseconds wait);
+
 // Creates pipeline `table` (spec written to the pipelines directory and
 // deployed) from the schema inferred from `sample_file`, unless a pipeline of
 // that name exists. Returns a message describing what was done.

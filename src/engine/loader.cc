@@ -305,11 +305,18 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
       }
     } else if (in.status().code() == StatusCode::kNotFound) {
       // Not published yet (the committing worker publishes right after the
-      // commit), or lost, which makes the batch damaged.
-      auto b = catalog_.GetBatch(d.batch_id);
-      st = b.ok() && b->state == BatchState::kDamaged
-               ? Status::DataLoss("the staged rows " + started->key + " are lost (batch damaged)")
-               : Status::Unavailable("the staged rows " + started->key + " are not published yet");
+      // commit), delivered and removed by another loader meanwhile (then
+      // EndDelivery refuses whatever this one records), or lost.
+      auto pending = catalog_.PendingPublications();
+      const bool waiting =
+          !pending.ok() || std::any_of(pending->begin(), pending->end(), [&](const Publication& p) {
+            return p.final_key == started->key;
+          });
+      st = waiting
+               ? Status::Unavailable("the staged rows " + started->key + " are not published yet")
+               : Status::DataLoss("the staged rows " + started->key +
+                                  " are missing; `sluice replay " + std::to_string(d.batch_id) +
+                                  "` stages them again");
     } else {
       st = in.status();
     }
@@ -356,23 +363,28 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
       db.idle.push_back(std::move(conn));
     }
   }
+  // kAborted from EndDelivery: a newer attempt's rows are recorded (a
+  // replay), or another loader delivered these meanwhile: nothing to do.
   if (cancel != nullptr && cancel->load()) {
-    end(*started, DeliveryState::kPending, "the loader stopped during the load").IgnoreError();
+    Status ended = end(*started, DeliveryState::kPending, "the loader stopped during the load");
+    if (ended.code() == StatusCode::kAborted) return {Kind::kDone, {}};
     return {Kind::kRetry, std::chrono::milliseconds(0)};
   }
   if (cls == ErrorClass::kFenced) {
-    // A newer attempt's rows are recorded (a replay) or already loaded.
     end(*started, DeliveryState::kPending, st.message()).IgnoreError();
     return {Kind::kDone, {}};
   }
   if (cls == ErrorClass::kTransient || down) {
-    end(*started, DeliveryState::kPending, st.message()).IgnoreError();
+    Status ended = end(*started, DeliveryState::kPending, st.message());
+    if (ended.code() == StatusCode::kAborted) return {Kind::kDone, {}};
     const auto wait = Backoff(started->tries);
     spdlog::warn("{}: try {} failed, again in {} ms: {}", name, started->tries, wait.count(),
                  st.message());
     return {Kind::kRetry, wait};
   }
-  end(*started, DeliveryState::kFailed, st.message()).IgnoreError();
+  if (end(*started, DeliveryState::kFailed, st.message()).code() == StatusCode::kAborted) {
+    return {Kind::kDone, {}};
+  }
   spdlog::error("{}: failed (sluice replay --delivery retries it): {}", name, st.message());
   return {Kind::kFailed, {}};
 }

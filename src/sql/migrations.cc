@@ -273,6 +273,19 @@ ALTER TABLE deliveries ADD COLUMN schema_json TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE deliveries ADD COLUMN pipeline_version_id INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// `sluice backfill`: one resumable run per pipeline.
+constexpr const char* kSchemaV10 = R"sql(
+CREATE TABLE backfills (
+  pipeline        TEXT PRIMARY KEY,
+  since_us        INTEGER NOT NULL,
+  version_id      INTEGER NOT NULL,
+  cursor_batch_id INTEGER NOT NULL DEFAULT 0,
+  replayed        INTEGER NOT NULL DEFAULT 0,
+  started_us      INTEGER NOT NULL,
+  finished_us     INTEGER NOT NULL DEFAULT 0
+);
+)sql";
+
 // DDL as `db` spells it.
 std::string Ddl(const SqlDb& db, const std::string& sql) {
   return db.dialect() == SqlDialect::kPostgres ? PostgresDdl(sql) : sql;
@@ -352,6 +365,7 @@ const std::vector<Migration>& CatalogMigrations() {
       {7, "tables keep their current file, row and byte counts", kSchemaV7},
       {8, "deliveries of database outputs", kSchemaV8},
       {9, "deliveries carry their output's spec and schema", kSchemaV9},
+      {10, "resumable backfills", kSchemaV10},
   };
   return kMigrations;
 }

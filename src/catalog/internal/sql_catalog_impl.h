@@ -75,6 +75,11 @@ class SqlCatalog final : public Catalog {
                      const std::string& error) override;
   Result<std::vector<DeliveryBacklog>> DeliveryBacklogs() override;
   Result<std::vector<Delivery>> UnfinishedDeliveries(int64_t limit) override;
+  Result<Backfill> StartBackfill(const std::string& pipeline, int64_t since_us,
+                                 int64_t version_id) override;
+  Status AdvanceBackfill(const std::string& pipeline, int64_t cursor_batch_id,
+                         int64_t replayed) override;
+  Status FinishBackfill(const std::string& pipeline) override;
   Status RetryDelivery(int64_t batch_id, const std::string& output) override;
   Status MarkPublished(const std::string& staging_key) override;
   Status MarkPublishedAll(const std::vector<std::string>& staging_keys) override;

@@ -403,6 +403,13 @@ TEST_P(CatalogTablesTest, DeliveriesAreRecordedByTheCommitAndWorkedByLoaders) {
   EXPECT_EQ(cat_->EndDelivery(b, "postgres:orders", 1, DeliveryState::kLoading, "").code(),
             StatusCode::kInvalidArgument);
   ASSERT_TRUE(cat_->EndDelivery(b, "postgres:orders", 1, DeliveryState::kDelivered, "").ok());
+  // A second loader of the delivery (its lease lapsed mid-load) that found
+  // the staged rows gone cannot undo the first one's success.
+  EXPECT_EQ(cat_->EndDelivery(b, "postgres:orders", 1, DeliveryState::kPending, "not there").code(),
+            StatusCode::kAborted);
+  EXPECT_EQ(cat_->EndDelivery(b, "postgres:orders", 1, DeliveryState::kFailed, "no").code(),
+            StatusCode::kAborted);
+  EXPECT_TRUE(cat_->EndDelivery(b, "postgres:orders", 1, DeliveryState::kDelivered, "").ok());
   Delivery done = cat_->BatchDeliveries(b)->at(1);
   EXPECT_EQ(done.state, DeliveryState::kDelivered);
   EXPECT_EQ(done.tries, 2);

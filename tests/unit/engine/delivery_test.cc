@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../sql/test_database.h"
+#include "engine/backfill.h"
 #include "engine/backpressure.h"
 #include "engine/loader.h"
 #include "engine/server.h"
@@ -251,6 +252,70 @@ TEST_F(DeliveryTest, BackpressureHoldsProcessingUntilTheBacklogDrains) {
   EXPECT_EQ(project_->catalog().ListBatches(BatchState::kCommitted, "", 0)->size(), 3u);
   EXPECT_EQ(Query("SELECT count(*), count(DISTINCT _sluice_batch_id) FROM orders"),
             std::vector<std::string>{"12|3"});
+}
+
+// A backfill with the latest version replays every batch oldest first and
+// replaces each batch's rows in PostgreSQL; interrupted, it resumes after
+// the last batch it recorded.
+TEST_F(DeliveryTest, BackfillReplaysIntoPostgresAndResumesAfterACrash) {
+  Open();
+  WritePipeline("orders", DeliverySpec(target_->location()));
+  for (int i = 0; i < 3; ++i) {
+    Land("orders", "f" + std::to_string(i) + ".csv", DeliveryCsv(i * 10 + 1, 10));
+  }
+  SLUICE_ASSERT_OK(Serve());
+  // Version 2 keeps only amounts above 5.
+  const std::string v2 = R"(pipeline: orders
+source:
+  pattern: "*.csv"
+  format: csv
+schema:
+  id: int64 not null
+  amount: decimal(10,2)
+transform:
+  - filter: amount > 5
+outputs:
+  - table: orders
+  - postgres:
+      dsn: ")" + target_->location() +
+                         R"("
+      table: public.orders
+)";
+  Deploy("orders", v2);
+  const int64_t v2_id = project_->catalog().GetActiveVersion("orders")->id;
+
+  // A run that stopped after the first batch (a crash): its cursor is there.
+  auto crashed = project_->catalog().StartBackfill("orders", 0, v2_id);
+  ASSERT_TRUE(crashed.ok()) << crashed.status().ToString();
+  SLUICE_ASSERT_OK(project_->catalog().AdvanceBackfill("orders", 1, 1));
+
+  BackfillOptions o;
+  o.pipeline = "orders";
+  o.latest_version = true;
+  o.window = 1;
+  auto report = RunBackfill(*project_, o);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->run.resumed);
+  EXPECT_EQ(report->replayed, 2);  // batches 2 and 3; batch 1 was done
+  EXPECT_EQ(report->committed, 2);
+  EXPECT_EQ(Query("SELECT _sluice_batch_id, count(*) FROM orders GROUP BY 1 ORDER BY 1"),
+            (std::vector<std::string>{"1|10", "2|10", "3|10"}));  // all amounts are > 5 there
+  EXPECT_EQ(Query("SELECT batch_id, attempt FROM sluice_ledger ORDER BY 1"),
+            (std::vector<std::string>{"1|1", "2|2", "3|2"}));
+  for (int64_t b : {2, 3}) EXPECT_EQ(project_->catalog().GetBatch(b)->pipeline_version_id, v2_id);
+
+  // Finished: a new run starts from the beginning; --since leaves old batches.
+  o.since_us = NowMicros();
+  auto none = RunBackfill(*project_, o);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(none->run.resumed);
+  EXPECT_EQ(none->replayed, 0);
+  o.since_us = 0;
+  auto all = RunBackfill(*project_, o);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->replayed, 1);  // batch 1; 2 and 3 are at that version already
+  EXPECT_EQ(Query("SELECT count(*) FROM orders WHERE amount <= 5"), std::vector<std::string>{"0"});
+  EXPECT_EQ(Query("SELECT count(*) FROM orders"), std::vector<std::string>{"26"});
 }
 
 TEST(BackpressureTest, EngagesAboveTheHighMarkAndReleasesBelowTheLowMark) {
