@@ -142,6 +142,11 @@ Status PreparePostgresTable(PgDb& db, const PostgresOutputOptions& out, const Sc
   return Status::OK();
 }
 
+namespace {
+Status StageAndUpsert(PgDb& db, const PostgresOutputOptions& out, const PgLoadRequest& req,
+                      const std::string& target, const std::string& cols, PgLoadResult& result);
+}  // namespace
+
 Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out,
                                       const PgLoadRequest& req) {
   RETURN_IF_ERROR(out.CheckSchema(req.schema));
@@ -186,36 +191,19 @@ Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out
       RETURN_IF_ERROR(del.Exec());
     }
 
-    std::string stage = "CREATE TEMP TABLE sluice_stage (";
-    for (const Field& f : req.schema.fields()) {
-      stage += QuoteIdentifier(f.name) + " " + PgColumnType(f.type) + ", ";
-    }
-    RETURN_IF_ERROR(db.Exec(stage + "_sluice_batch_id int8, _sluice_row int8) ON COMMIT DROP"));
-    ASSIGN_OR_RETURN(int64_t copied,
-                     db.CopyIn("COPY sluice_stage FROM STDIN (FORMAT binary)", req.next));
-
-    std::string apply = "INSERT INTO " + target + " (" + cols + ", _sluice_batch_id) SELECT ";
-    if (out.mode == PgLoadMode::kUpsert) {
-      std::string key;
-      for (const std::string& k : out.key) key += (key.empty() ? "" : ", ") + QuoteIdentifier(k);
-      std::string set;
-      const std::set<std::string> keys(out.key.begin(), out.key.end());
-      for (const Field& f : req.schema.fields()) {
-        if (keys.count(f.name) == 0)
-          set += QuoteIdentifier(f.name) + " = EXCLUDED." + QuoteIdentifier(f.name) + ", ";
-      }
-      set += "_sluice_batch_id = EXCLUDED._sluice_batch_id";
-      apply += "DISTINCT ON (" + key + ") " + cols + ", _sluice_batch_id FROM sluice_stage " +
-               "ORDER BY " + key + ", _sluice_row DESC ON CONFLICT (" + key + ") DO UPDATE SET " +
-               set;
+    if (out.mode != PgLoadMode::kUpsert) {
+      // Append and replace_batch: the stream (without row numbers) goes
+      // straight into the table, in the pipeline's order, in this same
+      // transaction: no second pass through a temporary table.
+      ASSIGN_OR_RETURN(int64_t copied,
+                       db.CopyIn("COPY " + target + " (" + cols +
+                                     ", _sluice_batch_id) FROM STDIN (FORMAT binary)",
+                                 req.next));
+      result.rows = copied;
     } else {
-      apply += cols + ", _sluice_batch_id FROM sluice_stage ORDER BY _sluice_row";
+      RETURN_IF_ERROR(StageAndUpsert(db, out, req, target, cols, result));
     }
-    ASSIGN_OR_RETURN(SqlStatement ins, db.Prepare(apply));
-    RETURN_IF_ERROR(ins.Exec());
-    result.rows = out.mode == PgLoadMode::kUpsert ? db.Changes() : copied;
     result.outcome = replacing ? PgLoadResult::Outcome::kReplaced : PgLoadResult::Outcome::kLoaded;
-
     ASSIGN_OR_RETURN(
         SqlStatement ledger,
         db.Prepare("INSERT INTO " + Ledger(out) +
@@ -230,5 +218,41 @@ Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out
   if (!st.ok()) return st;
   return result;
 }
+
+namespace {
+
+// Upsert: the stream (with row numbers) into a temporary table, then one
+// INSERT ... ON CONFLICT from it, the pipeline's last row of a key winning.
+Status StageAndUpsert(PgDb& db, const PostgresOutputOptions& out, const PgLoadRequest& req,
+                      const std::string& target, const std::string& cols, PgLoadResult& result) {
+  std::string stage = "CREATE TEMP TABLE sluice_stage (";
+  for (const Field& f : req.schema.fields()) {
+    stage += QuoteIdentifier(f.name) + " " + PgColumnType(f.type) + ", ";
+  }
+  RETURN_IF_ERROR(db.Exec(stage + "_sluice_batch_id int8, _sluice_row int8) ON COMMIT DROP"));
+  RETURN_IF_ERROR(db.CopyIn("COPY sluice_stage FROM STDIN (FORMAT binary)", req.next).status());
+
+  std::string apply = "INSERT INTO " + target + " (" + cols + ", _sluice_batch_id) SELECT ";
+  {
+    std::string key;
+    for (const std::string& k : out.key) key += (key.empty() ? "" : ", ") + QuoteIdentifier(k);
+    std::string set;
+    const std::set<std::string> keys(out.key.begin(), out.key.end());
+    for (const Field& f : req.schema.fields()) {
+      if (keys.count(f.name) == 0)
+        set += QuoteIdentifier(f.name) + " = EXCLUDED." + QuoteIdentifier(f.name) + ", ";
+    }
+    set += "_sluice_batch_id = EXCLUDED._sluice_batch_id";
+    apply += "DISTINCT ON (" + key + ") " + cols + ", _sluice_batch_id FROM sluice_stage " +
+             "ORDER BY " + key + ", _sluice_row DESC ON CONFLICT (" + key + ") DO UPDATE SET " +
+             set;
+  }
+  ASSIGN_OR_RETURN(SqlStatement ins, db.Prepare(apply));
+  RETURN_IF_ERROR(ins.Exec());
+  result.rows = db.Changes();
+  return Status::OK();
+}
+
+}  // namespace
 
 }  // namespace sluice

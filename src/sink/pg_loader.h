@@ -8,11 +8,12 @@
 //                         crash between COMMIT and its acknowledgement)
 //     a newer attempt  -> kAborted: this one is stale
 //     an older attempt -> a replay: its rows are replaced (below)
-//   CREATE TEMP TABLE ... ON COMMIT DROP (the fields, _sluice_batch_id, _sluice_row)
-//   COPY it FROM STDIN (FORMAT binary)          streamed from the staged file
-//   append         INSERT INTO target SELECT ... ORDER BY _sluice_row
+//   append         COPY target (fields, _sluice_batch_id) FROM STDIN (FORMAT
+//                  binary), streamed from the staged file in the pipeline's order
 //   replace_batch  DELETE FROM target WHERE _sluice_batch_id = batch, then as append
-//   upsert         INSERT ... SELECT DISTINCT ON (key) ... ORDER BY key,
+//   upsert         CREATE TEMP TABLE ... ON COMMIT DROP (the fields,
+//                  _sluice_batch_id, _sluice_row), COPY the stream into it, then
+//                  INSERT ... SELECT DISTINCT ON (key) ... ORDER BY key,
 //                  _sluice_row DESC ON CONFLICT (key) DO UPDATE: of rows with
 //                  one key the pipeline's last wins, never a PostgreSQL error
 //   (append and upsert replays delete the earlier attempt's rows first, by
@@ -40,7 +41,9 @@ struct PgLoadRequest {
   int64_t batch_id = 0;
   int attempt = 0;
   int64_t pipeline_version = 0;
-  Schema schema;  // the rows' fields; the stream has them, then _sluice_batch_id, _sluice_row
+  // The rows' fields; the stream has them, then _sluice_batch_id, and for
+  // upsert only _sluice_row (PostgresSink encodes it so).
+  Schema schema;
   // The staged binary COPY stream, a chunk at a time (see PgDb::CopyIn).
   std::function<Result<bool>(std::string& chunk)> next;
 };

@@ -52,7 +52,10 @@ class PostgresSink final : public Sink {
     }
     ASSIGN_OR_RETURN(auto raw, store_->OpenWrite(delivery_.staging_key));
     ASSIGN_OR_RETURN(out_, NewCompressedOutput(std::move(raw), StreamCompression::kZstd));
-    encoder_ = std::make_unique<PgCopyEncoder>(ctx.schema, ctx.batch_id, /*row_numbers=*/true);
+    // Row numbers only for upsert (its temporary table orders a key's rows
+    // by them); append and replace_batch COPY straight into the table.
+    encoder_ = std::make_unique<PgCopyEncoder>(ctx.schema, ctx.batch_id,
+                                               options_.mode == PgLoadMode::kUpsert);
     buffer_.clear();
     encoder_->Header(buffer_);
     return Flush();

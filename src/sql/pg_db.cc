@@ -380,12 +380,14 @@ Status PgDb::CommandError(const void* pg_result, std::string_view what) const {
   std::string msg = r != nullptr ? PQresultErrorMessage(r) : "";
   if (msg.empty()) msg = PQerrorMessage(conn_);
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-  StatusCode code = StatusCode::kInternal;
+  // Without a SQLSTATE the server did not answer: the error is libpq's own,
+  // about the connection (closed, reset, timed out), even while PQstatus
+  // still says CONNECTION_OK (a COPY whose server vanished: seen with an
+  // immediate shutdown mid-load). Transient, like any lost connection.
+  StatusCode code = StatusCode::kUnavailable;
   if (state != nullptr) {
     code = CodeForSqlState(state);
     msg += std::string(" (SQLSTATE ") + state + ")";
-  } else if (PQstatus(conn_) != CONNECTION_OK) {
-    code = StatusCode::kUnavailable;
   }
   return Status(code, Describe() + ": " + std::string(what) + ": " + RedactDsn(msg));
 }

@@ -56,7 +56,7 @@ class PgLoaderTest : public ::testing::Test {
       b.columns[1].Append<int64_t>(r.cents);
       b.columns[2].AppendString(r.note);
     }
-    PgCopyEncoder enc(Orders(), batch, /*row_numbers=*/true);
+    PgCopyEncoder enc(Orders(), batch, /*row_numbers=*/out.mode == PgLoadMode::kUpsert);
     std::string data;
     enc.Header(data);
     RETURN_IF_ERROR(enc.Rows(b, data));

@@ -2,8 +2,19 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "sql/migrations.h"
 #include "test_database.h"
@@ -160,6 +171,135 @@ TEST_F(PgDbTest, AKilledConnectionIsReopenedForTheNextStatement) {
   ASSERT_TRUE(*show->Step());
   EXPECT_EQ(show->ColumnText(0), "30s");
   EXPECT_EQ(show->ColumnText(1), "1min");
+}
+
+// Forwards connections to the PostgreSQL server; Cut() resets them (RST, no
+// goodbye), as a server that vanished (an immediate shutdown, a dead host)
+// looks to libpq: no error message, no SQLSTATE.
+class ConnectionCutter {
+ public:
+  explicit ConnectionCutter(int upstream_port) : upstream_port_(upstream_port) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+        ::listen(listener_, 4) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      ADD_FAILURE() << "cutter: cannot listen";
+    }
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~ConnectionCutter() {
+    stop_ = true;
+    thread_.join();
+    ::close(listener_);
+  }
+  int port() const { return port_; }
+  void Cut() { cut_ = true; }
+
+ private:
+  void Run() {
+    std::vector<std::pair<int, int>> pairs;
+    while (!stop_) {
+      std::vector<pollfd> fds{{listener_, POLLIN, 0}};
+      for (auto [c, u] : pairs) {
+        fds.push_back({c, POLLIN, 0});
+        fds.push_back({u, POLLIN, 0});
+      }
+      ::poll(fds.data(), fds.size(), 20);
+      if (cut_) {
+        for (auto [c, u] : pairs) {
+          for (int fd : {c, u}) {
+            linger l{1, 0};  // close with a reset
+            ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+            ::close(fd);
+          }
+        }
+        pairs.clear();
+        cut_ = false;
+        continue;
+      }
+      const size_t polled = pairs.size();  // a pair accepted below waits for the next poll
+      if (fds[0].revents & POLLIN) {
+        int c = ::accept(listener_, nullptr, nullptr);
+        int u = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(static_cast<uint16_t>(upstream_port_));
+        if (::connect(u, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+          ::close(c);
+          ::close(u);
+        } else {
+          pairs.emplace_back(c, u);
+        }
+      }
+      for (size_t k = 0; k < polled; ++k) {
+        auto [c, u] = pairs[k];
+        for (auto [from, to, ev] :
+             {std::tuple{c, u, fds[1 + 2 * k].revents}, std::tuple{u, c, fds[2 + 2 * k].revents}}) {
+          if (!(ev & (POLLIN | POLLHUP))) continue;
+          char buf[65536];
+          ssize_t n = ::read(from, buf, sizeof(buf));
+          if (n > 0) ::send(to, buf, static_cast<size_t>(n), MSG_NOSIGNAL);
+        }
+      }
+    }
+    for (auto [c, u] : pairs) {
+      ::close(c);
+      ::close(u);
+    }
+  }
+
+  int upstream_port_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> cut_{false};
+  std::thread thread_;
+};
+
+// Issue 12: a server that vanished in the middle of a COPY (no error
+// message, no SQLSTATE: the connection just ends) is a transient error,
+// never a permanent one that would fail a delivery for good.
+TEST_F(PgDbTest, AConnectionLostDuringCopyIsTransient) {
+  const std::string& dsn = tdb_.location();
+  const size_t colon = dsn.rfind(':', dsn.rfind('/'));
+  const size_t slash = dsn.find('/', colon);
+  ConnectionCutter cutter(std::stoi(dsn.substr(colon + 1, slash - colon - 1)));
+  const std::string via =
+      dsn.substr(0, colon + 1) + std::to_string(cutter.port()) + dsn.substr(slash);
+  // Cut while sending data, or just before the end of the data: libpq
+  // fails the send in the first case, the result in the second.
+  for (bool end_at_cut : {false, true}) {
+    const int pause_ms = 100;
+    SCOPED_TRACE(end_at_cut);
+    auto opened = PgDb::Open(via);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    std::unique_ptr<PgDb> db = std::move(opened).value();
+    ASSERT_TRUE(db->Exec("CREATE TEMP TABLE copied (n int8)").ok());
+    int calls = 0;
+    auto copied = db->CopyIn("COPY copied FROM STDIN", [&](std::string& chunk) -> Result<bool> {
+      if (++calls == 2) {
+        cutter.Cut();
+        std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+        if (end_at_cut) return false;
+      }
+      if (calls > 20) return false;
+      for (int i = 0; i < 1000; ++i) chunk += std::to_string(i) + "\n";
+      return true;
+    });
+    ASSERT_FALSE(copied.ok());
+    EXPECT_EQ(copied.status().code(), StatusCode::kUnavailable) << copied.status().ToString();
+    // And the statement after it, on the dead connection.
+    auto next = db->Exec("SELECT 1");
+    if (!next.ok()) {
+      EXPECT_EQ(next.code(), StatusCode::kUnavailable) << next.ToString();
+    }
+  }
 }
 
 TEST_F(PgDbTest, ConnectErrorsNeverShowThePassword) {
