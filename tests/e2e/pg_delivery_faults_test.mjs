@@ -232,7 +232,7 @@ test('PostgreSQL stopped mid-load and started again: nothing lost, nothing dupli
   // most of its time there, waiting for its rows' tokens).
   await until('a load in the middle of its COPY', 30_000, () => Number(psql(pg.dsn,
     "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sluice loader' " +
-    "AND state = 'active' AND query LIKE 'COPY sluice_stage%'")) > 0, 20);
+    "AND state = 'active' AND query LIKE 'COPY % FROM STDIN%'")) > 0, 20);
   const downAt = Date.now();
   pg.stop('immediate');
   const deliveredBefore = batchesOf(p.config).filter((b) => b.done).length;
