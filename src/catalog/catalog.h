@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/schema_evolution.h"
 #include "core/status.h"
 #include "core/types.h"
 
@@ -216,7 +217,16 @@ struct TableCommit {
   Schema schema;
   std::vector<std::string> partition_by;
   std::vector<DataFile> files;  // table, key, staging_key, partition, rows, bytes
+  // reject: the table's schema must equal `schema`; evolve and freeze: the
+  // commit widens it and adds new nullable columns (CompareSchemas), and
+  // refuses incompatible changes.
+  SchemaEvolution evolution = SchemaEvolution::kReject;
 };
+
+// The schema table `tc.table` has once the commit is in, from its schema now
+// and the commit's evolution; kFailedPrecondition naming every column that
+// cannot change so (under reject: any difference).
+Result<Schema> TableSchemaAfter(const Schema& existing, const TableCommit& tc);
 
 // Rows a batch delivered to a non-lake output (e.g. an SQLite sink table).
 struct OutputLineage {

@@ -106,13 +106,38 @@ Result<TableInfo> SqlCatalog::LoadTable(const std::string& name) {
   return t;
 }
 
+Result<Schema> TableSchemaAfter(const Schema& existing, const TableCommit& tc) {
+  if (tc.evolution == SchemaEvolution::kReject) {
+    std::string diff = DescribeSchemaDifference(existing, tc.schema);
+    if (!diff.empty()) {
+      return Status::FailedPrecondition("table '" + tc.table +
+                                        "' exists with a different schema: " + diff +
+                                        " (schema_evolution: reject)");
+    }
+    return existing;
+  }
+  SchemaChange change = CompareSchemas(existing, tc.schema);
+  if (!change.incompatible.empty()) {
+    std::string why;
+    for (const std::string& w : change.incompatible) why += (why.empty() ? "" : "; ") + w;
+    return Status::FailedPrecondition(
+        "table '" + tc.table + "' cannot take the batch's rows: " + why +
+        " (schema_evolution: " + std::string(SchemaEvolutionName(tc.evolution)) + ")");
+  }
+  return change.merged;
+}
+
 Result<int64_t> SqlCatalog::EnsureTable(const TableCommit& tc, int64_t now) {
   auto existing = LoadTable(tc.table);
   if (existing.ok()) {
-    std::string diff = DescribeSchemaDifference(existing->schema, tc.schema);
-    if (!diff.empty()) {
-      return Status::FailedPrecondition("table '" + tc.table +
-                                        "' exists with a different schema: " + diff);
+    ASSIGN_OR_RETURN(Schema after, TableSchemaAfter(existing->schema, tc));
+    if (!(after == existing->schema)) {
+      // A new table schema (evolve): files written before read NULL in a new
+      // column and convert a widened one; older snapshots read the same way.
+      ASSIGN_OR_RETURN(SqlStatement up,
+                       db_->Prepare("UPDATE lake_tables SET schema_json = ?2 WHERE name = ?1"));
+      up.Bind(1, tc.table).Bind(2, after.ToJson());
+      RETURN_IF_ERROR(up.Exec());
     }
     if (existing->partition_by != tc.partition_by) {
       return Status::FailedPrecondition(

@@ -22,7 +22,10 @@ struct DeliveryLoader::Output {
   int active = 0;
   std::unique_ptr<TokenBucket> rows;
   std::unique_ptr<TokenBucket> bytes;
-  std::string prepared_schema;  // Schema::ToJson of the last PreparePostgresTable
+  // What the last PreparePostgresTable was for (schema and spec) and its
+  // answer: the fields the table takes.
+  std::string prepared_for;
+  std::vector<std::string> columns;
 };
 
 // One database (by DSN): its breaker, loads in progress and idle connections.
@@ -269,9 +272,22 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
     }
   }
   std::optional<PgLoadResult> loaded;
-  if (st.ok() && out.prepared_schema != d.schema.ToJson()) {
-    st = PreparePostgresTable(*conn, *options, d.schema);
-    if (st.ok()) out.prepared_schema = d.schema.ToJson();
+  const std::string prepare_key = d.schema.ToJson() + d.args;
+  std::vector<std::string> columns;
+  {
+    MutexLock lock(&mu_);
+    if (out.prepared_for == prepare_key) columns = out.columns;
+  }
+  if (st.ok() && columns.empty()) {
+    auto prepared = PreparePostgresTable(*conn, *options, d.schema);
+    if (prepared.ok()) {
+      columns = *prepared;
+      MutexLock lock(&mu_);
+      out.prepared_for = prepare_key;
+      out.columns = columns;
+    } else {
+      st = prepared.status();
+    }
   }
   if (st.ok()) {
     auto in = store_.OpenRead(started->key);
@@ -293,6 +309,7 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
         req.attempt = started->attempt;
         req.pipeline_version = started->pipeline_version_id;
         req.schema = started->schema;
+        req.columns = columns;
         req.next = [&stream](std::string& chunk) { return stream.Next(chunk); };
         auto r = LoadIntoPostgres(*conn, *options, req);
         if (r.ok()) {

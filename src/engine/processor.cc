@@ -85,6 +85,10 @@ class Attempt final : public DriverSink {
 
  private:
   Status OpenSinks(const BatchDriver& driver);
+  // For a lake output: refuses rows its table cannot take (before any is
+  // written); under freeze, the columns kept when the table lacks some.
+  Result<std::optional<std::vector<int>>> LakeColumnsKept(const std::string& table,
+                                                          const Schema& schema);
   // Ends the quarantine file with a line that counts the records the cap
   // left out (if any).
   Status FinishQuarantine();
@@ -95,6 +99,9 @@ class Attempt final : public DriverSink {
   int attempt_;
   AttemptToken token_;
   std::vector<std::unique_ptr<Sink>> sinks_;
+  // Per sink: the columns of its rows it keeps (a frozen lake table without
+  // some of them); nullopt = all.
+  std::vector<std::optional<std::vector<int>>> projections_;
   bool sinks_done_ = false;
   std::unique_ptr<OutputStream> quarantine_;
   std::optional<Publication> quarantine_pub_;
@@ -113,6 +120,21 @@ Status Attempt::OpenSinks(const BatchDriver& driver) {
     ctx.attempt = attempt_;
     ctx.pipeline_version_id = batch_.pipeline_version_id;
     ctx.schema = schema;
+    ctx.schema_evolution = spec_.schema_evolution;
+    if (s.kind == "table") {
+      // Refused before any row is written: a batch the table cannot take.
+      // Under freeze the rows lose the columns the table does not have.
+      ASSIGN_OR_RETURN(std::optional<std::vector<int>> keep,
+                       LakeColumnsKept(s.args.value("table", ""), schema));
+      if (keep) {
+        Schema kept;
+        for (int c : *keep) kept.AddField(schema.field(c));
+        ctx.schema = kept;
+      }
+      projections_.push_back(std::move(keep));
+    } else {
+      projections_.push_back(std::nullopt);
+    }
     ctx.store = env_.store;
     ctx.project_dir = env_.project_dir;
     ctx.pool = env_.pool;
@@ -181,7 +203,53 @@ Status Attempt::FinishQuarantine() {
 
 Status Attempt::Write(size_t output, RecordBatch&& batch) {
   Sink& sink = *sinks_[output];
+  if (const auto& keep = projections_[output]) {
+    RecordBatch kept;
+    kept.num_rows_no_columns = batch.num_rows();
+    for (int c : *keep) {
+      kept.schema.AddField(batch.schema.field(c));
+      kept.columns.push_back(std::move(batch.columns[c]));
+    }
+    kept.source_lines = std::move(batch.source_lines);
+    return sink.Write(kept).WithContext(sink.Describe());
+  }
   return sink.Write(batch).WithContext(sink.Describe());
+}
+
+Result<std::optional<std::vector<int>>> Attempt::LakeColumnsKept(const std::string& table,
+                                                                 const Schema& schema) {
+  std::optional<std::vector<int>> none;
+  auto existing = env_.catalog->GetTable(table);
+  if (existing.status().code() == StatusCode::kNotFound) return none;
+  RETURN_IF_ERROR(existing.status());
+  TableCommit tc;
+  tc.table = table;
+  tc.schema = schema;
+  tc.evolution = spec_.schema_evolution;
+  if (spec_.schema_evolution != SchemaEvolution::kFreeze) {
+    RETURN_IF_ERROR(TableSchemaAfter(existing->schema, tc).status());
+    return none;
+  }
+  std::vector<int> keep;
+  std::string dropped;
+  for (int c = 0; c < schema.num_fields(); ++c) {
+    if (existing->schema.FieldIndex(schema.field(c).name) >= 0) {
+      keep.push_back(c);
+    } else {
+      dropped += (dropped.empty() ? "" : ", ") + schema.field(c).name;
+    }
+  }
+  if (dropped.empty()) {
+    RETURN_IF_ERROR(TableSchemaAfter(existing->schema, tc).status());
+    return none;
+  }
+  Schema kept;
+  for (int c : keep) kept.AddField(schema.field(c));
+  tc.schema = kept;
+  RETURN_IF_ERROR(TableSchemaAfter(existing->schema, tc).status());
+  spdlog::warn("batch {}: table {} does not have column(s) {} (schema_evolution: freeze): dropped",
+               batch_.id, table, dropped);
+  return std::optional<std::vector<int>>(std::move(keep));
 }
 
 Result<AttemptResult> Attempt::Run() {
@@ -285,11 +353,7 @@ Status CheckTables(Catalog& catalog, const std::vector<TableCommit>& tables) {
     auto existing = catalog.GetTable(t.table);
     if (existing.status().code() == StatusCode::kNotFound) continue;
     RETURN_IF_ERROR(existing.status());
-    if (existing->schema != t.schema) {
-      return Status::FailedPrecondition(
-          "table '" + t.table + "' exists with a different schema:\n" +
-          existing->schema.ToString() + "this batch writes:\n" + t.schema.ToString());
-    }
+    RETURN_IF_ERROR(TableSchemaAfter(existing->schema, t).status());
     if (existing->partition_by != t.partition_by) {
       return Status::FailedPrecondition("table '" + t.table +
                                         "' exists with different partition columns");

@@ -39,8 +39,8 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::vector<std::string> kTopKeys = {
-    "pipeline",  "source",  "schema",     "on_bad_record",          "max_bad_ratio",
-    "transform", "outputs", "references", "max_quarantined_records"};
+    "pipeline",  "source",  "schema",     "on_bad_record",           "max_bad_ratio",
+    "transform", "outputs", "references", "max_quarantined_records", "schema_evolution"};
 const std::vector<std::string> kReferenceKeys = {"file", "table", "format", "csv", "schema"};
 const std::vector<std::string> kSourceKeys = {"pattern", "format", "csv", "settle"};
 const std::vector<std::string> kCsvKeys = {"delimiter", "quote", "header", "null_values"};
@@ -509,6 +509,12 @@ Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& f
     } else if (e.key == "schema") {
       RETURN_IF_ERROR(ParseSchemaBlock(e, file, &spec.schema));
       has_schema = true;
+    } else if (e.key == "schema_evolution") {
+      ASSIGN_OR_RETURN(std::string p, YamlString(e.value, file, e.line, "schema_evolution"));
+      auto parsed = ParseSchemaEvolution(p);
+      if (!parsed.ok())
+        return YamlError(file, e.line, "schema_evolution", parsed.status().message());
+      spec.schema_evolution = *parsed;
     } else if (e.key == "on_bad_record") {
       ASSIGN_OR_RETURN(std::string p, YamlString(e.value, file, e.line, "on_bad_record"));
       if (p == "fail") {

@@ -12,6 +12,8 @@
 //   on_bad_record: quarantine      # fail | skip | quarantine
 //   max_bad_ratio: 0.01            # over this, the batch ends quarantined
 //   max_quarantined_records: 10000 # bad records written per batch (all are counted)
+//   schema_evolution: evolve       # reject (default) | evolve | freeze: when a new
+//                                  #   version's columns differ from its tables'
 //   transform:
 //     - rename: { amount: total }
 //     - dedupe: { key: [order_id], keep: last }
@@ -39,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "core/schema_evolution.h"
 #include "core/status.h"
 #include "core/types.h"
 #include "format/format.h"
@@ -89,6 +92,9 @@ struct PipelineSpec {
   // (rows_quarantined) and summed up in the file's last line, so a file of
   // garbage cannot fill the disk with quarantine output.
   int64_t max_quarantined_records = 10000;
+  // How the pipeline's lake tables and database outputs take a batch whose
+  // columns differ from theirs (core/schema_evolution.h).
+  SchemaEvolution schema_evolution = SchemaEvolution::kReject;
   std::vector<StepSpec> transform;
   std::vector<ReferenceSpec> references;
   std::vector<SinkSpec> outputs;

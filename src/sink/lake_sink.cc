@@ -59,6 +59,7 @@ class LakeSink final : public Sink {
     partition_cols_ = std::move(cols).value();
     store_ = ctx.store;
     schema_ = ctx.schema;
+    evolution_ = ctx.schema_evolution;
     batch_id_ = ctx.batch_id;
     attempt_ = ctx.attempt;
     table_prefix_ = "staging/" + std::to_string(ctx.batch_id) + "/a" + std::to_string(ctx.attempt) +
@@ -126,6 +127,7 @@ class LakeSink final : public Sink {
     TableCommit commit;
     commit.table = options_.table;
     commit.schema = schema_;
+    commit.evolution = evolution_;
     commit.partition_by = options_.partition_by;
     for (auto& [part, file] : finished_) commit.files.push_back(std::move(file));
     finished_.clear();
@@ -263,6 +265,7 @@ class LakeSink final : public Sink {
   State state_ = State::kNew;
   ObjectStore* store_ = nullptr;
   Schema schema_;
+  SchemaEvolution evolution_ = SchemaEvolution::kReject;
   int64_t batch_id_ = 0;
   int attempt_ = 0;
   std::vector<int> partition_cols_;

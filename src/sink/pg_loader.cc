@@ -55,23 +55,55 @@ Status ExecDdl(PgDb& db, const std::string& sql) {
 
 namespace {
 
-// Every field has a column of its type (kFailedPrecondition naming the
-// first that does not).
-Status CompareColumns(const PostgresOutputOptions& out, const Schema& schema,
-                      const std::map<std::string, std::string>& cols) {
+// The sluice type of a column PostgreSQL spells `pg` (format_type), for the
+// types a column can widen from; nullopt for the others.
+std::optional<DataType> WidenableType(const std::string& pg) {
+  if (pg == "integer") return DataType::Int32();
+  if (pg == "bigint") return DataType::Int64();
+  int p = 0, sc = 0;
+  if (std::sscanf(pg.c_str(), "numeric(%d,%d)", &p, &sc) == 2) return DataType::Decimal(p, sc);
+  return std::nullopt;
+}
+
+// How an existing table takes the rows of `schema` under the output's
+// schema_evolution: the fields loaded (freeze leaves out those the table
+// lacks) and the DDL that goes first (evolve adds columns and widens);
+// kFailedPrecondition naming the column, its type and the type written.
+struct ColumnPlan {
+  std::vector<std::string> load;
+  std::vector<std::string> ddl;
+};
+
+Result<ColumnPlan> PlanColumns(const PostgresOutputOptions& out, const Schema& schema,
+                               const std::map<std::string, std::string>& cols) {
+  ColumnPlan plan;
+  const std::string target = Target(out);
+  const std::string policy =
+      " (schema_evolution: " + std::string(SchemaEvolutionName(out.schema_evolution)) + ")";
   for (const Field& f : schema.fields()) {
+    const std::string type = PgColumnType(f.type);
     auto it = cols.find(f.name);
     if (it == cols.end()) {
-      return Status::FailedPrecondition(out.Describe() + ": the table has no column '" + f.name +
-                                        "' (" + PgColumnType(f.type) + ")");
+      if (out.schema_evolution == SchemaEvolution::kFreeze) continue;  // not loaded
+      if (out.schema_evolution != SchemaEvolution::kEvolve) {
+        return Status::FailedPrecondition(out.Describe() + ": the table has no column '" + f.name +
+                                          "' (" + type + ")" + policy);
+      }
+      // Nullable: the rows already there have no value.
+      plan.ddl.push_back("ALTER TABLE " + target + " ADD COLUMN IF NOT EXISTS " +
+                         QuoteIdentifier(f.name) + " " + type);
+    } else if (it->second != type) {
+      auto from = WidenableType(it->second);
+      if (out.schema_evolution != SchemaEvolution::kEvolve || !from || !IsWidening(*from, f.type)) {
+        return Status::FailedPrecondition(out.Describe() + ": column '" + f.name + "' is " +
+                                          it->second + " but the output writes " + type + policy);
+      }
+      plan.ddl.push_back("ALTER TABLE " + target + " ALTER COLUMN " + QuoteIdentifier(f.name) +
+                         " TYPE " + type);
     }
-    if (it->second != PgColumnType(f.type)) {
-      return Status::FailedPrecondition(out.Describe() + ": column '" + f.name + "' is " +
-                                        it->second + " but the output writes " +
-                                        PgColumnType(f.type));
-    }
+    plan.load.push_back(f.name);
   }
-  return Status::OK();
+  return plan;
 }
 
 }  // namespace
@@ -87,14 +119,21 @@ Result<std::string> CheckPostgresTable(PgDb& db, const PostgresOutputOptions& ou
     }
     return std::string("the table does not exist yet; the first load creates it");
   }
-  RETURN_IF_ERROR(CompareColumns(out, schema, cols));
-  return std::string(cols.count("_sluice_batch_id") > 0
-                         ? "the table exists and takes the output's columns"
-                         : "the table exists and takes the output's columns; the first load "
-                           "adds _sluice_batch_id");
+  ASSIGN_OR_RETURN(ColumnPlan plan, PlanColumns(out, schema, cols));
+  std::string msg = "the table exists and takes the output's columns";
+  if (plan.load.size() < static_cast<size_t>(schema.num_fields())) {
+    msg += " (" + std::to_string(schema.num_fields() - plan.load.size()) +
+           " it does not have are left out: schema_evolution: freeze)";
+  }
+  for (const std::string& ddl : plan.ddl) msg += "; the first load runs " + ddl;
+  if (cols.count("_sluice_batch_id") == 0) msg += "; the first load adds _sluice_batch_id";
+  return msg;
 }
 
-Status PreparePostgresTable(PgDb& db, const PostgresOutputOptions& out, const Schema& schema) {
+Result<std::vector<std::string>> PreparePostgresTable(PgDb& db, const PostgresOutputOptions& out,
+                                                      const Schema& schema) {
+  std::vector<std::string> all;
+  for (const Field& f : schema.fields()) all.push_back(f.name);
   RETURN_IF_ERROR(out.CheckSchema(schema));
   const std::string target = Target(out);
   RETURN_IF_ERROR(ExecDdl(db, "CREATE TABLE IF NOT EXISTS " + Ledger(out) +
@@ -120,30 +159,33 @@ Status PreparePostgresTable(PgDb& db, const PostgresOutputOptions& out, const Sc
       ddl += ", UNIQUE (" + key + ")";
     }
     RETURN_IF_ERROR(ExecDdl(db, ddl + ")"));
-    return ExecDdl(db, "CREATE INDEX IF NOT EXISTS " +
-                           QuoteIdentifier(out.table + "_sluice_batch") + " ON " + target +
-                           " (_sluice_batch_id)");
+    RETURN_IF_ERROR(ExecDdl(db, "CREATE INDEX IF NOT EXISTS " +
+                                    QuoteIdentifier(out.table + "_sluice_batch") + " ON " + target +
+                                    " (_sluice_batch_id)"));
+    return all;
   }
-  RETURN_IF_ERROR(CompareColumns(out, schema, cols));
+  ASSIGN_OR_RETURN(ColumnPlan plan, PlanColumns(out, schema, cols));
+  for (const std::string& ddl : plan.ddl) RETURN_IF_ERROR(ExecDdl(db, ddl));
   auto batch_col = cols.find("_sluice_batch_id");
   if (batch_col == cols.end()) {
     // A table made before sluice loaded it: the batch column (NULL in the
     // rows already there) lets a replay replace exactly what a batch wrote.
     RETURN_IF_ERROR(ExecDdl(
         db, "ALTER TABLE " + target + " ADD COLUMN IF NOT EXISTS " + "_sluice_batch_id int8"));
-    return ExecDdl(db, "CREATE INDEX IF NOT EXISTS " +
-                           QuoteIdentifier(out.table + "_sluice_batch") + " ON " + target +
-                           " (_sluice_batch_id)");
+    RETURN_IF_ERROR(ExecDdl(db, "CREATE INDEX IF NOT EXISTS " +
+                                    QuoteIdentifier(out.table + "_sluice_batch") + " ON " + target +
+                                    " (_sluice_batch_id)"));
+    return plan.load;
   }
   if (batch_col->second != "bigint") {
     return Status::FailedPrecondition(out.Describe() + ": column _sluice_batch_id is " +
                                       batch_col->second + ", expected bigint");
   }
-  return Status::OK();
+  return plan.load;
 }
 
 namespace {
-Status StageAndUpsert(PgDb& db, const PostgresOutputOptions& out, const PgLoadRequest& req,
+Status StageAndInsert(PgDb& db, const PostgresOutputOptions& out, const PgLoadRequest& req,
                       const std::string& target, const std::string& cols, PgLoadResult& result);
 }  // namespace
 
@@ -191,7 +233,9 @@ Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out
       RETURN_IF_ERROR(del.Exec());
     }
 
-    if (out.mode != PgLoadMode::kUpsert) {
+    const bool all_columns =
+        req.columns.empty() || req.columns.size() == static_cast<size_t>(req.schema.num_fields());
+    if (out.mode != PgLoadMode::kUpsert && all_columns) {
       // Append and replace_batch: the stream (without row numbers) goes
       // straight into the table, in the pipeline's order, in this same
       // transaction: no second pass through a temporary table.
@@ -201,7 +245,10 @@ Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out
                                  req.next));
       result.rows = copied;
     } else {
-      RETURN_IF_ERROR(StageAndUpsert(db, out, req, target, cols, result));
+      std::string kept;
+      for (const std::string& c : req.columns)
+        kept += (kept.empty() ? "" : ", ") + QuoteIdentifier(c);
+      RETURN_IF_ERROR(StageAndInsert(db, out, req, target, all_columns ? cols : kept, result));
     }
     result.outcome = replacing ? PgLoadResult::Outcome::kReplaced : PgLoadResult::Outcome::kLoaded;
     ASSIGN_OR_RETURN(
@@ -221,31 +268,39 @@ Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out
 
 namespace {
 
-// Upsert: the stream (with row numbers) into a temporary table, then one
-// INSERT ... ON CONFLICT from it, the pipeline's last row of a key winning.
-Status StageAndUpsert(PgDb& db, const PostgresOutputOptions& out, const PgLoadRequest& req,
+// The stream into a temporary table, then one INSERT of `cols` from it:
+// upsert (its stream has row numbers: ON CONFLICT, the pipeline's last row
+// of a key winning) and a load of only some columns (schema_evolution:
+// freeze, a table without some of the output's).
+Status StageAndInsert(PgDb& db, const PostgresOutputOptions& out, const PgLoadRequest& req,
                       const std::string& target, const std::string& cols, PgLoadResult& result) {
+  const bool upsert = out.mode == PgLoadMode::kUpsert;
   std::string stage = "CREATE TEMP TABLE sluice_stage (";
   for (const Field& f : req.schema.fields()) {
     stage += QuoteIdentifier(f.name) + " " + PgColumnType(f.type) + ", ";
   }
-  RETURN_IF_ERROR(db.Exec(stage + "_sluice_batch_id int8, _sluice_row int8) ON COMMIT DROP"));
+  stage += upsert ? "_sluice_batch_id int8, _sluice_row int8" : "_sluice_batch_id int8";
+  RETURN_IF_ERROR(db.Exec(stage + ") ON COMMIT DROP"));
   RETURN_IF_ERROR(db.CopyIn("COPY sluice_stage FROM STDIN (FORMAT binary)", req.next).status());
 
   std::string apply = "INSERT INTO " + target + " (" + cols + ", _sluice_batch_id) SELECT ";
-  {
+  if (upsert) {
     std::string key;
     for (const std::string& k : out.key) key += (key.empty() ? "" : ", ") + QuoteIdentifier(k);
     std::string set;
     const std::set<std::string> keys(out.key.begin(), out.key.end());
+    const std::set<std::string> loaded(req.columns.begin(), req.columns.end());
     for (const Field& f : req.schema.fields()) {
-      if (keys.count(f.name) == 0)
-        set += QuoteIdentifier(f.name) + " = EXCLUDED." + QuoteIdentifier(f.name) + ", ";
+      if (keys.count(f.name) > 0) continue;
+      if (!loaded.empty() && loaded.count(f.name) == 0) continue;
+      set += QuoteIdentifier(f.name) + " = EXCLUDED." + QuoteIdentifier(f.name) + ", ";
     }
     set += "_sluice_batch_id = EXCLUDED._sluice_batch_id";
     apply += "DISTINCT ON (" + key + ") " + cols + ", _sluice_batch_id FROM sluice_stage " +
              "ORDER BY " + key + ", _sluice_row DESC ON CONFLICT (" + key + ") DO UPDATE SET " +
              set;
+  } else {
+    apply += cols + ", _sluice_batch_id FROM sluice_stage";
   }
   ASSIGN_OR_RETURN(SqlStatement ins, db.Prepare(apply));
   RETURN_IF_ERROR(ins.Exec());

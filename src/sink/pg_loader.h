@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "core/types.h"
@@ -44,6 +45,8 @@ struct PgLoadRequest {
   // The rows' fields; the stream has them, then _sluice_batch_id, and for
   // upsert only _sluice_row (PostgresSink encodes it so).
   Schema schema;
+  // The fields the table takes (PreparePostgresTable's answer; empty = all).
+  std::vector<std::string> columns;
   // The staged binary COPY stream, a chunk at a time (see PgDb::CopyIn).
   std::function<Result<bool>(std::string& chunk)> next;
 };
@@ -60,7 +63,11 @@ struct PgLoadResult {
 // of the same type for every field (kFailedPrecondition naming the column,
 // its type and the type the output writes), adding _sluice_batch_id if an
 // older table lacks it.
-Status PreparePostgresTable(PgDb& db, const PostgresOutputOptions& out, const Schema& schema);
+// Under the output's schema_evolution an existing table missing a field gets
+// it as a new nullable column and a narrower column is widened (evolve), or
+// the field is left out (freeze); returns the fields to load.
+Result<std::vector<std::string>> PreparePostgresTable(PgDb& db, const PostgresOutputOptions& out,
+                                                      const Schema& schema);
 
 // `sluice validate --connect`: whether the output's table can take `schema`,
 // changing nothing. A sentence for people, or kFailedPrecondition naming the

@@ -62,7 +62,7 @@ Result<PostgresOutputOptions> ParsePostgresOutputOptions(const nlohmann::json& a
                                                          const std::string& where) {
   SinkArgs a(args, where, "postgres output");
   RETURN_IF_ERROR(
-      a.CheckKeys({"dsn", "table", "mode", "key", "create", "max_concurrency",
+      a.CheckKeys({"dsn", "table", "mode", "key", "create", "max_concurrency", "schema_evolution",
                    "max_rows_per_second", "max_bytes_per_second", "statement_timeout",
                    "high_water_rows", "high_water_bytes", "low_water_rows", "low_water_bytes"}));
   PostgresOutputOptions o;
@@ -137,6 +137,12 @@ Result<PostgresOutputOptions> ParsePostgresOutputOptions(const nlohmann::json& a
   ASSIGN_OR_RETURN(o.max_rows_per_second, a.PositiveInt("max_rows_per_second"));
   ASSIGN_OR_RETURN(o.max_bytes_per_second, a.PositiveInt("max_bytes_per_second"));
 
+  ASSIGN_OR_RETURN(std::optional<std::string> evolution, a.String("schema_evolution"));
+  if (evolution) {
+    auto e = ParseSchemaEvolution(*evolution);
+    if (!e.ok()) return a.Error("schema_evolution", e.status().message());
+    o.schema_evolution = *e;
+  }
   ASSIGN_OR_RETURN(std::optional<std::string> timeout, a.String("statement_timeout"));
   if (timeout) {
     auto d = ParseDuration(*timeout);

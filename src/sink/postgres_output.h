@@ -12,6 +12,7 @@
 //         max_rows_per_second: 200000 # token buckets shared by the output's
 //         max_bytes_per_second: 50000000  #   loaders in a process (default: none)
 //         statement_timeout: 5m       # per statement (default: the server's)
+//         schema_evolution: evolve    # default: the pipeline's (core/schema_evolution.h)
 //         high_water_rows: 5000000    # backpressure: pending rows or bytes
 //         high_water_bytes: 1073741824  #   above which the pipeline's batches
 //         low_water_rows: 2500000     #   wait, until the backlog is below the
@@ -31,6 +32,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/schema_evolution.h"
 #include "core/status.h"
 #include "core/types.h"
 
@@ -61,6 +63,10 @@ struct PostgresOutputOptions {
   int64_t high_water_bytes = int64_t{1} << 30;
   int64_t low_water_rows = 5'000'000;
   int64_t low_water_bytes = int64_t{1} << 29;
+  // The pipeline's schema_evolution (recorded with each delivery; an output
+  // may also set its own): whether a load adds new columns and widens
+  // (evolve), loads only the table's columns (freeze) or refuses (reject).
+  SchemaEvolution schema_evolution = SchemaEvolution::kReject;
   std::string where;  // the spec location, "file:line"
 
   // "postgres:<display dsn>#<schema.table>": for logs and lineage.

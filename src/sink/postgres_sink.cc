@@ -1,5 +1,6 @@
 #include "sink/postgres_sink.h"
 
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <utility>
@@ -29,7 +30,13 @@ class PostgresSink final : public Sink {
     const std::string prefix = "staging/" + b + "/a" + k + "/postgres/" + slug + "/";
     delivery_.request.output = Describe();
     delivery_.request.target = Describe();
-    delivery_.request.args = args_;
+    // The pipeline's schema_evolution travels with the rows, unless the
+    // output sets its own.
+    auto args = nlohmann::json::parse(args_, nullptr, /*allow_exceptions=*/false);
+    if (args.is_object() && !args.contains("schema_evolution")) {
+      args["schema_evolution"] = std::string(SchemaEvolutionName(ctx.schema_evolution));
+    }
+    delivery_.request.args = args.is_object() ? args.dump() : args_;
     delivery_.request.schema = ctx.schema;
     delivery_.request.pipeline_version_id = ctx.pipeline_version_id;
     delivery_.request.key =

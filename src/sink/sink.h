@@ -27,6 +27,7 @@
 
 #include "catalog/catalog.h"
 #include "core/column.h"
+#include "core/schema_evolution.h"
 #include "core/status.h"
 #include "store/object_store.h"
 
@@ -58,6 +59,10 @@ struct SinkContext {
   // outside the catalog calls it inside its own transaction, just before
   // committing, so a stale attempt never loads. Empty = no fence (tests, convert).
   std::function<Status()> check_fence;
+  // The pipeline's schema_evolution: how the sink's table takes rows whose
+  // columns differ from its own (lake tables: in the commit; database
+  // outputs: when loaded).
+  SchemaEvolution schema_evolution = SchemaEvolution::kReject;
 };
 
 // A database output's rows, staged for a loader (architecture 6.2): the

@@ -318,6 +318,65 @@ outputs:
   EXPECT_EQ(Query("SELECT count(*) FROM orders"), std::vector<std::string>{"26"});
 }
 
+// A new version adds a column. evolve: the lake table and the PostgreSQL
+// table gain it (old rows NULL); freeze: both keep their columns, the new
+// one is dropped; reject (the default): the batch fails before any row is
+// written, naming the column.
+TEST_F(DeliveryTest, SchemaEvolutionReachesTheLakeAndPostgres) {
+  for (const char* policy : {"evolve", "freeze", ""}) {
+    SCOPED_TRACE(policy);
+    ASSERT_TRUE(db_->Exec("DROP TABLE IF EXISTS orders").ok());
+    ASSERT_TRUE(db_->Exec("DROP TABLE IF EXISTS sluice_ledger").ok());
+    project_.reset();
+    testing::ScratchDir dir;
+    config_ = DefaultConfig(dir.path());
+    config_.workers = 1;
+    config_.poll_interval = std::chrono::milliseconds(20);
+    config_.lease = std::chrono::milliseconds(2000);
+    Open();
+    WritePipeline("orders", DeliverySpec(target_->location()));
+    Land("orders", "a.csv", DeliveryCsv(1, 3));
+    SLUICE_ASSERT_OK(Serve());
+    std::string v2 = DeliverySpec(target_->location());
+    v2.replace(v2.find("  amount: decimal(10,2)\n"), 23,
+               "  amount: decimal(10,2)\n  channel: string\n");
+    if (*policy != '\0') v2 += std::string("schema_evolution: ") + policy + "\n";
+    WritePipeline("orders", v2);
+    Land("orders", "b.csv", "id,amount,channel\n10,10.00,web\n11,11.00,shop\n");
+    SLUICE_ASSERT_OK(Serve());
+
+    auto table = project_->catalog().GetTable("orders");
+    ASSERT_TRUE(table.ok()) << table.status().ToString();
+    auto batches = project_->catalog().ListBatches(std::nullopt, "", 0);
+    ASSERT_TRUE(batches.ok());
+    const BatchInfo& second = batches->front();  // newest first
+    const bool has_channel = table->schema.FieldIndex("channel") >= 0;
+    const auto pg_channel = Query(
+        "SELECT count(*) FROM pg_attribute WHERE attrelid = 'orders'::regclass AND "
+        "attname = 'channel'");
+    if (std::string(policy) == "evolve") {
+      EXPECT_EQ(second.state, BatchState::kCommitted) << second.reason;
+      EXPECT_TRUE(has_channel);
+      EXPECT_EQ(Query("SELECT id, coalesce(channel, '-') FROM orders ORDER BY id"),
+                (std::vector<std::string>{"1|-", "2|-", "3|-", "10|web", "11|shop"}));
+    } else if (std::string(policy) == "freeze") {
+      EXPECT_EQ(second.state, BatchState::kCommitted) << second.reason;
+      EXPECT_FALSE(has_channel);
+      EXPECT_EQ(pg_channel, std::vector<std::string>{"0"});
+      EXPECT_EQ(Query("SELECT count(*) FROM orders"), std::vector<std::string>{"5"});
+    } else {
+      EXPECT_EQ(second.state, BatchState::kFailed);
+      EXPECT_NE(second.reason.find("the batch adds column 'channel'"), std::string::npos)
+          << second.reason;
+      EXPECT_NE(second.reason.find("schema_evolution: reject"), std::string::npos);
+      EXPECT_FALSE(has_channel);
+      EXPECT_EQ(Query("SELECT count(*) FROM orders"), std::vector<std::string>{"3"});
+      EXPECT_TRUE(Keys(project_->store(), "staging/").empty());
+    }
+    project_.reset();
+  }
+}
+
 TEST(BackpressureTest, EngagesAboveTheHighMarkAndReleasesBelowTheLowMark) {
   PipelineSpec spec;
   spec.name = "orders";

@@ -84,6 +84,12 @@ TEST(ParsePipeline, MinimalSpecGetsDefaults) {
   EXPECT_EQ(r->source.csv.delimiter, ',');
   EXPECT_TRUE(r->source.csv.header);
   EXPECT_EQ(r->on_bad_record, BadRecordPolicy::kQuarantine);
+  EXPECT_EQ(r->schema_evolution, SchemaEvolution::kReject);
+  auto evolving = ParsePipeline(
+      "pipeline: p1\nschema: { a: int32 }\nschema_evolution: evolve\noutputs: [ { table: t } ]\n",
+      "m.yaml");
+  ASSERT_TRUE(evolving.ok()) << evolving.status().ToString();
+  EXPECT_EQ(evolving->schema_evolution, SchemaEvolution::kEvolve);
   EXPECT_EQ(r->max_bad_ratio, 0.0);
   EXPECT_TRUE(r->transform.empty());
   EXPECT_EQ(r->output_schema, r->schema);
@@ -175,6 +181,8 @@ TEST(ParsePipeline, ErrorsNameFileLineAndKey) {
        "p.yaml:3: schema.a: decimal precision 40 out of range"},
       {"pipeline: p\non_bad_record: ignore\n",
        "p.yaml:2: on_bad_record: expected fail, skip or quarantine, got 'ignore'"},
+      {"pipeline: p\nschema_evolution: grow\n",
+       "p.yaml:2: schema_evolution: 'grow' is not a schema evolution (evolve, freeze or reject)"},
       {"pipeline: p\nmax_bad_ratio: 1.5\n",
        "p.yaml:2: max_bad_ratio: must be between 0 and 1 (a fraction of records), got 1.5"},
       {"pipeline: p\nmax_bad_ratio: lots\n",

@@ -49,7 +49,7 @@ class PgLoaderTest : public ::testing::Test {
 
   Result<PgLoadResult> Load(const PostgresOutputOptions& out, int64_t batch, int attempt,
                             const std::vector<Row>& rows) {
-    RETURN_IF_ERROR(PreparePostgresTable(*db_, out, Orders()));
+    ASSIGN_OR_RETURN(std::vector<std::string> columns, PreparePostgresTable(*db_, out, Orders()));
     RecordBatch b = RecordBatch::Empty(Orders());
     for (const Row& r : rows) {
       b.columns[0].Append<int64_t>(r.id);
@@ -67,6 +67,7 @@ class PgLoaderTest : public ::testing::Test {
     req.attempt = attempt;
     req.pipeline_version = 3;
     req.schema = Orders();
+    req.columns = columns;
     bool sent = false;
     req.next = [&](std::string& chunk) -> Result<bool> {
       if (!sent) chunk = data;
@@ -147,7 +148,7 @@ TEST_F(PgLoaderTest, AFailedLoadWritesNothing) {
 
 TEST_F(PgLoaderTest, TablesAreCreatedOrCheckedColumnByColumn) {
   PostgresOutputOptions never = Output(R"(, "create": "never")");
-  Status missing = PreparePostgresTable(*db_, never, Orders());
+  Status missing = PreparePostgresTable(*db_, never, Orders()).status();
   EXPECT_EQ(missing.code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(missing.message(), HasSubstr("does not exist (create: never)"));
 
@@ -158,7 +159,7 @@ TEST_F(PgLoaderTest, TablesAreCreatedOrCheckedColumnByColumn) {
   auto o = ParsePostgresOutputOptions(
       nlohmann::json::parse(R"({"dsn": "host=x", "table": "sales.orders"})"), "p.yaml:2");
   ASSERT_TRUE(o.ok());
-  Status wrong = PreparePostgresTable(*db_, *o, Orders());
+  Status wrong = PreparePostgresTable(*db_, *o, Orders()).status();
   EXPECT_EQ(wrong.code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(wrong.message(),
               HasSubstr("column 'note' is character varying(10) but the output writes text"));
@@ -177,13 +178,71 @@ TEST_F(PgLoaderTest, TablesAreCreatedOrCheckedColumnByColumn) {
   EXPECT_THAT(*fresh, HasSubstr("the first load creates it"));
   EXPECT_EQ(Query("SELECT to_regclass('public.orders') IS NULL"), std::vector<std::string>{"t"});
   // A table made without sluice gets its batch column.
-  Status ok = PreparePostgresTable(*db_, *o, Orders());
+  Status ok = PreparePostgresTable(*db_, *o, Orders()).status();
   EXPECT_TRUE(ok.ok()) << ok.ToString();
   EXPECT_EQ(Query("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'sales' "
                   "AND table_name = 'orders' AND column_name = '_sluice_batch_id'"),
             std::vector<std::string>{"1"});
   EXPECT_EQ(Query("SELECT to_regclass('sales.sluice_ledger') IS NOT NULL"),
             std::vector<std::string>{"t"});
+}
+
+// Schema evolution: a table made by an earlier version (no note column, a
+// narrower amount) takes the rows under evolve (column added, amount
+// widened, old rows NULL in it), loads only its columns under freeze, and
+// refuses them under reject, naming the column, its type and the policy.
+TEST_F(PgLoaderTest, SchemaEvolutionAddsAndWidensFreezesOrRejects) {
+  auto older = [&] {
+    EXPECT_TRUE(db_->Exec("DROP TABLE IF EXISTS orders").ok());
+    EXPECT_TRUE(db_->Exec("DROP TABLE IF EXISTS sluice_ledger").ok());
+    EXPECT_TRUE(db_->Exec("CREATE TABLE orders (id bigint NOT NULL, amount numeric(10,2), "
+                          "_sluice_batch_id bigint)")
+                    .ok());
+    EXPECT_TRUE(db_->Exec("INSERT INTO orders VALUES (1, 1.00, 1)").ok());
+  };
+  older();
+  auto rejected = Load(Output(""), 2, 1, {{2, 250, "two"}});
+  EXPECT_EQ(rejected.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(rejected.status().message(),
+              HasSubstr("column 'amount' is numeric(10,2) but the output writes numeric(12,2) "
+                        "(schema_evolution: reject)"));
+
+  auto evolved = Load(Output(R"(, "schema_evolution": "evolve")"), 2, 1, {{2, 250, "two"}});
+  ASSERT_TRUE(evolved.ok()) << evolved.status().ToString();
+  EXPECT_EQ(Query("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+                  "'orders'::regclass AND attname IN ('amount', 'note') ORDER BY attnum"),
+            (std::vector<std::string>{"numeric(12,2)", "text"}));
+  EXPECT_EQ(Query("SELECT id, amount, note FROM orders ORDER BY id"),
+            (std::vector<std::string>{"1|1.00|NULL", "2|2.50|two"}));
+
+  older();
+  ASSERT_TRUE(db_->Exec("ALTER TABLE orders ALTER COLUMN amount TYPE numeric(12,2)").ok());
+  for (const char* mode : {"", R"(, "mode": "upsert", "key": ["id"])"}) {
+    SCOPED_TRACE(mode);
+    ASSERT_TRUE(db_->Exec("DELETE FROM orders WHERE id > 1").ok());
+    ASSERT_TRUE(db_->Exec("DROP TABLE IF EXISTS sluice_ledger").ok());
+    if (*mode != '\0') {
+      ASSERT_TRUE(db_->Exec("CREATE UNIQUE INDEX IF NOT EXISTS orders_id ON orders (id)").ok());
+    }
+    auto frozen = Load(Output(std::string(R"(, "schema_evolution": "freeze")") + mode), 3, 1,
+                       {{3, 300, "dropped"}, {4, 400, "dropped"}, {3, 333, "last"}});
+    ASSERT_TRUE(frozen.ok()) << frozen.status().ToString();
+    EXPECT_EQ(Query("SELECT count(*) FROM pg_attribute WHERE attrelid = 'orders'::regclass AND "
+                    "attname = 'note'"),
+              std::vector<std::string>{"0"});
+    EXPECT_EQ(Query("SELECT id, amount FROM orders WHERE id > 1 ORDER BY id, amount"),
+              *mode == '\0' ? (std::vector<std::string>{"3|3.00", "3|3.33", "4|4.00"})
+                            : (std::vector<std::string>{"3|3.33", "4|4.00"}));
+  }
+  // validate --connect says what a load would do, changing nothing.
+  older();
+  auto plan = CheckPostgresTable(*db_, Output(R"(, "schema_evolution": "evolve")"), Orders());
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_THAT(*plan, HasSubstr("ALTER COLUMN \"amount\" TYPE numeric(12,2)"));
+  EXPECT_THAT(*plan, HasSubstr("ADD COLUMN IF NOT EXISTS \"note\" text"));
+  EXPECT_EQ(Query("SELECT count(*) FROM pg_attribute WHERE attrelid = 'orders'::regclass AND "
+                  "attname = 'note'"),
+            std::vector<std::string>{"0"});
 }
 
 }  // namespace
