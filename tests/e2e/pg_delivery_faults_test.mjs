@@ -11,6 +11,8 @@
 //     like scripts/test-services.sh), since it stops and starts it.
 //  2. An output's max_rows_per_second holds within 10% over a ~20 s load of
 //     a staged backlog, shared by two loaders (on the shared test PostgreSQL).
+//  3. A loader killed (kill -9) in the middle of its COPY: the next server
+//     loads the batch exactly once.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -414,3 +416,62 @@ test('max_rows_per_second holds within 10% over a ~20 s load', { timeout: 180_00
     psql(process.env.SLUICE_TEST_PG_DSN, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   }
 });
+
+// 3. A loader killed (kill -9) in the middle of its COPY: PostgreSQL rolls
+//    the transaction back when the connection dies, the delivery stays
+//    `loading` with its task leased by the dead process; once the lease has
+//    run out the next server loads it, and the rows are there exactly once,
+//    with one ledger row per batch.
+test('a loader killed mid-COPY: the next one loads the batch exactly once',
+  { timeout: 180_000 }, async () => {
+    const ROWS = 5000;
+    const FILES = 4;
+    const admin = freshPostgres('sluice_pg_kill');
+    const dbName = new URL(admin).pathname.slice(1);
+    const p = project({
+      dsn: admin,
+      settings: ['loaders: 0'],
+      output: 'max_rows_per_second: 4000',  // a load takes over a second
+    });
+    try {
+      for (let i = 0; i < FILES; i++) {
+        land(p.landing, `part-${String(i).padStart(3, '0')}.csv`, makeCsv(i, ROWS));
+      }
+      const staged = sluice(['-c', p.config, 'server', '--exit-when-idle']);
+      assert.equal(staged.status, 0, staged.stderr);
+
+      p.writeConfig(['loaders: 1']);
+      const first = startServer(p.config);
+      await until('a load in the middle of its COPY', 60_000, () => Number(psql(admin,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sluice loader' " +
+        "AND state = 'active' AND query LIKE 'COPY % FROM STDIN%'")) > 0, 20);
+      first.kill('SIGKILL');
+      await first.exited;
+      // The killed load left nothing: every row in the table is a whole
+      // batch's, with its ledger row.
+      await until('the killed COPY rolled back', 20_000, () => Number(psql(admin,
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY % FROM STDIN%' " +
+        "AND state = 'active'")) === 0);
+      const partial = psqlRows(admin, 'SELECT (SELECT count(*) FROM orders), ' +
+        '(SELECT coalesce(sum(rows), 0) FROM sluice_ledger)')[0];
+      assert.equal(partial[0], partial[1], 'rows without their ledger row after the kill');
+      assert.ok(Number(partial[0]) < FILES * ROWS);
+      const loading = batchesOf(p.config).filter((b) => b.deliveries[0].state === 'loading');
+      assert.equal(loading.length, 1, JSON.stringify(batchesOf(p.config).map((b) => b.deliveries)));
+
+      // The dead loader's lease (10 s) runs out; the next server takes over.
+      const second = startServer(p.config, ['--exit-when-idle']);
+      const { code } = await second.exited;
+      assert.equal(code, 0, second.logText);
+      assert.equal(psql(admin, 'SELECT count(*) || \'|\' || count(DISTINCT id) FROM orders'),
+        `${FILES * ROWS}|${FILES * ROWS}`);
+      assert.equal(psql(admin, 'SELECT count(*) || \'|\' || sum(rows) FROM sluice_ledger'),
+        `${FILES}|${FILES * ROWS}`);
+      const bs = batchesOf(p.config);
+      assert.ok(bs.every((b) => b.done), JSON.stringify(bs.map((b) => b.deliveries)));
+      const retried = bs.find((b) => b.id === loading[0].id);
+      assert.equal(retried.deliveries[0].tries, 2);
+    } finally {
+      psql(process.env.SLUICE_TEST_PG_DSN, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    }
+  });
