@@ -125,14 +125,15 @@ function checkRows(what) {
 // stop() (pg_stat_activity's query_start is exact, so a statement seen once
 // has a known start; one shorter than the interval may be missed).
 function startSampler() {
-  const seen = new Map();  // statement -> query_start (ms since the epoch)
+  const seen = new Map();  // "statement@query_start" -> { statement, startMs }
   let stopped = false;
   const sql = `SELECT extract(epoch FROM query_start) * 1000, regexp_replace(left(query, 40), '\\s+', ' ', 'g')
-    FROM pg_stat_activity WHERE datname = '${dbName}' AND pid <> pg_backend_pid() AND state = 'active'`;
+    FROM pg_stat_activity WHERE datname = '${dbName}' AND pid <> pg_backend_pid() AND state = 'active'
+      AND backend_type = 'client backend'`;
   const loop = (async () => {
     while (!stopped) {
       const out = await new Promise((resolve) => {
-        const c = spawn('psql', [opts.dsn, '-XAtq', '-c', sql], { encoding: 'utf8' });
+        const c = spawn('psql', [opts.dsn, '-XAtq', '-c', sql]);
         let s = '';
         c.stdout.on('data', (d) => { s += d; });
         c.on('close', () => resolve(s));
@@ -156,10 +157,11 @@ function startSampler() {
   };
 }
 
-// Runs a child to completion: wall time, peak RSS (/usr/bin/time), output.
+// Runs a child to completion: wall time, peak RSS and CPU seconds (user +
+// system, /usr/bin/time: the client's, not the PostgreSQL backend's), output.
 async function run(cmd, args, { cwd, sample = false } = {}) {
   const rssFile = path.join(workDir, '.rss');
-  const [bin, argv] = hasTime ? ['/usr/bin/time', ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
+  const [bin, argv] = hasTime ? ['/usr/bin/time', ['-f', '%M %U %S', '-o', rssFile, cmd, ...args]] : [cmd, args];
   const stopSampler = sample && opts.phases ? startSampler() : null;
   const t0 = process.hrtime.bigint();
   const startMs = Date.now();
@@ -175,7 +177,10 @@ async function run(cmd, args, { cwd, sample = false } = {}) {
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   let phases = stopSampler ? await stopSampler(Date.now()) : null;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
-  const rssMb = hasTime ? Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024 : null;
+  const [rssKb, user, sys] = hasTime ? fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop().split(' ')
+    .map(Number) : [null, null, null];
+  const rssMb = hasTime ? rssKb / 1024 : null;
+  const cpuSeconds = hasTime ? user + sys : null;
   if (phases) {
     // Before the first statement seen: start-up, processing (ingest),
     // connecting, preparing the table; after the last one's start: it and
@@ -184,7 +189,7 @@ async function run(cmd, args, { cwd, sample = false } = {}) {
     phases = [{ statement: '(before)', seconds: +((first - startMs) / 1000).toFixed(2) },
       ...phases.map(({ statement, seconds: s }) => ({ statement, seconds: s }))];
   }
-  return { seconds, rssMb, stdout: r.stdout, stderr: r.stderr, phases };
+  return { seconds, rssMb, cpuSeconds, stdout: r.stdout, stderr: r.stderr, phases };
 }
 
 function ensureData() {
@@ -240,10 +245,10 @@ function server(dir, extra = {}) {
 }
 
 // The loader's own line: "...: N rows loaded (attempt 1, try 1)", timed
-// from the server's first log line.
-function loadLine(stderr) {
+// from the server's first log line (the server logs to stdout).
+function loadLine(log) {
   const ts = (l) => Date.parse(`${l.slice(0, 23)}Z`);
-  const lines = stderr.split('\n').filter((l) => /^\d{4}-\d\d-\d\dT/.test(l));
+  const lines = log.split('\n').filter((l) => /^\d{4}-\d\d-\d\dT/.test(l));
   const done = lines.find((l) => /: \d+ rows .*\(attempt \d+, try \d+\)/.test(l));
   if (!lines.length || !done) return null;
   return +((ts(done) - ts(lines[0])) / 1000).toFixed(2);
@@ -270,9 +275,9 @@ async function processOnly(name, mode, csv) {
 async function timedLoad(dir, what) {
   const r = await server(dir, { sample: true });
   const state = deliveryState(dir);
-  if (state !== 'delivered') throw new Error(`${what}: delivery ${state}\n${r.stderr}`);
+  if (state !== 'delivered') throw new Error(`${what}: delivery ${state}\n${r.stdout}\n${r.stderr}`);
   checkRows(what);
-  return { ...r, loadLogSeconds: loadLine(r.stderr) };
+  return { ...r, loadLogSeconds: loadLine(r.stdout) };
 }
 
 let seq = 0;
@@ -299,7 +304,7 @@ const MEASURE = {
       // in PostgreSQL is known.
       say(`  sluice ingest: delivery ${state} when ingest returned (it waits at most 60 s for its load)`);
       const rest = await server(dir);
-      if (deliveryState(dir) !== 'delivered') throw new Error(`sluice ingest: not delivered\n${rest.stderr}`);
+      if (deliveryState(dir) !== 'delivered') throw new Error(`sluice ingest: not delivered\n${rest.stdout}`);
       checkRows('sluice ingest + server');
       fs.rmSync(dir, { recursive: true, force: true });
       return { ...r, seconds: r.seconds + rest.seconds, ingestSeconds: r.seconds, cut: state };
@@ -326,7 +331,10 @@ const MEASURE = {
     fs.cpSync(p.dir, again, { recursive: true });
     freshTable(true);
     const empty = await timedLoad(p.dir, 'sluice upsert (empty table)');
+    // Settled first, as a table loaded a while ago would be: without it
+    // autovacuum's VACUUM ANALYZE of the new 10 M rows runs during the load.
     psql(dsn, 'DELETE FROM sluice_ledger');
+    psql(dsn, 'VACUUM ANALYZE orders');
     psql(opts.dsn, 'CHECKPOINT');
     const over = await timedLoad(again, 'sluice upsert (over existing rows)');
     const batches = psql(dsn, 'SELECT count(DISTINCT _sluice_batch_id) FROM orders');
@@ -401,6 +409,7 @@ for (const [key, title, target] of ROWS) {
     key, title, seconds: +b.seconds.toFixed(3), runs: results[key].map((r) => +r.seconds.toFixed(3)),
     rows_per_s: Math.round(rowsPerS), ratio_to_psql: ceiling ? +(ceiling / b.seconds).toFixed(3) : null,
     target, peak_rss_mb: Math.max(...results[key].map((r) => r.rssMb ?? 0)) || null,
+    client_cpu_seconds: b.cpuSeconds === null ? null : +b.cpuSeconds.toFixed(2),
     load_log_seconds: b.loadLogSeconds ?? null, process_seconds: b.processSeconds ?? null,
     // ingest only: its delivery was cut at its one-minute wait; `seconds`
     // adds the server run that finished it.
@@ -410,10 +419,10 @@ for (const [key, title, target] of ROWS) {
 }
 
 const pad = (s, w, left) => (left ? String(s).padEnd(w) : String(s).padStart(w));
-const head = ['measurement', 'seconds', 'runs', 'rows/s', 'x psql', 'target', 'peak RSS MB'];
+const head = ['measurement', 'seconds', 'runs', 'rows/s', 'x psql', 'target', 'peak RSS MB', 'client CPU s'];
 const table = [head, ...rowsOut.map((r) => [r.title, r.seconds.toFixed(2), r.runs.map((x) => x.toFixed(1)).join('/'),
   `${(r.rows_per_s / 1e6).toFixed(3)} M`, r.ratio_to_psql?.toFixed(2) ?? '-',
-  r.target ? `>= ${r.target}` : '-', r.peak_rss_mb?.toFixed(0) ?? '-'])];
+  r.target ? `>= ${r.target}` : '-', r.peak_rss_mb?.toFixed(0) ?? '-', r.client_cpu_seconds?.toFixed(1) ?? '-'])];
 const widths = head.map((_, c) => Math.max(...table.map((row) => row[c].length)));
 say('');
 say(`PostgreSQL load: ${opts.rows} rows into an indexed table (primary key on order_id), best of `
@@ -422,8 +431,8 @@ for (const [i, row] of table.entries()) {
   say(row.map((c, j) => pad(c, widths[j], j === 0)).join('  '));
   if (i === 0) say(widths.map((w) => '-'.repeat(w)).join('  '));
 }
-say('x psql = psql \\copy seconds / this one\'s (throughput ratio); peak RSS includes psql\'s, '
-  + 'pgloader\'s (SBCL) or the sluice process\'s; PostgreSQL\'s own memory is not counted');
+say('x psql = psql \\copy seconds / this one\'s (throughput ratio); peak RSS and client CPU are the '
+  + 'client process\'s (psql, pgloader on SBCL, sluice), not the PostgreSQL backend\'s');
 for (const r of rowsOut) {
   if (r.ingest_cut) {
     say(`${r.title}: the load did not finish within ingest's 60 s wait (cut, rolled back); the time `
