@@ -21,6 +21,9 @@ struct GlobalFlags {
   bool json = false;            // --json (commands that support it)
   int threads = 0;              // --threads (ingest, server): overrides the config's `threads`
   int64_t sample_rows = 20000;  // --sample-rows (infer, ingest --table): records inferred from
+  // --delivery-wait (ingest): how long it loads its batches' database outputs
+  // before leaving the rest pending for a server.
+  std::string delivery_wait = "1m";
 };
 
 // Resolves the configuration: -c PATH, else ./sluice.yaml, else the embedded

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/format_util.h"
 #include "core/clock.h"
+#include "core/config_text.h"
 #include "core/value_text.h"
 #include "engine/ingest.h"
 
@@ -106,6 +107,13 @@ int CmdIngest(const GlobalFlags& g, const std::string& pipeline, const std::stri
   opts.pipeline = name;
   opts.files = files;
   opts.on_progress = [&](const ProcessProgress& p) { progress.Update(p); };
+  if (g.delivery_wait == "0" || g.delivery_wait == "0s") {
+    opts.delivery_wait = std::chrono::milliseconds(0);
+  } else {
+    auto wait = ParseDuration(g.delivery_wait);
+    if (!wait.ok()) return Fail(wait.status().WithContext("--delivery-wait"));
+    opts.delivery_wait = *wait;
+  }
   auto reports = RunIngest(**project, opts);
   progress.Clear();
   if (!reports.ok()) return Fail(reports.status());

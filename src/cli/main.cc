@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
   const char* kThreadsHelp = "Threads for decoding and encoding inside batches (default: config)";
   ingest->add_option("--threads", g.threads, kThreadsHelp)->check(CLI::PositiveNumber);
   ingest->add_option("--sample-rows", g.sample_rows, kSampleHelp)->check(CLI::PositiveNumber);
+  ingest->add_option("--delivery-wait", g.delivery_wait,
+                     "How long to load the batches into database outputs before leaving the rest "
+                     "to a server's loaders (default 1m; 0s: leave them all)");
 
   bool exit_when_idle = false;
   auto* server = app.add_subcommand("server", "Run the embedded daemon until SIGTERM");

@@ -47,9 +47,48 @@ Result<std::map<std::string, std::string>> TableColumns(PgDb& db, const std::str
 // the object.
 Status ExecDdl(PgDb& db, const std::string& sql) {
   Status st = db.Exec(sql);
-  if (st.code() == StatusCode::kAlreadyExists) st = db.Exec(sql);  // 23505
+  // 23505 / 42P07: an IF NOT EXISTS racing another session's (outside
+  // sluice: PrepareLock keeps sluice's own loaders in turn).
+  if (st.code() == StatusCode::kAlreadyExists ||
+      st.message().find("(SQLSTATE 42P07)") != std::string::npos) {
+    st = db.Exec(sql);
+  }
   return st;
 }
+
+// Loaders preparing one table take turns (a session advisory lock, released
+// on every return and by PostgreSQL if the connection dies): two first loads
+// into a new table would otherwise race their CREATE ... IF NOT EXISTS and
+// ALTER TABLE statements, and one could fail a delivery for nothing.
+class PrepareLock {
+ public:
+  static Result<PrepareLock> Take(PgDb& db, const std::string& target) {
+    ASSIGN_OR_RETURN(SqlStatement s,
+                     db.Prepare("SELECT pg_advisory_lock(hashtextextended(?1, 0))"));
+    s.Bind(1, "sluice prepare " + target);
+    RETURN_IF_ERROR(s.Exec());
+    return PrepareLock(db, target);
+  }
+  PrepareLock(PrepareLock&& o) noexcept : db_(o.db_), target_(std::move(o.target_)) {
+    o.db_ = nullptr;
+  }
+  PrepareLock(const PrepareLock&) = delete;
+  PrepareLock& operator=(const PrepareLock&) = delete;
+  PrepareLock& operator=(PrepareLock&&) = delete;
+  ~PrepareLock() {
+    if (db_ == nullptr) return;
+    auto s = db_->Prepare("SELECT pg_advisory_unlock(hashtextextended(?1, 0))");
+    if (s.ok()) {
+      s->Bind(1, "sluice prepare " + target_);
+      s->Exec().IgnoreError();  // a dead connection released it already
+    }
+  }
+
+ private:
+  PrepareLock(PgDb& db, std::string target) : db_(&db), target_(std::move(target)) {}
+  PgDb* db_;
+  std::string target_;
+};
 
 }  // namespace
 
@@ -134,6 +173,7 @@ Result<std::vector<std::string>> PreparePostgresTable(PgDb& db, const PostgresOu
                                                       const Schema& schema) {
   std::vector<std::string> all;
   for (const Field& f : schema.fields()) all.push_back(f.name);
+  ASSIGN_OR_RETURN(PrepareLock turn, PrepareLock::Take(db, Target(out)));
   RETURN_IF_ERROR(out.CheckSchema(schema));
   const std::string target = Target(out);
   RETURN_IF_ERROR(ExecDdl(db, "CREATE TABLE IF NOT EXISTS " + Ledger(out) +

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../sql/test_database.h"
@@ -243,6 +244,27 @@ TEST_F(PgLoaderTest, SchemaEvolutionAddsAndWidensFreezesOrRejects) {
   EXPECT_EQ(Query("SELECT count(*) FROM pg_attribute WHERE attrelid = 'orders'::regclass AND "
                   "attname = 'note'"),
             std::vector<std::string>{"0"});
+}
+
+// Issue 12: two loaders' first loads into a new table prepared it at once;
+// their CREATE ... IF NOT EXISTS raced and one delivery failed for good.
+TEST_F(PgLoaderTest, LoadersPreparingOneTableAtOnceBothSucceed) {
+  PostgresOutputOptions out = Output(R"(, "mode": "upsert", "key": ["id"])");
+  for (int round = 0; round < 10; ++round) {
+    ASSERT_TRUE(db_->Exec("DROP TABLE IF EXISTS orders").ok());
+    ASSERT_TRUE(db_->Exec("DROP TABLE IF EXISTS sluice_ledger").ok());
+    std::vector<Status> results(4);
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < results.size(); ++t) {
+      threads.emplace_back([&, t] {
+        auto db = PgDb::Open(tdb_.location());
+        results[t] = db.ok() ? PreparePostgresTable(**db, out, Orders()).status() : db.status();
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (const Status& st : results)
+      EXPECT_TRUE(st.ok()) << "round " << round << ": " << st.ToString();
+  }
 }
 
 }  // namespace
