@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/format_util.h"
 #include "core/clock.h"
+#include "engine/backpressure.h"
 #include "engine/ingest.h"
 #include "engine/processor.h"
 
@@ -166,6 +167,13 @@ int CmdStatus(const GlobalFlags& g) {
                           {"bytes", b.bytes},
                           {"oldest_pending_seconds", age}});
   }
+  // Pipelines a server holds back (their outputs' backlog above the high
+  // water mark; a server releases them below the low mark, which this
+  // stateless look cannot tell apart from "never held").
+  std::map<std::string, std::string> waiting;
+  if (auto active = p.ActivePipelines(); active.ok()) {
+    waiting = ComputeBackpressure(*active, *backlogs, {}).held;
+  }
   // Per-pipeline row totals over committed and quarantined batches.
   std::map<std::string, BatchStats> per_pipeline;
   for (const BatchInfo& b : *batches) {
@@ -189,14 +197,16 @@ int CmdStatus(const GlobalFlags& g) {
     j["pipelines"] = json::array();
     for (const PipelineVersion& v : *pipelines) {
       const BatchStats& s = per_pipeline[v.pipeline];
-      j["pipelines"].push_back({{"name", v.pipeline},
-                                {"version", v.id},
-                                {"content_hash", v.content_hash},
-                                {"rows_read", s.rows_read},
-                                {"rows_written", s.rows_written},
-                                {"rows_quarantined", s.rows_quarantined},
-                                {"rows_skipped", s.rows_skipped},
-                                {"duplicates_removed", s.duplicates_removed}});
+      j["pipelines"].push_back(
+          {{"name", v.pipeline},
+           {"version", v.id},
+           {"content_hash", v.content_hash},
+           {"rows_read", s.rows_read},
+           {"rows_written", s.rows_written},
+           {"rows_quarantined", s.rows_quarantined},
+           {"rows_skipped", s.rows_skipped},
+           {"duplicates_removed", s.duplicates_removed},
+           {"waiting", waiting.count(v.pipeline) > 0 ? json(waiting[v.pipeline]) : json(nullptr)}});
     }
     j["tables"] = json::array();
     for (const TableInfo& t : *tables) {
@@ -228,6 +238,9 @@ int CmdStatus(const GlobalFlags& g) {
                 static_cast<long long>(s.rows_written), static_cast<long long>(s.rows_quarantined),
                 static_cast<long long>(s.rows_skipped),
                 static_cast<long long>(s.duplicates_removed));
+    if (waiting.count(v.pipeline) > 0) {
+      std::printf("    waiting: %s\n", waiting[v.pipeline].c_str());
+    }
   }
   std::printf("\ntables:\n");
   if (tables->empty()) std::printf("  (none)\n");

@@ -190,3 +190,33 @@ outputs:
     assert.ok(!o.text.includes(PASSWORD), `sluice ${o.args.join(' ')} printed the password`);
   }
 });
+
+test('status shows a pipeline held back by its output\'s backlog', async (t) => {
+  const admin = freshPostgres('sluice_cli_backpressure');
+  const dbName = new URL(admin).pathname.slice(1);
+  t.after(() => {
+    psql(process.env.SLUICE_TEST_PG_DSN, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  });
+  const dir = tempDir('sluice-backpressure-');
+  fs.mkdirSync(path.join(dir, 'pipelines'));
+  const cfg = path.join(dir, 'sluice.yaml');
+  // No loaders: the rows wait, above the high mark.
+  fs.writeFileSync(cfg, [
+    'store_root: ./store', 'catalog: ./store/catalog.db', 'pipelines_dir: ./pipelines',
+    'poll_interval: 50ms', 'loaders: 0', ''].join('\n'));
+  fs.writeFileSync(path.join(dir, 'pipelines', 'orders.yaml'), `pipeline: orders
+source: { pattern: "*.csv", format: csv }
+schema:
+  id: int64 not null
+outputs:
+  - postgres: { dsn: "${admin}", table: orders, high_water_rows: 2, low_water_rows: 1 }
+`);
+  land(path.join(dir, 'store', 'landing', 'orders'), 'a.csv', 'id\n1\n2\n3\n');
+  const served = sluice(['-c', cfg, 'server', '--exit-when-idle']);
+  assert.equal(served.status, 0, served.stdout + served.stderr);
+  const status = JSON.parse(sluice(['-c', cfg, 'status', '--json']).stdout);
+  const orders = status.pipelines.find((p) => p.name === 'orders');
+  assert.match(orders.waiting, /^backpressure from postgres:.*#orders \(3 rows, \d+ bytes waiting; resumes below 1 rows/);
+  const text = sluice(['-c', cfg, 'status']).stdout;
+  assert.match(text, /waiting: backpressure from postgres:/);
+});
