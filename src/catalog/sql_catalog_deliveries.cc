@@ -42,6 +42,18 @@ Result<Delivery> ReadDeliveryRow(const SqlStatement& s) {
   return d;
 }
 
+// Every row `s` returns (selected with kDeliveryRowColumns).
+Result<std::vector<Delivery>> ReadDeliveryRows(SqlStatement& s) {
+  std::vector<Delivery> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(Delivery d, ReadDeliveryRow(s));
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 std::string DeliveryName(int64_t batch_id, const std::string& output) {
   return "delivery of batch " + std::to_string(batch_id) + " to " + output;
 }
@@ -84,14 +96,7 @@ Result<std::vector<Delivery>> SqlCatalog::BatchDeliveries(int64_t batch_id) {
                                                 kDeliveriesWithPipeline +
                                                 "WHERE d.batch_id = ?1 ORDER BY d.output"));
   s.Bind(1, batch_id);
-  std::vector<Delivery> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    ASSIGN_OR_RETURN(Delivery d, ReadDeliveryRow(s));
-    out.push_back(std::move(d));
-  }
-  return out;
+  return ReadDeliveryRows(s);
 }
 
 Result<Delivery> SqlCatalog::StartDelivery(int64_t batch_id, const std::string& output) {
@@ -194,14 +199,7 @@ Result<std::vector<Delivery>> SqlCatalog::UnfinishedDeliveries(int64_t limit) {
                    "WHERE d.state IN ('pending', 'loading') ORDER BY d.created_us, "
                    "d.batch_id, d.output LIMIT ?1"));
   s.Bind(1, limit);
-  std::vector<Delivery> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    ASSIGN_OR_RETURN(Delivery d, ReadDeliveryRow(s));
-    out.push_back(std::move(d));
-  }
-  return out;
+  return ReadDeliveryRows(s);
 }
 
 Status SqlCatalog::RetryDelivery(int64_t batch_id, const std::string& output) {

@@ -42,8 +42,7 @@ Result<BackfillReport> RunBackfill(Project& project, const BackfillOptions& opti
                        (run.version_id != 0 ? b.pipeline_version_id == run.version_id
                                             : b.updated_us >= run.started_us);
     if (fresh) continue;
-    // A batch still in flight (replayed just before a crash) is waited for.
-    if (!Replayable(b.state) && IsTerminal(b.state)) continue;
+    // Replayable, or still in flight (replayed just before a crash): waited for.
     todo.push_back(b);
   }
   std::sort(todo.begin(), todo.end(),

@@ -169,12 +169,17 @@ class ProcessingSession {
 
 Status DeliverUntilDone(Project& project, const std::string& pipeline,
                         const std::set<int64_t>& batches, std::chrono::milliseconds wait) {
+  // Batches found finished are not asked about again: a poll costs one
+  // query per batch still loading, not per batch of the command.
+  std::set<int64_t> open = batches;
   auto unfinished = [&]() -> Result<bool> {
-    for (int64_t id : batches) {
-      ASSIGN_OR_RETURN(std::vector<Delivery> ds, project.catalog().BatchDeliveries(id));
-      for (const Delivery& d : ds) {
-        if (d.state == DeliveryState::kPending || d.state == DeliveryState::kLoading) return true;
-      }
+    for (auto it = open.begin(); it != open.end();) {
+      ASSIGN_OR_RETURN(std::vector<Delivery> ds, project.catalog().BatchDeliveries(*it));
+      const bool loading = std::any_of(ds.begin(), ds.end(), [](const Delivery& d) {
+        return d.state == DeliveryState::kPending || d.state == DeliveryState::kLoading;
+      });
+      if (loading) return true;
+      it = open.erase(it);
     }
     return false;
   };

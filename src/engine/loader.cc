@@ -182,6 +182,13 @@ void DeliveryLoader::ReleaseSlots(Output& out, Database& db) {
   slot_freed_.SignalAll();
 }
 
+void DeliveryLoader::GiveBack(Database& db, std::unique_ptr<PgDb> conn) {
+  MutexLock lock(&mu_);
+  if (static_cast<int>(db.idle.size()) < options_.max_loads_per_database) {
+    db.idle.push_back(std::move(conn));
+  }
+}
+
 std::chrono::milliseconds DeliveryLoader::Backoff(int tries) const {
   const int64_t first = options_.backoff_first.count();
   const int shift = std::clamp(tries - 1, 0, 20);
@@ -341,12 +348,7 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
 
   if (loaded) {
     db.breaker.RecordSuccess();
-    {
-      MutexLock lock(&mu_);
-      if (static_cast<int>(db.idle.size()) < options_.max_loads_per_database) {
-        db.idle.push_back(std::move(conn));
-      }
-    }
+    GiveBack(db, std::move(conn));
     Status ended = end(*started, DeliveryState::kDelivered, "");
     if (ended.code() == StatusCode::kAborted) return {Kind::kDone, {}};
     if (!ended.ok()) return {Kind::kRetry, options_.backoff_first};
@@ -374,12 +376,7 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
     db.breaker.RecordSuccess();  // the server answered
   }
   // A connection that failed may be broken; a fresh one costs little.
-  if (conn != nullptr && !down && cls != ErrorClass::kTransient) {
-    MutexLock lock(&mu_);
-    if (static_cast<int>(db.idle.size()) < options_.max_loads_per_database) {
-      db.idle.push_back(std::move(conn));
-    }
-  }
+  if (conn != nullptr && !down && cls != ErrorClass::kTransient) GiveBack(db, std::move(conn));
   // kAborted from EndDelivery: a newer attempt's rows are recorded (a
   // replay), or another loader delivered these meanwhile: nothing to do.
   if (cancel != nullptr && cancel->load()) {

@@ -93,6 +93,8 @@ class DeliveryLoader {
   Database& DatabaseFor(const std::string& dsn, const std::string& display) EXCLUDES(mu_);
   bool TakeSlots(Output& out, Database& db, const std::atomic<bool>* cancel) EXCLUDES(mu_);
   void ReleaseSlots(Output& out, Database& db) EXCLUDES(mu_);
+  // Keeps a connection that worked for the next load (up to the cap).
+  void GiveBack(Database& db, std::unique_ptr<PgDb> conn) EXCLUDES(mu_);
   std::chrono::milliseconds Backoff(int tries) const;
 
   Catalog& catalog_;

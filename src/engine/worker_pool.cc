@@ -9,6 +9,17 @@
 
 namespace sluice {
 
+namespace {
+
+// How long a task waits when its ending could not be recorded (the catalog
+// did not answer): 0.5 s doubling per delivery of the task, at most a minute.
+std::chrono::milliseconds CatalogRetryDelay(const Task& task) {
+  return std::chrono::milliseconds(
+      std::min<int64_t>(60000, int64_t{500} << std::clamp(task.attempt - 1, 0, 7)));
+}
+
+}  // namespace
+
 WorkerPool::WorkerPool(Project& project, WorkerPoolOptions options)
     : project_(project), options_(std::move(options)) {
   if (options_.data_threads > 1) data_pool_ = std::make_unique<ThreadPool>(options_.data_threads);
@@ -176,8 +187,7 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
     // answer). Keep the task: it comes back after a pause, and the next
     // StartAttempt counts this attempt as one that did not finish, so a
     // catalog that never recovers cannot make a batch retry forever.
-    auto delay = std::chrono::milliseconds(
-        std::min<int64_t>(60000, int64_t{500} << std::clamp(task.attempt - 1, 0, 7)));
+    auto delay = CatalogRetryDelay(task);
     spdlog::error("batch {}: {} (task back in {} ms)", task.batch_id, result.status().ToString(),
                   delay.count());
     queue.Nack(task, delay).IgnoreError();  // a lost lease: the new holder decides
@@ -230,8 +240,7 @@ void WorkerPool::RunLoadTask(const Task& task, const std::atomic<bool>& cancel) 
   }
   auto result = options_.loader->DeliverBatch(task.batch_id, &cancel);
   if (!result.ok()) {
-    auto delay = std::chrono::milliseconds(
-        std::min<int64_t>(60000, int64_t{500} << std::clamp(task.attempt - 1, 0, 7)));
+    auto delay = CatalogRetryDelay(task);
     spdlog::error("batch {}: deliveries: {} (task back in {} ms)", task.batch_id,
                   result.status().ToString(), delay.count());
     queue.Nack(task, delay).IgnoreError();

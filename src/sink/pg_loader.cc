@@ -225,8 +225,67 @@ Result<std::vector<std::string>> PreparePostgresTable(PgDb& db, const PostgresOu
 }
 
 namespace {
+
+// The stream into a temporary table, then one INSERT of `cols` from it:
+// upsert (its stream has row numbers: ON CONFLICT, the pipeline's last row
+// of a key winning) and a load of only some columns (schema_evolution:
+// freeze, a table without some of the output's).
 Status StageAndInsert(PgDb& db, const PostgresOutputOptions& out, const PgLoadRequest& req,
-                      const std::string& target, const std::string& cols, PgLoadResult& result);
+                      const std::string& target, const std::string& cols, PgLoadResult& result) {
+  const bool upsert = out.mode == PgLoadMode::kUpsert;
+  std::string stage = "CREATE TEMP TABLE sluice_stage (";
+  for (const Field& f : req.schema.fields()) {
+    stage += QuoteIdentifier(f.name) + " " + PgColumnType(f.type) + ", ";
+  }
+  stage += upsert ? "_sluice_batch_id int8, _sluice_row int8" : "_sluice_batch_id int8";
+  RETURN_IF_ERROR(db.Exec(stage + ") ON COMMIT DROP"));
+  RETURN_IF_ERROR(db.CopyIn("COPY sluice_stage FROM STDIN (FORMAT binary)", req.next).status());
+
+  std::string apply = "INSERT INTO " + target + " (" + cols + ", _sluice_batch_id) SELECT ";
+  if (upsert) {
+    // Most batches have each key once: one INSERT ... ON CONFLICT straight
+    // from the stage, no sort. A key twice makes PostgreSQL refuse it
+    // (21000: a row affected twice); then, back at the savepoint, the
+    // pipeline's last row of each key is picked first (a sort by key).
+    std::string key;
+    for (const std::string& k : out.key) key += (key.empty() ? "" : ", ") + QuoteIdentifier(k);
+    std::string set, mine, theirs;
+    const std::set<std::string> keys(out.key.begin(), out.key.end());
+    const std::set<std::string> loaded(req.columns.begin(), req.columns.end());
+    for (const Field& f : req.schema.fields()) {
+      if (keys.count(f.name) > 0) continue;
+      if (!loaded.empty() && loaded.count(f.name) == 0) continue;
+      const std::string c = QuoteIdentifier(f.name);
+      set += c + " = EXCLUDED." + c + ", ";
+      mine += target + "." + c + ", ";
+      theirs += "EXCLUDED." + c + ", ";
+    }
+    set += "_sluice_batch_id = EXCLUDED._sluice_batch_id";
+    // A row that would not change is not rewritten (no new row version, no
+    // index entry): a replay or a resent batch costs a lookup per row.
+    set += " WHERE (" + mine + target + "._sluice_batch_id) IS DISTINCT FROM (" + theirs +
+           "EXCLUDED._sluice_batch_id)";
+    RETURN_IF_ERROR(db.Exec("SAVEPOINT sluice_upsert"));
+    Status fast = db.Exec(apply + cols + ", _sluice_batch_id FROM sluice_stage ON CONFLICT (" +
+                          key + ") DO UPDATE SET " + set);
+    if (fast.ok()) {
+      result.rows = db.Changes();
+      return Status::OK();
+    }
+    if (fast.message().find("(SQLSTATE 21000)") == std::string::npos) return fast;
+    RETURN_IF_ERROR(db.Exec("ROLLBACK TO SAVEPOINT sluice_upsert"));
+    apply += "DISTINCT ON (" + key + ") " + cols + ", _sluice_batch_id FROM sluice_stage " +
+             "ORDER BY " + key + ", _sluice_row DESC ON CONFLICT (" + key + ") DO UPDATE SET " +
+             set;
+  } else {
+    apply += cols + ", _sluice_batch_id FROM sluice_stage";
+  }
+  ASSIGN_OR_RETURN(SqlStatement ins, db.Prepare(apply));
+  RETURN_IF_ERROR(ins.Exec());
+  result.rows = db.Changes();
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out,
@@ -305,69 +364,5 @@ Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out
   if (!st.ok()) return st;
   return result;
 }
-
-namespace {
-
-// The stream into a temporary table, then one INSERT of `cols` from it:
-// upsert (its stream has row numbers: ON CONFLICT, the pipeline's last row
-// of a key winning) and a load of only some columns (schema_evolution:
-// freeze, a table without some of the output's).
-Status StageAndInsert(PgDb& db, const PostgresOutputOptions& out, const PgLoadRequest& req,
-                      const std::string& target, const std::string& cols, PgLoadResult& result) {
-  const bool upsert = out.mode == PgLoadMode::kUpsert;
-  std::string stage = "CREATE TEMP TABLE sluice_stage (";
-  for (const Field& f : req.schema.fields()) {
-    stage += QuoteIdentifier(f.name) + " " + PgColumnType(f.type) + ", ";
-  }
-  stage += upsert ? "_sluice_batch_id int8, _sluice_row int8" : "_sluice_batch_id int8";
-  RETURN_IF_ERROR(db.Exec(stage + ") ON COMMIT DROP"));
-  RETURN_IF_ERROR(db.CopyIn("COPY sluice_stage FROM STDIN (FORMAT binary)", req.next).status());
-
-  std::string apply = "INSERT INTO " + target + " (" + cols + ", _sluice_batch_id) SELECT ";
-  if (upsert) {
-    // Most batches have each key once: one INSERT ... ON CONFLICT straight
-    // from the stage, no sort. A key twice makes PostgreSQL refuse it
-    // (21000: a row affected twice); then, back at the savepoint, the
-    // pipeline's last row of each key is picked first (a sort by key).
-    std::string key;
-    for (const std::string& k : out.key) key += (key.empty() ? "" : ", ") + QuoteIdentifier(k);
-    std::string set, mine, theirs;
-    const std::set<std::string> keys(out.key.begin(), out.key.end());
-    const std::set<std::string> loaded(req.columns.begin(), req.columns.end());
-    for (const Field& f : req.schema.fields()) {
-      if (keys.count(f.name) > 0) continue;
-      if (!loaded.empty() && loaded.count(f.name) == 0) continue;
-      const std::string c = QuoteIdentifier(f.name);
-      set += c + " = EXCLUDED." + c + ", ";
-      mine += target + "." + c + ", ";
-      theirs += "EXCLUDED." + c + ", ";
-    }
-    set += "_sluice_batch_id = EXCLUDED._sluice_batch_id";
-    // A row that would not change is not rewritten (no new row version, no
-    // index entry): a replay or a resent batch costs a lookup per row.
-    set += " WHERE (" + mine + target + "._sluice_batch_id) IS DISTINCT FROM (" + theirs +
-           "EXCLUDED._sluice_batch_id)";
-    RETURN_IF_ERROR(db.Exec("SAVEPOINT sluice_upsert"));
-    Status fast = db.Exec(apply + cols + ", _sluice_batch_id FROM sluice_stage ON CONFLICT (" +
-                          key + ") DO UPDATE SET " + set);
-    if (fast.ok()) {
-      result.rows = db.Changes();
-      return Status::OK();
-    }
-    if (fast.message().find("(SQLSTATE 21000)") == std::string::npos) return fast;
-    RETURN_IF_ERROR(db.Exec("ROLLBACK TO SAVEPOINT sluice_upsert"));
-    apply += "DISTINCT ON (" + key + ") " + cols + ", _sluice_batch_id FROM sluice_stage " +
-             "ORDER BY " + key + ", _sluice_row DESC ON CONFLICT (" + key + ") DO UPDATE SET " +
-             set;
-  } else {
-    apply += cols + ", _sluice_batch_id FROM sluice_stage";
-  }
-  ASSIGN_OR_RETURN(SqlStatement ins, db.Prepare(apply));
-  RETURN_IF_ERROR(ins.Exec());
-  result.rows = db.Changes();
-  return Status::OK();
-}
-
-}  // namespace
 
 }  // namespace sluice
