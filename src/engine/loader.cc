@@ -308,8 +308,8 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
           chunk = std::clamp<size_t>(static_cast<size_t>(*options->max_bytes_per_second / 20), 4096,
                                      chunk);
         }
-        StagedRows stream(std::move(*rows), *started, out.rows.get(), out.bytes.get(), chunk,
-                          cancel);
+        std::optional<StagedRows> stream;
+        stream.emplace(std::move(*rows), *started, out.rows.get(), out.bytes.get(), chunk, cancel);
         PgLoadRequest req;
         req.output_id = d.output;
         req.batch_id = d.batch_id;
@@ -317,7 +317,16 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
         req.pipeline_version = started->pipeline_version_id;
         req.schema = started->schema;
         req.columns = columns;
-        req.next = [&stream](std::string& chunk) { return stream.Next(chunk); };
+        req.next = [&stream](std::string& chunk) { return stream->Next(chunk); };
+        // A second read (see LoadIntoPostgres) is charged to the rate again:
+        // the database takes its bytes again.
+        req.rewind = [&]() -> Status {
+          ASSIGN_OR_RETURN(auto again, store_.OpenRead(started->key));
+          ASSIGN_OR_RETURN(auto decompressed, OpenDecompressed(std::move(again)));
+          stream.emplace(std::move(decompressed), *started, out.rows.get(), out.bytes.get(), chunk,
+                         cancel);
+          return Status::OK();
+        };
         auto r = LoadIntoPostgres(*conn, *options, req);
         if (r.ok()) {
           loaded = *r;

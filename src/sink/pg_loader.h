@@ -11,11 +11,17 @@
 //   append         COPY target (fields, _sluice_batch_id) FROM STDIN (FORMAT
 //                  binary), streamed from the staged file in the pipeline's order
 //   replace_batch  DELETE FROM target WHERE _sluice_batch_id = batch, then as append
-//   upsert         CREATE TEMP TABLE ... ON COMMIT DROP (the fields,
-//                  _sluice_batch_id, _sluice_row), COPY the stream into it, then
-//                  INSERT ... SELECT DISTINCT ON (key) ... ORDER BY key,
-//                  _sluice_row DESC ON CONFLICT (key) DO UPDATE: of rows with
-//                  one key the pipeline's last wins, never a PostgreSQL error
+//   upsert         SAVEPOINT; COPY target FROM STDIN as append: done if every
+//                  key is new and once in the batch; at the first unique
+//                  violation (23505) back to the savepoint, and
+//                  CREATE TEMP TABLE ... ON COMMIT DROP (the fields,
+//                  _sluice_batch_id, _sluice_row numbered as COPY reads them),
+//                  COPY the stream again into it, then SAVEPOINT; INSERT ...
+//                  SELECT ... ON CONFLICT (key) DO UPDATE ... WHERE the row
+//                  changes; if a key is twice in the batch (21000), back to
+//                  the savepoint and SELECT DISTINCT ON (key) ... ORDER BY
+//                  key, _sluice_row DESC instead: of rows with one key the
+//                  pipeline's last wins, never a PostgreSQL error
 //   (append and upsert replays delete the earlier attempt's rows first, by
 //   _sluice_batch_id, like replace_batch)
 //   the ledger row: (output, batch_id, attempt, pipeline_version, rows, loaded_at)
@@ -42,13 +48,16 @@ struct PgLoadRequest {
   int64_t batch_id = 0;
   int attempt = 0;
   int64_t pipeline_version = 0;
-  // The rows' fields; the stream has them, then _sluice_batch_id, and for
-  // upsert only _sluice_row (PostgresSink encodes it so).
+  // The rows' fields; the stream has them, then _sluice_batch_id (and, in
+  // upsert streams staged by an older sluice, _sluice_row).
   Schema schema;
   // The fields the table takes (PreparePostgresTable's answer; empty = all).
   std::vector<std::string> columns;
   // The staged binary COPY stream, a chunk at a time (see PgDb::CopyIn).
   std::function<Result<bool>(std::string& chunk)> next;
+  // Starts `next` again from the first byte (an upsert first tries the
+  // stream straight into the table); empty if it cannot.
+  std::function<Status()> rewind;
 };
 
 struct PgLoadResult {

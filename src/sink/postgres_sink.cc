@@ -59,10 +59,9 @@ class PostgresSink final : public Sink {
     }
     ASSIGN_OR_RETURN(auto raw, store_->OpenWrite(delivery_.staging_key));
     ASSIGN_OR_RETURN(out_, NewCompressedOutput(std::move(raw), StreamCompression::kZstd));
-    // Row numbers only for upsert (its temporary table orders a key's rows
-    // by them); append and replace_batch COPY straight into the table.
-    encoder_ = std::make_unique<PgCopyEncoder>(ctx.schema, ctx.batch_id,
-                                               options_.mode == PgLoadMode::kUpsert);
+    // No row numbers: an upsert's temporary table numbers the rows as
+    // COPY reads them (see pg_loader.h).
+    encoder_ = std::make_unique<PgCopyEncoder>(ctx.schema, ctx.batch_id);
     buffer_.clear();
     encoder_->Header(buffer_);
     return Flush();

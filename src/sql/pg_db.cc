@@ -398,6 +398,9 @@ Status PgDb::ExecNoResult(const char* sql, std::string_view what) {
   ExecStatusType st = PQresultStatus(r);
   Status out;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) out = CommandError(r, what);
+  // An INSERT/UPDATE/DELETE's row count (other commands have none).
+  const char* tuples = PQcmdTuples(r);
+  if (st == PGRES_COMMAND_OK && *tuples != '\0') SetChanges(std::strtoll(tuples, nullptr, 10));
   PQclear(r);
   return out;
 }

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,8 +49,12 @@ class PgLoaderTest : public ::testing::Test {
     return o.ok() ? *o : PostgresOutputOptions();
   }
 
+  // How the request's stream comes: rewindable (as the loader's), read
+  // once only, or staged with row numbers by an older sluice.
+  enum class Stream { kRewindable, kOnce, kNumbered };
+
   Result<PgLoadResult> Load(const PostgresOutputOptions& out, int64_t batch, int attempt,
-                            const std::vector<Row>& rows) {
+                            const std::vector<Row>& rows, Stream how = Stream::kRewindable) {
     ASSIGN_OR_RETURN(std::vector<std::string> columns, PreparePostgresTable(*db_, out, Orders()));
     RecordBatch b = RecordBatch::Empty(Orders());
     for (const Row& r : rows) {
@@ -57,7 +62,7 @@ class PgLoaderTest : public ::testing::Test {
       b.columns[1].Append<int64_t>(r.cents);
       b.columns[2].AppendString(r.note);
     }
-    PgCopyEncoder enc(Orders(), batch, /*row_numbers=*/out.mode == PgLoadMode::kUpsert);
+    PgCopyEncoder enc(Orders(), batch, /*row_numbers=*/how == Stream::kNumbered);
     std::string data;
     enc.Header(data);
     RETURN_IF_ERROR(enc.Rows(b, data));
@@ -69,12 +74,21 @@ class PgLoaderTest : public ::testing::Test {
     req.pipeline_version = 3;
     req.schema = Orders();
     req.columns = columns;
-    bool sent = false;
+    // Two chunks: a peek at the first row reads across a chunk's end.
+    size_t sent = 0;
     req.next = [&](std::string& chunk) -> Result<bool> {
-      if (!sent) chunk = data;
-      sent = true;
-      return false;
+      const size_t n = sent == 0 ? std::min<size_t>(data.size(), 20) : data.size() - sent;
+      chunk = data.substr(sent, n);
+      sent += n;
+      return sent < data.size();
     };
+    if (how == Stream::kRewindable) {
+      req.rewind = [&]() -> Status {
+        ++rewinds_;
+        sent = 0;
+        return Status::OK();
+      };
+    }
     return LoadIntoPostgres(*db_, out, req);
   }
 
@@ -82,6 +96,7 @@ class PgLoaderTest : public ::testing::Test {
 
   TestDatabase tdb_{SqlBackend::kPostgres};
   std::unique_ptr<PgDb> db_;
+  int rewinds_ = 0;
 };
 
 TEST_F(PgLoaderTest, AppendLoadsOnceAndARetryIsANoOp) {
@@ -113,13 +128,46 @@ TEST_F(PgLoaderTest, AppendLoadsOnceAndARetryIsANoOp) {
 
 TEST_F(PgLoaderTest, UpsertKeepsThePipelinesLastRowPerKey) {
   PostgresOutputOptions out = Output(R"(, "mode": "upsert", "key": ["id"])");
-  ASSERT_TRUE(Load(out, 1, 1, {{1, 100, "first"}, {2, 200, "two"}}).ok());
-  // Key 1 twice in one batch: the later row wins, without a PostgreSQL error.
-  auto r = Load(out, 2, 1, {{1, 111, "dup-early"}, {3, 300, "three"}, {1, 112, "dup-late"}});
+  for (Stream how : {Stream::kRewindable, Stream::kOnce, Stream::kNumbered}) {
+    SCOPED_TRACE(static_cast<int>(how));
+    ASSERT_TRUE(db_->Exec("DROP TABLE IF EXISTS orders, sluice_ledger").ok());
+    ASSERT_TRUE(Load(out, 1, 1, {{1, 100, "first"}, {2, 200, "two"}}, how).ok());
+    // Key 1 twice in one batch: the later row wins, without a PostgreSQL error.
+    auto r = Load(out, 2, 1, {{1, 111, "dup-early"}, {3, 300, "three"}, {1, 112, "dup-late"}}, how);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->rows, 2);
+    // Key 4 twice, new to the table: the later row wins too.
+    ASSERT_TRUE(Load(out, 3, 1, {{4, 1, "early"}, {5, 5, "five"}, {4, 2, "late"}}, how).ok());
+    EXPECT_EQ(Query("SELECT id, amount, note, _sluice_batch_id FROM orders ORDER BY id"),
+              (std::vector<std::string>{"1|1.12|dup-late|2", "2|2.00|two|1", "3|3.00|three|2",
+                                        "4|0.02|late|3", "5|0.05|five|3"}));
+    EXPECT_EQ(Query("SELECT batch_id, rows FROM sluice_ledger ORDER BY batch_id"),
+              (std::vector<std::string>{"1|2", "2|2", "3|2"}));
+  }
+}
+
+TEST_F(PgLoaderTest, UpsertOfNewKeysCopiesStraightIntoTheTable) {
+  PostgresOutputOptions out = Output(R"(, "mode": "upsert", "key": ["id"])");
+  ASSERT_TRUE(Load(out, 1, 1, {{1, 100, "one"}, {2, 200, "two"}}).ok());
+  ASSERT_TRUE(Load(out, 2, 1, {{3, 300, "three"}}).ok());
+  EXPECT_EQ(rewinds_, 0);  // every key new: one COPY, read once
+  // Only the last row's key exists: the rows COPY wrote before it are
+  // rolled back, the stream is read again and upserted.
+  auto r = Load(out, 3, 1, {{4, 400, "four"}, {5, 500, "five"}, {1, 111, "one again"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->rows, 2);
-  EXPECT_EQ(Query("SELECT id, amount, note, _sluice_batch_id FROM orders ORDER BY id"),
-            (std::vector<std::string>{"1|1.12|dup-late|2", "2|2.00|two|1", "3|3.00|three|2"}));
+  EXPECT_EQ(r->rows, 3);
+  EXPECT_EQ(rewinds_, 1);
+  EXPECT_EQ(
+      Query("SELECT id, note, _sluice_batch_id FROM orders ORDER BY id"),
+      (std::vector<std::string>{"1|one again|3", "2|two|1", "3|three|2", "4|four|3", "5|five|3"}));
+  // A unique violation on another index is the table's, not the key's:
+  // refused with PostgreSQL's words after the second read, nothing written.
+  ASSERT_TRUE(db_->Exec("CREATE UNIQUE INDEX one_note ON orders (note)").ok());
+  auto dup = Load(out, 4, 1, {{6, 1, "two"}});
+  EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists) << dup.status().ToString();
+  EXPECT_THAT(dup.status().message(), HasSubstr("one_note"));
+  EXPECT_EQ(Query("SELECT count(*) FROM orders"), std::vector<std::string>{"5"});
+  EXPECT_EQ(Query("SELECT count(*) FROM sluice_ledger"), std::vector<std::string>{"3"});
 }
 
 TEST_F(PgLoaderTest, ReplaceBatchDeletesWhatAnEarlierLoadWrote) {

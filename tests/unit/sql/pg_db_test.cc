@@ -118,6 +118,9 @@ TEST_P(SqlDbTest, UniqueViolationIsAlreadyExistsAndRollsBack) {
 
 TEST_P(SqlDbTest, ChangesCountsRowsOfTheLastCommand) {
   ASSERT_TRUE(db_->Exec("INSERT INTO kv (k, n) VALUES ('a', 1), ('b', 1), ('c', 2)").ok());
+  EXPECT_EQ(db_->Changes(), 3);  // Exec counts as a prepared statement does
+  ASSERT_TRUE(db_->Exec("DELETE FROM kv WHERE k = 'zz'").ok());
+  EXPECT_EQ(db_->Changes(), 0);
   auto upd = db_->Prepare("UPDATE kv SET n = n + 10 WHERE n = ?1");
   upd->Bind(1, int64_t{1});
   ASSERT_TRUE(upd->Exec().ok());
