@@ -26,6 +26,7 @@ struct DeliveryLoader::Output {
   // answer: the fields the table takes.
   std::string prepared_for;
   std::vector<std::string> columns;
+  UpsertCopyPolicy upsert_copy;
 };
 
 // One database (by DSN): its breaker, loads in progress and idle connections.
@@ -318,18 +319,28 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
         req.schema = started->schema;
         req.columns = columns;
         req.next = [&stream](std::string& chunk) { return stream->Next(chunk); };
+        bool try_copy = false;
+        if (options->mode == PgLoadMode::kUpsert) {
+          MutexLock lock(&mu_);
+          try_copy = out.upsert_copy.Try();
+        }
         // A second read (see LoadIntoPostgres) is charged to the rate again:
         // the database takes its bytes again.
-        req.rewind = [&]() -> Status {
-          ASSIGN_OR_RETURN(auto again, store_.OpenRead(started->key));
-          ASSIGN_OR_RETURN(auto decompressed, OpenDecompressed(std::move(again)));
-          stream.emplace(std::move(decompressed), *started, out.rows.get(), out.bytes.get(), chunk,
-                         cancel);
-          return Status::OK();
-        };
+        if (try_copy)
+          req.rewind = [&]() -> Status {
+            ASSIGN_OR_RETURN(auto again, store_.OpenRead(started->key));
+            ASSIGN_OR_RETURN(auto decompressed, OpenDecompressed(std::move(again)));
+            stream.emplace(std::move(decompressed), *started, out.rows.get(), out.bytes.get(),
+                           chunk, cancel);
+            return Status::OK();
+          };
         auto r = LoadIntoPostgres(*conn, *options, req);
         if (r.ok()) {
           loaded = *r;
+          if (loaded->copy != PgLoadResult::Copy::kNotTried) {
+            MutexLock lock(&mu_);
+            out.upsert_copy.Record(loaded->copy == PgLoadResult::Copy::kConflict);
+          }
         } else {
           st = r.status();
         }

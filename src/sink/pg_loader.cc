@@ -361,10 +361,12 @@ Result<bool> TryUpsertByCopy(PgDb& db, PeekedStream& stream, const std::string& 
                 [&stream](std::string& chunk) { return stream.Next(chunk); });
   if (copied.ok()) {
     result.rows = *copied;
+    result.copy = PgLoadResult::Copy::kCopied;
     return true;
   }
   if (copied.status().code() != StatusCode::kAlreadyExists) return copied.status();
   RETURN_IF_ERROR(db.Exec("ROLLBACK TO SAVEPOINT sluice_copy"));
+  result.copy = PgLoadResult::Copy::kConflict;
   return false;
 }
 

@@ -31,6 +31,7 @@
 // with the batch: the stream is sent as it is read.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -55,8 +56,8 @@ struct PgLoadRequest {
   std::vector<std::string> columns;
   // The staged binary COPY stream, a chunk at a time (see PgDb::CopyIn).
   std::function<Result<bool>(std::string& chunk)> next;
-  // Starts `next` again from the first byte (an upsert first tries the
-  // stream straight into the table); empty if it cannot.
+  // Starts `next` again from the first byte: an upsert first tries the
+  // stream straight into the table, only if this is set.
   std::function<Status()> rewind;
 };
 
@@ -64,6 +65,36 @@ struct PgLoadResult {
   enum class Outcome { kLoaded, kAlreadyLoaded, kReplaced };
   Outcome outcome = Outcome::kLoaded;
   int64_t rows = 0;  // rows the load wrote (the earlier load's, when already loaded)
+  // Upsert: whether the stream went straight into the table (every key
+  // new), met a key already there (then took the temporary table), or the
+  // COPY was not tried.
+  enum class Copy { kNotTried, kCopied, kConflict };
+  Copy copy = Copy::kNotTried;
+};
+
+// Whether an upsert into one output tries COPY straight into the table
+// (PgLoadRequest::rewind): after a try met a key already there, the next
+// 1, 2, 4, ... up to 64 loads (conflicts in a row) go through the temporary
+// table at once, so an output that mostly updates rarely reads and sends its
+// stream twice; a try that copied resets it. Not thread-safe.
+class UpsertCopyPolicy {
+ public:
+  static constexpr int kMaxSkips = 64;
+  // Whether this load tries (and counts a skip if not).
+  bool Try() {
+    if (skips_ == 0) return true;
+    --skips_;
+    return false;
+  }
+  // A tried load's outcome.
+  void Record(bool conflict) {
+    backoff_ = conflict ? std::min(kMaxSkips, std::max(1, backoff_ * 2)) : 0;
+    skips_ = backoff_;
+  }
+
+ private:
+  int skips_ = 0;
+  int backoff_ = 0;
 };
 
 // Creates the output's table from `schema` when it is missing and

@@ -157,17 +157,44 @@ TEST_F(PgLoaderTest, UpsertOfNewKeysCopiesStraightIntoTheTable) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->rows, 3);
   EXPECT_EQ(rewinds_, 1);
-  EXPECT_EQ(
-      Query("SELECT id, note, _sluice_batch_id FROM orders ORDER BY id"),
-      (std::vector<std::string>{"1|one again|3", "2|two|1", "3|three|2", "4|four|3", "5|five|3"}));
+  EXPECT_EQ(r->copy, PgLoadResult::Copy::kConflict);
+  auto fresh = Load(out, 5, 1, {{7, 700, "seven"}});
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_EQ(fresh->copy, PgLoadResult::Copy::kCopied);
+  EXPECT_EQ(Load(out, 6, 1, {{8, 800, "eight"}}, Stream::kOnce)->copy,
+            PgLoadResult::Copy::kNotTried);
+  EXPECT_EQ(Query("SELECT id, note, _sluice_batch_id FROM orders ORDER BY id"),
+            (std::vector<std::string>{"1|one again|3", "2|two|1", "3|three|2", "4|four|3",
+                                      "5|five|3", "7|seven|5", "8|eight|6"}));
   // A unique violation on another index is the table's, not the key's:
   // refused with PostgreSQL's words after the second read, nothing written.
   ASSERT_TRUE(db_->Exec("CREATE UNIQUE INDEX one_note ON orders (note)").ok());
   auto dup = Load(out, 4, 1, {{6, 1, "two"}});
   EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists) << dup.status().ToString();
   EXPECT_THAT(dup.status().message(), HasSubstr("one_note"));
-  EXPECT_EQ(Query("SELECT count(*) FROM orders"), std::vector<std::string>{"5"});
-  EXPECT_EQ(Query("SELECT count(*) FROM sluice_ledger"), std::vector<std::string>{"3"});
+  EXPECT_EQ(Query("SELECT count(*) FROM orders"), std::vector<std::string>{"7"});
+  EXPECT_EQ(Query("SELECT count(*) FROM sluice_ledger"), std::vector<std::string>{"5"});
+}
+
+TEST(UpsertCopyPolicyTest, BacksOffAfterConflictsAndResetsAfterACopy) {
+  UpsertCopyPolicy p;
+  auto tries = [&p](int loads) {
+    std::string s;
+    for (int i = 0; i < loads; ++i) s += p.Try() ? 'T' : '.';
+    return s;
+  };
+  EXPECT_EQ(tries(3), "TTT");  // nothing recorded: always
+  p.Record(true);
+  EXPECT_EQ(tries(2), ".T");
+  p.Record(true);
+  EXPECT_EQ(tries(3), "..T");
+  p.Record(true);
+  EXPECT_EQ(tries(5), "....T");
+  for (int i = 0; i < 10; ++i) p.Record(true);
+  EXPECT_EQ(tries(UpsertCopyPolicy::kMaxSkips + 1),
+            std::string(UpsertCopyPolicy::kMaxSkips, '.') + "T");
+  p.Record(false);
+  EXPECT_EQ(tries(2), "TT");
 }
 
 TEST_F(PgLoaderTest, ReplaceBatchDeletesWhatAnEarlierLoadWrote) {
