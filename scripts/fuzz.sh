@@ -14,7 +14,7 @@ seconds="${FUZZ_SECONDS:-20}"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(csv_decoder_fuzz ndjson_decoder_fuzz infer_fuzz infer_roundtrip_fuzz parquet_decoder_fuzz
-    expr_fuzz)
+    expr_fuzz pg_copy_decoder_fuzz)
 fi
 
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja \

@@ -1,6 +1,6 @@
 #include "engine/backpressure.h"
 
-#include "sink/postgres_output.h"
+#include "sink/database_output.h"
 
 namespace sluice {
 
@@ -12,17 +12,18 @@ BackpressureState ComputeBackpressure(const std::vector<PipelineSpec>& pipelines
   BackpressureState out;
   for (const PipelineSpec& spec : pipelines) {
     for (const SinkSpec& sink : spec.outputs) {
-      if (sink.kind != "postgres") continue;
+      if (!IsDatabaseOutputKind(sink.kind)) continue;
       // A spec that deployed has outputs that parse; one that does not (an
       // unset ${VAR} here) cannot be delivered by this process either.
-      auto options = ParsePostgresOutputOptions(sink.args, sink.where);
-      if (!options.ok()) continue;
-      const std::string id = options->Describe();
+      auto output = ParseDatabaseOutput(sink.kind, sink.args, sink.where, "");
+      if (!output.ok()) continue;
+      const std::string id = (*output)->Describe();
+      const DeliveryLimits& limits = (*output)->Limits();
       auto it = by_output.find(id);
       const int64_t rows = it == by_output.end() ? 0 : it->second->rows;
       const int64_t bytes = it == by_output.end() ? 0 : it->second->bytes;
-      const bool above = rows > options->high_water_rows || bytes > options->high_water_bytes;
-      const bool below = rows < options->low_water_rows && bytes < options->low_water_bytes;
+      const bool above = rows > limits.high_water_rows || bytes > limits.high_water_bytes;
+      const bool below = rows < limits.low_water_rows && bytes < limits.low_water_bytes;
       const bool engaged = above || (engaged_before.count(id) > 0 && !below);
       if (!engaged) continue;
       out.engaged.insert(id);
@@ -30,8 +31,8 @@ BackpressureState ComputeBackpressure(const std::vector<PipelineSpec>& pipelines
       if (!why.empty()) continue;  // the first output named is enough
       why = "backpressure from " + id + " (" + std::to_string(rows) + " rows, " +
             std::to_string(bytes) + " bytes waiting; resumes below " +
-            std::to_string(options->low_water_rows) + " rows and " +
-            std::to_string(options->low_water_bytes) + " bytes)";
+            std::to_string(limits.low_water_rows) + " rows and " +
+            std::to_string(limits.low_water_bytes) + " bytes)";
     }
   }
   return out;

@@ -9,9 +9,7 @@
 #include <utility>
 
 #include "format/compression.h"
-#include "sink/pg_loader.h"
-#include "sink/postgres_output.h"
-#include "sql/pg_db.h"
+#include "sql/sql_db.h"
 
 namespace sluice {
 
@@ -29,13 +27,14 @@ struct DeliveryLoader::Output {
   UpsertCopyPolicy upsert_copy;
 };
 
-// One database (by DSN): its breaker, loads in progress and idle connections.
+// One database (by DSN or file): its breaker, loads in progress and idle
+// connections.
 struct DeliveryLoader::Database {
   explicit Database(const CircuitBreaker::Options& o) : breaker(o) {}
   std::string display;
   CircuitBreaker breaker;
   int active = 0;
-  std::vector<std::unique_ptr<PgDb>> idle;
+  std::vector<std::unique_ptr<SqlDb>> idle;
 };
 
 // How one delivery's load ended.
@@ -45,19 +44,6 @@ struct DeliveryLoader::LoadEnd {
 };
 
 namespace {
-
-// The database did not answer (connection refused or lost, shutting down,
-// too many connections): the breaker counts these, not a deadlock or a
-// statement timeout, which a live server reported.
-bool DatabaseDown(const Status& st) {
-  if (st.code() != StatusCode::kUnavailable && st.code() != StatusCode::kIOError) return false;
-  const std::string& m = st.message();
-  const size_t at = m.rfind("(SQLSTATE ");
-  if (at == std::string::npos) return true;  // no server answer at all
-  const std::string state = m.substr(at + 10, 5);
-  return state.rfind("08", 0) == 0 || state.rfind("57P0", 0) == 0 || state == "53300" ||
-         state.rfind("28", 0) == 0 || state == "3D000";
-}
 
 // Reading the staged object, as COPY chunks, through the output's buckets.
 // Rows are charged as the compressed bytes are consumed (the object's rows
@@ -132,25 +118,24 @@ std::map<std::string, CircuitBreaker::State> DeliveryLoader::BreakerStates() {
   return out;
 }
 
-DeliveryLoader::Output& DeliveryLoader::OutputFor(const std::string& id, int64_t max_concurrency,
-                                                  const std::optional<int64_t>& rows_per_second,
-                                                  const std::optional<int64_t>& bytes_per_second) {
+DeliveryLoader::Output& DeliveryLoader::OutputFor(const std::string& id,
+                                                  const DeliveryLimits& limits) {
   MutexLock lock(&mu_);
   std::unique_ptr<Output>& out = outputs_[id];
   if (out == nullptr) {
     out = std::make_unique<Output>();
-    out->rows = Bucket(rows_per_second);
-    out->bytes = Bucket(bytes_per_second);
+    out->rows = Bucket(limits.max_rows_per_second);
+    out->bytes = Bucket(limits.max_bytes_per_second);
   }
   // The newest version's setting (the output's id does not change with it).
-  out->max_concurrency = std::max<int64_t>(1, max_concurrency);
+  out->max_concurrency = std::max<int64_t>(1, limits.max_concurrency);
   return *out;
 }
 
-DeliveryLoader::Database& DeliveryLoader::DatabaseFor(const std::string& dsn,
+DeliveryLoader::Database& DeliveryLoader::DatabaseFor(const std::string& database,
                                                       const std::string& display) {
   MutexLock lock(&mu_);
-  std::unique_ptr<Database>& db = databases_[dsn];
+  std::unique_ptr<Database>& db = databases_[database];
   if (db == nullptr) {
     db = std::make_unique<Database>(options_.breaker);
     db->display = display;
@@ -183,7 +168,7 @@ void DeliveryLoader::ReleaseSlots(Output& out, Database& db) {
   slot_freed_.SignalAll();
 }
 
-void DeliveryLoader::GiveBack(Database& db, std::unique_ptr<PgDb> conn) {
+void DeliveryLoader::GiveBack(Database& db, std::unique_ptr<SqlDb> conn) {
   MutexLock lock(&mu_);
   if (static_cast<int>(db.idle.size()) < options_.max_loads_per_database) {
     db.idle.push_back(std::move(conn));
@@ -215,10 +200,13 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
   };
 
   auto parsed = nlohmann::json::parse(d.args, nullptr, /*allow_exceptions=*/false);
-  Result<PostgresOutputOptions> options =
-      parsed.is_discarded()
-          ? Result<PostgresOutputOptions>(Status::DataLoss("the recorded output spec is not JSON"))
-          : ParsePostgresOutputOptions(parsed, "delivery of batch " + std::to_string(d.batch_id));
+  // The output's kind is its id's prefix ("postgres:...", "sqlite:...").
+  Result<std::unique_ptr<DatabaseOutput>> options =
+      parsed.is_discarded() ? Result<std::unique_ptr<DatabaseOutput>>(
+                                  Status::DataLoss("the recorded output spec is not JSON"))
+                            : ParseDatabaseOutput(d.output.substr(0, d.output.find(':')), parsed,
+                                                  "delivery of batch " + std::to_string(d.batch_id),
+                                                  options_.project_dir);
   if (!options.ok()) {
     // This host cannot build the output (an unset ${VAR}, say): the
     // delivery fails with the reason; a replay after the fix loads it.
@@ -228,9 +216,9 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
     spdlog::error("{}: failed: {}", name, options.status().message());
     return {Kind::kFailed, {}};
   }
-  Output& out = OutputFor(d.output, options->max_concurrency, options->max_rows_per_second,
-                          options->max_bytes_per_second);
-  Database& db = DatabaseFor(options->dsn, options->display_dsn);
+  const DatabaseOutput& output = **options;
+  Output& out = OutputFor(d.output, output.Limits());
+  Database& db = DatabaseFor(output.Database(), output.DatabaseDisplay());
   if (!db.breaker.Allow()) {
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(db.breaker.RetryIn());
     return {Kind::kRetry, std::max(wait, std::chrono::milliseconds(100))};
@@ -259,7 +247,7 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
   }
 
   // Connect (or reuse an idle connection of this database).
-  std::unique_ptr<PgDb> conn;
+  std::unique_ptr<SqlDb> conn;
   {
     MutexLock lock(&mu_);
     if (!db.idle.empty()) {
@@ -269,17 +257,14 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
   }
   Status st = Status::OK();
   if (conn == nullptr) {
-    PgDb::Options o;
-    o.application_name = "sluice loader";
-    o.lock_timeout_ms = 0;  // the advisory lock of a batch waits for its other loader
-    auto opened = PgDb::Open(options->dsn, o);
+    auto opened = output.Connect();
     if (opened.ok()) {
       conn = std::move(*opened);
     } else {
       st = opened.status();
     }
   }
-  std::optional<PgLoadResult> loaded;
+  std::optional<LoadResult> loaded;
   const std::string prepare_key = d.schema.ToJson() + d.args;
   std::vector<std::string> columns;
   {
@@ -287,7 +272,7 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
     if (out.prepared_for == prepare_key) columns = out.columns;
   }
   if (st.ok() && columns.empty()) {
-    auto prepared = PreparePostgresTable(*conn, *options, d.schema);
+    auto prepared = output.Prepare(*conn, d.schema);
     if (prepared.ok()) {
       columns = *prepared;
       MutexLock lock(&mu_);
@@ -305,13 +290,12 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
         // Under a byte rate, chunks of a twentieth of a second's worth: a
         // cancel never waits behind a long sleep.
         size_t chunk = options_.chunk_bytes;
-        if (options->max_bytes_per_second) {
-          chunk = std::clamp<size_t>(static_cast<size_t>(*options->max_bytes_per_second / 20), 4096,
-                                     chunk);
+        if (const auto& rate = output.Limits().max_bytes_per_second) {
+          chunk = std::clamp<size_t>(static_cast<size_t>(*rate / 20), 4096, chunk);
         }
         std::optional<StagedRows> stream;
         stream.emplace(std::move(*rows), *started, out.rows.get(), out.bytes.get(), chunk, cancel);
-        PgLoadRequest req;
+        LoadRequest req;
         req.output_id = d.output;
         req.batch_id = d.batch_id;
         req.attempt = started->attempt;
@@ -320,11 +304,11 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
         req.columns = columns;
         req.next = [&stream](std::string& chunk) { return stream->Next(chunk); };
         bool try_copy = false;
-        if (options->mode == PgLoadMode::kUpsert) {
+        if (output.Upsert()) {
           MutexLock lock(&mu_);
           try_copy = out.upsert_copy.Try();
         }
-        // A second read (see LoadIntoPostgres) is charged to the rate again:
+        // A second read (see pg_loader.h) is charged to the rate again:
         // the database takes its bytes again.
         if (try_copy)
           req.rewind = [&]() -> Status {
@@ -334,12 +318,12 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
                            chunk, cancel);
             return Status::OK();
           };
-        auto r = LoadIntoPostgres(*conn, *options, req);
+        auto r = output.Load(*conn, req);
         if (r.ok()) {
           loaded = *r;
-          if (loaded->copy != PgLoadResult::Copy::kNotTried) {
+          if (loaded->copy != LoadResult::Copy::kNotTried) {
             MutexLock lock(&mu_);
-            out.upsert_copy.Record(loaded->copy == PgLoadResult::Copy::kConflict);
+            out.upsert_copy.Record(loaded->copy == LoadResult::Copy::kConflict);
           }
         } else {
           st = r.status();
@@ -372,8 +356,8 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
     Status ended = end(*started, DeliveryState::kDelivered, "");
     if (ended.code() == StatusCode::kAborted) return {Kind::kDone, {}};
     if (!ended.ok()) return {Kind::kRetry, options_.backoff_first};
-    const char* how = loaded->outcome == PgLoadResult::Outcome::kAlreadyLoaded ? "already loaded"
-                      : loaded->outcome == PgLoadResult::Outcome::kReplaced
+    const char* how = loaded->outcome == LoadResult::Outcome::kAlreadyLoaded ? "already loaded"
+                      : loaded->outcome == LoadResult::Outcome::kReplaced
                           ? "replaced an earlier attempt's rows"
                           : "loaded";
     spdlog::info("{}: {} rows {} (attempt {}, try {})", name, loaded->rows, how, started->attempt,
@@ -387,7 +371,7 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
   }
 
   const ErrorClass cls = ClassifyError(st);
-  const bool down = DatabaseDown(st);
+  const bool down = output.Unreachable(st);
   if (cancel != nullptr && cancel->load()) {
     db.breaker.RecordNeutral();
   } else if (down) {

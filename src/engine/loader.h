@@ -37,14 +37,17 @@
 #include "core/status.h"
 #include "core/thread_annotations.h"
 #include "queue/task_queue.h"
+#include "sink/database_output.h"
 #include "store/object_store.h"
 
 namespace sluice {
 
-class PgDb;
+class SqlDb;
 
 struct LoaderOptions {
   int max_loads_per_database = 4;
+  // A relative sqlite output path resolves against it.
+  std::string project_dir;
   // Bytes read from the staged object per COPY chunk.
   size_t chunk_bytes = 256 * 1024;
   // How long a load waits for a free slot before its task goes back.
@@ -87,14 +90,12 @@ class DeliveryLoader {
   struct LoadEnd;
 
   LoadEnd LoadOne(const Delivery& d, const std::atomic<bool>* cancel);
-  Output& OutputFor(const std::string& id, int64_t max_concurrency,
-                    const std::optional<int64_t>& rows_per_second,
-                    const std::optional<int64_t>& bytes_per_second) EXCLUDES(mu_);
-  Database& DatabaseFor(const std::string& dsn, const std::string& display) EXCLUDES(mu_);
+  Output& OutputFor(const std::string& id, const DeliveryLimits& limits) EXCLUDES(mu_);
+  Database& DatabaseFor(const std::string& database, const std::string& display) EXCLUDES(mu_);
   bool TakeSlots(Output& out, Database& db, const std::atomic<bool>* cancel) EXCLUDES(mu_);
   void ReleaseSlots(Output& out, Database& db) EXCLUDES(mu_);
   // Keeps a connection that worked for the next load (up to the cap).
-  void GiveBack(Database& db, std::unique_ptr<PgDb> conn) EXCLUDES(mu_);
+  void GiveBack(Database& db, std::unique_ptr<SqlDb> conn) EXCLUDES(mu_);
   std::chrono::milliseconds Backoff(int tries) const;
 
   Catalog& catalog_;

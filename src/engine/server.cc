@@ -184,7 +184,7 @@ void ApplyBackpressure(Project& project, const std::vector<PipelineSpec>& pipeli
                        BackpressureState& state, WorkerPool& pool) {
   const bool any = std::any_of(pipelines.begin(), pipelines.end(), [](const PipelineSpec& p) {
     return std::any_of(p.outputs.begin(), p.outputs.end(),
-                       [](const SinkSpec& o) { return o.kind == "postgres"; });
+                       [](const SinkSpec& o) { return IsDatabaseOutputKind(o.kind); });
   });
   if (!any && state.held.empty()) return;
   auto backlogs = project.catalog().DeliveryBacklogs();
@@ -264,6 +264,7 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
   if (project.config().loaders > 0) {
     LoaderOptions lo;
     lo.max_loads_per_database = project.config().max_loads_per_database;
+    lo.project_dir = project.config().project_dir;
     loader = std::make_unique<DeliveryLoader>(
         project.catalog(), options.store != nullptr ? *options.store : project.store(), lo);
     WorkerPoolOptions lopts;

@@ -227,22 +227,16 @@ Result<std::vector<std::string>> PreparePostgresTable(PgDb& db, const PostgresOu
 namespace {
 
 // A binary COPY stream whose first tuple has been read ahead: how many fields
-// its rows have (the header is 19 bytes: signature, flags and an extension
-// length, then the extension; -1 for a stream without rows), then the same
-// bytes again, unchanged.
+// its rows have (-1 for a stream without rows), then the same bytes again,
+// unchanged.
 class PeekedStream {
  public:
   explicit PeekedStream(const std::function<Result<bool>(std::string&)>& next) : next_(next) {}
 
   Result<int> FieldCount() {
-    constexpr size_t kHeader = 19;
     while (true) {
-      if (ahead_.size() >= kHeader) {
-        const size_t ext = BigEndian(ahead_.data() + 15, 4);
-        if (ahead_.size() >= kHeader + ext + 2) {
-          return static_cast<int16_t>(BigEndian(ahead_.data() + kHeader + ext, 2));
-        }
-      }
+      ASSIGN_OR_RETURN(std::optional<int> fields, PgCopyFirstTupleFields(ahead_));
+      if (fields) return *fields;
       if (!more_) {
         return Status::DataLoss("the staged rows end before their first row's field count");
       }
@@ -269,12 +263,6 @@ class PeekedStream {
   }
 
  private:
-  static size_t BigEndian(const char* p, int n) {
-    size_t v = 0;
-    for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-    return v;
-  }
-
   const std::function<Result<bool>(std::string&)>& next_;
   std::string ahead_;
   bool more_ = true;
@@ -286,9 +274,9 @@ class PeekedStream {
 // staged by an older sluice carries the numbers itself) and a load of only
 // some columns (schema_evolution: freeze, a table without some of the
 // output's).
-Status StageAndInsert(PgDb& db, const PostgresOutputOptions& out, const PgLoadRequest& req,
+Status StageAndInsert(PgDb& db, const PostgresOutputOptions& out, const LoadRequest& req,
                       PeekedStream& stream, bool numbered, const std::string& target,
-                      const std::string& cols, PgLoadResult& result) {
+                      const std::string& cols, LoadResult& result) {
   const bool upsert = out.mode == PgLoadMode::kUpsert;
   std::string stage = "CREATE TEMP TABLE sluice_stage (";
   for (const Field& f : req.schema.fields()) {
@@ -354,32 +342,39 @@ Status StageAndInsert(PgDb& db, const PostgresOutputOptions& out, const PgLoadRe
 // at that row; back at the savepoint, false: the caller reads the stream
 // again into the temporary table.
 Result<bool> TryUpsertByCopy(PgDb& db, PeekedStream& stream, const std::string& target,
-                             const std::string& cols, PgLoadResult& result) {
+                             const std::string& cols, LoadResult& result) {
   RETURN_IF_ERROR(db.Exec("SAVEPOINT sluice_copy"));
-  auto copied =
-      db.CopyIn("COPY " + target + " (" + cols + ", _sluice_batch_id) FROM STDIN (FORMAT binary)",
-                [&stream](std::string& chunk) { return stream.Next(chunk); });
+  // Stopped as soon as the server speaks: a key already there is refused
+  // at its row, and the rest need not be read and sent.
+  bool stopped_early = false;
+  auto copied = db.CopyIn(
+      "COPY " + target + " (" + cols + ", _sluice_batch_id) FROM STDIN (FORMAT binary)",
+      [&stream](std::string& chunk) { return stream.Next(chunk); }, &stopped_early);
   if (copied.ok()) {
     result.rows = *copied;
-    result.copy = PgLoadResult::Copy::kCopied;
+    result.copy = LoadResult::Copy::kCopied;
     return true;
   }
-  if (copied.status().code() != StatusCode::kAlreadyExists) return copied.status();
+  // Any other error stopped early (or a notice that stopped it) shows again
+  // through the temporary table, where it is reported.
+  if (copied.status().code() != StatusCode::kAlreadyExists && !stopped_early) {
+    return copied.status();
+  }
   RETURN_IF_ERROR(db.Exec("ROLLBACK TO SAVEPOINT sluice_copy"));
-  result.copy = PgLoadResult::Copy::kConflict;
+  result.copy = LoadResult::Copy::kConflict;
   return false;
 }
 
 }  // namespace
 
-Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out,
-                                      const PgLoadRequest& req) {
+Result<LoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out,
+                                    const LoadRequest& req) {
   RETURN_IF_ERROR(out.CheckSchema(req.schema));
   const std::string target = Target(out);
   const std::string cols = ColumnList(req.schema);
-  PgLoadResult result;
+  LoadResult result;
   Status st = db.RowLockTransaction([&]() -> Status {
-    result = PgLoadResult();
+    result = LoadResult();
     if (out.statement_timeout.count() > 0) {
       RETURN_IF_ERROR(db.Exec("SET LOCAL statement_timeout = " +
                               std::to_string(out.statement_timeout.count())));
@@ -398,7 +393,7 @@ Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out
     if (loaded) {
       const int64_t attempt = seen.ColumnInt64(0);
       if (attempt == req.attempt) {
-        result.outcome = PgLoadResult::Outcome::kAlreadyLoaded;
+        result.outcome = LoadResult::Outcome::kAlreadyLoaded;
         result.rows = seen.ColumnInt64(1);
         return Status::OK();
       }
@@ -450,7 +445,7 @@ Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out
                                        all_columns ? cols : kept, result));
       }
     }
-    result.outcome = replacing ? PgLoadResult::Outcome::kReplaced : PgLoadResult::Outcome::kLoaded;
+    result.outcome = replacing ? LoadResult::Outcome::kReplaced : LoadResult::Outcome::kLoaded;
     ASSIGN_OR_RETURN(
         SqlStatement ledger,
         db.Prepare("INSERT INTO " + Ledger(out) +
@@ -464,6 +459,71 @@ Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out
   });
   if (!st.ok()) return st;
   return result;
+}
+
+namespace {
+
+class PostgresDatabaseOutput final : public DatabaseOutput {
+ public:
+  explicit PostgresDatabaseOutput(PostgresOutputOptions options) : o_(std::move(options)) {}
+
+  std::string Describe() const override { return o_.Describe(); }
+  std::string Table() const override {
+    return (o_.schema_name.empty() ? "" : o_.schema_name + ".") + o_.table;
+  }
+  const std::string& Database() const override { return o_.dsn; }
+  std::string DatabaseDisplay() const override { return o_.display_dsn; }
+  const DeliveryLimits& Limits() const override { return o_.limits; }
+  bool Upsert() const override { return o_.mode == PgLoadMode::kUpsert; }
+  Status CheckSchema(const Schema& schema) const override { return o_.CheckSchema(schema); }
+
+  Result<std::unique_ptr<SqlDb>> Connect() const override {
+    PgDb::Options o;
+    o.application_name = "sluice loader";
+    o.lock_timeout_ms = 0;  // the advisory lock of a batch waits for its other loader
+    ASSIGN_OR_RETURN(std::unique_ptr<PgDb> db, PgDb::Open(o_.dsn, o));
+    return std::unique_ptr<SqlDb>(std::move(db));
+  }
+
+  Result<std::vector<std::string>> Prepare(SqlDb& db, const Schema& schema) const override {
+    ASSIGN_OR_RETURN(PgDb * pg, Pg(db));
+    return PreparePostgresTable(*pg, o_, schema);
+  }
+
+  Result<LoadResult> Load(SqlDb& db, const LoadRequest& req) const override {
+    ASSIGN_OR_RETURN(PgDb * pg, Pg(db));
+    return LoadIntoPostgres(*pg, o_, req);
+  }
+
+  // No answer at all (no SQLSTATE: refused, reset, lost), or the server
+  // says it cannot serve: connection classes 08, shutting down 57P0x, too
+  // many connections, authentication 28, no such database.
+  bool Unreachable(const Status& st) const override {
+    if (st.code() != StatusCode::kUnavailable && st.code() != StatusCode::kIOError) return false;
+    const std::string& m = st.message();
+    const size_t at = m.rfind("(SQLSTATE ");
+    if (at == std::string::npos) return true;
+    const std::string state = m.substr(at + 10, 5);
+    return state.rfind("08", 0) == 0 || state.rfind("57P0", 0) == 0 || state == "53300" ||
+           state.rfind("28", 0) == 0 || state == "3D000";
+  }
+
+ private:
+  static Result<PgDb*> Pg(SqlDb& db) {
+    auto* pg = dynamic_cast<PgDb*>(&db);
+    if (pg == nullptr) return Status::Internal("a postgres output given another database");
+    return pg;
+  }
+
+  PostgresOutputOptions o_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<DatabaseOutput>> NewPostgresDatabaseOutput(const nlohmann::json& args,
+                                                                  const std::string& where) {
+  ASSIGN_OR_RETURN(PostgresOutputOptions o, ParsePostgresOutputOptions(args, where));
+  return std::unique_ptr<DatabaseOutput>(std::make_unique<PostgresDatabaseOutput>(std::move(o)));
 }
 
 }  // namespace sluice

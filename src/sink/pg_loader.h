@@ -39,63 +39,11 @@
 
 #include "core/status.h"
 #include "core/types.h"
+#include "sink/database_output.h"
 #include "sink/postgres_output.h"
 #include "sql/pg_db.h"
 
 namespace sluice {
-
-struct PgLoadRequest {
-  std::string output_id;  // the ledger's name for the output (stable across versions)
-  int64_t batch_id = 0;
-  int attempt = 0;
-  int64_t pipeline_version = 0;
-  // The rows' fields; the stream has them, then _sluice_batch_id (and, in
-  // upsert streams staged by an older sluice, _sluice_row).
-  Schema schema;
-  // The fields the table takes (PreparePostgresTable's answer; empty = all).
-  std::vector<std::string> columns;
-  // The staged binary COPY stream, a chunk at a time (see PgDb::CopyIn).
-  std::function<Result<bool>(std::string& chunk)> next;
-  // Starts `next` again from the first byte: an upsert first tries the
-  // stream straight into the table, only if this is set.
-  std::function<Status()> rewind;
-};
-
-struct PgLoadResult {
-  enum class Outcome { kLoaded, kAlreadyLoaded, kReplaced };
-  Outcome outcome = Outcome::kLoaded;
-  int64_t rows = 0;  // rows the load wrote (the earlier load's, when already loaded)
-  // Upsert: whether the stream went straight into the table (every key
-  // new), met a key already there (then took the temporary table), or the
-  // COPY was not tried.
-  enum class Copy { kNotTried, kCopied, kConflict };
-  Copy copy = Copy::kNotTried;
-};
-
-// Whether an upsert into one output tries COPY straight into the table
-// (PgLoadRequest::rewind): after a try met a key already there, the next
-// 1, 2, 4, ... up to 64 loads (conflicts in a row) go through the temporary
-// table at once, so an output that mostly updates rarely reads and sends its
-// stream twice; a try that copied resets it. Not thread-safe.
-class UpsertCopyPolicy {
- public:
-  static constexpr int kMaxSkips = 64;
-  // Whether this load tries (and counts a skip if not).
-  bool Try() {
-    if (skips_ == 0) return true;
-    --skips_;
-    return false;
-  }
-  // A tried load's outcome.
-  void Record(bool conflict) {
-    backoff_ = conflict ? std::min(kMaxSkips, std::max(1, backoff_ * 2)) : 0;
-    skips_ = backoff_;
-  }
-
- private:
-  int skips_ = 0;
-  int backoff_ = 0;
-};
 
 // Creates the output's table from `schema` when it is missing and
 // `create: if_missing` (with _sluice_batch_id int8, indexed, and for upsert
@@ -116,7 +64,13 @@ Result<std::string> CheckPostgresTable(PgDb& db, const PostgresOutputOptions& ou
                                        const Schema& schema);
 
 // Loads the batch (see the top of this file). PreparePostgresTable first.
-Result<PgLoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out,
-                                      const PgLoadRequest& req);
+Result<LoadResult> LoadIntoPostgres(PgDb& db, const PostgresOutputOptions& out,
+                                    const LoadRequest& req);
+
+// The output of a `postgres` spec's args, for loaders (connections named
+// "sluice loader", waiting on locks without a timeout: a batch's advisory
+// lock waits for its other loader).
+Result<std::unique_ptr<DatabaseOutput>> NewPostgresDatabaseOutput(const nlohmann::json& args,
+                                                                  const std::string& where);
 
 }  // namespace sluice

@@ -129,13 +129,7 @@ Result<PostgresOutputOptions> ParsePostgresOutputOptions(const nlohmann::json& a
     }
   }
 
-  ASSIGN_OR_RETURN(std::optional<int64_t> concurrency, a.PositiveInt("max_concurrency"));
-  if (concurrency) {
-    if (*concurrency > 64) return a.Error("max_concurrency", "at most 64 loads at once");
-    o.max_concurrency = *concurrency;
-  }
-  ASSIGN_OR_RETURN(o.max_rows_per_second, a.PositiveInt("max_rows_per_second"));
-  ASSIGN_OR_RETURN(o.max_bytes_per_second, a.PositiveInt("max_bytes_per_second"));
+  ASSIGN_OR_RETURN(o.limits, ParseDeliveryLimits(a, /*concurrency=*/true));
 
   ASSIGN_OR_RETURN(std::optional<std::string> evolution, a.String("schema_evolution"));
   if (evolution) {
@@ -149,23 +143,6 @@ Result<PostgresOutputOptions> ParsePostgresOutputOptions(const nlohmann::json& a
     if (!d.ok()) return a.Error("statement_timeout", d.status().message());
     if (d->count() <= 0) return a.Error("statement_timeout", "must be greater than zero");
     o.statement_timeout = *d;
-  }
-
-  ASSIGN_OR_RETURN(std::optional<int64_t> hw_rows, a.PositiveInt("high_water_rows"));
-  ASSIGN_OR_RETURN(std::optional<int64_t> hw_bytes, a.PositiveInt("high_water_bytes"));
-  ASSIGN_OR_RETURN(std::optional<int64_t> lw_rows, a.PositiveInt("low_water_rows"));
-  ASSIGN_OR_RETURN(std::optional<int64_t> lw_bytes, a.PositiveInt("low_water_bytes"));
-  if (hw_rows) o.high_water_rows = *hw_rows;
-  if (hw_bytes) o.high_water_bytes = *hw_bytes;
-  o.low_water_rows = lw_rows ? *lw_rows : o.high_water_rows / 2;
-  o.low_water_bytes = lw_bytes ? *lw_bytes : o.high_water_bytes / 2;
-  if (o.low_water_rows >= o.high_water_rows) {
-    return a.Error("low_water_rows",
-                   "must be below high_water_rows (" + std::to_string(o.high_water_rows) + ")");
-  }
-  if (o.low_water_bytes >= o.high_water_bytes) {
-    return a.Error("low_water_bytes",
-                   "must be below high_water_bytes (" + std::to_string(o.high_water_bytes) + ")");
   }
   return o;
 }

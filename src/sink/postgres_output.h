@@ -35,6 +35,7 @@
 #include "core/schema_evolution.h"
 #include "core/status.h"
 #include "core/types.h"
+#include "sink/database_output.h"
 
 namespace sluice {
 
@@ -55,14 +56,8 @@ struct PostgresOutputOptions {
   PgLoadMode mode = PgLoadMode::kAppend;
   std::vector<std::string> key;  // upsert only
   PgCreateMode create = PgCreateMode::kIfMissing;
-  int64_t max_concurrency = 1;
-  std::optional<int64_t> max_rows_per_second;
-  std::optional<int64_t> max_bytes_per_second;
+  DeliveryLimits limits;                           // max_concurrency, rates, water marks
   std::chrono::milliseconds statement_timeout{0};  // 0 = the server's
-  int64_t high_water_rows = 10'000'000;
-  int64_t high_water_bytes = int64_t{1} << 30;
-  int64_t low_water_rows = 5'000'000;
-  int64_t low_water_bytes = int64_t{1} << 29;
   // The pipeline's schema_evolution (recorded with each delivery; an output
   // may also set its own): whether a load adds new columns and widens
   // (evolve), loads only the table's columns (freeze) or refuses (reject).

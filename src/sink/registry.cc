@@ -3,10 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "sink/delivery_sink.h"
 #include "sink/lake_sink.h"
-#include "sink/postgres_sink.h"
 #include "sink/sink.h"
-#include "sink/sqlite_sink.h"
 
 namespace sluice {
 namespace {
@@ -23,21 +22,16 @@ Result<std::unique_ptr<Sink>> MakeLakeSink(const SinkSpec& spec) {
   return NewLakeSink(std::move(options));
 }
 
-Result<std::unique_ptr<Sink>> MakeSqliteSink(const SinkSpec& spec) {
-  ASSIGN_OR_RETURN(SqliteSinkOptions options, ParseSqliteSinkOptions(spec.args, spec.where));
-  return NewSqliteSink(std::move(options));
-}
-
-Result<std::unique_ptr<Sink>> MakePostgresSink(const SinkSpec& spec) {
-  ASSIGN_OR_RETURN(PostgresOutputOptions options,
-                   ParsePostgresOutputOptions(spec.args, spec.where));
-  return NewPostgresSink(std::move(options), spec.args.dump());
+// Database outputs stage their rows for a loader (sink/delivery_sink.h).
+Result<std::unique_ptr<Sink>> MakeDatabaseSink(const SinkSpec& spec) {
+  ASSIGN_OR_RETURN(auto output, ParseDatabaseOutput(spec.kind, spec.args, spec.where, ""));
+  return NewDeliverySink(std::move(output), spec.args.dump());
 }
 
 constexpr SinkKind kSinkKinds[] = {
     {"table", &MakeLakeSink},
-    {"sqlite", &MakeSqliteSink},
-    {"postgres", &MakePostgresSink},
+    {"sqlite", &MakeDatabaseSink},
+    {"postgres", &MakeDatabaseSink},
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "sql/pg_db.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <charconv>
 #include <cstdlib>
@@ -406,7 +407,9 @@ Status PgDb::ExecNoResult(const char* sql, std::string_view what) {
 }
 
 Result<int64_t> PgDb::CopyIn(std::string_view copy_sql,
-                             const std::function<Result<bool>(std::string& chunk)>& next) {
+                             const std::function<Result<bool>(std::string& chunk)>& next,
+                             bool* stopped_early) {
+  if (stopped_early != nullptr) *stopped_early = false;
   ASSIGN_OR_RETURN(pg_conn * conn, Connection());
   const std::string sql(copy_sql);
   const std::string what = "run '" + ShortSql(copy_sql) + "'";
@@ -433,6 +436,15 @@ Result<int64_t> PgDb::CopyIn(std::string_view copy_sql,
       break;
     }
     if (!*more) break;
+    // Bytes from the server mid-COPY: an error (its rows rolled back) that
+    // makes sending the rest pointless. (Bytes libpq already read while
+    // waiting to send are not seen: then the rest is sent, as without.)
+    pollfd p{PQsocket(conn), POLLIN, 0};
+    if (stopped_early != nullptr && poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0) {
+      *stopped_early = true;
+      sent = Status::Aborted(Describe() + ": " + what + ": the server answered before the end");
+      break;
+    }
   }
   // An abort message makes the server fail the COPY (and roll back what it
   // copied); the result below then carries its error, which ours replaces.
@@ -452,6 +464,7 @@ Result<int64_t> PgDb::CopyIn(std::string_view copy_sql,
     }
     PQclear(res);
   }
+  if (stopped_early != nullptr && *stopped_early && !server.ok()) return server;
   if (!sent.ok()) return sent;
   if (!server.ok()) return server;
   return rows;

@@ -78,8 +78,13 @@ class PgDb final : public SqlDb {
   // fills (it returns false when there is no more; the chunk is cleared
   // before each call) and returns the rows the server copied. An error of
   // `next` aborts the COPY and is returned; so is the server's.
+  // With `stopped_early`, the COPY also ends (failed) as soon as the server
+  // sends anything before the end (during a COPY that is an error, or
+  // rarely a notice): *stopped_early is then true and the server's error
+  // (or ours, after a notice) is returned, without sending the rest.
   Result<int64_t> CopyIn(std::string_view copy_sql,
-                         const std::function<Result<bool>(std::string& chunk)>& next);
+                         const std::function<Result<bool>(std::string& chunk)>& next,
+                         bool* stopped_early = nullptr);
 
   // For PgStatement: the connection (reconnected if it was broken and no
   // transaction is open), and the row count of the last command.

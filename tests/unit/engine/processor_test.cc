@@ -70,7 +70,18 @@ class ProcessorTest : public testing::ProjectTest {
     return id;
   }
 
-  Result<ProcessOutcome> Process(int64_t id) { return ProcessBatch(Env(), id); }
+  // Processes the batch, then loads its database outputs (the SQLite table)
+  // as a server's loaders do after the commit.
+  // (Not while publications are pending: the loaders wait for those.)
+  Result<ProcessOutcome> Process(int64_t id) {
+    auto r = ProcessBatch(Env(), id);
+    auto pending = project_->catalog().PendingPublications();
+    if (pending.ok() && pending->empty()) {
+      Status delivered = Deliver();
+      EXPECT_TRUE(delivered.ok()) << delivered.ToString();
+    }
+    return r;
+  }
 
   // A committed batch whose publication failed (every rename out of staging
   // did), so that its publications stay pending. Returns the batch.
@@ -207,10 +218,10 @@ TEST_F(ProcessorTest, LineageRecordsTheContentOfEveryReferenceRead) {
   EXPECT_EQ(second[0].content_sha256, Sha256Hex(changed));
 }
 
-// `committing` marks that loads outside the catalog may have begun: a batch
-// with a database output passes through it, a lake-only batch commits
-// straight from processing (one catalog transaction less).
-TEST_F(ProcessorTest, OnlyBatchesWithLoadsOutsideTheCatalogPassThroughCommitting) {
+// Database outputs are loaded after the commit, by loaders: a batch with an
+// sqlite output commits straight from processing like a lake-only one, and
+// its SQLite rows appear only once delivered.
+TEST_F(ProcessorTest, DatabaseOutputsAreLoadedAfterTheCommit) {
   auto states = [&](int64_t id) {
     std::vector<BatchState> out;
     auto history = project_->catalog().BatchHistory(id);
@@ -225,8 +236,17 @@ TEST_F(ProcessorTest, OnlyBatchesWithLoadsOutsideTheCatalogPassThroughCommitting
   };
   Start();
   const int64_t with_db = Register("a.csv", kGood);
-  ASSERT_EQ(*Process(with_db), ProcessOutcome::kCommitted);
-  EXPECT_TRUE(has(states(with_db), BatchState::kCommitting));
+  ASSERT_EQ(*ProcessBatch(Env(), with_db), ProcessOutcome::kCommitted);
+  EXPECT_FALSE(has(states(with_db), BatchState::kCommitting));
+  EXPECT_EQ(SinkRows(), std::nullopt);  // committed, not yet delivered
+  auto deliveries = project_->catalog().BatchDeliveries(with_db);
+  ASSERT_TRUE(deliveries.ok());
+  ASSERT_EQ(deliveries->size(), 1u);
+  EXPECT_EQ((*deliveries)[0].output, "sqlite:out.db#orders");
+  EXPECT_EQ((*deliveries)[0].state, DeliveryState::kPending);
+  SLUICE_ASSERT_OK(Deliver());
+  EXPECT_EQ(SinkRows(), 3);
+  EXPECT_EQ(LedgerRows(), 1);
 
   std::string lake_only = Spec("quarantine", 0.5);
   lake_only.erase(lake_only.find("  - sqlite:"));
@@ -611,14 +631,13 @@ TEST_F(ProcessorTest, SupersededAttemptCannotCommit) {
 }
 
 // The same race, later: the newer attempt starts while A is finishing its
-// staged files (A is already in committing).
-TEST_F(ProcessorTest, AttemptSupersededWhileCommittingCannotCommit) {
+// staged files.
+TEST_F(ProcessorTest, AttemptSupersededWhileFinishingCannotCommit) {
   Start();
   const int64_t id = Register("a.csv", kGood);
   faults_->BeforeNext(
       StoreOp::kClose,
       [&](const std::string&) {
-        ASSERT_EQ(Batch(id).state, BatchState::kCommitting);
         ASSERT_TRUE(testing::MoveBatch(project_->catalog(), id, BatchState::kProcessing).ok());
       },
       "staging/");
@@ -648,10 +667,11 @@ TEST_F(ProcessorTest, PublicationAfterACrashIsRedone) {
   EXPECT_EQ(Batch(id).state, BatchState::kCommitted);
   auto pending = project_->catalog().PendingPublications();
   ASSERT_TRUE(pending.ok());
-  EXPECT_EQ(pending->size(), LakeFiles().size() + 1);  // + the quarantine file
+  // + the quarantine file and the SQLite output's staged rows
+  EXPECT_EQ(pending->size(), LakeFiles().size() + 2);
   EXPECT_TRUE(Keys(project_->store(), "lake/").empty());
   EXPECT_TRUE(Keys(project_->store(), "quarantine/").empty());
-  EXPECT_EQ(SinkRows(), 3);  // loaded before the commit
+  EXPECT_EQ(SinkRows(), std::nullopt);  // the loader waits for the staged rows
 
   faults_->Clear();
   ASSERT_TRUE(PublishPending(*faults_, project_->catalog()).ok());
@@ -661,6 +681,8 @@ TEST_F(ProcessorTest, PublicationAfterACrashIsRedone) {
   ExpectLakeMatchesCatalog();
   EXPECT_EQ(LakeFiles().size(), 2u);
   EXPECT_EQ(Keys(project_->store(), "quarantine/").size(), 1u);
+  SLUICE_ASSERT_OK(Deliver());
+  EXPECT_EQ(SinkRows(), 3);
   // Redo is harmless.
   ASSERT_TRUE(PublishPending(*faults_, project_->catalog()).ok());
   ExpectLakeMatchesCatalog();

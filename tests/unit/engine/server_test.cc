@@ -126,7 +126,9 @@ TEST_F(ServerTest, StopFlagDrainsAndReturns) {
   EXPECT_EQ(CountIn(BatchState::kCommitting), 0);
   EXPECT_GE(CountIn(BatchState::kCommitted), 1);
   EXPECT_EQ(CountIn(BatchState::kCommitted) + CountIn(BatchState::kQueued), 4);
-  EXPECT_EQ(SinkRows(), CountIn(BatchState::kCommitted) * 10);
+  // A committed batch's SQLite rows are loaded, or wait in its delivery for
+  // the next server's loaders.
+  EXPECT_LE(SinkRows().value_or(0), CountIn(BatchState::kCommitted) * 10);
   EXPECT_TRUE(Keys(project_->store(), "staging/").empty());
 
   // The next run finishes the rest.

@@ -30,6 +30,7 @@
 #include "core/clock.h"
 #include "core/io.h"
 #include "core/status.h"
+#include "engine/loader.h"
 #include "engine/processor.h"
 #include "engine/project.h"
 #include "source/landing.h"
@@ -326,6 +327,34 @@ class ProjectTest : public ::testing::Test {
       }
     }
     return 0;
+  }
+
+  // Loads every pending delivery (the database outputs' rows: SQLite and
+  // PostgreSQL tables) as a server's loaders would, until none is pending
+  // or loading; a failed one stays failed. kUnavailable after 30 s.
+  Status Deliver() {
+    LoaderOptions lo;
+    lo.project_dir = config_.project_dir;
+    lo.backoff_first = std::chrono::milliseconds(1);
+    DeliveryLoader loader(project_->catalog(), project_->store(), lo);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (true) {
+      ASSIGN_OR_RETURN(std::vector<Delivery> unfinished,
+                       project_->catalog().UnfinishedDeliveries(100'000));
+      if (unfinished.empty()) return Status::OK();
+      if (std::chrono::steady_clock::now() > deadline) {
+        return Status::Unavailable(
+            std::to_string(unfinished.size()) +
+            " deliveries still unfinished, the first: " + unfinished.front().last_error);
+      }
+      int64_t last = -1;
+      for (const Delivery& d : unfinished) {
+        if (d.batch_id == last) continue;
+        last = d.batch_id;
+        ASSIGN_OR_RETURN(DeliverResult r, loader.DeliverBatch(d.batch_id, nullptr));
+        if (!r.finished) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
   }
 
   // A processor environment over the fault-injecting store.

@@ -137,6 +137,7 @@ TEST_F(WorkerPoolTest, AStopBetweenAnEmptyLeaseAndTheWaitIsNotLost) {
   ASSERT_TRUE(WaitFor([&] { return fired.load(); }));
   EXPECT_TRUE(pool.WaitDrained(std::chrono::milliseconds(150)));
   pool.Stop();
+  SLUICE_ASSERT_OK(Deliver());
 }
 
 TEST_F(WorkerPoolTest, ProcessesQueuedBatches) {
@@ -149,6 +150,7 @@ TEST_F(WorkerPoolTest, ProcessesQueuedBatches) {
   pool.Start();
   ASSERT_TRUE(WaitFor([&] { return Done().size() == ids.size(); }));
   pool.Stop();
+  SLUICE_ASSERT_OK(Deliver());
 
   for (const BatchDone& d : Done()) {
     EXPECT_TRUE(d.status.ok()) << d.status.ToString();
@@ -157,7 +159,7 @@ TEST_F(WorkerPoolTest, ProcessesQueuedBatches) {
   for (int64_t id : ids) EXPECT_EQ(Batch(id).state, BatchState::kCommitted);
   EXPECT_EQ(QueryInt(SinkDb(), "SELECT count(*) FROM orders"), 20);
   EXPECT_EQ(QueryInt(SinkDb(), "SELECT count(DISTINCT id) FROM orders"), 20);
-  EXPECT_EQ(*project_->queue().Depth(), 0);
+  EXPECT_EQ(*project_->queue().DepthOf(TaskKind::kProcess), 0);
   EXPECT_EQ(pool.InFlight(), 0);
   EXPECT_TRUE(Keys(project_->store(), "staging/").empty());
 }
@@ -172,6 +174,7 @@ TEST_F(WorkerPoolTest, PicksUpWorkEnqueuedWhileIdle) {
   pool.Wake();
   ASSERT_TRUE(WaitFor([&] { return Done().size() == 1; }, std::chrono::seconds(3)));
   pool.Stop();
+  SLUICE_ASSERT_OK(Deliver());
   EXPECT_EQ(Batch(id).state, BatchState::kCommitted);
 }
 
@@ -182,6 +185,7 @@ TEST_F(WorkerPoolTest, PermanentFailureIsNotRetried) {
   pool.Start();
   ASSERT_TRUE(WaitFor([&] { return Done().size() == 1; }));
   pool.Stop();
+  SLUICE_ASSERT_OK(Deliver());
   EXPECT_EQ(Done()[0].outcome, ProcessOutcome::kFailed);
   BatchInfo b = Batch(id);
   EXPECT_EQ(b.state, BatchState::kFailed);
@@ -189,7 +193,7 @@ TEST_F(WorkerPoolTest, PermanentFailureIsNotRetried) {
   EXPECT_NE(b.reason.find("landing/orders/bad.csv:2: field 'amount'"), std::string::npos)
       << b.reason;
   EXPECT_EQ(b.reason.find("will retry"), std::string::npos) << b.reason;
-  EXPECT_EQ(*project_->queue().Depth(), 0);
+  EXPECT_EQ(*project_->queue().DepthOf(TaskKind::kProcess), 0);
 }
 
 // A staging prefix blocked by a plain file fails every staged write with
@@ -203,13 +207,14 @@ TEST_F(WorkerPoolTest, ARefusedPathIsPermanent) {
   pool.Start();
   ASSERT_TRUE(WaitFor([&] { return Done().size() == 1; }));
   pool.Stop();
+  SLUICE_ASSERT_OK(Deliver());
   EXPECT_EQ(Done()[0].outcome, ProcessOutcome::kFailed);
   BatchInfo b = Batch(id);
   EXPECT_EQ(b.state, BatchState::kFailed);
   EXPECT_EQ(b.attempts, 1);
   EXPECT_EQ(b.last_error_class, "permanent");
   EXPECT_NE(b.reason.find("IO_ERROR"), std::string::npos) << b.reason;
-  EXPECT_EQ(*project_->queue().Depth(), 0);
+  EXPECT_EQ(*project_->queue().DepthOf(TaskKind::kProcess), 0);
 }
 
 // One transient failure: the batch is queued with its retry time and last
@@ -225,6 +230,7 @@ TEST_F(WorkerPoolTest, RetriesATransientFailureWithBackoff) {
   pool.Start();
   ASSERT_TRUE(WaitFor([&] { return Done().size() == 1; }));
   pool.Stop();
+  SLUICE_ASSERT_OK(Deliver());
 
   EXPECT_EQ(Done()[0].outcome, ProcessOutcome::kCommitted);
   BatchInfo b = Batch(id);
@@ -233,7 +239,7 @@ TEST_F(WorkerPoolTest, RetriesATransientFailureWithBackoff) {
   EXPECT_EQ(b.last_error_class, "transient");
   EXPECT_NE(b.last_error.find("injected: disk full"), std::string::npos) << b.last_error;
   EXPECT_EQ(QueryInt(SinkDb(), "SELECT count(*) FROM orders"), 5);
-  EXPECT_EQ(*project_->queue().Depth(), 0);
+  EXPECT_EQ(*project_->queue().DepthOf(TaskKind::kProcess), 0);
 
   // The batch waited queued, not failed, and the second attempt started only
   // after the first backoff (0.5 s plus jitter for a first retry).
@@ -264,6 +270,7 @@ TEST_F(WorkerPoolTest, GivesUpAfterMaxAttempts) {
   pool.Start();
   ASSERT_TRUE(WaitFor([&] { return Done().size() == 1; }, std::chrono::seconds(10)));
   pool.Stop();
+  SLUICE_ASSERT_OK(Deliver());
 
   const BatchDone d = Done()[0];
   EXPECT_EQ(d.batch_id, id);
@@ -274,7 +281,7 @@ TEST_F(WorkerPoolTest, GivesUpAfterMaxAttempts) {
   EXPECT_EQ(b.attempts, 2);
   EXPECT_EQ(b.reason.rfind("poison batch: gave up after 2 attempt(s)", 0), 0u) << b.reason;
   EXPECT_NE(b.reason.find("injected: busy"), std::string::npos) << b.reason;
-  EXPECT_EQ(*project_->queue().Depth(), 0);  // acked: no further delivery
+  EXPECT_EQ(*project_->queue().DepthOf(TaskKind::kProcess), 0);  // acked: no further delivery
   EXPECT_EQ(QueryInt(SinkDb(), "SELECT count(*) FROM orders").value_or(0), 0);
 }
 
@@ -293,10 +300,11 @@ TEST_F(WorkerPoolTest, StopDrainsTheTaskInFlight) {
   ASSERT_TRUE(WaitFor([&] { return in_flight.load(); }));
   EXPECT_EQ(pool.InFlight(), 1);
   pool.Stop();
+  SLUICE_ASSERT_OK(Deliver());
   EXPECT_EQ(pool.InFlight(), 0);
   EXPECT_EQ(Batch(id).state, BatchState::kCommitted);
   EXPECT_EQ(Done().size(), 1u);
-  EXPECT_EQ(*project_->queue().Depth(), 0);
+  EXPECT_EQ(*project_->queue().DepthOf(TaskKind::kProcess), 0);
 }
 
 // A worker whose attempt was superseded (another worker re-leased the task
@@ -319,6 +327,7 @@ TEST_F(WorkerPoolTest, SupersededAttemptLeavesTheBatchAlone) {
   pool.Start();
   ASSERT_TRUE(WaitFor([&] { return Done().size() == 1; }));
   pool.Stop();
+  SLUICE_ASSERT_OK(Deliver());
   EXPECT_EQ(Batch(id).state, BatchState::kCommitted);
   for (const BatchEvent& e : History(id)) {
     EXPECT_NE(e.state, BatchState::kFailed) << e.reason;
@@ -333,11 +342,12 @@ TEST_F(WorkerPoolTest, StoppedPoolLeavesQueuedWorkAlone) {
     WorkerPool pool(*project_, Options());
     pool.Start();
     pool.Stop();
+    SLUICE_ASSERT_OK(Deliver());
   }
   const int64_t id = LandAndRegister("orders", "a.csv", PoolCsv(1, 5));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(Batch(id).state, BatchState::kQueued);
-  EXPECT_EQ(*project_->queue().Depth(), 1);
+  EXPECT_EQ(*project_->queue().DepthOf(TaskKind::kProcess), 1);
 }
 
 }  // namespace

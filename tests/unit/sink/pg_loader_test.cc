@@ -53,8 +53,8 @@ class PgLoaderTest : public ::testing::Test {
   // once only, or staged with row numbers by an older sluice.
   enum class Stream { kRewindable, kOnce, kNumbered };
 
-  Result<PgLoadResult> Load(const PostgresOutputOptions& out, int64_t batch, int attempt,
-                            const std::vector<Row>& rows, Stream how = Stream::kRewindable) {
+  Result<LoadResult> Load(const PostgresOutputOptions& out, int64_t batch, int attempt,
+                          const std::vector<Row>& rows, Stream how = Stream::kRewindable) {
     ASSIGN_OR_RETURN(std::vector<std::string> columns, PreparePostgresTable(*db_, out, Orders()));
     RecordBatch b = RecordBatch::Empty(Orders());
     for (const Row& r : rows) {
@@ -67,7 +67,7 @@ class PgLoaderTest : public ::testing::Test {
     enc.Header(data);
     RETURN_IF_ERROR(enc.Rows(b, data));
     enc.Trailer(data);
-    PgLoadRequest req;
+    LoadRequest req;
     req.output_id = "orders#0";
     req.batch_id = batch;
     req.attempt = attempt;
@@ -103,12 +103,12 @@ TEST_F(PgLoaderTest, AppendLoadsOnceAndARetryIsANoOp) {
   PostgresOutputOptions out = Output("");
   auto r = Load(out, 7, 1, {{1, 150, "a"}, {2, -99, "b"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->outcome, PgLoadResult::Outcome::kLoaded);
+  EXPECT_EQ(r->outcome, LoadResult::Outcome::kLoaded);
   EXPECT_EQ(r->rows, 2);
   // The same attempt again (a crash after COMMIT, before the acknowledgement).
   auto again = Load(out, 7, 1, {{1, 150, "a"}, {2, -99, "b"}});
   ASSERT_TRUE(again.ok()) << again.status().ToString();
-  EXPECT_EQ(again->outcome, PgLoadResult::Outcome::kAlreadyLoaded);
+  EXPECT_EQ(again->outcome, LoadResult::Outcome::kAlreadyLoaded);
   EXPECT_EQ(again->rows, 2);
   EXPECT_EQ(Query("SELECT id, amount, note, _sluice_batch_id FROM orders ORDER BY id"),
             (std::vector<std::string>{"1|1.50|a|7", "2|-0.99|b|7"}));
@@ -117,7 +117,7 @@ TEST_F(PgLoaderTest, AppendLoadsOnceAndARetryIsANoOp) {
   // A stale attempt is refused and changes nothing.
   auto replayed = Load(out, 7, 3, {{1, 100, "new"}});
   ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
-  EXPECT_EQ(replayed->outcome, PgLoadResult::Outcome::kReplaced);
+  EXPECT_EQ(replayed->outcome, LoadResult::Outcome::kReplaced);
   auto stale = Load(out, 7, 2, {{9, 9, "stale"}});
   EXPECT_EQ(stale.status().code(), StatusCode::kAborted) << stale.status().ToString();
   // The replay replaced the batch's rows in one step; other batches stay.
@@ -157,12 +157,11 @@ TEST_F(PgLoaderTest, UpsertOfNewKeysCopiesStraightIntoTheTable) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->rows, 3);
   EXPECT_EQ(rewinds_, 1);
-  EXPECT_EQ(r->copy, PgLoadResult::Copy::kConflict);
+  EXPECT_EQ(r->copy, LoadResult::Copy::kConflict);
   auto fresh = Load(out, 5, 1, {{7, 700, "seven"}});
   ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
-  EXPECT_EQ(fresh->copy, PgLoadResult::Copy::kCopied);
-  EXPECT_EQ(Load(out, 6, 1, {{8, 800, "eight"}}, Stream::kOnce)->copy,
-            PgLoadResult::Copy::kNotTried);
+  EXPECT_EQ(fresh->copy, LoadResult::Copy::kCopied);
+  EXPECT_EQ(Load(out, 6, 1, {{8, 800, "eight"}}, Stream::kOnce)->copy, LoadResult::Copy::kNotTried);
   EXPECT_EQ(Query("SELECT id, note, _sluice_batch_id FROM orders ORDER BY id"),
             (std::vector<std::string>{"1|one again|3", "2|two|1", "3|three|2", "4|four|3",
                                       "5|five|3", "7|seven|5", "8|eight|6"}));

@@ -25,10 +25,10 @@ TEST(PostgresOutputTest, DefaultsAndEveryKey) {
   EXPECT_EQ(d->create, PgCreateMode::kIfMissing);
   EXPECT_EQ(d->schema_name, "");
   EXPECT_EQ(d->table, "orders");
-  EXPECT_EQ(d->max_concurrency, 1);
-  EXPECT_FALSE(d->max_rows_per_second.has_value());
+  EXPECT_EQ(d->limits.max_concurrency, 1);
+  EXPECT_FALSE(d->limits.max_rows_per_second.has_value());
   EXPECT_EQ(d->statement_timeout.count(), 0);
-  EXPECT_EQ(d->low_water_rows, d->high_water_rows / 2);
+  EXPECT_EQ(d->limits.low_water_rows, d->limits.high_water_rows / 2);
   EXPECT_EQ(d->Describe(), "postgres:postgresql://u@db/app#orders");
 
   auto o = ParsePg(R"({"dsn": "host=db user=u password=s3cret dbname=app",
@@ -42,12 +42,12 @@ TEST(PostgresOutputTest, DefaultsAndEveryKey) {
   EXPECT_EQ(o->mode, PgLoadMode::kUpsert);
   EXPECT_EQ(o->key, (std::vector<std::string>{"order_id", "day"}));
   EXPECT_EQ(o->create, PgCreateMode::kNever);
-  EXPECT_EQ(o->max_concurrency, 4);
-  EXPECT_EQ(o->max_rows_per_second, 200000);
-  EXPECT_EQ(o->max_bytes_per_second, 50000000);
+  EXPECT_EQ(o->limits.max_concurrency, 4);
+  EXPECT_EQ(o->limits.max_rows_per_second, 200000);
+  EXPECT_EQ(o->limits.max_bytes_per_second, 50000000);
   EXPECT_EQ(o->statement_timeout.count(), 300000);
-  EXPECT_EQ(o->low_water_rows, 10);
-  EXPECT_EQ(o->low_water_bytes, 500000);
+  EXPECT_EQ(o->limits.low_water_rows, 10);
+  EXPECT_EQ(o->limits.low_water_bytes, 500000);
   // The password is in the DSN libpq gets, nowhere else.
   EXPECT_EQ(o->dsn, "host=db user=u password=s3cret dbname=app");
   EXPECT_THAT(o->Describe(), Not(HasSubstr("s3cret")));

@@ -1,4 +1,4 @@
-#include "sink/postgres_sink.h"
+#include "sink/delivery_sink.h"
 
 #include <nlohmann/json.hpp>
 #include <set>
@@ -13,21 +13,21 @@ namespace sluice {
 
 namespace {
 
-class PostgresSink final : public Sink {
+class DeliverySink final : public Sink {
  public:
-  PostgresSink(PostgresOutputOptions options, std::string args)
-      : options_(std::move(options)), args_(std::move(args)) {}
+  DeliverySink(std::unique_ptr<DatabaseOutput> output, std::string args)
+      : output_(std::move(output)), args_(std::move(args)) {}
 
   Status Open(const SinkContext& ctx) override {
     if (out_ != nullptr || finished_) return Status::Internal(Describe() + ": Open called twice");
     if (ctx.store == nullptr) return Status::Internal(Describe() + ": no object store");
-    RETURN_IF_ERROR(options_.CheckSchema(ctx.schema));
+    RETURN_IF_ERROR(output_->CheckSchema(ctx.schema));
     store_ = ctx.store;
     const std::string b = std::to_string(ctx.batch_id);
     const std::string k = std::to_string(ctx.attempt);
-    const std::string slug = (options_.schema_name.empty() ? "" : options_.schema_name + ".") +
-                             options_.table + "-" + Sha256Hex(Describe()).substr(0, 8);
-    const std::string prefix = "staging/" + b + "/a" + k + "/postgres/" + slug + "/";
+    const std::string slug = output_->Table() + "-" + Sha256Hex(Describe()).substr(0, 8);
+    const std::string kind = Describe().substr(0, Describe().find(':'));
+    const std::string prefix = "staging/" + b + "/a" + k + "/" + kind + "/" + slug + "/";
     delivery_.request.output = Describe();
     delivery_.request.target = Describe();
     // The pipeline's schema_evolution travels with the rows, unless the
@@ -109,7 +109,7 @@ class PostgresSink final : public Sink {
   // Nothing to reach while processing: the loader connects.
   Status HealthCheck() override { return Status::OK(); }
 
-  std::string Describe() const override { return options_.Describe(); }
+  std::string Describe() const override { return output_->Describe(); }
 
  private:
   // Writes the encoded bytes out (one batch's worth at most is held).
@@ -120,7 +120,7 @@ class PostgresSink final : public Sink {
     return st.WithContext(Describe() + ": " + delivery_.staging_key);
   }
 
-  PostgresOutputOptions options_;
+  std::unique_ptr<DatabaseOutput> output_;
   std::string args_;  // as the spec wrote them, for the loader
   ObjectStore* store_ = nullptr;
   std::unique_ptr<OutputStream> out_;
@@ -133,8 +133,8 @@ class PostgresSink final : public Sink {
 
 }  // namespace
 
-std::unique_ptr<Sink> NewPostgresSink(PostgresOutputOptions options, std::string args) {
-  return std::make_unique<PostgresSink>(std::move(options), std::move(args));
+std::unique_ptr<Sink> NewDeliverySink(std::unique_ptr<DatabaseOutput> output, std::string args) {
+  return std::make_unique<DeliverySink>(std::move(output), std::move(args));
 }
 
 }  // namespace sluice

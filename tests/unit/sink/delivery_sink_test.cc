@@ -1,6 +1,6 @@
-// PostgresSink stages a batch's rows as a compressed binary COPY stream in the
-// store; a loader reads that object back into a real PostgreSQL.
-#include "sink/postgres_sink.h"
+// The delivery sink of a postgres output stages a batch's rows as a compressed binary COPY stream
+// in the store; a loader reads that object back into a real PostgreSQL.
+#include "sink/delivery_sink.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -35,7 +35,7 @@ RecordBatch SinkRows(int64_t from, int64_t n) {
   return b;
 }
 
-class PostgresSinkTest : public ::testing::Test {
+class DeliverySinkTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_ = NewLocalObjectStore(dir_.path());
@@ -59,10 +59,17 @@ class PostgresSinkTest : public ::testing::Test {
   TempDir dir_;
   std::unique_ptr<ObjectStore> store_;
   PostgresOutputOptions options_;
+
+  std::unique_ptr<sluice::Sink> Sink(
+      const std::string& args = R"({"dsn": "postgresql://loader:pw@db/app", "table": "orders"})") {
+    auto output = NewPostgresDatabaseOutput(nlohmann::json::parse(args), "p.yaml:7");
+    EXPECT_TRUE(output.ok()) << output.status().ToString();
+    return NewDeliverySink(std::move(*output), args);
+  }
 };
 
-TEST_F(PostgresSinkTest, StagesTheRowsForALoaderThatReadsThemBack) {
-  auto sink = NewPostgresSink(options_);
+TEST_F(DeliverySinkTest, StagesTheRowsForALoaderThatReadsThemBack) {
+  auto sink = Sink();
   ASSERT_TRUE(sink->Open(Context(12, 2)).ok());
   ASSERT_TRUE(sink->Write(SinkRows(1, 3000)).ok());
   ASSERT_TRUE(sink->Write(SinkRows(3001, 2000)).ok());
@@ -91,7 +98,7 @@ TEST_F(PostgresSinkTest, StagesTheRowsForALoaderThatReadsThemBack) {
   ASSERT_TRUE(raw.ok());
   auto in = OpenDecompressed(std::move(raw).value());
   ASSERT_TRUE(in.ok());
-  PgLoadRequest req;
+  LoadRequest req;
   req.output_id = d.request.output;
   req.batch_id = 12;
   req.attempt = 2;
@@ -110,8 +117,8 @@ TEST_F(PostgresSinkTest, StagesTheRowsForALoaderThatReadsThemBack) {
             std::vector<std::string>{"5000|12502500|12|note 1"});
 }
 
-TEST_F(PostgresSinkTest, DiscardLeavesNothingAndARerunStartsClean) {
-  auto first = NewPostgresSink(options_);
+TEST_F(DeliverySinkTest, DiscardLeavesNothingAndARerunStartsClean) {
+  auto first = Sink();
   ASSERT_TRUE(first->Open(Context(5, 1)).ok());
   ASSERT_TRUE(first->Write(SinkRows(1, 10)).ok());
   first->Discard();
@@ -119,10 +126,10 @@ TEST_F(PostgresSinkTest, DiscardLeavesNothingAndARerunStartsClean) {
   ASSERT_TRUE(left.ok());
   EXPECT_TRUE(left->empty());
   // The same attempt run again after a crash (its stream never closed).
-  auto crashed = NewPostgresSink(options_);
+  auto crashed = Sink();
   ASSERT_TRUE(crashed->Open(Context(5, 1)).ok());
   ASSERT_TRUE(crashed->Write(SinkRows(1, 10)).ok());
-  auto rerun = NewPostgresSink(options_);
+  auto rerun = Sink();
   ASSERT_TRUE(rerun->Open(Context(5, 1)).ok());
   ASSERT_TRUE(rerun->Write(SinkRows(1, 4)).ok());
   auto staged = rerun->Finish();
@@ -131,13 +138,8 @@ TEST_F(PostgresSinkTest, DiscardLeavesNothingAndARerunStartsClean) {
   crashed->Discard();  // the crashed run's stream, never closed, writes nothing more
 }
 
-TEST_F(PostgresSinkTest, RowsThatCannotLoadAreRefusedAtOpen) {
-  auto o = ParsePostgresOutputOptions(
-      nlohmann::json::parse(R"({"dsn": "host=db", "table": "t", "mode": "upsert",
-                                "key": ["missing"]})"),
-      "p.yaml:7");
-  ASSERT_TRUE(o.ok());
-  auto sink = NewPostgresSink(*o);
+TEST_F(DeliverySinkTest, RowsThatCannotLoadAreRefusedAtOpen) {
+  auto sink = Sink(R"({"dsn": "host=db", "table": "t", "mode": "upsert", "key": ["missing"]})");
   Status st = sink->Open(Context(1, 1));
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(st.message(), HasSubstr("key column 'missing'"));
