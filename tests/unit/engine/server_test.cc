@@ -146,7 +146,8 @@ TEST_F(ServerTest, PollsLandingWhileRunning) {
   auto server =
       std::async(std::launch::async, [&] { return RunServer(*project_, Options(false), stop); });
   Land("orders", "late.csv", Csv(1, 3));
-  bool done = WaitFor([&] { return DoneCount() == 1; });
+  // Committed, then loaded into the SQLite output by the server's loaders.
+  bool done = WaitFor([&] { return DoneCount() == 1 && SinkRows() == 3; });
   stop = true;
   ASSERT_EQ(server.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   ASSERT_TRUE(server.get().ok());
