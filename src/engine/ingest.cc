@@ -185,10 +185,7 @@ Status DeliverUntilDone(Project& project, const std::string& pipeline,
   };
   ASSIGN_OR_RETURN(bool any, unfinished());
   if (!any || wait.count() <= 0) return Status::OK();
-  LoaderOptions lo;
-  lo.max_loads_per_database = project.config().max_loads_per_database;
-  lo.project_dir = project.config().project_dir;
-  DeliveryLoader loader(project.catalog(), project.store(), lo);
+  DeliveryLoader loader(project.catalog(), project.store(), LoaderOptionsFor(project.config()));
   WorkerPoolOptions wopts;
   wopts.threads = std::max(1, project.config().loaders);
   wopts.filter.kind = TaskKind::kLoad;

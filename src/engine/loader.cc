@@ -106,6 +106,13 @@ std::unique_ptr<TokenBucket> Bucket(const std::optional<int64_t>& per_second) {
 
 }  // namespace
 
+LoaderOptions LoaderOptionsFor(const Config& config) {
+  LoaderOptions lo;
+  lo.max_loads_per_database = config.max_loads_per_database;
+  lo.project_dir = config.project_dir;
+  return lo;
+}
+
 DeliveryLoader::DeliveryLoader(Catalog& catalog, ObjectStore& store, LoaderOptions options)
     : catalog_(catalog), store_(store), options_(std::move(options)) {}
 

@@ -36,6 +36,7 @@
 #include "core/rate_limit.h"
 #include "core/status.h"
 #include "core/thread_annotations.h"
+#include "pipeline/config.h"
 #include "queue/task_queue.h"
 #include "sink/database_output.h"
 #include "store/object_store.h"
@@ -57,6 +58,10 @@ struct LoaderOptions {
   std::chrono::milliseconds backoff_max{60000};
   CircuitBreaker::Options breaker;
 };
+
+// A project's loader settings (sluice.yaml's max_loads_per_database, the
+// project directory its sqlite outputs' relative paths resolve against).
+LoaderOptions LoaderOptionsFor(const Config& config);
 
 // What became of a load task.
 struct DeliverResult {

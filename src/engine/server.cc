@@ -262,11 +262,9 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
   std::unique_ptr<DeliveryLoader> loader;
   std::unique_ptr<WorkerPool> loaders;
   if (project.config().loaders > 0) {
-    LoaderOptions lo;
-    lo.max_loads_per_database = project.config().max_loads_per_database;
-    lo.project_dir = project.config().project_dir;
     loader = std::make_unique<DeliveryLoader>(
-        project.catalog(), options.store != nullptr ? *options.store : project.store(), lo);
+        project.catalog(), options.store != nullptr ? *options.store : project.store(),
+        LoaderOptionsFor(project.config()));
     WorkerPoolOptions lopts;
     lopts.threads = project.config().loaders;
     lopts.store = options.store;

@@ -290,47 +290,6 @@ Result<std::optional<int32_t>> ReadHeader(std::string_view b, int64_t& bad_at) {
   return std::optional<int32_t>(extension);
 }
 
-std::string PgTypeName(TypeId id) {
-  switch (id) {
-    case TypeId::kBool:
-      return "bool";
-    case TypeId::kInt32:
-      return "int4";
-    case TypeId::kInt64:
-      return "int8";
-    case TypeId::kFloat64:
-      return "float8";
-    case TypeId::kDecimal:
-      return "numeric";
-    case TypeId::kString:
-      return "text";
-    case TypeId::kDate:
-      return "date";
-    case TypeId::kTimestamp:
-      return "timestamptz";
-  }
-  return "?";
-}
-
-// The byte length of a value of type `id`, or 0 for a variable one.
-int32_t PgFixedLength(TypeId id) {
-  switch (id) {
-    case TypeId::kBool:
-      return 1;
-    case TypeId::kInt32:
-    case TypeId::kDate:
-      return 4;
-    case TypeId::kInt64:
-    case TypeId::kFloat64:
-    case TypeId::kTimestamp:
-      return 8;
-    case TypeId::kDecimal:
-    case TypeId::kString:
-      return 0;
-  }
-  return 0;
-}
-
 // A binary numeric (`length` >= 8 bytes at `p`) as an unscaled int64 at
 // `type`'s scale; errors are bare messages.
 Result<int64_t> PgNumericToUnscaled(const char* p, int32_t length, const DataType& type) {
@@ -632,11 +591,12 @@ Status PgCopyDecoder::CheckLength(int field, int32_t length, int64_t offset) con
     }
     return Status::OK();
   }
-  const int32_t fixed = PgFixedLength(f.type.id);
+  // Every type is fixed-width in the stream as in a column, but numeric.
+  const int32_t fixed = f.type.id == TypeId::kDecimal ? 0 : f.type.FixedWidth();
   if (fixed != 0 && length != fixed) {
     return Status::DataLoss(Where(offset, field) + "length " + std::to_string(length) +
-                            ", expected " + std::to_string(fixed) + " for " +
-                            PgTypeName(f.type.id) + " (" + f.type.ToString() + ")");
+                            ", expected " + std::to_string(fixed) + " for " + PgColumnType(f.type) +
+                            " (" + f.type.ToString() + ")");
   }
   if (f.type.id == TypeId::kDecimal && length < 8) {
     return Status::DataLoss(Where(offset, field) + "length " + std::to_string(length) +

@@ -439,11 +439,13 @@ Result<int64_t> PgDb::CopyIn(std::string_view copy_sql,
     // Bytes from the server mid-COPY: an error (its rows rolled back) that
     // makes sending the rest pointless. (Bytes libpq already read while
     // waiting to send are not seen: then the rest is sent, as without.)
-    pollfd p{PQsocket(conn), POLLIN, 0};
-    if (stopped_early != nullptr && poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0) {
-      *stopped_early = true;
-      sent = Status::Aborted(Describe() + ": " + what + ": the server answered before the end");
-      break;
+    if (stopped_early != nullptr) {
+      pollfd p{PQsocket(conn), POLLIN, 0};
+      if (poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0) {
+        *stopped_early = true;
+        sent = Status::Aborted(Describe() + ": " + what + ": the server answered before the end");
+        break;
+      }
     }
   }
   // An abort message makes the server fail the COPY (and roll back what it

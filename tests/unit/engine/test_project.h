@@ -333,8 +333,7 @@ class ProjectTest : public ::testing::Test {
   // PostgreSQL tables) as a server's loaders would, until none is pending
   // or loading; a failed one stays failed. kUnavailable after 30 s.
   Status Deliver() {
-    LoaderOptions lo;
-    lo.project_dir = config_.project_dir;
+    LoaderOptions lo = LoaderOptionsFor(config_);
     lo.backoff_first = std::chrono::milliseconds(1);
     DeliveryLoader loader(project_->catalog(), project_->store(), lo);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
