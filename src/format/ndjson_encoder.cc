@@ -1,6 +1,6 @@
 // NDJSON encoder: one JSON object per line, which the NDJSON decoder reads back
 // as the same values (value forms and the invalid UTF-8 policy in
-// text_encoder.h).
+// text_encoder.h). The JSON encoder writes the same objects as one array.
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -114,10 +114,15 @@ void WriteJsonString(std::string_view s, TextBuffer* buf) {
   buf->set_end(p);
 }
 
+// `array` false: NDJSON (each object ends with a line feed); true: one JSON
+// array, `[` before the first object, `,` between objects, `]` and a line
+// feed at Finish.
 class NdjsonEncoder final : public TextEncoderBase {
  public:
-  NdjsonEncoder(std::unique_ptr<OutputStream> out, const Schema& schema, ThreadPool* pool)
-      : TextEncoderBase(std::move(out), schema, pool, "ndjson") {
+  NdjsonEncoder(std::unique_ptr<OutputStream> out, const Schema& schema, ThreadPool* pool,
+                bool array)
+      : TextEncoderBase(std::move(out), schema, pool, array ? "json" : "ndjson"), array_(array) {
+    if (array_) buffer().Push('[');
     // `{"name":` / `,"name":` for each field, escaped once.
     for (int c = 0; c < schema.num_fields(); ++c) {
       TextBuffer key;
@@ -129,14 +134,24 @@ class NdjsonEncoder final : public TextEncoderBase {
     }
   }
 
+  Status Finish() override {
+    if (array_ && !closed_) buffer().Append("]\n");
+    closed_ = true;
+    return TextEncoderBase::Finish();
+  }
+
  protected:
   void FormatRows(const RecordBatch& batch, int64_t begin, int64_t end,
                   TextBuffer* buf) const override {
     const std::vector<ColumnView> cols = ViewColumns(batch);
     const size_t nc = cols.size();
+    // rows_written() counts the batches before this one (it moves only after
+    // every range of a batch is formatted), so this is safe on a pool.
+    const bool first_of_output = rows_written() == 0;
     for (int64_t r = begin; r < end; ++r) {
       // Keys and non-string values of the whole row; strings reserve their own.
       char* p = buf->Ensure(row_reserve_);
+      if (array_ && !(first_of_output && r == 0)) *p++ = ',';
       if (nc == 0) *p++ = '{';
       for (size_t c = 0; c < nc; ++c) {
         std::memcpy(p, key_prefixes_[c].data(), key_prefixes_[c].size());
@@ -153,8 +168,9 @@ class NdjsonEncoder final : public TextEncoderBase {
           p = WriteValue(v, r, p);
         }
       }
-      std::memcpy(p, "}\n", 2);
-      buf->set_end(p + 2);
+      *p++ = '}';
+      if (!array_) *p++ = '\n';
+      buf->set_end(p);
     }
   }
 
@@ -200,7 +216,9 @@ class NdjsonEncoder final : public TextEncoderBase {
   }
 
   std::vector<std::string> key_prefixes_;
-  size_t row_reserve_ = 3;  // "{" or "}\n", plus per field its key and a value
+  size_t row_reserve_ = 4;  // "," and "{" or "}\n", plus per field its key and a value
+  bool array_ = false;
+  bool closed_ = false;  // the array's `]` is in the buffer
 };
 
 }  // namespace
@@ -208,7 +226,15 @@ class NdjsonEncoder final : public TextEncoderBase {
 Result<std::unique_ptr<Encoder>> NewNdjsonEncoder(std::unique_ptr<OutputStream> out,
                                                   const Schema& schema, ThreadPool* pool) {
   if (out == nullptr) return Status::InvalidArgument("ndjson encoder needs an output stream");
-  return std::unique_ptr<Encoder>(std::make_unique<NdjsonEncoder>(std::move(out), schema, pool));
+  return std::unique_ptr<Encoder>(
+      std::make_unique<NdjsonEncoder>(std::move(out), schema, pool, /*array=*/false));
+}
+
+Result<std::unique_ptr<Encoder>> NewJsonEncoder(std::unique_ptr<OutputStream> out,
+                                                const Schema& schema, ThreadPool* pool) {
+  if (out == nullptr) return Status::InvalidArgument("json encoder needs an output stream");
+  return std::unique_ptr<Encoder>(
+      std::make_unique<NdjsonEncoder>(std::move(out), schema, pool, /*array=*/true));
 }
 
 }  // namespace sluice

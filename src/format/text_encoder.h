@@ -1,6 +1,6 @@
-// Text encoders: RecordBatches to CSV or NDJSON, the inverse of the CSV and
-// NDJSON decoders (format.h). What they write reads back through those
-// decoders as the same values, NULLs included.
+// Text encoders: RecordBatches to CSV, NDJSON or a JSON array. CSV and NDJSON
+// are the inverse of the CSV and NDJSON decoders (format.h): what they write
+// reads back through those decoders as the same values, NULLs included.
 //
 // CSV (RFC 4180, dialect from CsvOptions):
 //   - a header line with the field names when options.header is set;
@@ -30,7 +30,10 @@
 // hand-built batch may hold): each byte that does not start a valid sequence
 // becomes U+FFFD, so the output is always valid JSON.
 //
-// Both format a batch into one buffer (no allocation per value) and write it
+// JSON: the NDJSON objects as one array, `[{...},{...}]` and a line feed
+// (`[]` for no rows), for clients that want one JSON document.
+//
+// All format a batch into one buffer (no allocation per value) and write it
 // in blocks of about 1 MiB. With a pool, a batch is split into row ranges
 // formatted in parallel and written in order. Encoders own the stream:
 // Finish() closes (publishes) it; destroying an encoder without Finish(), or a
@@ -53,5 +56,7 @@ Result<std::unique_ptr<Encoder>> NewCsvEncoder(std::unique_ptr<OutputStream> out
                                                ThreadPool* pool = nullptr);
 Result<std::unique_ptr<Encoder>> NewNdjsonEncoder(std::unique_ptr<OutputStream> out,
                                                   const Schema& schema, ThreadPool* pool = nullptr);
+Result<std::unique_ptr<Encoder>> NewJsonEncoder(std::unique_ptr<OutputStream> out,
+                                                const Schema& schema, ThreadPool* pool = nullptr);
 
 }  // namespace sluice
