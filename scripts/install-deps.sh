@@ -16,6 +16,7 @@ PKGS=(
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libxxhash-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zstd gzip bc time ccache pgloader
+  libcpp-httplib-dev wrk prometheus chromium
 )
 
 missing=()

@@ -375,6 +375,11 @@ class Catalog {
   virtual Result<PipelineVersion> GetVersion(int64_t version_id) = 0;
   // Active version of every pipeline, by name.
   virtual Result<std::vector<PipelineVersion>> ListActivePipelines() = 0;
+  // Every version of `pipeline`, newest first (kNotFound if it was never
+  // deployed). Rolling back is a DeployPipeline of an older version's text:
+  // its row is reused and becomes the active one.
+  virtual Result<std::vector<PipelineVersion>> ListPipelineVersions(
+      const std::string& pipeline) = 0;
 
   // --- batches ---------------------------------------------------------------
   // Idempotent registration (see RegisterBatchResult). A new batch is pinned to

@@ -35,6 +35,9 @@ class PooledCatalog final : public Catalog {
   Result<std::vector<PipelineVersion>> ListActivePipelines() override {
     return pool_.Acquire()->ListActivePipelines();
   }
+  Result<std::vector<PipelineVersion>> ListPipelineVersions(const std::string& pipeline) override {
+    return pool_.Acquire()->ListPipelineVersions(pipeline);
+  }
   Result<RegisterBatchResult> RegisterBatch(const RegisterBatchRequest& req) override {
     return pool_.Acquire()->RegisterBatch(req);
   }

@@ -246,6 +246,23 @@ Result<std::vector<PipelineVersion>> SqlCatalog::ListActivePipelines() {
   return out;
 }
 
+Result<std::vector<PipelineVersion>> SqlCatalog::ListPipelineVersions(const std::string& pipeline) {
+  MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(SqlStatement s, db_->Prepare(std::string("SELECT ") + kVersionColumns +
+                                                " FROM pipeline_versions v LEFT JOIN pipelines p "
+                                                "ON p.name = v.pipeline WHERE v.pipeline = ?1 "
+                                                "ORDER BY v.id DESC"));
+  s.Bind(1, pipeline);
+  std::vector<PipelineVersion> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReadVersionRow(s));
+  }
+  if (out.empty()) return Status::NotFound("pipeline '" + pipeline + "' has never been deployed");
+  return out;
+}
+
 // --- batches ---------------------------------------------------------------------
 
 namespace {

@@ -45,7 +45,13 @@ int CmdTest(const GlobalFlags& g, const std::vector<std::string>& pipelines);
 int CmdInfer(const GlobalFlags& g, const std::string& file);
 int CmdIngest(const GlobalFlags& g, const std::string& pipeline, const std::string& table,
               const std::vector<std::string>& files);
-int CmdServer(const GlobalFlags& g, bool exit_when_idle);
+// `sluice server` flags beyond the global ones.
+struct ServerFlags {
+  std::string listen;  // overrides server.listen; empty = the config's
+  bool no_http = false;
+  bool reuse_port = false;
+};
+int CmdServer(const GlobalFlags& g, bool exit_when_idle, const ServerFlags& flags);
 int CmdStatus(const GlobalFlags& g);
 int CmdBatches(const GlobalFlags& g, const std::string& state, const std::string& pipeline,
                int64_t limit, int64_t before);
@@ -65,6 +71,9 @@ int CmdReplayDeliveries(const GlobalFlags& g, const std::vector<int64_t>& batch_
                         const std::string& output);
 // Verifies the catalog against the store (engine/check.h); 3 when problems remain.
 int CmdCheck(const GlobalFlags& g, bool quick, bool repair);
+// A new random API token: the token on stdout (shown once), and the
+// `server.tokens` entry (its SHA-256) to put in sluice.yaml.
+int CmdToken(const std::string& name, const std::string& role);
 
 // `sluice convert IN OUT` (cmd_convert.cc); flags are documented in --help and README.md.
 struct ConvertFlags {

@@ -6,6 +6,8 @@
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "engine/server.h"
+#include "server/auth.h"
+#include "server/service.h"
 
 namespace sluice::cli {
 
@@ -48,7 +50,7 @@ void PrintProblems(const ServerReport& report) {
 
 }  // namespace
 
-int CmdServer(const GlobalFlags& g, bool exit_when_idle) {
+int CmdServer(const GlobalFlags& g, bool exit_when_idle, const ServerFlags& flags) {
   Stopwatch watch;
   auto project = OpenProject(g);
   if (!project.ok()) return Fail(project.status());
@@ -73,11 +75,34 @@ int CmdServer(const GlobalFlags& g, bool exit_when_idle) {
     std::_Exit(kExitForced);
   });
 
+  // The HTTP service answers while the workers run and while they drain
+  // (/readyz then says so); it stops last.
+  std::unique_ptr<server::Service> service;
+  if (!flags.no_http && (!exit_when_idle || !flags.listen.empty())) {
+    server::ServiceOptions so;
+    so.config = (*project)->config().server;
+    if (!flags.listen.empty()) so.config.listen = flags.listen;
+    so.reuse_port = flags.reuse_port;
+    so.draining = &g_stop;
+    so.version = SLUICE_VERSION_STRING;
+    auto started = server::Service::Start(**project, so);
+    if (!started.ok()) {
+      finished = true;
+      watchdog.join();
+      return Fail(started.status());
+    }
+    service = std::move(*started);
+    // The address, for people and for scripts that asked for port 0.
+    std::printf("sluice server: listening on %s\n", service->url().c_str());
+    std::fflush(stdout);
+  }
+
   ServerOptions opts;
   opts.exit_when_idle = exit_when_idle;
   opts.force_stop = &g_force;
   ServerReport report;
   Status st = RunServer(**project, opts, g_stop, &report);
+  if (service != nullptr) service->Stop();
   finished = true;
   watchdog.join();
   if (!st.ok()) return Fail(st);
@@ -97,6 +122,18 @@ int CmdServer(const GlobalFlags& g, bool exit_when_idle) {
   // A daemon stopped by SIGTERM drained as asked (0); a run that was to do
   // everything there was and could not says so.
   if (exit_when_idle && !report.problems.empty()) return kExitUndone;
+  return 0;
+}
+
+int CmdToken(const std::string& name, const std::string& role) {
+  auto token = server::NewToken();
+  if (!token.ok()) return Fail(token.status());
+  std::printf("%s\n", token->first.c_str());
+  std::fprintf(stderr,
+               "sluice token: give the line above to '%s' (it is not stored anywhere) and add "
+               "this to server.tokens in sluice.yaml:\n"
+               "    - { name: %s, role: %s, sha256: %s }\n",
+               name.c_str(), name.c_str(), role.c_str(), token->second.c_str());
   return 0;
 }
 

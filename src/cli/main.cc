@@ -1,5 +1,4 @@
 // sluice: the command-line entry point. Flag parsing only.
-#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
@@ -8,6 +7,7 @@
 #endif
 
 #include "cli/cli.h"
+#include "core/log.h"
 
 int main(int argc, char** argv) {
 #if defined(__GLIBC__)
@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   CLI::App app{"sluice: batch data ingestion engine (landing -> validate -> transform -> lake)"};
   app.require_subcommand(1);
   app.fallthrough();  // global flags may follow the subcommand
-  app.set_version_flag("--version", "sluice 0.1.0");
+  app.set_version_flag("--version", "sluice " SLUICE_VERSION_STRING);
   GlobalFlags g;
   std::string log_level = "";
   app.add_option("-c,--config", g.config_path, "Project config (default ./sluice.yaml)");
@@ -31,6 +31,11 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level,
                  "trace|debug|info|warn|error (default info for "
                  "server, warn otherwise)");
+  std::string log_format;
+  app.add_option("--log-format", log_format,
+                 "json|text: JSON lines (default for server) or text for people (default "
+                 "otherwise); also $SLUICE_LOG_FORMAT")
+      ->check(CLI::IsMember({"json", "text"}));
 
   std::string init_dir;
   auto* init = app.add_subcommand("init", "Create a new project directory");
@@ -76,6 +81,14 @@ int main(int argc, char** argv) {
   server->add_flag("--exit-when-idle", exit_when_idle,
                    "Exit once the landing zone is empty and no work is queued");
   server->add_option("--threads", g.threads, kThreadsHelp)->check(CLI::PositiveNumber);
+  ServerFlags server_flags;
+  server->add_option("--listen", server_flags.listen,
+                     "HOST:PORT of the HTTP API and dashboard (default: server.listen in "
+                     "sluice.yaml, else 127.0.0.1:8080; port 0 = any free port). With "
+                     "--exit-when-idle there is no listener unless this is given");
+  server->add_flag("--no-http", server_flags.no_http, "Run without the HTTP listener");
+  server->add_flag("--reuse-port", server_flags.reuse_port,
+                   "Share the port with a newer process taking over (SO_REUSEPORT)");
 
   auto* status = app.add_subcommand("status", "Summary of pipelines, batches and tables");
   status->add_flag("--json", g.json, "Machine-readable output");
@@ -125,6 +138,13 @@ int main(int argc, char** argv) {
   backfill->add_option("--window", backfill_window, "Batches processed at once (default: workers)");
 
   bool check_quick = false, check_repair = false;
+  std::string token_name = "ops";
+  std::string token_role = "reader";
+  auto* token = app.add_subcommand(
+      "token", "Make a bearer token for the HTTP API; prints it and the line for sluice.yaml");
+  token->add_option("--name", token_name, "Who will hold it (logs and metrics show this name)");
+  token->add_option("--role", token_role, "reader, ingester or admin")
+      ->check(CLI::IsMember({"reader", "ingester", "admin"}));
   auto* check = app.add_subcommand(
       "check", "Verify the catalog against the store (lake files, checksums, archives)");
   check->add_flag("--quick", check_quick, "Compare sizes only; do not read the files");
@@ -139,8 +159,13 @@ int main(int argc, char** argv) {
 
   if (const char* env = std::getenv("SLUICE_LOG"); log_level.empty() && env) log_level = env;
   if (log_level.empty()) log_level = server->parsed() ? "info" : "warn";
-  spdlog::set_level(spdlog::level::from_str(log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  if (const char* env = std::getenv("SLUICE_LOG_FORMAT"); log_format.empty() && env) {
+    log_format = env;
+  }
+  if (log_format.empty()) log_format = server->parsed() ? "json" : "text";
+  auto format = sluice::ParseLogFormat(log_format);
+  if (!format.ok()) return Fail(format.status().WithContext("SLUICE_LOG_FORMAT"));
+  sluice::ConfigureLogging(*format, log_level);
 
   if (init->parsed()) return CmdInit(init_dir);
   if (validate->parsed()) return CmdValidate(g, validate_args, validate_connect);
@@ -152,7 +177,7 @@ int main(int argc, char** argv) {
     }
     return CmdIngest(g, pipeline, table, files);
   }
-  if (server->parsed()) return CmdServer(g, exit_when_idle);
+  if (server->parsed()) return CmdServer(g, exit_when_idle, server_flags);
   if (status->parsed()) return CmdStatus(g);
   if (batches->parsed()) return CmdBatches(g, state_filter, pipeline_filter, limit, before);
   if (tables->parsed()) return CmdTables(g);
@@ -168,6 +193,7 @@ int main(int argc, char** argv) {
     return CmdReplay(g, replay_ids.front(), latest);
   }
   if (check->parsed()) return CmdCheck(g, check_quick, check_repair);
+  if (token->parsed()) return CmdToken(token_name, token_role);
   if (convert->parsed()) return CmdConvert(convert_flags);
   return 2;
 }

@@ -4,6 +4,11 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
+#include <string_view>
+#include <utility>
+
+#include "core/value_text.h"
 
 namespace sluice {
 
@@ -100,6 +105,34 @@ Result<std::chrono::milliseconds> ParseDuration(const std::string& text) {
   // Anything past a few centuries is a typo, and must not overflow int64.
   if (ms > 1e13) return Status::InvalidArgument("duration '" + text + "' is too large");
   return std::chrono::milliseconds(static_cast<int64_t>(ms));
+}
+
+Result<int64_t> ParseByteSize(const std::string& text) {
+  const std::string_view s = TrimBlanks(text);
+  size_t k = 0;
+  while (k < s.size() && std::isdigit(static_cast<unsigned char>(s[k]))) ++k;
+  int64_t n = 0;
+  if (k == 0 || !ParseInt64(s.substr(0, k), &n) || n <= 0) {
+    return Status::InvalidArgument("expected a size such as 512MiB or 2GiB, got '" + text + "'");
+  }
+  const std::string_view unit = TrimBlanks(s.substr(k));
+  int shift = -1;
+  static constexpr std::pair<int, const char*> kUnits[] = {
+      {0, "b"},  {10, "k"},  {10, "kb"},  {10, "kib"}, {20, "m"},  {20, "mb"},  {20, "mib"},
+      {30, "g"}, {30, "gb"}, {30, "gib"}, {40, "t"},   {40, "tb"}, {40, "tib"},
+  };
+  if (unit.empty()) shift = 0;
+  for (const auto& [bits, name] : kUnits) {
+    if (EqualsIgnoreCase(unit, name)) shift = bits;
+  }
+  if (shift < 0) {
+    return Status::InvalidArgument("unknown size unit '" + std::string(unit) +
+                                   "' (use B, KiB, MiB, GiB or TiB)");
+  }
+  if (n > (std::numeric_limits<int64_t>::max() >> shift)) {
+    return Status::InvalidArgument("size '" + text + "' is too large");
+  }
+  return n << shift;
 }
 
 }  // namespace sluice

@@ -14,5 +14,9 @@ namespace sluice {
 Result<std::string> InterpolateEnv(const std::string& text, const std::string& where);
 // Parses "250ms", "2s", "5m", "1h" or a bare number of seconds.
 Result<std::chrono::milliseconds> ParseDuration(const std::string& text);
+// Parses a size: a positive whole number of bytes, optionally followed by a
+// unit B, K/KB/KiB, M/MB/MiB, G/GB/GiB or T/TB/TiB (all binary: 1 KB = 1024
+// bytes), any case. The error says what was wrong; the caller names the key.
+Result<int64_t> ParseByteSize(const std::string& text);
 
 }  // namespace sluice

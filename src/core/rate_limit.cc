@@ -29,18 +29,36 @@ void TokenBucket::Acquire(double n) {
   if (wait.count() > 0) sleep_(wait);
 }
 
-std::chrono::microseconds TokenBucket::Reserve(double n) {
-  if (!(n > 0)) return std::chrono::microseconds(0);  // also NaN
+void TokenBucket::RefillLocked() {
   // Read the clock under the lock: reservations must see non-decreasing
   // times in the order they take the lock, or a thread preempted between
   // reading the clock and locking would refill the bucket a second time.
-  MutexLock lock(&mu_);
   const int64_t now = now_us_();
   // An injected clock that steps back must not refill (or drain) anything.
   if (now > updated_us_) {
     tokens_ = std::min(burst_, tokens_ + static_cast<double>(now - updated_us_) * rate_ / 1e6);
     updated_us_ = now;
   }
+}
+
+bool TokenBucket::TryAcquire(double n, std::chrono::microseconds* retry_after) {
+  *retry_after = std::chrono::microseconds(0);
+  if (!(n > 0)) return true;
+  MutexLock lock(&mu_);
+  RefillLocked();
+  if (tokens_ >= n) {
+    tokens_ -= n;
+    return true;
+  }
+  const double wait_us = std::min(std::ceil((n - tokens_) * 1e6 / rate_), 1e15);
+  *retry_after = std::chrono::microseconds(static_cast<int64_t>(wait_us));
+  return false;
+}
+
+std::chrono::microseconds TokenBucket::Reserve(double n) {
+  if (!(n > 0)) return std::chrono::microseconds(0);  // also NaN
+  MutexLock lock(&mu_);
+  RefillLocked();
   tokens_ -= n;
   if (tokens_ >= 0) return std::chrono::microseconds(0);
   // Round up: waking a microsecond late only leaves the surplus in the

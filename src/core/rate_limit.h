@@ -52,6 +52,12 @@ class TokenBucket {
   // reservation cannot be cancelled: later callers queue behind it.
   std::chrono::microseconds Reserve(double n) EXCLUDES(mu_);
 
+  // Takes `n` tokens only if the bucket holds them now: true. Otherwise
+  // takes nothing and returns false with how long until it would hold them
+  // (for a refusal's Retry-After). Callers that refuse work instead of
+  // queueing it (an HTTP rate limit) use this.
+  bool TryAcquire(double n, std::chrono::microseconds* retry_after) EXCLUDES(mu_);
+
   double rate() const { return rate_; }
   double burst() const { return burst_; }
 
@@ -62,6 +68,8 @@ class TokenBucket {
   const Sleeper sleep_;
 
   Mutex mu_;
+  void RefillLocked() REQUIRES(mu_);
+
   // Tokens at `updated_us_`; negative while reservations are outstanding.
   double tokens_ GUARDED_BY(mu_);
   int64_t updated_us_ GUARDED_BY(mu_);

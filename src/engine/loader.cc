@@ -8,6 +8,7 @@
 #include <random>
 #include <utility>
 
+#include "core/log.h"
 #include "format/compression.h"
 #include "sql/sql_db.h"
 
@@ -195,6 +196,10 @@ std::chrono::milliseconds DeliveryLoader::Backoff(int tries) const {
 DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
                                                 const std::atomic<bool>* cancel) {
   using Kind = LoadEnd::Kind;
+  ScopedLogContext log_context(LogContext{.batch_id = d.batch_id,
+                                          .attempt = d.attempt,
+                                          .pipeline = d.pipeline,
+                                          .version = d.pipeline_version_id});
   const std::string name = "batch " + std::to_string(d.batch_id) + " -> " + d.target;
   // The end of a started load, recorded; an error recording it leaves the
   // delivery loading, which the next StartDelivery takes over.

@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <atomic>
 #include <new>
+#include <optional>
 #include <string_view>
 
 #include "core/clock.h"
 #include "core/hash.h"
+#include "core/log.h"
 #include "core/value_text.h"
 #include "engine/batch_driver.h"
 #include "format/compression.h"
@@ -19,15 +21,15 @@
 
 namespace sluice {
 
+std::string QuarantineKey(const std::string& pipeline, int64_t batch_id, int attempt) {
+  return "quarantine/" + pipeline + "/" + std::to_string(batch_id) + "/a" +
+         std::to_string(attempt) + "/bad_records.ndjson";
+}
+
 namespace {
 
 std::string StagingPrefix(int64_t batch_id, int attempt) {
   return "staging/" + std::to_string(batch_id) + "/a" + std::to_string(attempt) + "/";
-}
-
-std::string QuarantineKey(const std::string& pipeline, int64_t batch_id, int attempt) {
-  return "quarantine/" + pipeline + "/" + std::to_string(batch_id) + "/a" +
-         std::to_string(attempt) + "/bad_records.ndjson";
 }
 
 // A quarantined record keeps at most this much of its raw text and of its
@@ -423,6 +425,13 @@ std::string_view ProcessOutcomeName(ProcessOutcome o) {
 }
 
 Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
+  // The caller's log context (WorkerPool::RunTask's) names the batch; the
+  // attempt and version are added to it below, so the caller's line on the
+  // outcome carries them too. A caller without one gets one here.
+  std::optional<ScopedLogContext> log_context;
+  if (CurrentLogContext().batch_id != batch_id) {
+    log_context.emplace(LogContext{.batch_id = batch_id});
+  }
   Catalog& catalog = *env.catalog;
   StartAttemptRequest start;
   start.batch_id = batch_id;
@@ -433,6 +442,12 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
     if (ClassifyError(started.status()) == ErrorClass::kFenced) return ProcessOutcome::kFenced;
     return started.status();
   }
+  // A batch not started (finished, failed for good) is about its last attempt.
+  AddToLogContext({.attempt = started->outcome == StartAttemptResult::Outcome::kStarted
+                                  ? started->token.attempt
+                                  : started->batch.attempts,
+                   .pipeline = started->batch.pipeline,
+                   .version = started->batch.pipeline_version_id});
   switch (started->outcome) {
     case StartAttemptResult::Outcome::kFinished:
       if (IsTerminal(started->batch.state)) {
@@ -667,6 +682,11 @@ Status PublishOne(PublishRun& run, const Publication& p) {
   ObjectStore& store = run.store;
   Catalog& catalog = run.catalog;
   auto lost = [&](const std::string& why) -> Status {
+    // Pending publications may be other batches' than the thread's own.
+    std::optional<ScopedLogContext> log_context;
+    if (CurrentLogContext().batch_id != p.batch_id) {
+      log_context.emplace(LogContext{.batch_id = p.batch_id});
+    }
     spdlog::error("batch {}: {}; the batch is marked damaged (sluice check --repair rebuilds it)",
                   p.batch_id, why);
     return catalog.RecordLostPublication(p.staging_key, why);

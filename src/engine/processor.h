@@ -82,6 +82,10 @@ enum class ProcessOutcome {
 };
 std::string_view ProcessOutcomeName(ProcessOutcome o);
 
+// Where an attempt's bad records are kept (NDJSON, one object per record with
+// its file, line, field and reason): quarantine/<pipeline>/<batch>/a<attempt>/.
+std::string QuarantineKey(const std::string& pipeline, int64_t batch_id, int attempt);
+
 // Runs one attempt at `batch_id`: Catalog::StartAttempt (fenced token), process,
 // commit. Every ending is decided by the retry taxonomy (ClassifyError) and
 // recorded in the catalog with the token; the outcome tells the caller what

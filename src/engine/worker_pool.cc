@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/clock.h"
+#include "core/log.h"
 
 namespace sluice {
 
@@ -132,6 +133,8 @@ void WorkerPool::KeeperLoop() {
     for (auto& [id, a] : active_) {
       Status st = Queue().Renew(a.task, lease);
       if (st.code() == StatusCode::kAborted) {
+        ScopedLogContext log_context(
+            LogContext{.batch_id = a.task.batch_id, .pipeline = a.task.pipeline});
         spdlog::warn("task {} (batch {}): lease lost, cancelling attempt", id, a.task.batch_id);
         a.cancel->store(true);
       }
@@ -140,6 +143,8 @@ void WorkerPool::KeeperLoop() {
 }
 
 void WorkerPool::RunTask(const Task& task, const std::string& worker) {
+  // ProcessBatch adds the attempt and the version.
+  ScopedLogContext log_context(LogContext{.batch_id = task.batch_id, .pipeline = task.pipeline});
   std::atomic<bool> cancel{false};
   {
     MutexLock lock(&mu_);

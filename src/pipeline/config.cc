@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/log.h"
 #include "pipeline/yaml_util.h"
 #include "sql/pg_db.h"
 
@@ -26,6 +27,7 @@ const std::vector<std::string>& SettingKeys() {
       "store_root",  "catalog",       "pipelines_dir", "workers",
       "threads",     "poll_interval", "lease",         "max_attempts",
       "s3_endpoint", "s3_region",     "loaders",       "max_loads_per_database",
+      "server",
   };
   return keys;
 }
@@ -89,6 +91,105 @@ Result<std::chrono::milliseconds> DurationSetting(const std::string& file, const
     return YamlError(file, s.line, key, "must be greater than zero, got '" + text + "'");
   }
   return *d;
+}
+
+bool IsHexSha256(const std::string& s) {
+  if (s.size() != 64) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+Result<ApiToken> ParseApiToken(const std::string& file, const YAML::Node& node, int index) {
+  const std::string where = "server.tokens[" + std::to_string(index) + "]";
+  ASSIGN_OR_RETURN(std::vector<YamlEntry> entries, YamlMapEntries(node, file, where));
+  RETURN_IF_ERROR(YamlCheckKeys(entries, {"name", "role", "sha256", "tables"}, file, where));
+  ApiToken t;
+  const int line = YamlLine(node);
+  for (const YamlEntry& e : entries) {
+    const std::string key = where + "." + e.key;
+    if (e.key == "tables") {
+      ASSIGN_OR_RETURN(t.tables, YamlStringList(e.value, file, e.line, key));
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::string v, ScalarSetting(file, key, Setting{e.line, e.value}));
+    if (e.key == "name") t.name = v;
+    if (e.key == "role") t.role = v;
+    if (e.key == "sha256") {
+      for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      t.sha256 = v;
+    }
+  }
+  if (t.name.empty()) return YamlError(file, line, where, "needs a `name`");
+  if (t.role != "reader" && t.role != "ingester" && t.role != "admin") {
+    return YamlError(file, line, where + ".role",
+                     "must be reader, ingester or admin, got '" + t.role + "'");
+  }
+  if (!IsHexSha256(t.sha256)) {
+    return YamlError(file, line, where + ".sha256",
+                     "must be the 64 hex digits of the token's SHA-256 (`sluice token` prints "
+                     "a new token with its hash); never put the token itself here");
+  }
+  return t;
+}
+
+Result<ServerConfig> ParseServerConfig(const std::string& file, const Setting& s) {
+  ServerConfig c;
+  c.line = s.line;
+  ASSIGN_OR_RETURN(std::vector<YamlEntry> entries, YamlMapEntries(s.value, file, "server"));
+  RETURN_IF_ERROR(YamlCheckKeys(entries,
+                                {"listen", "tls_cert", "tls_key", "tokens", "max_body",
+                                 "max_header", "max_requests", "rate", "burst"},
+                                file, "server"));
+  const std::string dir = fs::absolute(fs::path(file)).parent_path().string();
+  for (const YamlEntry& e : entries) {
+    const std::string key = "server." + e.key;
+    const Setting setting{e.line, e.value};
+    if (e.key == "tokens") {
+      if (!e.value.IsNull() && !e.value.IsSequence()) {
+        return YamlError(file, e.line, key, "expected a list of tokens");
+      }
+      for (size_t i = 0; e.value.IsSequence() && i < e.value.size(); ++i) {
+        ASSIGN_OR_RETURN(ApiToken t, ParseApiToken(file, e.value[i], static_cast<int>(i)));
+        for (const ApiToken& other : c.tokens) {
+          if (other.name == t.name || other.sha256 == t.sha256) {
+            return YamlError(file, e.line, key,
+                             "two tokens share the name or hash of '" + t.name + "'");
+          }
+        }
+        c.tokens.push_back(std::move(t));
+      }
+      continue;
+    }
+    if (e.key == "max_requests") {
+      ASSIGN_OR_RETURN(c.max_requests, IntSetting(file, key, setting));
+      if (c.max_requests < 1) return YamlError(file, e.line, key, "must be >= 1");
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::string v, ScalarSetting(file, key, setting));
+    if (e.key == "listen") {
+      c.listen = v;
+    } else if (e.key == "tls_cert" || e.key == "tls_key") {
+      (e.key == "tls_cert" ? c.tls_cert : c.tls_key) = v.empty() ? v : ResolvePath(dir, v);
+    } else if (e.key == "max_body" || e.key == "max_header") {
+      auto n = ParseByteSize(v);
+      if (!n.ok()) return YamlError(file, e.line, key, n.status().message());
+      (e.key == "max_body" ? c.max_body_bytes : c.max_header_bytes) = *n;
+    } else if (e.key == "rate" || e.key == "burst") {
+      double d = 0;
+      auto r = std::from_chars(v.data(), v.data() + v.size(), d);
+      if (r.ec != std::errc() || r.ptr != v.data() + v.size() || !std::isfinite(d) || d < 0) {
+        return YamlError(file, e.line, key, "expected a number >= 0, got '" + v + "'");
+      }
+      (e.key == "rate" ? c.rate : c.burst) = d;
+    }
+  }
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    return YamlError(file, s.line, "server", "tls_cert and tls_key go together");
+  }
+  if (c.rate > 0 && c.burst < 1) {
+    return YamlError(file, s.line, "server.burst", "must be >= 1 while `rate` limits requests");
+  }
+  return c;
 }
 
 }  // namespace
@@ -237,6 +338,8 @@ Result<Config> LoadConfig(const std::string& path, const std::string& profile) {
         return YamlError(path, s.line, key,
                          "must be >= 1, got " + std::to_string(c.max_loads_per_database));
       }
+    } else if (key == "server") {
+      ASSIGN_OR_RETURN(c.server, ParseServerConfig(path, s));
     } else if (key == "poll_interval") {
       ASSIGN_OR_RETURN(c.poll_interval, DurationSetting(path, key, s));
     } else if (key == "lease") {
@@ -249,6 +352,6 @@ Result<Config> LoadConfig(const std::string& path, const std::string& profile) {
   return c;
 }
 
-std::string CatalogDisplay(const Config& config) { return RedactDsn(config.catalog_path); }
+std::string CatalogDisplay(const Config& config) { return Redact(config.catalog_path); }
 
 }  // namespace sluice

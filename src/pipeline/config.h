@@ -14,6 +14,19 @@
 //   loaders: 2                   # deliveries to databases loaded at once (0 = none
 //                                #   in this process: another host loads)
 //   max_loads_per_database: 4    # loads into one database at once, all outputs
+//   server:                      # the HTTP service of `sluice server` (docs/api.md)
+//     listen: 127.0.0.1:8080     # host:port (port 0: any free port); a non-loopback
+//                                #   host needs `tokens`
+//     tls_cert: cert.pem         # serve HTTPS with this certificate chain and key
+//     tls_key: key.pem
+//     tokens:                    # bearer tokens, stored as SHA-256 (`sluice token`)
+//       - { name: ops, role: admin, sha256: 5e88...42 }
+//       - { name: bi, role: reader, sha256: 1f2d...9a, tables: [orders] }
+//     max_body: 64GiB            # largest request body (uploads, deploys)
+//     max_header: 16KiB          # request line + headers
+//     max_requests: 64           # requests served at once (more: 503)
+//     rate: 100                  # requests per second per token (0 = no limit)
+//     burst: 200                 # requests a token may make at once
 //   profiles:                    # named overrides, chosen with --profile / SLUICE_PROFILE
 //     dev: { workers: 1 }
 //
@@ -24,11 +37,36 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "core/config_text.h"  // InterpolateEnv, ParseDuration
 #include "core/status.h"
 
 namespace sluice {
+
+// A bearer token of the HTTP API. Only its SHA-256 is kept; tokens are
+// random (`sluice token` makes 256-bit ones), so no slow hash is needed.
+struct ApiToken {
+  std::string name;    // who holds it (logged and in metrics; never the token)
+  std::string role;    // reader (data, status) < ingester (+ uploads) < admin (everything)
+  std::string sha256;  // lower-case hex SHA-256 of the token text
+  // Tables a reader or ingester may read rows of and export; empty = all.
+  // An admin reads every table.
+  std::vector<std::string> tables;
+};
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string tls_cert;  // absolute; empty = plain HTTP
+  std::string tls_key;
+  std::vector<ApiToken> tokens;  // empty: no authentication (loopback only)
+  int64_t max_body_bytes = int64_t{64} << 30;
+  int64_t max_header_bytes = 16 << 10;
+  int max_requests = 64;
+  double rate = 100;  // per token and second; 0 = unlimited
+  double burst = 200;
+  int line = 0;  // where `server:` is in the file (0: not there), for errors about it
+};
 
 struct Config {
   std::string path;         // the sluice.yaml read (empty for the built-in default)
@@ -51,6 +89,7 @@ struct Config {
   int max_attempts = 5;
   int loaders = 2;
   int max_loads_per_database = 4;
+  ServerConfig server;
 
   Status Validate() const;
 };

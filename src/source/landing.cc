@@ -789,6 +789,65 @@ Result<RegisterOutcome> IngestLocalFile(const LandingContext& ctx, const std::st
                      copy.bytes, nullptr);
 }
 
+Result<StreamIngest> IngestStream(
+    const LandingContext& ctx, const std::string& pipeline, const std::string& name,
+    const std::function<Status(const std::function<Status(std::string_view)>&)>& read) {
+  ObjectStore& store = *ctx.store;
+  static std::atomic<uint64_t> upload_counter{0};
+  const std::string unique = std::to_string(Now(ctx)) + "-" + std::to_string(::getpid()) + "-" +
+                             std::to_string(++upload_counter) + "-" + BaseName(name);
+  // Private to this call until it is renamed (or registered, without rename).
+  const std::string written = RegistersInPlace(store)
+                                  ? "archive/" + pipeline + "/uploads/" + unique
+                                  : "archive/" + pipeline + "/.incoming/" + unique;
+  ASSIGN_OR_RETURN(auto out, store.OpenWrite(written));
+  Sha256 hasher;
+  Status st = read([&](std::string_view piece) {
+    hasher.Update(piece.data(), piece.size());
+    return out->Write(piece.data(), piece.size());
+  });
+  if (!st.ok()) {
+    out->Abort();
+    return st;
+  }
+  StreamIngest done;
+  done.bytes = out->Tell();
+  done.sha256 = hasher.HexDigest();
+  RETURN_IF_ERROR(out->Close());
+  std::string archive_key;
+  if (RegistersInPlace(store)) {
+    archive_key = written;
+  } else {
+    archive_key = ArchiveKey(pipeline, done.sha256, name);
+    if (Status placed =
+            PlaceArchiveCopy(store, written, archive_key, done.sha256, pipeline, name, Now(ctx));
+        !placed.ok()) {
+      (void)store.Delete(written);
+      return placed;
+    }
+  }
+  auto reg = RegisterKey(ctx, pipeline, "upload://" + name, name, done.sha256, done.bytes, nullptr,
+                         archive_key);
+  if (!reg.ok()) return reg.status();
+  done.registered = *reg;
+  if (reg->outcome != RegisterBatchResult::Outcome::kNew) {
+    // The content was registered already: its batch keeps its own archive
+    // copy, and one under this upload's name would be referenced by nothing.
+    auto b = ctx.catalog->GetBatch(reg->batch_id);
+    if (b.ok() && b->archive_key != archive_key) {
+      (void)store.Delete(archive_key);
+      archive_key = b->archive_key;
+    }
+  }
+  if (ctx.verifier != nullptr) {
+    // Hashed as written, and only this call wrote it.
+    if (auto info = store.Stat(archive_key); info.ok() && info->size == done.bytes) {
+      ctx.verifier->Remember(*info, done.sha256);
+    }
+  }
+  return done;
+}
+
 Status VerifyArchive(ArchiveVerifier& verifier, ObjectStore& store, const BatchInfo& b,
                      ObjectInfo* verified) {
   auto info = store.Stat(b.archive_key);

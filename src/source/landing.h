@@ -163,6 +163,29 @@ Result<ScanSummary> ScanLanding(const LandingContext& ctx, const PipelineSpec& s
 Result<RegisterOutcome> IngestLocalFile(const LandingContext& ctx, const std::string& pipeline,
                                         const std::string& path);
 
+// What IngestStream registered: the outcome, and the upload's hash and size.
+struct StreamIngest {
+  RegisterOutcome registered;
+  std::string sha256;
+  int64_t bytes = 0;
+};
+
+// Streams bytes into the archive and registers them as a batch of
+// `pipeline` named `name` (an HTTP upload). `read` calls its argument with
+// each piece of the body, in order, and returns the first error of the
+// stream or of that callback. Memory holds one piece at a time. Nothing is
+// registered until every byte is durable in the store (fsynced, or an object
+// written whole), so an upload cut short registers nothing and leaves no
+// object behind. The batch's object key is "upload://<name>"; the same
+// content again, under any name, is the same batch (kDuplicateContent or
+// kSameObject). On a store with rename the bytes go to a private incoming
+// key and are renamed to their content-addressed archive key; on one
+// without, they stay at the unique key they were written to, which becomes
+// the batch's archive key.
+Result<StreamIngest> IngestStream(
+    const LandingContext& ctx, const std::string& pipeline, const std::string& name,
+    const std::function<Status(const std::function<Status(std::string_view)>&)>& read);
+
 // Before every attempt (and so every replay): checks that the batch's archive
 // object holds exactly the registered bytes (SHA-256; skipped while
 // `verifier` remembers the object unchanged since this process hashed it).

@@ -34,6 +34,7 @@
 #include <limits>
 
 #include "core/cell_text.h"
+#include "core/config_text.h"
 #include "core/value_text.h"
 #include "expr/expr.h"
 #include "expr/parser.h"
@@ -302,32 +303,9 @@ struct OutputSpec {
 Result<int64_t> ParseBytes(const StepSpec& spec, const nlohmann::json& v) {
   if (v.is_number_integer() && v.get<int64_t>() > 0) return v.get<int64_t>();
   if (!v.is_string()) return StepError(spec, "memory_budget must be a size such as 512MiB or 2GiB");
-  std::string s = v.get<std::string>();
-  size_t k = 0;
-  while (k < s.size() && std::isdigit(static_cast<unsigned char>(s[k]))) ++k;
-  int64_t n = 0;
-  if (k == 0 || !ParseInt64(s.substr(0, k), &n) || n <= 0) {
-    return StepError(spec, "memory_budget must be a size such as 512MiB or 2GiB, got '" + s + "'");
-  }
-  std::string unit = std::string(TrimBlanks(s.substr(k)));
-  int shift = 0;
-  if (unit.empty() || EqualsIgnoreCase(unit, "b")) {
-    shift = 0;
-  } else if (EqualsIgnoreCase(unit, "kib") || EqualsIgnoreCase(unit, "kb") ||
-             EqualsIgnoreCase(unit, "k")) {
-    shift = 10;
-  } else if (EqualsIgnoreCase(unit, "mib") || EqualsIgnoreCase(unit, "mb") ||
-             EqualsIgnoreCase(unit, "m")) {
-    shift = 20;
-  } else if (EqualsIgnoreCase(unit, "gib") || EqualsIgnoreCase(unit, "gb") ||
-             EqualsIgnoreCase(unit, "g")) {
-    shift = 30;
-  } else {
-    return StepError(spec, "memory_budget: unknown unit '" + unit + "' (use KiB, MiB or GiB)");
-  }
-  if (n > (std::numeric_limits<int64_t>::max() >> shift))
-    return StepError(spec, "memory_budget is too large");
-  return n << shift;
+  auto n = ParseByteSize(v.get<std::string>());
+  if (!n.ok()) return StepError(spec, "memory_budget: " + n.status().message());
+  return *n;
 }
 
 class AggregateOp final : public Operator {

@@ -39,7 +39,7 @@ export function killServers() {
 process.on('exit', killServers);
 
 export function startServer(config, extra = []) {
-  const child = spawn(SLUICE, ['-c', config, 'server', '--log-level', 'warn', ...extra], {
+  const child = spawn(SLUICE, ['-c', config, 'server', '--log-level', 'warn', '--listen', '127.0.0.1:0', ...extra], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderrText = '';

@@ -46,9 +46,10 @@ after(() => {
 
 // Like lib.mjs's startServer, but keeps the server's log, which spdlog
 // writes to stdout (stderr has the final summary and libpq's notices), in
-// `logText`.
+// `logText`, as text (the tests match its lines).
 function startServer(config, extra = []) {
-  const child = spawn(SLUICE, ['-c', config, 'server', '--log-level', 'info', ...extra], {
+  const child = spawn(SLUICE, ['-c', config, 'server', '--log-level', 'info', '--log-format', 'text', '--listen', '127.0.0.1:0',
+    ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.logText = '';

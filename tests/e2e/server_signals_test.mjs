@@ -56,9 +56,10 @@ function exitWithin(child, ms) {
   return Promise.race([child.exited, timeout]).finally(() => clearTimeout(timer));
 }
 
-// startServer, with the log (which goes to stdout) collected in logText.
+// startServer, with the log (which goes to stdout) collected in logText, as text.
 function startServerWithLog(config) {
-  const child = spawn(SLUICE, ['-c', config, 'server', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(SLUICE, ['-c', config, 'server', '--log-level', 'warn', '--log-format', 'text', '--listen', '127.0.0.1:0'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
   child.logText = '';
   child.stdout.on('data', (d) => { child.logText += d.toString(); });
   child.stderr.on('data', (d) => { child.logText += d.toString(); });

@@ -44,6 +44,7 @@ class SqlCatalog final : public Catalog {
   Result<PipelineVersion> GetActiveVersion(const std::string& pipeline) override;
   Result<PipelineVersion> GetVersion(int64_t version_id) override;
   Result<std::vector<PipelineVersion>> ListActivePipelines() override;
+  Result<std::vector<PipelineVersion>> ListPipelineVersions(const std::string& pipeline) override;
 
   Result<RegisterBatchResult> RegisterBatch(const RegisterBatchRequest& req) override;
   Result<std::vector<RegisterBatchResult>> RegisterBatches(

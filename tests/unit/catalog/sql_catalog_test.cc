@@ -118,6 +118,28 @@ TEST_P(SqliteCatalogTest, ListActivePipelinesSortedByName) {
   EXPECT_EQ((*list)[1].pipeline, "zeta");
 }
 
+TEST_P(SqliteCatalogTest, ListPipelineVersionsNewestFirstWithTheActiveOne) {
+  PipelineVersion v1 = Deploy("orders", "1");
+  PipelineVersion v2 = Deploy("orders", "2");
+  Deploy("other", "1");
+  auto list = cat_->ListPipelineVersions("orders");
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].id, v2.id);
+  EXPECT_TRUE((*list)[0].active);
+  EXPECT_EQ((*list)[1].id, v1.id);
+  EXPECT_FALSE((*list)[1].active);
+  EXPECT_EQ((*list)[1].spec_text, "1");
+  // Rolling back: the old text deployed again reuses its row.
+  ASSERT_TRUE(cat_->DeployPipeline("orders", v1.spec_text, v1.source_path).ok());
+  list = cat_->ListPipelineVersions("orders");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_TRUE((*list)[1].active);
+  EXPECT_FALSE((*list)[0].active);
+  EXPECT_EQ(cat_->ListPipelineVersions("nope").status().code(), StatusCode::kNotFound);
+}
+
 TEST_P(SqliteCatalogTest, StatePersistsAcrossReopen) {
   PipelineVersion v = Deploy("orders", "spec");
   int64_t id = Register("landing/orders/a.csv", "h1").batch_id;

@@ -47,6 +47,26 @@ TEST(TokenBucketTest, BurstIsAvailableAtOnce) {
   EXPECT_EQ(bucket.Reserve(1), microseconds(10'000));
 }
 
+TEST(TokenBucketTest, TryAcquireRefusesWithoutTakingAndSaysWhenToComeBack) {
+  BucketFakeTime t;
+  TokenBucket bucket(10, 2, t.Clock(), t.Sleeper());
+  microseconds retry{-1};
+  EXPECT_TRUE(bucket.TryAcquire(1, &retry));
+  EXPECT_EQ(retry.count(), 0);
+  EXPECT_TRUE(bucket.TryAcquire(1, &retry));
+  // Empty: refused, nothing taken, back in 1/10 s.
+  EXPECT_FALSE(bucket.TryAcquire(1, &retry));
+  EXPECT_EQ(retry.count(), 100'000);
+  EXPECT_FALSE(bucket.TryAcquire(1, &retry));
+  EXPECT_EQ(retry.count(), 100'000);  // the refusal took nothing
+  t.now_us += 50'000;
+  EXPECT_FALSE(bucket.TryAcquire(1, &retry));
+  EXPECT_EQ(retry.count(), 50'000);
+  t.now_us += 50'000;
+  EXPECT_TRUE(bucket.TryAcquire(1, &retry));
+  EXPECT_EQ(t.sleeps, 0);  // never sleeps
+}
+
 TEST(TokenBucketTest, RefillsAtTheRateUpToTheBurst) {
   BucketFakeTime t;
   TokenBucket bucket(100, 50, t.Clock(), t.Sleeper());

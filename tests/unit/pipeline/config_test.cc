@@ -42,6 +42,87 @@ TEST(Config, ReadsEveryKeyAndResolvesPathsAgainstTheFile) {
   EXPECT_EQ(c->max_attempts, 7);
 }
 
+TEST(Config, ServerBlockWithTokensPerProfile) {
+  TempDir dir;
+  ScopedEnv no_profile("SLUICE_PROFILE", nullptr);
+  std::string path =
+      dir.Write("proj/sluice.yaml",
+                "server:\n"
+                "  listen: 0.0.0.0:9000\n"
+                "  tls_cert: certs/c.pem\n"
+                "  tls_key: certs/k.pem\n"
+                "  max_body: 1GiB\n"
+                "  max_header: 8KiB\n"
+                "  max_requests: 10\n"
+                "  rate: 5\n"
+                "  burst: 10\n"
+                "  tokens:\n"
+                "    - { name: ops, role: admin, sha256: "
+                "5E884898DA28047151D0E56F8DC6292773603D0D6AABBDD62A11EF721D1542D8 }\n"
+                "    - name: bi\n"
+                "      role: reader\n"
+                "      sha256: 1111111111111111111111111111111111111111111111111111111111111111\n"
+                "      tables: [orders]\n"
+                "profiles:\n"
+                "  dev:\n"
+                "    server: { listen: 127.0.0.1:0 }\n");
+  auto c = LoadConfig(path, "");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.listen, "0.0.0.0:9000");
+  EXPECT_EQ(c->server.tls_cert, dir.path() + "/proj/certs/c.pem");
+  EXPECT_EQ(c->server.max_body_bytes, int64_t{1} << 30);
+  EXPECT_EQ(c->server.max_header_bytes, 8 << 10);
+  EXPECT_EQ(c->server.max_requests, 10);
+  EXPECT_EQ(c->server.rate, 5);
+  EXPECT_EQ(c->server.burst, 10);
+  ASSERT_EQ(c->server.tokens.size(), 2u);
+  EXPECT_EQ(c->server.tokens[0].name, "ops");
+  EXPECT_EQ(c->server.tokens[0].sha256,
+            "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8");
+  EXPECT_EQ(c->server.tokens[1].tables, std::vector<std::string>{"orders"});
+  // A profile replaces the whole block: dev has no tokens.
+  auto dev = LoadConfig(path, "dev");
+  ASSERT_TRUE(dev.ok()) << dev.status().ToString();
+  EXPECT_EQ(dev->server.listen, "127.0.0.1:0");
+  EXPECT_TRUE(dev->server.tokens.empty());
+}
+
+TEST(Config, ServerBlockErrorsNameTheKeyAndNeverAcceptAPlainToken) {
+  TempDir dir;
+  ScopedEnv no_profile("SLUICE_PROFILE", nullptr);
+  struct Case {
+    std::string yaml;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {
+      {"server: { bogus: 1 }\n", "server"},
+      {"server: { tokens: [ { name: a, role: root, sha256: SHA } ] }\n",
+       "server.tokens[0].role: must be reader, ingester or admin"},
+      {"server: { tokens: [ { name: a, role: admin, sha256: slc_plaintexttoken } ] }\n",
+       "server.tokens[0].sha256: must be the 64 hex digits"},
+      {"server: { tokens: [ { role: admin, sha256: SHA } ] }\n", "needs a `name`"},
+      {"server: { tokens: [ { name: a, role: admin, sha256: SHA }, { name: a, role: reader, "
+       "sha256: SHA } ] }\n",
+       "two tokens share"},
+      {"server: { max_body: 12XB }\n", "server.max_body: unknown size unit"},
+      {"server: { rate: -1 }\n", "server.rate: expected a number >= 0"},
+      {"server: { tls_cert: c.pem }\n", "tls_cert and tls_key go together"},
+      {"server: { max_requests: 0 }\n", "server.max_requests: must be >= 1"},
+  };
+  for (const Case& k : cases) {
+    std::string yaml = k.yaml;
+    for (size_t at; (at = yaml.find("SHA")) != std::string::npos;)
+      yaml.replace(at, 3, "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8");
+    std::string path = dir.Write("e/sluice.yaml", yaml);
+    auto c = LoadConfig(path, "");
+    ASSERT_FALSE(c.ok()) << yaml;
+    EXPECT_NE(c.status().message().find(k.expect), std::string::npos)
+        << yaml << " -> " << c.status().ToString();
+    EXPECT_NE(c.status().message().find("sluice.yaml:1"), std::string::npos)
+        << c.status().ToString();
+  }
+}
+
 TEST(Config, SharedBackendsAreUrisAndThePasswordIsNeverShown) {
   TempDir dir;
   ScopedEnv no_profile("SLUICE_PROFILE", nullptr);
@@ -217,7 +298,7 @@ TEST(Config, ErrorsNameFileLineAndKey) {
       {"zzz: 1\n",
        "1: zzz: unknown key (known keys: store_root, catalog, pipelines_dir, workers, threads, "
        "poll_interval, lease, max_attempts, s3_endpoint, s3_region, loaders, "
-       "max_loads_per_database, profiles)"},
+       "max_loads_per_database, server, profiles)"},
       {"profiles:\n  dev:\n    leas: 5s\n",
        "3: profiles.dev.leas: unknown key (did you mean 'lease'?)"},
       {"workers: -1\n", "1: workers: must be >= 0 (0 = one per core), got -1"},
