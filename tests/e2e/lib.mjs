@@ -52,6 +52,38 @@ export function startServer(config, extra = []) {
   return child;
 }
 
+// Starts `sluice server` with its HTTP service on a free loopback port and
+// resolves, once it listens, to the child with `url` (from the line
+// "sluice server: listening on URL" on stdout) and `output()` (everything
+// it wrote to stdout and stderr so far). Killed when the test process exits.
+export function startApiServer(config, extra = [], options = {}) {
+  const child = spawn(SLUICE, ['-c', config, 'server', '--listen', '127.0.0.1:0', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'], ...options,
+  });
+  let text = '';
+  child.output = () => text;
+  child.exited = new Promise((resolve) => child.on('exit', (code, signal) => {
+    servers.delete(child);
+    resolve({ code, signal });
+  }));
+  servers.add(child);
+  return new Promise((resolve, reject) => {
+    const onData = (d) => {
+      text += d.toString();
+      const m = /sluice server: listening on (\S+)/.exec(text);
+      if (m && !child.url) {
+        child.url = m[1];
+        resolve(child);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d) => { text += d.toString(); });
+    child.exited.then(({ code, signal }) => {
+      if (!child.url) reject(new Error(`sluice server exited (${code ?? signal}) before listening:\n${text}`));
+    });
+  });
+}
+
 // Writes a file into a landing directory the way a producer must: a temporary
 // name first, then an atomic rename.
 export function land(dir, name, content) {
