@@ -45,7 +45,7 @@ test('data requests keep answering while uploads are ingested', async () => {
   fs.writeFileSync(path.join(dir, 'pipelines', 'orders.yaml'), SPEC);
   const config = path.join(dir, 'sluice.yaml');
   fs.writeFileSync(config, 'store_root: ./store\ncatalog: ./catalog.db\npipelines_dir: ./pipelines\n' +
-    'poll_interval: 100ms\nworkers: 1\n');
+    'poll_interval: 100ms\nworkers: 1\nserver: { rate: 0 }\n');
   const base = path.join(dir, 'base.csv');
   fs.writeFileSync(base, rowsCsv(1, 200000));
   sluiceOk(['-c', config, 'ingest', '--pipeline', 'orders', base]);
