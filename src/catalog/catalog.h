@@ -442,6 +442,15 @@ class Catalog {
   virtual Result<std::vector<BatchEvent>> BatchHistory(int64_t batch_id) = 0;
   // Count of batches per state, for status displays.
   virtual Result<std::vector<std::pair<BatchState, int64_t>>> CountBatchesByState() = 0;
+  // Count of batches per pipeline and state (one GROUP BY over the batches;
+  // /metrics caches it): only the pairs that have batches, ordered by
+  // pipeline, then state name.
+  struct PipelineStateCount {
+    std::string pipeline;
+    BatchState state = BatchState::kLanded;
+    int64_t batches = 0;
+  };
+  virtual Result<std::vector<PipelineStateCount>> CountBatchesByPipelineAndState() = 0;
 
   // The atomic end of a batch: in one transaction, checks that the batch is in
   // committing (or processing, with req.from_processing) and that req.attempt equals the batch's

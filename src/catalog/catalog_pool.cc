@@ -84,6 +84,9 @@ class PooledCatalog final : public Catalog {
   Result<std::vector<std::pair<BatchState, int64_t>>> CountBatchesByState() override {
     return pool_.Acquire()->CountBatchesByState();
   }
+  Result<std::vector<PipelineStateCount>> CountBatchesByPipelineAndState() override {
+    return pool_.Acquire()->CountBatchesByPipelineAndState();
+  }
   Status CommitBatch(const CommitRequest& req) override {
     return pool_.Acquire()->CommitBatch(req);
   }

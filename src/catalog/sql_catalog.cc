@@ -538,4 +538,26 @@ Result<std::vector<std::pair<BatchState, int64_t>>> SqlCatalog::CountBatchesBySt
   return out;
 }
 
+Result<std::vector<Catalog::PipelineStateCount>> SqlCatalog::CountBatchesByPipelineAndState() {
+  MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(SqlStatement s, db_->Prepare("SELECT pipeline, state, COUNT(*) FROM batches "
+                                                "GROUP BY pipeline, state"));
+  std::vector<PipelineStateCount> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    PipelineStateCount c;
+    c.pipeline = s.ColumnText(0);
+    ASSIGN_OR_RETURN(c.state, ParseBatchState(s.ColumnText(1)));
+    c.batches = s.ColumnInt64(2);
+    out.push_back(std::move(c));
+  }
+  // Byte order here, whatever the database's collation.
+  std::sort(out.begin(), out.end(), [](const PipelineStateCount& a, const PipelineStateCount& b) {
+    if (a.pipeline != b.pipeline) return a.pipeline < b.pipeline;
+    return BatchStateName(a.state) < BatchStateName(b.state);
+  });
+  return out;
+}
+
 }  // namespace sluice

@@ -8,7 +8,9 @@
 #include <random>
 #include <utility>
 
+#include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "format/compression.h"
 #include "sql/sql_db.h"
 
@@ -97,6 +99,33 @@ class StagedRows {
   const std::atomic<bool>* cancel_;
   int64_t charged_rows_ = 0;
 };
+
+// docs/architecture.md 8.2. Errors and retries: metrics::CountError.
+struct LoaderMetricFamilies {
+  metrics::Family<metrics::Counter>& deliveries = metrics::Default().AddCounter(
+      "sluice_deliveries_total",
+      "Delivery loads tried, by output and outcome (delivered, failed, retry, superseded).",
+      {"output", "outcome"});
+  metrics::Family<metrics::Histogram>& load_seconds = metrics::Default().AddHistogram(
+      "sluice_load_duration_seconds",
+      "Time from a delivery's start to its rows being in the database and recorded, by output.",
+      {"output"});
+  metrics::Family<metrics::Counter>& rows_loaded = metrics::Default().AddCounter(
+      "sluice_rows_loaded_total",
+      "Rows loaded into database outputs (loads that found their rows already there not "
+      "counted), by output.",
+      {"output"});
+};
+
+LoaderMetricFamilies& LoaderMetrics() {
+  static LoaderMetricFamilies m;
+  return m;
+}
+
+void CountLoaderError(std::string_view port, const Status& st, bool retried) {
+  if (st.ok()) return;
+  metrics::CountError(port, st, retried);
+}
 
 std::unique_ptr<TokenBucket> Bucket(const std::optional<int64_t>& per_second) {
   if (!per_second) return nullptr;
@@ -207,6 +236,7 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
     Status st = catalog_.EndDelivery(started.batch_id, started.output, started.attempt, to, error);
     if (!st.ok() && st.code() != StatusCode::kAborted) {
       spdlog::warn("{}: delivery state not recorded: {}", name, st.ToString());
+      CountLoaderError("catalog", st, /*retried=*/false);
     }
     return st;
   };
@@ -223,7 +253,11 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
     // This host cannot build the output (an unset ${VAR}, say): the
     // delivery fails with the reason; a replay after the fix loads it.
     auto started = catalog_.StartDelivery(d.batch_id, d.output);
-    if (!started.ok()) return {Kind::kRetry, options_.backoff_first};
+    if (!started.ok()) {
+      CountLoaderError("catalog", started.status(), /*retried=*/true);
+      return {Kind::kRetry, options_.backoff_first};
+    }
+    CountLoaderError("output", options.status(), /*retried=*/false);
     end(*started, DeliveryState::kFailed, options.status().message()).IgnoreError();
     spdlog::error("{}: failed: {}", name, options.status().message());
     return {Kind::kFailed, {}};
@@ -255,8 +289,13 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
     if (c == StatusCode::kFailedPrecondition || c == StatusCode::kNotFound)
       return {Kind::kDone, {}};
     spdlog::warn("{}: {}", name, started.status().ToString());
+    CountLoaderError("catalog", started.status(), /*retried=*/true);
     return {Kind::kRetry, options_.backoff_first};
   }
+  const Stopwatch load_watch;
+  // Where a failure below came from: the database, unless reading the
+  // staged rows from the store failed first.
+  std::string_view failed_port = "output";
 
   // Connect (or reuse an idle connection of this database).
   std::unique_ptr<SqlDb> conn;
@@ -342,8 +381,10 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
         }
       } else {
         st = rows.status();
+        failed_port = "store";
       }
     } else if (in.status().code() == StatusCode::kNotFound) {
+      failed_port = "store";
       // Not published yet (the committing worker publishes right after the
       // commit), delivered and removed by another loader meanwhile (then
       // EndDelivery refuses whatever this one records), or lost.
@@ -359,6 +400,7 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
                                   "` stages them again");
     } else {
       st = in.status();
+      failed_port = "store";
     }
   }
 
@@ -368,6 +410,10 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
     Status ended = end(*started, DeliveryState::kDelivered, "");
     if (ended.code() == StatusCode::kAborted) return {Kind::kDone, {}};
     if (!ended.ok()) return {Kind::kRetry, options_.backoff_first};
+    LoaderMetrics().load_seconds.With({d.output}).Observe(load_watch.Seconds());
+    if (loaded->outcome != LoadResult::Outcome::kAlreadyLoaded) {
+      LoaderMetrics().rows_loaded.With({d.output}).Inc(static_cast<double>(loaded->rows));
+    }
     const char* how = loaded->outcome == LoadResult::Outcome::kAlreadyLoaded ? "already loaded"
                       : loaded->outcome == LoadResult::Outcome::kReplaced
                           ? "replaced an earlier attempt's rows"
@@ -384,7 +430,12 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
 
   const ErrorClass cls = ClassifyError(st);
   const bool down = output.Unreachable(st);
-  if (cancel != nullptr && cancel->load()) {
+  const bool cancelled = cancel != nullptr && cancel->load();
+  // A cancelled load (the loader stopping) is no error of the port's.
+  if (!cancelled) {
+    CountLoaderError(failed_port, st, /*retried=*/cls == ErrorClass::kTransient || down);
+  }
+  if (cancelled) {
     db.breaker.RecordNeutral();
   } else if (down) {
     db.breaker.RecordFailure();
@@ -421,7 +472,10 @@ DeliveryLoader::LoadEnd DeliveryLoader::LoadOne(const Delivery& d,
 
 Result<DeliverResult> DeliveryLoader::DeliverBatch(int64_t batch_id,
                                                    const std::atomic<bool>* cancel) {
-  ASSIGN_OR_RETURN(std::vector<Delivery> deliveries, catalog_.BatchDeliveries(batch_id));
+  auto listed = catalog_.BatchDeliveries(batch_id);
+  // The worker pool hands the task back after a pause.
+  CountLoaderError("catalog", listed.status(), /*retried=*/true);
+  ASSIGN_OR_RETURN(std::vector<Delivery> deliveries, std::move(listed));
   DeliverResult result;
   for (const Delivery& d : deliveries) {
     if (d.state == DeliveryState::kDelivered || d.state == DeliveryState::kFailed) continue;
@@ -430,16 +484,21 @@ Result<DeliverResult> DeliveryLoader::DeliverBatch(int64_t batch_id,
       break;
     }
     LoadEnd e = LoadOne(d, cancel);
+    metrics::Family<metrics::Counter>& outcomes = LoaderMetrics().deliveries;
     switch (e.kind) {
       case LoadEnd::Kind::kDelivered:
+        outcomes.With({d.output, "delivered"}).Inc();
         ++result.delivered;
         break;
       case LoadEnd::Kind::kFailed:
+        outcomes.With({d.output, "failed"}).Inc();
         ++result.failed;
         break;
       case LoadEnd::Kind::kDone:
+        outcomes.With({d.output, "superseded"}).Inc();
         break;
       case LoadEnd::Kind::kRetry:
+        outcomes.With({d.output, "retry"}).Inc();
         result.retry_in = result.finished ? e.retry_in : std::min(result.retry_in, e.retry_in);
         result.finished = false;
         break;

@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/value_text.h"
 #include "engine/batch_driver.h"
 #include "format/compression.h"
@@ -375,11 +376,49 @@ int64_t RetryDelayMicros(int tries, int64_t batch_id, int attempt) {
   return base + static_cast<int64_t>(mix % static_cast<uint64_t>(base / 4 + 1));
 }
 
+// docs/architecture.md 8.2. Errors and retries: metrics::CountError.
+struct ProcessorMetricFamilies {
+  metrics::Family<metrics::Counter>& finished = metrics::Default().AddCounter(
+      "sluice_batches_finished_total",
+      "Batches that reached an end, by pipeline and outcome (committed, quarantined, failed).",
+      {"pipeline", "outcome"});
+  metrics::Family<metrics::Counter>& rows = metrics::Default().AddCounter(
+      "sluice_rows_total",
+      "Rows of committed and quarantined batches, by pipeline and direction (in: records read; "
+      "out: rows written to outputs; quarantined and skipped: bad records).",
+      {"pipeline", "direction"});
+  metrics::Family<metrics::Counter>& bytes_in = metrics::Default().AddCounter(
+      "sluice_input_bytes_total", "Input bytes of committed and quarantined batches, by pipeline.",
+      {"pipeline"});
+  metrics::Family<metrics::Histogram>& duration = metrics::Default().AddHistogram(
+      "sluice_batch_duration_seconds",
+      "Processing time of the attempt that ended a batch (committed, quarantined or failed), by "
+      "pipeline.",
+      {"pipeline"});
+  metrics::Family<metrics::Histogram>& latency = metrics::Default().AddHistogram(
+      "sluice_batch_latency_seconds",
+      "Time from a batch's registration to its end (queueing and retries included), by pipeline.",
+      {"pipeline"},
+      {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600});
+};
+
+ProcessorMetricFamilies& ProcessorMetrics() {
+  static ProcessorMetricFamilies m;
+  return m;
+}
+
+void CountProcessorError(std::string_view port, ErrorClass cls, bool retried) {
+  metrics::CountError(port, cls, retried);
+}
+
 // Records how an attempt ended without a commit, by the retry taxonomy. A
 // fenced attempt writes nothing: the batch belongs to a newer attempt.
+// `port` is where `why` came from, for the metrics.
 Result<ProcessOutcome> EndAttempt(const ProcessEnv& env, const AttemptToken& token,
-                                  const BatchInfo& batch, const Status& why) {
+                                  const BatchInfo& batch, const Status& why,
+                                  std::string_view port) {
   const ErrorClass cls = ClassifyError(why);
+  CountProcessorError(port, cls, /*retried=*/false);
   if (cls == ErrorClass::kFenced) {
     spdlog::info("batch {}: attempt {} stands down: {}", token.batch_id, token.attempt,
                  why.message());
@@ -399,6 +438,8 @@ Result<ProcessOutcome> EndAttempt(const ProcessEnv& env, const AttemptToken& tok
   RETURN_IF_ERROR(recorded.WithContext("recording the failure of batch " +
                                        std::to_string(token.batch_id) + " (" + why.ToString() +
                                        ")"));
+  if (cls == ErrorClass::kTransient)
+    metrics::CountError(port, ErrorClass::kTransient, /*retried=*/true);
   return cls == ErrorClass::kTransient ? ProcessOutcome::kRetry : ProcessOutcome::kFailed;
 }
 
@@ -424,7 +465,25 @@ std::string_view ProcessOutcomeName(ProcessOutcome o) {
   return "?";
 }
 
-Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
+namespace {
+
+// What ProcessBatchOnce learnt, for ProcessBatch's metrics.
+struct BatchReport {
+  std::string pipeline;
+  int64_t registered_us = 0;         // the batch's created_us
+  std::optional<Stopwatch> attempt;  // started with an attempt
+  std::optional<BatchStats> stats;   // set by a commit (committed or quarantined)
+  int64_t input_bytes = 0;
+  std::string_view error_port = "catalog";  // of an error returned to the caller
+};
+
+Result<ProcessOutcome> ProcessBatchOnce(const ProcessEnv& env, int64_t batch_id,
+                                        BatchReport& report) {
+  // An error returned as it is, with its port noted for the metrics.
+  auto at = [&report](std::string_view port, Status st) {
+    if (!st.ok()) report.error_port = port;
+    return st;
+  };
   // The caller's log context (WorkerPool::RunTask's) names the batch; the
   // attempt and version are added to it below, so the caller's line on the
   // outcome carries them too. A caller without one gets one here.
@@ -439,9 +498,14 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   start.max_attempts = env.max_attempts;
   auto started = catalog.StartAttempt(start);
   if (!started.ok()) {
-    if (ClassifyError(started.status()) == ErrorClass::kFenced) return ProcessOutcome::kFenced;
+    if (ClassifyError(started.status()) == ErrorClass::kFenced) {
+      CountProcessorError("catalog", ErrorClass::kFenced, /*retried=*/false);
+      return ProcessOutcome::kFenced;
+    }
     return started.status();
   }
+  report.pipeline = started->batch.pipeline;
+  report.registered_us = started->batch.created_us;
   // A batch not started (finished, failed for good) is about its last attempt.
   AddToLogContext({.attempt = started->outcome == StartAttemptResult::Outcome::kStarted
                                   ? started->token.attempt
@@ -453,7 +517,7 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
       if (IsTerminal(started->batch.state)) {
         // A retry after the commit succeeded but publication failed: redo it now
         // rather than leave catalog files missing from lake/ until a restart.
-        RETURN_IF_ERROR(PublishPending(*env.store, catalog));
+        RETURN_IF_ERROR(at("store", PublishPending(*env.store, catalog)));
       }
       return ProcessOutcome::kAlreadyDone;
     case StartAttemptResult::Outcome::kPoisoned:
@@ -467,16 +531,18 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   const AttemptToken token = started->token;
   const BatchInfo& batch = started->batch;
   const int attempt = token.attempt;
+  report.attempt.emplace();
   // Older attempts can never commit (the catalog accepts only the latest), so
   // their staged files are garbage. Newer ones are not ours to touch.
   // The first attempt has no older one whose staging could be left.
   if (attempt > 1) {
-    RETURN_IF_ERROR(CleanupStaging(*env.store, batch_id, attempt, ReferencedBy(catalog, batch_id)));
+    RETURN_IF_ERROR(at(
+        "store", CleanupStaging(*env.store, batch_id, attempt, ReferencedBy(catalog, batch_id))));
   }
 
   ASSIGN_OR_RETURN(PipelineVersion version, catalog.GetVersion(batch.pipeline_version_id));
   auto spec = ParsePipeline(version.spec_text, version.source_path, env.references);
-  if (!spec.ok()) return EndAttempt(env, token, batch, spec.status());
+  if (!spec.ok()) return EndAttempt(env, token, batch, spec.status(), "processing");
 
   Attempt run(env, batch, *spec, attempt, token);
   Result<AttemptResult> res = Status::Internal("attempt did not run");
@@ -490,7 +556,7 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   }
   if (!res.ok()) {
     run.Discard();
-    return EndAttempt(env, token, batch, res.status());
+    return EndAttempt(env, token, batch, res.status(), "processing");
   }
 
   CommitRequest req;
@@ -508,19 +574,20 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
       res->stats.rows_read > 0 ? static_cast<double>(bad) / res->stats.rows_read : 0.0;
   const bool over = bad > 0 && ratio > spec->max_bad_ratio;
 
-  if (Status st = run.CloseQuarantine(); !st.ok()) return EndAttempt(env, token, batch, st);
+  if (Status st = run.CloseQuarantine(); !st.ok())
+    return EndAttempt(env, token, batch, st, "store");
   if (auto pub = run.QuarantinePublication()) req.extra_publications.push_back(*pub);
   // The input must survive whatever the commit makes final (an ingested
   // file's archive copy is written without waiting for the disk).
   if (Status st = env.store->Sync(batch.archive_key); !st.ok()) {
-    return EndAttempt(env, token, batch, st);
+    return EndAttempt(env, token, batch, st, "store");
   }
   // `committing` marks that loads outside the catalog may have begun; with
   // none to do, the commit comes straight from processing (one transaction
   // less per batch; fencing is the commit's own attempt check).
   if (!over && run.LoadsOutsideCatalog()) {
     if (Status st = catalog.MarkCommitting(token); !st.ok()) {
-      return EndAttempt(env, token, batch, st);
+      return EndAttempt(env, token, batch, st, "catalog");
     }
   } else {
     req.from_processing = true;
@@ -537,7 +604,7 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
     outcome = ProcessOutcome::kQuarantined;
   } else {
     auto staged = run.FinishSinks();
-    if (!staged.ok()) return EndAttempt(env, token, batch, staged.status());
+    if (!staged.ok()) return EndAttempt(env, token, batch, staged.status(), "processing");
     for (StagedOutput& o : *staged) {
       if (o.table) req.tables.push_back(std::move(*o.table));
       if (o.lineage) req.outputs.push_back(std::move(*o.lineage));
@@ -557,25 +624,27 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
     Status compatible = CheckTables(catalog, req.tables);
     if (!compatible.ok()) {
       run.Discard();
-      return EndAttempt(env, token, batch, compatible);
+      return EndAttempt(env, token, batch, compatible, "catalog");
     }
     // Sinks outside the catalog become visible first, exactly once thanks to
     // their ledgers; a crash before CommitBatch makes the retry's Load a no-op.
-    if (Status st = run.LoadSinks(); !st.ok()) return EndAttempt(env, token, batch, st);
+    if (Status st = run.LoadSinks(); !st.ok()) return EndAttempt(env, token, batch, st, "output");
   }
   // A replay's commit replaces the batch's deliveries: the rows an earlier
   // attempt staged for them go once it has committed.
   std::vector<std::string> replaced_deliveries;
   if (batch.committed_attempt > 0) {
     auto earlier = catalog.BatchDeliveries(batch_id);
-    if (!earlier.ok()) return EndAttempt(env, token, batch, earlier.status());
+    if (!earlier.ok()) return EndAttempt(env, token, batch, earlier.status(), "catalog");
     for (const Delivery& d : *earlier) {
       if (d.attempt != attempt) replaced_deliveries.push_back(d.key);
     }
   }
   Status committed = catalog.CommitBatch(req);
   if (committed.code() == StatusCode::kAlreadyExists) return ProcessOutcome::kAlreadyDone;
-  if (!committed.ok()) return EndAttempt(env, token, batch, committed);
+  if (!committed.ok()) return EndAttempt(env, token, batch, committed, "catalog");
+  report.stats = req.stats;
+  report.input_bytes = batch.size_bytes;
   for (const std::string& key : replaced_deliveries) {
     Status st = env.store->Delete(key);
     if (!st.ok() && st.code() != StatusCode::kNotFound) {
@@ -606,6 +675,39 @@ Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
   if (!cleaned.ok())
     spdlog::warn("batch {}: staging not removed: {}", batch_id, cleaned.ToString());
   return outcome;
+}
+
+}  // namespace
+
+Result<ProcessOutcome> ProcessBatch(const ProcessEnv& env, int64_t batch_id) {
+  BatchReport report;
+  Result<ProcessOutcome> result = ProcessBatchOnce(env, batch_id, report);
+  if (!result.ok()) {
+    // The caller keeps the task and hands it back after a pause.
+    CountProcessorError(report.error_port, ClassifyError(result.status()), /*retried=*/true);
+    return result;
+  }
+  const ProcessOutcome outcome = *result;
+  if (outcome != ProcessOutcome::kCommitted && outcome != ProcessOutcome::kQuarantined &&
+      outcome != ProcessOutcome::kFailed) {
+    return result;
+  }
+  ProcessorMetricFamilies& m = ProcessorMetrics();
+  const std::string& p = report.pipeline;
+  m.finished.With({p, ProcessOutcomeName(outcome)}).Inc();
+  if (report.attempt) m.duration.With({p}).Observe(report.attempt->Seconds());
+  if (report.registered_us > 0) {
+    const int64_t now = env.now_us ? env.now_us() : NowMicros();
+    m.latency.With({p}).Observe(static_cast<double>(now - report.registered_us) / 1e6);
+  }
+  if (report.stats) {
+    m.rows.With({p, "in"}).Inc(static_cast<double>(report.stats->rows_read));
+    m.rows.With({p, "out"}).Inc(static_cast<double>(report.stats->rows_written));
+    m.rows.With({p, "quarantined"}).Inc(static_cast<double>(report.stats->rows_quarantined));
+    m.rows.With({p, "skipped"}).Inc(static_cast<double>(report.stats->rows_skipped));
+    m.bytes_in.With({p}).Inc(static_cast<double>(report.input_bytes));
+  }
+  return result;
 }
 
 namespace {

@@ -7,6 +7,8 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
+#include "queue/sql_task_queue.h"
 
 namespace sluice {
 
@@ -17,6 +19,29 @@ namespace {
 std::chrono::milliseconds CatalogRetryDelay(const Task& task) {
   return std::chrono::milliseconds(
       std::min<int64_t>(60000, int64_t{500} << std::clamp(task.attempt - 1, 0, 7)));
+}
+
+// docs/architecture.md 8.2. Errors and retries: metrics::CountError.
+struct WorkerPoolMetricFamilies {
+  metrics::Family<metrics::Gauge>& workers = metrics::Default().AddGauge(
+      "sluice_workers", "Worker threads running, by the kind of task they take.", {"kind"});
+  metrics::Family<metrics::Gauge>& busy = metrics::Default().AddGauge(
+      "sluice_workers_busy", "Worker threads running a task now, by kind.", {"kind"});
+  metrics::Family<metrics::Histogram>& task_seconds = metrics::Default().AddHistogram(
+      "sluice_task_duration_seconds",
+      "Time from a task's lease to its ack or nack, by kind (process, load).", {"kind"});
+};
+
+WorkerPoolMetricFamilies& PoolMetrics() {
+  static WorkerPoolMetricFamilies m;
+  return m;
+}
+
+// A queue call that failed (a lease, renewal, ack or nack): counted. What
+// follows does not depend on it (a lost lease is the new holder's to finish).
+void CountQueueError(const Status& st) {
+  if (st.ok()) return;
+  metrics::CountError("queue", st, /*retried=*/false);
 }
 
 }  // namespace
@@ -96,6 +121,11 @@ void WorkerPool::Stop() {
 void WorkerPool::WorkerLoop(int index) {
   const std::string worker = "pid" + std::to_string(::getpid()) + "-w" + std::to_string(index);
   const auto lease = project_.config().lease;
+  const std::string kind(TaskKindName(options_.filter.kind));
+  metrics::Gauge& workers = PoolMetrics().workers.With({kind});
+  metrics::Gauge& busy = PoolMetrics().busy.With({kind});
+  metrics::Histogram& task_seconds = PoolMetrics().task_seconds.With({kind});
+  workers.Inc();
   while (!stopping_) {
     uint64_t wakes_before = 0;
     LeaseFilter filter = options_.filter;
@@ -107,6 +137,7 @@ void WorkerPool::WorkerLoop(int index) {
     auto task = Queue().Lease(worker, lease, filter);
     if (!task.ok()) {
       spdlog::warn("{}: lease failed: {}", worker, task.status().ToString());
+      CountQueueError(task.status());
     }
     if (!task.ok() || !task->has_value()) {
       MutexLock lock(&mu_);
@@ -118,8 +149,13 @@ void WorkerPool::WorkerLoop(int index) {
       }
       continue;
     }
+    busy.Inc();
+    Stopwatch took;
     RunTask(**task, worker);
+    task_seconds.Observe(took.Seconds());
+    busy.Dec();
   }
+  workers.Dec();
   --live_workers_;
   cv_.SignalAll();  // WaitDrained
 }
@@ -132,6 +168,7 @@ void WorkerPool::KeeperLoop() {
     cv_.WaitFor(period);
     for (auto& [id, a] : active_) {
       Status st = Queue().Renew(a.task, lease);
+      CountQueueError(st);
       if (st.code() == StatusCode::kAborted) {
         ScopedLogContext log_context(
             LogContext{.batch_id = a.task.batch_id, .pipeline = a.task.pipeline});
@@ -195,7 +232,7 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
     auto delay = CatalogRetryDelay(task);
     spdlog::error("batch {}: {} (task back in {} ms)", task.batch_id, result.status().ToString(),
                   delay.count());
-    queue.Nack(task, delay).IgnoreError();  // a lost lease: the new holder decides
+    CountQueueError(queue.Nack(task, delay));  // a lost lease: the new holder decides
     return;
   }
   const ProcessOutcome outcome = *result;
@@ -205,7 +242,7 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
     case ProcessOutcome::kFailed:
     case ProcessOutcome::kAlreadyDone: {
       spdlog::info("batch {}: {} ({})", task.batch_id, ProcessOutcomeName(outcome), worker);
-      queue.Ack(task).IgnoreError();  // a lost lease here only means a no-op redelivery
+      CountQueueError(queue.Ack(task));  // a lost lease here only means a no-op redelivery
       Status why = Status::OK();
       if (outcome == ProcessOutcome::kFailed) {
         auto b = project_.catalog().GetBatch(task.batch_id);
@@ -224,14 +261,14 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
         spdlog::warn("batch {}: attempt {} failed ({}), retry {} in {} ms: {}", task.batch_id,
                      b->attempts, b->last_error_class, b->tries + 1, wait_us / 1000, b->last_error);
       }
-      queue.Nack(task, std::chrono::milliseconds(wait_us / 1000)).IgnoreError();
+      CountQueueError(queue.Nack(task, std::chrono::milliseconds(wait_us / 1000)));
       return;
     }
     case ProcessOutcome::kFenced:
       // A newer attempt owns the batch, or this task's lease ran out before
       // the attempt could start. The Nack only takes effect while this worker
       // still holds the lease, handing the task straight back.
-      queue.Nack(task, std::chrono::milliseconds(0)).IgnoreError();
+      CountQueueError(queue.Nack(task, std::chrono::milliseconds(0)));
       return;
   }
 }
@@ -240,7 +277,7 @@ void WorkerPool::RunLoadTask(const Task& task, const std::atomic<bool>& cancel) 
   TaskQueue& queue = Queue();
   if (options_.loader == nullptr) {
     spdlog::error("batch {}: a load task reached a pool without a loader", task.batch_id);
-    queue.Nack(task, std::chrono::milliseconds(1000)).IgnoreError();
+    CountQueueError(queue.Nack(task, std::chrono::milliseconds(1000)));
     return;
   }
   auto result = options_.loader->DeliverBatch(task.batch_id, &cancel);
@@ -248,13 +285,13 @@ void WorkerPool::RunLoadTask(const Task& task, const std::atomic<bool>& cancel) 
     auto delay = CatalogRetryDelay(task);
     spdlog::error("batch {}: deliveries: {} (task back in {} ms)", task.batch_id,
                   result.status().ToString(), delay.count());
-    queue.Nack(task, delay).IgnoreError();
+    CountQueueError(queue.Nack(task, delay));
     return;
   }
   if (result->finished) {
-    queue.Ack(task).IgnoreError();  // a lost lease: the next holder finds nothing to do
+    CountQueueError(queue.Ack(task));  // a lost lease: the next holder finds nothing to do
   } else {
-    queue.Nack(task, result->retry_in).IgnoreError();
+    CountQueueError(queue.Nack(task, result->retry_in));
   }
 }
 

@@ -168,6 +168,26 @@ class SqlTaskQueue final : public TaskQueue {
     return row ? s.ColumnInt64(0) : int64_t{0};
   }
 
+  Result<std::vector<TaskKindStats>> Stats() override {
+    MutexLock lock(&mu_);
+    std::vector<TaskKindStats> out(2);
+    out[0].kind = TaskKind::kProcess;
+    out[1].kind = TaskKind::kLoad;
+    ASSIGN_OR_RETURN(SqlStatement s,
+                     db_->Prepare("SELECT kind, COUNT(*), SUM(CASE WHEN state = 'leased' THEN 1 "
+                                  "ELSE 0 END), MIN(created_us) FROM tasks GROUP BY kind"));
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      ASSIGN_OR_RETURN(TaskKind kind, ParseTaskKind(s.ColumnText(0)));
+      TaskKindStats& k = out[kind == TaskKind::kProcess ? 0 : 1];
+      k.tasks = s.ColumnInt64(1);
+      k.leased = s.ColumnInt64(2);
+      k.oldest_enqueued_us = s.ColumnInt64(3);
+    }
+    return out;
+  }
+
  private:
   static int64_t LeaseMicros(std::chrono::milliseconds d) {
     return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
@@ -212,6 +232,7 @@ class PooledTaskQueue final : public TaskQueue {
   }
   Result<int64_t> Depth() override { return pool_.Acquire()->Depth(); }
   Result<int64_t> DepthOf(TaskKind kind) override { return pool_.Acquire()->DepthOf(kind); }
+  Result<std::vector<TaskKindStats>> Stats() override { return pool_.Acquire()->Stats(); }
 
  private:
   Pool<TaskQueue> pool_;

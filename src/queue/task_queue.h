@@ -38,6 +38,16 @@ struct LeaseFilter {
   std::vector<std::string> except_pipelines;
 };
 
+// The tasks of one kind in the queue, for /metrics.
+struct TaskKindStats {
+  TaskKind kind = TaskKind::kProcess;
+  int64_t tasks = 0;   // pending or leased (DepthOf)
+  int64_t leased = 0;  // of those, leased
+  // When the oldest of them was enqueued (a task keeps its time through
+  // retries and redeliveries); 0 when there is none.
+  int64_t oldest_enqueued_us = 0;
+};
+
 struct Task {
   int64_t id = 0;
   TaskKind kind = TaskKind::kProcess;
@@ -84,6 +94,11 @@ class TaskQueue {
   virtual Result<int64_t> Depth() = 0;
   // Tasks of one kind pending or leased.
   virtual Result<int64_t> DepthOf(TaskKind kind) = 0;
+  // One entry per task kind (process, load), read in one query. Queues that
+  // cannot tell answer kUnimplemented.
+  virtual Result<std::vector<TaskKindStats>> Stats() {
+    return Status(StatusCode::kUnimplemented, "this task queue keeps no statistics");
+  }
 };
 
 // The embedded queue: a `tasks` table in the SQLite database at `path` (the

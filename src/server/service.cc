@@ -2,11 +2,43 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/metrics.h"
 #include "server/api.h"
 #include "server/auth.h"
 #include "server/http_server.h"
 
 namespace sluice::server {
+
+namespace {
+
+// One finished request into the HTTP metrics (docs/architecture.md 8.2).
+// Routes are templates ("unmatched" for any other path) and methods a fixed
+// set, so a client cannot make new series at will.
+void CountHttpRequest(const RequestRecord& r) {
+  static metrics::Family<metrics::Counter>& requests = metrics::Default().AddCounter(
+      "sluice_http_requests_total", "HTTP requests answered, by route template, method and status.",
+      {"route", "method", "code"});
+  static metrics::Family<metrics::Histogram>& seconds = metrics::Default().AddHistogram(
+      "sluice_http_request_duration_seconds",
+      "Time to answer an HTTP request (until the last byte was handed to the socket), by route.",
+      {"route"});
+  static metrics::Family<metrics::Counter>& bytes_in = metrics::Default().AddCounter(
+      "sluice_http_request_bytes_total", "HTTP request body bytes read, by route.", {"route"});
+  static metrics::Family<metrics::Counter>& bytes_out = metrics::Default().AddCounter(
+      "sluice_http_response_bytes_total", "HTTP response body bytes sent, by route.", {"route"});
+  static constexpr std::string_view kMethods[] = {"GET",    "HEAD",    "POST", "PUT",
+                                                  "DELETE", "OPTIONS", "PATCH"};
+  std::string_view method = "other";
+  for (std::string_view m : kMethods) {
+    if (r.method == m) method = m;
+  }
+  requests.With({r.route, method, std::to_string(r.status)}).Inc();
+  seconds.With({r.route}).Observe(r.seconds);
+  bytes_in.With({r.route}).Inc(static_cast<double>(r.bytes_in));
+  bytes_out.With({r.route}).Inc(static_cast<double>(r.bytes_out));
+}
+
+}  // namespace
 
 struct Service::Impl {
   std::unique_ptr<Authenticator> auth;
@@ -49,6 +81,7 @@ Result<std::unique_ptr<Service>> Service::Start(Project& project, const ServiceO
   // keep-alive connections.
   http.threads = std::max(16, c.max_requests + 16);
   http.reuse_port = options.reuse_port;
+  http.on_request = CountHttpRequest;
   ASSIGN_OR_RETURN(impl->http,
                    HttpServer::Start(http, BuildApiRouter(impl->ctx), impl->auth.get()));
   spdlog::info("http: listening on {} ({})", impl->http->url(),

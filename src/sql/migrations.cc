@@ -286,6 +286,12 @@ CREATE TABLE backfills (
 );
 )sql";
 
+// The service's gauges count batches by pipeline and state on every scrape
+// (sluice_batches): an index answers that without reading every batch row.
+constexpr const char* kSchemaV11 = R"sql(
+CREATE INDEX batches_by_pipeline_state ON batches (pipeline, state);
+)sql";
+
 // DDL as `db` spells it.
 std::string Ddl(const SqlDb& db, const std::string& sql) {
   return db.dialect() == SqlDialect::kPostgres ? PostgresDdl(sql) : sql;
@@ -366,6 +372,7 @@ const std::vector<Migration>& CatalogMigrations() {
       {8, "deliveries of database outputs", kSchemaV8},
       {9, "deliveries carry their output's spec and schema", kSchemaV9},
       {10, "resumable backfills", kSchemaV10},
+      {11, "batches counted by pipeline and state", kSchemaV11},
   };
   return kMigrations;
 }

@@ -60,6 +60,7 @@ class SqlCatalog final : public Catalog {
                                   int64_t before_id, int64_t limit) override;
   Result<std::vector<BatchEvent>> BatchHistory(int64_t batch_id) override;
   Result<std::vector<std::pair<BatchState, int64_t>>> CountBatchesByState() override;
+  Result<std::vector<PipelineStateCount>> CountBatchesByPipelineAndState() override;
 
   Result<StartAttemptResult> StartAttempt(const StartAttemptRequest& req) override;
   Status CheckAttempt(const AttemptToken& token) override;

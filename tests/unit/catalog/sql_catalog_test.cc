@@ -681,6 +681,43 @@ TEST_P(StateMachineTest, ListAndCountBatches) {
   }
 }
 
+// For /metrics' sluice_batches{pipeline,state}: one row per pair that has
+// batches, ordered by pipeline and state name; counts follow transitions.
+TEST_P(StateMachineTest, CountBatchesByPipelineAndState) {
+  EXPECT_TRUE(cat_->CountBatchesByPipelineAndState()->empty());
+  Deploy("orders", "spec");
+  Deploy("b-other", "spec");
+  BatchIn(S::kCommitted);
+  BatchIn(S::kCommitted);
+  int64_t queued = BatchIn(S::kQueued);
+  BatchIn(S::kFailed);
+  Register("x1", "other-sha-1", "b-other");
+  Register("x2", "other-sha-2", "b-other");
+  using C = Catalog::PipelineStateCount;
+  auto counts = cat_->CountBatchesByPipelineAndState();
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  auto text = [](const std::vector<C>& v) {
+    std::string out;
+    for (const C& c : v) {
+      out += c.pipeline + "/" + std::string(BatchStateName(c.state)) + "=" +
+             std::to_string(c.batches) + " ";
+    }
+    return out;
+  };
+  EXPECT_EQ(text(*counts), "b-other/landed=2 orders/committed=2 orders/failed=1 orders/queued=1 ");
+  // Agrees with the per-state totals.
+  int64_t total = 0;
+  for (const C& c : *counts) total += c.batches;
+  int64_t by_state = 0;
+  auto per_state = cat_->CountBatchesByState();
+  ASSERT_TRUE(per_state.ok());
+  for (const auto& [state, n] : *per_state) by_state += n;
+  EXPECT_EQ(total, by_state);
+  ASSERT_TRUE(testing::MoveBatch(*cat_, queued, S::kProcessing, "").ok());
+  EXPECT_EQ(text(*cat_->CountBatchesByPipelineAndState()),
+            "b-other/landed=2 orders/committed=2 orders/failed=1 orders/processing=1 ");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SqliteCatalogTest, testing::AllBackends(), testing::BackendName);
 
 INSTANTIATE_TEST_SUITE_P(Backends, StateMachineTest, testing::AllBackends(), testing::BackendName);
