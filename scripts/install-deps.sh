@@ -16,7 +16,7 @@ PKGS=(
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libxxhash-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zstd gzip bc time ccache pgloader
-  libcpp-httplib-dev wrk prometheus chromium
+  libcpp-httplib-dev wrk prometheus chromium openssl curl
 )
 
 missing=()
@@ -34,8 +34,9 @@ if ((${#missing[@]})); then
 fi
 
 if [[ "${SLUICE_SKIP_NPM:-0}" != "1" ]]; then
-  if [[ ! -d tests/node_modules/@duckdb/node-api || ! -d tests/node_modules/s3rver ]]; then
-    echo "install-deps: installing the tests' npm packages (@duckdb/node-api, s3rver)"
+  if [[ ! -d tests/node_modules/@duckdb/node-api || ! -d tests/node_modules/s3rver ||
+        ! -d tests/node_modules/playwright-core ]]; then
+    echo "install-deps: installing the tests' npm packages (@duckdb/node-api, s3rver, playwright-core)"
     (cd tests && npm install --no-audit --no-fund --loglevel=error)
   fi
 fi

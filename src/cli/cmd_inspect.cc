@@ -42,7 +42,7 @@ int CmdStatus(const GlobalFlags& g) {
   Project& p = **project;
   auto sync = p.SyncPipelines();
   if (!sync.ok()) return Fail(sync.status());
-  auto status = StatusJson(p);
+  auto status = StatusJson(p, /*data_files=*/true);
   if (!status.ok()) return Fail(status.status());
   const json& j = *status;
   if (g.json) {

@@ -215,7 +215,7 @@ Result<json> BatchDetailJson(Project& p, int64_t batch_id, int bad_samples) {
   return j;
 }
 
-Result<json> StatusJson(Project& p) {
+Result<json> StatusJson(Project& p, bool data_files) {
   ASSIGN_OR_RETURN(auto counts, p.catalog().CountBatchesByState());
   ASSIGN_OR_RETURN(std::vector<PipelineVersion> pipelines, p.catalog().ListActivePipelines());
   ASSIGN_OR_RETURN(std::vector<TableInfo> tables, p.catalog().ListTables());
@@ -282,7 +282,7 @@ Result<json> StatusJson(Project& p) {
   }
   j["tables"] = json::array();
   for (const TableInfo& t : tables) {
-    ASSIGN_OR_RETURN(json tj, TableJson(p, t));
+    ASSIGN_OR_RETURN(json tj, TableJson(p, t, data_files));
     j["tables"].push_back(std::move(tj));
   }
   j["deliveries"] = std::move(deliveries);

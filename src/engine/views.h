@@ -45,6 +45,9 @@ Result<nlohmann::json> BatchDetailJson(Project& p, int64_t batch_id, int bad_sam
 // The project's status (`sluice status --json`, GET /v1/status): batches by
 // state, pipelines with their active versions and row totals, tables,
 // queue depth, delivery backlogs.
-Result<nlohmann::json> StatusJson(Project& p);
+// With `data_files`, each table lists its current files too (the CLI's
+// `status` prints them; the API leaves them to /v1/tables/{t}/files, as they
+// grow with every batch).
+Result<nlohmann::json> StatusJson(Project& p, bool data_files);
 
 }  // namespace sluice

@@ -76,6 +76,8 @@ Router BuildApiRouter(ApiContext& ctx) {
   AddTableRoutes(router, ctx);
   AddRowsRoutes(router, ctx);
   AddLandingRoutes(router, ctx);
+  AddMetricsRoutes(router, ctx);
+  AddDashboardRoutes(router, ctx);
   return router;
 }
 

@@ -27,6 +27,8 @@ void AddPipelineRoutes(Router& router, ApiContext& ctx);  // pipelines, versions
 void AddTableRoutes(Router& router, ApiContext& ctx);     // tables, snapshots, files
 void AddRowsRoutes(Router& router, ApiContext& ctx);      // data requests
 void AddLandingRoutes(Router& router, ApiContext& ctx);   // uploads
+void AddMetricsRoutes(Router& router, ApiContext& ctx);   // /metrics (Prometheus)
+void AddDashboardRoutes(Router& router, ApiContext& ctx);
 
 // Every route of the API.
 Router BuildApiRouter(ApiContext& ctx);

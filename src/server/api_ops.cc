@@ -42,7 +42,7 @@ void AddOpsRoutes(Router& router, ApiContext& ctx) {
                                              {"checks", checks}});
               }});
   router.Add({"GET", "/v1/status", Role::kReader, [&ctx](HttpRequest&, HttpResponse& res) {
-                auto j = StatusJson(*ctx.project);
+                auto j = StatusJson(*ctx.project, /*data_files=*/false);
                 if (!j.ok()) return res.Fail(j.status());
                 res.Json(200, *j);
               }});

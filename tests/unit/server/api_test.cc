@@ -9,11 +9,14 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "../engine/test_project.h"
 #include "core/hash.h"
 #include "server/api.h"
+#include "server/assets.h"
 #include "server/auth.h"
 #include "server/service.h"
 
@@ -142,6 +145,14 @@ TEST_F(ApiTest, HealthAndReadiness) {
   EXPECT_EQ(r.body["status"], "ready");
   ASSERT_EQ(r.body["checks"].size(), 3u);
   for (const json& c : r.body["checks"]) EXPECT_TRUE(c["ok"].get<bool>()) << c.dump();
+  // Answers are never compressed, whatever the client accepts (the library
+  // would use brotli at its slowest level).
+  auto plain = client_->Get("/v1/status", {{"Accept-Encoding", "br, gzip"}});
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->status, 200);
+  EXPECT_FALSE(plain->has_header("Content-Encoding"))
+      << plain->get_header_value("Content-Encoding");
+  EXPECT_FALSE(json::parse(plain->body)["tables"].is_null());
   // Draining: not ready, so that a balancer stops sending work.
   draining_ = true;
   r = Get("/readyz");
@@ -513,6 +524,33 @@ TEST(ServiceStart, RefusesANonLoopbackAddressWithoutTokens) {
   auto ok = Service::Start(**project, so);
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   (*ok)->Stop();
+}
+
+// The OpenAPI document served at /v1/openapi.json names every route of the
+// router and nothing else ("{name...}" is written "{name}" there).
+TEST(OpenApi, DocumentsEveryRouteAndMethod) {
+  ApiContext ctx;
+  Router router = BuildApiRouter(ctx);
+  const EmbeddedAsset* a = FindAsset("openapi.json");
+  ASSERT_NE(a, nullptr);
+  json doc = json::parse(std::string(a->data, a->size));
+  std::set<std::string> documented;
+  for (auto p = doc["paths"].begin(); p != doc["paths"].end(); ++p) {
+    for (auto m = p.value().begin(); m != p.value().end(); ++m) {
+      std::string method = m.key();
+      for (char& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      documented.insert(method + " " + p.key());
+      EXPECT_TRUE(m.value().contains("responses")) << p.key();
+    }
+  }
+  std::set<std::string> routed;
+  for (const Route& r : router.routes()) {
+    std::string pattern = r.pattern;
+    if (auto dots = pattern.find("...}"); dots != std::string::npos) pattern.erase(dots, 3);
+    routed.insert(r.method + " " + pattern);
+  }
+  for (const std::string& r : routed) EXPECT_TRUE(documented.count(r)) << r << " is not documented";
+  for (const std::string& d : documented) EXPECT_TRUE(routed.count(d)) << d << " is not a route";
 }
 
 TEST(Tokens, NewTokensAreRandomAndHashAsConfigured) {
