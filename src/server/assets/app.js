@@ -122,8 +122,14 @@
     }
   }
 
+  // Bumped each time a token is submitted: a 401 to a request sent before
+  // (without it, or with an older one) must not overwrite what the answer
+  // to the new token says.
+  let authEpoch = 0;
+
   async function api(path) {
     const headers = { Accept: 'application/json' };
+    const epoch = authEpoch;
     const token = sessionStorage.getItem(TOKEN_KEY);
     if (token) headers.Authorization = 'Bearer ' + token;
     let r;
@@ -139,7 +145,7 @@
       const err = body && body.error ? body.error : {};
       const e = new ApiError(r.status, err.code || 'http_' + r.status,
         err.message || `${r.status} ${r.statusText}`);
-      if (r.status === 401) askForToken(e, Boolean(token));
+      if (r.status === 401 && epoch === authEpoch) askForToken(e, Boolean(token));
       throw e;
     }
     if (body === null) throw new ApiError(r.status, 'bad_json', `${path}: the answer is not JSON`);
@@ -168,6 +174,7 @@
       const t = $('auth-token').value.trim();
       if (!t) return;
       sessionStorage.setItem(TOKEN_KEY, t);
+      authEpoch += 1;
       $('auth-token').value = '';
       $('auth').hidden = true;
       $('forget-token').hidden = false;
