@@ -419,7 +419,11 @@ std::string Registry::Render() const {
     }
   }
   std::string out;
-  for (const auto& [name, item] : items) {
+  for (const auto& entry : items) {
+    // Not a structured binding: lambdas below capture the name, which
+    // clang before 16 refuses for bindings.
+    const std::string& name = entry.first;
+    const auto& item = entry.second;
     if (item.family != nullptr) {
       const Impl::Static& f = *item.family;
       std::string body;
