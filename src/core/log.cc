@@ -1,5 +1,7 @@
 #include "core/log.h"
 
+#include "core/value_text.h"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
@@ -189,34 +191,6 @@ void LogAppend(spdlog::memory_buf_t& dest, std::string_view text) {
   dest.append(text.data(), text.data() + text.size());
 }
 
-// Length of the valid UTF-8 sequence at p (n bytes available), 0 if none
-// starts there (stray continuation, overlong form, surrogate, past U+10FFFF,
-// cut short).
-size_t LogUtf8Length(const unsigned char* p, size_t n) {
-  const unsigned char c = p[0];
-  if (c < 0x80) return 1;
-  size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (n < len || p[1] < lo || p[1] > hi) return 0;
-  for (size_t i = 2; i < len; ++i) {
-    if ((p[i] & 0xC0) != 0x80) return 0;
-  }
-  return len;
-}
-
 // `text` as the inside of a JSON string: quotes, backslashes and control
 // characters escaped, invalid UTF-8 replaced by U+FFFD.
 void LogAppendJsonEscaped(spdlog::memory_buf_t& dest, std::string_view text) {
@@ -229,7 +203,7 @@ void LogAppendJsonEscaped(spdlog::memory_buf_t& dest, std::string_view text) {
       ++i;
       continue;
     }
-    size_t len = c >= 0x80 ? LogUtf8Length(p + i, n - i) : 0;
+    size_t len = c >= 0x80 ? Utf8SequenceAt(text, i) : 0;
     if (len > 0) {
       i += len;
       continue;

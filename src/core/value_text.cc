@@ -427,10 +427,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-namespace {
-
-// The length of the valid UTF-8 sequence at s[i], or 0 when the bytes there
-// are not one (overlong forms, surrogates and values past U+10FFFF included).
 size_t Utf8SequenceAt(std::string_view s, size_t i) {
   const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char c = b(i);
@@ -457,8 +453,6 @@ size_t Utf8SequenceAt(std::string_view s, size_t i) {
   }
   return len;
 }
-
-}  // namespace
 
 std::string EscapeName(std::string_view name) {
   constexpr size_t kMaxShown = 200;

@@ -33,6 +33,10 @@ bool ParseTimestamp(std::string_view s, int64_t* micros);
 std::string_view TrimBlanks(std::string_view s);
 // ASCII case-insensitive equality (names in headers, keywords).
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// The length of the valid UTF-8 sequence at s[i], or 0 when the bytes there
+// are not one (a stray continuation byte, overlong forms, surrogates, values
+// past U+10FFFF, a sequence cut short).
+size_t Utf8SequenceAt(std::string_view s, size_t i);
 // `s` with A-Z lowered (other bytes unchanged): the key EqualsIgnoreCase
 // compares by, for maps of names.
 std::string AsciiLower(std::string_view s);
