@@ -68,4 +68,29 @@ Result<DeliveryState> ParseDeliveryState(std::string_view name) {
   return Status::DataLoss("unknown delivery state '" + std::string(name) + "'");
 }
 
+namespace {
+
+constexpr std::array<std::pair<ExportState, std::string_view>, 4> kExportNames = {{
+    {ExportState::kQueued, "queued"},
+    {ExportState::kRunning, "running"},
+    {ExportState::kDone, "done"},
+    {ExportState::kFailed, "failed"},
+}};
+
+}  // namespace
+
+std::string_view ExportStateName(ExportState s) {
+  for (const auto& [state, name] : kExportNames) {
+    if (state == s) return name;
+  }
+  return "unknown";
+}
+
+Result<ExportState> ParseExportState(std::string_view name) {
+  for (const auto& [state, n] : kExportNames) {
+    if (n == name) return state;
+  }
+  return Status::DataLoss("unknown export state '" + std::string(name) + "'");
+}
+
 }  // namespace sluice

@@ -104,6 +104,12 @@ struct BatchInfo {
   BatchStats stats;
   int64_t created_us = 0;
   int64_t updated_us = 0;
+  // Deadlines (architecture 8.3): when the batch should be committed (0 =
+  // its pipeline has no deadline); when it was first estimated to miss it
+  // (0 = never); when its miss was noticed (0 = not settled yet, -1 = met).
+  int64_t deadline_us = 0;
+  int64_t at_risk_us = 0;
+  int64_t missed_us = 0;
 };
 
 // One page of a batch listing (Catalog::ListBatchPage).
@@ -342,6 +348,63 @@ struct Backfill {
   bool resumed = false;     // StartBackfill found it unfinished
 };
 
+// An export (POST /v1/exports): the rows of one table snapshot, written by
+// an export task into one object of the store (architecture 10.3).
+enum class ExportState { kQueued, kRunning, kDone, kFailed };
+std::string_view ExportStateName(ExportState s);
+Result<ExportState> ParseExportState(std::string_view name);
+
+struct ExportRequest {
+  std::string table;
+  std::string columns = "[]";  // a JSON array of column names; [] = all
+  std::string where;           // the pipeline expression language; "" = every row
+  int64_t snapshot = 0;        // the snapshot read (resolved when accepted)
+  std::string format;          // csv | ndjson | json | parquet
+  int64_t limit = -1;          // -1 = every row
+  std::string owner;           // the token's name that asked
+  // A client's key for retrying a request: (owner, key) names one export.
+  // Empty = none.
+  std::string idempotency_key;
+};
+
+struct ExportJob {
+  int64_t id = 0;
+  ExportRequest request;
+  ExportState state = ExportState::kQueued;
+  int attempts = 0;        // runs started
+  std::string error;       // the last run's failure (kept while it is retried)
+  std::string result_key;  // the object, once done
+  int64_t rows = 0;
+  int64_t bytes = 0;
+  std::string sha256;  // of the object, hex
+  int64_t created_us = 0;
+  int64_t started_us = 0;   // the latest run's start
+  int64_t finished_us = 0;  // done or failed
+};
+
+// A pipeline's service levels (the active spec's `deadline` and
+// `expect_every`, microseconds; 0 = none), and since when it is stale (0 =
+// it is not, as last seen).
+struct PipelineSla {
+  std::string pipeline;
+  int64_t deadline_us = 0;
+  int64_t expect_every_us = 0;
+  int64_t stale_since_us = 0;
+};
+
+// Recent processing of a pipeline: input bytes and processing seconds.
+struct Throughput {
+  int64_t batches = 0;
+  int64_t bytes = 0;
+  double seconds = 0;
+};
+
+struct DeadlineCounts {
+  std::string pipeline;
+  int64_t at_risk = 0;  // unfinished batches estimated to miss their deadline
+  int64_t missed = 0;   // misses noticed since the time asked for
+};
+
 struct Lineage {
   int64_t batch_id = 0;
   int64_t pipeline_version_id = 0;
@@ -477,6 +540,65 @@ class Catalog {
   virtual Status AdvanceBackfill(const std::string& pipeline, int64_t cursor_batch_id,
                                  int64_t replayed) = 0;
   virtual Status FinishBackfill(const std::string& pipeline) = 0;
+
+  // --- deadlines and freshness (architecture 8.3) ---------------------------------
+  // Records a pipeline's service levels; batches registered from now on take
+  // its deadline. The stale mark is kept.
+  virtual Status SetPipelineSla(const PipelineSla& sla) = 0;
+  virtual Result<std::vector<PipelineSla>> ListPipelineSlas() = 0;
+  // Unfinished batches (landed, queued, processing, committing) with a
+  // deadline not settled yet, earliest deadline first.
+  virtual Result<std::vector<BatchInfo>> OpenDeadlineBatches(int64_t limit) = 0;
+  // Marks these batches at risk (now); returns those not marked before.
+  virtual Result<std::vector<int64_t>> MarkAtRisk(const std::vector<int64_t>& batch_ids) = 0;
+  // Settles every batch whose deadline is decided: met (committed or
+  // quarantined by it) or missed (done after it, or not done and past it).
+  // Returns the batches newly missed, each once across every caller.
+  virtual Result<std::vector<BatchInfo>> SettleDeadlines() = 0;
+  // The last `last_n` committed batches of the pipeline that were timed.
+  virtual Result<Throughput> RecentThroughput(const std::string& pipeline, int64_t last_n) = 0;
+  // When the pipeline's latest batch was registered; 0 = never.
+  virtual Result<int64_t> LastArrival(const std::string& pipeline) = 0;
+  // Marks the pipeline stale for want of a batch since `last_arrival_us`;
+  // true only for the first caller per arrival (the alert is raised once).
+  virtual Result<bool> RaiseStale(const std::string& pipeline, int64_t last_arrival_us) = 0;
+  // A batch arrived: the pipeline is not stale (any more).
+  virtual Status ClearStale(const std::string& pipeline) = 0;
+  // Per pipeline with deadlines: batches at risk now, misses noticed since
+  // `missed_since_us`.
+  virtual Result<std::vector<DeadlineCounts>> CountDeadlines(int64_t missed_since_us) = 0;
+
+  // --- exports ----------------------------------------------------------------
+  // Records a queued export. With an idempotency key that (owner, key)
+  // already names: that export, and `created` false (its request may differ:
+  // the caller compares).
+  struct CreatedExport {
+    ExportJob job;
+    bool created = false;
+  };
+  virtual Result<CreatedExport> CreateExport(const ExportRequest& request) = 0;
+  // kNotFound naming the id.
+  virtual Result<ExportJob> GetExport(int64_t id) = 0;
+  // Newest first, ids below `before_id` (0 = from the newest); `owner`
+  // empty = everyone's.
+  virtual Result<std::vector<ExportJob>> ListExports(const std::string& owner, int64_t before_id,
+                                                     int64_t limit) = 0;
+  // A run starts: queued or running (a run that died) -> running, attempts +
+  // 1; returns the export as it is now (a done or failed one unchanged: the
+  // caller has nothing to do). kNotFound if it was deleted.
+  virtual Result<ExportJob> StartExport(int64_t id) = 0;
+  // The end of run `attempt`: done with its object, or (`final` false) a
+  // failure to retry, or (`final` true) failed for good. kAborted if a later
+  // run started meanwhile, the export was deleted or has ended (nothing
+  // changes: the caller's object is not the export's).
+  virtual Status FinishExport(int64_t id, int attempt, const std::string& result_key, int64_t rows,
+                              int64_t bytes, const std::string& sha256) = 0;
+  virtual Status FailExport(int64_t id, int attempt, const std::string& error, bool final) = 0;
+  // Forgets an export (its object is the caller's to delete). kNotFound if
+  // there is none.
+  virtual Status DeleteExport(int64_t id) = 0;
+  // Ids of exports queued or running (each needs an export task).
+  virtual Result<std::vector<int64_t>> UnfinishedExports() = 0;
 
   // --- deliveries (database outputs loaded after the commit) ------------------
   virtual Result<std::vector<Delivery>> BatchDeliveries(int64_t batch_id) = 0;

@@ -120,6 +120,56 @@ class PooledCatalog final : public Catalog {
                          int64_t replayed) override {
     return pool_.Acquire()->AdvanceBackfill(pipeline, cursor_batch_id, replayed);
   }
+  Status SetPipelineSla(const PipelineSla& sla) override {
+    return pool_.Acquire()->SetPipelineSla(sla);
+  }
+  Result<std::vector<PipelineSla>> ListPipelineSlas() override {
+    return pool_.Acquire()->ListPipelineSlas();
+  }
+  Result<std::vector<BatchInfo>> OpenDeadlineBatches(int64_t limit) override {
+    return pool_.Acquire()->OpenDeadlineBatches(limit);
+  }
+  Result<std::vector<int64_t>> MarkAtRisk(const std::vector<int64_t>& batch_ids) override {
+    return pool_.Acquire()->MarkAtRisk(batch_ids);
+  }
+  Result<std::vector<BatchInfo>> SettleDeadlines() override {
+    return pool_.Acquire()->SettleDeadlines();
+  }
+  Result<Throughput> RecentThroughput(const std::string& pipeline, int64_t last_n) override {
+    return pool_.Acquire()->RecentThroughput(pipeline, last_n);
+  }
+  Result<int64_t> LastArrival(const std::string& pipeline) override {
+    return pool_.Acquire()->LastArrival(pipeline);
+  }
+  Result<bool> RaiseStale(const std::string& pipeline, int64_t last_arrival_us) override {
+    return pool_.Acquire()->RaiseStale(pipeline, last_arrival_us);
+  }
+  Status ClearStale(const std::string& pipeline) override {
+    return pool_.Acquire()->ClearStale(pipeline);
+  }
+  Result<std::vector<DeadlineCounts>> CountDeadlines(int64_t missed_since_us) override {
+    return pool_.Acquire()->CountDeadlines(missed_since_us);
+  }
+  Result<CreatedExport> CreateExport(const ExportRequest& request) override {
+    return pool_.Acquire()->CreateExport(request);
+  }
+  Result<ExportJob> GetExport(int64_t id) override { return pool_.Acquire()->GetExport(id); }
+  Result<std::vector<ExportJob>> ListExports(const std::string& owner, int64_t before_id,
+                                             int64_t limit) override {
+    return pool_.Acquire()->ListExports(owner, before_id, limit);
+  }
+  Result<ExportJob> StartExport(int64_t id) override { return pool_.Acquire()->StartExport(id); }
+  Status FinishExport(int64_t id, int attempt, const std::string& result_key, int64_t rows,
+                      int64_t bytes, const std::string& sha256) override {
+    return pool_.Acquire()->FinishExport(id, attempt, result_key, rows, bytes, sha256);
+  }
+  Status FailExport(int64_t id, int attempt, const std::string& error, bool final) override {
+    return pool_.Acquire()->FailExport(id, attempt, error, final);
+  }
+  Status DeleteExport(int64_t id) override { return pool_.Acquire()->DeleteExport(id); }
+  Result<std::vector<int64_t>> UnfinishedExports() override {
+    return pool_.Acquire()->UnfinishedExports();
+  }
   Status FinishBackfill(const std::string& pipeline) override {
     return pool_.Acquire()->FinishBackfill(pipeline);
   }

@@ -53,7 +53,7 @@ const char* const kBatchColumns =
     "id, pipeline, version_id, object_key, archive_key, sha256, size_bytes, state, reason, "
     "attempts, duplicate_landings, rows_read, rows_written, rows_quarantined, rows_skipped, "
     "duplicates_removed, seconds, created_us, updated_us, tries, next_attempt_us, last_error, "
-    "last_error_class, committed_attempt";
+    "last_error_class, committed_attempt, deadline_us, at_risk_us, missed_us";
 
 Result<BatchInfo> ReadBatchRow(const SqlStatement& s) {
   BatchInfo b;
@@ -89,6 +89,9 @@ Result<BatchInfo> ReadBatchRow(const SqlStatement& s) {
   b.last_error = s.ColumnText(21);
   b.last_error_class = s.ColumnText(22);
   b.committed_attempt = s.ColumnInt(23);
+  b.deadline_us = s.ColumnInt64(24);
+  b.at_risk_us = s.ColumnInt64(25);
+  b.missed_us = s.ColumnInt64(26);
   return b;
 }
 
@@ -369,8 +372,9 @@ Result<RegisterBatchResult> SqlCatalog::RegisterLocked(const RegisterBatchReques
   ASSIGN_OR_RETURN(SqlStatement ins,
                    db_->Prepare("INSERT INTO batches (pipeline, version_id, object_key, "
                                 "archive_key, sha256, size_bytes, state, created_us, "
-                                "updated_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
-                                "RETURNING id"));
+                                "updated_us, deadline_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                                "?8, ?8, COALESCE((SELECT ?8 + deadline_us FROM pipeline_slas "
+                                "WHERE pipeline = ?1 AND deadline_us > 0), 0)) RETURNING id"));
   ins.Bind(1, req.pipeline).Bind(2, version_id).Bind(3, req.object_key);
   ins.Bind(4, req.archive_key).Bind(5, req.sha256).Bind(6, req.size_bytes);
   ins.Bind(7, BatchStateName(BatchState::kLanded)).Bind(8, now);

@@ -51,10 +51,12 @@ int CmdStatus(const GlobalFlags& g) {
   }
   const json& by_kind = j["queue_depth_by_kind"];
   std::printf(
-      "project  %s\nstore    %s\ncatalog  %s\nqueue    %lld task(s): %lld process, %lld load\n\n",
+      "project  %s\nstore    %s\ncatalog  %s\nqueue    %lld task(s): %lld process, %lld load, "
+      "%lld export\n\n",
       j["project"].get<std::string>().c_str(), j["store"].get<std::string>().c_str(),
       j["catalog"].get<std::string>().c_str(), j["queue_depth"].get<long long>(),
-      by_kind["process"].get<long long>(), by_kind["load"].get<long long>());
+      by_kind["process"].get<long long>(), by_kind["load"].get<long long>(),
+      by_kind["export"].get<long long>());
   std::printf("batches by state:\n");
   if (j["batches_by_state"].empty()) std::printf("  (none)\n");
   for (auto it = j["batches_by_state"].begin(); it != j["batches_by_state"].end(); ++it) {
@@ -82,6 +84,31 @@ int CmdStatus(const GlobalFlags& g) {
     for (const json& f : t["data_files"]) {
       std::printf("    %s (%lld rows)\n", f["path"].get<std::string>().c_str(),
                   f["rows"].get<long long>());
+    }
+  }
+  const json& deadlines = j["deadlines"];
+  if (!deadlines["pipelines"].empty()) {
+    std::printf("\ndeadlines and freshness:\n  %-20s %10s %12s %8s %10s  %s\n", "pipeline",
+                "deadline", "expect_every", "at_risk", "missed_24h", "last arrival");
+    const int64_t now = NowMicros();
+    for (const json& d : deadlines["pipelines"]) {
+      auto secs = [](const json& v) {
+        return v.is_null() ? std::string("-")
+                           : HumanDuration(static_cast<int64_t>(v.get<double>() * 1e6));
+      };
+      const int64_t last = d["last_arrival_us"].get<int64_t>();
+      std::string arrival = last > 0 ? HumanDuration(now - last) + " ago" : "never";
+      if (d["stale"].get<bool>()) arrival += "  STALE";
+      std::printf("  %-20s %10s %12s %8lld %10lld  %s\n", d["pipeline"].get<std::string>().c_str(),
+                  secs(d["deadline_seconds"]).c_str(), secs(d["expect_every_seconds"]).c_str(),
+                  d["at_risk"].get<long long>(), d["missed_24h"].get<long long>(), arrival.c_str());
+    }
+    for (const json& b : deadlines["at_risk"]) {
+      const double left = b["seconds_left"].get<double>();
+      std::printf("  at risk: batch %lld (%s), %s\n", b["id"].get<long long>(),
+                  b["pipeline"].get<std::string>().c_str(),
+                  left >= 0 ? (HumanDuration(static_cast<int64_t>(left * 1e6)) + " left").c_str()
+                            : "deadline passed");
     }
   }
   const json& deliveries = j["deliveries"];

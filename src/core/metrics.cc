@@ -501,7 +501,7 @@ struct ErrorFamilies {
       "Work handed back to be tried again after an error, by the error's port and class.",
       {"port", "class"});
   ErrorFamilies() {
-    for (const char* port : {"store", "catalog", "queue", "output", "processing"}) {
+    for (const char* port : {"store", "catalog", "queue", "output", "processing", "export"}) {
       for (ErrorClass c : {ErrorClass::kTransient, ErrorClass::kPermanent, ErrorClass::kFenced}) {
         errors.With({port, ErrorClassName(c)});
         retries.With({port, ErrorClassName(c)});

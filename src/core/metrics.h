@@ -197,7 +197,7 @@ std::string EscapeHelp(std::string_view v);
 
 // sluice_errors_total{port,class} and sluice_retries_total{port,class} in
 // the default registry, shared by every part of the engine and the service.
-// Ports: store, catalog, queue, output, processing; every port and class is
+// Ports: store, catalog, queue, output, processing, export; every port and class is
 // exported at 0 from the first count, so a rate() needs no first error.
 // Counts one error of `port` (and one retry when `retried`).
 void CountError(std::string_view port, ErrorClass cls, bool retried);

@@ -13,7 +13,10 @@
 #include <thread>
 #include <vector>
 
+#include "core/metrics.h"
+#include "engine/alert_notifier.h"
 #include "engine/backpressure.h"
+#include "engine/deadlines.h"
 #include "engine/loader.h"
 
 namespace sluice {
@@ -149,6 +152,7 @@ Status Recover(Project& project) {
   RETURN_IF_ERROR(PublishPending(project.store(), project.catalog()));
   RETURN_IF_ERROR(RecoverLanded(project.landing()));
   RETURN_IF_ERROR(QueueUnfinishedDeliveries(project.catalog(), project.queue()));
+  RETURN_IF_ERROR(QueueUnfinishedExports(project.catalog(), project.queue()));
   RETURN_IF_ERROR(CollectStaging(project));
   ASSIGN_OR_RETURN(int64_t swept, SweepLostOutputs(project));
   if (swept > 0) spdlog::info("deleted {} output object(s) of attempts that lost", swept);
@@ -273,15 +277,53 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
     loaders = std::make_unique<WorkerPool>(project, lopts);
     loaders->Start();
   }
-  auto in_flight = [&] { return pool.InFlight() + (loaders ? loaders->InFlight() : 0); };
-  // Nothing queued that this server runs (a server without loaders leaves
-  // load tasks to another host's).
+  // Exporters: exports (POST /v1/exports) written into the store.
+  std::unique_ptr<Exporter> exporter;
+  std::unique_ptr<WorkerPool> exporters;
+  if (project.config().exporters > 0) {
+    exporter = std::make_unique<Exporter>(
+        project.catalog(), options.store != nullptr ? *options.store : project.store(),
+        ExporterOptions{.max_attempts = project.config().max_attempts, .pool = nullptr});
+    WorkerPoolOptions eopts;
+    eopts.threads = project.config().exporters;
+    eopts.store = options.store;
+    eopts.filter.kind = TaskKind::kExport;
+    eopts.exporter = exporter.get();
+    exporters = std::make_unique<WorkerPool>(project, eopts);
+    exporters->Start();
+  }
+  // Deadlines and freshness: alerts to the webhook (if any), checked each poll.
+  std::unique_ptr<AlertNotifier> notifier;
+  if (!project.config().alerts.webhook.empty()) {
+    AlertNotifierOptions nopts;
+    nopts.url = project.config().alerts.webhook;
+    nopts.authorization = project.config().alerts.authorization;
+    nopts.timeout = project.config().alerts.timeout;
+    RETURN_IF_ERROR(nopts.Validate());
+    notifier = std::make_unique<AlertNotifier>(nopts);
+  }
+  DeadlineMonitorOptions dopts;
+  dopts.workers = wopts.threads;
+  dopts.notifier = notifier.get();
+  DeadlineMonitor deadlines(project.catalog(), dopts);
+  auto in_flight = [&] {
+    return pool.InFlight() + (loaders ? loaders->InFlight() : 0) +
+           (exporters ? exporters->InFlight() : 0);
+  };
+  // Nothing queued that this server runs (a server without loaders or
+  // exporters leaves those tasks to another host's).
   auto queue_empty = [&] {
     auto process = project.queue().DepthOf(TaskKind::kProcess);
     if (!process.ok() || *process != 0) return false;
-    if (!loaders) return true;
-    auto load = project.queue().DepthOf(TaskKind::kLoad);
-    return load.ok() && *load == 0;
+    if (loaders) {
+      auto load = project.queue().DepthOf(TaskKind::kLoad);
+      if (!load.ok() || *load != 0) return false;
+    }
+    if (exporters) {
+      auto exports = project.queue().DepthOf(TaskKind::kExport);
+      if (!exports.ok() || *exports != 0) return false;
+    }
+    return true;
   };
   spdlog::info("sluice server: store {}, catalog {}, {} workers, {} threads, polling every {} ms",
                project.store().Describe(), CatalogDisplay(project.config()), wopts.threads,
@@ -301,6 +343,8 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
       if (!rec.ok()) spdlog::error("reconciliation: {}", rec.ToString());
       Status del = QueueUnfinishedDeliveries(project.catalog(), project.queue());
       if (!del.ok()) spdlog::error("reconciliation of deliveries: {}", del.ToString());
+      Status exp = QueueUnfinishedExports(project.catalog(), project.queue());
+      if (!exp.ok()) spdlog::error("reconciliation of exports: {}", exp.ToString());
       next_reconcile = std::chrono::steady_clock::now() + reconcile_every;
     }
     std::vector<std::string> problems;
@@ -324,6 +368,13 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
     // Before this poll's registrations are queued: a held pipeline's new
     // batches must not slip through before the hold.
     if (pipelines.ok()) ApplyBackpressure(project, *pipelines, backpressure, pool);
+    if (pipelines.ok()) {
+      auto checked = deadlines.Check(*pipelines);
+      if (!checked.ok()) {
+        spdlog::error("deadline check: {}", checked.status().ToString());
+        metrics::CountError("catalog", checked.status(), true);
+      }
+    }
     if (!pipelines.ok()) {
       spdlog::error("cannot read pipelines: {}", pipelines.status().ToString());
       problems.push_back("cannot read pipelines: " + pipelines.status().ToString());
@@ -371,9 +422,16 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
   spdlog::info("sluice server: stopping; finishing {} task(s) in flight", in_flight());
   pool.StopLeasing();
   if (loaders) loaders->StopLeasing();
+  if (exporters) {
+    // An export may run for a long time: it is not waited for. A cancelled
+    // run stays queued (its task goes back) and starts over on the next run.
+    exporters->StopLeasing();
+    exporters->CancelAll();
+  }
   auto drained = [&] {
     const bool workers = pool.WaitDrained(std::chrono::milliseconds(25));
-    return (!loaders || loaders->WaitDrained(std::chrono::milliseconds(25))) && workers;
+    const bool exports = !exporters || exporters->WaitDrained(std::chrono::milliseconds(25));
+    return (!loaders || loaders->WaitDrained(std::chrono::milliseconds(25))) && workers && exports;
   };
   while (!drained()) {
     if (options.force_stop != nullptr && options.force_stop->load()) {
@@ -394,6 +452,9 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
   }
   pool.Stop();
   if (loaders) loaders->Stop();
+  if (exporters) exporters->Stop();
+  // Alerts still queued get a moment to be delivered; none holds the exit up.
+  if (notifier) notifier->Stop(std::chrono::milliseconds(2000));
 
   std::set<std::string> known;
   for (const std::string& f : failed_batches) AddProblem(report, known, f);

@@ -34,7 +34,53 @@ json BatchJson(const BatchInfo& b) {
               {"duplicates_removed", b.stats.duplicates_removed},
               {"seconds", b.stats.seconds},
               {"created_us", b.created_us},
-              {"updated_us", b.updated_us}};
+              {"updated_us", b.updated_us},
+              {"deadline", DeadlineStateName(b)},
+              {"deadline_us", b.deadline_us},
+              {"at_risk_us", b.at_risk_us},
+              {"missed_us", b.missed_us > 0 ? b.missed_us : 0}};
+}
+
+std::string DeadlineStateName(const BatchInfo& b) {
+  if (b.deadline_us == 0) return "none";
+  if (b.missed_us < 0) return "met";
+  if (b.missed_us > 0) return "missed";
+  return b.at_risk_us > 0 ? "at_risk" : "open";
+}
+
+Result<json> DeadlinesJson(Project& p, int64_t at_risk_limit) {
+  const int64_t now_us = NowMicros();
+  constexpr int64_t kDay = 86'400'000'000;
+  ASSIGN_OR_RETURN(std::vector<PipelineSla> slas, p.catalog().ListPipelineSlas());
+  ASSIGN_OR_RETURN(std::vector<DeadlineCounts> counts, p.catalog().CountDeadlines(now_us - kDay));
+  std::map<std::string, DeadlineCounts> by_pipeline;
+  for (const DeadlineCounts& c : counts) by_pipeline[c.pipeline] = c;
+  json pipelines = json::array();
+  for (const PipelineSla& s : slas) {
+    if (s.deadline_us == 0 && s.expect_every_us == 0) continue;
+    ASSIGN_OR_RETURN(int64_t last, p.catalog().LastArrival(s.pipeline));
+    const DeadlineCounts& c = by_pipeline[s.pipeline];
+    pipelines.push_back(
+        {{"pipeline", s.pipeline},
+         {"deadline_seconds", s.deadline_us > 0 ? json(s.deadline_us / 1e6) : json(nullptr)},
+         {"expect_every_seconds",
+          s.expect_every_us > 0 ? json(s.expect_every_us / 1e6) : json(nullptr)},
+         {"at_risk", c.at_risk},
+         {"missed_24h", c.missed},
+         {"last_arrival_us", last},
+         {"stale", s.stale_since_us > 0},
+         {"stale_since_us", s.stale_since_us}});
+  }
+  ASSIGN_OR_RETURN(std::vector<BatchInfo> open, p.catalog().OpenDeadlineBatches(at_risk_limit * 4));
+  json at_risk = json::array();
+  for (const BatchInfo& b : open) {
+    if (b.at_risk_us == 0) continue;
+    if (static_cast<int64_t>(at_risk.size()) >= at_risk_limit) break;
+    json bj = BatchJson(b);
+    bj["seconds_left"] = static_cast<double>(b.deadline_us - now_us) / 1e6;
+    at_risk.push_back(std::move(bj));
+  }
+  return json{{"pipelines", pipelines}, {"at_risk", at_risk}};
 }
 
 json DeliveryJson(const Delivery& d) {
@@ -94,7 +140,8 @@ bool BatchFullyDelivered(const BatchInfo& b, const std::vector<Delivery>& delive
 Result<json> QueueDepthByKind(TaskQueue& queue) {
   ASSIGN_OR_RETURN(int64_t process, queue.DepthOf(TaskKind::kProcess));
   ASSIGN_OR_RETURN(int64_t load, queue.DepthOf(TaskKind::kLoad));
-  return json{{"process", process}, {"load", load}};
+  ASSIGN_OR_RETURN(int64_t exports, queue.DepthOf(TaskKind::kExport));
+  return json{{"process", process}, {"load", load}, {"export", exports}};
 }
 
 Result<json> TableJson(Project& p, const TableInfo& t, bool data_files) {
@@ -286,6 +333,7 @@ Result<json> StatusJson(Project& p, bool data_files) {
     j["tables"].push_back(std::move(tj));
   }
   j["deliveries"] = std::move(deliveries);
+  ASSIGN_OR_RETURN(j["deadlines"], DeadlinesJson(p, 20));
   return j;
 }
 

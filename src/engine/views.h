@@ -50,4 +50,12 @@ Result<nlohmann::json> BatchDetailJson(Project& p, int64_t batch_id, int bad_sam
 // grow with every batch).
 Result<nlohmann::json> StatusJson(Project& p, bool data_files);
 
+// A batch's deadline as a word: none | open | at_risk | met | missed.
+std::string DeadlineStateName(const BatchInfo& b);
+// Deadlines and freshness (architecture 8.3): per pipeline with either, its
+// service levels, batches at risk now, misses in the last 24 hours, the last
+// arrival and whether it is stale; and up to `at_risk_limit` batches at risk,
+// earliest deadline first.
+Result<nlohmann::json> DeadlinesJson(Project& p, int64_t at_risk_limit);
+
 }  // namespace sluice

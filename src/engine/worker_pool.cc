@@ -180,8 +180,12 @@ void WorkerPool::KeeperLoop() {
 }
 
 void WorkerPool::RunTask(const Task& task, const std::string& worker) {
-  // ProcessBatch adds the attempt and the version.
-  ScopedLogContext log_context(LogContext{.batch_id = task.batch_id, .pipeline = task.pipeline});
+  // ProcessBatch adds the attempt and the version. An export task's id is
+  // an export's, not a batch's.
+  ScopedLogContext log_context(
+      task.kind == TaskKind::kExport
+          ? LogContext{}
+          : LogContext{.batch_id = task.batch_id, .pipeline = task.pipeline});
   std::atomic<bool> cancel{false};
   {
     MutexLock lock(&mu_);
@@ -191,8 +195,24 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
     if (cancel_all_) cancel = true;
   }
   ++in_flight_;
-  if (task.kind == TaskKind::kLoad) {
-    RunLoadTask(task, cancel);
+  if (task.kind == TaskKind::kLoad || task.kind == TaskKind::kExport) {
+    if (task.kind == TaskKind::kLoad) {
+      RunStepTask(task, "deliveries", [&]() -> Result<StepResult> {
+        if (options_.loader == nullptr) {
+          return Status::FailedPrecondition("a load task reached a pool without a loader");
+        }
+        ASSIGN_OR_RETURN(auto r, options_.loader->DeliverBatch(task.batch_id, &cancel));
+        return StepResult{r.finished, r.retry_in};
+      });
+    } else {
+      RunStepTask(task, "export", [&]() -> Result<StepResult> {
+        if (options_.exporter == nullptr) {
+          return Status::FailedPrecondition("an export task reached a pool without an exporter");
+        }
+        ASSIGN_OR_RETURN(ExportStep r, options_.exporter->Run(task.batch_id, &cancel));
+        return StepResult{r.finished, r.retry_in};
+      });
+    }
     {
       MutexLock lock(&mu_);
       active_.erase(task.id);
@@ -273,17 +293,14 @@ void WorkerPool::RunTask(const Task& task, const std::string& worker) {
   }
 }
 
-void WorkerPool::RunLoadTask(const Task& task, const std::atomic<bool>& cancel) {
+void WorkerPool::RunStepTask(const Task& task, const char* what,
+                             const std::function<Result<StepResult>()>& run) {
   TaskQueue& queue = Queue();
-  if (options_.loader == nullptr) {
-    spdlog::error("batch {}: a load task reached a pool without a loader", task.batch_id);
-    CountQueueError(queue.Nack(task, std::chrono::milliseconds(1000)));
-    return;
-  }
-  auto result = options_.loader->DeliverBatch(task.batch_id, &cancel);
+  auto result = run();
   if (!result.ok()) {
     auto delay = CatalogRetryDelay(task);
-    spdlog::error("batch {}: deliveries: {} (task back in {} ms)", task.batch_id,
+    spdlog::error("{} {}: {}: {} (task back in {} ms)",
+                  task.kind == TaskKind::kExport ? "export" : "batch", task.batch_id, what,
                   result.status().ToString(), delay.count());
     CountQueueError(queue.Nack(task, delay));
     return;

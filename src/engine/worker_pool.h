@@ -1,5 +1,6 @@
 // WorkerPool: threads that lease process tasks and run ProcessBatch, or (a
-// pool of loaders) load tasks, run by DeliveryLoader::DeliverBatch.
+// pool of loaders) load tasks, run by DeliveryLoader::DeliverBatch, or (a
+// pool of exporters) export tasks, run by Exporter::Run.
 //
 // Each worker loops: lease a task -> ProcessBatch -> ack or nack. A lease
 // keeper thread renews the leases of tasks in flight every lease/3; if a
@@ -30,6 +31,7 @@
 
 #include "core/thread_annotations.h"
 #include "core/thread_pool.h"
+#include "engine/exporter.h"
 #include "engine/loader.h"
 #include "engine/processor.h"
 #include "engine/project.h"
@@ -58,6 +60,8 @@ struct WorkerPoolOptions {
   TaskQueue* queue = nullptr;
   // Set for a pool of loaders (filter.kind = kLoad): runs load tasks with it.
   DeliveryLoader* loader = nullptr;
+  // Set for a pool of exporters (filter.kind = kExport): runs export tasks.
+  Exporter* exporter = nullptr;
 };
 
 class WorkerPool {
@@ -92,7 +96,14 @@ class WorkerPool {
   void WorkerLoop(int index);
   void KeeperLoop();
   void RunTask(const Task& task, const std::string& worker);
-  void RunLoadTask(const Task& task, const std::atomic<bool>& cancel);
+  // A load or export task: `run` does the work once and says whether it is
+  // finished (ack) or when to come back (nack).
+  struct StepResult {
+    bool finished = true;
+    std::chrono::milliseconds retry_in{0};
+  };
+  void RunStepTask(const Task& task, const char* what,
+                   const std::function<Result<StepResult>()>& run);
 
   TaskQueue& Queue() { return options_.queue != nullptr ? *options_.queue : project_.queue(); }
 

@@ -27,7 +27,7 @@ const std::vector<std::string>& SettingKeys() {
       "store_root",  "catalog",       "pipelines_dir", "workers",
       "threads",     "poll_interval", "lease",         "max_attempts",
       "s3_endpoint", "s3_region",     "loaders",       "max_loads_per_database",
-      "server",
+      "exporters",   "server",        "alerts",
   };
   return keys;
 }
@@ -192,6 +192,31 @@ Result<ServerConfig> ParseServerConfig(const std::string& file, const Setting& s
   return c;
 }
 
+Result<AlertsConfig> ParseAlertsConfig(const std::string& file, const Setting& s) {
+  AlertsConfig c;
+  ASSIGN_OR_RETURN(std::vector<YamlEntry> entries, YamlMapEntries(s.value, file, "alerts"));
+  RETURN_IF_ERROR(YamlCheckKeys(entries, {"webhook", "authorization", "timeout"}, file, "alerts"));
+  for (const YamlEntry& e : entries) {
+    const std::string key = "alerts." + e.key;
+    const Setting setting{e.line, e.value};
+    if (e.key == "timeout") {
+      ASSIGN_OR_RETURN(c.timeout, DurationSetting(file, key, setting));
+      if (c.timeout.count() <= 0) return YamlError(file, e.line, key, "must be greater than zero");
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::string v, ScalarSetting(file, key, setting));
+    if (e.key == "webhook") {
+      if (!v.empty() && !v.starts_with("http://") && !v.starts_with("https://")) {
+        return YamlError(file, e.line, key, "expected an http:// or https:// URL");
+      }
+      c.webhook = v;
+    } else {
+      c.authorization = v;
+    }
+  }
+  return c;
+}
+
 }  // namespace
 
 Status Config::Validate() const {
@@ -213,6 +238,9 @@ Status Config::Validate() const {
   }
   if (loaders < 0) {
     return Status::InvalidArgument("loaders: must be >= 0, got " + std::to_string(loaders));
+  }
+  if (exporters < 0) {
+    return Status::InvalidArgument("exporters: must be >= 0, got " + std::to_string(exporters));
   }
   if (max_loads_per_database < 1) {
     return Status::InvalidArgument("max_loads_per_database: must be >= 1, got " +
@@ -332,6 +360,11 @@ Result<Config> LoadConfig(const std::string& path, const std::string& profile) {
       if (c.loaders < 0) {
         return YamlError(path, s.line, key, "must be >= 0, got " + std::to_string(c.loaders));
       }
+    } else if (key == "exporters") {
+      ASSIGN_OR_RETURN(c.exporters, IntSetting(path, key, s));
+      if (c.exporters < 0) {
+        return YamlError(path, s.line, key, "must be >= 0, got " + std::to_string(c.exporters));
+      }
     } else if (key == "max_loads_per_database") {
       ASSIGN_OR_RETURN(c.max_loads_per_database, IntSetting(path, key, s));
       if (c.max_loads_per_database < 1) {
@@ -340,6 +373,8 @@ Result<Config> LoadConfig(const std::string& path, const std::string& profile) {
       }
     } else if (key == "server") {
       ASSIGN_OR_RETURN(c.server, ParseServerConfig(path, s));
+    } else if (key == "alerts") {
+      ASSIGN_OR_RETURN(c.alerts, ParseAlertsConfig(path, s));
     } else if (key == "poll_interval") {
       ASSIGN_OR_RETURN(c.poll_interval, DurationSetting(path, key, s));
     } else if (key == "lease") {

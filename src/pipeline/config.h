@@ -14,6 +14,12 @@
 //   loaders: 2                   # deliveries to databases loaded at once (0 = none
 //                                #   in this process: another host loads)
 //   max_loads_per_database: 4    # loads into one database at once, all outputs
+//   alerts:                      # deadline and freshness alerts (pipeline
+//     webhook: https://hooks.example/sluice  #   `deadline`, `expect_every`) are
+//     authorization: "Bearer ${HOOK_TOKEN}"  #   POSTed here as JSON, retried
+//     timeout: 5s                            #   with backoff, never blocking
+//   exporters: 1                 # exports (POST /v1/exports) written at once by
+//                                #   `sluice server` (0 = none here: another host)
 //   server:                      # the HTTP service of `sluice server` (docs/api.md)
 //     listen: 127.0.0.1:8080     # host:port (port 0: any free port); a non-loopback
 //                                #   host needs `tokens`
@@ -68,6 +74,14 @@ struct ServerConfig {
   int line = 0;  // where `server:` is in the file (0: not there), for errors about it
 };
 
+// Where deadline and freshness alerts go besides logs and metrics
+// (architecture 8.3).
+struct AlertsConfig {
+  std::string webhook;                      // http(s):// URL; empty = none
+  std::string authorization;                // Authorization header value, if any
+  std::chrono::milliseconds timeout{5000};  // per call
+};
+
 struct Config {
   std::string path;         // the sluice.yaml read (empty for the built-in default)
   std::string project_dir;  // its directory (absolute)
@@ -89,7 +103,9 @@ struct Config {
   int max_attempts = 5;
   int loaders = 2;
   int max_loads_per_database = 4;
+  int exporters = 1;
   ServerConfig server;
+  AlertsConfig alerts;
 
   Status Validate() const;
 };

@@ -39,8 +39,9 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::vector<std::string> kTopKeys = {
-    "pipeline",  "source",  "schema",     "on_bad_record",           "max_bad_ratio",
-    "transform", "outputs", "references", "max_quarantined_records", "schema_evolution"};
+    "pipeline",  "source",      "schema",     "on_bad_record",           "max_bad_ratio",
+    "transform", "outputs",     "references", "max_quarantined_records", "schema_evolution",
+    "deadline",  "expect_every"};
 const std::vector<std::string> kReferenceKeys = {"file", "table", "format", "csv", "schema"};
 const std::vector<std::string> kSourceKeys = {"pattern", "format", "csv", "settle"};
 const std::vector<std::string> kCsvKeys = {"delimiter", "quote", "header", "null_values"};
@@ -534,6 +535,13 @@ Result<PipelineSpec> ParsePipeline(const std::string& text, const std::string& f
             file, e.line, "max_bad_ratio",
             "must be between 0 and 1 (a fraction of records), got " + e.value.Scalar());
       }
+    } else if (e.key == "deadline" || e.key == "expect_every") {
+      // Durations as in sluice.yaml; a zero deadline could never be met.
+      ASSIGN_OR_RETURN(std::string text, YamlString(e.value, file, e.line, e.key));
+      auto d = ParseDuration(text);
+      if (!d.ok()) return YamlError(file, e.line, e.key, d.status().message());
+      if (d->count() <= 0) return YamlError(file, e.line, e.key, "must be greater than zero");
+      (e.key == "deadline" ? spec.deadline : spec.expect_every) = *d;
     } else if (e.key == "max_quarantined_records") {
       ASSIGN_OR_RETURN(spec.max_quarantined_records, ParseMaxQuarantined(e, file));
     } else if (e.key == "references") {
@@ -792,6 +800,13 @@ std::string RenderPipeline(const PipelineSpec& spec) {
       << std::string(BadRecordPolicyName(spec.on_bad_record));
   out << YAML::Key << "max_bad_ratio" << YAML::Value;
   EmitJsonAsYaml(out, nlohmann::json(spec.max_bad_ratio));
+  if (spec.deadline.count() > 0) {
+    out << YAML::Key << "deadline" << YAML::Value << std::to_string(spec.deadline.count()) + "ms";
+  }
+  if (spec.expect_every.count() > 0) {
+    out << YAML::Key << "expect_every" << YAML::Value
+        << std::to_string(spec.expect_every.count()) + "ms";
+  }
 
   if (!spec.references.empty()) {
     out << YAML::Key << "references" << YAML::Value << YAML::BeginMap;

@@ -14,6 +14,11 @@
 //   max_quarantined_records: 10000 # bad records written per batch (all are counted)
 //   schema_evolution: evolve       # reject (default) | evolve | freeze: when a new
 //                                  #   version's columns differ from its tables'
+//   deadline: 15m                  # a batch should be committed this long after it
+//                                  #   landed (earliest deadline first; at-risk and
+//                                  #   missed alerts; architecture 8.3)
+//   expect_every: 1h               # a batch should arrive at least this often
+//                                  #   (else the pipeline is stale: an alert)
 //   transform:
 //     - rename: { amount: total }
 //     - dedupe: { key: [order_id], keep: last }
@@ -95,6 +100,10 @@ struct PipelineSpec {
   // How the pipeline's lake tables and database outputs take a batch whose
   // columns differ from theirs (core/schema_evolution.h).
   SchemaEvolution schema_evolution = SchemaEvolution::kReject;
+  // Landing to committed, per batch; 0 = none.
+  std::chrono::milliseconds deadline{0};
+  // The longest time between two arrivals before the pipeline is stale; 0 = none.
+  std::chrono::milliseconds expect_every{0};
   std::vector<StepSpec> transform;
   std::vector<ReferenceSpec> references;
   std::vector<SinkSpec> outputs;

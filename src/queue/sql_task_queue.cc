@@ -40,12 +40,16 @@ class SqlTaskQueue final : public TaskQueue {
       mu_.AssertHeld();  // held by the caller around the transaction
       int64_t now = now_us_();
       // The partial unique index on (kind, batch_id) over live rows turns a
-      // second enqueue into a no-op.
-      ASSIGN_OR_RETURN(SqlStatement s,
-                       db_->Prepare("INSERT INTO tasks (kind, batch_id, pipeline, state, "
-                                    "attempt, due_us, lease_expires_us, owner, created_us) "
-                                    "VALUES (?1, ?2, ?3, 'pending', 0, ?4, 0, '', ?5) "
-                                    "ON CONFLICT DO NOTHING"));
+      // second enqueue into a no-op. A process task takes its batch's
+      // deadline while it is not settled (earliest deadline first; a batch
+      // without one, or replayed after it was settled, goes after them).
+      ASSIGN_OR_RETURN(
+          SqlStatement s,
+          db_->Prepare("INSERT INTO tasks (kind, batch_id, pipeline, state, attempt, due_us, "
+                       "lease_expires_us, owner, created_us, deadline_us) VALUES (?1, ?2, ?3, "
+                       "'pending', 0, ?4, 0, '', ?5, COALESCE((SELECT b.deadline_us FROM batches "
+                       "b WHERE b.id = ?2 AND ?1 = 'process' AND b.deadline_us > 0 AND "
+                       "b.missed_us = 0), 9223372036854775807)) ON CONFLICT DO NOTHING"));
       for (const TaskRequest& req : requests) {
         s.Reset();
         s.Bind(1, TaskKindName(req.kind)).Bind(2, req.batch_id).Bind(3, req.pipeline);
@@ -85,7 +89,7 @@ class SqlTaskQueue final : public TaskQueue {
                        "lease_expires_us = ?2 WHERE id = (SELECT id FROM tasks WHERE "
                        "((state = 'pending' AND due_us <= ?3) OR "
                        "(state = 'leased' AND lease_expires_us < ?3)) AND kind = ?4" +
-                       only + " ORDER BY id LIMIT 1" + std::string(db_->SkipLocked()) +
+                       only + " ORDER BY deadline_us, id LIMIT 1" + std::string(db_->SkipLocked()) +
                        ") "
                        "RETURNING id, kind, batch_id, attempt, lease_expires_us, pipeline"));
       s.Bind(1, worker).Bind(2, now + LeaseMicros(lease)).Bind(3, now);
@@ -170,9 +174,8 @@ class SqlTaskQueue final : public TaskQueue {
 
   Result<std::vector<TaskKindStats>> Stats() override {
     MutexLock lock(&mu_);
-    std::vector<TaskKindStats> out(2);
-    out[0].kind = TaskKind::kProcess;
-    out[1].kind = TaskKind::kLoad;
+    std::vector<TaskKindStats> out(kTaskKinds);
+    for (int i = 0; i < kTaskKinds; ++i) out[i].kind = static_cast<TaskKind>(i);
     ASSIGN_OR_RETURN(SqlStatement s,
                      db_->Prepare("SELECT kind, COUNT(*), SUM(CASE WHEN state = 'leased' THEN 1 "
                                   "ELSE 0 END), MIN(created_us) FROM tasks GROUP BY kind"));
@@ -180,7 +183,7 @@ class SqlTaskQueue final : public TaskQueue {
       ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
       ASSIGN_OR_RETURN(TaskKind kind, ParseTaskKind(s.ColumnText(0)));
-      TaskKindStats& k = out[kind == TaskKind::kProcess ? 0 : 1];
+      TaskKindStats& k = out[static_cast<size_t>(kind)];
       k.tasks = s.ColumnInt64(1);
       k.leased = s.ColumnInt64(2);
       k.oldest_enqueued_us = s.ColumnInt64(3);
@@ -246,6 +249,8 @@ std::string_view TaskKindName(TaskKind kind) {
       return "process";
     case TaskKind::kLoad:
       return "load";
+    case TaskKind::kExport:
+      return "export";
   }
   return "unknown";
 }
@@ -253,6 +258,7 @@ std::string_view TaskKindName(TaskKind kind) {
 Result<TaskKind> ParseTaskKind(std::string_view name) {
   if (name == "process") return TaskKind::kProcess;
   if (name == "load") return TaskKind::kLoad;
+  if (name == "export") return TaskKind::kExport;
   return Status::DataLoss("task queue: unknown task kind '" + std::string(name) + "'");
 }
 

@@ -20,7 +20,10 @@ namespace sluice {
 
 // process: work a batch (decode, transform, commit). load: deliver a
 // committed batch's staged rows to its database outputs (architecture 6.2).
-enum class TaskKind { kProcess, kLoad };
+// export: write an export (POST /v1/exports) into the store; its batch_id
+// is the export's id (architecture 10.3).
+enum class TaskKind { kProcess, kLoad, kExport };
+inline constexpr int kTaskKinds = 3;
 
 struct TaskRequest {
   TaskKind kind = TaskKind::kProcess;
@@ -75,7 +78,9 @@ class TaskQueue {
     r.batch_id = batch_id;
     return Enqueue(r);
   }
-  // Leases the oldest available task that passes `filter` (pending and due,
+  // Leases the available task with the earliest deadline (a process task
+  // takes its batch's, architecture 8.3; the others have none), the oldest
+  // among equals, that passes `filter` (pending and due,
   // or leased with an expired lease), or nullopt if there is none.
   virtual Result<std::optional<Task>> Lease(const std::string& worker,
                                             std::chrono::milliseconds lease,
@@ -94,7 +99,8 @@ class TaskQueue {
   virtual Result<int64_t> Depth() = 0;
   // Tasks of one kind pending or leased.
   virtual Result<int64_t> DepthOf(TaskKind kind) = 0;
-  // One entry per task kind (process, load), read in one query. Queues that
+  // One entry per task kind (process, load, export; indexed by the kind),
+  // read in one query. Queues that
   // cannot tell answer kUnimplemented.
   virtual Result<std::vector<TaskKindStats>> Stats() {
     return Status(StatusCode::kUnimplemented, "this task queue keeps no statistics");

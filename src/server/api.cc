@@ -75,6 +75,7 @@ Router BuildApiRouter(ApiContext& ctx) {
   AddPipelineRoutes(router, ctx);
   AddTableRoutes(router, ctx);
   AddRowsRoutes(router, ctx);
+  AddExportRoutes(router, ctx);
   AddLandingRoutes(router, ctx);
   AddMetricsRoutes(router, ctx);
   AddDashboardRoutes(router, ctx);

@@ -26,6 +26,7 @@ void AddBatchRoutes(Router& router, ApiContext& ctx);     // batches, replay, re
 void AddPipelineRoutes(Router& router, ApiContext& ctx);  // pipelines, versions, deploys
 void AddTableRoutes(Router& router, ApiContext& ctx);     // tables, snapshots, files
 void AddRowsRoutes(Router& router, ApiContext& ctx);      // data requests
+void AddExportRoutes(Router& router, ApiContext& ctx);    // durable extracts
 void AddLandingRoutes(Router& router, ApiContext& ctx);   // uploads
 void AddMetricsRoutes(Router& router, ApiContext& ctx);   // /metrics (Prometheus)
 void AddDashboardRoutes(Router& router, ApiContext& ctx);

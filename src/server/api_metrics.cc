@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/thread_annotations.h"
+#include "queue/sql_task_queue.h"
 #include "server/api.h"
 
 namespace sluice::server {
@@ -72,6 +73,19 @@ class ScrapeGauges {
         "sluice_delivery_oldest_pending_age_seconds",
         "Age of the oldest pending delivery (0 when none is pending), by output.", {"output"},
         [this] { return Ages(&Snapshot::oldest_pending_us); }));
+    handles_.push_back(r.AddGaugeCallback(
+        "sluice_batches_at_risk",
+        "Unfinished batches estimated to miss their pipeline's deadline, by pipeline.",
+        {"pipeline"}, [this] { return Read(&Snapshot::at_risk); }));
+    handles_.push_back(r.AddGaugeCallback(
+        "sluice_pipeline_stale",
+        "1 while a pipeline has had no batch for longer than its expect_every, by pipeline.",
+        {"pipeline"}, [this] { return Read(&Snapshot::stale); }));
+    handles_.push_back(r.AddGaugeCallback(
+        "sluice_pipeline_last_arrival_age_seconds",
+        "Time since a pipeline with expect_every last registered a batch (0: never), by "
+        "pipeline.",
+        {"pipeline"}, [this] { return Ages(&Snapshot::last_arrival_us); }));
   }
 
  private:
@@ -84,6 +98,9 @@ class ScrapeGauges {
     std::vector<metrics::Sample> backlog_deliveries;
     std::vector<metrics::Sample> backlog_failed;
     std::vector<metrics::Sample> oldest_pending_us;  // values: creation times (0: none)
+    std::vector<metrics::Sample> at_risk;
+    std::vector<metrics::Sample> stale;
+    std::vector<metrics::Sample> last_arrival_us;  // values: arrival times (0: never)
   };
 
   std::vector<metrics::Sample> Read(std::vector<metrics::Sample> Snapshot::*field) {
@@ -137,13 +154,37 @@ class ScrapeGauges {
     }
     if (auto stats = project.queue().Stats(); stats.ok()) {
       for (const TaskKindStats& k : *stats) {
-        const std::string kind = k.kind == TaskKind::kLoad ? "load" : "process";
+        const std::string kind(TaskKindName(k.kind));
         s.depth.push_back({{kind}, static_cast<double>(k.tasks)});
         s.leased.push_back({{kind}, static_cast<double>(k.leased)});
         s.oldest_queued_us.push_back({{kind}, static_cast<double>(k.oldest_enqueued_us)});
       }
     } else if (stats.status().code() != StatusCode::kUnimplemented) {
       CountError("queue", stats.status());
+    }
+    // Deadlines and freshness (architecture 8.3): every pipeline with a
+    // service level, at 0 when nothing is at risk.
+    if (auto slas = project.catalog().ListPipelineSlas(); slas.ok()) {
+      auto counts = project.catalog().CountDeadlines(NowMicros());
+      if (!counts.ok()) CountError("catalog", counts.status());
+      for (const PipelineSla& sla : *slas) {
+        if (sla.deadline_us > 0) {
+          int64_t n = 0;
+          for (const DeadlineCounts& c : counts.ok() ? *counts : std::vector<DeadlineCounts>{}) {
+            if (c.pipeline == sla.pipeline) n = c.at_risk;
+          }
+          s.at_risk.push_back({{sla.pipeline}, static_cast<double>(n)});
+        }
+        if (sla.expect_every_us > 0) {
+          s.stale.push_back({{sla.pipeline}, sla.stale_since_us > 0 ? 1.0 : 0.0});
+          auto last = project.catalog().LastArrival(sla.pipeline);
+          if (!last.ok()) CountError("catalog", last.status());
+          s.last_arrival_us.push_back(
+              {{sla.pipeline}, last.ok() ? static_cast<double>(*last) : 0.0});
+        }
+      }
+    } else {
+      CountError("catalog", slas.status());
     }
     if (auto backlogs = project.catalog().DeliveryBacklogs(); backlogs.ok()) {
       // An output seen before with nothing left to deliver now is at 0.

@@ -1,4 +1,4 @@
-// GET /healthz, /readyz, /v1/status, /v1/openapi.json.
+// GET /healthz, /readyz, /v1/status, /v1/deadlines, /v1/openapi.json.
 #include "engine/views.h"
 #include "server/api.h"
 #include "server/assets.h"
@@ -43,6 +43,13 @@ void AddOpsRoutes(Router& router, ApiContext& ctx) {
               }});
   router.Add({"GET", "/v1/status", Role::kReader, [&ctx](HttpRequest&, HttpResponse& res) {
                 auto j = StatusJson(*ctx.project, /*data_files=*/false);
+                if (!j.ok()) return res.Fail(j.status());
+                res.Json(200, *j);
+              }});
+  router.Add({"GET", "/v1/deadlines", Role::kReader, [&ctx](HttpRequest& req, HttpResponse& res) {
+                auto limit = QueryInt(req, "limit", 50, 0, 1000);
+                if (!limit.ok()) return res.Fail(limit.status());
+                auto j = DeadlinesJson(*ctx.project, *limit);
                 if (!j.ok()) return res.Fail(j.status());
                 res.Json(200, *j);
               }});

@@ -292,6 +292,54 @@ constexpr const char* kSchemaV11 = R"sql(
 CREATE INDEX batches_by_pipeline_state ON batches (pipeline, state);
 )sql";
 
+// Exports (POST /v1/exports): durable extracts of a table snapshot, run by
+// export tasks. (owner, idempotency_key) names one export when the key is set.
+constexpr const char* kSchemaV12 = R"sql(
+CREATE TABLE exports (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  table_name      TEXT NOT NULL,
+  columns         TEXT NOT NULL,
+  where_text      TEXT NOT NULL,
+  snapshot_id     INTEGER NOT NULL,
+  format          TEXT NOT NULL,
+  row_limit       INTEGER NOT NULL,
+  owner           TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  state           TEXT NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  error           TEXT NOT NULL DEFAULT '',
+  result_key      TEXT NOT NULL DEFAULT '',
+  row_count       INTEGER NOT NULL DEFAULT 0,
+  byte_count      INTEGER NOT NULL DEFAULT 0,
+  sha256          TEXT NOT NULL DEFAULT '',
+  created_us      INTEGER NOT NULL,
+  started_us      INTEGER NOT NULL DEFAULT 0,
+  finished_us     INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX exports_idempotency ON exports (owner, idempotency_key)
+  WHERE idempotency_key <> '';
+CREATE INDEX exports_unfinished ON exports (state);
+)sql";
+
+// Deadlines and freshness (architecture 8.3): each batch keeps its deadline
+// and how it was settled; tasks are leased earliest deadline first; a
+// pipeline's service levels and stale mark.
+constexpr const char* kSchemaV13 = R"sql(
+ALTER TABLE batches ADD COLUMN deadline_us INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE batches ADD COLUMN at_risk_us INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE batches ADD COLUMN missed_us INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX batches_deadline_marks ON batches (missed_us, deadline_us);
+CREATE INDEX batches_arrivals ON batches (pipeline, created_us);
+ALTER TABLE tasks ADD COLUMN deadline_us INTEGER NOT NULL DEFAULT 9223372036854775807;
+CREATE TABLE pipeline_slas (
+  pipeline        TEXT PRIMARY KEY,
+  deadline_us     INTEGER NOT NULL DEFAULT 0,
+  expect_every_us INTEGER NOT NULL DEFAULT 0,
+  stale_for_us    INTEGER NOT NULL DEFAULT -1,
+  stale_since_us  INTEGER NOT NULL DEFAULT 0
+);
+)sql";
+
 // DDL as `db` spells it.
 std::string Ddl(const SqlDb& db, const std::string& sql) {
   return db.dialect() == SqlDialect::kPostgres ? PostgresDdl(sql) : sql;
@@ -373,6 +421,8 @@ const std::vector<Migration>& CatalogMigrations() {
       {9, "deliveries carry their output's spec and schema", kSchemaV9},
       {10, "resumable backfills", kSchemaV10},
       {11, "batches counted by pipeline and state", kSchemaV11},
+      {12, "durable exports", kSchemaV12},
+      {13, "deadlines and freshness", kSchemaV13},
   };
   return kMigrations;
 }

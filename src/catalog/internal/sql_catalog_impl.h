@@ -83,6 +83,26 @@ class SqlCatalog final : public Catalog {
                          int64_t replayed) override;
   Status FinishBackfill(const std::string& pipeline) override;
   Status RetryDelivery(int64_t batch_id, const std::string& output) override;
+  Status SetPipelineSla(const PipelineSla& sla) override;
+  Result<std::vector<PipelineSla>> ListPipelineSlas() override;
+  Result<std::vector<BatchInfo>> OpenDeadlineBatches(int64_t limit) override;
+  Result<std::vector<int64_t>> MarkAtRisk(const std::vector<int64_t>& batch_ids) override;
+  Result<std::vector<BatchInfo>> SettleDeadlines() override;
+  Result<Throughput> RecentThroughput(const std::string& pipeline, int64_t last_n) override;
+  Result<int64_t> LastArrival(const std::string& pipeline) override;
+  Result<bool> RaiseStale(const std::string& pipeline, int64_t last_arrival_us) override;
+  Status ClearStale(const std::string& pipeline) override;
+  Result<std::vector<DeadlineCounts>> CountDeadlines(int64_t missed_since_us) override;
+  Result<CreatedExport> CreateExport(const ExportRequest& request) override;
+  Result<ExportJob> GetExport(int64_t id) override;
+  Result<std::vector<ExportJob>> ListExports(const std::string& owner, int64_t before_id,
+                                             int64_t limit) override;
+  Result<ExportJob> StartExport(int64_t id) override;
+  Status FinishExport(int64_t id, int attempt, const std::string& result_key, int64_t rows,
+                      int64_t bytes, const std::string& sha256) override;
+  Status FailExport(int64_t id, int attempt, const std::string& error, bool final) override;
+  Status DeleteExport(int64_t id) override;
+  Result<std::vector<int64_t>> UnfinishedExports() override;
   Status MarkPublished(const std::string& staging_key) override;
   Status MarkPublishedAll(const std::vector<std::string>& staging_keys) override;
   Status DropRetirement(const std::string& staging_key) override;
@@ -118,6 +138,8 @@ class SqlCatalog final : public Catalog {
   // committing; kAborted (fenced) naming `what` otherwise.
   Result<BatchInfo> LoadFenced(const AttemptToken& token, const char* what) REQUIRES(mu_);
   Result<TableInfo> LoadTable(const std::string& name) REQUIRES(mu_);
+  // The export row, or kNotFound naming the id.
+  Result<ExportJob> LoadExport(int64_t id) REQUIRES(mu_);
   // RegisterBatch inside a write transaction.
   Result<RegisterBatchResult> RegisterLocked(const RegisterBatchRequest& req, int64_t now)
       REQUIRES(mu_);

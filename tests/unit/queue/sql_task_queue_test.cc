@@ -267,7 +267,7 @@ TEST_P(SqlTaskQueueTest, NackRedeliversAfterDelay) {
   ASSERT_TRUE(q_->Ack(*again).ok());
 }
 
-// Stats (for /metrics): both kinds always, counts that agree with DepthOf,
+// Stats (for /metrics): every kind always, counts that agree with DepthOf,
 // and the oldest task's enqueue time kept through a nack.
 TEST_P(SqlTaskQueueTest, StatsPerKind) {
   auto text = [](const std::vector<TaskKindStats>& v) {
@@ -281,28 +281,30 @@ TEST_P(SqlTaskQueueTest, StatsPerKind) {
   const int64_t t0 = now_.load();
   auto stats = q_->Stats();
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
-  EXPECT_EQ(text(*stats), "process:0/0@0 load:0/0@0 ");
+  EXPECT_EQ(text(*stats), "process:0/0@0 load:0/0@0 export:0/0@0 ");
   ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 1).ok());
   AdvanceMs(10);
   ASSERT_TRUE(q_->Enqueue(TaskKind::kProcess, 2).ok());
   ASSERT_TRUE(q_->Enqueue(TaskKind::kLoad, 2).ok());
-  auto t = LeaseOne(*q_, "w", milliseconds(1000));  // batch 1's, the oldest
+  ASSERT_TRUE(q_->Enqueue(TaskKind::kExport, 2).ok());  // an export's id, not a batch's
+  auto t = LeaseOne(*q_, "w", milliseconds(1000));      // batch 1's, the oldest
   ASSERT_TRUE(t.has_value());
-  EXPECT_EQ(text(*q_->Stats()),
-            "process:2/1@" + std::to_string(t0) + " load:1/0@" + std::to_string(t0 + 10'000) + " ");
+  const std::string exports = "export:1/0@" + std::to_string(t0 + 10'000) + " ";
+  EXPECT_EQ(text(*q_->Stats()), "process:2/1@" + std::to_string(t0) + " load:1/0@" +
+                                    std::to_string(t0 + 10'000) + " " + exports);
   EXPECT_EQ((*q_->Stats())[0].tasks, *q_->DepthOf(TaskKind::kProcess));
   // A retried task keeps its age.
   AdvanceMs(10);
   ASSERT_TRUE(q_->Nack(*t, milliseconds(100)).ok());
-  EXPECT_EQ(text(*q_->Stats()),
-            "process:2/0@" + std::to_string(t0) + " load:1/0@" + std::to_string(t0 + 10'000) + " ");
+  EXPECT_EQ(text(*q_->Stats()), "process:2/0@" + std::to_string(t0) + " load:1/0@" +
+                                    std::to_string(t0 + 10'000) + " " + exports);
   AdvanceMs(100);
   auto again = LeaseOne(*q_, "w", milliseconds(1000));
   ASSERT_TRUE(again.has_value());
   ASSERT_EQ(again->batch_id, 1);
   ASSERT_TRUE(q_->Ack(*again).ok());
   EXPECT_EQ(text(*q_->Stats()), "process:1/0@" + std::to_string(t0 + 10'000) + " load:1/0@" +
-                                    std::to_string(t0 + 10'000) + " ");
+                                    std::to_string(t0 + 10'000) + " " + exports);
 }
 
 TEST_P(SqlTaskQueueTest, TwoQueuesOnOneFileShareTasks) {

@@ -15,6 +15,7 @@
 
 #include "../engine/test_project.h"
 #include "core/hash.h"
+#include "engine/exporter.h"
 #include "server/api.h"
 #include "server/assets.h"
 #include "server/auth.h"
@@ -473,6 +474,125 @@ TEST_F(ApiTest, RowsFromOneSnapshotWithWhereColumnsAndCursors) {
   ExpectError(Get("/v1/tables/orders/rows?limit=-5"), 400, "bad_request");
   ExpectError(Get("/v1/tables/orders/rows?cursor=garbage"), 400, "bad_request");
   ExpectError(Get("/v1/tables/nope/rows"), 404, "not_found");
+}
+
+// Exports: accepted with a pinned snapshot, run by an export task (here
+// run in the test as an exporter worker would), downloadable when done;
+// every refusal answers with its error.
+TEST_F(ApiTest, ExportsAreAcceptedRunAndDownloaded) {
+  AddToken("ops", "admin");
+  AddToken("bi", "reader", {"orders"});
+  AddToken("other", "reader", {"orders"});
+  AddToken("narrow", "reader", {"customers"});
+  Start();
+  std::string csv = "id,amount\n";
+  for (int i = 1; i <= 30; ++i) csv += std::to_string(i) + "," + std::to_string(i * 10) + "\n";
+  ASSERT_EQ(Put("/v1/landing/orders/a.csv", csv, "ops").status, 201);
+  ProcessQueued();
+  auto post = [&](const std::string& body, const std::string& who, const std::string& key = "") {
+    httplib::Headers h = Auth(who);
+    if (!key.empty()) h.emplace("Idempotency-Key", key);
+    return ToReply(client_->Post("/v1/exports", h, body, "application/json"));
+  };
+  auto run_queued = [&] {
+    Exporter ex(project_->catalog(), project_->store(), ExporterOptions{});
+    LeaseFilter f;
+    f.kind = TaskKind::kExport;
+    while (true) {
+      auto t = project_->queue().Lease("test", std::chrono::seconds(30), f);
+      ASSERT_TRUE(t.ok()) << t.status().ToString();
+      if (!t->has_value()) break;
+      auto step = ex.Run((*t)->batch_id, nullptr);
+      ASSERT_TRUE(step.ok()) << step.status().ToString();
+      ASSERT_TRUE(step->finished);
+      ASSERT_TRUE(project_->queue().Ack(**t).ok());
+    }
+  };
+
+  // Refusals: bad JSON, unknown field, bad values, unknown table, bad
+  // expression (with its position), a snapshot that does not exist, scope.
+  ExpectError(post("{", "bi"), 400, "bad_request");
+  ExpectError(post(R"({"table":"orders","colour":"red"})", "bi"), 400, "bad_request");
+  ExpectError(post(R"({"table":"orders","columns":"id"})", "bi"), 400, "bad_request");
+  ExpectError(post(R"({"table":"orders","limit":-1})", "bi"), 400, "bad_request");
+  ExpectError(post(R"({"table":"orders","format":"xml"})", "bi"), 400, "bad_request");
+  ExpectError(post(R"({"table":"customers"})", "ops"), 404, "not_found");
+  Reply bad_where = post(R"({"table":"orders","where":"amount >"})", "bi");
+  ExpectError(bad_where, 400, "bad_request");
+  EXPECT_NE(bad_where.body["error"]["message"].get<std::string>().find("where:1:"),
+            std::string::npos)
+      << bad_where.text;
+  ExpectError(post(R"({"table":"orders","snapshot":999})", "bi"), 404, "not_found");
+  ExpectError(post(R"({"table":"orders"})", "narrow"), 403, "forbidden");
+  ExpectError(post(R"({"table":"orders"})", ""), 401, "missing_token");
+
+  // Accepted: 202, queued, the snapshot pinned.
+  Reply accepted = post(
+      R"({"table":"orders","columns":["id"],"where":"amount >= 100","format":"csv"})", "bi", "k1");
+  ASSERT_EQ(accepted.status, 202) << accepted.text;
+  const int64_t id = accepted.body["id"];
+  EXPECT_EQ(accepted.headers.find("Location")->second, "/v1/exports/" + std::to_string(id));
+  EXPECT_EQ(accepted.body["state"], "queued");
+  EXPECT_EQ(accepted.body["snapshot"], 1);
+  EXPECT_TRUE(accepted.body["download"].is_null());
+  // The same request under the same key is the same export; other
+  // parameters under it are a conflict.
+  Reply again = post(
+      R"({"table":"orders","columns":["id"],"where":"amount >= 100","format":"csv"})", "bi", "k1");
+  EXPECT_EQ(again.status, 200) << again.text;
+  EXPECT_EQ(again.body["id"], id);
+  ExpectError(post(R"({"table":"orders","format":"csv"})", "bi", "k1"), 409, "conflict");
+
+  // Not done yet: no file.
+  ExpectError(Get("/v1/exports/" + std::to_string(id) + "/file", "bi"), 409, "not_ready");
+  // A batch committed after the export was accepted is not in it.
+  ASSERT_EQ(Put("/v1/landing/orders/b.csv", "id,amount\n500,5000\n", "ops").status, 201);
+  ProcessQueued();
+  run_queued();
+  Reply done = Get("/v1/exports/" + std::to_string(id), "bi");
+  ASSERT_EQ(done.status, 200) << done.text;
+  EXPECT_EQ(done.body["state"], "done") << done.text;
+  EXPECT_EQ(done.body["rows"], 21);
+  EXPECT_EQ(done.body["download"], "/v1/exports/" + std::to_string(id) + "/file");
+  Reply file = Get("/v1/exports/" + std::to_string(id) + "/file", "bi");
+  ASSERT_EQ(file.status, 200) << file.text;
+  std::string expected = "id\n";
+  for (int i = 10; i <= 30; ++i) expected += std::to_string(i) + "\n";
+  EXPECT_EQ(file.text, expected);
+  EXPECT_EQ(file.headers.find("Sluice-Sha256")->second, Sha256Hex(expected));
+  EXPECT_EQ(done.body["sha256"], Sha256Hex(expected));
+  EXPECT_NE(file.headers.find("Content-Disposition")->second.find("orders-1.csv"),
+            std::string::npos);
+
+  // Owners see their own exports; admins see all; others get 404.
+  ExpectError(Get("/v1/exports/" + std::to_string(id), "other"), 404, "not_found");
+  ExpectError(Get("/v1/exports/" + std::to_string(id) + "/file", "other"), 404, "not_found");
+  EXPECT_EQ(Get("/v1/exports/" + std::to_string(id), "ops").status, 200);
+  ASSERT_EQ(post(R"({"table":"orders","format":"parquet"})", "ops").status, 202);
+  Reply mine = Get("/v1/exports", "bi");
+  ASSERT_EQ(mine.status, 200) << mine.text;
+  EXPECT_EQ(mine.body["exports"].size(), 1u);
+  Reply all = Get("/v1/exports?limit=1", "ops");
+  ASSERT_EQ(all.status, 200) << all.text;
+  ASSERT_EQ(all.body["exports"].size(), 1u);
+  EXPECT_EQ(all.body["exports"][0]["format"], "parquet");
+  EXPECT_EQ(all.body["exports"][0]["snapshot"], 2);
+  ASSERT_TRUE(all.body["next"].is_string());
+  Reply page2 = Get(all.body["next"].get<std::string>(), "ops");
+  ASSERT_EQ(page2.body["exports"].size(), 1u);
+  EXPECT_EQ(page2.body["exports"][0]["id"], id);
+  ExpectError(Get("/v1/exports/abc", "ops"), 400, "bad_request");
+  ExpectError(Get("/v1/exports/99999", "ops"), 404, "not_found");
+
+  // Delete: the row and its file go.
+  ExpectError(
+      ToReply(client_->Delete(("/v1/exports/" + std::to_string(id)).c_str(), Auth("other"))), 404,
+      "not_found");
+  Reply deleted =
+      ToReply(client_->Delete(("/v1/exports/" + std::to_string(id)).c_str(), Auth("bi")));
+  EXPECT_EQ(deleted.status, 204) << deleted.text;
+  ExpectError(Get("/v1/exports/" + std::to_string(id), "bi"), 404, "not_found");
+  EXPECT_TRUE(sluice::testing::Keys(project_->store(), ExportPrefix(id)).empty());
 }
 
 TEST_F(ApiTest, BusyServerAnswers503) {
