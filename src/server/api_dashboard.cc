@@ -1,4 +1,4 @@
-// GET / (the dashboard's page) and GET /assets/{name...} (its script and
+// GET / (the dashboard's page) and GET /assets/{name...} (its scripts and
 // style, and any other file compiled in from src/server/assets/). Public:
 // the page holds no data; everything it shows comes from /v1 calls, which
 // are authenticated as usual.
@@ -22,7 +22,8 @@ namespace sluice::server {
 namespace {
 
 // What every dashboard answer says about itself: the page runs only its own
-// script and style, talks only to this server, and is never framed.
+// scripts (ES modules from /assets/; 'self' covers their imports) and style,
+// talks only to this server, and is never framed.
 constexpr const char* kContentSecurityPolicy =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

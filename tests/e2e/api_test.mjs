@@ -10,7 +10,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Readable } from 'node:stream';
-import { sluice, startApiServer, tempDir } from './lib.mjs';
+import { sluice, startApiServer, tempDir, waitFor } from './lib.mjs';
 
 const SPEC = `pipeline: events
 source:
@@ -43,16 +43,6 @@ function sha256(text) {
 function peakRss(pid) {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m[1]) * 1024;
-}
-
-async function waitFor(what, fn, ms = 60000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 test('a large chunked upload streams in bounded memory and is one batch', async () => {

@@ -16,17 +16,17 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { chromium } from 'playwright-core';
-import { SLUICE, land, sleep, tempDir } from './lib.mjs';
+import {
+  SLUICE, killServers, land, startApiServer, stopServer, waitFor, writeProject,
+} from './lib.mjs';
 
 const CHROMIUM = process.env.SLUICE_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = path.join(
   process.env.SLUICE_ARTIFACTS_DIR || path.join(path.dirname(path.resolve(SLUICE)), 'e2e-artifacts'),
   'dashboard');
 
-const children = [];
-after(() => { for (const c of children) c.kill('SIGKILL'); });
+after(killServers);
 
 let browser;
 before(async () => {
@@ -61,54 +61,10 @@ outputs:
 `;
 
 function project(prefix, extraConfig = [], specs = { orders: ORDERS, events: EVENTS }) {
-  const dir = tempDir(prefix);
-  fs.mkdirSync(path.join(dir, 'pipelines'));
-  fs.writeFileSync(path.join(dir, 'sluice.yaml'), [
+  const { dir, config } = writeProject(prefix, [
     'store_root: ./store', 'catalog: ./store/catalog.db', 'pipelines_dir: ./pipelines',
-    'workers: 1', 'threads: 1', 'poll_interval: 100ms', 'lease: 10s', ...extraConfig, ''].join('\n'));
-  for (const [name, text] of Object.entries(specs)) {
-    fs.writeFileSync(path.join(dir, 'pipelines', `${name}.yaml`), text);
-  }
-  return {
-    dir,
-    config: path.join(dir, 'sluice.yaml'),
-    landing: (p) => path.join(dir, 'store', 'landing', p),
-  };
-}
-
-// Spawns `sluice server` on a free loopback port; resolves with its URL,
-// read from the "listening on" line it prints.
-async function startServer(config) {
-  const child = spawn(SLUICE, ['-c', config, 'server', '--log-level', 'warn', '--listen', '127.0.0.1:0'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  const keep = (d) => { out = (out + d.toString()).slice(-200_000); };
-  child.stderr.on('data', keep);
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening on" line within 60 s\n${out}`)), 60_000);
-    child.stdout.on('data', (d) => {
-      keep(d);
-      const m = out.match(/sluice server: listening on (http:\/\/\S+)/);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`sluice server exited (${code ?? signal}) before listening\n${out}`));
-    });
-  });
-  child.exited = new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.on('exit', resolve);
-  });
-  return { child, url, log: () => out };
-}
-
-async function stopServer(s) {
-  s.child.kill('SIGTERM');
-  const timer = setTimeout(() => s.child.kill('SIGKILL'), 20_000);
-  await s.child.exited;
-  clearTimeout(timer);
+    'workers: 1', 'threads: 1', 'poll_interval: 100ms', 'lease: 10s', ...extraConfig], specs);
+  return { dir, config, landing: (p) => path.join(dir, 'store', 'landing', p) };
 }
 
 async function getJson(url, headers = {}) {
@@ -128,17 +84,6 @@ async function allBatches(base, headers = {}) {
     next = page.next;
   }
   return out;
-}
-
-async function waitFor(what, fn, ms = 120_000, every = 100) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(every);
-  }
 }
 
 // A page that records console errors and uncaught exceptions.
@@ -167,14 +112,14 @@ test('the dashboard shows pipelines and batches, drills into one, previews a tab
   land(p.landing('orders'), 'o3.csv', csv(['x,1', 'y,2']));
   land(p.landing('events'), 'e1.ndjson', '{"id":1,"kind":"click"}\n{"id":2,"kind":"view"}\n');
   land(p.landing('events'), 'e2.ndjson', '{"id":3,"kind":"click"}\n{"id":"nope","kind":"view"}\n');
-  const s = await startServer(p.config);
+  const s = await startApiServer(p.config, ['--log-level', 'warn']);
   try {
     // Until every batch reached the state its file leads to.
     const batches = await waitFor('five finished batches', async () => {
       const list = await allBatches(s.url);
       const settled = list.filter((b) => ['committed', 'quarantined', 'failed'].includes(b.state));
       return list.length === 5 && settled.length === 5 ? list : null;
-    });
+    }, { timeout: 120_000 });
     const byKey = Object.fromEntries(batches.map((b) => [b.object_key.split('/').pop(), b]));
     assert.equal(byKey['o1.csv'].state, 'committed');
     assert.equal(byKey['o2.csv'].state, 'committed');
@@ -287,7 +232,7 @@ test('the dashboard shows pipelines and batches, drills into one, previews a tab
     const fresh = await waitFor('the new batch', async () => {
       const list = await allBatches(s.url);
       return list.find((b) => b.object_key.endsWith('/o4.csv') && b.state === 'committed');
-    });
+    }, { timeout: 120_000 });
     await page.locator(`#recent-body tr[data-key="${fresh.id}"] .state:text-is("committed")`).waitFor({ timeout: 20_000 });
     assert.equal(await page.evaluate(() => window.sluiceTestMarker), 'same page');
     await page.waitForFunction(() =>
@@ -306,10 +251,11 @@ test('with tokens configured the page asks for one and sends it', async () => {
   const sha = crypto.createHash('sha256').update(token).digest('hex');
   const p = project('sluice-dash-auth-', ['server:', '  tokens:', `    - { name: e2e, role: reader, sha256: ${sha} }`]);
   land(p.landing('orders'), 'a.csv', csv(['1,1.5']));
-  const s = await startServer(p.config);
+  const s = await startApiServer(p.config, ['--log-level', 'warn']);
   try {
     const auth = { Authorization: `Bearer ${token}` };
-    await waitFor('the batch', async () => (await allBatches(s.url, auth)).some((b) => b.state === 'committed'));
+    await waitFor('the batch', async () => (await allBatches(s.url, auth)).some((b) => b.state === 'committed'),
+      { timeout: 120_000 });
     const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
     const page = await openPage(context);
     await page.goto(s.url + '/');
@@ -344,13 +290,13 @@ test('10,000 batches: first paint measured, counts exact, batches paged', async 
   const N = Number(process.env.SLUICE_DASHBOARD_BATCHES || 10_000);
   const p = project('sluice-dash-10k-', [], { orders: ORDERS });
   for (let i = 0; i < N; i++) land(p.landing('orders'), `f${String(i).padStart(5, '0')}.csv`, csv([`${i},1.5`]));
-  const s = await startServer(p.config);
+  const s = await startApiServer(p.config, ['--log-level', 'warn']);
   try {
     const t0 = Date.now();
     await waitFor(`${N} registered batches`, async () => {
       const st = await getJson(s.url + '/v1/status');
       return Object.values(st.batches_by_state).reduce((a, b) => a + b, 0) >= N;
-    }, 600_000, 1000);
+    }, { timeout: 600_000, every: 1000 });
     console.log(`${N} batches registered in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const runs = [];

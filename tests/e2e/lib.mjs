@@ -1,7 +1,9 @@
 // Shared helpers for sluice's end-to-end tests: temp projects, running the
-// binary, and independent readers (DuckDB for Parquet, the sqlite3 CLI).
+// binary and its server, waiting for conditions, and independent readers
+// (DuckDB for Parquet, the sqlite3 CLI).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -13,6 +15,19 @@ if (!SLUICE || !fs.existsSync(SLUICE)) {
 
 export function tempDir(prefix) {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+// A project in a fresh temporary directory: sluice.yaml made of the lines
+// `config`, and pipelines/NAME.yaml holding `text` for each NAME: text of
+// `pipelines`. Returns {dir, config} (config: the path of sluice.yaml).
+export function writeProject(prefix, config, pipelines) {
+  const dir = tempDir(prefix);
+  fs.mkdirSync(path.join(dir, 'pipelines'));
+  for (const [name, text] of Object.entries(pipelines)) {
+    fs.writeFileSync(path.join(dir, 'pipelines', `${name}.yaml`), text);
+  }
+  fs.writeFileSync(path.join(dir, 'sluice.yaml'), [...config, ''].join('\n'));
+  return { dir, config: path.join(dir, 'sluice.yaml') };
 }
 
 // Runs sluice to completion; returns {status, stdout, stderr}.
@@ -30,6 +45,11 @@ export function sluiceOk(args, opts = {}) {
   return r;
 }
 
+// Runs sluice with --json after `args`; returns the parsed output.
+export function sluiceJson(config, args) {
+  return JSON.parse(sluiceOk(['-c', config, ...args, '--json']).stdout);
+}
+
 // Every server started by a test; killed when the test process exits so that a
 // failed assertion never leaves a daemon behind (or keeps node alive).
 const servers = new Set();
@@ -38,13 +58,25 @@ export function killServers() {
 }
 process.on('exit', killServers);
 
-export function startServer(config, extra = []) {
-  const child = spawn(SLUICE, ['-c', config, 'server', '--log-level', 'warn', '--listen', '127.0.0.1:0', ...extra], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+// The one place that spawns `sluice -c CONFIG server ARGS...`. The child gets
+// `exited` (resolves to {code, signal} once it ended and its output is read),
+// `stderrText` (its stderr so far) and `output()` (its stdout, which is the
+// log, with keepLog, and its stderr, as they came). Other spawn options (env,
+// cwd) pass through.
+function spawnServer(config, args, { keepLog = false, ...spawnOptions } = {}) {
+  const child = spawn(SLUICE, ['-c', config, 'server', ...args], {
+    stdio: ['ignore', keepLog ? 'pipe' : 'ignore', 'pipe'], ...spawnOptions,
   });
+  let text = '';
+  child.output = () => text;
   child.stderrText = '';
-  child.stderr.on('data', (d) => { child.stderrText += d.toString(); });
-  child.exited = new Promise((resolve) => child.on('exit', (code, signal) => {
+  if (keepLog) child.stdout.on('data', (d) => { text += d.toString(); });
+  child.stderr.on('data', (d) => {
+    const s = d.toString();
+    child.stderrText += s;
+    text += s;
+  });
+  child.exited = new Promise((resolve) => child.on('close', (code, signal) => {
     servers.delete(child);
     resolve({ code, signal });
   }));
@@ -52,34 +84,97 @@ export function startServer(config, extra = []) {
   return child;
 }
 
+// Starts `sluice server` on a free loopback port with `extra` arguments and
+// returns the child at once, without waiting for it to listen (see
+// spawnServer for what it carries). options: logLevel ('warn'), logFormat
+// (the server's own default when not given), keepLog (false: the log, on
+// stdout, goes nowhere; true: it is in output() too).
+export function startServer(config, extra = [], options = {}) {
+  const { logLevel = 'warn', logFormat, ...rest } = options;
+  const format = logFormat ? ['--log-format', logFormat] : [];
+  return spawnServer(config, ['--log-level', logLevel, ...format, '--listen', '127.0.0.1:0', ...extra], rest);
+}
+
 // Starts `sluice server` with its HTTP service on a free loopback port and
 // resolves, once it listens, to the child with `url` (from the line
 // "sluice server: listening on URL" on stdout) and `output()` (everything
-// it wrote to stdout and stderr so far). Killed when the test process exits.
+// it wrote to stdout and stderr so far). No --log-level is added: pass one
+// in `extra`. Rejects when the server exits first or does not listen within
+// options.listenTimeout ms (60 s). Killed when the test process exits.
 export function startApiServer(config, extra = [], options = {}) {
-  const child = spawn(SLUICE, ['-c', config, 'server', '--listen', '127.0.0.1:0', ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'], ...options,
-  });
-  let text = '';
-  child.output = () => text;
-  child.exited = new Promise((resolve) => child.on('exit', (code, signal) => {
-    servers.delete(child);
-    resolve({ code, signal });
-  }));
-  servers.add(child);
+  const { listenTimeout = 60_000, ...spawnOptions } = options;
+  const child = spawnServer(config, ['--listen', '127.0.0.1:0', ...extra], { ...spawnOptions, keepLog: true });
   return new Promise((resolve, reject) => {
-    const onData = (d) => {
-      text += d.toString();
-      const m = /sluice server: listening on (\S+)/.exec(text);
+    const timer = setTimeout(() => reject(new Error(
+      `sluice server did not listen within ${listenTimeout} ms:\n${child.output()}`)), listenTimeout);
+    child.stdout.on('data', () => {
+      const m = /sluice server: listening on (\S+)/.exec(child.output());
       if (m && !child.url) {
+        clearTimeout(timer);
         child.url = m[1];
         resolve(child);
       }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (d) => { text += d.toString(); });
+    });
     child.exited.then(({ code, signal }) => {
-      if (!child.url) reject(new Error(`sluice server exited (${code ?? signal}) before listening:\n${text}`));
+      clearTimeout(timer);
+      if (!child.url) reject(new Error(`sluice server exited (${code ?? signal}) before listening:\n${child.output()}`));
+    });
+  });
+}
+
+// Resolves to the child's exit ({code, signal}), or rejects after `ms` (the
+// timer is cleared, so that it does not keep node alive).
+export function exitWithin(child, ms) {
+  let timer;
+  const timeout = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no exit within ${ms} ms\n${child.output()}`)), ms);
+  });
+  return Promise.race([child.exited, timeout]).finally(() => clearTimeout(timer));
+}
+
+// SIGTERM, and SIGKILL if the server has not exited after `graceMs`;
+// resolves to its exit.
+export async function stopServer(child, graceMs = 20_000) {
+  child.kill('SIGTERM');
+  try {
+    return await exitWithin(child, graceMs);
+  } catch {
+    child.kill('SIGKILL');
+    return child.exited;
+  }
+}
+
+// Polls fn() every `every` ms until it returns something truthy, and returns
+// that. Throws after `timeout` ms, naming `what` and the last value. An error
+// thrown by fn() ends the wait at once, unless retryErrors: then it is the
+// last value and the polling goes on (for a file or server not there yet).
+export async function waitFor(what, fn, { timeout = 60_000, every = 100, retryErrors = false } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      if (!retryErrors) throw e;
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}; last: ` +
+                      (last instanceof Error ? last.stack : JSON.stringify(last)?.slice(0, 4000)));
+    }
+    await sleep(every);
+  }
+}
+
+// A free TCP port on loopback (for a helper server that needs one named).
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
     });
   });
 }

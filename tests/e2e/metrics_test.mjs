@@ -9,11 +9,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { land, sleep, sluiceOk, startApiServer, tempDir } from './lib.mjs';
+import {
+  freePort, land, sleep, sluiceJson, sluiceOk, startApiServer, tempDir, waitFor, writeProject,
+} from './lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEPLOY = path.join(ROOT, 'deploy', 'prometheus');
@@ -84,31 +85,8 @@ function valueOf(samples, name, labels) {
   return found.length ? found[0].value : undefined;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(what, fn, ms = 60000) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last})`);
-    await sleep(200);
-  }
-}
+// Polls until fn() holds, through errors (a server not up yet), every 200 ms.
+const poll = (what, fn, timeout = 60000) => waitFor(what, fn, { timeout, every: 200, retryErrors: true });
 
 // Every `expr` of the dashboard's panels (rows' nested panels included).
 function dashboardExprs(dash) {
@@ -128,15 +106,11 @@ test('/metrics: lint-clean, true to the catalog, and usable by the rules and the
     t.skip('promtool is not installed (Debian package prometheus; scripts/install-deps.sh)');
     return;
   }
-  const dir = tempDir('sluice-metrics-');
-  fs.mkdirSync(path.join(dir, 'pipelines'));
-  fs.writeFileSync(path.join(dir, 'pipelines', 'events.yaml'), SPEC);
   const token = `slc_${crypto.randomBytes(32).toString('hex')}`;
   const sha = crypto.createHash('sha256').update(token).digest('hex');
-  const config = path.join(dir, 'sluice.yaml');
-  fs.writeFileSync(config, ['store_root: ./store', 'catalog: ./store/catalog.db',
+  const { dir, config } = writeProject('sluice-metrics-', ['store_root: ./store', 'catalog: ./store/catalog.db',
     'pipelines_dir: ./pipelines', 'workers: 2', 'poll_interval: 50ms', 'lease: 5s', 'server:',
-    '  tokens:', `    - { name: prometheus, role: reader, sha256: ${sha} }`, ''].join('\n'));
+    '  tokens:', `    - { name: prometheus, role: reader, sha256: ${sha} }`], { events: SPEC });
   const landing = path.join(dir, 'store', 'landing', 'events');
   land(landing, 'a.csv', 'id,v\n1,1\n2,2\n3,3\n');
   let big = 'id,v\n';
@@ -156,8 +130,8 @@ test('/metrics: lint-clean, true to the catalog, and usable by the rules and the
   let prometheus;
   try {
     const terminal = new Set(['committed', 'quarantined', 'failed', 'damaged']);
-    const batches = await waitFor('every batch to end and every task to go', async () => {
-      const list = JSON.parse(sluiceOk(['-c', config, 'batches', '--json']).stdout);
+    const batches = await poll('every batch to end and every task to go', async () => {
+      const list = sluiceJson(config, ['batches']);
       if (list.length !== 5 || !list.every((b) => terminal.has(b.state))) return null;
       const s = parseExposition((await scrape()).text);
       const idle = ['process', 'load'].every((k) => valueOf(s, 'sluice_queue_depth', { kind: k }) === 0);
@@ -293,9 +267,9 @@ test('/metrics: lint-clean, true to the catalog, and usable by the rules and the
       const r = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(q)}`);
       return { status: r.status, body: await r.json() };
     };
-    await waitFor(`prometheus to be ready\n${plog}`, async () => (await fetch(`${api}/-/ready`)).ok, 30000);
+    await poll(`prometheus to be ready\n${plog}`, async () => (await fetch(`${api}/-/ready`)).ok, 30000);
     // Scraped with the token: up, and a few scrapes in so that rates exist.
-    await waitFor('prometheus to scrape sluice', async () => {
+    await poll('prometheus to scrape sluice', async () => {
       const r = await query('sluice_rows_total{direction="in"}');
       return r.body.data.result.length === 1 && Number(r.body.data.result[0].value[1]) === rows('in');
     }, 30000);
@@ -334,7 +308,7 @@ test('/metrics: lint-clean, true to the catalog, and usable by the rules and the
 
     // Every alert rule evaluates without error on the real series, and the
     // failed batch makes SluiceFailedBatchesWaiting pending.
-    const groups = await waitFor('the rules to be evaluated', async () => {
+    const groups = await poll('the rules to be evaluated', async () => {
       const r = await (await fetch(`${api}/api/v1/rules`)).json();
       const all = r.data.groups.flatMap((g) => g.rules);
       return all.length > 0 && all.every((x) => x.lastEvaluation && !x.lastEvaluation.startsWith('0001')) ? all : null;

@@ -15,12 +15,12 @@
 //     loads the batch exactly once.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import {
-  SLUICE, freshPostgres, land, psql, sleep, sluice, sluiceOk, tempDir,
+  freePort, freshPostgres, killServers, land, psql, sleep, sluice, sluiceJson, startServer, tempDir,
+  waitFor, writeProject,
 } from './lib.mjs';
 
 const PGBIN = '/usr/lib/postgresql/15/bin';
@@ -28,12 +28,9 @@ const IS_ROOT = process.getuid?.() === 0;
 
 // Servers and clusters this file started; stopped when the tests end, pass
 // or fail.
-const servers = new Set();
 const clusters = new Set();
-const killOurServers = () => { for (const s of servers) s.kill('SIGKILL'); };
-process.on('exit', killOurServers);
 after(() => {
-  killOurServers();
+  killServers();
   for (const c of clusters) {
     try {
       c.stop();
@@ -44,39 +41,15 @@ after(() => {
   }
 });
 
-// Like lib.mjs's startServer, but keeps the server's log, which spdlog
-// writes to stdout (stderr has the final summary and libpq's notices), in
-// `logText`, as text (the tests match its lines).
-function startServer(config, extra = []) {
-  const child = spawn(SLUICE, ['-c', config, 'server', '--log-level', 'info', '--log-format', 'text', '--listen', '127.0.0.1:0',
-    ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.logText = '';
-  child.stdout.on('data', (d) => { child.logText += d.toString(); });
-  child.stderr.on('data', (d) => { child.logText += d.toString(); });
-  child.exited = new Promise((resolve) => child.on('exit', (code, signal) => {
-    servers.delete(child);
-    resolve({ code, signal });
-  }));
-  servers.add(child);
-  return child;
-}
+// startServer, keeping the server's log, which spdlog writes to stdout
+// (stderr has the final summary and libpq's notices), in output(), at level
+// info, as text (the tests match its lines).
+const startServerWithLog = (config, extra = []) =>
+  startServer(config, extra, { logLevel: 'info', logFormat: 'text', keepLog: true });
 
 function psqlRows(dsn, sql) {
   const out = psql(dsn, sql);
   return out ? out.split('\n').map((l) => l.split('|')) : [];
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 // Runs a PostgreSQL binary as the user the cluster belongs to: initdb and
@@ -146,14 +119,10 @@ function makeCsv(file, rows) {
 }
 
 function project({ dsn, settings, output }) {
-  const dir = tempDir('sluice-pgfault-project-');
-  fs.mkdirSync(path.join(dir, 'pipelines'));
-  const config = path.join(dir, 'sluice.yaml');
-  const writeConfig = (extra) => fs.writeFileSync(config, [
+  const lines = (extra) => [
     'store_root: ./store', 'catalog: ./store/catalog.db', 'pipelines_dir: ./pipelines',
-    'workers: 2', 'poll_interval: 50ms', 'lease: 10s', ...extra, ''].join('\n'));
-  writeConfig(settings);
-  fs.writeFileSync(path.join(dir, 'pipelines', 'orders.yaml'), `pipeline: orders
+    'workers: 2', 'poll_interval: 50ms', 'lease: 10s', ...extra];
+  const { dir, config } = writeProject('sluice-pgfault-project-', lines(settings), { orders: `pipeline: orders
 source: { pattern: "*.csv", format: csv }
 schema:
   id: int64 not null
@@ -161,32 +130,16 @@ schema:
 outputs:
   - table: orders
   - postgres: { dsn: "${dsn}", table: orders${output ? `, ${output}` : ''} }
-`);
+` });
+  const writeConfig = (extra) => fs.writeFileSync(config, [...lines(extra), ''].join('\n'));
   return { dir, config, writeConfig, landing: path.join(dir, 'store', 'landing', 'orders') };
 }
 
-const json = (config, args) => JSON.parse(sluiceOk(['-c', config, ...args, '--json']).stdout);
-const batchesOf = (config) => json(config, ['batches', '--limit', '0']);
+const batchesOf = (config) => sluiceJson(config, ['batches', '--limit', '0']);
 
-// Polls `fn` until it returns a truthy value; throws `what` (with the last
-// value or error) after `ms`.
-async function until(what, ms, fn, every = 200) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ` +
-                      (last instanceof Error ? last.stack : JSON.stringify(last)?.slice(0, 4000)));
-    }
-    await sleep(every);
-  }
-}
+// Polls `fn` until it returns a truthy value (errors count as not yet);
+// throws `what` (with the last value or error) after `ms`.
+const until = (what, ms, fn, every = 200) => waitFor(what, fn, { timeout: ms, every, retryErrors: true });
 
 test('PostgreSQL stopped mid-load and started again: nothing lost, nothing duplicated, ' +
      'lake commits never blocked', { timeout: 240_000 }, async () => {
@@ -203,7 +156,7 @@ test('PostgreSQL stopped mid-load and started again: nothing lost, nothing dupli
     settings: ['loaders: 2', 'max_loads_per_database: 2'],
     output: 'max_concurrency: 2, max_rows_per_second: 25000',
   });
-  const server = startServer(p.config);
+  const server = startServerWithLog(p.config);
   let landed = 0;
   const landNext = () => {
     land(p.landing, `part-${String(landed).padStart(3, '0')}.csv`, makeCsv(landed, ROWS));
@@ -217,7 +170,7 @@ test('PostgreSQL stopped mid-load and started again: nothing lost, nothing dupli
   };
   const committed = (bs) => bs.filter((b) => b.state === 'committed').length;
   const logProblems = () =>
-    server.logText.split('\n').filter((l) => / (error|warning) /.test(l)).join('\n');
+    server.output().split('\n').filter((l) => / (error|warning) /.test(l)).join('\n');
   // A database outage fails no delivery: each stays pending until loaded.
   const assertNoneFailed = (bs) => {
     const failed = bs.flatMap((b) => b.deliveries.filter((d) => d.state === 'failed')
@@ -262,7 +215,7 @@ test('PostgreSQL stopped mid-load and started again: nothing lost, nothing dupli
   for (const d of withError) {
     assert.match(d.last_error, /connect|server|terminat|closed|refused|shut/i, d.last_error);
   }
-  const backlog = json(p.config, ['status']).deliveries;
+  const backlog = sluiceJson(p.config, ['status']).deliveries;
   assert.equal(backlog.length, 1, JSON.stringify(backlog));
   assert.ok(backlog[0].pending >= 4, JSON.stringify(backlog));
   assert.equal(backlog[0].failed, 0, JSON.stringify(backlog));
@@ -309,20 +262,20 @@ test('PostgreSQL stopped mid-load and started again: nothing lost, nothing dupli
   }
   assert.ok(final.some((b) => b.deliveries[0].tries > 1), 'some delivery needed a retry');
   // The lake has every row too.
-  const lake = json(p.config, ['tables']).find((t) => t.name === 'orders');
+  const lake = sluiceJson(p.config, ['tables']).find((t) => t.name === 'orders');
   assert.equal(lake.rows, total);
-  const status = json(p.config, ['status']);
+  const status = sluiceJson(p.config, ['status']);
   assert.deepEqual(status.deliveries, []);
   assert.deepEqual(status.queue_depth_by_kind, { process: 0, load: 0 });
   // The loaders said they would retry.
-  const retries = server.logText.split('\n').filter((l) => / again in \d+ ms/.test(l));
-  assert.ok(retries.length > 0, server.logText);
+  const retries = server.output().split('\n').filter((l) => / again in \d+ ms/.test(l));
+  assert.ok(retries.length > 0, server.output());
   assert.match(retries[0], /batch \d+ -> postgres:.*: try \d+ failed, again in \d+ ms: /);
   console.log(`${retries.length} retries logged, e.g.\n  ${retries.slice(0, 3).join('\n  ')}`);
 
   server.kill('SIGTERM');
   const { code } = await server.exited;
-  assert.equal(code, 0, server.logText);
+  assert.equal(code, 0, server.output());
   pg.stop('fast');
 });
 
@@ -358,7 +311,7 @@ test('max_rows_per_second holds within 10% over a ~20 s load', { timeout: 180_00
     // table's count as it grows.
     p.writeConfig(['loaders: 2']);
     const spawnedAt = Date.now();
-    const server = startServer(p.config, ['--exit-when-idle']);
+    const server = startServerWithLog(p.config, ['--exit-when-idle']);
     const samples = [];
     let exited = false;
     server.exited.then(() => { exited = true; });
@@ -373,9 +326,9 @@ test('max_rows_per_second holds within 10% over a ~20 s load', { timeout: 180_00
       await sleep(250);
     }
     const { code } = await server.exited;
-    assert.equal(code, 0, server.logText);
+    assert.equal(code, 0, server.output());
     assert.equal(psql(admin, 'SELECT count(*) || \'|\' || count(DISTINCT id) FROM orders'),
-      `${total}|${total}`, server.logText.slice(-6000));
+      `${total}|${total}`, server.output().slice(-6000));
     assert.equal(psql(admin, 'SELECT count(*) FROM sluice_ledger'), String(FILES));
 
     // 1. PostgreSQL's clock: each batch's rows became visible when its
@@ -442,7 +395,7 @@ test('a loader killed mid-COPY: the next one loads the batch exactly once',
       assert.equal(staged.status, 0, staged.stderr);
 
       p.writeConfig(['loaders: 1']);
-      const first = startServer(p.config);
+      const first = startServerWithLog(p.config);
       await until('a load in the middle of its COPY', 60_000, () => Number(psql(admin,
         "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sluice loader' " +
         "AND state = 'active' AND query LIKE 'COPY % FROM STDIN%'")) > 0, 20);
@@ -461,9 +414,9 @@ test('a loader killed mid-COPY: the next one loads the batch exactly once',
       assert.equal(loading.length, 1, JSON.stringify(batchesOf(p.config).map((b) => b.deliveries)));
 
       // The dead loader's lease (10 s) runs out; the next server takes over.
-      const second = startServer(p.config, ['--exit-when-idle']);
+      const second = startServerWithLog(p.config, ['--exit-when-idle']);
       const { code } = await second.exited;
-      assert.equal(code, 0, second.logText);
+      assert.equal(code, 0, second.output());
       assert.equal(psql(admin, 'SELECT count(*) || \'|\' || count(DISTINCT id) FROM orders'),
         `${FILES * ROWS}|${FILES * ROWS}`);
       assert.equal(psql(admin, 'SELECT count(*) || \'|\' || sum(rows) FROM sluice_ledger'),

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { spawn } from 'node:child_process';
-import { SLUICE, killServers, land, sleep, sluiceOk, sqlite, startServer, tempDir } from './lib.mjs';
+import {
+  exitWithin, killServers, land, sleep, sluiceJson, sluiceOk, sqlite, startServer, waitFor, writeProject,
+} from './lib.mjs';
 
 after(killServers);
 
@@ -22,53 +23,24 @@ ${extra}outputs:
 `;
 
 function project(specText, extraConfig = []) {
-  const dir = tempDir('sluice-signals-');
-  fs.mkdirSync(path.join(dir, 'pipelines'));
-  fs.writeFileSync(path.join(dir, 'sluice.yaml'), [
+  const { dir, config } = writeProject('sluice-signals-', [
     'store_root: ./store', 'catalog: ./store/catalog.db', 'pipelines_dir: ./pipelines',
-    'workers: 1', 'poll_interval: 50ms', 'lease: 5s', ...extraConfig, ''].join('\n'));
-  fs.writeFileSync(path.join(dir, 'pipelines', 'events.yaml'), specText);
-  return { dir, config: path.join(dir, 'sluice.yaml'), landing: path.join(dir, 'store', 'landing', 'events'),
+    'workers: 1', 'poll_interval: 50ms', 'lease: 5s', ...extraConfig], { events: specText });
+  return { dir, config, landing: path.join(dir, 'store', 'landing', 'events'),
     catalog: path.join(dir, 'store', 'catalog.db') };
 }
 
-// Polls `sql` on the catalog (which may not exist yet) until `done(rows)`.
-async function waitForRows(catalog, sql, done, tries = 1500) {
-  for (let i = 0; i < tries; i++) {
-    try {
-      const rows = sqlite(catalog, sql);
-      if (done(rows)) return rows;
-    } catch {
-      // not created yet, or busy: look again
-    }
-    await sleep(20);
-  }
-  throw new Error(`timed out waiting for ${sql}`);
+// Polls `sql` on the catalog (which may not exist yet, or be busy: looked at
+// again) until `done(rows)`.
+function waitForRows(catalog, sql, done) {
+  return waitFor(sql, () => {
+    const rows = sqlite(catalog, sql);
+    return done(rows) && rows;
+  }, { timeout: 45_000, every: 20, retryErrors: true });
 }
 
-// Resolves to the child's exit, or rejects after `ms` (the timer is cleared,
-// so that it does not keep node alive).
-function exitWithin(child, ms) {
-  let timer;
-  const timeout = new Promise((resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no exit within ${ms} ms\n${child.stderrText}`)), ms);
-  });
-  return Promise.race([child.exited, timeout]).finally(() => clearTimeout(timer));
-}
-
-// startServer, with the log (which goes to stdout) collected in logText, as text.
-function startServerWithLog(config) {
-  const child = spawn(SLUICE, ['-c', config, 'server', '--log-level', 'warn', '--log-format', 'text', '--listen', '127.0.0.1:0'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.logText = '';
-  child.stdout.on('data', (d) => { child.logText += d.toString(); });
-  child.stderr.on('data', (d) => { child.logText += d.toString(); });
-  child.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  servers.push(child);
-  return child;
-}
-const servers = [];
-after(() => { for (const c of servers) c.kill('SIGKILL'); });
+// startServer, with the log (which goes to stdout) in output(), as text.
+const startServerWithLog = (config) => startServer(config, [], { logFormat: 'text', keepLog: true });
 
 test('two servers whose spec files differ do not take turns deploying', async () => {
   const p = project(spec('*.csv'));
@@ -94,16 +66,16 @@ test('two servers whose spec files differ do not take turns deploying', async ()
   }
   a.kill('SIGTERM');
   b.kill('SIGTERM');
-  assert.equal((await a.exited).code, 0, a.logText);
-  assert.equal((await b.exited).code, 0, b.logText);
+  assert.equal((await a.exited).code, 0, a.output());
+  assert.equal((await b.exited).code, 0, b.output());
   assert.equal(new Set(seen).size, 1, `active version changed while neither file did: ${seen}`);
   const versions = sqlite(p.catalog, "SELECT count(*) AS n FROM pipeline_versions")[0].n;
   assert.equal(versions, 2);
   // The server whose text is not active says so, once (not on every poll).
-  const warnings = a.logText.split('\n').filter((l) => l.includes('pipeline spec differs'));
-  assert.equal(warnings.length, 1, a.logText);
+  const warnings = a.output().split('\n').filter((l) => l.includes('pipeline spec differs'));
+  assert.equal(warnings.length, 1, a.output());
   assert.match(warnings[0], /events: .*pipelines\/events\.yaml .* differs from the active version/);
-  assert.ok(!b.logText.includes('differs'), b.logText);
+  assert.ok(!b.output().includes('differs'), b.output());
 });
 
 test('server --exit-when-idle exits 3 with a summary when a file could not be registered', async () => {
@@ -167,11 +139,11 @@ test('a second SIGTERM forces a draining server out; the next run commits the ba
 
   const next = startServer(p.config, ['--exit-when-idle']);
   assert.equal((await exitWithin(next, 600_000)).code, 0, next.stderrText);
-  const [batch] = JSON.parse(sluiceOk(['-c', p.config, 'batches', '--json']).stdout);
+  const [batch] = sluiceJson(p.config, ['batches']);
   assert.equal(batch.state, 'committed');
   assert.equal(batch.attempts, 2);
   assert.equal(batch.rows_written, total);
-  const [table] = JSON.parse(sluiceOk(['-c', p.config, 'tables', '--json']).stdout);
+  const [table] = sluiceJson(p.config, ['tables']);
   assert.equal(table.rows, total);
   const lakeFiles = fs.readdirSync(path.join(p.dir, 'store', 'lake', 'events'), { recursive: true })
     .filter((f) => f.endsWith('.parquet'));
