@@ -349,7 +349,7 @@ struct Backfill {
 };
 
 // An export (POST /v1/exports): the rows of one table snapshot, written by
-// an export task into one object of the store (architecture 10.3).
+// an export task into one object of the store (architecture 10.1).
 enum class ExportState { kQueued, kRunning, kDone, kFailed };
 std::string_view ExportStateName(ExportState s);
 Result<ExportState> ParseExportState(std::string_view name);

@@ -11,7 +11,6 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/value_text.h"
-#include "engine/alert_notifier.h"
 
 namespace sluice {
 
@@ -86,7 +85,7 @@ Result<DeadlineReport> DeadlineMonitor::Check(const std::vector<PipelineSpec>& a
                 FormatTimestamp(b.deadline_us) + " (state " + std::string(BatchStateName(b.state)) +
                 ")";
     spdlog::warn("deadline missed: {}", e.message);
-    if (options_.notifier != nullptr) options_.notifier->Notify(std::move(e));
+    if (options_.alert) options_.alert(std::move(e));
   }
 
   // Estimate: the open batches, earliest deadline first, over the workers.
@@ -163,7 +162,7 @@ Result<DeadlineReport> DeadlineMonitor::Check(const std::vector<PipelineSpec>& a
                   " is estimated to be done at " + FormatTimestamp(e.estimate_us) +
                   ", after its deadline " + FormatTimestamp(b.deadline_us);
       spdlog::warn("deadline at risk: {}", e.message);
-      if (options_.notifier != nullptr) options_.notifier->Notify(std::move(e));
+      if (options_.alert) options_.alert(std::move(e));
     }
   }
 
@@ -195,7 +194,7 @@ Result<DeadlineReport> DeadlineMonitor::Check(const std::vector<PipelineSpec>& a
                 (last > 0 ? "the last arrived at " + FormatTimestamp(last)
                           : std::string("none has arrived since ") + FormatTimestamp(since));
     spdlog::warn("pipeline stale: {}", e.message);
-    if (options_.notifier != nullptr) options_.notifier->Notify(std::move(e));
+    if (options_.alert) options_.alert(std::move(e));
   }
   return report;
 }

@@ -31,11 +31,10 @@
 
 #include "catalog/catalog.h"
 #include "core/status.h"
+#include "engine/alert_notifier.h"
 #include "pipeline/spec.h"
 
 namespace sluice {
-
-class AlertNotifier;
 
 struct DeadlineMonitorOptions {
   // Batches processed at once (the estimate lays the backlog out over them).
@@ -44,8 +43,10 @@ struct DeadlineMonitorOptions {
   int64_t history = 20;
   // Open batches looked at per check, earliest deadline first.
   int64_t max_open = 10000;
-  AlertNotifier* notifier = nullptr;  // not owned; null = log and count only
-  std::function<int64_t()> now_us;    // NowMicros() when empty
+  // Where each alert goes besides the log and the counters (the server
+  // hands them to its AlertNotifier, which never blocks); empty = nowhere.
+  std::function<void(AlertEvent)> alert;
+  std::function<int64_t()> now_us;  // NowMicros() when empty
 };
 
 // What one Check found new.

@@ -1,4 +1,4 @@
-// Exports (POST /v1/exports; architecture 10.3): the rows of one committed
+// Exports (POST /v1/exports; architecture 10.1): the rows of one committed
 // table snapshot, written into one object of the store by an export task, to
 // be downloaded later. An accepted export is a catalog row plus an `export`
 // task; it survives a restart (the task comes back when its lease expires,

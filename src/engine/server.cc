@@ -304,7 +304,7 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
   }
   DeadlineMonitorOptions dopts;
   dopts.workers = wopts.threads;
-  dopts.notifier = notifier.get();
+  if (notifier) dopts.alert = [&notifier](AlertEvent e) { notifier->Notify(std::move(e)); };
   DeadlineMonitor deadlines(project.catalog(), dopts);
   auto in_flight = [&] {
     return pool.InFlight() + (loaders ? loaders->InFlight() : 0) +

@@ -21,7 +21,7 @@ namespace sluice {
 // process: work a batch (decode, transform, commit). load: deliver a
 // committed batch's staged rows to its database outputs (architecture 6.2).
 // export: write an export (POST /v1/exports) into the store; its batch_id
-// is the export's id (architecture 10.3).
+// is the export's id (architecture 10.1).
 enum class TaskKind { kProcess, kLoad, kExport };
 inline constexpr int kTaskKinds = 3;
 

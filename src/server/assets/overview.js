@@ -5,11 +5,11 @@
 import { api } from './api.js';
 import { batchCells, batchRowClick } from './batches.js';
 import { renderCharts } from './charts.js';
-import { $, el, enc } from './dom.js';
-import { cellValue, num, secs } from './format.js';
+import { $, batchHref, el, enc } from './dom.js';
+import { num, secs, when } from './format.js';
 import { RECENT_ROWS, hour, hourComplete, updateHour } from './hour.js';
 import { STATES, stateBadge } from './states.js';
-import { replaceIfChanged, setEmpty, syncRows } from './widgets.js';
+import { dataTable, replaceIfChanged, setEmpty, syncRows } from './widgets.js';
 
 function renderCounts(status) {
   const counts = status.batches_by_state || {};
@@ -72,27 +72,43 @@ function renderBacklog(status) {
   replaceIfChanged($('backlog'), JSON.stringify([status.queue_depth, by, deliveries, held]), parts);
 }
 
-// ---- deadlines at risk: the place for that panel ---------------------------
-// #deadlines in index.html (keep its markup). Until /v1/status reports
-// deadlines it shows an empty state; the panel's own rendering goes in the
-// last branch below, in place of the generic table. Deadlines come from the
-// API when it reports them; nothing is estimated here.
+// ---- deadlines at risk -----------------------------------------------------
+// #deadlines in index.html. /v1/status carries `deadlines` (architecture 8.3):
+// per pipeline with a deadline or expect_every its counts and last arrival,
+// and the batches at risk now, earliest deadline first. Nothing is estimated
+// here: the server's monitor marks batches at risk.
 function renderDeadlines(status) {
   const d = status.deadlines;
+  const pipelines = d && Array.isArray(d.pipelines) ? d.pipelines : null;
   let sig;
   let content;
-  if (!Array.isArray(d)) {
+  if (!pipelines) {
     sig = 'none';
     content = [el('p', { class: 'empty', text: 'No deadline data: this server reports no deadlines (none in /v1/status).' })];
-  } else if (d.length === 0) {
+  } else if (pipelines.length === 0) {
     sig = '[]';
-    content = [el('p', { class: 'empty', text: 'No deadline is at risk.' })];
+    content = [el('p', { class: 'empty', text: 'No pipeline has a deadline or expect_every.' })];
   } else {
-    sig = JSON.stringify(d);
-    const keys = Array.from(new Set(d.flatMap((x) => (x && typeof x === 'object' ? Object.keys(x) : []))));
-    content = [el('div', { class: 'scroll' }, el('table', { class: 'data' },
-      el('thead', null, el('tr', null, keys.map((k) => el('th', { text: k })))),
-      el('tbody', null, d.map((x) => el('tr', null, keys.map((k) => el('td', null, cellValue(x ? x[k] : null)))))))) ];
+    const atRisk = Array.isArray(d.at_risk) ? d.at_risk : [];
+    sig = JSON.stringify([pipelines, atRisk.map((b) => [b.id, b.state])]);
+    content = [dataTable(['pipeline', 'deadline', 'expect every', 'at risk', 'missed (24 h)', 'last arrival', ''],
+      pipelines.map((p) => [
+        { href: '#/batches?pipeline=' + enc(p.pipeline), text: p.pipeline },
+        secs(p.deadline_seconds), secs(p.expect_every_seconds),
+        { cls: p.at_risk > 0 ? 'err' : '', text: num(p.at_risk) },
+        { cls: p.missed_24h > 0 ? 'err' : '', text: num(p.missed_24h) },
+        p.last_arrival_us ? when(p.last_arrival_us) : 'never',
+        { cls: p.stale ? 'err stale' : '', text: p.stale ? 'stale' : '' },
+      ]), 'deadline-pipelines')];
+    if (atRisk.length === 0) {
+      content.push(el('p', { class: 'empty', text: 'No deadline is at risk.' }));
+    } else {
+      content.push(dataTable(['batch', 'pipeline', 'state', 'deadline', 'left'],
+        atRisk.map((b) => [
+          { href: batchHref(b.id), text: '#' + b.id }, b.pipeline, { state: b.state },
+          when(b.deadline_us), b.seconds_left >= 0 ? secs(b.seconds_left) : 'passed',
+        ]), 'deadline-at-risk'));
+    }
   }
   replaceIfChanged($('deadlines'), sig, content);
 }

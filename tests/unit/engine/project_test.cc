@@ -255,7 +255,7 @@ class StoreIdentityTest : public testing::ProjectTest {
 // again, replacing the committed part-b1 file.
 TEST_F(StoreIdentityTest, AnEmptiedCatalogIsRefused) {
   ProjectWithData();
-  auto lake_before = Keys(*NewLocalObjectStore(config_.store_root), "lake/");
+  auto lake_before = testing::Keys(*NewLocalObjectStore(config_.store_root), "lake/");
   ASSERT_EQ(lake_before.size(), 1u);
   fs::resize_file(config_.catalog_path, 0);
   for (const char* suffix : {"-wal", "-shm"}) fs::remove(config_.catalog_path + suffix);
@@ -265,7 +265,7 @@ TEST_F(StoreIdentityTest, AnEmptiedCatalogIsRefused) {
   EXPECT_NE(p.status().message().find("belongs to catalog"), std::string::npos)
       << p.status().ToString();
   EXPECT_NE(p.status().message().find("restore it from a backup"), std::string::npos);
-  EXPECT_EQ(Keys(*NewLocalObjectStore(config_.store_root), "lake/"), lake_before);
+  EXPECT_EQ(testing::Keys(*NewLocalObjectStore(config_.store_root), "lake/"), lake_before);
 }
 
 TEST_F(StoreIdentityTest, TwoCatalogsCannotShareAStore) {
