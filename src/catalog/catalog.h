@@ -514,6 +514,9 @@ class Catalog {
     int64_t batches = 0;
   };
   virtual Result<std::vector<PipelineStateCount>> CountBatchesByPipelineAndState() = 0;
+  // Row counters (BatchStats without seconds) summed over every batch of
+  // each pipeline that has batches, in pipeline order.
+  virtual Result<std::vector<std::pair<std::string, BatchStats>>> SumBatchStatsByPipeline() = 0;
 
   // The atomic end of a batch: in one transaction, checks that the batch is in
   // committing (or processing, with req.from_processing) and that req.attempt equals the batch's

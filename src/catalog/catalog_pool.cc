@@ -87,6 +87,9 @@ class PooledCatalog final : public Catalog {
   Result<std::vector<PipelineStateCount>> CountBatchesByPipelineAndState() override {
     return pool_.Acquire()->CountBatchesByPipelineAndState();
   }
+  Result<std::vector<std::pair<std::string, BatchStats>>> SumBatchStatsByPipeline() override {
+    return pool_.Acquire()->SumBatchStatsByPipeline();
+  }
   Status CommitBatch(const CommitRequest& req) override {
     return pool_.Acquire()->CommitBatch(req);
   }

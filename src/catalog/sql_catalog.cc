@@ -564,4 +564,26 @@ Result<std::vector<Catalog::PipelineStateCount>> SqlCatalog::CountBatchesByPipel
   return out;
 }
 
+Result<std::vector<std::pair<std::string, BatchStats>>> SqlCatalog::SumBatchStatsByPipeline() {
+  MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(SqlStatement s,
+                   db_->Prepare("SELECT pipeline, SUM(rows_read), SUM(rows_written), "
+                                "SUM(rows_quarantined), SUM(rows_skipped), SUM(duplicates_removed) "
+                                "FROM batches GROUP BY pipeline"));
+  std::vector<std::pair<std::string, BatchStats>> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    BatchStats b;
+    b.rows_read = s.ColumnInt64(1);
+    b.rows_written = s.ColumnInt64(2);
+    b.rows_quarantined = s.ColumnInt64(3);
+    b.rows_skipped = s.ColumnInt64(4);
+    b.duplicates_removed = s.ColumnInt64(5);
+    out.emplace_back(s.ColumnText(0), b);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
 }  // namespace sluice

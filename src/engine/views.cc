@@ -266,7 +266,6 @@ Result<json> StatusJson(Project& p, bool data_files) {
   ASSIGN_OR_RETURN(auto counts, p.catalog().CountBatchesByState());
   ASSIGN_OR_RETURN(std::vector<PipelineVersion> pipelines, p.catalog().ListActivePipelines());
   ASSIGN_OR_RETURN(std::vector<TableInfo> tables, p.catalog().ListTables());
-  ASSIGN_OR_RETURN(std::vector<BatchInfo> batches, p.catalog().ListBatches(std::nullopt, "", 0));
   ASSIGN_OR_RETURN(int64_t depth, p.queue().Depth());
   ASSIGN_OR_RETURN(json depth_by_kind, QueueDepthByKind(p.queue()));
   ASSIGN_OR_RETURN(std::vector<DeliveryBacklog> backlogs, p.catalog().DeliveryBacklogs());
@@ -294,16 +293,10 @@ Result<json> StatusJson(Project& p, bool data_files) {
   if (auto active = p.ActivePipelines(); active.ok()) {
     waiting = ComputeBackpressure(*active, backlogs, {}).held;
   }
-  // Per-pipeline row totals over committed and quarantined batches.
-  std::map<std::string, BatchStats> per_pipeline;
-  for (const BatchInfo& b : batches) {
-    BatchStats& s = per_pipeline[b.pipeline];
-    s.rows_read += b.stats.rows_read;
-    s.rows_written += b.stats.rows_written;
-    s.rows_quarantined += b.stats.rows_quarantined;
-    s.rows_skipped += b.stats.rows_skipped;
-    s.duplicates_removed += b.stats.duplicates_removed;
-  }
+  // Per-pipeline row totals over every batch (summed in the catalog: a
+  // status never reads every batch row into memory).
+  ASSIGN_OR_RETURN(auto sums, p.catalog().SumBatchStatsByPipeline());
+  std::map<std::string, BatchStats> per_pipeline(sums.begin(), sums.end());
   json j;
   j["project"] = p.config().project_dir;
   j["store"] = p.store().Describe();

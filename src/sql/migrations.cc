@@ -331,6 +331,7 @@ ALTER TABLE batches ADD COLUMN missed_us INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX batches_deadline_marks ON batches (missed_us, deadline_us);
 CREATE INDEX batches_arrivals ON batches (pipeline, created_us);
 ALTER TABLE tasks ADD COLUMN deadline_us INTEGER NOT NULL DEFAULT 9223372036854775807;
+CREATE INDEX tasks_by_deadline ON tasks (deadline_us, id);
 CREATE TABLE pipeline_slas (
   pipeline        TEXT PRIMARY KEY,
   deadline_us     INTEGER NOT NULL DEFAULT 0,

@@ -5,8 +5,16 @@
 // credentials appear in no output.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
-import { sluiceOk, startApiServer, stopServer, waitFor, writeProject } from './lib.mjs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { SLUICE, sluiceOk, startApiServer, stopServer, waitFor, writeProject } from './lib.mjs';
+
+const CHROMIUM = process.env.SLUICE_CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = path.join(
+  process.env.SLUICE_ARTIFACTS_DIR || path.join(path.dirname(path.resolve(SLUICE)), 'e2e-artifacts'),
+  'deadlines');
 
 const spec = (name, extra) => `pipeline: ${name}
 source:
@@ -90,6 +98,26 @@ test('missed deadlines and a stale pipeline raise alerts, metrics and status', a
     assert.equal(feed.last_arrival_us, 0);
     const batch = await (await fetch(`${server.url}/v1/batches/${batchId}`)).json();
     assert.equal(batch.deadline, 'missed');
+    // The dashboard's panel: both pipelines, the miss, the stale mark.
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--headless', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(server.url + '/');
+      const table = page.locator('#deadlines table.deadline-pipelines');
+      await table.waitFor();
+      const rows = await table.locator('tbody tr').allTextContents();
+      assert.equal(rows.length, 2, rows.join(' | '));
+      assert.match(rows.find((r) => r.startsWith('feed')), /1\.00 s.*never.*stale/);
+      assert.match(rows.find((r) => r.startsWith('orders')), /1 ms.*1/);
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'deadlines.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+
     const status = sluiceOk(['-c', p.config, 'status']).stdout;
     assert.match(status, /deadlines and freshness:/);
     assert.match(status, /feed .* STALE/);

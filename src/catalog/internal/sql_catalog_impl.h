@@ -61,6 +61,7 @@ class SqlCatalog final : public Catalog {
   Result<std::vector<BatchEvent>> BatchHistory(int64_t batch_id) override;
   Result<std::vector<std::pair<BatchState, int64_t>>> CountBatchesByState() override;
   Result<std::vector<PipelineStateCount>> CountBatchesByPipelineAndState() override;
+  Result<std::vector<std::pair<std::string, BatchStats>>> SumBatchStatsByPipeline() override;
 
   Result<StartAttemptResult> StartAttempt(const StartAttemptRequest& req) override;
   Status CheckAttempt(const AttemptToken& token) override;

@@ -718,6 +718,41 @@ TEST_P(StateMachineTest, CountBatchesByPipelineAndState) {
             "b-other/landed=2 orders/committed=2 orders/failed=1 orders/processing=1 ");
 }
 
+// For /v1/status: row counters summed per pipeline in the catalog.
+TEST_P(StateMachineTest, SumBatchStatsByPipeline) {
+  EXPECT_TRUE(cat_->SumBatchStatsByPipeline()->empty());
+  Deploy("orders", "spec");
+  Deploy("b-other", "spec");
+  auto commit = [&](int64_t id, int64_t read, int64_t written) {
+    ASSERT_TRUE(cat_->QueueLandedBatches({id}).ok());
+    ASSERT_TRUE(testing::MoveBatch(*cat_, id, S::kProcessing, "").ok());
+    ASSERT_TRUE(cat_->MarkCommitting(AttemptToken{id, 1}).ok());
+    CommitRequest req;
+    req.batch_id = id;
+    req.attempt = 1;
+    req.stats.rows_read = read;
+    req.stats.rows_written = written;
+    req.stats.rows_quarantined = read - written;
+    req.stats.duplicates_removed = 1;
+    ASSERT_TRUE(cat_->CommitBatch(req).ok());
+  };
+  commit(Register("o1", "sha-o1").batch_id, 10, 8);
+  commit(Register("o2", "sha-o2").batch_id, 5, 5);
+  Register("o3", "sha-o3");  // landed: zeros
+  commit(Register("x1", "sha-x1", "b-other").batch_id, 7, 7);
+  auto sums = cat_->SumBatchStatsByPipeline();
+  ASSERT_TRUE(sums.ok()) << sums.status().ToString();
+  ASSERT_EQ(sums->size(), 2u);
+  EXPECT_EQ((*sums)[0].first, "b-other");
+  EXPECT_EQ((*sums)[0].second.rows_read, 7);
+  EXPECT_EQ((*sums)[1].first, "orders");
+  EXPECT_EQ((*sums)[1].second.rows_read, 15);
+  EXPECT_EQ((*sums)[1].second.rows_written, 13);
+  EXPECT_EQ((*sums)[1].second.rows_quarantined, 2);
+  EXPECT_EQ((*sums)[1].second.rows_skipped, 0);
+  EXPECT_EQ((*sums)[1].second.duplicates_removed, 2);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SqliteCatalogTest, testing::AllBackends(), testing::BackendName);
 
 INSTANTIATE_TEST_SUITE_P(Backends, StateMachineTest, testing::AllBackends(), testing::BackendName);

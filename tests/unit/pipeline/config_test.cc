@@ -298,7 +298,12 @@ TEST(Config, ErrorsNameFileLineAndKey) {
       {"zzz: 1\n",
        "1: zzz: unknown key (known keys: store_root, catalog, pipelines_dir, workers, threads, "
        "poll_interval, lease, max_attempts, s3_endpoint, s3_region, loaders, "
-       "max_loads_per_database, server, profiles)"},
+       "max_loads_per_database, exporters, server, alerts, profiles)"},
+      {"exporters: -1\n", "1: exporters: must be >= 0, got -1"},
+      {"alerts:\n  webhook: ftp://hooks\n",
+       "2: alerts.webhook: expected an http:// or https:// URL"},
+      {"alerts:\n  timeout: 0s\n", "2: alerts.timeout: must be greater than zero"},
+      {"alerts:\n  hook: http://x\n", "2: alerts.hook: unknown key"},
       {"profiles:\n  dev:\n    leas: 5s\n",
        "3: profiles.dev.leas: unknown key (did you mean 'lease'?)"},
       {"workers: -1\n", "1: workers: must be >= 0 (0 = one per core), got -1"},

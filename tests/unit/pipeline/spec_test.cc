@@ -112,6 +112,24 @@ TEST(ParsePipeline, SourceSettle) {
   }
 }
 
+// Issue 13: a pipeline's deadline and expected arrival interval, durations
+// as elsewhere; none by default; rendered back.
+TEST(ParsePipeline, DeadlineAndExpectEvery) {
+  const char* kBase = "pipeline: p\nschema: { a: int32 }\noutputs: [ { table: t } ]\n";
+  auto plain = ParsePipeline(kBase, "p.yaml");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->deadline.count(), 0);
+  EXPECT_EQ(plain->expect_every.count(), 0);
+  auto r = ParsePipeline(std::string(kBase) + "deadline: 15m\nexpect_every: 500ms\n", "p.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->deadline, std::chrono::minutes(15));
+  EXPECT_EQ(r->expect_every, std::chrono::milliseconds(500));
+  auto again = ParsePipeline(RenderPipeline(*r), "p.yaml");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->deadline, r->deadline);
+  EXPECT_EQ(again->expect_every, r->expect_every);
+}
+
 TEST(ParsePipeline, StepArgsKeepYamlScalarTypes) {
   auto r = ParsePipeline(R"(pipeline: p
 schema: { a: string, b: int64 }
@@ -210,6 +228,8 @@ TEST(ParsePipeline, ErrorsNameFileLineAndKey) {
       {"pipeline: p\nsource: { settle: 3 days }\n",
        "p.yaml:2: source.settle: invalid duration unit ' days'"},
       {"pipeline: p\nsource: { settle: [1s] }\n", "p.yaml:2: source.settle: expected"},
+      {"pipeline: p\ndeadline: 0s\n", "p.yaml:2: deadline: must be greater than zero"},
+      {"pipeline: p\nexpect_every: soon\n", "p.yaml:2: expect_every: invalid duration"},
       {"pipeline: p\nschema: { a: int32 }\ntransform:\n  - explode: { a: 1 }\n"
        "outputs: [ { table: t } ]\n",
        "p.yaml:4: unknown transform step 'explode' (known: aggregate, cast, dedupe, "},
