@@ -1,3 +1,5 @@
+#include <spdlog/spdlog.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -79,6 +81,13 @@ int CmdServer(const GlobalFlags& g, bool exit_when_idle, const ServerFlags& flag
   // (/readyz then says so); it stops last.
   std::unique_ptr<server::Service> service;
   if (!flags.no_http && (!exit_when_idle || !flags.listen.empty())) {
+    // Deploy the pipeline files before the first request can arrive: an
+    // upload to a pipeline whose file is there must not get a 404 because
+    // the scheduler has not read the files yet. RunServer syncs again and
+    // reports what could not be deployed.
+    if (auto synced = (*project)->SyncPipelines(); !synced.ok()) {
+      spdlog::warn("pipeline sync before listening: {}", synced.status().ToString());
+    }
     server::ServiceOptions so;
     so.config = (*project)->config().server;
     if (!flags.listen.empty()) so.config.listen = flags.listen;

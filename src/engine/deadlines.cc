@@ -53,6 +53,13 @@ Status DeadlineMonitor::SyncSlas(const std::vector<PipelineSpec>& active) {
     sla.pipeline = spec.name;
     sla.deadline_us = spec.deadline.count() * 1000;
     sla.expect_every_us = spec.expect_every.count() * 1000;
+    // Exported at 0 from the start, so that rate() and increase() need no
+    // first event.
+    if (sla.deadline_us > 0) {
+      DeadlineMetrics().misses.With({spec.name});
+      DeadlineMetrics().at_risk.With({spec.name});
+    }
+    if (sla.expect_every_us > 0) DeadlineMetrics().stale.With({spec.name});
     auto it = recorded_.find(spec.name);
     if (it != recorded_.end() && it->second.deadline_us == sla.deadline_us &&
         it->second.expect_every_us == sla.expect_every_us) {

@@ -129,7 +129,7 @@ outputs:
   // status --json: the output's backlog (nothing pending, one failed) and
   // the queue by task kind.
   let status = json(['status']);
-  assert.deepEqual(status.queue_depth_by_kind, { process: 0, load: 0 });
+  assert.deepEqual(status.queue_depth_by_kind, { process: 0, load: 0, export: 0 });
   assert.equal(status.deliveries.length, 1);
   assert.deepEqual(status.deliveries[0], {
     output: failed.output, target: failed.target, pending: 0, failed: 1, rows: 3,
@@ -165,7 +165,7 @@ outputs:
   r = ok(['replay', String(large.id), '--delivery', 'all']);
   assert.ok(r.stdout.includes(`batch ${large.id} -> ${failed.output}: pending again`), r.stdout);
   status = json(['status']);
-  assert.deepEqual(status.queue_depth_by_kind, { process: 0, load: 1 });
+  assert.deepEqual(status.queue_depth_by_kind, { process: 0, load: 1, export: 0 });
   assert.equal(status.deliveries[0].pending, 1);
   assert.equal(status.deliveries[0].failed, 0);
   assert.equal(typeof status.deliveries[0].oldest_pending_seconds, 'number');
@@ -182,7 +182,7 @@ outputs:
   assert.equal(batches.find((b) => b.id === large.id).deliveries[0].tries, 1);
   status = json(['status']);
   assert.deepEqual(status.deliveries, []);
-  assert.deepEqual(status.queue_depth_by_kind, { process: 0, load: 0 });
+  assert.deepEqual(status.queue_depth_by_kind, { process: 0, load: 0, export: 0 });
   assert.match(ok(['status']).stdout, /deliveries not yet delivered:\n +\(none\)/);
   assert.equal(psql(admin, 'SELECT count(*) || \'|\' || max(id) FROM orders'), '5|100');
 

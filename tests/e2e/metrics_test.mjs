@@ -26,6 +26,8 @@ schema:
   v: int64
 on_bad_record: quarantine
 max_bad_ratio: 0.3
+deadline: 1h
+expect_every: 1h
 outputs:
   - table: events
   - sqlite: { path: ./out.db, table: events }
@@ -313,7 +315,7 @@ test('/metrics: lint-clean, true to the catalog, and usable by the rules and the
       const all = r.data.groups.flatMap((g) => g.rules);
       return all.length > 0 && all.every((x) => x.lastEvaluation && !x.lastEvaluation.startsWith('0001')) ? all : null;
     }, 30000);
-    assert.equal(groups.length, 9);
+    assert.equal(groups.length, 13);
     for (const rule of groups) assert.equal(rule.health, 'ok', `${rule.name}: ${rule.lastError}`);
     const waiting = groups.find((x) => x.name === 'SluiceFailedBatchesWaiting');
     assert.equal(waiting.state, 'pending', JSON.stringify(waiting));

@@ -266,7 +266,7 @@ test('PostgreSQL stopped mid-load and started again: nothing lost, nothing dupli
   assert.equal(lake.rows, total);
   const status = sluiceJson(p.config, ['status']);
   assert.deepEqual(status.deliveries, []);
-  assert.deepEqual(status.queue_depth_by_kind, { process: 0, load: 0 });
+  assert.deepEqual(status.queue_depth_by_kind, { process: 0, load: 0, export: 0 });
   // The loaders said they would retry.
   const retries = server.output().split('\n').filter((l) => / again in \d+ ms/.test(l));
   assert.ok(retries.length > 0, server.output());
