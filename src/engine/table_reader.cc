@@ -1,24 +1,25 @@
 // TableReader (see table_reader.h): plan (columns, where, pruning ranges,
 // cursor), then a scan over the snapshot's files that decodes only the
-// projected columns of the row groups that may match, evaluates `where`
-// and hands out the matching rows.
+// projected columns of the row groups, and within them of the pages, that
+// may match, evaluates `where` and hands out the matching rows. Cursor
+// encoding is in table_cursor.cc, the where -> ranges planning in
+// table_where.cc.
 #include "engine/table_reader.h"
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
-#include <cstring>
 #include <future>
 #include <limits>
 #include <optional>
 
-#include "core/hash.h"
 #include "core/thread_pool.h"
 #include "core/value_text.h"
+#include "engine/table_cursor.h"
+#include "engine/table_where.h"
 #include "expr/expr.h"
 #include "expr/source_text.h"
 #include "format/format.h"
 #include "format/parquet/column_chunk_reader.h"
+#include "format/parquet/page_index.h"
 #include "format/parquet/parquet_convert.h"
 #include "format/parquet/parquet_file_reader.h"
 #include "format/parquet/parquet_types.h"
@@ -31,507 +32,15 @@
 namespace sluice {
 namespace {
 
-// ---- cursor ------------------------------------------------------------------
-//
-// base64url (no padding) of:
-//   u8 version (1) | i64 snapshot | u32 file index | i64 row in file |
-//   8 bytes query fingerprint | u16 table length | table bytes |
-//   8 bytes check (SHA-256 of the bytes before it, truncated)
-// all little-endian. The check catches a cursor that was cut, altered or
-// made up by hand; it is not a secret (whoever can read a table may page
-// through it anyway), so it needs no key.
-
-constexpr uint8_t kTrCursorVersion = 1;
-constexpr char kTrBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string TrBase64UrlEncode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() * 4 + 2) / 3);
-  size_t i = 0;
-  auto byte = [&](size_t k) { return static_cast<uint32_t>(static_cast<uint8_t>(in[k])); };
-  for (; i + 3 <= in.size(); i += 3) {
-    const uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
-    for (int s = 18; s >= 0; s -= 6) out.push_back(kTrBase64Url[(v >> s) & 63]);
-  }
-  if (i + 1 == in.size()) {
-    const uint32_t v = byte(i) << 16;
-    out.push_back(kTrBase64Url[(v >> 18) & 63]);
-    out.push_back(kTrBase64Url[(v >> 12) & 63]);
-  } else if (i + 2 == in.size()) {
-    const uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8);
-    out.push_back(kTrBase64Url[(v >> 18) & 63]);
-    out.push_back(kTrBase64Url[(v >> 12) & 63]);
-    out.push_back(kTrBase64Url[(v >> 6) & 63]);
-  }
-  return out;
-}
-
-std::optional<std::string> TrBase64UrlDecode(std::string_view in) {
-  auto digit = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-  };
-  if (in.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const int d = digit(c);
-    if (d < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(d);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  // Leftover bits must be zero, so that every cursor has one spelling.
-  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
-}
-
-// The first 8 bytes of SHA-256(domain + data).
-std::string TrDigest8(std::string_view domain, std::string_view data) {
-  std::string text(domain);
-  text.append(data);
-  const std::string hex = Sha256Hex(text);
-  std::string out(8, '\0');
-  for (size_t i = 0; i < 8; ++i) {
-    out[i] = static_cast<char>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
-  }
-  return out;
-}
-
-// Identifies the query a cursor belongs to: the columns as requested and
-// the where text (not the limit, which may change from page to page).
-std::string TrQueryFingerprint(const TableReadRequest& r) {
-  std::string q;
-  for (const std::string& c : r.columns) {
-    q += c;
-    q.push_back('\0');
-  }
-  q.push_back('\1');
-  q += r.where;
-  return TrDigest8("sluice.rows.query\n", q);
-}
-
-struct TrCursor {
-  std::string table;
-  int64_t snapshot = 0;
-  uint32_t file = 0;
-  int64_t row = 0;
-  std::string query;  // 8 bytes
-};
-
-template <typename T>
-void TrPut(std::string* out, T v) {
-  char b[sizeof(T)];
-  std::memcpy(b, &v, sizeof(T));
-  out->append(b, sizeof(T));
-}
-
-template <typename T>
-bool TrGet(std::string_view* in, T* v) {
-  if (in->size() < sizeof(T)) return false;
-  std::memcpy(v, in->data(), sizeof(T));
-  in->remove_prefix(sizeof(T));
-  return true;
-}
-
-constexpr std::string_view kTrCursorDomain = "sluice.rows.cursor\n";
-
-std::string TrEncodeCursor(const TrCursor& c) {
-  std::string b;
-  TrPut<uint8_t>(&b, kTrCursorVersion);
-  TrPut<int64_t>(&b, c.snapshot);
-  TrPut<uint32_t>(&b, c.file);
-  TrPut<int64_t>(&b, c.row);
-  b += c.query;
-  TrPut<uint16_t>(&b, static_cast<uint16_t>(c.table.size()));
-  b += c.table;
-  b += TrDigest8(kTrCursorDomain, b);
-  return TrBase64UrlEncode(b);
-}
-
-Result<TrCursor> TrDecodeCursor(const std::string& text) {
-  auto bad = [](const std::string& why) {
-    return Status::InvalidArgument("invalid cursor: " + why);
-  };
-  if (text.size() > 4096) return bad("too long");
-  std::optional<std::string> bytes = TrBase64UrlDecode(text);
-  if (!bytes) return bad("not base64url");
-  if (bytes->size() < 8) return bad("too short");
-  std::string_view body(bytes->data(), bytes->size() - 8);
-  std::string_view check(bytes->data() + body.size(), 8);
-  if (TrDigest8(kTrCursorDomain, body) != check) {
-    return bad("its check does not match (altered or cut?)");
-  }
-  TrCursor c;
-  uint8_t version = 0;
-  uint16_t table_len = 0;
-  std::string_view in = body;
-  if (!TrGet(&in, &version) || version != kTrCursorVersion) return bad("unknown version");
-  if (!TrGet(&in, &c.snapshot) || !TrGet(&in, &c.file) || !TrGet(&in, &c.row) || in.size() < 8) {
-    return bad("truncated");
-  }
-  c.query.assign(in.data(), 8);
-  in.remove_prefix(8);
-  if (!TrGet(&in, &table_len) || in.size() != table_len) return bad("truncated");
-  c.table.assign(in.data(), in.size());
-  if (c.snapshot <= 0 || c.row < 0) return bad("out of range");
-  return c;
-}
-
-// ---- where -> ranges -----------------------------------------------------------
-
-enum class TrDomain { kInt, kFloat, kString, kNone };
-
-TrDomain TrDomainOf(TypeId id) {
-  switch (id) {
-    case TypeId::kInt32:
-    case TypeId::kInt64:
-    case TypeId::kDecimal:
-    case TypeId::kDate:
-    case TypeId::kTimestamp:
-      return TrDomain::kInt;
-    case TypeId::kFloat64:
-      return TrDomain::kFloat;
-    case TypeId::kString:
-      return TrDomain::kString;
-    case TypeId::kBool:
-      return TrDomain::kNone;  // two values: nothing worth pruning
-  }
-  return TrDomain::kNone;
-}
-
-// A conservative range of one read column's values, in the column's own type
-// (ints: int32/int64/date/timestamp values, decimals unscaled). Pruning
-// keeps whatever may hold a value inside it.
-struct TrRange {
-  int field = -1;  // in the read schema
-  DataType type;
-  bool has_lo = false, has_hi = false;
-  int64_t ilo = 0, ihi = 0;
-  double flo = 0, fhi = 0;
-  std::string slo, shi;
-};
-
-struct TrBound {
-  int64_t i = 0;
-  double f = 0;
-  std::string s;
-};
-
-enum class TrFit { kValue, kUnbounded, kImpossible };
-
-__int128 TrPow10(int n) {
-  __int128 p = 1;
-  for (int k = 0; k < n; ++k) p *= 10;
-  return p;
-}
-
-__int128 TrDivRound(__int128 x, __int128 d, bool up) {
-  __int128 q = x / d;
-  const __int128 r = x % d;
-  if (r != 0 && ((r > 0) == up)) q += up ? 1 : -1;
-  return q;
-}
-
-// The constant `v` (of type `t`, the type the comparison is made in)
-// as a bound on a column of type `col`, rounded outwards (down for a lower
-// bound, up for an upper one) where the column cannot hold it exactly.
-// kUnbounded: the bound says nothing about the column; kImpossible: no
-// value of the column satisfies it.
-TrFit TrToColumn(const expr::Scalar& v, const DataType& t, const DataType& col, bool lower,
-                 TrBound* out) {
-  if (v.null) return TrFit::kImpossible;  // a comparison with NULL is never true
-  switch (TrDomainOf(col.id)) {
-    case TrDomain::kNone:
-      return TrFit::kUnbounded;
-    case TrDomain::kString:
-      if (t.id != TypeId::kString) return TrFit::kUnbounded;
-      out->s = v.s;
-      return TrFit::kValue;
-    case TrDomain::kFloat:
-      if (t.id != TypeId::kFloat64 || std::isnan(v.f)) return TrFit::kUnbounded;
-      out->f = v.f;
-      return TrFit::kValue;
-    case TrDomain::kInt:
-      break;
-  }
-  const bool col_int = col.id == TypeId::kInt32 || col.id == TypeId::kInt64;
-  const int col_scale = col.id == TypeId::kDecimal ? col.scale : 0;
-  __int128 x = 0;
-  if (col_int || col.id == TypeId::kDecimal) {
-    if (t.id == TypeId::kInt32 || t.id == TypeId::kInt64) {
-      x = static_cast<__int128>(v.i) * TrPow10(col_scale);
-    } else if (t.id == TypeId::kDecimal) {
-      const int ts = t.scale;
-      x = ts >= col_scale ? TrDivRound(v.i, TrPow10(ts - col_scale), !lower)
-                          : static_cast<__int128>(v.i) * TrPow10(col_scale - ts);
-    } else if (t.id == TypeId::kFloat64) {
-      const double scaled = v.f * static_cast<double>(TrPow10(col_scale));
-      // Beyond 2^52 doubles skip integers; such a bound prunes nothing useful.
-      if (!std::isfinite(scaled) || std::fabs(scaled) >= 4503599627370496.0) {
-        return TrFit::kUnbounded;
-      }
-      x = static_cast<__int128>(lower ? std::floor(scaled) : std::ceil(scaled));
-    } else {
-      return TrFit::kUnbounded;
-    }
-  } else if (col.id == TypeId::kDate) {
-    if (t.id == TypeId::kDate) {
-      x = v.i;
-    } else if (t.id == TypeId::kTimestamp) {
-      // date <= ts  <=>  date <= floor(ts / day); for a lower bound the floor
-      // is one day too early at most.
-      x = TrDivRound(v.i, int64_t{86400} * 1000000, false);
-    } else {
-      return TrFit::kUnbounded;
-    }
-  } else if (col.id == TypeId::kTimestamp) {
-    if (t.id != TypeId::kTimestamp) return TrFit::kUnbounded;
-    x = v.i;
-  } else {
-    return TrFit::kUnbounded;
-  }
-  __int128 lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
-  if (col.id == TypeId::kInt32 || col.id == TypeId::kDate) {
-    lo = std::numeric_limits<int32_t>::min();
-    hi = std::numeric_limits<int32_t>::max();
-  } else if (col.id == TypeId::kDecimal) {
-    hi = TrPow10(col.precision) - 1;
-    lo = -hi;
-  }
-  if (x < lo) return lower ? TrFit::kUnbounded : TrFit::kImpossible;
-  if (x > hi) return lower ? TrFit::kImpossible : TrFit::kUnbounded;
-  out->i = static_cast<int64_t>(x);
-  return TrFit::kValue;
-}
-
-// The column a comparison side reads, when it is a column or an
-// order-preserving widening of one (the binder's implicit casts), else null.
-const expr::Expr* TrColumnSide(const expr::Expr& e) {
-  if (e.op == expr::Op::kColumn) return &e;
-  if (e.op != expr::Op::kCast || e.args.size() != 1 || e.args[0]->op != expr::Op::kColumn) {
-    return nullptr;
-  }
-  const DataType& from = e.args[0]->type;
-  const DataType& to = e.type;
-  const bool from_int = from.id == TypeId::kInt32 || from.id == TypeId::kInt64;
-  if (from_int &&
-      (to.id == TypeId::kInt64 || to.id == TypeId::kDecimal || to.id == TypeId::kFloat64)) {
-    return e.args[0].get();
-  }
-  if (from.id == TypeId::kDecimal && to.id == TypeId::kDecimal && to.scale >= from.scale) {
-    return e.args[0].get();
-  }
-  if (from.id == TypeId::kDate && to.id == TypeId::kTimestamp) return e.args[0].get();
-  return nullptr;
-}
-
-// The ranges the conjuncts of `where` (bound against the read schema) put
-// on read columns. *impossible: some conjunct can never be true.
-class TrRangeBuilder {
- public:
-  explicit TrRangeBuilder(const Schema& read) : read_(read) {}
-
-  void Add(const expr::Expr& e) {
-    using expr::Op;
-    if (impossible_) return;
-    if (e.op == Op::kAnd) {
-      for (const auto& a : e.args) Add(*a);
-      return;
-    }
-    if (e.IsConst()) {
-      if (e.value.null || (e.type.id == TypeId::kBool && e.value.i == 0)) impossible_ = true;
-      return;
-    }
-    if (e.op == Op::kIn) {
-      AddIn(e);
-      return;
-    }
-    if (e.op < Op::kEq || e.op > Op::kGe || e.op == Op::kNe || e.args.size() != 2) return;
-    const expr::Expr* col = TrColumnSide(*e.args[0]);
-    const expr::Expr* cst = e.args[1].get();
-    Op op = e.op;
-    if (col == nullptr || !cst->IsConst()) {
-      // constant op column: flip the comparison.
-      col = TrColumnSide(*e.args[1]);
-      cst = e.args[0].get();
-      if (col == nullptr || !cst->IsConst()) return;
-      if (op == Op::kLt)
-        op = Op::kGt;
-      else if (op == Op::kLe)
-        op = Op::kGe;
-      else if (op == Op::kGt)
-        op = Op::kLt;
-      else if (op == Op::kGe)
-        op = Op::kLe;
-    }
-    const DataType& t = cst->type;
-    const bool lo = op == Op::kEq || op == Op::kGt || op == Op::kGe;
-    const bool hi = op == Op::kEq || op == Op::kLt || op == Op::kLe;
-    if (lo) Bound(col->column, cst->value, t, true);
-    if (hi) Bound(col->column, cst->value, t, false);
-  }
-
-  bool impossible() const { return impossible_; }
-  std::vector<TrRange> Take() {
-    std::vector<TrRange> out;
-    for (TrRange& r : ranges_) {
-      if (r.has_lo || r.has_hi) out.push_back(std::move(r));
-    }
-    return out;
-  }
-
- private:
-  void AddIn(const expr::Expr& e) {
-    if (e.negated || e.state == nullptr || e.args.empty()) return;
-    const expr::Expr* col = TrColumnSide(*e.args[0]);
-    if (col == nullptr) return;
-    const auto* set = static_cast<const expr::InSet*>(e.state.get());
-    const DataType& t = e.args[0]->type;
-    expr::Scalar mn, mx;
-    mn.type = mx.type = t;
-    switch (expr::PhysOf(t.id)) {
-      case expr::Phys::kBool:
-        return;
-      case expr::Phys::kInt:
-        if (set->ints.empty()) break;
-        mn.i = *std::min_element(set->ints.begin(), set->ints.end());
-        mx.i = *std::max_element(set->ints.begin(), set->ints.end());
-        mn.null = mx.null = false;
-        break;
-      case expr::Phys::kFloat:
-        if (set->floats.empty()) break;
-        for (double f : set->floats) {
-          if (std::isnan(f)) return;
-        }
-        mn.f = *std::min_element(set->floats.begin(), set->floats.end());
-        mx.f = *std::max_element(set->floats.begin(), set->floats.end());
-        mn.null = mx.null = false;
-        break;
-      case expr::Phys::kString:
-        if (set->string_list.empty()) break;
-        mn.s = *std::min_element(set->string_list.begin(), set->string_list.end());
-        mx.s = *std::max_element(set->string_list.begin(), set->string_list.end());
-        mn.null = mx.null = false;
-        break;
-    }
-    // `x IN (NULL)` (no value besides NULL) is never true: mn stays null.
-    Bound(col->column, mn, t, true);
-    Bound(col->column, mx, t, false);
-  }
-
-  void Bound(int field, const expr::Scalar& v, const DataType& t, bool lower) {
-    if (field < 0 || field >= read_.num_fields()) return;
-    const DataType& ct = read_.field(field).type;
-    TrBound b;
-    switch (TrToColumn(v, t, ct, lower, &b)) {
-      case TrFit::kUnbounded:
-        return;
-      case TrFit::kImpossible:
-        impossible_ = true;
-        return;
-      case TrFit::kValue:
-        break;
-    }
-    TrRange& r = RangeOf(field);
-    const TrDomain d = TrDomainOf(ct.id);
-    if (lower) {
-      if (!r.has_lo || (d == TrDomain::kInt && b.i > r.ilo) ||
-          (d == TrDomain::kFloat && b.f > r.flo) || (d == TrDomain::kString && b.s > r.slo)) {
-        r.ilo = b.i;
-        r.flo = b.f;
-        r.slo = std::move(b.s);
-      }
-      r.has_lo = true;
-    } else {
-      if (!r.has_hi || (d == TrDomain::kInt && b.i < r.ihi) ||
-          (d == TrDomain::kFloat && b.f < r.fhi) || (d == TrDomain::kString && b.s < r.shi)) {
-        r.ihi = b.i;
-        r.fhi = b.f;
-        r.shi = std::move(b.s);
-      }
-      r.has_hi = true;
-    }
-    if (r.has_lo && r.has_hi &&
-        ((d == TrDomain::kInt && r.ilo > r.ihi) || (d == TrDomain::kFloat && r.flo > r.fhi) ||
-         (d == TrDomain::kString && r.slo > r.shi))) {
-      impossible_ = true;
-    }
-  }
-
-  TrRange& RangeOf(int field) {
-    for (TrRange& r : ranges_) {
-      if (r.field == field) return r;
-    }
-    TrRange r;
-    r.field = field;
-    r.type = read_.field(field).type;
-    ranges_.push_back(std::move(r));
-    return ranges_.back();
-  }
-
-  const Schema& read_;
-  std::vector<TrRange> ranges_;
-  bool impossible_ = false;
-};
-
-// A bound as the text ParquetRangeFilter takes (the column's own spelling).
-std::string TrBoundText(const TrRange& r, bool lower) {
-  const int64_t i = lower ? r.ilo : r.ihi;
-  switch (r.type.id) {
-    case TypeId::kInt32:
-    case TypeId::kInt64:
-      return std::to_string(i);
-    case TypeId::kDecimal:
-      return FormatDecimal(i, r.type.scale);
-    case TypeId::kDate:
-      return FormatDate(static_cast<int32_t>(i));
-    case TypeId::kTimestamp:
-      return FormatTimestamp(i);
-    case TypeId::kFloat64: {
-      char buf[64];
-      auto res = std::to_chars(buf, buf + sizeof(buf), lower ? r.flo : r.fhi);
-      return std::string(buf, res.ptr);
-    }
-    case TypeId::kString:
-      return lower ? r.slo : r.shi;
-    case TypeId::kBool:
-      break;
-  }
-  return "";
-}
-
-// Whether a value parsed in the range's type lies inside it.
-bool TrInside(const TrRange& r, const StagedValue& v, std::string_view text) {
-  switch (TrDomainOf(r.type.id)) {
-    case TrDomain::kInt:
-      return !((r.has_lo && v.i < r.ilo) || (r.has_hi && v.i > r.ihi));
-    case TrDomain::kFloat:
-      return !((r.has_lo && v.f < r.flo) || (r.has_hi && v.f > r.fhi));
-    case TrDomain::kString:
-      return !((r.has_lo && text < std::string_view(r.slo)) ||
-               (r.has_hi && text > std::string_view(r.shi)));
-    case TrDomain::kNone:
-      break;
-  }
-  return true;
-}
-
-void TrCollectColumns(const expr::Expr& e, std::vector<bool>* used) {
-  if (e.op == expr::Op::kColumn && e.column >= 0 && e.column < static_cast<int>(used->size())) {
-    (*used)[e.column] = true;
-  }
-  for (const auto& a : e.args) TrCollectColumns(*a, used);
-}
+using table_internal::TrBoundText;
+using table_internal::TrCollectColumns;
+using table_internal::TrCursor;
+using table_internal::TrDecodeCursor;
+using table_internal::TrEncodeCursor;
+using table_internal::TrInside;
+using table_internal::TrQueryFingerprint;
+using table_internal::TrRange;
+using table_internal::TrRangeBuilder;
 
 std::string TrColumnList(const Schema& s) {
   std::string out;
@@ -586,7 +95,15 @@ class TableReaderImpl final : public TableReader {
   Status OpenFile(bool* opened);
   void CloseFile();
   bool PartitionExcludes(const DataFile& f) const;
-  Status StartGroup(const TrGroup& g);
+  // Starts the chunks of group g and plans its row ranges (the cursor's row
+  // on, intersected with the pages the where's ranges may match);
+  // *any false: no page of the group can match.
+  Status StartGroup(const TrGroup& g, bool* any);
+  // Moves every column reader to row `row` of the current group.
+  Status SkipTo(int64_t row);
+  // Page counters: those of closed files plus the open readers'.
+  void SyncPageStats();
+  void FoldPageStats();
   Status DecodeColumns(int64_t rows, std::vector<Column>* cols);
   Status FileError(const Status& st) const;
   // The output columns of the first `take` matches.
@@ -620,10 +137,14 @@ class TableReaderImpl final : public TableReader {
   std::vector<int> leaf_of_;  // read field -> leaf, -1 when the file lacks it (NULL)
   std::vector<std::unique_ptr<parquet::ColumnChunkReader>> readers_;  // per read field
   std::vector<parquet::RawColumn> raws_;                              // per read field
+  std::optional<parquet::RowGroupFilter> filter_;
   std::vector<TrGroup> groups_;
-  size_t group_ = 0;            // next or current group
-  bool group_started_ = false;  // its chunks are started
-  int64_t group_offset_ = 0;    // rows of the current group consumed
+  size_t group_ = 0;                 // next or current group
+  bool group_started_ = false;       // its chunks are started
+  int64_t group_offset_ = 0;         // row of the current group the readers are at
+  parquet::RowRanges group_ranges_;  // rows of the current group to read
+  size_t range_ = 0;                 // the current one
+  parquet::PageReadStats closed_pages_;
 
   expr::EvalContext eval_;
   int64_t delivered_ = 0;
@@ -824,6 +345,7 @@ Status TableReaderImpl::OpenFile(bool* opened) {
   // after it was written) reads as NULL.
   const int nf = read_schema_.num_fields();
   leaf_of_.assign(nf, -1);
+  FoldPageStats();
   readers_.clear();
   readers_.resize(nf);
   raws_.resize(nf);
@@ -872,6 +394,7 @@ Status TableReaderImpl::OpenFile(bool* opened) {
   }
   auto filter = parquet::RowGroupFilter::Make(*pf_, filters);
   if (!filter.ok()) return FileError(filter.status());
+  filter_ = std::move(filter).value();
 
   groups_.clear();
   int64_t first = 0;
@@ -880,7 +403,7 @@ Status TableReaderImpl::OpenFile(bool* opened) {
     const int64_t begin = first;
     first += rows;
     if (rows <= 0 || first <= start_row_) continue;  // before the cursor's row
-    if (!filter->MayMatch(*pf_, g)) {
+    if (!filter_->MayMatch(*pf_, g)) {
       ++stats_.row_groups_skipped;
       continue;
     }
@@ -894,15 +417,53 @@ Status TableReaderImpl::OpenFile(bool* opened) {
   return Status::OK();
 }
 
-void TableReaderImpl::CloseFile() {
+void TableReaderImpl::FoldPageStats() {
+  for (const auto& r : readers_) {
+    if (r == nullptr) continue;
+    closed_pages_.pages_read += r->page_stats().pages_read;
+    closed_pages_.pages_skipped += r->page_stats().pages_skipped;
+  }
   readers_.clear();
+  SyncPageStats();
+}
+
+void TableReaderImpl::SyncPageStats() {
+  stats_.pages_read = closed_pages_.pages_read;
+  stats_.pages_skipped = closed_pages_.pages_skipped;
+  for (const auto& r : readers_) {
+    if (r == nullptr) continue;
+    stats_.pages_read += r->page_stats().pages_read;
+    stats_.pages_skipped += r->page_stats().pages_skipped;
+  }
+}
+
+void TableReaderImpl::CloseFile() {
+  FoldPageStats();
+  filter_.reset();
   pf_.reset();
   groups_.clear();
   group_ = 0;
   group_started_ = false;
 }
 
-Status TableReaderImpl::StartGroup(const TrGroup& g) {
+Status TableReaderImpl::StartGroup(const TrGroup& g, bool* any) {
+  *any = false;
+  const int64_t rows = pf_->meta.row_groups[g.rg].num_rows;
+  group_ranges_.assign(1, {g.skip, rows});
+  if (filter_ && !filter_->empty()) {
+    // Pages whose min/max (ColumnIndex) cannot match are never read, in
+    // any column: their rows leave the ranges.
+    auto matching = filter_->MatchingRows(*pf_, g.rg);
+    if (!matching.ok()) return FileError(matching.status());
+    group_ranges_ = parquet::IntersectRanges(group_ranges_, *matching);
+  }
+  if (group_ranges_.empty()) {
+    ++stats_.row_groups_skipped;
+    return Status::OK();
+  }
+  // Jumping to a row needs each column's OffsetIndex (its pages start at
+  // rows of their own); a group read from its first row needs none.
+  const bool seek = group_ranges_.front().begin > 0 || group_ranges_.size() > 1;
   for (size_t f = 0; f < readers_.size(); ++f) {
     if (readers_[f] == nullptr) continue;
     const int leaf = leaf_of_[f];
@@ -911,26 +472,28 @@ Status TableReaderImpl::StartGroup(const TrGroup& g) {
     Status st = readers_[f]->StartChunk(pf_->meta.row_groups[g.rg].columns[leaf], g.rg,
                                         range->begin, range->length);
     if (!st.ok()) return FileError(st);
+    if (!seek) continue;
+    auto index = parquet::ReadOffsetIndex(*pf_, g.rg, leaf);
+    if (!index.ok()) return FileError(index.status());
+    if (*index) readers_[f]->SetOffsetIndex(std::move(**index), rows);
   }
   ++stats_.row_groups_read;
   group_started_ = true;
   group_offset_ = 0;
-  // A cursor's row inside the group: pages cannot be skipped by row, so the
-  // rows before it are decoded and dropped, a batch at a time.
-  int64_t left = g.skip;
-  while (left > 0) {
-    const int64_t n = std::min(left, options_.batch_rows);
-    for (size_t f = 0; f < readers_.size(); ++f) {
-      if (readers_[f] == nullptr) continue;
-      const parquet::LeafColumn& leaf = readers_[f]->leaf();
-      raws_[f].Reset(parquet::PhysicalWidth(leaf.physical, leaf.type_length), leaf.optional);
-      Status st = readers_[f]->Read(n, &raws_[f]);
-      if (!st.ok()) return FileError(st);
-    }
-    left -= n;
-    group_offset_ += n;
-    stats_.rows_scanned += n;
+  range_ = 0;
+  *any = true;
+  return Status::OK();
+}
+
+Status TableReaderImpl::SkipTo(int64_t row) {
+  // With an offset index the pages before `row` are not read at all;
+  // without one (older files) their rows are decoded and dropped.
+  for (auto& r : readers_) {
+    if (r == nullptr) continue;
+    Status st = r->SkipRows(row - group_offset_);
+    if (!st.ok()) return FileError(st);
   }
+  group_offset_ = row;
   return Status::OK();
 }
 
@@ -1002,9 +565,17 @@ Result<bool> TableReaderImpl::Scan(Scanned* s) {
       continue;
     }
     const TrGroup& g = groups_[group_];
-    if (!group_started_) RETURN_IF_ERROR(StartGroup(g));
-    const int64_t group_rows = pf_->meta.row_groups[g.rg].num_rows;
-    const int64_t n = std::min(batch_rows_, group_rows - group_offset_);
+    if (!group_started_) {
+      bool any = false;
+      RETURN_IF_ERROR(StartGroup(g, &any));
+      if (!any) {
+        ++group_;
+        continue;
+      }
+    }
+    const parquet::RowRange range = group_ranges_[range_];
+    if (group_offset_ < range.begin) RETURN_IF_ERROR(SkipTo(range.begin));
+    const int64_t n = std::min(batch_rows_, range.end - group_offset_);
     std::vector<Column> cols;
     RETURN_IF_ERROR(DecodeColumns(n, &cols));
     s->batch = RecordBatch();
@@ -1015,10 +586,11 @@ Result<bool> TableReaderImpl::Scan(Scanned* s) {
     s->first_row = g.first_row + group_offset_;
     stats_.rows_scanned += n;
     group_offset_ += n;
-    if (group_offset_ >= group_rows) {
+    if (group_offset_ >= range.end && ++range_ >= group_ranges_.size()) {
       ++group_;
       group_started_ = false;
     }
+    SyncPageStats();
     batch_rows_ = std::min(batch_rows_ * 2, options_.batch_rows);
     s->all = where_ == nullptr;
     if (!s->all) {

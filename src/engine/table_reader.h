@@ -18,7 +18,10 @@
 // Its top-level AND conjuncts of the form `column op constant` (=, <, <=, >,
 // >=, BETWEEN, IN) prune: a file whose partition values (from its
 // Hive-style partition path) cannot match is not opened, a row group whose
-// Parquet statistics cannot match is not read. The whole `where` is then
+// Parquet statistics cannot match is not read, and in a file with a page
+// index neither is a page whose min/max cannot match (in any column: the
+// pages' rows are left out). A cursor's row is reached through the page
+// index too, so only the pages holding rows to return are read. The whole `where` is then
 // evaluated on every row read; a row where it cannot be evaluated (division
 // by zero, a CAST that does not fit) does not match (counted in
 // TableReadStats::where_errors).
@@ -82,8 +85,10 @@ struct TableReadStats {
   int64_t files_read = 0;          // opened (footer read)
   int64_t files_skipped = 0;       // not opened: partition values, or a missing filter column
   int64_t row_groups_read = 0;     // row groups whose column chunks were read
-  int64_t row_groups_skipped = 0;  // pruned by their statistics
-  int64_t rows_scanned = 0;        // rows decoded (including rows passed over to reach a cursor)
+  int64_t row_groups_skipped = 0;  // pruned by their statistics or their page index
+  int64_t rows_scanned = 0;        // rows decoded into batches (and tested against where)
+  int64_t pages_read = 0;          // data pages read, decompressed and decoded (any column)
+  int64_t pages_skipped = 0;       // data pages passed over by the page index, never read
   int64_t rows_returned = 0;       // rows handed out by Next
   int64_t where_errors = 0;        // rows where `where` could not be evaluated
 };

@@ -105,8 +105,17 @@ struct ParquetWriterOptions {
   // A row group is also cut once its column chunks hold about this many
   // uncompressed bytes, which bounds memory for very wide rows.
   int64_t row_group_bytes = int64_t{64} << 20;
-  // Data pages are cut at about this many uncompressed value bytes.
+  // Data pages are cut at about this many uncompressed value bytes, or after
+  // page_rows rows, whichever comes first. The row limit (parquet-mr's
+  // default, 20,000) keeps pages of narrow columns small enough for readers
+  // to skip by the page index: 1 MiB of int64 would be 131,072 rows, a
+  // whole row group. 1 .. 2^20.
   int64_t page_bytes = 1024 * 1024;
+  int64_t page_rows = 20000;
+  // Write the page index (per column chunk an OffsetIndex, and a ColumnIndex
+  // where the chunk has min/max statistics) between the row groups and the
+  // footer, so readers can seek to a row and prune pages by min/max.
+  bool page_index = true;
   // Dictionary-encode column chunks (RLE_DICTIONARY) where it pays; see
   // docs/architecture.md for the fallback rule. Booleans are always PLAIN.
   bool dictionary = true;

@@ -313,14 +313,16 @@ ParquetWriterOptions LakeSinkOptions::WriterOptions() const {
   o.compression_level = compression_level;
   o.row_group_rows = row_group_rows;
   o.page_bytes = page_bytes;
+  o.page_rows = page_rows;
   o.dictionary = dictionary;
   return o;
 }
 
 Result<LakeSinkOptions> ParseLakeSinkOptions(const nlohmann::json& args, const std::string& where) {
   SinkArgs a(args, where, "table output");
-  RETURN_IF_ERROR(a.CheckKeys({"table", "partition_by", "compression", "compression_level",
-                               "row_group_rows", "page_bytes", "dictionary", "target_file_rows"}));
+  RETURN_IF_ERROR(
+      a.CheckKeys({"table", "partition_by", "compression", "compression_level", "row_group_rows",
+                   "page_bytes", "page_rows", "dictionary", "target_file_rows"}));
   LakeSinkOptions o;
   o.where = where;
   ASSIGN_OR_RETURN(o.table, a.RequiredString("table"));
@@ -348,6 +350,11 @@ Result<LakeSinkOptions> ParseLakeSinkOptions(const nlohmann::json& args, const s
   if (rg) o.row_group_rows = *rg;
   ASSIGN_OR_RETURN(std::optional<int64_t> pb, a.PositiveInt("page_bytes"));
   if (pb) o.page_bytes = *pb;
+  // Small pages let readers skip by the page index (a limit or a cursor in
+  // the middle of a row group reads one page per column, not the group);
+  // the writer checks the upper bound (CheckWriterOptions in Validate).
+  ASSIGN_OR_RETURN(std::optional<int64_t> pr, a.PositiveInt("page_rows"));
+  if (pr) o.page_rows = *pr;
   ASSIGN_OR_RETURN(std::optional<bool> dict, a.Bool("dictionary"));
   if (dict) o.dictionary = *dict;
   ASSIGN_OR_RETURN(std::optional<int64_t> tfr, a.PositiveInt("target_file_rows"));

@@ -8,6 +8,7 @@
 //       compression_level: 3          # optional: zstd 1..22 (negative: faster), gzip 1..9
 //       row_group_rows: 122880        # optional, rows per Parquet row group
 //       page_bytes: 1048576           # optional, uncompressed bytes per data page
+//       page_rows: 20000              # optional, rows per data page at most (1..1048576)
 //       dictionary: true              # optional, dictionary-encode where it pays
 //       target_file_rows: 10000000    # optional, a part file is rolled after this many rows
 //
@@ -53,6 +54,7 @@ struct LakeSinkOptions {
   int compression_level = ParquetWriterOptions{}.compression_level;
   int64_t row_group_rows = ParquetWriterOptions{}.row_group_rows;  // rows per row group
   int64_t page_bytes = ParquetWriterOptions{}.page_bytes;          // bytes per data page
+  int64_t page_rows = ParquetWriterOptions{}.page_rows;            // rows per data page at most
   bool dictionary = ParquetWriterOptions{}.dictionary;             // RLE_DICTIONARY where it pays
   int64_t target_file_rows = 10'000'000;    // roll a part file after this many rows
   int64_t target_file_bytes = 512LL << 20;  // ... or once it holds about this many bytes

@@ -143,7 +143,18 @@ Status ColumnChunkReader::StartChunk(const ChunkMeta& meta, int row_group, int64
   dict_size_ = 0;
   page_rows_left_ = 0;
   page_index_ = 0;
+  index_.reset();
+  group_rows_ = 0;
+  next_data_page_ = 0;
+  leading_done_ = false;
+  row_ = 0;
+  window_hint_end_ = 0;
   return Status::OK();
+}
+
+void ColumnChunkReader::SetOffsetIndex(OffsetIndexMeta index, int64_t group_rows) {
+  index_ = std::move(index);
+  group_rows_ = group_rows;
 }
 
 Result<const char*> ColumnChunkReader::Window(int64_t n) {
@@ -151,7 +162,9 @@ Result<const char*> ColumnChunkReader::Window(int64_t n) {
   if (pos_ >= window_start_ && pos_ + n <= window_start_ + window_len_) {
     return window_.get() + (pos_ - window_start_);
   }
-  int64_t len = std::min(end_ - pos_, std::max(n, kWindowBytes));
+  int64_t want = kWindowBytes;
+  if (window_hint_end_ > pos_) want = std::min(want, window_hint_end_ - pos_);
+  int64_t len = std::min(end_ - pos_, std::max(n, want));
   char* buf = Reserve(&window_, &window_cap_, len);
   RETURN_IF_ERROR(file_->ReadAt(pos_, static_cast<size_t>(len), buf));
   window_start_ = pos_;
@@ -287,106 +300,191 @@ Status ColumnChunkReader::CheckCrc(uint32_t want, std::string_view bytes, int64_
 Status ColumnChunkReader::NextDataPage() {
   while (true) {
     if (pos_ >= end_) return Corrupt("column chunk holds fewer values than the row group's rows");
-    // The header's length is only known once parsed: try a small prefix first.
-    const int64_t page_at = pos_;
-    PageHeaderInfo h;
-    size_t header_len = 0;
-    for (int64_t want = std::min<int64_t>(end_ - pos_, 1024);; want *= 2) {
-      want = std::min(want, end_ - pos_);
-      ASSIGN_OR_RETURN(const char* p, Window(want));
-      std::string err;
-      HeaderParse r =
-          ParsePageHeader(std::string_view(p, static_cast<size_t>(want)), &h, &header_len, &err);
-      if (r == HeaderParse::kOk) break;
-      if (r == HeaderParse::kCorrupt) return Corrupt("corrupt page header (" + err + ")");
-      if (want >= end_ - pos_) return Corrupt("truncated page header");
-    }
-    pos_ += static_cast<int64_t>(header_len);
-    if (h.compressed_size < 0 || h.uncompressed_size < 0 || h.uncompressed_size > kMaxPageBytes) {
-      return Corrupt("bad page sizes in header");
-    }
-    ASSIGN_OR_RETURN(const char* body, Window(h.compressed_size));
-    pos_ += h.compressed_size;
-    const std::string_view compressed(body, static_cast<size_t>(h.compressed_size));
-    // The CRC covers the page's bytes as stored; check it before anything
-    // is decoded from them (any page type may carry one).
-    if (h.crc) RETURN_IF_ERROR(CheckCrc(*h.crc, compressed, page_at));
-    ++page_index_;
-    auto decompress = [&](std::string_view in, int64_t out_size) -> Result<const char*> {
-      // Nothing stored for nothing (an all-null v2 page's values, an empty
-      // dictionary): no codec's stream is empty, so do not ask one.
-      if (in.empty() && out_size == 0) return in.data();
-      if (codec_ == codec::kUncompressed) {
-        if (static_cast<int64_t>(in.size()) != out_size) {
-          return Corrupt("page size does not match its header");
-        }
-        return in.data();
-      }
-      char* out = Reserve(&page_, &page_cap_, std::max<int64_t>(out_size, 1));
-      Status st = decompressor_.Decompress(codec_, in, out, static_cast<size_t>(out_size));
-      if (!st.ok()) {
-        if (st.code() == StatusCode::kDataLoss) return Corrupt(st.message());
-        return Unsupported(st.message());
-      }
-      return static_cast<const char*>(out);
-    };
+    bool data = false;
+    RETURN_IF_ERROR(NextPage(&data));
+    if (data) return Status::OK();
+  }
+}
 
-    if (h.type == page::kDictionary) {
-      if (!h.dict) return Corrupt("dictionary page without its header");
-      ASSIGN_OR_RETURN(const char* bytes, decompress(compressed, h.uncompressed_size));
-      RETURN_IF_ERROR(LoadDictionary(h, bytes));
-      continue;
-    }
-    if (h.type == page::kData) {
-      if (!h.data) return Corrupt("data page without its header");
-      if (h.data->num_values < 0) return Corrupt("negative value count");
-      if (h.data->num_values == 0) continue;
-      ASSIGN_OR_RETURN(const char* bytes, decompress(compressed, h.uncompressed_size));
-      const auto* p = reinterpret_cast<const uint8_t*>(bytes);
-      size_t n = static_cast<size_t>(h.uncompressed_size);
-      if (leaf_.optional) {
-        if (h.data->def_level_encoding != encoding::kRle) {
-          return Unsupported("definition level encoding " +
-                             std::string(EncodingName(h.data->def_level_encoding)));
-        }
-        if (n < 4 || LoadLE32(p) > n - 4) return Corrupt("bad definition levels length");
-        uint32_t len = LoadLE32(p);
-        def_levels_.Reset(p + 4, len, 1);
-        p += 4 + len;
-        n -= 4 + len;
-      }
-      RETURN_IF_ERROR(StartValues(h.data->encoding, p, n));
-      page_rows_left_ = h.data->num_values;
-      return Status::OK();
-    }
-    if (h.type == page::kDataV2) {
-      if (!h.data_v2) return Corrupt("data page v2 without its header");
-      const DataPageV2Info& d = *h.data_v2;
-      if (d.num_values < 0 || d.def_levels_bytes < 0 || d.rep_levels_bytes < 0 ||
-          static_cast<int64_t>(d.def_levels_bytes) + d.rep_levels_bytes > h.compressed_size ||
-          static_cast<int64_t>(d.def_levels_bytes) + d.rep_levels_bytes > h.uncompressed_size) {
-        return Corrupt("bad level sizes in data page v2 header");
-      }
-      if (d.num_values == 0) continue;
-      // Levels are never compressed in v2; only the values section is.
-      const int64_t levels = static_cast<int64_t>(d.def_levels_bytes) + d.rep_levels_bytes;
-      const auto* lp = reinterpret_cast<const uint8_t*>(body) + d.rep_levels_bytes;
-      if (leaf_.optional) def_levels_.Reset(lp, static_cast<size_t>(d.def_levels_bytes), 1);
-      std::string_view values = compressed.substr(static_cast<size_t>(levels));
-      const int64_t values_size = h.uncompressed_size - levels;
-      const char* vbytes = values.data();
-      if (d.is_compressed && codec_ != codec::kUncompressed) {
-        ASSIGN_OR_RETURN(vbytes, decompress(values, values_size));
-      } else if (static_cast<int64_t>(values.size()) != values_size) {
+Status ColumnChunkReader::NextPage(bool* data) {
+  *data = false;
+  // The header's length is only known once parsed: try a small prefix first.
+  const int64_t page_at = pos_;
+  PageHeaderInfo h;
+  size_t header_len = 0;
+  for (int64_t want = std::min<int64_t>(end_ - pos_, 1024);; want *= 2) {
+    want = std::min(want, end_ - pos_);
+    ASSIGN_OR_RETURN(const char* p, Window(want));
+    std::string err;
+    HeaderParse r =
+        ParsePageHeader(std::string_view(p, static_cast<size_t>(want)), &h, &header_len, &err);
+    if (r == HeaderParse::kOk) break;
+    if (r == HeaderParse::kCorrupt) return Corrupt("corrupt page header (" + err + ")");
+    if (want >= end_ - pos_) return Corrupt("truncated page header");
+  }
+  pos_ += static_cast<int64_t>(header_len);
+  if (h.compressed_size < 0 || h.uncompressed_size < 0 || h.uncompressed_size > kMaxPageBytes) {
+    return Corrupt("bad page sizes in header");
+  }
+  ASSIGN_OR_RETURN(const char* body, Window(h.compressed_size));
+  pos_ += h.compressed_size;
+  const std::string_view compressed(body, static_cast<size_t>(h.compressed_size));
+  // The CRC covers the page's bytes as stored; check it before anything
+  // is decoded from them (any page type may carry one).
+  if (h.crc) RETURN_IF_ERROR(CheckCrc(*h.crc, compressed, page_at));
+  ++page_index_;
+  auto decompress = [&](std::string_view in, int64_t out_size) -> Result<const char*> {
+    // Nothing stored for nothing (an all-null v2 page's values, an empty
+    // dictionary): no codec's stream is empty, so do not ask one.
+    if (in.empty() && out_size == 0) return in.data();
+    if (codec_ == codec::kUncompressed) {
+      if (static_cast<int64_t>(in.size()) != out_size) {
         return Corrupt("page size does not match its header");
       }
-      RETURN_IF_ERROR(StartValues(d.encoding, reinterpret_cast<const uint8_t*>(vbytes),
-                                  static_cast<size_t>(values_size)));
-      page_rows_left_ = d.num_values;
+      return in.data();
+    }
+    char* out = Reserve(&page_, &page_cap_, std::max<int64_t>(out_size, 1));
+    Status st = decompressor_.Decompress(codec_, in, out, static_cast<size_t>(out_size));
+    if (!st.ok()) {
+      if (st.code() == StatusCode::kDataLoss) return Corrupt(st.message());
+      return Unsupported(st.message());
+    }
+    return static_cast<const char*>(out);
+  };
+
+  if (h.type == page::kDictionary) {
+    if (!h.dict) return Corrupt("dictionary page without its header");
+    ASSIGN_OR_RETURN(const char* bytes, decompress(compressed, h.uncompressed_size));
+    return LoadDictionary(h, bytes);
+  }
+  if (h.type == page::kData) {
+    if (!h.data) return Corrupt("data page without its header");
+    if (h.data->num_values < 0) return Corrupt("negative value count");
+    if (h.data->num_values == 0) return Status::OK();
+    RETURN_IF_ERROR(CheckIndexedPage(page_at, h.data->num_values));
+    ASSIGN_OR_RETURN(const char* bytes, decompress(compressed, h.uncompressed_size));
+    const auto* p = reinterpret_cast<const uint8_t*>(bytes);
+    size_t n = static_cast<size_t>(h.uncompressed_size);
+    if (leaf_.optional) {
+      if (h.data->def_level_encoding != encoding::kRle) {
+        return Unsupported("definition level encoding " +
+                           std::string(EncodingName(h.data->def_level_encoding)));
+      }
+      if (n < 4 || LoadLE32(p) > n - 4) return Corrupt("bad definition levels length");
+      uint32_t len = LoadLE32(p);
+      def_levels_.Reset(p + 4, len, 1);
+      p += 4 + len;
+      n -= 4 + len;
+    }
+    RETURN_IF_ERROR(StartValues(h.data->encoding, p, n));
+    page_rows_left_ = h.data->num_values;
+    *data = true;
+    return Status::OK();
+  }
+  if (h.type == page::kDataV2) {
+    if (!h.data_v2) return Corrupt("data page v2 without its header");
+    const DataPageV2Info& d = *h.data_v2;
+    if (d.num_values < 0 || d.def_levels_bytes < 0 || d.rep_levels_bytes < 0 ||
+        static_cast<int64_t>(d.def_levels_bytes) + d.rep_levels_bytes > h.compressed_size ||
+        static_cast<int64_t>(d.def_levels_bytes) + d.rep_levels_bytes > h.uncompressed_size) {
+      return Corrupt("bad level sizes in data page v2 header");
+    }
+    if (d.num_values == 0) return Status::OK();
+    RETURN_IF_ERROR(CheckIndexedPage(page_at, d.num_values));
+    // Levels are never compressed in v2; only the values section is.
+    const int64_t levels = static_cast<int64_t>(d.def_levels_bytes) + d.rep_levels_bytes;
+    const auto* lp = reinterpret_cast<const uint8_t*>(body) + d.rep_levels_bytes;
+    if (leaf_.optional) def_levels_.Reset(lp, static_cast<size_t>(d.def_levels_bytes), 1);
+    std::string_view values = compressed.substr(static_cast<size_t>(levels));
+    const int64_t values_size = h.uncompressed_size - levels;
+    const char* vbytes = values.data();
+    if (d.is_compressed && codec_ != codec::kUncompressed) {
+      ASSIGN_OR_RETURN(vbytes, decompress(values, values_size));
+    } else if (static_cast<int64_t>(values.size()) != values_size) {
+      return Corrupt("page size does not match its header");
+    }
+    RETURN_IF_ERROR(StartValues(d.encoding, reinterpret_cast<const uint8_t*>(vbytes),
+                                static_cast<size_t>(values_size)));
+    page_rows_left_ = d.num_values;
+    *data = true;
+    return Status::OK();
+  }
+  // Index pages and page types from the future carry no rows: skip them.
+  return Status::OK();
+}
+
+Status ColumnChunkReader::CheckIndexedPage(int64_t page_at, int64_t rows) {
+  leading_done_ = true;
+  ++page_stats_.pages_read;
+  if (!index_) return Status::OK();
+  const size_t k = next_data_page_++;
+  if (k >= index_->pages.size() || index_->pages[k].offset != page_at) {
+    return Corrupt("the data page at byte " + std::to_string(page_at) +
+                   " is not where the offset index puts page " + std::to_string(k));
+  }
+  const int64_t want = index_->EndRow(k, group_rows_) - index_->pages[k].first_row;
+  if (rows != want) {
+    return Corrupt("data page " + std::to_string(k) + " holds " + std::to_string(rows) +
+                   " rows, its offset index entry " + std::to_string(want));
+  }
+  return Status::OK();
+}
+
+Status ColumnChunkReader::SeekPage(size_t k) {
+  const std::vector<PageLoc>& pages = index_->pages;
+  if (!leading_done_) {
+    // The dictionary page sits before the first data page; later pages
+    // need it, so it is the one page read on the way (and all the window
+    // reads: not the data pages after it).
+    window_hint_end_ = pages[0].offset;
+    while (pos_ < pages[0].offset) {
+      bool data = false;
+      RETURN_IF_ERROR(NextPage(&data));
+      if (data) {
+        return Corrupt("a data page precedes the offset index's first page (at byte " +
+                       std::to_string(pages[0].offset) + ")");
+      }
+    }
+    if (pos_ != pages[0].offset) {
+      return Corrupt("a page runs over the offset index's first page (at byte " +
+                     std::to_string(pages[0].offset) + ")");
+    }
+    leading_done_ = true;
+  }
+  if (k > next_data_page_) page_stats_.pages_skipped += static_cast<int64_t>(k - next_data_page_);
+  pos_ = pages[k].offset;
+  window_hint_end_ = pages[k].offset + pages[k].size;
+  page_rows_left_ = 0;
+  next_data_page_ = k;
+  row_ = pages[k].first_row;
+  return Status::OK();
+}
+
+Status ColumnChunkReader::SkipRows(int64_t n) {
+  if (n <= 0) return Status::OK();
+  const int64_t target = row_ + n;
+  if (index_ && !index_->pages.empty() && n > page_rows_left_) {
+    if (target >= group_rows_) {
+      // To the end of the chunk: nothing more to read.
+      if (next_data_page_ < index_->pages.size()) {
+        page_stats_.pages_skipped += static_cast<int64_t>(index_->pages.size() - next_data_page_);
+      }
+      next_data_page_ = index_->pages.size();
+      page_rows_left_ = 0;
+      pos_ = end_;
+      row_ = target;
       return Status::OK();
     }
-    // Index pages and page types from the future carry no rows: skip them.
+    const size_t k = index_->PageOf(target);
+    if (k >= next_data_page_) RETURN_IF_ERROR(SeekPage(k));
   }
+  // Inside a page (or without an index): decode and drop.
+  while (row_ < target) {
+    const int64_t m = std::min<int64_t>(target - row_, int64_t{1} << 16);
+    skipped_.Reset(width_, leaf_.optional);
+    RETURN_IF_ERROR(Read(m, &skipped_));
+  }
+  return Status::OK();
 }
 
 Status ColumnChunkReader::DecodeFixed(int64_t m, uint8_t* dst) {
@@ -516,6 +614,10 @@ Status ColumnChunkReader::DecodeStrings(int64_t rows, const uint8_t* levels, Raw
     case encoding::kRleDictionary: {
       int64_t m = rows;
       if (levels != nullptr) m = std::count(levels, levels + rows, uint8_t{1});
+      // An empty dictionary has no entry 0 to stand in for a bad index below.
+      if (m > 0 && dict_size_ == 0) {
+        return Corrupt("dictionary index out of range (empty dictionary)");
+      }
       indices_.resize(static_cast<size_t>(m));
       if (rle_values_.GetBatch(indices_.data(), m) != m) {
         return Corrupt("dictionary indices end early");
@@ -582,6 +684,7 @@ Status ColumnChunkReader::DecodeStrings(int64_t rows, const uint8_t* levels, Raw
 }
 
 Status ColumnChunkReader::Read(int64_t n, RawColumn* out) {
+  row_ += n;
   while (n > 0) {
     if (page_rows_left_ == 0) RETURN_IF_ERROR(NextDataPage());
     const int64_t k = std::min(n, page_rows_left_);

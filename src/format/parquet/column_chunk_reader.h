@@ -11,12 +11,22 @@
 // values stay in their Parquet physical form (see RawColumn) for the
 // conversion step.
 //
+// Page skipping: given the chunk's OffsetIndex (page_index.h), SkipRows jumps
+// straight to the page holding the target row, without reading, decompressing
+// or decoding the pages before it (the dictionary page, if any, is still
+// read: later pages need it); inside that page the values before the row are
+// decoded and dropped. Every page reached through the index is checked
+// against it (its offset and its row count), so an index that disagrees with
+// the pages is kDataLoss, never wrong rows. Without an index SkipRows decodes
+// and drops, as before page indexes existed.
+//
 // Threading: one reader per column; readers of different columns may run on
 // different threads (RandomAccessFile::ReadAt is thread-safe).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +35,7 @@
 #include "core/status.h"
 #include "format/parquet/delta_decoder.h"
 #include "format/parquet/page_decompress.h"
+#include "format/parquet/page_index.h"
 #include "format/parquet/parquet_footer.h"
 #include "format/parquet/rle_decoder.h"
 
@@ -61,6 +72,12 @@ struct LeafColumn {
 // Bytes per value of a fixed-width physical type; 0 for BYTE_ARRAY.
 int PhysicalWidth(int32_t physical, int32_t type_length);
 
+// What a reader did with data pages, over every chunk it read.
+struct PageReadStats {
+  int64_t pages_read = 0;     // data pages read, decompressed and decoded (wholly or in part)
+  int64_t pages_skipped = 0;  // data pages passed over through the offset index, never read
+};
+
 class ColumnChunkReader {
  public:
   ColumnChunkReader(const RandomAccessFile* file, LeafColumn leaf);
@@ -69,12 +86,30 @@ class ColumnChunkReader {
   // Starts the chunk of row group `row_group`, whose bytes are
   // [begin, begin + length) of the file.
   Status StartChunk(const ChunkMeta& meta, int row_group, int64_t begin, int64_t length);
+  // After StartChunk: the chunk's OffsetIndex, checked by ReadOffsetIndex
+  // against the chunk's range and its row group's `group_rows` rows.
+  void SetOffsetIndex(OffsetIndexMeta index, int64_t group_rows);
+  bool has_offset_index() const { return index_.has_value(); }
   // Appends the next n rows of the chunk to *out.
   Status Read(int64_t n, RawColumn* out);
+  // Passes over the next n rows of the chunk (see the top of this file).
+  Status SkipRows(int64_t n);
+  // Rows of the chunk read or skipped so far.
+  int64_t row() const { return row_; }
   const LeafColumn& leaf() const { return leaf_; }
+  const PageReadStats& page_stats() const { return page_stats_; }
 
  private:
   Status NextDataPage();
+  // Reads the page at pos_: loads a dictionary page, sets up a data page
+  // (*data true), passes over anything else.
+  Status NextPage(bool* data);
+  // With the offset index: moves to data page k (its first row), reading
+  // the pages before the first data page (the dictionary) if not done yet.
+  Status SeekPage(size_t k);
+  // Counts a data page of `rows` rows at `page_at` just read and, with the
+  // offset index, checks it is the page the index expects next.
+  Status CheckIndexedPage(int64_t page_at, int64_t rows);
   // A view of n bytes of the chunk at pos_, valid until the next call.
   Result<const char*> Window(int64_t n);
   Status LoadDictionary(const PageHeaderInfo& h, const char* bytes);
@@ -107,6 +142,18 @@ class ColumnChunkReader {
   int64_t pos_ = 0, end_ = 0;
   std::unique_ptr<char[]> window_;
   int64_t window_cap_ = 0, window_start_ = 0, window_len_ = 0;
+  // After a seek: the end of the page sought, so that the window reads that
+  // page rather than a full window of pages that may never be needed.
+  int64_t window_hint_end_ = 0;
+
+  // The offset index, when given, and where the reader is in it.
+  std::optional<OffsetIndexMeta> index_;
+  int64_t group_rows_ = 0;
+  size_t next_data_page_ = 0;  // index in index_ of the next data page to read
+  bool leading_done_ = false;  // the pages before the first data page were read
+  int64_t row_ = 0;            // rows of the chunk consumed
+  PageReadStats page_stats_;
+  RawColumn skipped_;  // scratch for values decoded and dropped
 
   // The dictionary (fixed-width values, or offsets + chars).
   bool has_dict_ = false;

@@ -14,7 +14,33 @@ std::string PlainBytes(T v) {
   return s;
 }
 
+template <typename T>
+int CompareAs(std::string_view a, std::string_view b) {
+  if (a.size() != sizeof(T) || b.size() != sizeof(T)) return 0;
+  T x, y;
+  std::memcpy(&x, a.data(), sizeof(T));
+  std::memcpy(&y, b.data(), sizeof(T));
+  return x < y ? -1 : y < x ? 1 : 0;
+}
+
 }  // namespace
+
+int ComparePlainValues(PhysicalType type, std::string_view a, std::string_view b) {
+  switch (type) {
+    case PhysicalType::kBoolean:
+      return CompareAs<uint8_t>(a, b);
+    case PhysicalType::kInt32:
+      return CompareAs<int32_t>(a, b);
+    case PhysicalType::kInt64:
+      return CompareAs<int64_t>(a, b);
+    case PhysicalType::kFloat:
+      return CompareAs<float>(a, b);
+    case PhysicalType::kDouble:
+      return CompareAs<double>(a, b);
+    default:
+      return CompareUnsignedBytes(a, b);
+  }
+}
 
 void ColumnStatistics::MergeInt(int64_t min, int64_t max) {
   if (!has_minmax_) {

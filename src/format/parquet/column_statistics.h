@@ -25,6 +25,10 @@ inline int CompareUnsignedBytes(std::string_view a, std::string_view b) {
   return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
 }
 
+// Orders two PLAIN-encoded statistics values of physical type `type` (as
+// ToThrift writes them): <0, 0 or >0. Values of the wrong size compare equal.
+int ComparePlainValues(PhysicalType type, std::string_view a, std::string_view b);
+
 // Longer min/max strings are not written (a footer must not carry megabytes of
 // one value); null_count is still written.
 inline constexpr size_t kMaxStatisticsValueBytes = 4096;

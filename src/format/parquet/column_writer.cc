@@ -63,7 +63,9 @@ ColumnWriter::ColumnWriter(const Field& field, const ColumnWriterOptions& option
       physical_(PhysicalTypeOf(field.type)),
       optional_(field.nullable),
       options_(options),
-      stats_(physical_) {
+      stats_(physical_),
+      page_row_limit_(std::clamp<int64_t>(options.page_rows, 1, kMaxPageRows)),
+      page_stats_(physical_) {
   options_.page_bytes = std::max<int64_t>(options_.page_bytes, 1);
   if (options_.dictionary) {
     switch (physical_) {
@@ -118,7 +120,7 @@ Status ColumnWriter::Append(const Column& col, int64_t offset, int64_t n) {
         Probe();
       }
     }
-    if (OpenPageBytes() >= options_.page_bytes || page_rows_ >= kMaxPageRows) {
+    if (OpenPageBytes() >= options_.page_bytes || page_rows_ >= page_row_limit_) {
       RETURN_IF_ERROR(FlushPage());
     }
   }
@@ -126,7 +128,7 @@ Status ColumnWriter::Append(const Column& col, int64_t offset, int64_t n) {
 }
 
 int64_t ColumnWriter::RowsThatFit(const Column& col, int64_t offset, int64_t n) const {
-  n = std::min(n, kMaxPageRows - page_rows_);
+  n = std::min(n, page_row_limit_ - page_rows_);
   int64_t rows;
   if (mode_ == Mode::kDictionary) {
     int64_t room = std::max<int64_t>(options_.page_bytes - OpenPageBytes(), 1);
@@ -258,6 +260,7 @@ void ColumnWriter::AppendPlain(const Column& col, int64_t offset, int64_t n) {
     stats_.AddNulls(n - valid);
   }
   mm.MergeInto(&stats_);
+  mm.MergeInto(&page_stats_);
 }
 
 void ColumnWriter::AppendPlainBool(const Column& col, int64_t offset, int64_t n) {
@@ -281,7 +284,10 @@ void ColumnWriter::AppendPlainBool(const Column& col, int64_t offset, int64_t n)
     ++valid;
   }
   stats_.AddNulls(n - valid);
-  if (valid > 0) stats_.MergeInt(any_false ? 0 : 1, any_true ? 1 : 0);
+  if (valid > 0) {
+    stats_.MergeInt(any_false ? 0 : 1, any_true ? 1 : 0);
+    page_stats_.MergeInt(any_false ? 0 : 1, any_true ? 1 : 0);
+  }
 }
 
 void ColumnWriter::AppendPlainString(const Column& col, int64_t offset, int64_t n) {
@@ -320,7 +326,10 @@ void ColumnWriter::AppendPlainString(const Column& col, int64_t offset, int64_t 
   }
   values_.resize(dst - values_.data());
   stats_.AddNulls(n - valid);
-  if (valid > 0) stats_.MergeString(mn, mx);
+  if (valid > 0) {
+    stats_.MergeString(mn, mx);
+    page_stats_.MergeString(mn, mx);
+  }
 }
 
 template <typename Mem, typename Phys>
@@ -414,6 +423,7 @@ void ColumnWriter::Probe() {
 
 void ColumnWriter::DropDictionary() {
   DictionaryStatistics();
+  IndexStatistics();
   values_.clear();
   std::visit(
       [this](auto& d) {
@@ -466,6 +476,61 @@ void ColumnWriter::DictionaryStatistics() {
       dict_);
 }
 
+void ColumnWriter::IndexStatistics() {
+  if (indices_.empty()) return;
+  std::visit(
+      [this](const auto& d) {
+        using D = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<D, std::monostate>) {
+          return;
+        } else if constexpr (std::is_same_v<D, StringDictionary>) {
+          // Each distinct value of the page is compared once.
+          if (seen_.size() < d.size()) seen_.resize(d.size(), 0);
+          std::string_view mn, mx;
+          bool any = false;
+          for (uint32_t idx : indices_) {
+            if (seen_[idx]) continue;
+            seen_[idx] = 1;
+            std::string_view v = d.value(idx);
+            if (!any) {
+              mn = mx = v;
+              any = true;
+            } else if (CompareUnsignedBytes(v, mn) < 0) {
+              mn = v;
+            } else if (CompareUnsignedBytes(mx, v) < 0) {
+              mx = v;
+            }
+          }
+          for (uint32_t idx : indices_) seen_[idx] = 0;
+          page_stats_.MergeString(mn, mx);
+        } else {
+          using T = std::remove_const_t<std::remove_pointer_t<decltype(d.values())>>;
+          MinMax<T> mm;
+          const T* values = d.values();
+          for (uint32_t idx : indices_) mm.Add(values[idx]);
+          mm.MergeInto(&page_stats_);
+        }
+      },
+      dict_);
+}
+
+void ColumnWriter::RecordPage(size_t at) {
+  PageLocation loc;
+  loc.offset = static_cast<int64_t>(at);
+  loc.compressed_page_size = static_cast<int32_t>(chunk_.size() - at);
+  loc.first_row_index = chunk_rows_;
+  page_locations_.push_back(loc);
+  page_stats_.AddNulls(page_nulls_);
+  Statistics st = page_stats_.ToThrift();
+  const bool all_null = page_nulls_ == page_rows_;
+  column_index_.null_pages.push_back(all_null);
+  if (!all_null && (!st.min_value || !st.max_value)) page_minmax_ok_ = false;
+  column_index_.min_values.push_back(all_null ? std::string() : st.min_value.value_or(""));
+  column_index_.max_values.push_back(all_null ? std::string() : st.max_value.value_or(""));
+  column_index_.null_counts.push_back(page_nulls_);
+  page_stats_.Reset();
+}
+
 // --- pages and chunks ------------------------------------------------------------
 
 int64_t ColumnWriter::OpenPageBytes() const {
@@ -492,6 +557,7 @@ Status ColumnWriter::FlushPage() {
   size_t values_start = page_.size();
   Encoding encoding;
   if (mode_ == Mode::kDictionary) {
+    IndexStatistics();
     int bit_width = DictionaryBitWidth();
     page_.push_back(static_cast<char>(bit_width));
     AppendRleBitPacked(indices_.data(), indices_.size(), bit_width, &page_);
@@ -522,7 +588,9 @@ Status ColumnWriter::FlushPage() {
     dp.definition_levels_byte_length = static_cast<int32_t>(levels_bytes);
     dp.repetition_levels_byte_length = 0;
     h.data_page_header_v2 = dp;
+    const size_t at = chunk_.size();
     RETURN_IF_ERROR(EmitPage(&h, page_.view(), values_start, &chunk_));
+    RecordPage(at);
   } else {
     h.type = PageType::kDataPage;
     DataPageHeader dp;
@@ -531,7 +599,9 @@ Status ColumnWriter::FlushPage() {
     dp.definition_level_encoding = Encoding::kRle;
     dp.repetition_level_encoding = Encoding::kRle;
     h.data_page_header = dp;
+    const size_t at = chunk_.size();
     RETURN_IF_ERROR(EmitPage(&h, page_.view(), 0, &chunk_));
+    RecordPage(at);
   }
   values_.clear();
   indices_.clear();
@@ -618,6 +688,42 @@ ColumnMetaData ColumnWriter::ChunkMetaData(int64_t file_offset) const {
   return m;
 }
 
+OffsetIndex ColumnWriter::ChunkOffsetIndex(int64_t file_offset) const {
+  OffsetIndex oi;
+  oi.page_locations = page_locations_;
+  const int64_t base = file_offset + static_cast<int64_t>(dict_page_.size());
+  for (PageLocation& p : oi.page_locations) p.offset += base;
+  return oi;
+}
+
+std::optional<ColumnIndex> ColumnWriter::ChunkColumnIndex() const {
+  Statistics chunk = stats_.ToThrift();
+  if (!chunk.min_value || !chunk.max_value || !page_minmax_ok_ || page_locations_.empty()) {
+    return std::nullopt;
+  }
+  ColumnIndex ci = column_index_;
+  // Ordered bounds let readers binary-search; compare neighbouring pages
+  // with values (all-null pages have no bounds).
+  bool asc = true, desc = true;
+  const std::string* prev_min = nullptr;
+  const std::string* prev_max = nullptr;
+  for (size_t i = 0; i < ci.null_pages.size(); ++i) {
+    if (ci.null_pages[i]) continue;
+    if (prev_min != nullptr) {
+      const int cmin = ComparePlainValues(physical_, *prev_min, ci.min_values[i]);
+      const int cmax = ComparePlainValues(physical_, *prev_max, ci.max_values[i]);
+      asc = asc && cmin <= 0 && cmax <= 0;
+      desc = desc && cmin >= 0 && cmax >= 0;
+    }
+    prev_min = &ci.min_values[i];
+    prev_max = &ci.max_values[i];
+  }
+  ci.boundary_order = asc    ? BoundaryOrder::kAscending
+                      : desc ? BoundaryOrder::kDescending
+                             : BoundaryOrder::kUnordered;
+  return ci;
+}
+
 int64_t ColumnWriter::BufferedUncompressedBytes() const {
   return chunk_uncompressed_ + OpenPageBytes() + page_rows_ / 8 + DictionaryBytes();
 }
@@ -643,6 +749,10 @@ void ColumnWriter::ResetChunk() {
   dict_data_pages_ = 0;
   plain_data_pages_ = 0;
   stats_.Reset();
+  page_stats_.Reset();
+  page_locations_.clear();
+  column_index_ = ColumnIndex();
+  page_minmax_ok_ = true;
   std::visit(
       [](auto& d) {
         if constexpr (!std::is_same_v<std::decay_t<decltype(d)>, std::monostate>) d.Clear();

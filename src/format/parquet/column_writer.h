@@ -1,7 +1,7 @@
 // Writes one leaf column of a flat Parquet schema as the column chunk of the
 // current row group: data pages (v1, or v2 on request) cut at about
-// `page_bytes`, definition levels (RLE) for OPTIONAL columns and none for
-// REQUIRED ones, compressed pages buffered in memory, plus the chunk's
+// `page_bytes` or at `page_rows` rows, whichever comes first, definition levels (RLE) for OPTIONAL
+// columns and none for REQUIRED ones, compressed pages buffered in memory, plus the chunk's
 // statistics and metadata.
 //
 // Values are dictionary-encoded when the options allow it and the type has a
@@ -19,12 +19,20 @@
 // The dictionary page (PLAIN) is built when the chunk is finished and comes
 // first in the file; data pages wait in memory until then.
 //
+// Page index: for every data page the writer records where it starts in the
+// chunk, its size and its first row (the chunk's OffsetIndex), and its null
+// count and min/max under the same rules as the chunk's statistics (the
+// ColumnIndex). A chunk whose statistics have no min/max (a NaN, a string
+// over kMaxStatisticsValueBytes), or one of whose pages with values has none,
+// gets no ColumnIndex; the OffsetIndex is always there.
+//
 // Appending dispatches on the type once per slice; the per-value loops are
 // templates over the physical type, with no virtual calls or allocations per
 // value. Threading: not thread-safe; one writer is used by one thread at a time.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -45,6 +53,7 @@ inline constexpr int64_t kDictionaryProbeValues = 8192;
 
 struct ColumnWriterOptions {
   int64_t page_bytes = 1024 * 1024;
+  int64_t page_rows = 20000;  // at most 2^20 whatever is asked
   bool dictionary = true;
   int64_t dictionary_page_bytes = 1024 * 1024;
   bool data_page_v2 = false;
@@ -76,6 +85,10 @@ class ColumnWriter {
   int64_t chunk_bytes() const { return static_cast<int64_t>(dict_page_.size() + chunk_.size()); }
   // Metadata of the finished chunk when written at `file_offset`.
   ColumnMetaData ChunkMetaData(int64_t file_offset) const;
+  // The finished chunk's page index when written at `file_offset`: page
+  // locations always, page statistics when they are usable (see above).
+  OffsetIndex ChunkOffsetIndex(int64_t file_offset) const;
+  std::optional<ColumnIndex> ChunkColumnIndex() const;
   // Uncompressed bytes of the chunk so far (open page and dictionary included).
   int64_t BufferedUncompressedBytes() const;
   int64_t chunk_uncompressed_bytes() const { return chunk_uncompressed_; }
@@ -118,6 +131,10 @@ class ColumnWriter {
   Status StopDictionary();
   // Merges the dictionary's values into the chunk statistics.
   void DictionaryStatistics();
+  // Merges the values of the open page's dictionary indices into page_stats_.
+  void IndexStatistics();
+  // Records the page just emitted (chunk_ bytes from `at`) in the page index.
+  void RecordPage(size_t at);
   int DictionaryBitWidth() const;
   uint32_t DictionarySize() const;
   int64_t DictionaryBytes() const;
@@ -163,6 +180,14 @@ class ColumnWriter {
   int32_t dict_data_pages_ = 0;   // data pages of indices
   int32_t plain_data_pages_ = 0;  // data pages of PLAIN values
   ColumnStatistics stats_;
+
+  // The page index of the chunk (offsets relative to the first data page).
+  int64_t page_row_limit_;
+  ColumnStatistics page_stats_;  // of the open page
+  std::vector<PageLocation> page_locations_;
+  ColumnIndex column_index_;
+  bool page_minmax_ok_ = true;  // every page with values had min/max
+  std::vector<uint8_t> seen_;   // scratch: dictionary entries met in a page
 };
 
 }  // namespace sluice::parquet

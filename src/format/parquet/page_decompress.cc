@@ -7,7 +7,9 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
+#include "core/thread_annotations.h"
 #include "format/parquet/parquet_footer.h"
 
 namespace sluice::parquet {
@@ -30,6 +32,44 @@ uint32_t LoadBigEndian32(const char* p) {
   return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | u[3];
 }
 
+// ZSTD decompression contexts kept between readers: a table read opens a
+// reader per column per request, and making a context (about 100 KiB,
+// zeroed) cost as much as decompressing a small page. A few are kept; a
+// context is reset by every ZSTD_decompressDCtx call, so reuse is safe.
+class ZstdContextPool {
+ public:
+  static ZstdContextPool& Get() {
+    static ZstdContextPool* pool = new ZstdContextPool();  // never destroyed: used at exit
+    return *pool;
+  }
+  ZSTD_DCtx* Take() {
+    {
+      MutexLock lock(&mu_);
+      if (!free_.empty()) {
+        ZSTD_DCtx* c = free_.back();
+        free_.pop_back();
+        return c;
+      }
+    }
+    return ZSTD_createDCtx();
+  }
+  void Give(ZSTD_DCtx* c) {
+    {
+      MutexLock lock(&mu_);
+      if (free_.size() < kKeep) {
+        free_.push_back(c);
+        return;
+      }
+    }
+    ZSTD_freeDCtx(c);
+  }
+
+ private:
+  static constexpr size_t kKeep = 32;
+  Mutex mu_;
+  std::vector<ZSTD_DCtx*> free_ GUARDED_BY(mu_);
+};
+
 }  // namespace
 
 struct PageDecompressor::State {
@@ -38,7 +78,7 @@ struct PageDecompressor::State {
   bool zlib_open = false;
 
   ~State() {
-    if (zstd != nullptr) ZSTD_freeDCtx(zstd);
+    if (zstd != nullptr) ZstdContextPool::Get().Give(zstd);
     if (zlib_open) inflateEnd(&zlib);
   }
 };
@@ -101,7 +141,7 @@ Status PageDecompressor::Decompress(int32_t c, std::string_view in, char* out, s
     }
     case codec::kZstd: {
       if (state_->zstd == nullptr) {
-        state_->zstd = ZSTD_createDCtx();
+        state_->zstd = ZstdContextPool::Get().Take();
         if (state_->zstd == nullptr) return Status::Internal("ZSTD_createDCtx failed");
       }
       size_t n = ZSTD_decompressDCtx(state_->zstd, out, out_size, in.data(), in.size());

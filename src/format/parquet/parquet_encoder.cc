@@ -1,8 +1,10 @@
 // NewParquetEncoder: the Encoder that writes a flat Parquet file.
 //
 // File layout: "PAR1", then row groups (one column chunk per field, in schema
-// order: an optional dictionary page, then data pages), then the FileMetaData
-// footer, its 4-byte LE length and "PAR1". A row group ends after
+// order: an optional dictionary page, then data pages), then the page index
+// (every chunk's ColumnIndex, then every chunk's OffsetIndex; see
+// ParquetWriterOptions::page_index), then the FileMetaData footer, its 4-byte
+// LE length and "PAR1". A row group ends after
 // row_group_rows rows or about row_group_bytes bytes, whichever comes first.
 //
 // Two ways to encode, one file format:
@@ -23,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -99,6 +102,7 @@ int64_t BatchBytes(const RecordBatch& batch) {
 parquet::ColumnWriterOptions WriterOptions(const ParquetWriterOptions& o) {
   parquet::ColumnWriterOptions w;
   w.page_bytes = o.page_bytes;
+  w.page_rows = o.page_rows;
   w.dictionary = o.dictionary;
   w.dictionary_page_bytes = o.dictionary_page_bytes;
   w.data_page_v2 = o.data_page_v2;
@@ -241,6 +245,17 @@ class ParquetEncoder final : public Encoder {
       parquet::ColumnChunk cc;
       cc.file_offset = offset_;
       cc.meta_data = w.ChunkMetaData(offset_);
+      if (options_.page_index) {
+        // Serialized now, written before the footer (their offsets are set then).
+        PendingIndex pi;
+        pi.row_group = row_groups_.size();
+        pi.column = rg.columns.size();
+        pi.offset_index = parquet::SerializeToString(w.ChunkOffsetIndex(offset_));
+        if (std::optional<parquet::ColumnIndex> ci = w.ChunkColumnIndex()) {
+          pi.column_index = parquet::SerializeToString(*ci);
+        }
+        pending_index_.push_back(std::move(pi));
+      }
       RETURN_IF_ERROR(WriteBytes(w.dictionary_page().data(), w.dictionary_page().size()));
       RETURN_IF_ERROR(WriteBytes(w.data_pages().data(), w.data_pages().size()));
       rg.total_byte_size += w.chunk_uncompressed_bytes();
@@ -422,7 +437,29 @@ class ParquetEncoder final : public Encoder {
 
   // --- footer ------------------------------------------------------------------
 
+  // The page index goes after the last row group: every ColumnIndex, then
+  // every OffsetIndex (the order parquet-mr uses), each chunk's metadata
+  // pointing at its two.
+  Status WritePageIndex() {
+    for (const PendingIndex& pi : pending_index_) {
+      if (pi.column_index.empty()) continue;
+      parquet::ColumnChunk& cc = row_groups_[pi.row_group].columns[pi.column];
+      cc.column_index_offset = offset_;
+      cc.column_index_length = static_cast<int32_t>(pi.column_index.size());
+      RETURN_IF_ERROR(WriteBytes(pi.column_index.data(), pi.column_index.size()));
+    }
+    for (const PendingIndex& pi : pending_index_) {
+      parquet::ColumnChunk& cc = row_groups_[pi.row_group].columns[pi.column];
+      cc.offset_index_offset = offset_;
+      cc.offset_index_length = static_cast<int32_t>(pi.offset_index.size());
+      RETURN_IF_ERROR(WriteBytes(pi.offset_index.data(), pi.offset_index.size()));
+    }
+    pending_index_.clear();
+    return Status::OK();
+  }
+
   Status WriteFooter() {
+    RETURN_IF_ERROR(WritePageIndex());
     parquet::FileMetaData md;
     md.version = 1;
     md.schema = parquet::FlatSchemaElements(schema_);
@@ -461,6 +498,14 @@ class ParquetEncoder final : public Encoder {
   bool pipelined_;
   CompressorPool compressors_;
   std::vector<parquet::RowGroup> row_groups_;
+  // Serialized page indexes of the chunks written, until the footer.
+  struct PendingIndex {
+    size_t row_group = 0;
+    size_t column = 0;
+    std::string offset_index;
+    std::string column_index;  // empty: none (no usable statistics)
+  };
+  std::vector<PendingIndex> pending_index_;
   int64_t rows_written_ = 0;
   int64_t offset_ = 0;
   bool finished_ = false;
@@ -509,6 +554,11 @@ Status ValidateOptions(const ParquetWriterOptions& o) {
   RETURN_IF_ERROR(at_least("row_group_rows", o.row_group_rows, 1));
   RETURN_IF_ERROR(at_least("row_group_bytes", o.row_group_bytes, 1));
   RETURN_IF_ERROR(at_least("page_bytes", o.page_bytes, 1));
+  RETURN_IF_ERROR(at_least("page_rows", o.page_rows, 1));
+  if (o.page_rows > (int64_t{1} << 20)) {
+    return Status::InvalidArgument("parquet: page_rows must be at most 1048576, got " +
+                                   std::to_string(o.page_rows));
+  }
   RETURN_IF_ERROR(at_least("dictionary_page_bytes", o.dictionary_page_bytes, 1024));
   // Dictionary offsets are 32-bit and a page is at most 2 GiB.
   if (o.dictionary_page_bytes > (int64_t{1} << 30)) {

@@ -203,7 +203,21 @@ void ParseColumnChunk(R& r, ChunkMeta* c) {
   CompactType t;
   while (r.NextField(&id, &t)) {
     std::string_view s;
+    int64_t l = 0;
+    int32_t v = 0;
     switch (id) {
+      case 4:
+        if (r.ReadInt(t, &l)) c->offset_index_offset = l;
+        break;
+      case 5:
+        if (r.ReadI32(t, &v)) c->offset_index_length = v;
+        break;
+      case 6:
+        if (r.ReadInt(t, &l)) c->column_index_offset = l;
+        break;
+      case 7:
+        if (r.ReadI32(t, &v)) c->column_index_length = v;
+        break;
       case 1:
         if (r.ReadBinary(t, &s)) c->file_path = Str(s);
         break;

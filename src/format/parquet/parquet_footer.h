@@ -95,6 +95,12 @@ struct ChunkMeta {
   std::optional<int64_t> dictionary_page_offset;
   std::optional<ChunkStatistics> statistics;
   bool has_meta = false;  // ColumnChunk 3 was present
+  // The page index (ColumnChunk 4-7): byte ranges of the OffsetIndex and
+  // ColumnIndex structs, when the writer made them (see page_index.h).
+  std::optional<int64_t> offset_index_offset;
+  std::optional<int32_t> offset_index_length;
+  std::optional<int64_t> column_index_offset;
+  std::optional<int32_t> column_index_length;
 };
 
 struct RowGroupMeta {

@@ -108,6 +108,36 @@ void ColumnChunkFields(const ColumnChunk& v, CompactWriter* w) {
   w->FieldStructBegin(3);
   ColumnMetaDataFields(v.meta_data, w);
   w->EndStruct();
+  if (v.offset_index_offset) w->FieldI64(4, *v.offset_index_offset);
+  if (v.offset_index_length) w->FieldI32(5, *v.offset_index_length);
+  if (v.column_index_offset) w->FieldI64(6, *v.column_index_offset);
+  if (v.column_index_length) w->FieldI32(7, *v.column_index_length);
+}
+
+void OffsetIndexFields(const OffsetIndex& v, CompactWriter* w) {
+  w->FieldListBegin(1, CompactType::kStruct, static_cast<int64_t>(v.page_locations.size()));
+  for (const PageLocation& p : v.page_locations) {
+    w->BeginStruct();
+    w->FieldI64(1, p.offset);
+    w->FieldI32(2, p.compressed_page_size);
+    w->FieldI64(3, p.first_row_index);
+    w->EndStruct();
+  }
+}
+
+void ColumnIndexFields(const ColumnIndex& v, CompactWriter* w) {
+  // Booleans in a list are one byte each, with the element type of `true`.
+  w->FieldListBegin(1, CompactType::kBoolTrue, static_cast<int64_t>(v.null_pages.size()));
+  for (bool b : v.null_pages) w->ElemBool(b);
+  w->FieldListBegin(2, CompactType::kBinary, static_cast<int64_t>(v.min_values.size()));
+  for (const std::string& s : v.min_values) w->ElemBinary(s);
+  w->FieldListBegin(3, CompactType::kBinary, static_cast<int64_t>(v.max_values.size()));
+  for (const std::string& s : v.max_values) w->ElemBinary(s);
+  w->FieldI32(4, I32(v.boundary_order));
+  if (!v.null_counts.empty()) {
+    w->FieldListBegin(5, CompactType::kI64, static_cast<int64_t>(v.null_counts.size()));
+    for (int64_t n : v.null_counts) w->ElemI64(n);
+  }
 }
 
 void RowGroupFields(const RowGroup& v, CompactWriter* w) {
@@ -230,6 +260,8 @@ void Serialize(const PageHeader& v, CompactWriter* w) { Framed(v, w, PageHeaderF
 void Serialize(const DataPageHeaderV2& v, CompactWriter* w) {
   Framed(v, w, DataPageHeaderV2Fields);
 }
+void Serialize(const OffsetIndex& v, CompactWriter* w) { Framed(v, w, OffsetIndexFields); }
+void Serialize(const ColumnIndex& v, CompactWriter* w) { Framed(v, w, ColumnIndexFields); }
 void Serialize(const PageEncodingStats& v, CompactWriter* w) {
   Framed(v, w, PageEncodingStatsFields);
 }

@@ -122,9 +122,15 @@ struct ColumnMetaData {
   std::vector<PageEncodingStats> encoding_stats;             // 13 (omitted when empty)
 };
 
+// Where a chunk's page index lives (all four set, or none): the OffsetIndex
+// always, the ColumnIndex only when the chunk has usable min/max statistics.
 struct ColumnChunk {
-  int64_t file_offset = 0;   // 2
-  ColumnMetaData meta_data;  // 3
+  int64_t file_offset = 0;                     // 2
+  ColumnMetaData meta_data;                    // 3
+  std::optional<int64_t> offset_index_offset;  // 4
+  std::optional<int32_t> offset_index_length;  // 5
+  std::optional<int64_t> column_index_offset;  // 6
+  std::optional<int32_t> column_index_length;  // 7
 };
 
 struct RowGroup {
@@ -183,6 +189,32 @@ struct PageHeader {
   std::optional<DataPageHeaderV2> data_page_header_v2;         // 8
 };
 
+// The page index (parquet-format PageIndex.md), written after the row groups
+// and before the footer. One OffsetIndex per column chunk: where each data
+// page starts (file offset of its header), its size with the header, and the
+// row-group row it starts with.
+struct PageLocation {
+  int64_t offset = 0;                // 1
+  int32_t compressed_page_size = 0;  // 2 (page header included)
+  int64_t first_row_index = 0;       // 3
+};
+struct OffsetIndex {
+  std::vector<PageLocation> page_locations;  // 1
+};
+
+enum class BoundaryOrder : int32_t { kUnordered = 0, kAscending = 1, kDescending = 2 };
+
+// One ColumnIndex per column chunk with statistics: per data page (in
+// OffsetIndex order) whether it holds only nulls, and its min/max as PLAIN
+// bytes in the column's sort order (empty for an all-null page).
+struct ColumnIndex {
+  std::vector<bool> null_pages;                              // 1
+  std::vector<std::string> min_values;                       // 2
+  std::vector<std::string> max_values;                       // 3
+  BoundaryOrder boundary_order = BoundaryOrder::kUnordered;  // 4
+  std::vector<int64_t> null_counts;                          // 5 (omitted when empty)
+};
+
 // Each appends the struct (with its stop byte) to w's output.
 void Serialize(const LogicalType& v, CompactWriter* w);
 void Serialize(const SchemaElement& v, CompactWriter* w);
@@ -197,6 +229,8 @@ void Serialize(const DictionaryPageHeader& v, CompactWriter* w);
 void Serialize(const DataPageHeaderV2& v, CompactWriter* w);
 void Serialize(const PageEncodingStats& v, CompactWriter* w);
 void Serialize(const PageHeader& v, CompactWriter* w);
+void Serialize(const OffsetIndex& v, CompactWriter* w);
+void Serialize(const ColumnIndex& v, CompactWriter* w);
 
 // Convenience: the serialized bytes of a top-level struct.
 template <typename T>

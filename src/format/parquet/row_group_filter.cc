@@ -179,27 +179,66 @@ bool RowGroupFilter::MayMatch(const ParquetFile& pf, int rg) const {
                              leaf.physical != ptype::kInt64);
     if (min == nullptr && legacy_ok && st.min) min = &*st.min;
     if (max == nullptr && legacy_ok && st.max) max = &*st.max;
-    std::optional<StatValue> lo, hi;
-    if (min != nullptr) lo = DecodeStat(leaf, *min);
-    if (max != nullptr) hi = DecodeStat(leaf, *max);
-    switch (DomainOf(b.type)) {
-      case Domain::kInt:
-        if (b.has_min && hi && hi->i < b.imin) return false;
-        if (b.has_max && lo && lo->i > b.imax) return false;
-        break;
-      case Domain::kDouble:
-        if (b.has_min && hi && hi->d < b.dmin) return false;
-        if (b.has_max && lo && lo->d > b.dmax) return false;
-        break;
-      case Domain::kString:
-        if (b.has_min && hi && CompareBytes(hi->s, b.smin) < 0) return false;
-        if (b.has_max && lo && CompareBytes(lo->s, b.smax) > 0) return false;
-        break;
-      case Domain::kNone:
-        break;
-    }
+    if (Excludes(b, leaf, min, max)) return false;
   }
   return true;
+}
+
+bool RowGroupFilter::Excludes(const Bound& b, const LeafType& leaf, const std::string* min,
+                              const std::string* max) {
+  std::optional<StatValue> lo, hi;
+  if (min != nullptr) lo = DecodeStat(leaf, *min);
+  if (max != nullptr) hi = DecodeStat(leaf, *max);
+  switch (DomainOf(b.type)) {
+    case Domain::kInt:
+      if (b.has_min && hi && hi->i < b.imin) return true;
+      if (b.has_max && lo && lo->i > b.imax) return true;
+      break;
+    case Domain::kDouble:
+      if (b.has_min && hi && hi->d < b.dmin) return true;
+      if (b.has_max && lo && lo->d > b.dmax) return true;
+      break;
+    case Domain::kString:
+      if (b.has_min && hi && CompareBytes(hi->s, b.smin) < 0) return true;
+      if (b.has_max && lo && CompareBytes(lo->s, b.smax) > 0) return true;
+      break;
+    case Domain::kNone:
+      break;
+  }
+  return false;
+}
+
+Result<RowRanges> RowGroupFilter::MatchingRows(const ParquetFile& pf, int rg) const {
+  const int64_t rows = pf.meta.row_groups[rg].num_rows;
+  if (rows <= 0) return RowRanges();
+  RowRanges result{{0, rows}};
+  for (const Bound& b : bounds_) {
+    if (result.empty()) break;
+    const LeafType& leaf = pf.leaf_types[b.leaf];
+    if (leaf.unknown_annotation) continue;
+    // ColumnIndex bounds follow the column order; without a declared one,
+    // trust them only where every order agrees (signed numbers).
+    const bool type_order = static_cast<size_t>(b.leaf) < pf.meta.type_defined_order.size() &&
+                            pf.meta.type_defined_order[b.leaf];
+    const bool signed_ok = leaf.kind != LeafKind::kString && leaf.kind != LeafKind::kBool &&
+                           !(leaf.kind == LeafKind::kDecimal && leaf.physical != ptype::kInt32 &&
+                             leaf.physical != ptype::kInt64);
+    if (!type_order && !signed_ok) continue;
+    ASSIGN_OR_RETURN(std::optional<OffsetIndexMeta> oi, ReadOffsetIndex(pf, rg, b.leaf));
+    if (!oi) continue;
+    ASSIGN_OR_RETURN(std::optional<ColumnIndexMeta> ci,
+                     ReadColumnIndex(pf, rg, b.leaf, oi->pages.size()));
+    if (!ci) continue;
+    RowRanges keep;
+    for (size_t p = 0; p < oi->pages.size(); ++p) {
+      // A page of nulls holds no value inside any range.
+      if (ci->null_pages[p]) continue;
+      if (Excludes(b, leaf, &ci->min_values[p], &ci->max_values[p])) continue;
+      AppendRange(&keep, oi->pages[p].first_row, oi->EndRow(p, rows));
+    }
+    result = IntersectRanges(result, keep);
+  }
+  return result;
 }
 
 }  // namespace sluice::parquet

@@ -73,6 +73,9 @@ class CompactWriter {
   void ElemI32(int32_t v) { AppendVarint(ZigZag32(v), out_); }
   void ElemI64(int64_t v) { AppendVarint(ZigZag64(v), out_); }
   void ElemBinary(std::string_view v);
+  // A bool element: one byte, 1 for true and 2 for false, as the reference
+  // implementations (C++, Java) write them; readers take 1 as true.
+  void ElemBool(bool v) { out_->push_back(static_cast<char>(v ? 1 : 2)); }
   // Struct elements use BeginStruct()/EndStruct().
 
  private:

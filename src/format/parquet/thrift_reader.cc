@@ -91,6 +91,21 @@ bool CompactReader::ReadBool(CompactType type, bool* out) {
   return false;
 }
 
+bool CompactReader::ReadBoolElem(CompactType elem, bool* out) {
+  if (elem != CompactType::kBoolTrue && elem != CompactType::kBoolFalse) {
+    SkipDepth(elem, static_cast<int>(last_ids_.size()) + 1);
+    return false;
+  }
+  const uint8_t b = Byte();
+  if (!ok_) return false;
+  if (b > 2) {
+    Fail("bad bool list element");
+    return false;
+  }
+  *out = b == 1;
+  return true;
+}
+
 bool CompactReader::ReadInt(CompactType type, int64_t* out) {
   if (!IsInt(type)) {
     Skip(type);

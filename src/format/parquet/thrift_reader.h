@@ -53,6 +53,9 @@ class CompactReader {
   bool ReadI32(CompactType type, int32_t* out);  // int that fits in 32 bits
   bool ReadBinary(CompactType type, std::string_view* out);
   bool ReadDouble(CompactType type, double* out);
+  // A list element of a bool list (`elem` from ReadListHeader): one byte,
+  // 1 for true; 0 and 2 (what C++ and Java Thrift write) for false.
+  bool ReadBoolElem(CompactType elem, bool* out);
   // Reads a list (or set) header; false on mismatch or error. The size is
   // already checked against the bytes left.
   bool ReadListHeader(CompactType type, CompactType* elem, uint32_t* size);

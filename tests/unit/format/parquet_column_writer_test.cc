@@ -244,7 +244,9 @@ TEST(ColumnWriterTest, BitWidthFollowsTheDictionarySize) {
     for (int rep = 0; rep < 2; ++rep) {
       for (uint32_t v = 0; v < size; ++v) col.Append<int32_t>(static_cast<int32_t>(v));
     }
-    Chunk c = WriteChunk(f, Options(/*page_bytes=*/int64_t{1} << 30), col, 4096);
+    ColumnWriterOptions o = Options(/*page_bytes=*/int64_t{1} << 30);
+    o.page_rows = int64_t{1} << 20;  // one page
+    Chunk c = WriteChunk(f, o, col, 4096);
     ExpectValues(col, c.read);
     EXPECT_EQ(c.read.dict_size, size);
     ASSERT_EQ(c.read.bit_widths.size(), 1u);

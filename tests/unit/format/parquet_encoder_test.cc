@@ -403,6 +403,7 @@ TEST(ParquetEncoderTest, PagesAreCutByRowCountToo) {
   ParquetWriterOptions o;
   o.compression = Compression::kSnappy;
   o.row_group_rows = int64_t{1} << 22;  // one row group
+  o.page_rows = int64_t{1} << 20;       // the most a page may hold
   std::string file;
   auto enc = MustEncoder(&file, schema, o);
   RecordBatch b = RecordBatch::Empty(schema);
