@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { duckdb, startApiServer, tempDir } from './lib.mjs';
+import { duckdb, s3Endpoint, s3List, startApiServer, tempDir, waitFor } from './lib.mjs';
 
 const SPEC = `pipeline: events
 source:
@@ -24,16 +24,6 @@ function writeConfig(dir, exporters) {
     'store_root: ./store\ncatalog: ./catalog.db\npipelines_dir: ./pipelines\n' +
     `poll_interval: 100ms\nworkers: 1\nlease: 2s\nexporters: ${exporters}\nserver: { rate: 0 }\n`);
   return path.join(dir, 'sluice.yaml');
-}
-
-async function waitFor(what, fn, ms = 60000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const json = async (url, init) => {
@@ -113,4 +103,45 @@ test('an accepted export survives a kill -9 and the next server finishes it', as
   assert.match(metrics, /^sluice_queue_depth\{kind="export"\} 0$/m);
   server.kill('SIGTERM');
   assert.equal((await server.exited).code, 0);
+});
+
+// On an S3-compatible store the export's file is an object in the bucket:
+// written by the exporter, downloaded through the API, and deleted with the
+// export.
+test('an export on an S3 store lands in the bucket and goes with its export', async () => {
+  const dir = tempDir('sluice-exports-s3-');
+  fs.mkdirSync(path.join(dir, 'pipelines'));
+  fs.writeFileSync(path.join(dir, 'pipelines', 'events.yaml'), SPEC);
+  const prefix = `e2e-exports-${process.pid}`;
+  fs.writeFileSync(path.join(dir, 'sluice.yaml'),
+    `store_root: s3://${s3Endpoint().bucket}/${prefix}\ns3_endpoint: ${s3Endpoint().endpoint}\n` +
+    'catalog: ./catalog.db\npipelines_dir: ./pipelines\npoll_interval: 100ms\nworkers: 1\n' +
+    'server: { rate: 0 }\n');
+  const server = await startApiServer(path.join(dir, 'sluice.yaml'));
+  try {
+    const put = await fetch(`${server.url}/v1/landing/events/a.csv`, { method: 'PUT', body: csvRows(1, 5000) });
+    assert.equal(put.status, 201);
+    await waitFor('the batch committed', async () => (await json(`${server.url}/v1/tables/events`)).body.rows === 5000);
+    const created = await json(`${server.url}/v1/exports`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ table: 'events', format: 'ndjson', where: 'id <= 10' }),
+    });
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    const id = created.body.id;
+    await waitFor('the export done', async () => {
+      const e = await json(`${server.url}/v1/exports/${id}`);
+      assert.notEqual(e.body.state, 'failed', JSON.stringify(e.body));
+      return e.body.state === 'done';
+    });
+    const keys = await s3List(`${prefix}/exports/${id}/`);
+    assert.deepEqual(keys, [`${prefix}/exports/${id}/1.ndjson`]);
+    const text = await (await fetch(`${server.url}/v1/exports/${id}/file`)).text();
+    const ids = text.trim().split('\n').map((l) => JSON.parse(l).id);
+    assert.deepEqual(ids, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.equal((await fetch(`${server.url}/v1/exports/${id}`, { method: 'DELETE' })).status, 204);
+    assert.deepEqual(await s3List(`${prefix}/exports/${id}/`), []);
+  } finally {
+    server.kill('SIGTERM');
+    await server.exited;
+  }
 });
