@@ -42,10 +42,18 @@ Result<ExportJob> ReadExportRow(SqlStatement& s) {
   return j;
 }
 
-Status ExportFenced(int64_t id, int attempt, const ExportJob& now) {
-  return Status::Aborted("export " + std::to_string(id) + ", run " + std::to_string(attempt) +
-                         ": the export is " + std::string(ExportStateName(now.state)) + " at run " +
-                         std::to_string(now.attempts));
+// OK if run `attempt` of export `id` (as `now` loaded it) is the one
+// running; kAborted if a later run started, the export ended or was deleted.
+Status CheckLatestRun(const Result<ExportJob>& now, int64_t id, int attempt) {
+  const std::string run = "export " + std::to_string(id) + ", run " + std::to_string(attempt);
+  if (!now.ok()) {
+    return now.status().code() == StatusCode::kNotFound
+               ? Status::Aborted(run + ": the export was deleted")
+               : now.status();
+  }
+  if (now->state == ExportState::kRunning && now->attempts == attempt) return Status::OK();
+  return Status::Aborted(run + ": the export is " + std::string(ExportStateName(now->state)) +
+                         " at run " + std::to_string(now->attempts));
 }
 
 }  // namespace
@@ -142,15 +150,7 @@ Status SqlCatalog::FinishExport(int64_t id, int attempt, const std::string& resu
   MutexLock lock(&mu_);
   return db_->Transaction([&]() -> Status {
     mu_.AssertHeld();  // held by the caller around the transaction
-    auto now = LoadExport(id);
-    if (!now.ok()) {
-      return now.status().code() == StatusCode::kNotFound
-                 ? Status::Aborted("export " + std::to_string(id) + " was deleted")
-                 : now.status();
-    }
-    if (now->state != ExportState::kRunning || now->attempts != attempt) {
-      return ExportFenced(id, attempt, *now);
-    }
+    RETURN_IF_ERROR(CheckLatestRun(LoadExport(id), id, attempt));
     ASSIGN_OR_RETURN(SqlStatement s,
                      db_->Prepare("UPDATE exports SET state = ?2, error = '', result_key = ?3, "
                                   "row_count = ?4, byte_count = ?5, sha256 = ?6, finished_us = ?7 "
@@ -165,15 +165,7 @@ Status SqlCatalog::FailExport(int64_t id, int attempt, const std::string& error,
   MutexLock lock(&mu_);
   return db_->Transaction([&]() -> Status {
     mu_.AssertHeld();  // held by the caller around the transaction
-    auto now = LoadExport(id);
-    if (!now.ok()) {
-      return now.status().code() == StatusCode::kNotFound
-                 ? Status::Aborted("export " + std::to_string(id) + " was deleted")
-                 : now.status();
-    }
-    if (now->state != ExportState::kRunning || now->attempts != attempt) {
-      return ExportFenced(id, attempt, *now);
-    }
+    RETURN_IF_ERROR(CheckLatestRun(LoadExport(id), id, attempt));
     ASSIGN_OR_RETURN(SqlStatement s,
                      db_->Prepare("UPDATE exports SET state = ?2, error = ?3, finished_us = ?4 "
                                   "WHERE id = ?1"));

@@ -81,8 +81,7 @@ Result<TableReadRequest> ExportReadRequest(const ExportRequest& request) {
 }
 
 Status PrepareExport(Catalog& catalog, ObjectStore& store, ExportRequest* request) {
-  ASSIGN_OR_RETURN(RowsFormat format, ParseRowsFormat(request->format));
-  (void)format;
+  RETURN_IF_ERROR(ParseRowsFormat(request->format).status());
   if (request->limit < -1) {
     return Status::InvalidArgument("limit must be -1 (every row) or more, got " +
                                    std::to_string(request->limit));

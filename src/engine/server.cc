@@ -262,35 +262,35 @@ Status RunServer(Project& project, const ServerOptions& options, const std::atom
     ApplyBackpressure(project, *active, backpressure, pool);  // before the first lease
   }
   pool.Start();
+  ObjectStore& store = options.store != nullptr ? *options.store : project.store();
+  // A pool of its own for one other task kind, started.
+  auto side_pool = [&](TaskKind kind, int threads, DeliveryLoader* loader, Exporter* exporter) {
+    WorkerPoolOptions o;
+    o.threads = threads;
+    o.store = options.store;
+    o.filter.kind = kind;
+    o.loader = loader;
+    o.exporter = exporter;
+    auto p = std::make_unique<WorkerPool>(project, o);
+    p->Start();
+    return p;
+  };
   // Loaders: deliveries into databases, decoupled from processing.
   std::unique_ptr<DeliveryLoader> loader;
   std::unique_ptr<WorkerPool> loaders;
   if (project.config().loaders > 0) {
-    loader = std::make_unique<DeliveryLoader>(
-        project.catalog(), options.store != nullptr ? *options.store : project.store(),
-        LoaderOptionsFor(project.config()));
-    WorkerPoolOptions lopts;
-    lopts.threads = project.config().loaders;
-    lopts.store = options.store;
-    lopts.filter.kind = TaskKind::kLoad;
-    lopts.loader = loader.get();
-    loaders = std::make_unique<WorkerPool>(project, lopts);
-    loaders->Start();
+    loader = std::make_unique<DeliveryLoader>(project.catalog(), store,
+                                              LoaderOptionsFor(project.config()));
+    loaders = side_pool(TaskKind::kLoad, project.config().loaders, loader.get(), nullptr);
   }
   // Exporters: exports (POST /v1/exports) written into the store.
   std::unique_ptr<Exporter> exporter;
   std::unique_ptr<WorkerPool> exporters;
   if (project.config().exporters > 0) {
     exporter = std::make_unique<Exporter>(
-        project.catalog(), options.store != nullptr ? *options.store : project.store(),
+        project.catalog(), store,
         ExporterOptions{.max_attempts = project.config().max_attempts, .pool = nullptr});
-    WorkerPoolOptions eopts;
-    eopts.threads = project.config().exporters;
-    eopts.store = options.store;
-    eopts.filter.kind = TaskKind::kExport;
-    eopts.exporter = exporter.get();
-    exporters = std::make_unique<WorkerPool>(project, eopts);
-    exporters->Start();
+    exporters = side_pool(TaskKind::kExport, project.config().exporters, nullptr, exporter.get());
   }
   // Deadlines and freshness: alerts to the webhook (if any), checked each poll.
   std::unique_ptr<AlertNotifier> notifier;

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -165,15 +166,15 @@ class ScrapeGauges {
     // Deadlines and freshness (architecture 8.3): every pipeline with a
     // service level, at 0 when nothing is at risk.
     if (auto slas = project.catalog().ListPipelineSlas(); slas.ok()) {
-      auto counts = project.catalog().CountDeadlines(NowMicros());
-      if (!counts.ok()) CountError("catalog", counts.status());
+      std::map<std::string, int64_t> at_risk;
+      if (auto counts = project.catalog().CountDeadlines(NowMicros()); counts.ok()) {
+        for (const DeadlineCounts& c : *counts) at_risk[c.pipeline] = c.at_risk;
+      } else {
+        CountError("catalog", counts.status());
+      }
       for (const PipelineSla& sla : *slas) {
         if (sla.deadline_us > 0) {
-          int64_t n = 0;
-          for (const DeadlineCounts& c : counts.ok() ? *counts : std::vector<DeadlineCounts>{}) {
-            if (c.pipeline == sla.pipeline) n = c.at_risk;
-          }
-          s.at_risk.push_back({{sla.pipeline}, static_cast<double>(n)});
+          s.at_risk.push_back({{sla.pipeline}, static_cast<double>(at_risk[sla.pipeline])});
         }
         if (sla.expect_every_us > 0) {
           s.stale.push_back({{sla.pipeline}, sla.stale_since_us > 0 ? 1.0 : 0.0});

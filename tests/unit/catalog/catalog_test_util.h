@@ -5,10 +5,13 @@
 
 #include <stdlib.h>
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "../sql/test_database.h"
 #include "catalog/catalog.h"
@@ -90,6 +93,38 @@ inline Status MoveBatch(Catalog& cat, int64_t id, BatchState to, const std::stri
     default:
       return cat.TransitionBatch(id, to, reason);
   }
+}
+
+// Registers a batch of `pipeline` under a key of its own ("k<n>", content
+// "shak<n>") of `bytes`; its id, or 0 after reporting the failure.
+inline int64_t RegisterNewBatch(Catalog& cat, const std::string& pipeline, int64_t bytes = 1000) {
+  static std::atomic<int> keys{0};
+  const std::string key = "k" + std::to_string(++keys);
+  RegisterBatchRequest req{pipeline, key, "archive/" + key, "sha" + key, bytes, ""};
+  auto r = cat.RegisterBatch(req);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? r->batch_id : 0;
+}
+
+// A landed batch queued, processed and committed by its next attempt with
+// `stats` (rows, seconds), as a worker would.
+inline Status CommitLandedBatch(Catalog& cat, int64_t id, const BatchStats& stats) {
+  ASSIGN_OR_RETURN(std::vector<int64_t> queued, cat.QueueLandedBatches({id}));
+  (void)queued;
+  RETURN_IF_ERROR(MoveBatch(cat, id, BatchState::kProcessing));
+  ASSIGN_OR_RETURN(BatchInfo b, cat.GetBatch(id));
+  RETURN_IF_ERROR(cat.MarkCommitting(AttemptToken{id, b.attempts}));
+  CommitRequest req;
+  req.batch_id = id;
+  req.attempt = b.attempts;
+  req.stats = stats;
+  return cat.CommitBatch(req);
+}
+
+inline std::vector<int64_t> BatchIds(const std::vector<BatchInfo>& batches) {
+  std::vector<int64_t> out;
+  for (const BatchInfo& b : batches) out.push_back(b.id);
+  return out;
 }
 
 }  // namespace sluice::testing

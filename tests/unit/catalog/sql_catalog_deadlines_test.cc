@@ -28,11 +28,7 @@ class DeadlinesTest : public ::testing::TestWithParam<testing::SqlBackend> {
   }
 
   int64_t Register(const std::string& pipeline) {
-    const std::string key = "k" + std::to_string(++keys_);
-    RegisterBatchRequest req{pipeline, key, "archive/" + key, "sha" + key, 1000, ""};
-    auto r = cat_->RegisterBatch(req);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? r->batch_id : 0;
+    return testing::RegisterNewBatch(*cat_, pipeline);
   }
 
   BatchInfo Get(int64_t id) {
@@ -41,30 +37,17 @@ class DeadlinesTest : public ::testing::TestWithParam<testing::SqlBackend> {
     return b.ok() ? *b : BatchInfo{};
   }
 
-  // landed -> processing -> committed, timed `seconds`.
+  // Committed, timed `seconds`.
   void Commit(int64_t id, double seconds = 1) {
-    ASSERT_TRUE(cat_->QueueLandedBatches({id}).ok());
-    ASSERT_TRUE(testing::MoveBatch(*cat_, id, BatchState::kProcessing).ok());
-    const BatchInfo b = Get(id);
-    ASSERT_TRUE(cat_->MarkCommitting(AttemptToken{id, b.attempts}).ok());
-    CommitRequest req;
-    req.batch_id = id;
-    req.attempt = b.attempts;
-    req.stats.seconds = seconds;
-    Status st = cat_->CommitBatch(req);
+    BatchStats stats;
+    stats.seconds = seconds;
+    Status st = testing::CommitLandedBatch(*cat_, id, stats);
     ASSERT_TRUE(st.ok()) << st.ToString();
-  }
-
-  std::vector<int64_t> Ids(const std::vector<BatchInfo>& v) {
-    std::vector<int64_t> out;
-    for (const BatchInfo& b : v) out.push_back(b.id);
-    return out;
   }
 
   testing::TestDatabase db_{GetParam()};
   testing::ManualClock clock_;
   std::unique_ptr<Catalog> cat_;
-  int keys_ = 0;
 };
 
 TEST_P(DeadlinesTest, ABatchTakesItsPipelinesDeadlineWhenRegistered) {
@@ -95,7 +78,8 @@ TEST_P(DeadlinesTest, SettlesEachBatchOnceMetOrMissed) {
   ASSERT_TRUE(testing::MoveBatch(*cat_, failed, BatchState::kFailed, "bad").ok());
   auto open = cat_->OpenDeadlineBatches(100);
   ASSERT_TRUE(open.ok());
-  EXPECT_EQ(Ids(*open), (std::vector<int64_t>{late, waiting}));  // landed, by deadline
+  EXPECT_EQ(testing::BatchIds(*open),
+            (std::vector<int64_t>{late, waiting}));  // landed, by deadline
 
   auto settled = cat_->SettleDeadlines();
   ASSERT_TRUE(settled.ok()) << settled.status().ToString();
@@ -106,7 +90,7 @@ TEST_P(DeadlinesTest, SettlesEachBatchOnceMetOrMissed) {
   Commit(late);
   settled = cat_->SettleDeadlines();
   ASSERT_TRUE(settled.ok());
-  EXPECT_EQ(Ids(*settled), (std::vector<int64_t>{late, waiting, failed}));
+  EXPECT_EQ(testing::BatchIds(*settled), (std::vector<int64_t>{late, waiting, failed}));
   EXPECT_GT(Get(waiting).missed_us, 0);
   EXPECT_EQ(Get(no_deadline).missed_us, 0);
   // Each once.

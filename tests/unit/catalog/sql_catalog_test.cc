@@ -724,17 +724,13 @@ TEST_P(StateMachineTest, SumBatchStatsByPipeline) {
   Deploy("orders", "spec");
   Deploy("b-other", "spec");
   auto commit = [&](int64_t id, int64_t read, int64_t written) {
-    ASSERT_TRUE(cat_->QueueLandedBatches({id}).ok());
-    ASSERT_TRUE(testing::MoveBatch(*cat_, id, S::kProcessing, "").ok());
-    ASSERT_TRUE(cat_->MarkCommitting(AttemptToken{id, 1}).ok());
-    CommitRequest req;
-    req.batch_id = id;
-    req.attempt = 1;
-    req.stats.rows_read = read;
-    req.stats.rows_written = written;
-    req.stats.rows_quarantined = read - written;
-    req.stats.duplicates_removed = 1;
-    ASSERT_TRUE(cat_->CommitBatch(req).ok());
+    BatchStats stats;
+    stats.rows_read = read;
+    stats.rows_written = written;
+    stats.rows_quarantined = read - written;
+    stats.duplicates_removed = 1;
+    Status st = testing::CommitLandedBatch(*cat_, id, stats);
+    ASSERT_TRUE(st.ok()) << st.ToString();
   };
   commit(Register("o1", "sha-o1").batch_id, 10, 8);
   commit(Register("o2", "sha-o2").batch_id, 5, 5);

@@ -47,24 +47,15 @@ class DeadlineMonitorTest : public ::testing::Test {
   }
 
   int64_t Register(const std::string& pipeline, int64_t bytes) {
-    const std::string key = "k" + std::to_string(++keys_);
-    RegisterBatchRequest req{pipeline, key, "archive/" + key, "sha" + key, bytes, ""};
-    auto r = cat_->RegisterBatch(req);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? r->batch_id : 0;
+    return testing::RegisterNewBatch(*cat_, pipeline, bytes);
   }
 
   // A committed batch of `bytes` that took `seconds`: the throughput measure.
   void Committed(int64_t bytes, double seconds) {
-    const int64_t id = Register("orders", bytes);
-    ASSERT_TRUE(cat_->QueueLandedBatches({id}).ok());
-    ASSERT_TRUE(testing::MoveBatch(*cat_, id, BatchState::kProcessing).ok());
-    ASSERT_TRUE(cat_->MarkCommitting(AttemptToken{id, 1}).ok());
-    CommitRequest req;
-    req.batch_id = id;
-    req.attempt = 1;
-    req.stats.seconds = seconds;
-    ASSERT_TRUE(cat_->CommitBatch(req).ok());
+    BatchStats stats;
+    stats.seconds = seconds;
+    Status st = testing::CommitLandedBatch(*cat_, Register("orders", bytes), stats);
+    ASSERT_TRUE(st.ok()) << st.ToString();
   }
 
   std::vector<std::string> Kinds() const {
@@ -78,7 +69,6 @@ class DeadlineMonitorTest : public ::testing::Test {
   std::unique_ptr<Catalog> cat_;
   PipelineSpec orders_, feed_;
   std::vector<AlertEvent> alerts_;
-  int keys_ = 0;
 };
 
 TEST_F(DeadlineMonitorTest, RecordsServiceLevelsThatNewBatchesTake) {
@@ -181,23 +171,13 @@ class QueueDeadlineTest : public ::testing::TestWithParam<testing::SqlBackend> {
     ASSERT_TRUE(cat_->SetPipelineSla(PipelineSla{"slow", 3600 * kSecond, 0, 0}).ok());
   }
   int64_t Register(const std::string& pipeline) {
-    const std::string key = "k" + std::to_string(++keys_);
-    RegisterBatchRequest req{pipeline, key, "archive/" + key, "sha" + key, 1000, ""};
-    auto r = cat_->RegisterBatch(req);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? r->batch_id : 0;
+    return testing::RegisterNewBatch(*cat_, pipeline);
   }
   BatchInfo Get(int64_t id) { return *cat_->GetBatch(id); }
-  static std::vector<int64_t> Ids(const std::vector<BatchInfo>& v) {
-    std::vector<int64_t> out;
-    for (const BatchInfo& b : v) out.push_back(b.id);
-    return out;
-  }
 
   testing::TestDatabase db_{GetParam()};
   testing::ManualClock clock_;
   std::unique_ptr<Catalog> cat_;
-  int keys_ = 0;
 };
 
 // The queue takes process tasks by their batch's deadline; tasks of batches
@@ -213,8 +193,8 @@ TEST_P(QueueDeadlineTest, TheQueueLeasesEarliestDeadlineFirst) {
   const int64_t settled = Register("fast");
   ASSERT_TRUE(cat_->MarkAtRisk({settled}).ok());
   clock_.Advance(11 * kSecond);
-  ASSERT_EQ(Ids(*cat_->SettleDeadlines()), std::vector<int64_t>{settled});  // missed
-  const int64_t early_deadline = Register("fast");                          // 10 s from now
+  ASSERT_EQ(testing::BatchIds(*cat_->SettleDeadlines()), std::vector<int64_t>{settled});  // missed
+  const int64_t early_deadline = Register("fast");  // 10 s from now
   for (int64_t id : {no_deadline, late_deadline, settled, early_deadline}) {
     ASSERT_TRUE(queue.Enqueue(TaskRequest{TaskKind::kProcess, id, Get(id).pipeline, 0}).ok());
   }
